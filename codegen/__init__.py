@@ -1,0 +1,1 @@
+"""Backends: espresso bundle writer, Cython emitter + build cache, runtime executor."""

@@ -1,0 +1,1 @@
+"""Readers for every Core ML form, each producing IR in the format's own dialect."""

@@ -1,0 +1,1 @@
+"""Core IR: types, attributes, values, operations, blocks, regions; printer, parser, verifier."""

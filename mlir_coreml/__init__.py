@@ -1,0 +1,24 @@
+"""mlir_coreml: an MLIR-style compiler and CPU runtime for Apple Core ML models.
+
+Public API (see DESIGN.md): `load(path)` -> IR module, `compile_model(path)` -> CompiledModel.
+Submodules are imported lazily so `import mlir_coreml` stays fast.
+"""
+__version__ = "0.1.0"
+
+from mlir_coreml.errors import MlirCoremlError
+
+__all__ = ["MlirCoremlError", "load", "compile_model", "__version__"]
+
+
+def load(path):
+    """Read a `.mlmodel`, `.mlpackage`, `.mlmodelc` or `.mlir` file into an IR module."""
+    from mlir_coreml.frontend import load_model
+
+    return load_model(path)
+
+
+def compile_model(path_or_module, pipeline=None, threads=None):
+    """Compile a model for CPU execution; returns a CompiledModel with `.predict`."""
+    from mlir_coreml.codegen.runtime import compile_model as _compile
+
+    return _compile(path_or_module, pipeline=pipeline, threads=threads)

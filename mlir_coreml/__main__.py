@@ -1,0 +1,5 @@
+import sys
+
+from mlir_coreml.cli import main
+
+sys.exit(main())

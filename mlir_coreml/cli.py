@@ -1,0 +1,182 @@
+"""`python -m mlir_coreml` / `mlir-coreml`: import, opt, lower, run, inspect, bench.
+
+Every user-facing failure is an MlirCoremlError printed as one line on stderr with a
+non-zero exit; `--debug` shows the traceback instead. Outputs are written atomically.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+
+from mlir_coreml.errors import MlirCoremlError
+
+DEFAULT_MODEL = "default"  # the embedded demo model, built on first use
+
+
+def _read_text(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise MlirCoremlError(f"cannot read: {getattr(e, 'strerror', None) or e}", path) from None
+
+
+def write_text_atomic(path: str | None, text: str) -> None:
+    """Write to `path` (stdout when None or '-') via a temp file + rename: never a partial file."""
+    if path in (None, "-"):
+        sys.stdout.write(text)
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def cmd_opt(args) -> int:
+    from mlir_coreml.ir.parser import parse_module
+    from mlir_coreml.ir.printer import print_module
+    from mlir_coreml.passes.manager import PassManager
+
+    text = _read_text(args.file)
+    module = parse_module(text, filename=args.file if args.file != "-" else "<stdin>")
+    pm = PassManager.from_pipeline(
+        args.pipeline or "",
+        verify_each=not args.no_verify,
+        print_ir_after_all=args.print_ir_after_all,
+        print_ir_after_change=args.print_ir_after_change,
+        print_ir_after_failure=args.print_ir_after_failure,
+        time_passes=args.time_passes,
+        stream=sys.stderr,
+    )
+    if not pm.passes:
+        # An empty pipeline reproduces its input exactly (mlir-opt does the same modulo format).
+        from mlir_coreml.ir.verifier import verify
+
+        if not args.no_verify:
+            verify(module)
+        out = print_module(module, generic=True) if args.generic else text
+        write_text_atomic(args.output, out)
+        return 0
+    pm.run(module)
+    write_text_atomic(args.output, print_module(module, generic=args.generic))
+    return 0
+
+
+def cmd_import(args) -> int:
+    import mlir_coreml
+    from mlir_coreml.ir.printer import print_module
+
+    module = mlir_coreml.load(args.model)
+    write_text_atomic(args.output, print_module(module, generic=args.generic, resources=args.resources))
+    return 0
+
+
+def cmd_lower(args) -> int:
+    from mlir_coreml.codegen.lower import lower_model
+
+    lower_model(args.model, args.output, pipeline=args.pipeline, emit=args.emit,
+                coremlc_version=args.coremlc_version)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from mlir_coreml.codegen.runtime import run_npz
+
+    run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference)
+    return 0
+
+
+def cmd_inspect(args) -> int:
+    from mlir_coreml.frontend.inspect import inspect_model
+
+    sys.stdout.write(inspect_model(args.model))
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from mlir_coreml.codegen.bench import bench_model
+
+    sys.stdout.write(bench_model(args.model, threads=args.threads, compare=args.compare, runs=args.runs))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mlir-coreml", description=__doc__.splitlines()[0])
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("import", help="read a Core ML model and print its IR")
+    s.add_argument("model")
+    s.add_argument("-o", "--output")
+    s.add_argument("--generic", action="store_true", help="print every op in generic form")
+    s.add_argument("--resources", action="store_true", help="append the weights as a hex resources section")
+    s.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("opt", help="run a pass pipeline over an IR file (like mlir-opt)")
+    s.add_argument("file", help="IR text file, or - for stdin")
+    s.add_argument("-p", "--pipeline", default="", help="e.g. 'canonicalize,cse,fuse-conv-batchnorm'")
+    s.add_argument("-o", "--output")
+    s.add_argument("--generic", action="store_true")
+    s.add_argument("--no-verify", action="store_true", help="do not verify after each pass")
+    s.add_argument("--print-ir-after-all", action="store_true")
+    s.add_argument("--print-ir-after-change", action="store_true")
+    s.add_argument("--print-ir-after-failure", action="store_true")
+    s.add_argument("--time-passes", action="store_true")
+    s.set_defaults(func=cmd_opt)
+
+    s = sub.add_parser("lower", help="compile a model to a .mlmodelc bundle (like xcrun coremlc compile)")
+    s.add_argument("model", nargs="?", default=DEFAULT_MODEL,
+                   help="model file; 'default' uses the embedded demo model")
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("-p", "--pipeline", default=None)
+    s.add_argument("--emit", choices=["mlmodelc", "mlmodel", "mlpackage"], default="mlmodelc")
+    s.add_argument("--coremlc-version", choices=["2020", "2021"], default="2021",
+                   help="which coremlc era's bundle layout to reproduce")
+    s.set_defaults(func=cmd_lower)
+
+    s = sub.add_parser("run", help="predict with a model on inputs from an .npz file")
+    s.add_argument("model")
+    s.add_argument("--inputs", required=True)
+    s.add_argument("--outputs")
+    s.add_argument("--threads", type=int, default=None)
+    s.add_argument("--reference", action="store_true", help="use the numpy reference interpreter")
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")
+    s.add_argument("model")
+    s.set_defaults(func=cmd_inspect)
+
+    s = sub.add_parser("bench", help="measure latency, optionally against onnxruntime/torch")
+    s.add_argument("model")
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--compare", default="")
+    s.add_argument("--runs", type=int, default=50)
+    s.set_defaults(func=cmd_bench)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except MlirCoremlError as e:
+        if args.debug:
+            raise
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as e:
+        if args.debug or not (e.name or "").startswith("mlir_coreml"):
+            raise
+        print(f"error: '{args.command}' is not supported yet in this version ({e.name} missing)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,1 @@
+"""Pass manager, textual pipelines, pattern rewriter, and one pass per module."""
