@@ -1,0 +1,1 @@
+"""Writers for the files of a compiled NeuralNetwork `.mlmodelc` (espresso) bundle."""

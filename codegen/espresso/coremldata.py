@@ -1,0 +1,164 @@
+"""Write the binary side files of a compiled NeuralNetwork bundle, and derive them from a source.
+
+coremldata.bin, model/coremldata.bin, neural_network_optionals/coremldata.bin,
+analytics/coremldata.bin and metadata.json; layouts are in frontend/espresso/format.py.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import struct
+
+from mlir_coreml.codegen.espresso import nsjson
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.espresso import format as fmt
+from mlir_coreml.frontend.espresso.format import Analytics, CoremlData, PreprocessingRecords
+
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_F32 = struct.Struct("<f")
+
+
+def _string(text: str) -> bytes:
+    raw = text.encode("utf-8")
+    return _U64.pack(len(raw)) + raw
+
+
+# --- coremldata.bin --------------------------------------------------------------------------------
+def nn_trailer(output_names) -> bytes:
+    """The neuralNetwork trailer for output names given in *file* order."""
+    return (_U64.pack(fmt.MODEL_TYPE_NEURAL_NETWORK) + _U64.pack(len(output_names))
+            + b"".join(_string(name) for name in output_names))
+
+
+def write_coremldata(data: CoremlData) -> bytes:
+    """Serialize the root coremldata.bin; the NN trailer is rebuilt from `output_names`
+    when present, otherwise `trailer` is written as is."""
+    out = bytearray(_U32.pack(data.model_type))
+    out += b"".join(_U64.pack(word) for word in data.format_version)
+    out += _string(data.platform)
+    out += _U64.pack(data.spec_version)
+    out += b"".join(_U64.pack(word) for word in data.reserved)
+    out += _U64.pack(len(data.description)) + data.description
+    out += nn_trailer(data.output_names) if data.output_names is not None else data.trailer
+    return bytes(out)
+
+
+def coremldata_from_mlmodel(mlmodel: bytes, *, era: str = "2021", where: str | None = None) -> CoremlData:
+    """The root coremldata.bin fields coremlc derives from a NeuralNetwork `.mlmodel` file.
+
+    The description is the raw bytes of Model field 2; the trailer lists the description's
+    outputs in reverse order; the format-version words depend on the compiler era.
+    """
+    fields = _scan_fields(mlmodel, where)
+    model_type = next((number for number in fields if number >= 200), None)
+    if model_type != fmt.MODEL_TYPE_NEURAL_NETWORK:
+        raise MlirCoremlError(f"model type field {model_type} is not a NeuralNetwork (500)", where=where)
+    description = fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1]
+    spec_version = fields.get(1, [0])[-1]
+    outputs = [_scan_fields(feature, where).get(fmt.FEATURE_DESCRIPTION_NAME_FIELD, [b""])[-1]
+               for feature in _scan_fields(description, where).get(fmt.MODEL_DESCRIPTION_OUTPUT_FIELD, [])]
+    names = tuple(name.decode("utf-8") for name in reversed(outputs))
+    return CoremlData(model_type=model_type, format_version=fmt.COREMLDATA_FORMAT_VERSIONS[era],
+                      platform=fmt.COREMLDATA_PLATFORM, spec_version=spec_version,
+                      description=bytes(description), output_names=names, trailer=nn_trailer(names))
+
+
+def _varint(data: bytes, pos: int, where) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise MlirCoremlError("truncated or malformed protobuf varint", where=where)
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def _scan_fields(data: bytes, where) -> dict[int, list]:
+    """Top-level protobuf fields: number -> values (ints for varints, raw bytes otherwise)."""
+    fields: dict[int, list] = {}
+    pos = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos, where)
+        number, wire_type = key >> 3, key & 7
+        if wire_type == 0:
+            value, pos = _varint(data, pos, where)
+        elif wire_type == 2:
+            size, pos = _varint(data, pos, where)
+            value, pos = data[pos:pos + size], pos + size
+        elif wire_type in (1, 5):
+            size = 8 if wire_type == 1 else 4
+            value, pos = data[pos:pos + size], pos + size
+        else:
+            raise MlirCoremlError(f"unsupported protobuf wire type {wire_type}", where=where)
+        if pos > len(data):
+            raise MlirCoremlError("truncated protobuf field", where=where)
+        fields.setdefault(number, []).append(value)
+    return fields
+
+
+# --- model/coremldata.bin --------------------------------------------------------------------------
+def write_preprocessing(data: PreprocessingRecords) -> bytes:
+    out = bytearray()
+    for record in data.records:
+        out += _U64.pack(len(record))
+        for name, value in record:
+            out += _string(name) + _F32.pack(value)
+    return bytes(out)
+
+
+def preprocessing_from_scaler(input_name: str, *, channel_scale: float = 1.0, blue_bias: float = 0.0,
+                              green_bias: float = 0.0, red_bias: float = 0.0,
+                              gray_bias: float = 0.0) -> PreprocessingRecords:
+    """Records for one image input with a NeuralNetworkImageScaler, in the observed order
+    (1.0, 0, 0, three colour biases, gray bias, scale). The blue/green/red order is a guess:
+    every sample had equal colour biases."""
+    values = (1.0, 0.0, 0.0, blue_bias, green_bias, red_bias, gray_bias, channel_scale)
+    return PreprocessingRecords(records=tuple(((input_name, value),) for value in values))
+
+
+# --- neural_network_optionals/coremldata.bin -------------------------------------------------------
+def write_optionals(era: str = "2021") -> bytes:
+    return bytes(fmt.OPTIONALS_SIZES[era])
+
+
+# --- analytics/coremldata.bin ----------------------------------------------------------------------
+def write_analytics(data: Analytics) -> bytes:
+    out = bytearray()
+    for name, entries in data.sections.items():
+        out += _string(name) + _U64.pack(len(entries))
+        for key, value in entries.items():
+            out += _string(key) + _string(value)
+    return bytes(out)
+
+
+def sha256_base64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+
+
+def analytics_for(*, net: bytes, shape: bytes, weights: bytes, mlmodel: bytes, model_name: str,
+                  layer_count: int) -> Analytics:
+    """The 2021 coremlc analytics: hashes of the written files and of the source `.mlmodel`.
+    `layer_count` is the number of layers of the source NeuralNetwork."""
+    details = {
+        "modelDimension": str(layer_count),
+        "nnModelNetHash": sha256_base64(net),
+        "nnModelShapeHash": sha256_base64(shape),
+        "nnModelWeightsHash": sha256_base64(weights),
+    }
+    spec = {"modelHash": sha256_base64(mlmodel), "modelName": model_name}
+    sections = {fmt.ANALYTICS_NN_SECTION: details, fmt.ANALYTICS_SPEC_SECTION: spec}
+    return Analytics(sections={name: dict(sorted(entries.items())) for name, entries in sorted(sections.items())})
+
+
+# --- metadata.json ---------------------------------------------------------------------------------
+def write_metadata(metadata) -> bytes:
+    return nsjson.dumps(metadata).encode("utf-8")
+
+
+def write_json(obj) -> bytes:
+    """model.espresso.net / model.espresso.shape bytes."""
+    return nsjson.dumps(obj).encode("utf-8")

@@ -1,0 +1,159 @@
+"""Facts about the files of a compiled NeuralNetwork `.mlmodelc` (espresso) bundle, written once.
+
+Reader (`frontend/espresso/bundle.py`) and writers (`codegen/espresso/`) both take their
+constants and the decoded-part records from here. Evidence levels follow
+docs/espresso-format.md: [V] verified byte for byte on the samples, [O] observed, rule inferred.
+All integers are little-endian; "u64" is an unsigned 64-bit word.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --- file names (relative to the bundle root) -------------------------------------------------
+NET_FILE = "model.espresso.net"
+SHAPE_FILE = "model.espresso.shape"
+WEIGHTS_FILE = "model.espresso.weights"
+COREMLDATA_FILE = "coremldata.bin"
+PREPROCESSING_FILE = "model/coremldata.bin"
+OPTIONALS_FILE = "neural_network_optionals/coremldata.bin"
+ANALYTICS_FILE = "analytics/coremldata.bin"
+METADATA_FILE = "metadata.json"
+
+# --- compressed espresso JSON (Apple system models only, never coremlc output) ----------------
+# 28-byte header: "pbze", u32 0, u32le 0x40, u32 0, u32be uncompressed size (@0x10), u32 0,
+# u32be compressed size (@0x18), then an LZFSE ("bvx2") stream at 0x1C.
+PBZE_MAGIC = b"pbze"
+PBZE_HEADER_SIZE = 0x1C
+
+# --- model.espresso.net ------------------------------------------------------------------------
+NET_FORMAT_VERSION = 200
+# Net keys naming weight blobs, and the element type of the blob's payload [V]. fp16 models keep
+# their biases in float32.
+BLOB_KEY_DTYPES = {
+    "blob_weights": "<f4",
+    "blob_weights_f16": "<f2",
+    "blob_biases": "<f4",
+    "blob_batchnorm_params": "<f4",
+}
+# inner_product biases are stored as nC floats followed by 3*nC zero floats [V S6].
+INNER_PRODUCT_BIAS_PAD_FACTOR = 4
+
+# Enumeration codes confirmed on the samples [V: value in the net vs the source layer]; the
+# wider third-party tables are in docs/espresso-format.md section 2.5.
+ACTIVATION_MODES = {"relu": 0, "linear": 6, "sigmoid_hard": 7}
+ELEMENTWISE_OPERATIONS = {"add": 0, "multiply": 1, "inverse": 10, "max_alpha": 25, "exp": 27}
+POOL_AVG_OR_MAX = {"average": 0, "max": 1}
+# Convolution pad_mode: source `valid` (with explicit paddingAmounts) -> 0, `same` -> 1 (176 convs).
+CONV_PAD_MODES = {"explicit": 0, "same": 1}
+POOL_PAD_MODE_VALID = 2
+REDUCE_MODES = {"sum": 0}
+
+# --- model.espresso.weights [V, all samples] ---------------------------------------------------
+# u64 N, then N x {u64 id, u64 size} with id == index, then the payloads in table order, no gaps.
+# Data blobs have odd ids 1, 3, 5, ... allocated in layer order (within a layer biases first,
+# then weights). Every even id is a zero-filled padding blob whose size is the minimum that makes
+# the following data blob start at a file offset that is a multiple of WEIGHTS_ALIGNMENT (blob 0
+# pads the header). N is therefore 2 x (number of data blobs): no padding entry follows the last
+# data blob, and nothing is appended after it (in all samples the last blob happened to end on a
+# 64-byte boundary, so whether coremlc pads the file tail is not known).
+WEIGHTS_ALIGNMENT = 64
+WEIGHTS_COUNT_SIZE = 8
+WEIGHTS_ENTRY_SIZE = 16
+
+
+def data_blob_id(index: int) -> int:
+    """Blob id of the index-th data blob (0-based) in model.espresso.weights."""
+    return 2 * index + 1
+
+
+def is_padding_blob(blob_id: int) -> bool:
+    return blob_id % 2 == 0
+
+
+def padding_before(offset: int) -> int:
+    """Size of the padding blob that moves a payload starting at `offset` to the next boundary."""
+    return -offset % WEIGHTS_ALIGNMENT
+
+
+# --- coremldata.bin (bundle root) [V, 6 samples] -----------------------------------------------
+# 0x00 u32  model type (Model.proto oneof field number: 500 neuralNetwork, 502 mlProgram)
+# 0x04 3 x u64 "format version" words: (1, 2, 1) 2019 coremlc/spec 1, (1, 3, 0) 2020-2021 coremlc/
+#      spec 2, (3, 0, 0) 2025 coremlc/spec 4. They read like a major.minor.patch version of the
+#      compiled format [O]; compiler era and spec version cannot be told apart with these samples.
+# 0x1C u64 length + bytes: platform string, always "generic"
+# 0x2B u64  specificationVersion of the source model
+# 0x33 3 x u64 always 0 (reserved)
+# 0x4B u64 L + L bytes: ModelDescription protobuf, byte-identical to the raw bytes of field 2
+#      (`description`) of the source .mlmodel (== Model.description.SerializeToString() on every
+#      paired sample; metadata field 100 only when the source has it, coremlc adds nothing)
+# then, for neuralNetwork: u64 model type again, u64 M, M x {u64 len, name}: the output names in
+#      *reverse* description order [O, 2 multi-output samples].
+MODEL_TYPE_NEURAL_NETWORK = 500
+MODEL_TYPE_ML_PROGRAM = 502
+COREMLDATA_PLATFORM = "generic"
+COREMLDATA_FORMAT_VERSIONS = {
+    "2019": (1, 2, 1),
+    "2020": (1, 3, 0),
+    "2021": (1, 3, 0),
+    "2025": (3, 0, 0),
+}
+COREMLDATA_RESERVED_WORDS = 3
+MLMODEL_DESCRIPTION_FIELD = 2          # Model.description
+MODEL_DESCRIPTION_OUTPUT_FIELD = 10    # ModelDescription.output (repeated FeatureDescription)
+FEATURE_DESCRIPTION_NAME_FIELD = 1     # FeatureDescription.name
+
+# --- model/coremldata.bin: image pre-processing [V structure, O meaning] -------------------------
+# PREPROCESSING_RECORD_COUNT records, each u64 count, then count x {u64 len, name, f32 value},
+# one entry per image input. Observed values for NeuralNetworkImageScaler: record 0 = 1.0,
+# 1 and 2 = 0, 3..5 = the blue/green/red biases (order unknown: samples have equal biases),
+# 6 = gray bias (?), 7 = channelScale.
+PREPROCESSING_RECORD_COUNT = 8
+
+# --- neural_network_optionals/coremldata.bin [O] -----------------------------------------------
+# Only zero bytes seen; length by compiler era (2 / 4 / 5 zero u64 words).
+OPTIONALS_SIZES = {"2019": 16, "2020": 32, "2021": 40}
+
+# --- analytics/coremldata.bin [V S4] -----------------------------------------------------------
+# Sections until end of file: u64 len + section name, u64 count, count x {u64 klen, key,
+# u64 vlen, value}. Sections and keys are in alphabetical order. Hashes are base64(SHA-256).
+ANALYTICS_NN_SECTION = "NeuralNetworkModelDetails"
+ANALYTICS_SPEC_SECTION = "SpecificationDetails"
+ANALYTICS_HASHED_FILES = {
+    "nnModelNetHash": NET_FILE,
+    "nnModelShapeHash": SHAPE_FILE,
+    "nnModelWeightsHash": WEIGHTS_FILE,
+}
+
+# --- JSON files: Foundation NSJSONSerialization pretty printing [V, all 14 JSON files] ----------
+JSON_INDENT = "  "
+JSON_KEY_SEPARATOR = " : "
+JSON_FLOAT_FORMAT = "%.17g"
+
+
+# --- decoded parts ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoremlData:
+    """The bundle root `coremldata.bin`, split into its fields."""
+
+    model_type: int
+    format_version: tuple[int, int, int]
+    platform: str
+    spec_version: int
+    description: bytes                      # serialized ModelDescription (decoded elsewhere)
+    output_names: tuple[str, ...] | None    # neuralNetwork trailer, in file order
+    trailer: bytes                          # raw bytes after the description
+    reserved: tuple[int, ...] = (0,) * COREMLDATA_RESERVED_WORDS
+
+
+@dataclass(frozen=True)
+class PreprocessingRecords:
+    """`model/coremldata.bin`: PREPROCESSING_RECORD_COUNT records of (input name, float32) pairs."""
+
+    records: tuple[tuple[tuple[str, float], ...], ...]
+
+
+@dataclass(frozen=True)
+class Analytics:
+    """`analytics/coremldata.bin`: section name -> ordered (key, value) strings."""
+
+    sections: dict[str, dict[str, str]] = field(default_factory=dict)

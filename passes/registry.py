@@ -1,0 +1,55 @@
+"""Lazy pass registry: pass `fuse-conv-batchnorm` lives in `passes/fuse_conv_batchnorm.py`.
+
+Nothing is imported until a pipeline names the pass. Plugins add passes through the
+`mlir_coreml.plugins` entry-point group with names `pass:<name>` pointing at the pass class.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+from importlib.metadata import entry_points
+
+from mlir_coreml.passes.base import ModulePass
+
+# Modules of this package that hold infrastructure rather than a pass.
+INFRASTRUCTURE = {"__init__", "base", "manager", "pipeline", "registry", "rewriter"}
+
+_extra: dict[str, type[ModulePass]] = {}
+
+
+def register_pass(cls: type[ModulePass]) -> type[ModulePass]:
+    """Register a pass class defined outside this package (tests, scripts)."""
+    _extra[cls.name] = cls
+    return cls
+
+
+def _builtin_names() -> list[str]:
+    folder = os.path.dirname(__file__)
+    return sorted(f[:-3].replace("_", "-") for f in os.listdir(folder)
+                  if f.endswith(".py") and f[:-3] not in INFRASTRUCTURE)
+
+
+def _plugin_entries() -> dict:
+    return {ep.name.split(":", 1)[1]: ep for ep in entry_points(group="mlir_coreml.plugins")
+            if ep.name.startswith("pass:")}
+
+
+def all_pass_names() -> list[str]:
+    return sorted(set(_builtin_names()) | set(_extra) | set(_plugin_entries()))
+
+
+def get_pass_class(name: str) -> type[ModulePass] | None:
+    if name in _extra:
+        return _extra[name]
+    if name in _builtin_names():
+        module = importlib.import_module(f"mlir_coreml.passes.{name.replace('-', '_')}")
+        for value in vars(module).values():
+            if isinstance(value, type) and issubclass(value, ModulePass) and value.name == name:
+                return value
+        raise ImportError(f"mlir_coreml.passes.{name.replace('-', '_')} defines no pass named '{name}'")
+    ep = _plugin_entries().get(name)
+    if ep is not None:
+        cls = ep.load()
+        _extra[name] = cls
+        return cls
+    return None
