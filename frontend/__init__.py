@@ -6,8 +6,18 @@ import os
 from mlir_coreml.errors import MlirCoremlError
 
 
+# Reader module per model form; each exposes `read(path) -> module` (imported on first use).
+READERS = {
+    ".mlmodel": "mlir_coreml.frontend.mlmodel",
+    ".mlpackage": "mlir_coreml.frontend.mlpackage",
+    ".mlmodelc": "mlir_coreml.frontend.mlmodelc",
+}
+
+
 def load_model(path: str):
-    """Read `path` into an IR module, choosing the reader by what the path is."""
+    """Read `path` into an IR module, choosing the reader by the file's extension."""
+    import importlib
+
     path = os.fspath(path)
     if not os.path.exists(path):
         raise MlirCoremlError("no such file or directory", path)
@@ -16,5 +26,13 @@ def load_model(path: str):
 
         with open(path, encoding="utf-8") as f:
             return parse_module(f.read(), filename=path)
-    raise MlirCoremlError("this model form is not supported yet (expected .mlir; .mlmodel, .mlpackage and "
-                          ".mlmodelc readers are being added)", path)
+    ext = os.path.splitext(path.rstrip("/"))[1].lower()
+    if ext not in READERS:
+        raise MlirCoremlError(f"unknown model form '{ext}' (expected .mlmodel, .mlpackage, .mlmodelc or .mlir)", path)
+    try:
+        reader = importlib.import_module(READERS[ext])
+    except ModuleNotFoundError as e:
+        if e.name != READERS[ext]:
+            raise
+        raise MlirCoremlError(f"reading {ext} files is not supported by this build yet", path) from None
+    return reader.read(path)
