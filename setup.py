@@ -24,7 +24,15 @@ def package_map():
 # One entry per extension module: Cython wrapper + the C kernels it calls.
 EXTENSIONS = {
     "_fp16": ["csrc/_fp16.pyx", "csrc/fp16.c"],
+    "_kernels": ["csrc/_kernels.pyx", "csrc/dispatch.c", "csrc/gemm.c", "csrc/conv.c",
+                 "csrc/pool.c", "csrc/fp16.c"],
 }
+# Extensions parallelised with OpenMP (gcc/clang flag; MSVC would need /openmp).
+OPENMP = {"_kernels"}
+
+
+def openmp_args(name):
+    return ["-fopenmp"] if name in OPENMP and sys.platform != "win32" else []
 
 
 def extensions():
@@ -34,7 +42,8 @@ def extensions():
             f"mlir_coreml.csrc.{name}",
             sources,
             include_dirs=["csrc", numpy.get_include()],
-            extra_compile_args=compile_args,
+            extra_compile_args=compile_args + openmp_args(name),
+            extra_link_args=openmp_args(name),
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         )
         for name, sources in EXTENSIONS.items()

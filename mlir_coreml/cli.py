@@ -75,15 +75,24 @@ def cmd_import(args) -> int:
     import mlir_coreml
     from mlir_coreml.ir.printer import print_module
 
-    module = mlir_coreml.load(args.model)
+    module = mlir_coreml.load(resolve_model(args.model))
     write_text_atomic(args.output, print_module(module, generic=args.generic, resources=args.resources))
     return 0
+
+
+def resolve_model(path: str) -> str:
+    """`default` names the embedded demo model, written to a temporary file on first use."""
+    if path != DEFAULT_MODEL or os.path.exists(path):
+        return path
+    from mlir_coreml.demo import write_demo_model
+
+    return write_demo_model(os.path.join(tempfile.mkdtemp(prefix="mlir_coreml-"), "demo.mlmodel"))
 
 
 def cmd_lower(args) -> int:
     from mlir_coreml.codegen.lower import lower_model
 
-    lower_model(args.model, args.output, pipeline=args.pipeline, emit=args.emit,
+    lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
                 coremlc_version=args.coremlc_version)
     return 0
 
@@ -98,7 +107,7 @@ def cmd_run(args) -> int:
 def cmd_inspect(args) -> int:
     from mlir_coreml.frontend.inspect import inspect_model
 
-    sys.stdout.write(inspect_model(args.model))
+    sys.stdout.write(inspect_model(resolve_model(args.model)))
     return 0
 
 

@@ -6,6 +6,7 @@ ops (and, for passes, see passes/registry.py).
 """
 from __future__ import annotations
 
+import functools
 import importlib
 
 DIALECTS = {
@@ -18,8 +19,10 @@ DIALECTS = {
 }
 
 _loaded: set[str] = set()
+_missing: set[str] = set()
 
 
+@functools.lru_cache(maxsize=None)
 def _plugin_dialects() -> dict[str, str]:
     from importlib.metadata import entry_points
 
@@ -34,14 +37,18 @@ def load_dialect(prefix: str) -> bool:
     """Import the dialect that owns ops named `prefix.*`; False if there is none."""
     if prefix in _loaded:
         return True
+    if prefix in _missing:
+        return False
     module = DIALECTS.get(prefix) or _plugin_dialects().get(prefix)
     if module is None:
+        _missing.add(prefix)
         return False
     try:
         importlib.import_module(module)
     except ModuleNotFoundError as e:
         if e.name != module:
             raise
+        _missing.add(prefix)
         return False
     _loaded.add(prefix)
     return True

@@ -1,0 +1,153 @@
+"""GFLOP/s of the csrc._kernels GEMM and convolutions against onnxruntime, same process.
+
+    python benchmarks/kernels/bench_kernels.py [--threads 1] [--model resnet18,mobilenetv2]
+
+Each layer runs as a one-node ONNX model in onnxruntime (intra_op_num_threads = threads)
+and through our kernels (fp16 weights, fp32 accumulation), timed interleaved; the median of
+the rounds is reported.  ratio = our time / onnxruntime time (< 1 is faster).
+"""
+import argparse
+import statistics
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+from onnx import TensorProto, helper, numpy_helper
+
+from mlir_coreml.csrc import _kernels as K
+
+
+def resnet18_layers():
+    layers = [(3, 64, 7, 2, 3, 224, 1, 1)]                       # cin, cout, k, s, p, hw, groups, count
+    layers += [(64, 64, 3, 1, 1, 56, 1, 4)]
+    for cin, cout, hw in [(64, 128, 56), (128, 256, 28), (256, 512, 14)]:
+        layers += [(cin, cout, 3, 2, 1, hw, 1, 1), (cout, cout, 3, 1, 1, hw // 2, 1, 3),
+                   (cin, cout, 1, 2, 0, hw, 1, 1)]
+    return layers
+
+
+def mobilenetv2_layers():
+    layers = {(3, 32, 3, 2, 1, 224, 1): 1}
+    cin, hw = 32, 112
+    for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                       (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+        for i in range(n):
+            stride = s if i == 0 else 1
+            hidden = cin * t
+            block = []
+            if t != 1:
+                block.append((cin, hidden, 1, 1, 0, hw, 1))
+            block.append((hidden, hidden, 3, stride, 1, hw, hidden))
+            hw = (hw + 2 - 3) // stride + 1
+            block.append((hidden, c, 1, 1, 0, hw, 1))
+            for layer in block:
+                layers[layer] = layers.get(layer, 0) + 1
+            cin = c
+    layers[(320, 1280, 1, 1, 0, 7, 1)] = 1
+    return [key + (count,) for key, count in layers.items()]
+
+
+def onnx_conv(w, b, stride, pad, groups, x_shape):
+    y_shape = None
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], strides=[stride, stride],
+                            pads=[pad] * 4, group=groups)
+    graph = helper.make_graph([node], "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
+                              initializer=[numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def session(model, threads):
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
+
+
+def interleaved(fns, budget=0.25, rounds=7):
+    """median seconds per call of each fn, measured in alternating rounds."""
+    for f in fns:
+        f()
+    t0 = time.perf_counter()
+    fns[0]()
+    reps = max(1, int(budget / rounds / max(time.perf_counter() - t0, 1e-6)))
+    samples = [[] for _ in fns]
+    for _ in range(rounds):
+        for f, s in zip(fns, samples):
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                f()
+            s.append((time.perf_counter() - t0) / reps)
+    return [statistics.median(s) for s in samples]
+
+
+def bench_conv(layer, threads, rng):
+    cin, cout, k, s, p, hw, groups, _ = layer
+    w = (rng.standard_normal((cout, cin // groups, k, k)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(cout).astype(np.float32)
+    x = rng.standard_normal((1, cin, hw, hw)).astype(np.float32)
+    packed = K.pack_conv_weights(w, groups)
+    out = K.conv2d(x, packed, bias=b, stride=s, padding=p)
+    sess = session(onnx_conv(w, b, s, p, groups, list(x.shape)), threads)
+    ref = sess.run(None, {"x": x})[0]
+    err = np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-6)
+    ours, theirs = interleaved([lambda: K.conv2d(x, packed, bias=b, stride=s, padding=p, out=out),
+                                lambda: sess.run(None, {"x": x})])
+    flops = 2.0 * out.size * (cin // groups) * k * k
+    return flops, ours, theirs, err
+
+
+def bench_gemm(n, threads, rng):
+    w = rng.standard_normal((n, n)).astype(np.float32)
+    x = rng.standard_normal((n, n)).astype(np.float32)
+    packed = K.pack_weights(w)
+    out = np.empty((n, n), np.float32)
+    node = helper.make_node("MatMul", ["w", "x"], ["y"])
+    graph = helper.make_graph([node], "mm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, n])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              initializer=[numpy_helper.from_array(w, "w")])
+    sess = session(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), threads)
+    ours, theirs, np_t = interleaved([lambda: K.gemm(packed, x, out=out), lambda: sess.run(None, {"x": x}),
+                                      lambda: np.matmul(w, x, out=out)])
+    flops = 2.0 * n ** 3
+    print(f"GEMM {n}x{n}x{n} ({K.current_isa()}, {threads}t): ours {flops / ours / 1e9:6.1f} GFLOP/s, "
+          f"onnxruntime {flops / theirs / 1e9:6.1f}, numpy {flops / np_t / 1e9:6.1f}, "
+          f"ratio ours/ort time {ours / theirs:.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--model", default="resnet18,mobilenetv2")
+    ap.add_argument("--isa", default=None, help="force avx512|avx2|portable")
+    args = ap.parse_args()
+    K.set_num_threads(args.threads)
+    if args.isa:
+        K.force_isa(args.isa)
+    rng = np.random.default_rng(0)
+    bench_gemm(512, args.threads, rng)
+    models = {"resnet18": resnet18_layers, "mobilenetv2": mobilenetv2_layers}
+    for name in args.model.split(","):
+        print(f"\n{name} 224, batch 1, {args.threads} thread(s), isa {K.current_isa()}")
+        print(f"{'cin':>5} {'cout':>5} {'k':>2} {'s':>2} {'hw':>4} {'grp':>4} {'x':>2} "
+              f"{'MFLOP':>7} {'ours ms':>8} {'ort ms':>8} {'ours GF/s':>9} {'ort GF/s':>9} {'ratio':>6} {'relerr':>8}")
+        tot_ours = tot_ort = tot_flops = 0.0
+        for layer in models[name]():
+            flops, ours, theirs, err = bench_conv(layer, args.threads, rng)
+            count = layer[-1]
+            tot_ours += ours * count
+            tot_ort += theirs * count
+            tot_flops += flops * count
+            cin, cout, k, s, p, hw, groups, _ = layer
+            print(f"{cin:5d} {cout:5d} {k:2d} {s:2d} {hw:4d} {groups:4d} {count:2d} {flops / 1e6:7.1f} "
+                  f"{ours * 1e3:8.3f} {theirs * 1e3:8.3f} {flops / ours / 1e9:9.1f} {flops / theirs / 1e9:9.1f} "
+                  f"{ours / theirs:6.2f} {err:8.1e}")
+        print(f"all conv layers: {tot_flops / 1e9:.2f} GFLOP, ours {tot_ours * 1e3:.2f} ms "
+              f"({tot_flops / tot_ours / 1e9:.1f} GFLOP/s), onnxruntime {tot_ort * 1e3:.2f} ms "
+              f"({tot_flops / tot_ort / 1e9:.1f} GFLOP/s), ratio {tot_ours / tot_ort:.2f}")
+
+
+if __name__ == "__main__":
+    main()

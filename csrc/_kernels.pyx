@@ -1,0 +1,386 @@
+# cython: language_level=3
+"""Fast CPU kernels: fp16-packed weights, fp32 NCHW activations, fp32 accumulation.
+
+Epilogue (GEMM and every convolution): out = act(W @ x + bias[row] + residual); the
+residual (same shape as out, must not alias it) is added *before* the activation.
+act is one of ACTIVATIONS; "clip" uses [alpha, beta], "relu6" is clip(0, 6),
+"leaky_relu" uses slope alpha, "gelu" is the exact erf form, "gelu_tanh" the tanh form.
+"""
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport uint16_t
+
+cdef extern from "kernels.h":
+    int MC_ISA_AUTO, MC_ISA_PORTABLE, MC_ISA_AVX2, MC_ISA_AVX512
+    int mc_detect_isa()
+    int mc_force_isa(int isa)
+    int mc_current_isa()
+    void mc_set_num_threads(int n)
+    int mc_get_num_threads()
+
+    ctypedef struct mc_epilogue:
+        const float *bias
+        const float *residual
+        Py_ssize_t ldr
+        int act
+        float alpha
+        float beta
+
+    size_t mc_packed_size(int M, int K)
+    void mc_pack_weights_f16(const uint16_t *w, int M, int K, Py_ssize_t ldw, uint16_t *packed) nogil
+    void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, Py_ssize_t ldx,
+                 float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
+
+    ctypedef struct mc_conv_shape:
+        int C, H, W, Cout, KH, KW, groups
+        int stride_h, stride_w, dil_h, dil_w
+        int pad_t, pad_b, pad_l, pad_r
+        int OH, OW
+    int mc_conv_out_shape(mc_conv_shape *s)
+    void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                   const mc_epilogue *ep) nogil
+    void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
+                             float *out, const mc_epilogue *ep) nogil
+
+    ctypedef struct mc_pool_shape:
+        int C, H, W, KH, KW, stride_h, stride_w, pad_t, pad_b, pad_l, pad_r, OH, OW
+    void mc_max_pool2d(const mc_pool_shape *s, const float *x, float *out) nogil
+    void mc_avg_pool2d(const mc_pool_shape *s, const float *x, float *out, int exclude_padding) nogil
+    void mc_global_pool(int C, int HW, const float *x, float *out, int is_max) nogil
+    void mc_softmax(const float *x, float *out, Py_ssize_t rows, Py_ssize_t n) nogil
+    void mc_activation(float *x, size_t n, const mc_epilogue *ep) nogil
+
+cnp.import_array()
+
+ACTIVATIONS = ("none", "relu", "relu6", "clip", "leaky_relu", "sigmoid", "tanh", "gelu",
+               "gelu_tanh", "silu")
+_ACT_CODES = {"none": 0, "relu": 1, "relu6": 2, "clip": 2, "leaky_relu": 3, "sigmoid": 4,
+              "tanh": 5, "gelu": 6, "gelu_tanh": 7, "silu": 8}
+_ISA_NAMES = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
+
+
+# ------------------------------------------------------------------ runtime settings
+
+def set_num_threads(int n):
+    """Threads used by every kernel (n <= 0: OpenMP default). 1 thread is deterministic."""
+    mc_set_num_threads(n)
+
+
+def get_num_threads():
+    return mc_get_num_threads()
+
+
+def detect_isa():
+    """Best instruction set this CPU supports: "avx512", "avx2" or "portable"."""
+    return _isa_name(mc_detect_isa())
+
+
+def current_isa():
+    return _isa_name(mc_current_isa())
+
+
+def force_isa(name):
+    """Force a dispatch path (tests): "avx512" | "avx2" | "portable" | "auto"/None."""
+    code = _ISA_NAMES.get("auto" if name is None else name)
+    if code is None or mc_force_isa(code) != 0:
+        raise ValueError(f"cannot force ISA {name!r}: this CPU supports up to {detect_isa()!r}")
+
+
+def _isa_name(int code):
+    return {1: "portable", 2: "avx2", 3: "avx512"}[code]
+
+
+# ------------------------------------------------------------------ weights
+
+cdef class PackedWeights:
+    """fp16 weights in the GEMM panel layout (see kernels.h); for depthwise convolutions
+    the plain fp16 [C, KH, KW] array. `groups` packings of [M, K] each are stored back to back."""
+    cdef readonly object data
+    cdef readonly int M, K, groups, KH, KW, cin_per_group
+    cdef readonly bint depthwise
+
+    def __repr__(self):
+        kind = "depthwise" if self.depthwise else "gemm"
+        return (f"PackedWeights({kind}, M={self.M}, K={self.K}, groups={self.groups}, "
+                f"kernel=({self.KH}, {self.KW}))")
+
+
+cdef _pack_matrix(w16, PackedWeights p, int groups):
+    """w16: float16 [groups * M, K] -> p.data"""
+    cdef int M = p.M, K = p.K, g
+    cdef size_t psize = mc_packed_size(M, K)
+    cdef cnp.ndarray src = np.ascontiguousarray(w16, dtype=np.float16)
+    cdef cnp.ndarray dst = np.zeros(max(psize * groups, 1), dtype=np.uint16)
+    cdef const uint16_t *s = <const uint16_t *>cnp.PyArray_DATA(src)
+    cdef uint16_t *d = <uint16_t *>cnp.PyArray_DATA(dst)
+    for g in range(groups):
+        mc_pack_weights_f16(s + <size_t>g * M * K, M, K, K, d + g * psize)
+    p.data = dst
+
+
+def pack_weights(w):
+    """w: [M, K] float32 or float16 -> PackedWeights (fp16 panels, rounded to nearest even)."""
+    w = np.asarray(w)
+    if w.ndim != 2:
+        raise ValueError(f"pack_weights expects a [M, K] matrix, got shape {w.shape}")
+    cdef PackedWeights p = PackedWeights()
+    p.M, p.K, p.groups, p.KH, p.KW, p.cin_per_group, p.depthwise = w.shape[0], w.shape[1], 1, 1, 1, w.shape[1], False
+    _pack_matrix(w.astype(np.float16), p, 1)
+    return p
+
+
+def pack_conv_weights(w, int groups=1):
+    """w: [Cout, Cin/groups, KH, KW] float32/float16 -> PackedWeights for conv2d.
+    Depthwise (Cin/groups == 1 and groups == Cout) keeps plain fp16 [C, KH, KW]."""
+    w = np.asarray(w)
+    if w.ndim != 4 or groups <= 0 or w.shape[0] % groups:
+        raise ValueError(f"conv weights must be [Cout, Cin/groups, KH, KW] with Cout divisible "
+                         f"by groups={groups}, got shape {w.shape}")
+    cout, cg, kh, kw = w.shape
+    cdef PackedWeights p = PackedWeights()
+    p.groups, p.KH, p.KW, p.cin_per_group = groups, kh, kw, cg
+    p.M, p.K = cout // groups, cg * kh * kw
+    p.depthwise = cg == 1 and groups == cout and groups > 1
+    w16 = w.astype(np.float16)
+    if p.depthwise:
+        p.data = np.ascontiguousarray(w16.reshape(cout, kh * kw)).view(np.uint16)
+    else:
+        _pack_matrix(w16.reshape(cout, p.K), p, groups)
+    return p
+
+
+# ------------------------------------------------------------------ epilogue helper
+
+cdef int _fill_epilogue(mc_epilogue *ep, str act, float alpha, float beta, object bias,
+                        object residual, list keep) except -1:
+    code = _ACT_CODES.get(act)
+    if code is None:
+        raise ValueError(f"unknown activation {act!r}; expected one of {ACTIVATIONS}")
+    if act == "relu6":
+        alpha, beta = 0.0, 6.0
+    ep.act, ep.alpha, ep.beta = code, alpha, beta
+    ep.bias = NULL
+    ep.residual = NULL
+    ep.ldr = 0
+    cdef cnp.ndarray arr
+    if bias is not None:
+        arr = np.ascontiguousarray(bias, dtype=np.float32)
+        keep.append(arr)
+        ep.bias = <const float *>cnp.PyArray_DATA(arr)
+    if residual is not None:
+        arr = np.ascontiguousarray(residual, dtype=np.float32)
+        keep.append(arr)
+        ep.residual = <const float *>cnp.PyArray_DATA(arr)
+    return 0
+
+
+cdef cnp.ndarray _output(out, shape, other=None):
+    if out is None:
+        return np.empty(shape, dtype=np.float32)
+    if (out.dtype != np.float32 or tuple(out.shape) != tuple(shape)
+            or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {tuple(shape)}")
+    if other is not None and np.may_share_memory(out, other):
+        raise ValueError("out must not alias the input or the residual")
+    return out
+
+
+# ------------------------------------------------------------------ GEMM
+
+def gemm(PackedWeights packed, x, out=None, bias=None, str act="none", float alpha=0.0,
+         float beta=0.0, residual=None):
+    """out[M, N] = act(W @ x + bias[:, None] + residual); x: [K, N] float32."""
+    if packed.depthwise or packed.groups != 1:
+        raise ValueError("gemm needs weights from pack_weights (one group)")
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 2 or xa.shape[0] != packed.K:
+        raise ValueError(f"x must be [K={packed.K}, N], got shape {np.shape(x)}")
+    cdef int M = packed.M, K = packed.K, N = xa.shape[1]
+    _check_vec(bias, M, "bias")
+    _check_shape(residual, (M, N), "residual")
+    cdef cnp.ndarray o = _output(out, (M, N), residual)
+    cdef mc_epilogue ep
+    keep = []
+    _fill_epilogue(&ep, act, alpha, beta, bias, residual, keep)
+    ep.ldr = N
+    cdef cnp.ndarray data = packed.data
+    cdef const uint16_t *w = <const uint16_t *>cnp.PyArray_DATA(data)
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    with nogil:
+        mc_gemm(w, M, K, N, xp, N, op, N, &ep)
+    return o
+
+
+def _check_vec(v, n, name):
+    if v is not None and np.shape(v) != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {np.shape(v)}")
+
+
+def _check_shape(v, shape, name):
+    if v is not None and tuple(np.shape(v)) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {np.shape(v)}")
+
+
+# ------------------------------------------------------------------ convolution
+
+def _pair(v):
+    return (v, v) if isinstance(v, int) else tuple(v)
+
+
+def _pads(padding):
+    if isinstance(padding, int):
+        return (padding,) * 4
+    if len(padding) == 2:
+        return (padding[0], padding[0], padding[1], padding[1])
+    return tuple(padding)
+
+
+def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
+           str act="none", float alpha=0.0, float beta=0.0, residual=None, out=None):
+    """NCHW convolution, x: [N, C, H, W] (or [C, H, W]) float32.  padding: int,
+    (pad_h, pad_w) or explicit (top, bottom, left, right).  Depthwise weights go to the
+    dedicated kernel; 1x1/stride 1/no pad is a direct GEMM; the rest is implicit im2col."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    squeeze = xa.ndim == 3
+    if squeeze:
+        xa = xa[None]
+    if xa.ndim != 4:
+        raise ValueError(f"conv2d input must be NCHW, got shape {np.shape(x)}")
+    cdef mc_conv_shape s
+    s.C, s.H, s.W = xa.shape[1], xa.shape[2], xa.shape[3]
+    s.Cout, s.KH, s.KW, s.groups = packed.M * packed.groups, packed.KH, packed.KW, packed.groups
+    s.stride_h, s.stride_w = _pair(stride)
+    s.dil_h, s.dil_w = _pair(dilation)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if s.C != packed.cin_per_group * packed.groups:
+        raise ValueError(f"input has {s.C} channels, weights expect "
+                         f"{packed.cin_per_group * packed.groups}")
+    if min(s.pad_t, s.pad_b, s.pad_l, s.pad_r) < 0 or mc_conv_out_shape(&s) != 0:
+        raise ValueError(f"invalid convolution geometry for input {tuple(np.shape(xa))[1:]}: kernel "
+                         f"({s.KH}, {s.KW}), stride {stride}, dilation {dilation}, padding {padding}")
+    cdef int n = xa.shape[0], b
+    shape = (n, s.Cout, s.OH, s.OW)
+    _check_vec(bias, s.Cout, "bias")
+    if residual is not None:
+        residual = np.ascontiguousarray(residual, dtype=np.float32).reshape(shape)
+    cdef cnp.ndarray o = _output(None if out is None else (out[None] if squeeze else out), shape, residual)
+    cdef mc_epilogue ep
+    keep = []
+    _fill_epilogue(&ep, act, alpha, beta, bias, residual, keep)
+    ep.ldr = s.OH * s.OW
+    cdef const float *res0 = ep.residual
+    cdef cnp.ndarray data = packed.data
+    cdef const uint16_t *w = <const uint16_t *>cnp.PyArray_DATA(data)
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>s.Cout * s.OH * s.OW
+    cdef bint dw = packed.depthwise
+    with nogil:
+        for b in range(n):
+            if res0 != NULL:
+                ep.residual = res0 + b * out_sz
+            if dw:
+                mc_depthwise_conv2d(&s, xp + b * in_sz, w, op + b * out_sz, &ep)
+            else:
+                mc_conv2d(&s, xp + b * in_sz, w, op + b * out_sz, &ep)
+    return o[0] if squeeze else o
+
+
+# ------------------------------------------------------------------ pooling, softmax
+
+cdef _pool_shape(mc_pool_shape *s, cnp.ndarray xa, kernel, stride, padding, bint ceil_mode):
+    s.C, s.H, s.W = xa.shape[0] * xa.shape[1], xa.shape[2], xa.shape[3]
+    s.KH, s.KW = _pair(kernel)
+    s.stride_h, s.stride_w = _pair(kernel if stride is None else stride)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    ph, pw = s.H + s.pad_t + s.pad_b - s.KH, s.W + s.pad_l + s.pad_r - s.KW
+    if ph < 0 or pw < 0 or s.stride_h <= 0 or s.stride_w <= 0:
+        raise ValueError(f"invalid pooling geometry for input {tuple(np.shape(xa))[2:]}: kernel {kernel}")
+    if ceil_mode:
+        s.OH, s.OW = -(-ph // s.stride_h) + 1, -(-pw // s.stride_w) + 1
+        # the last window must start inside the input or the top/left padding
+        if (s.OH - 1) * s.stride_h >= s.H + s.pad_t:
+            s.OH -= 1
+        if (s.OW - 1) * s.stride_w >= s.W + s.pad_l:
+            s.OW -= 1
+    else:
+        s.OH, s.OW = ph // s.stride_h + 1, pw // s.stride_w + 1
+
+
+def _nchw(x):
+    xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 4:
+        raise ValueError(f"pooling input must be NCHW, got shape {np.shape(x)}")
+    return xa
+
+
+def max_pool2d(x, kernel, stride=None, padding=0, bint ceil_mode=False):
+    """Max pooling, padding cells never win (they are ignored, not zeros)."""
+    cdef cnp.ndarray xa = _nchw(x)
+    cdef mc_pool_shape s
+    _pool_shape(&s, xa, kernel, stride, padding, ceil_mode)
+    cdef cnp.ndarray o = np.empty((xa.shape[0], xa.shape[1], s.OH, s.OW), dtype=np.float32)
+    with nogil:
+        mc_max_pool2d(&s, <const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o))
+    return o
+
+
+def avg_pool2d(x, kernel, stride=None, padding=0, bint exclude_padding=True, bint ceil_mode=False):
+    """Average pooling; exclude_padding divides by the in-image cell count (Core ML's
+    excludePadArea), otherwise by the window clipped to the padded extent."""
+    cdef cnp.ndarray xa = _nchw(x)
+    cdef mc_pool_shape s
+    _pool_shape(&s, xa, kernel, stride, padding, ceil_mode)
+    cdef cnp.ndarray o = np.empty((xa.shape[0], xa.shape[1], s.OH, s.OW), dtype=np.float32)
+    with nogil:
+        mc_avg_pool2d(&s, <const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o),
+                      exclude_padding)
+    return o
+
+
+def _global(x, int is_max):
+    cdef cnp.ndarray xa = _nchw(x)
+    cdef cnp.ndarray o = np.empty((xa.shape[0], xa.shape[1], 1, 1), dtype=np.float32)
+    cdef int c = xa.shape[0] * xa.shape[1], hw = xa.shape[2] * xa.shape[3]
+    with nogil:
+        mc_global_pool(c, hw, <const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o), is_max)
+    return o
+
+
+def global_avg_pool(x):
+    """[N, C, H, W] -> [N, C, 1, 1] mean."""
+    return _global(x, 0)
+
+
+def global_max_pool(x):
+    """[N, C, H, W] -> [N, C, 1, 1] max."""
+    return _global(x, 1)
+
+
+def softmax(x, out=None):
+    """fp32 softmax over the last axis (max-subtracted); out may be x itself."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    cdef cnp.ndarray o
+    if out is None:
+        o = np.empty_like(xa)
+    else:
+        o = out
+        if o.dtype != np.float32 or o.shape != xa.shape or not o.flags.c_contiguous:
+            raise ValueError("out must be a C-contiguous float32 array shaped like x")
+    cdef Py_ssize_t n = xa.shape[xa.ndim - 1] if xa.ndim else 1
+    cdef Py_ssize_t rows = xa.size // n if n else 0
+    with nogil:
+        mc_softmax(<const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o), rows, n)
+    return o
+
+
+def activation(x, str act, float alpha=0.0, float beta=0.0):
+    """New float32 array act(x), through the same vector code as the fused epilogues."""
+    cdef cnp.ndarray o = np.array(x, dtype=np.float32, order="C", copy=True)
+    cdef mc_epilogue ep
+    keep = []
+    _fill_epilogue(&ep, act, alpha, beta, None, None, keep)
+    with nogil:
+        mc_activation(<float *>cnp.PyArray_DATA(o), <size_t>o.size, &ep)
+    return o

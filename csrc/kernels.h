@@ -1,0 +1,80 @@
+/* Core CPU kernels: fp16 weights, fp32 activations (NCHW) and fp32 accumulation.
+   Every entry point dispatches at run time to AVX-512, AVX2+FMA+F16C or portable C. */
+#ifndef MC_KERNELS_H
+#define MC_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ISA selection: mc_force_isa(MC_ISA_AUTO) restores detection; forcing an ISA the CPU
+   lacks is refused (returns -1). */
+enum { MC_ISA_AUTO = 0, MC_ISA_PORTABLE = 1, MC_ISA_AVX2 = 2, MC_ISA_AVX512 = 3 };
+int mc_detect_isa(void);
+int mc_force_isa(int isa);
+int mc_current_isa(void);
+
+void mc_set_num_threads(int n);
+int mc_get_num_threads(void);
+
+/* Fused epilogue: out = act(acc + bias[row] + residual[row, col]).  The residual is added
+   before the activation (ResNet's relu(conv + skip); MobileNetV2 uses act = none). */
+enum {
+    MC_ACT_NONE = 0, MC_ACT_RELU, MC_ACT_CLIP, MC_ACT_LEAKY_RELU, MC_ACT_SIGMOID,
+    MC_ACT_TANH, MC_ACT_GELU, MC_ACT_GELU_TANH, MC_ACT_SILU
+};
+typedef struct {
+    const float *bias;        /* [M] or NULL */
+    const float *residual;    /* same layout as the output (row stride ldr) or NULL */
+    ptrdiff_t ldr;
+    int act;
+    float alpha, beta;        /* clip: [alpha, beta]; leaky relu: slope alpha */
+} mc_epilogue;
+
+/* Packed fp16 weights: panels of MC_MR rows, k-major ([ceil(M/MR)][K][MR] halves, zero
+   padded).  mc_packed_size gives the number of uint16 elements. */
+#define MC_MR 8
+size_t mc_packed_size(int M, int K);
+void mc_pack_weights_f32(const float *w, int M, int K, ptrdiff_t ldw, uint16_t *packed);
+void mc_pack_weights_f16(const uint16_t *w, int M, int K, ptrdiff_t ldw, uint16_t *packed);
+
+/* out[M, N] (row stride ldc) = epilogue(W @ X), X[K, N] with row stride ldx. */
+void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
+             float *out, ptrdiff_t ldc, const mc_epilogue *ep);
+
+/* One image: x [C, H, W] -> out [Cout, OH, OW]; packed holds `groups` packings of
+   W_g[Cout/groups, (C/groups)*KH*KW] back to back (each mc_packed_size long). */
+typedef struct {
+    int C, H, W, Cout, KH, KW, groups;
+    int stride_h, stride_w, dil_h, dil_w;
+    int pad_t, pad_b, pad_l, pad_r;
+    int OH, OW;
+} mc_conv_shape;
+int mc_conv_out_shape(mc_conv_shape *s);  /* fills OH/OW; returns 0, or -1 if invalid */
+void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+               const mc_epilogue *ep);
+/* Depthwise (groups == C == Cout): weights fp16 [C, KH, KW]; any K, stride, dilation. */
+void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
+                         float *out, const mc_epilogue *ep);
+
+/* Pooling on one image [C, H, W]; ceil_mode picks the output size rule. */
+typedef struct {
+    int C, H, W, KH, KW, stride_h, stride_w, pad_t, pad_b, pad_l, pad_r, OH, OW;
+} mc_pool_shape;
+void mc_max_pool2d(const mc_pool_shape *s, const float *x, float *out);
+void mc_avg_pool2d(const mc_pool_shape *s, const float *x, float *out, int exclude_padding);
+void mc_global_pool(int C, int HW, const float *x, float *out, int is_max);
+
+/* Softmax over the last axis of a [rows, n] matrix (in place allowed). */
+void mc_softmax(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);
+
+/* Activation over a contiguous array (used by tests and elementwise lowering). */
+void mc_activation(float *x, size_t n, const mc_epilogue *ep);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,168 @@
+/* Vector activations for the AVX-512 and AVX2 epilogues: Cephes-style exp (~2 ulp),
+   Abramowitz-Stegun 7.1.26 erf (abs err 1.5e-7); sigmoid/tanh/gelu/silu built on them. */
+#ifndef MC_VECMATH_H
+#define MC_VECMATH_H
+
+#include "kernels_impl.h"
+
+#ifdef MC_X86
+#define MC_T512 __attribute__((target("avx512f,avx2,fma,f16c")))
+#define MC_T256 __attribute__((target("avx2,fma,f16c")))
+
+#define MC_EXP_COEFFS(SET1)                                                              \
+    const VT c0 = SET1(1.9875691500e-4f), c1 = SET1(1.3981999507e-3f),                     \
+             c2 = SET1(8.3334519073e-3f), c3 = SET1(4.1665795894e-2f),                     \
+             c4 = SET1(1.6666665459e-1f), c5 = SET1(5.0000001201e-1f)
+
+#define VT __m512
+MC_T512 static inline __m512 mc_exp512(__m512 x) {
+    MC_EXP_COEFFS(_mm512_set1_ps);
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_fmadd_ps(c0, r, c1);
+    p = _mm512_fmadd_ps(p, r, c2);
+    p = _mm512_fmadd_ps(p, r, c3);
+    p = _mm512_fmadd_ps(p, r, c4);
+    p = _mm512_fmadd_ps(p, r, c5);
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+MC_T512 static inline __m512 mc_sigmoid512(__m512 x) {
+    __m512 one = _mm512_set1_ps(1.f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, mc_exp512(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+}
+
+MC_T512 static inline __m512 mc_tanh512(__m512 x) {
+    /* tanh(x) = 2 sigmoid(2x) - 1 */
+    __m512 s = mc_sigmoid512(_mm512_add_ps(x, x));
+    return _mm512_fmsub_ps(s, _mm512_set1_ps(2.f), _mm512_set1_ps(1.f));
+}
+
+MC_T512 static inline __m512 mc_erf512(__m512 x) {
+    __m512 ax = _mm512_abs_ps(x);
+    __m512 t = _mm512_div_ps(_mm512_set1_ps(1.f), _mm512_fmadd_ps(ax, _mm512_set1_ps(0.3275911f), _mm512_set1_ps(1.f)));
+    __m512 p = _mm512_fmadd_ps(_mm512_set1_ps(1.061405429f), t, _mm512_set1_ps(-1.453152027f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
+    p = _mm512_mul_ps(p, t);
+    __m512 e = mc_exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(ax, ax)));
+    __m512 y = _mm512_fnmadd_ps(p, e, _mm512_set1_ps(1.f));
+    /* copy the sign of x */
+    __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u));
+    return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(y), sign));
+}
+
+MC_T512 static inline __m512 mc_act512(__m512 v, const mc_epilogue *ep) {
+    const __m512 half = _mm512_set1_ps(0.5f);
+    switch (ep->act) {
+    case MC_ACT_RELU: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case MC_ACT_CLIP:
+        return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(ep->alpha)), _mm512_set1_ps(ep->beta));
+    case MC_ACT_LEAKY_RELU: {
+        __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
+        return _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(ep->alpha));
+    }
+    case MC_ACT_SIGMOID: return mc_sigmoid512(v);
+    case MC_ACT_TANH: return mc_tanh512(v);
+    case MC_ACT_GELU: {
+        __m512 e = mc_erf512(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f)));
+        return _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(e, _mm512_set1_ps(1.f)));
+    }
+    case MC_ACT_GELU_TANH: {
+        __m512 v3 = _mm512_mul_ps(_mm512_mul_ps(v, v), v);
+        __m512 u = _mm512_mul_ps(_mm512_fmadd_ps(v3, _mm512_set1_ps(0.044715f), v),
+                                 _mm512_set1_ps(0.7978845608028654f));
+        return _mm512_mul_ps(_mm512_mul_ps(half, v), _mm512_add_ps(mc_tanh512(u), _mm512_set1_ps(1.f)));
+    }
+    case MC_ACT_SILU: return _mm512_mul_ps(v, mc_sigmoid512(v));
+    default: return v;
+    }
+}
+#undef VT
+
+#define VT __m256
+MC_T256 static inline __m256 mc_exp256(__m256 x) {
+    MC_EXP_COEFFS(_mm256_set1_ps);
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_fmadd_ps(c0, r, c1);
+    p = _mm256_fmadd_ps(p, r, c2);
+    p = _mm256_fmadd_ps(p, r, c3);
+    p = _mm256_fmadd_ps(p, r, c4);
+    p = _mm256_fmadd_ps(p, r, c5);
+    p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+MC_T256 static inline __m256 mc_sigmoid256(__m256 x) {
+    __m256 one = _mm256_set1_ps(1.f);
+    return _mm256_div_ps(one, _mm256_add_ps(one, mc_exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+}
+
+MC_T256 static inline __m256 mc_tanh256(__m256 x) {
+    __m256 s = mc_sigmoid256(_mm256_add_ps(x, x));
+    return _mm256_fmsub_ps(s, _mm256_set1_ps(2.f), _mm256_set1_ps(1.f));
+}
+
+MC_T256 static inline __m256 mc_erf256(__m256 x) {
+    __m256 signmask = _mm256_set1_ps(-0.f);
+    __m256 ax = _mm256_andnot_ps(signmask, x);
+    __m256 t = _mm256_div_ps(_mm256_set1_ps(1.f), _mm256_fmadd_ps(ax, _mm256_set1_ps(0.3275911f), _mm256_set1_ps(1.f)));
+    __m256 p = _mm256_fmadd_ps(_mm256_set1_ps(1.061405429f), t, _mm256_set1_ps(-1.453152027f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+    p = _mm256_mul_ps(p, t);
+    __m256 e = mc_exp256(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(ax, ax)));
+    __m256 y = _mm256_fnmadd_ps(p, e, _mm256_set1_ps(1.f));
+    return _mm256_or_ps(y, _mm256_and_ps(signmask, x));
+}
+
+MC_T256 static inline __m256 mc_act256(__m256 v, const mc_epilogue *ep) {
+    const __m256 half = _mm256_set1_ps(0.5f);
+    switch (ep->act) {
+    case MC_ACT_RELU: return _mm256_max_ps(v, _mm256_setzero_ps());
+    case MC_ACT_CLIP:
+        return _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(ep->alpha)), _mm256_set1_ps(ep->beta));
+    case MC_ACT_LEAKY_RELU: {
+        __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(ep->alpha)), neg);
+    }
+    case MC_ACT_SIGMOID: return mc_sigmoid256(v);
+    case MC_ACT_TANH: return mc_tanh256(v);
+    case MC_ACT_GELU: {
+        __m256 e = mc_erf256(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+        return _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(e, _mm256_set1_ps(1.f)));
+    }
+    case MC_ACT_GELU_TANH: {
+        __m256 v3 = _mm256_mul_ps(_mm256_mul_ps(v, v), v);
+        __m256 u = _mm256_mul_ps(_mm256_fmadd_ps(v3, _mm256_set1_ps(0.044715f), v),
+                                 _mm256_set1_ps(0.7978845608028654f));
+        return _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(mc_tanh256(u), _mm256_set1_ps(1.f)));
+    }
+    case MC_ACT_SILU: return _mm256_mul_ps(v, mc_sigmoid256(v));
+    default: return v;
+    }
+}
+#undef VT
+
+/* Lane masks for AVX2 tails: mc_mask256(n) enables the first n (0..8) lanes. */
+MC_T256 static inline __m256i mc_mask256(int n) {
+    static const int32_t table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    return _mm256_loadu_si256((const __m256i *)(table + 8 - n));
+}
+
+static inline __mmask16 mc_mask512(int n) {
+    return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1u);
+}
+#endif
+#endif
