@@ -416,11 +416,8 @@ def parse_module(text: str, filename: str = "<string>") -> Operation:
         items = _parser(blobs).parse(text)
     except lark.exceptions.UnexpectedInput as e:
         raise MlirCoremlError(_describe(e, text), f"{filename}:{e.line}:{e.column}") from None
-    except lark.exceptions.VisitError as e:
-        inner = e.orig_exc
-        if isinstance(inner, _TokenError):
-            raise MlirCoremlError(str(inner), f"{filename}:{inner.token.line}:{inner.token.column}") from None
-        raise
+    except _TokenError as e:
+        raise MlirCoremlError(str(e), f"{filename}:{e.token.line}:{e.token.column}") from None
     resources = [x for x in items if x[0] == "resources"]
     ops = [x for x in items if x[0] == "op"]
     builder = _Builder(filename)
