@@ -15,7 +15,7 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso import read_bundle
 
-SAMPLES = Path("/work/shared/samples/espresso")
+from tests.samples import SAMPLES
 BUNDLES = sorted(SAMPLES.glob("*/*.mlmodelc"))
 ERAS = {"FourRecognize-2019": "2019", "FindFour-2020": "2020", "SSDOcr-2020": "2020",
         "SSDOcr-2021": "2021", "uxmodel-2020": "2020", "parkinson_wave": "2025"}

@@ -17,7 +17,8 @@ from google.protobuf import descriptor_pb2, json_format
 
 from mlir_coreml.frontend.proto import model_pb2
 
-SAMPLES = sorted(glob.glob("/work/shared/samples/espresso/*/source/*.mlmodel"))
+from tests.samples import SOURCE_MODELS
+SAMPLES = [str(p) for p in SOURCE_MODELS]
 UPSTREAM_PACKAGE, OUR_PACKAGE = "CoreML.Specification", "mlir_coreml.spec"
 MLPACKAGE_SPEC = os.path.join("Data", "com.apple.CoreML", "model.mlmodel")
 
