@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 
 from mlir_coreml.errors import MlirCoremlError
 
-__all__ = ["MlirCoremlError", "load", "compile_model", "__version__"]
+__all__ = ["MlirCoremlError", "load", "compile_model", "register_custom_layer", "__version__"]
 
 
 def load(path):
@@ -22,3 +22,10 @@ def compile_model(path_or_module, pipeline=None, threads=None):
     from mlir_coreml.codegen.runtime import compile_model as _compile
 
     return _compile(path_or_module, pipeline=pipeline, threads=threads)
+
+
+def register_custom_layer(class_name, fn=None):
+    """Provide the implementation of a Core ML custom layer class (see ir/custom_layers.py)."""
+    from mlir_coreml.ir.custom_layers import register_custom_layer as register
+
+    return register(class_name, fn)

@@ -1,0 +1,102 @@
+"""`bench MODEL`: batch-1 latency of the compiled model on random inputs, optionally against
+onnxruntime and PyTorch on the same inputs, timed interleaved in one process.
+
+`--compare` takes `onnxruntime=model.onnx` and/or `torch=model.pt` (TorchScript); the other
+engines are test/benchmark-only dependencies, imported only when asked for.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mlir_coreml.errors import MlirCoremlError
+
+
+def random_inputs(inputs: dict, seed: int = 0) -> dict[str, np.ndarray]:
+    """Inputs shaped like the model's declared ones (dynamic dims become 1)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, t in inputs.items():
+        shape = tuple(1 if d is None else d for d in (t.shape or ()))
+        dtype = t.element.numpy_dtype
+        out[name] = rng.standard_normal(shape).astype(dtype) if dtype.kind == "f" else \
+            rng.integers(0, 4, size=shape).astype(dtype)
+    return out
+
+
+def model_flops(module) -> int:
+    return sum(int(op.flops()) for op in module.walk() if hasattr(op, "flops"))
+
+
+def onnxruntime_runner(path: str, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    # inputs are matched by position: exporters name them differently from Core ML
+    return lambda feeds: session.run(None, dict(zip(names, feeds.values())))
+
+
+def torch_runner(path: str, threads: int):
+    import torch
+
+    torch.set_num_threads(threads)
+    module = torch.jit.load(path).eval()
+
+    def run(feeds):
+        with torch.inference_mode():
+            return module(*[torch.from_numpy(v) for v in feeds.values()])
+
+    return run
+
+
+ENGINES = {"onnxruntime": onnxruntime_runner, "torch": torch_runner}
+
+
+def parse_compare(spec: str, threads: int) -> dict:
+    engines = {}
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        name, _, path = item.partition("=")
+        if name not in ENGINES:
+            raise MlirCoremlError(f"unknown engine '{name}' (expected {', '.join(ENGINES)})", "--compare")
+        if not path:
+            raise MlirCoremlError(f"'{name}' needs a model file: {name}=PATH", "--compare")
+        engines[name] = ENGINES[name](path, threads)
+    return engines
+
+
+def interleaved_latencies(runners: dict, feeds: dict, runs: int, warmup: int = 3) -> dict[str, np.ndarray]:
+    """Median-ready latency samples (seconds), one call of each engine per round."""
+    for run in runners.values():
+        for _ in range(warmup):
+            run(feeds)
+    samples = {name: [] for name in runners}
+    for _ in range(runs):
+        for name, run in runners.items():
+            start = time.perf_counter()
+            run(feeds)
+            samples[name].append(time.perf_counter() - start)
+    return {name: np.array(s) for name, s in samples.items()}
+
+
+def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> str:
+    from mlir_coreml.codegen.runtime import compile_model
+
+    compiled = compile_model(model, threads=threads)
+    feeds = random_inputs(compiled.inputs)
+    runners = {"mlir_coreml": compiled.predict, **parse_compare(compare, threads)}
+    samples = interleaved_latencies(runners, feeds, runs)
+    flops = model_flops(compiled.module)
+    ours = float(np.median(samples["mlir_coreml"]))
+    lines = [f"model: {model}  threads: {threads}  runs: {runs}  FLOPs: {flops / 1e9:.3f} G",
+             f"{'engine':<14}{'median ms':>11}{'p90 ms':>9}{'ratio':>8}{'GFLOP/s':>9}"]
+    for name, s in samples.items():
+        median = float(np.median(s))
+        lines.append(f"{name:<14}{median * 1e3:>11.3f}{np.percentile(s, 90) * 1e3:>9.3f}"
+                     f"{ours / median:>8.2f}{flops / median / 1e9:>9.1f}")
+    lines.append("ratio = our median / engine median (below 1: we are faster)")
+    return "\n".join(lines) + "\n"
