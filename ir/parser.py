@@ -187,7 +187,7 @@ class _TreeBuilder(lark.Transformer):
     def generic_op(self, name, uses, regions, attrs, ftype):
         return ("generic", name, unquote(str(name)), uses or [], regions or [], attrs or (), ftype)
 
-    def compact_op(self, name, uses, attrs, regions, types):
+    def compact_op(self, name, uses, regions, attrs, types):
         return ("compact", name, str(name), uses or [], regions or [], attrs or (), types)
 
     def func_op(self, sym, args, results, attrs, region):

@@ -8,11 +8,20 @@ from mlir_coreml.ir.attributes import (ArrayAttr, BoolAttr, DenseAttr, DenseReso
 from mlir_coreml.ir.core import Block, Location, Operation, Region
 from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
-from mlir_coreml.ir.opdef import build
+from mlir_coreml.ir.opdef import AnyType, build, op_def, operand, region, result
 from mlir_coreml.ir.parser import parse_module
 from mlir_coreml.ir.printer import print_module
 from mlir_coreml.ir.types import ELEMENT_TYPES, DictType, ListType, NoneType, TensorType, TupleType
 from mlir_coreml.ir.verifier import verify
+
+@op_def("prop.region")
+class PropRegionOp(Operation):
+    """A registered op with a region: printed in the compact form, regions before attributes."""
+
+    args = operand(AnyType, variadic=True)
+    outs = result(AnyType, variadic=True)
+    body = region()
+
 
 NUMERIC = ["f16", "f32", "f64", "i8", "u8", "i16", "i32", "i64", "bool"]
 names = st.one_of(st.none(), st.text(min_size=1, max_size=8),
@@ -88,9 +97,15 @@ def fill_block(draw, block, visible, depth):
                 fill_block(draw, inner, visible + inner.args, depth + 1)
                 regions.append(Region([inner]))
         loc = draw(st.one_of(st.none(), st.builds(lambda n: Location(name=n), st.text(max_size=6))))
-        op = Operation(operands, result_types, draw(attr_dicts), regions, loc,
-                       name=draw(st.from_regex(r"t[a-z]{0,3}\.[a-z_]{1,6}", fullmatch=True)),
-                       result_names=[draw(names) for _ in result_types])
+        registered = len(regions) == 1 and draw(st.booleans())
+        if registered:
+            op = object.__new__(PropRegionOp)
+            Operation.__init__(op, operands, result_types, draw(attr_dicts), regions, loc,
+                               result_names=[draw(names) for _ in result_types])
+        else:
+            op = Operation(operands, result_types, draw(attr_dicts), regions, loc,
+                           name=draw(st.from_regex(r"t[a-z]{0,3}\.[a-z_]{1,6}", fullmatch=True)),
+                           result_names=[draw(names) for _ in result_types])
         block.append(op)
         visible = visible + list(op.results)
 
