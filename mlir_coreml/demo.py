@@ -1,13 +1,15 @@
-"""The embedded demo model: a small MobileNet-style image classifier written with our own
-protobuf schema (fixed seed), so `lower default` works with nothing but this package."""
+"""The embedded demo model: a small MobileNet-style image network (conv, batchnorm, ReLU,
+depthwise conv, global pooling, inner product, softmax over 4 classes) written with our own
+protobuf schema and a fixed seed, so `lower default` works with nothing but this package."""
 from __future__ import annotations
 
 import numpy as np
 
 from mlir_coreml.frontend.proto import model_pb2
 
-INPUT, OUTPUT, SIZE = "image", "classLabelProbs", 64
-LABELS = ("cat", "dog", "bird", "fish")
+INPUT, OUTPUT, SIZE = "image", "probabilities", 64
+CLASSES = 4
+RGB = 20  # ImageFeatureType.ColorSpace
 
 
 def _weights(params, array: np.ndarray) -> None:
@@ -51,15 +53,13 @@ def build_demo_model(seed: int = 0) -> bytes:
     desc = model.description
     inp = desc.input.add(name=INPUT, shortDescription="RGB image")
     inp.type.imageType.width = inp.type.imageType.height = SIZE
-    inp.type.imageType.colorSpace = 30  # RGB
-    out = desc.output.add(name=OUTPUT)
-    out.type.dictionaryType.stringKeyType.SetInParent()
-    label = desc.output.add(name="classLabel")
-    label.type.stringType.SetInParent()
-    desc.predictedFeatureName, desc.predictedProbabilitiesName = "classLabel", OUTPUT
-    desc.metadata.shortDescription = "mlir_coreml demo classifier"
+    inp.type.imageType.colorSpace = RGB
+    out = desc.output.add(name=OUTPUT, shortDescription="class probabilities")
+    out.type.multiArrayType.shape.extend([CLASSES])
+    out.type.multiArrayType.dataType = 65568  # FLOAT32
+    desc.metadata.shortDescription = "mlir_coreml demo network"
 
-    nn = model.neuralNetworkClassifier
+    nn = model.neuralNetwork
     scaler = nn.preprocessing.add(featureName=INPUT).scaler
     scaler.channelScale, scaler.redBias, scaler.greenBias, scaler.blueBias = 1 / 127.5, -1.0, -1.0, -1.0
     blob, cin = INPUT, 3
@@ -73,12 +73,10 @@ def build_demo_model(seed: int = 0) -> bytes:
     pool.type, pool.globalPooling = 1, True  # AVERAGE
     pool.valid.SetInParent()
     fc = nn.layers.add(name="fc", input=["pool_output"], output=["fc_output"]).innerProduct
-    fc.inputChannels, fc.outputChannels, fc.hasBias = cin, len(LABELS), True
-    _weights(fc.weights, rng.standard_normal((len(LABELS), cin)) * 0.1)
-    _weights(fc.bias, np.zeros(len(LABELS)))
+    fc.inputChannels, fc.outputChannels, fc.hasBias = cin, CLASSES, True
+    _weights(fc.weights, rng.standard_normal((CLASSES, cin)) * 0.1)
+    _weights(fc.bias, np.zeros(CLASSES))
     nn.layers.add(name="softmax", input=["fc_output"], output=[OUTPUT]).softmax.SetInParent()
-    nn.stringClassLabels.vector.extend(LABELS)
-    nn.labelProbabilityLayerName = OUTPUT
     return model.SerializeToString()
 
 

@@ -1,0 +1,172 @@
+"""`lower`: compile a NeuralNetwork `.mlmodel` to a `.mlmodelc` bundle, as `xcrun coremlc compile`.
+
+    .mlmodel --frontend.mlmodel--> nn dialect --pipeline--> espresso dialect --bundle_writer--> .mlmodelc
+
+The default pipeline reproduces coremlc of the chosen era (`coremlc_version`):
+fuse-conv-batchnorm, fold-padding (2020 and later), nn-to-espresso, fuse-activation. The side
+files (coremldata.bin, model/coremldata.bin, neural_network_optionals, metadata.json, analytics)
+come from the source protobuf and are attached as `espresso.*` module attributes, so the bundle
+writer sees one self-describing module.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.espresso import format as fmt
+
+ERAS = ("2019", "2020", "2021", "2025")
+
+
+def default_pipeline(era: str) -> str:
+    passes = ["fuse-conv-batchnorm"]
+    if era >= "2020":
+        passes.append("fold-padding")
+    passes += [f"nn-to-espresso{{coremlc-version={era}}}", "fuse-activation"]
+    return ",".join(passes)
+
+
+def lower_model(model_path, output, pipeline: str | None = None, emit: str = "mlmodelc",
+                coremlc_version: str = "2021") -> None:
+    """Compile `model_path` and write the bundle at `output` atomically. With `emit` "mlmodel" or
+    "mlpackage", the (optimised) model goes back to Apple's toolchain formats instead."""
+    if emit in ("mlmodel", "mlpackage"):
+        import mlir_coreml
+        from mlir_coreml.codegen.mlmodel_writer import export_model
+
+        module = mlir_coreml.load(str(model_path))
+        _run_pipeline(module, pipeline or "")
+        export_model(module, output, emit)
+        return
+    if emit != "mlmodelc":
+        raise MlirCoremlError(f"unknown output form '{emit}' (expected mlmodelc, mlmodel or mlpackage)",
+                              str(model_path))
+    if coremlc_version not in ERAS:
+        raise MlirCoremlError(f"unknown coremlc version '{coremlc_version}' (expected {', '.join(ERAS)})")
+    from mlir_coreml.codegen.espresso.bundle_writer import write_bundle
+
+    path = Path(model_path)
+    if path.suffix == ".mlmodelc":
+        from mlir_coreml.frontend.mlmodelc import read
+
+        module = read(path)
+        _run_pipeline(module, pipeline or "")
+    else:
+        module = lower_mlmodel(path, pipeline, coremlc_version)
+    write_bundle(module, output)
+
+
+def _run_pipeline(module, pipeline: str) -> None:
+    from mlir_coreml.passes.manager import PassManager
+
+    PassManager.from_pipeline(pipeline).run(module)
+
+
+def read_spec(path: Path):
+    from mlir_coreml.frontend.proto import model_pb2
+
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise MlirCoremlError(f"cannot read: {err.strerror}", str(path)) from None
+    model = model_pb2.Model()
+    try:
+        model.ParseFromString(data)
+    except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
+        raise MlirCoremlError("not a Core ML model protobuf", str(path)) from None
+    if model.WhichOneof("Type") != "neuralNetwork":
+        raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' cannot be lowered to an espresso "
+                              "bundle (only NeuralNetwork models)", str(path))
+    return data, model
+
+
+def lower_mlmodel(path: Path, pipeline: str | None, era: str):
+    """The espresso-dialect module for a NeuralNetwork `.mlmodel`, with its bundle attributes."""
+    from mlir_coreml.frontend import mlmodel
+    from mlir_coreml.ir.attributes import to_attr
+
+    data, model = read_spec(path)
+    module = mlmodel.read(str(path))
+    _run_pipeline(module, pipeline if pipeline is not None else default_pipeline(era))
+    attrs = bundle_attributes(data, model, path.stem, era)
+    module.attributes.update({key: to_attr(value) for key, value in attrs.items()})
+    return module
+
+
+def bundle_attributes(data: bytes, model, model_name: str, era: str) -> dict:
+    """The `espresso.*` module attributes describing every side file, as coremlc derives them."""
+    from mlir_coreml.codegen.espresso.coremldata import coremldata_from_mlmodel, preprocessing_from_scaler
+    from mlir_coreml.codegen.espresso.metadata import metadata_for
+    from mlir_coreml.frontend.mlmodelc import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
+                                               NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
+
+    core = coremldata_from_mlmodel(data, era="2021" if era == "2025" else era, where=None)
+    if era == "2025":
+        core_format = fmt.COREMLDATA_FORMAT_VERSIONS["2025"]
+    else:
+        core_format = core.format_version
+    images = [f for f in model.description.input if f.type.WhichOneof("Type") == "imageType"]
+    scalers = {p.featureName: p.scaler for p in model.neuralNetwork.preprocessing
+               if p.WhichOneof("preprocessor") == "scaler"}
+    if len(model.description.input) == 1 and "" in scalers:
+        scalers[model.description.input[0].name] = scalers.pop("")
+    header = {}
+    if images:
+        header["transform_params"] = {f.name: _transform_params(scalers.get(f.name), f) for f in images}
+    if era >= "2021":
+        header["analyses"] = {}
+    header.update(properties={}, storage=fmt.WEIGHTS_FILE, format_version=fmt.NET_FORMAT_VERSION)
+    if era >= "2025":
+        header["metadata_in_weights"] = []
+    attrs = {
+        NET_ATTR: header,
+        ND_SHAPES_ATTR: model.specificationVersion >= 4,
+        COREMLDATA_ATTR: {"model_type": core.model_type, "format_version": list(core_format),
+                          "platform": core.platform, "spec_version": core.spec_version,
+                          "reserved": list(core.reserved), "description": core.description.hex(),
+                          "output_names": list(core.output_names)},
+        OPTIONALS_ATTR: fmt.OPTIONALS_SIZES.get(era, fmt.OPTIONALS_SIZES["2021"]),
+    }
+    if images:
+        records = [[] for _ in range(fmt.PREPROCESSING_RECORD_COUNT)]
+        for feature in images:
+            scaler = scalers.get(feature.name)
+            one = preprocessing_from_scaler(feature.name, **_scaler_values(scaler))
+            for record, entries in zip(records, one.records):
+                record += [list(entry) for entry in entries]
+        attrs[PREPROCESSING_ATTR] = records
+    if era >= "2021":
+        attrs[METADATA_ATTR] = metadata_for(model, model_name, era)
+        attrs[ANALYTICS_ATTR] = _analytics(data, model, model_name)
+    return attrs
+
+
+def _scaler_values(scaler) -> dict:
+    if scaler is None:
+        return {}
+    return {"channel_scale": scaler.channelScale if scaler.channelScale else 1.0,
+            "blue_bias": scaler.blueBias, "green_bias": scaler.greenBias, "red_bias": scaler.redBias,
+            "gray_bias": scaler.grayBias}
+
+
+def _transform_params(scaler, feature) -> dict:
+    """`transform_params` of one image input [V S1-S5 for RGB inputs with a scaler]."""
+    from mlir_coreml.passes.nn_to_espresso import f32
+
+    values = _scaler_values(scaler)
+    space = feature.type.imageType.colorSpace
+    return {"bias_a": 0, "bias_g": f32(values.get("green_bias", 0.0)), "bias_r": f32(values.get("red_bias", 0.0)),
+            "bias_b": f32(values.get("blue_bias", 0.0)), "center_mean": 0,
+            "is_network_bgr": int(space == 30),  # ImageFeatureType.BGR
+            "scale": f32(values.get("channel_scale", 1.0))}
+
+
+def _analytics(data: bytes, model, model_name: str) -> dict:
+    """Analytics sections; the bundle writer fills in the hashes of the files it writes."""
+    from mlir_coreml.codegen.espresso.coremldata import sha256_base64
+
+    details = {"modelDimension": str(len(model.neuralNetwork.layers)), "nnModelNetHash": "",
+               "nnModelShapeHash": "", "nnModelWeightsHash": ""}
+    spec = {"modelHash": sha256_base64(data), "modelName": model_name}
+    return {fmt.ANALYTICS_NN_SECTION: details, fmt.ANALYTICS_SPEC_SECTION: spec}
+

@@ -1,0 +1,252 @@
+"""Read an Apple-compiled NeuralNetwork bundle (`.mlmodelc`) into the `espresso` dialect.
+
+One `func.func @main` whose arguments are the model inputs (from the ModelDescription in
+`coremldata.bin`) and whose results are its outputs; one espresso op per net layer, in net
+order, with its weight blobs as zero-copy `core.constant` operands. Everything else the bundle
+holds (net top-level keys, description bytes, side files) is kept in module attributes, so
+`codegen.espresso.bundle_writer.write_bundle` can write the bundle back:
+
+    espresso.net           top-level keys of model.espresso.net other than `layers`
+    espresso.nd_shapes     true when model.espresso.shape records `_rank` (spec-4 bundles)
+    espresso.coremldata    fields of coremldata.bin (description as hex)
+    espresso.preprocessing records of model/coremldata.bin
+    espresso.optionals     neural_network_optionals/coremldata.bin (byte count when all zero)
+    espresso.analytics     analytics/coremldata.bin sections
+    espresso.metadata      metadata.json
+"""
+from __future__ import annotations
+
+
+import numpy as np
+
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.espresso import format as fmt
+from mlir_coreml.frontend.espresso.bundle import EspressoBundle, read_bundle
+from mlir_coreml.ir.attributes import DenseResourceAttr, to_attr
+from mlir_coreml.ir.core import Location
+from mlir_coreml.ir.dialects import espresso
+from mlir_coreml.ir.dialects.builtin import ModuleOp
+from mlir_coreml.ir.dialects.core import ConstantOp
+from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
+from mlir_coreml.ir.opdef import ATTR_KINDS, build
+from mlir_coreml.ir.types import TensorType, element_type_of
+
+# Module attribute names (shared with the bundle writer).
+NET_ATTR = "espresso.net"
+ND_SHAPES_ATTR = "espresso.nd_shapes"
+COREMLDATA_ATTR = "espresso.coremldata"
+PREPROCESSING_ATTR = "espresso.preprocessing"
+OPTIONALS_ATTR = "espresso.optionals"
+ANALYTICS_ATTR = "espresso.analytics"
+METADATA_ATTR = "espresso.metadata"
+
+
+def read(path) -> ModuleOp:
+    """The bundle at `path` as an espresso-dialect module."""
+    bundle = read_bundle(path)
+    return module_from_bundle(bundle)
+
+
+def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
+    where = str(bundle.path / fmt.NET_FILE)
+    try:
+        inputs, outputs = _description_features(bundle.coremldata.description)
+    except MlirCoremlError as err:
+        raise MlirCoremlError(err.message, str(bundle.path / fmt.COREMLDATA_FILE)) from None
+    shapes = bundle.shapes.get("layer_shapes") if isinstance(bundle.shapes, dict) else None
+    if not isinstance(shapes, dict):
+        raise MlirCoremlError("expected an object with a 'layer_shapes' object",
+                              str(bundle.path / fmt.SHAPE_FILE))
+    layers = bundle.net.get("layers") if isinstance(bundle.net, dict) else None
+    if not isinstance(layers, list):
+        raise MlirCoremlError("expected an object with a 'layers' array", where)
+    module = ModuleOp.create()
+    try:
+        module.attributes.update({k: to_attr(v) for k, v in _bundle_attributes(bundle, shapes).items()})
+    except TypeError as err:
+        raise MlirCoremlError(f"unsupported value in the net header or metadata: {err}", where) from None
+
+    input_types = [_blob_type(shapes, name, where) for name in inputs]
+    fn = FuncOp.create("main", input_types, [], arg_names=inputs)
+    module.body.append(fn)
+    blobs: dict[str, object] = {arg.name: arg for arg in fn.arguments}
+    for index, layer in enumerate(layers):
+        if not isinstance(layer, dict):
+            raise MlirCoremlError(f"layer #{index} is not an object", where)
+        try:
+            _import_layer(fn, bundle, layer, index, blobs, shapes, where)
+        except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as err:
+            raise MlirCoremlError(f"layer #{index} ('{layer.get('name')}') is malformed: "
+                                  f"{type(err).__name__}: {err}", where) from None
+    missing = [name for name in outputs if name not in blobs]
+    if missing:
+        raise MlirCoremlError(f"no layer produces the model output(s) {', '.join(missing)}", where=where)
+    results = [blobs[name] for name in outputs]
+    fn.body.append(build(ReturnOp, results))
+    fn.set_result_types([v.type for v in results])
+    return module
+
+
+def _description_features(description: bytes) -> tuple[list[str], list[str]]:
+    from mlir_coreml.frontend.proto import model_pb2
+
+    desc = model_pb2.ModelDescription()
+    try:
+        desc.ParseFromString(description)
+    except Exception as err:  # protobuf raises DecodeError and, on some corruptions, others
+        raise MlirCoremlError(f"the model description in coremldata.bin is corrupt ({err})") from None
+    return [f.name for f in desc.input], [f.name for f in desc.output]
+
+
+def _blob_type(shapes: dict, name: str, where: str) -> TensorType:
+    shape = shapes.get(name)
+    if shape is None:
+        raise MlirCoremlError(f"blob '{name}' has no entry in {fmt.SHAPE_FILE}", where=where)
+    if not isinstance(shape, dict) or not all(type(v) is int and 0 <= v < 1 << 31 for v in shape.values()):
+        raise MlirCoremlError(f"blob '{name}' has a malformed shape entry {shape!r}", where=where)
+    return espresso.type_from_shape(shape)
+
+
+def _bundle_attributes(bundle: EspressoBundle, shapes: dict) -> dict:
+    data = bundle.coremldata
+    attrs = {
+        NET_ATTR: {k: v for k, v in bundle.net.items() if k != "layers"},
+        ND_SHAPES_ATTR: any("_rank" in s for s in shapes.values()),
+        COREMLDATA_ATTR: {
+            "model_type": data.model_type,
+            "format_version": list(data.format_version),
+            "platform": data.platform,
+            "spec_version": data.spec_version,
+            "reserved": list(data.reserved),
+            "description": data.description.hex(),
+            "output_names": list(data.output_names or ()),
+        },
+    }
+    if bundle.preprocessing is not None:
+        attrs[PREPROCESSING_ATTR] = [[[name, value] for name, value in record]
+                                     for record in bundle.preprocessing.records]
+    if bundle.optionals is not None:
+        attrs[OPTIONALS_ATTR] = len(bundle.optionals) if not any(bundle.optionals) else bundle.optionals.hex()
+    if bundle.analytics is not None:
+        attrs[ANALYTICS_ATTR] = bundle.analytics.sections
+    if bundle.metadata is not None:
+        attrs[METADATA_ATTR] = bundle.metadata
+    return attrs
+
+
+def _import_layer(fn: FuncOp, bundle: EspressoBundle, layer: dict, index: int, blobs: dict,
+                  shapes: dict, where: str) -> None:
+    name = layer.get("name", f"layer{index}")
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {name!r}")
+    layer_type = layer.get("type")
+    if not isinstance(layer_type, str):
+        raise MlirCoremlError(f"layer #{index} ('{name}') has no type", where=where)
+    inputs = []
+    for bottom in _names(layer.get("bottom", "")):
+        if bottom not in blobs:
+            raise MlirCoremlError(f"layer '{name}' reads blob '{bottom}' before any layer writes it",
+                                  where=where)
+        inputs.append(blobs[bottom])
+    tops = _names(layer.get("top", ""))
+    blob_keys = sorted((key for key, value in layer.items()
+                        if key in fmt.BLOB_KEY_DTYPES or (key.startswith("blob_") and isinstance(value, int))),
+                       key=lambda key: layer[key])
+    cls = _layer_class(layer_type, len(inputs), len(tops), blob_keys)
+    attrs, extra = {}, {}
+    for key, value in layer.items():
+        if key in espresso.STRUCTURAL_KEYS:
+            if key == "weights" and value != {}:
+                extra[key] = value
+            continue
+        if key in blob_keys:
+            continue
+        attr = to_attr(value)
+        definition = cls.attribute_defs.get(key)
+        if definition is not None and not ATTR_KINDS[definition.kind](attr):
+            extra[key] = value
+        else:
+            attrs[key] = attr
+    if extra:
+        attrs["extra_fields"] = extra
+    weights = [_weight_constant(fn, bundle, layer, key, name, where) for key in blob_keys]
+    operands = _layer_operands(cls, inputs, dict(zip(blob_keys, weights)))
+    if cls is espresso.GenericLayerOp:
+        attrs["layer_type"] = layer_type
+        if blob_keys:
+            attrs["blob_keys"] = blob_keys
+    result_types = [_blob_type(shapes, top, where) for top in tops]
+    op = build(cls, operands, result_types, attrs, location=Location(name=name), result_names=tops)
+    fn.body.append(op)
+    blobs.update(zip(tops, op.results))
+
+
+def _names(field) -> list[str]:
+    if not isinstance(field, str):
+        raise TypeError(f"bottom/top must be a string, got {field!r}")
+    return [n for n in field.split(",") if n]
+
+
+# Net key of a weight blob -> operand of the modeled layer op that holds it.
+BLOB_OPERANDS = {"blob_biases": "biases", "blob_weights": "weights", "blob_weights_f16": "weights",
+                 "blob_batchnorm_params": "params"}
+
+
+def _layer_class(layer_type: str, n_inputs: int, n_tops: int, blob_keys: list[str]):
+    """The op class modeling the layer, or GenericLayerOp when the layer does not fit it (an
+    unknown type, or inputs, outputs or blobs the op does not declare), so nothing is lost."""
+    cls = espresso.LAYER_OPS.get(layer_type)
+    if cls is None or n_tops != 1:
+        return espresso.GenericLayerOp
+    first, rest = cls.operand_defs[0], cls.operand_defs[1:]
+    if first.variadic:
+        return cls if not blob_keys and n_inputs >= 1 else espresso.GenericLayerOp
+    declared = {d.name for d in rest}
+    present = {BLOB_OPERANDS.get(key) for key in blob_keys}
+    required = {d.name for d in rest if not d.optional}
+    if n_inputs != 1 or not present <= declared or not required <= present or len(present) != len(blob_keys):
+        return espresso.GenericLayerOp
+    return cls
+
+
+def _layer_operands(cls, inputs: list, weights: dict):
+    if cls is espresso.GenericLayerOp:
+        return inputs + list(weights.values())
+    if cls.operand_defs[0].variadic:
+        return inputs
+    operands = {cls.operand_defs[0].name: inputs[0]}
+    for key, value in weights.items():
+        operands[BLOB_OPERANDS[key]] = value
+    return operands
+
+
+def _weight_constant(fn: FuncOp, bundle: EspressoBundle, layer: dict, key: str, name: str, where: str):
+    blob_id = layer[key]
+    dtype = fmt.BLOB_KEY_DTYPES.get(key, "u1")
+    array = bundle.blob(blob_id, dtype)
+    array = _shaped(layer, key, array)
+    tensor = TensorType(array.shape, element_type_of(array.dtype))
+    short = key[len("blob_"):] if key.startswith("blob_") else key
+    attr = DenseResourceAttr.from_array(f"{name}_{short}", array, tensor)
+    const = build(ConstantOp, [], [tensor], {"value": attr}, location=Location(name=name),
+                  result_names=[f"{name}_{short}"])
+    fn.body.append(const)
+    return const.result
+
+
+def _shaped(layer: dict, key: str, array: np.ndarray) -> np.ndarray:
+    """Give a blob its logical shape when the layer fields say it; otherwise keep it flat."""
+    kind = layer.get("type")
+    if kind == "convolution" and key.startswith("blob_weights"):
+        shape = (layer["C"], layer["K"] // layer.get("n_groups", 1), layer["Ny"], layer["Nx"])
+        if int(np.prod(shape)) == array.size:
+            return array.reshape(shape)
+    if kind == "inner_product" and key.startswith("blob_weights"):
+        shape = (layer["nC"], layer["nB"])
+        if int(np.prod(shape)) == array.size:
+            return array.reshape(shape)
+    if kind == "inner_product" and key == "blob_biases":
+        n = layer["nC"]
+        if array.size == n * fmt.INNER_PRODUCT_BIAS_PAD_FACTOR and not array[n:].any():
+            return array[:n]
+    return array

@@ -1,0 +1,477 @@
+"""Spatial layers on the trailing [C, H, W] axes: convolution, pooling, padding, crop, resampling.
+
+Shape rules follow NeuralNetwork.proto: `kernelSize` defaults to [3, 3], `stride` and
+`dilationFactor` to [1, 1]; `valid` padding takes explicit `paddingAmounts` (H edge, W edge),
+`same` pads so that out = ceil(in / stride) with the extra pixel at the bottom/right unless
+`asymmetryMode` is TOP_LEFT_HEAVY.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from mlir_coreml.ir.dialects.nn.base import NNLayer, ShapeError, check_size, declare_layers, layer_op
+from mlir_coreml.ir.opdef import attribute
+
+
+def pair(values, default) -> tuple[int, int]:
+    values = tuple(int(v) for v in (values or ()))
+    if not values:
+        return default
+    if len(values) != 2:
+        raise ShapeError(f"expected 2 values, got {list(values)}")
+    return values
+
+
+def border_amounts(params: dict | None) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) from a `paddingAmounts` BorderAmounts dict."""
+    edges = list((params or {}).get("paddingAmounts", {}).get("borderAmounts", ()))
+    edges += [{}] * (2 - len(edges))
+    h, w = edges[0], edges[1]
+    return (h.get("startEdgeSize", 0), h.get("endEdgeSize", 0), w.get("startEdgeSize", 0), w.get("endEdgeSize", 0))
+
+
+def same_padding(size: int, kernel: int, stride: int, top_left_heavy: bool) -> tuple[int, int]:
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    small = total // 2
+    return (total - small, small) if top_left_heavy else (small, total - small)
+
+
+def spatial(shape) -> tuple[int, int, int]:
+    if len(shape) < 3:
+        raise ShapeError(f"expects an input of rank >= 3 ([..., C, H, W]), got rank {len(shape)}")
+    return shape[-3], shape[-2], shape[-1]
+
+
+def windows(x: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int = 1, dw: int = 1) -> np.ndarray:
+    """View [..., H, W] as [..., Ho, Wo, kh, kw] windows (dilated, strided)."""
+    eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    view = sliding_window_view(x, (eh, ew), axis=(-2, -1))
+    return view[..., ::sh, ::sw, ::dh, ::dw]
+
+
+# -- convolution -------------------------------------------------------------------------
+
+class _ConvBase(NNLayer):
+    outputChannels = attribute("int", default=0)
+    kernelChannels = attribute("int", default=0)
+    nGroups = attribute("int", default=0)
+    kernelSize = attribute("ints", default=())
+    stride = attribute("ints", default=())
+    dilationFactor = attribute("ints", default=())
+    isDeconvolution = attribute("bool", default=False)
+    hasBias = attribute("bool", default=False)
+    outputShape = attribute("ints", default=())
+
+    def geometry(self, h: int, w: int):
+        kh, kw = pair(self.kernelSize, (3, 3))
+        sh, sw = pair(self.stride, (1, 1))
+        dh, dw = pair(self.dilationFactor, (1, 1))
+        eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+        if self.oneof("same"):
+            tlh = self.attr("same").get("asymmetryMode") == "TOP_LEFT_HEAVY"
+            if self.isDeconvolution:
+                # out = in * stride; the overhang of the full transposed conv is cropped.
+                return (kh, kw, sh, sw, dh, dw) + same_padding(h * sh, eh, sh, tlh) + same_padding(w * sw, ew, sw, tlh)
+            return (kh, kw, sh, sw, dh, dw) + same_padding(h, eh, sh, tlh) + same_padding(w, ew, sw, tlh)
+        return (kh, kw, sh, sw, dh, dw) + border_amounts(self.attr("valid"))
+
+    def groups(self) -> int:
+        return max(int(self.nGroups), 1)
+
+    def shapes(self, xs, ws):
+        c, h, w = spatial(xs[0])
+        kh, kw, sh, sw, dh, dw, pt, pb, pl, pr = self.geometry(h, w)
+        eh, ew = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+        if self.isDeconvolution:
+            if self.outputShape:
+                ho, wo = pair(self.outputShape, None)
+            elif self.oneof("same"):
+                ho, wo = h * sh, w * sw
+            else:
+                ho, wo = (h - 1) * sh + eh - pt - pb, (w - 1) * sw + ew - pl - pr
+        else:
+            ho, wo = (h + pt + pb - eh) // sh + 1, (w + pl + pr - ew) // sw + 1
+        if ho <= 0 or wo <= 0:
+            raise ShapeError(f"output spatial size {ho}x{wo} is empty for input {h}x{w}")
+        if not self.isDeconvolution and c is not None and c != self.kernelChannels * self.groups() and len(xs) == 1:
+            raise ShapeError(f"input has {c} channels but kernelChannels x nGroups is "
+                             f"{self.kernelChannels} x {self.groups()}")
+        return [check_size(tuple(xs[0][:-3]) + (self.outputChannels, ho, wo))]
+
+    def compute(self, xs, ws):
+        x = xs[0]
+        lead = x.shape[:-3]
+        x = x.reshape((-1,) + x.shape[-3:])
+        weight = xs[1] if len(xs) > 1 else ws["weights"]
+        kh, kw, sh, sw, dh, dw, pt, pb, pl, pr = self.geometry(x.shape[-2], x.shape[-1])
+        g = self.groups()
+        if self.isDeconvolution:
+            y = deconv2d(x, weight.reshape(x.shape[1], self.outputChannels // g, kh, kw), g, (sh, sw), (dh, dw))
+            ho, wo = self.shapes([x.shape], {})[0][-2:]
+            y = crop_or_pad(y, pt, pl, ho, wo)
+        else:
+            x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+            y = conv2d(x, weight.reshape(self.outputChannels, x.shape[1] // g, kh, kw), g, (sh, sw), (dh, dw))
+        if "bias" in ws:
+            y = y + ws["bias"].reshape(1, -1, 1, 1)
+        return y.reshape(lead + y.shape[1:])
+
+
+def conv2d(x, w, groups, stride, dilation):
+    """x [N, C, H, W] (already padded), w [O, C/g, kh, kw] -> [N, O, Ho, Wo]."""
+    n, c = x.shape[:2]
+    o, cg, kh, kw = w.shape
+    og = o // groups
+    cols = windows(x, kh, kw, *stride, *dilation)  # N, C, Ho, Wo, kh, kw
+    outs = []
+    for gi in range(groups):
+        part = cols[:, gi * cg:(gi + 1) * cg]
+        outs.append(np.einsum("nchwij,ocij->nohw", part, w[gi * og:(gi + 1) * og], optimize=True))
+    return np.concatenate(outs, axis=1)
+
+
+def deconv2d(x, w, groups, stride, dilation):
+    """Full transposed convolution: x [N, C, H, W], w [C, O/g, kh, kw] -> [N, O, (H-1)s+ek, ...]."""
+    n, c, h, wd = x.shape
+    _, og, kh, kw = w.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    ho, wo = (h - 1) * sh + (kh - 1) * dh + 1, (wd - 1) * sw + (kw - 1) * dw + 1
+    y = np.zeros((n, og * groups, ho, wo), dtype=np.float32)
+    cg = c // groups
+    for gi in range(groups):
+        xg = x[:, gi * cg:(gi + 1) * cg]
+        wg = w[gi * cg:(gi + 1) * cg]
+        contrib = np.einsum("nchw,coij->noijhw", xg, wg, optimize=True)
+        for i in range(kh):
+            for j in range(kw):
+                y[:, gi * og:(gi + 1) * og, i * dh:i * dh + (h - 1) * sh + 1:sh,
+                  j * dw:j * dw + (wd - 1) * sw + 1:sw] += contrib[:, :, i, j]
+    return y
+
+
+def crop_or_pad(y, top, left, ho, wo):
+    y = y[..., top:, left:]
+    pad_h, pad_w = max(ho - y.shape[-2], 0), max(wo - y.shape[-1], 0)
+    if pad_h or pad_w:
+        y = np.pad(y, [(0, 0)] * (y.ndim - 2) + [(0, pad_h), (0, pad_w)])
+    return y[..., :ho, :wo]
+
+
+@layer_op("convolution", n_inputs=(1, 2))
+class ConvolutionOp(_ConvBase):
+    """2-D (transposed) convolution; weights [O, C/g, kh, kw], or [C, O/g, kh, kw] for deconvolution."""
+
+
+# -- pooling -----------------------------------------------------------------------------
+
+@layer_op("pooling")
+class PoolingOp(NNLayer):
+    """MAX / AVERAGE / L2 pooling; `includeLastPixel` is Caffe-style ceil-mode padding."""
+
+    type = attribute("str", default="MAX")
+    kernelSize = attribute("ints", default=())
+    stride = attribute("ints", default=())
+    avgPoolExcludePadding = attribute("bool", default=False)
+    globalPooling = attribute("bool", default=False)
+
+    def geometry(self, h, w):
+        if self.globalPooling:
+            return h, w, 1, 1, 0, 0, 0, 0
+        kh, kw = pair(self.kernelSize, (3, 3))
+        sh, sw = pair(self.stride, (1, 1))
+        if self.oneof("same"):
+            tlh = self.attr("same").get("asymmetryMode") == "TOP_LEFT_HEAVY"
+            return (kh, kw, sh, sw) + same_padding(h, kh, sh, tlh) + same_padding(w, kw, sw, tlh)
+        if self.oneof("includeLastPixel"):
+            ph, pw = pair(self.attr("includeLastPixel").get("paddingAmounts", ()), (0, 0))
+            ho = -(-(h + 2 * ph - kh) // sh) + 1
+            wo = -(-(w + 2 * pw - kw) // sw) + 1
+            if ph and (ho - 1) * sh >= h + ph:
+                ho -= 1
+            if pw and (wo - 1) * sw >= w + pw:
+                wo -= 1
+            return kh, kw, sh, sw, ph, (ho - 1) * sh + kh - h - ph, pw, (wo - 1) * sw + kw - w - pw
+        return (kh, kw, sh, sw) + border_amounts(self.attr("valid"))
+
+    def shapes(self, xs, ws):
+        c, h, w = spatial(xs[0])
+        kh, kw, sh, sw, pt, pb, pl, pr = self.geometry(h, w)
+        ho, wo = (h + pt + pb - kh) // sh + 1, (w + pl + pr - kw) // sw + 1
+        if ho <= 0 or wo <= 0:
+            raise ShapeError(f"pooling window {kh}x{kw} does not fit input {h}x{w}")
+        return [tuple(xs[0][:-2]) + (ho, wo)]
+
+    def compute(self, xs, ws):
+        x = xs[0]
+        h, w = x.shape[-2:]
+        kh, kw, sh, sw, pt, pb, pl, pr = self.geometry(h, w)
+        pads = [(0, 0)] * (x.ndim - 2) + [(pt, max(pb, 0)), (pl, max(pr, 0))]
+        xp = np.pad(x, pads, constant_values=np.nan)
+        win = windows(xp, kh, kw, sh, sw)
+        ho, wo = self.shapes([x.shape], {})[0][-2:]
+        win = win[..., :ho, :wo, :, :]
+        if self.type == "MAX":
+            return np.nanmax(win, axis=(-2, -1))
+        valid = ~np.isnan(win)
+        filled = np.where(valid, win, 0.0)
+        if self.type == "L2":
+            return np.sqrt((filled * filled).sum(axis=(-2, -1)))
+        total = filled.sum(axis=(-2, -1))
+        if self.avgPoolExcludePadding or self.globalPooling:
+            return total / np.maximum(valid.sum(axis=(-2, -1)), 1)
+        # Padding counts toward the divisor, window parts beyond the padded input do not.
+        if self.oneof("includeLastPixel"):
+            pb, pr = pt, pl
+        region = np.pad(np.ones((h + pt + pb, w + pl + pr), np.float32),
+                        ((0, max(xp.shape[-2] - h - pt - pb, 0)), (0, max(xp.shape[-1] - w - pl - pr, 0))))
+        region = region[:xp.shape[-2], :xp.shape[-1]]
+        count = windows(region, kh, kw, sh, sw)[:ho, :wo].sum(axis=(-2, -1))
+        return total / count
+
+
+# -- padding / crop ----------------------------------------------------------------------
+
+@layer_op("padding")
+class PaddingOp(NNLayer):
+    """Pads H and W by `paddingAmounts`: `constant {value}`, `reflection {}` or `replication {}`."""
+
+    def amounts(self):
+        edges = list(self.attr("paddingAmounts", {}).get("borderAmounts", ()))
+        edges += [{}] * (2 - len(edges))
+        return [(e.get("startEdgeSize", 0), e.get("endEdgeSize", 0)) for e in edges[:2]]
+
+    def shapes(self, xs, ws):
+        (t, b), (l, r) = self.amounts()
+        spatial(xs[0])
+        return [tuple(xs[0][:-2]) + (xs[0][-2] + t + b, xs[0][-1] + l + r)]
+
+    def compute(self, xs, ws):
+        x = xs[0]
+        pads = [(0, 0)] * (x.ndim - 2) + self.amounts()
+        if self.oneof("reflection"):
+            return np.pad(x, pads, mode="reflect")
+        if self.oneof("replication"):
+            return np.pad(x, pads, mode="edge")
+        return np.pad(x, pads, constant_values=self.attr("constant", {}).get("value", 0.0))
+
+
+@layer_op("crop", n_inputs=(1, 2))
+class CropOp(NNLayer):
+    """Crop H, W by `cropAmounts`, or (two inputs) to the second input's H, W at `offset`."""
+
+    offset = attribute("ints", default=())
+
+    def window(self, shape, ref_shape):
+        if ref_shape is not None:
+            oh, ow = pair(self.offset, (0, 0))
+            return oh, ow, ref_shape[-2], ref_shape[-1]
+        edges = list(self.attr("cropAmounts", {}).get("borderAmounts", ()))
+        edges += [{}] * (2 - len(edges))
+        t, b = edges[0].get("startEdgeSize", 0), edges[0].get("endEdgeSize", 0)
+        l, r = edges[1].get("startEdgeSize", 0), edges[1].get("endEdgeSize", 0)
+        return t, l, shape[-2] - t - b, shape[-1] - l - r
+
+    def shapes(self, xs, ws):
+        t, l, h, w = self.window(xs[0], xs[1] if len(xs) > 1 else None)
+        if h <= 0 or w <= 0 or t + h > xs[0][-2] or l + w > xs[0][-1]:
+            raise ShapeError("crop window lies outside the input")
+        return [tuple(xs[0][:-2]) + (h, w)]
+
+    def compute(self, xs, ws):
+        t, l, h, w = self.window(xs[0].shape, xs[1].shape if len(xs) > 1 else None)
+        return xs[0][..., t:t + h, l:l + w]
+
+
+# -- resampling --------------------------------------------------------------------------
+
+def interp_axis(x: np.ndarray, axis: int, out: int, coords: np.ndarray) -> np.ndarray:
+    """Linear interpolation of `x` along `axis` at fractional source positions `coords`."""
+    size = x.shape[axis]
+    coords = np.clip(coords, 0, size - 1)
+    lo = np.floor(coords).astype(np.int64)
+    hi = np.minimum(lo + 1, size - 1)
+    frac = (coords - lo).astype(np.float32)
+    shape = [1] * x.ndim
+    shape[axis] = out
+    a, b = np.take(x, lo, axis=axis), np.take(x, hi, axis=axis)
+    return a + (b - a) * frac.reshape(shape)
+
+
+def align_corners_coords(size, out):
+    return np.arange(out) * ((size - 1) / (out - 1) if out > 1 else 0.0)
+
+
+def half_pixel_coords(size, out):
+    return np.maximum((np.arange(out) + 0.5) * (size / out) - 0.5, 0.0)
+
+
+@layer_op("upsample")
+class UpsampleOp(NNLayer):
+    """Nearest or bilinear upsampling of H, W by integer `scalingFactor` or `fractionalScalingFactor`."""
+
+    scalingFactor = attribute("ints", default=())
+    fractionalScalingFactor = attribute("floats", default=())
+    mode = attribute("str", default="NN")
+    linearUpsampleMode = attribute("str", default="DEFAULT")
+
+    def factors(self):
+        if self.fractionalScalingFactor:
+            return tuple(float(f) for f in self.fractionalScalingFactor)
+        return pair(self.scalingFactor, (1, 1))
+
+    def shapes(self, xs, ws):
+        spatial(xs[0])
+        fh, fw = self.factors()
+        return [tuple(xs[0][:-2]) + (int(math.floor(xs[0][-2] * fh)), int(math.floor(xs[0][-1] * fw)))]
+
+    def compute(self, xs, ws):
+        x = xs[0]
+        h, w = x.shape[-2:]
+        ho, wo = self.shapes([x.shape], {})[0][-2:]
+        if self.mode == "NN":
+            rows = np.minimum((np.arange(ho) * h) // ho, h - 1)
+            cols = np.minimum((np.arange(wo) * w) // wo, w - 1)
+            return x[..., rows, :][..., cols]
+        coord = half_pixel_coords if self.linearUpsampleMode == "ALIGN_CORNERS_FALSE" else align_corners_coords
+        y = interp_axis(x, x.ndim - 2, ho, coord(h, ho))
+        return interp_axis(y, x.ndim - 1, wo, coord(w, wo))
+
+
+RESIZE_COORDS = {
+    "STRICT_ALIGN_ENDPOINTS_MODE": align_corners_coords,
+    "ALIGN_ENDPOINTS_MODE": align_corners_coords,
+    "UPSAMPLE_MODE": lambda size, out: np.arange(out) * (size / out),
+    "ROI_ALIGN_MODE": half_pixel_coords,
+}
+
+
+@layer_op("resizeBilinear")
+class ResizeBilinearOp(NNLayer):
+    """Bilinear resize of H, W to `targetSize`, source coordinates per `mode.samplingMethod`."""
+
+    targetSize = attribute("ints", default=())
+
+    def shapes(self, xs, ws):
+        spatial(xs[0])
+        return [tuple(xs[0][:-2]) + pair(self.targetSize, (1, 1))]
+
+    def compute(self, xs, ws):
+        x = xs[0]
+        h, w = x.shape[-2:]
+        ho, wo = pair(self.targetSize, (1, 1))
+        coord = RESIZE_COORDS[self.attr("mode", {}).get("samplingMethod", "STRICT_ALIGN_ENDPOINTS_MODE")]
+        y = interp_axis(x, x.ndim - 2, ho, coord(h, ho))
+        return interp_axis(y, x.ndim - 1, wo, coord(w, wo))
+
+
+# -- 3-D ----------------------------------------------------------------------------------------
+
+AXES3 = ("Depth", "Height", "Width")
+EDGES3 = (("Front", "Back"), ("Top", "Bottom"), ("Left", "Right"))
+
+
+class _Spatial3D(NNLayer):
+    """Shared [N, C, D, H, W] geometry: kernel/stride(/dilation) per axis, CUSTOM/VALID/SAME padding."""
+
+    paddingType = attribute("str", default="CUSTOM")
+
+    def geometry(self, dims):
+        kernel = [max(int(self.attr(f"kernel{a}", 1)), 1) for a in AXES3]
+        stride = [max(int(self.attr(f"stride{a}", 1)), 1) for a in AXES3]
+        dilation = [max(int(self.attr(f"dilation{a}", 1)), 1) for a in AXES3]
+        extent = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+        if self.paddingType == "SAME":
+            pads = [same_padding(n, e, st, False) for n, e, st in zip(dims, extent, stride)]
+        elif self.paddingType == "VALID":
+            pads = [(0, 0)] * 3
+        else:
+            pads = [(int(self.attr(f"customPadding{a}", 0)), int(self.attr(f"customPadding{b}", 0))) for a, b in EDGES3]
+        return kernel, stride, dilation, extent, pads
+
+    def out_dims(self, dims):
+        kernel, stride, dilation, extent, pads = self.geometry(dims)
+        out = [(n + p0 + p1 - e) // st + 1 for n, (p0, p1), e, st in zip(dims, pads, extent, stride)]
+        if any(o <= 0 for o in out):
+            raise ShapeError(f"window {extent} does not fit input {list(dims)}")
+        return out
+
+    def windows3(self, x, pad_value=0.0):
+        kernel, stride, dilation, extent, pads = self.geometry(x.shape[-3:])
+        xp = np.pad(x, [(0, 0)] * (x.ndim - 3) + pads, constant_values=pad_value)
+        view = sliding_window_view(xp, tuple(extent), axis=(-3, -2, -1))
+        return view[..., ::stride[0], ::stride[1], ::stride[2], ::dilation[0], ::dilation[1], ::dilation[2]]
+
+
+@layer_op("convolution3d", n_inputs=(1, 1))
+class Convolution3dOp(_Spatial3D):
+    """3-D convolution; weights [outputChannels, inputChannels / nGroups, kD, kH, kW]."""
+
+    outputChannels = attribute("int", default=0)
+    inputChannels = attribute("int", default=0)
+    nGroups = attribute("int", default=0)
+    hasBias = attribute("bool", default=False)
+    isDeconvolution = attribute("bool", default=False)
+
+    def shapes(self, xs, ws):
+        if len(xs[0]) != 5 or self.isDeconvolution:
+            raise NotImplementedError
+        if xs[0][1] != self.inputChannels:
+            raise ShapeError(f"input has {xs[0][1]} channels, expected inputChannels {self.inputChannels}")
+        return [(xs[0][0], self.outputChannels) + tuple(self.out_dims(xs[0][-3:]))]
+
+    def compute(self, xs, ws):
+        if self.isDeconvolution:
+            raise NotImplementedError("3-D deconvolution has no reference semantics yet")
+        x = xs[0]
+        g = max(int(self.nGroups), 1)
+        kernel = self.geometry(x.shape[-3:])[0]
+        w = ws["weights"].reshape((self.outputChannels, x.shape[1] // g) + tuple(kernel))
+        cols = self.windows3(x)
+        cg, og = x.shape[1] // g, self.outputChannels // g
+        y = np.concatenate([np.einsum("ncdhwijk,ocijk->nodhw", cols[:, i * cg:(i + 1) * cg], w[i * og:(i + 1) * og],
+                                      optimize=True) for i in range(g)], axis=1)
+        return y + ws["bias"].reshape(1, -1, 1, 1, 1) if "bias" in ws else y
+
+
+@layer_op("pooling3d")
+class Pooling3dOp(_Spatial3D):
+    type = attribute("str", default="MAX")
+    countExcludePadding = attribute("bool", default=False)
+
+    def shapes(self, xs, ws):
+        if len(xs[0]) < 3:
+            raise ShapeError("expects [..., D, H, W]")
+        return [tuple(xs[0][:-3]) + tuple(self.out_dims(xs[0][-3:]))]
+
+    def compute(self, xs, ws):
+        win = self.windows3(xs[0], np.nan)
+        axes = (-3, -2, -1)
+        if self.type == "MAX":
+            return np.nanmax(win, axis=axes)
+        valid = ~np.isnan(win)
+        total = np.where(valid, win, 0.0).sum(axis=axes)
+        count = valid.sum(axis=axes) if self.countExcludePadding else np.prod(win.shape[-3:])
+        return total / count
+
+
+@layer_op("globalPooling3d")
+class GlobalPooling3dOp(NNLayer):
+    type = attribute("str", default="MAX")
+
+    def shapes(self, xs, ws):
+        return [tuple(xs[0][:-3]) + (1, 1, 1)]
+
+    def compute(self, xs, ws):
+        fn = np.max if self.type == "MAX" else np.mean
+        return fn(xs[0], axis=(-3, -2, -1), keepdims=True)
+
+
+class _DeclaredSpatial(NNLayer):
+    """Layers declared with their attributes but without numpy semantics yet."""
+
+
+declare_layers(["cropResize"], _DeclaredSpatial, namespace=globals(), n_inputs=(2, 2))

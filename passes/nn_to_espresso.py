@@ -1,0 +1,386 @@
+"""`nn-to-espresso`: lower NeuralNetwork layers (`nn.*`) to compiled espresso layers, as coremlc.
+
+One espresso layer per source layer, same name and blob names, in source order (fusions are
+separate passes: fuse-conv-batchnorm and fold-padding before this one, fuse-activation after),
+except `clip(0, M)` (coremltools' ReLU6), which becomes the ReLU / negate / max(x, -M) / negate
+chain that older converters wrote as separate layers, with their helper names [O: S1, S2].
+Field values and enumeration codes are the ones observed in coremlc output [V S1-S4, see
+docs/espresso-format.md 2.4-2.5]; a source layer without an observed mapping is an error that
+names the layer rather than a guess.
+
+`coremlc-version` picks the era-dependent fields: 2021+ adds `debug_info` (the source layer
+name) to every layer, `attributes = {is_output = 1}` to layers producing a model output and
+`version = 1` to reshapes. Every era omits an activation's `alpha` when it is 1.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir.attributes import DenseResourceAttr, IntAttr
+from mlir_coreml.ir.core import Location
+from mlir_coreml.ir.dialects import espresso as esp
+from mlir_coreml.ir.dialects.core import ConstantOp
+from mlir_coreml.ir.opdef import build
+from mlir_coreml.ir.types import F32, TensorType, element_type_of
+from mlir_coreml.ir.verifier import describe_location
+from mlir_coreml.passes.base import ModulePass, PassContext
+
+ERAS = ("2019", "2020", "2021", "2025")
+IMAGE_PREPROCESS = "nn.image_preprocess"
+
+ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "leakyReLU": esp.ACTIVATION_LEAKY,
+                    "sigmoid": esp.ACTIVATION_SIGMOID, "linear": esp.ACTIVATION_LINEAR,
+                    "sigmoidHard": esp.ACTIVATION_SIGMOID_HARD}
+UNARY_OPERATIONS = {"THRESHOLD": esp.ELEMENTWISE_MAX_ALPHA, "EXP": esp.ELEMENTWISE_EXP,
+                    "INVERSE": esp.ELEMENTWISE_INVERSE}
+CLASSIC_ELEMENTWISE = {"add": esp.ELEMENTWISE_ADD, "multiply": esp.ELEMENTWISE_MUL}
+# NeuralNetwork [S, C, H, W] axis index -> espresso axis code (w=0, h=1, k=2, n=3, seq=4).
+PERMUTE_AXIS_CODES = {0: 4, 1: 2, 2: 1, 3: 0}
+SLICE_AXIS_CODES = {"CHANNEL_AXIS": 2, "HEIGHT_AXIS": 1, "WIDTH_AXIS": 0}
+REDUCE_MODES = {"SUM": esp.REDUCE_MODE_SUM}
+REDUCE_AXIS_MODES = {"C": 4}
+RESHAPE_MODES = {"CHANNEL_FIRST": 0, "CHANNEL_LAST": 1}
+POOL_TYPES = {"AVERAGE": 0, "MAX": 1}
+# A blob whose float4 texture array needs more than this many slices (ceil(seq*n*k/4)) makes
+# coremlc mark the layer `hint_fallback_from_metal` [O: exact on every layer of the six samples].
+METAL_TEXTURE_SLICE_LIMIT = 2048
+
+
+def f32(value) -> float:
+    """A source float as coremlc writes it: the float32 value, widened to double."""
+    return float(np.float32(value))
+
+
+class Lowering:
+    """Converters from one nn layer to (espresso op class, data inputs, weights, fields)."""
+
+    def __init__(self, era: str):
+        self.era = era
+
+    @property
+    def modern(self) -> bool:
+        return self.era >= "2021"
+
+    def unsupported(self, op, what: str):
+        raise MlirCoremlError(f"{op.op_name}: {what} has no known espresso form", describe_location(op))
+
+    # -- weighted layers ------------------------------------------------------------------
+    def convolution(self, op):
+        if op.attr("isDeconvolution", False):
+            self.unsupported(op, "deconvolution")
+        if len(op.inputs) != 1:
+            self.unsupported(op, "a convolution with weights as an input")
+        if any(int(d) != 1 for d in op.attr("dilationFactor", ()) or ()):
+            self.unsupported(op, "dilated convolution")
+        kh, kw = (tuple(op.attr("kernelSize", ())) or (3, 3))
+        sh, sw = (tuple(op.attr("stride", ())) or (1, 1))
+        groups = max(int(op.attr("nGroups", 1)), 1)
+        c_out, k_group = int(op.attr("outputChannels")), int(op.attr("kernelChannels"))
+        fields = {"C": c_out, "K": k_group * groups, "Nx": int(kw), "Ny": int(kh), "n_groups": groups}
+        if sw != 1:
+            fields["stride_x"] = int(sw)
+        if sh != 1:
+            fields["stride_y"] = int(sh)
+        if op.attr("same") is not None:
+            pads, pad_mode = (0, 0, 0, 0), esp.PAD_SAME
+        else:
+            pads, pad_mode = _border(op.attr("valid", {}).get("paddingAmounts")), esp.PAD_EXPLICIT
+        fields.update(pad_t=pads[0], pad_b=pads[1], pad_l=pads[2], pad_r=pads[3], pad_mode=pad_mode,
+                      pad_value=0, pad_fill_mode=0)
+        bias = op.weight("bias") if op.attr("hasBias", False) else None
+        fields.update(has_biases=int(bias is not None), fused_relu=0, fused_tanh=0, has_batch_norm=0,
+                      n_parallel=1)
+        weights = {"weights": (op.weight("weights"), (c_out, k_group, int(kh), int(kw)), None)}
+        if bias is not None:
+            weights["biases"] = (bias, (c_out,), F32)
+        return esp.ConvolutionOp, [op.inputs[0]], weights, fields
+
+    def innerProduct(self, op):
+        n_in, n_out = int(op.attr("inputChannels")), int(op.attr("outputChannels"))
+        bias = op.weight("bias") if op.attr("hasBias", False) else None
+        fields = {"nB": n_in, "nC": n_out, "has_biases": int(bias is not None), "has_relu": 0, "has_tanh": 0,
+                  "has_prelu": 0}
+        weights = {"weights": (op.weight("weights"), (n_out, n_in), None)}
+        if bias is not None:
+            weights["biases"] = (bias, (n_out,), F32)
+        return esp.InnerProductOp, [op.inputs[0]], weights, fields
+
+    # -- element-wise ---------------------------------------------------------------------
+    def activation(self, op):
+        kind = op.kind()
+        if kind not in ACTIVATION_MODES:
+            self.unsupported(op, f"activation {kind}")
+        params = op.attr(kind) or {}
+        alpha = f32(params.get("alpha", 1.0 if kind in ("ReLU", "tanh", "sigmoid") else 0.0))
+        fields = {"mode": ACTIVATION_MODES[kind]}
+        if alpha != 1.0:  # omitted when 1 [V: S3 (2020) and S4 (2021) hard sigmoids and linears]
+            fields["alpha"] = alpha
+        fields["beta"] = f32(params.get("beta", 0.0))
+        return esp.ActivationOp, [op.inputs[0]], {}, fields
+
+    def unary(self, op):
+        kind = op.attr("type")
+        if kind not in UNARY_OPERATIONS or f32(op.attr("shift", 0.0)) != 0.0 \
+                or f32(op.attr("scale", 1.0)) not in (0.0, 1.0):
+            self.unsupported(op, f"unary {kind} with shift/scale")
+        fields = {"operation": UNARY_OPERATIONS[kind], "alpha": f32(op.attr("alpha", 0.0)), "beta": 0,
+                  "fused_relu": 0}
+        return esp.ElementwiseOp, list(op.inputs), {}, fields
+
+    def _classic(self, op):
+        if len(op.inputs) < 2:
+            self.unsupported(op, "a single-input add/multiply (with alpha)")
+        fields = {"operation": CLASSIC_ELEMENTWISE[op.layer_kind], "alpha": 1, "beta": 0, "fused_relu": 0}
+        return esp.ElementwiseOp, list(op.inputs), {}, fields
+
+    add = multiply = _classic
+
+    def clip(self, op):
+        """clip(0, M) as coremltools writes ReLU6, which coremlc compiles layer by layer:
+        ReLU, negate, max(x, -M), negate, with the converter's helper names."""
+        low, high = f32(op.attr("minVal", 0.0)), f32(op.attr("maxVal", 0.0))
+        if low != 0.0:
+            self.unsupported(op, f"clip with minVal {low}")
+        name = op.location.name if op.location and op.location.name else op.outputs[0].name
+        blob = op.outputs[0].name or name
+        negate = {"mode": esp.ACTIVATION_LINEAR, "alpha": -1.0, "beta": 0.0}
+        return [Step(esp.ActivationOp, [op.inputs[0]], {}, {"mode": esp.ACTIVATION_RELU, "beta": 0.0},
+                     name, f"{blob}_relu"),
+                Step(esp.ActivationOp, [PREVIOUS], {}, negate, f"{name}__neg__", f"{blob}_relu_neg"),
+                Step(esp.ElementwiseOp, [PREVIOUS], {}, {"operation": esp.ELEMENTWISE_MAX_ALPHA, "alpha": -high,
+                                                         "beta": 0, "fused_relu": 0},
+                     f"{name}__clip__", f"{blob}_relu_clip"),
+                Step(esp.ActivationOp, [PREVIOUS], {}, negate, f"{name}_neg2")]
+
+    def softmax(self, op):
+        return esp.SoftmaxOp, [op.inputs[0]], {}, {"C": 2}
+
+    def softmaxND(self, op):
+        return esp.SoftmaxNdOp, [op.inputs[0]], {}, {"nd_axis": int(op.attr("axis", 0))}
+
+    # -- data movement --------------------------------------------------------------------
+    def permute(self, op):
+        axes = [int(a) for a in op.attr("axis", ())]
+        if sorted(axes) != [0, 1, 2, 3]:
+            self.unsupported(op, f"permute axis {axes}")
+        codes = [PERMUTE_AXIS_CODES[a] for a in axes]
+        fields = {"axis_n": 3, "axis_k": codes[1], "axis_h": codes[2], "axis_w": codes[3], "axis_seq": codes[0]}
+        return esp.TransposeOp, [op.inputs[0]], {}, fields
+
+    def reshape(self, op):
+        target = [int(t) for t in op.attr("targetShape", ())]
+        if len(target) == 3:
+            target = [1] + target
+        if len(target) != 4:
+            self.unsupported(op, f"reshape to {target}")
+        fields = {"mode": RESHAPE_MODES[op.attr("mode", "CHANNEL_FIRST")], "dst_seq": target[0], "dst_n": 0,
+                  "dst_k": target[1], "dst_h": target[2], "dst_w": target[3]}
+        if self.modern:
+            fields["version"] = 1
+        return esp.ReshapeOp, [op.inputs[0]], {}, fields
+
+    def reshapeStatic(self, op):
+        """ND reshape: the target right-aligned into (n, k, h, w) [O: S6, 2025]."""
+        target = [int(t) for t in op.attr("targetShape", ())]
+        if not 1 <= len(target) <= 4:
+            self.unsupported(op, f"static reshape to rank {len(target)}")
+        dims = [1] * (4 - len(target)) + target
+        fields = {"mode": 0, "dst_seq": 1, "dst_n": dims[0], "dst_k": dims[1], "dst_h": dims[2], "dst_w": dims[3],
+                  "dst_nd_rank": len(target), "dynamic_shape": False}
+        if self.modern:
+            fields["version"] = 1
+        return esp.ReshapeOp, [op.inputs[0]], {}, fields
+
+    def flatten(self, op):
+        mode = {"CHANNEL_FIRST": 0, "CHANNEL_LAST": 1}[op.attr("mode", "CHANNEL_FIRST")]
+        return esp.FlattenOp, [op.inputs[0]], {}, {"mode": mode, "nd_axis": 0}
+
+    def concat(self, op):
+        if op.attr("sequenceConcat", False):
+            return esp.SequenceConcatOp, list(op.inputs), {}, {"simple_concat": 1}
+        return esp.ConcatOp, list(op.inputs), {}, {}
+
+    def reduce(self, op):
+        mode, axis = op.attr("mode", "SUM"), op.attr("axis", "CHW")
+        if mode not in REDUCE_MODES or axis not in REDUCE_AXIS_MODES:
+            self.unsupported(op, f"reduce {mode} over {axis}")
+        fields = {"mode": REDUCE_MODES[mode], "axis_mode": REDUCE_AXIS_MODES[axis], "use_version": 1}
+        return esp.ReduceOp, [op.inputs[0]], {}, fields
+
+    def slice(self, op):
+        if int(op.attr("stride", 1)) not in (0, 1):
+            self.unsupported(op, "a strided slice")
+        fields = {"axis": SLICE_AXIS_CODES[op.attr("axis", "CHANNEL_AXIS")],
+                  "start": int(op.attr("startIndex", 0)), "end": int(op.attr("endIndex", 0))}
+        return esp.SliceOp, [op.inputs[0]], {}, fields
+
+    def padding(self, op):
+        constant = op.attr("constant")
+        if constant is None:
+            self.unsupported(op, "reflection/replication padding")
+        pads = _border(op.attr("paddingAmounts"))
+        fields = {"pad_t": pads[0], "pad_b": pads[1], "pad_l": pads[2], "pad_r": pads[3],
+                  "pad_value": f32(constant.get("value", 0.0)), "pad_fill_mode": 0, "pad_pad_mode": 0}
+        return esp.GeneralPaddingOp, [op.inputs[0]], {}, fields
+
+    def pooling(self, op):
+        kind = op.attr("type", "MAX")
+        if kind not in POOL_TYPES or op.attr("includeLastPixel") is not None:
+            self.unsupported(op, f"{kind} pooling with this padding")
+        kh, kw = (tuple(op.attr("kernelSize", ())) or (3, 3))
+        sh, sw = (tuple(op.attr("stride", ())) or (1, 1))
+        if op.attr("same") is not None:
+            pads, pad_mode = (0, 0, 0, 0), esp.PAD_SAME
+        else:
+            pads = _border(op.attr("valid", {}).get("paddingAmounts"))
+            # [O] unpadded valid pools are pad_mode 2 (S5, S6); padded ones are written as explicit
+            # padding like convolutions (no sample shows one).
+            pad_mode = esp.PAD_EXPLICIT if any(pads) else esp.PAD_VALID
+        fields = {"avg_or_max": POOL_TYPES[kind], "size_x": int(kw), "size_y": int(kh), "stride_x": int(sw),
+                  "stride_y": int(sh), "pad_t": pads[0], "pad_b": pads[1], "pad_l": pads[2], "pad_r": pads[3],
+                  "pad_mode": pad_mode, "pad_value": 0, "pad_fill_mode": 0,
+                  "average_count_exclude_padding": int(bool(op.attr("avgPoolExcludePadding", False))),
+                  "top_shape_style": 0}
+        if op.attr("globalPooling", False):
+            fields["is_global"] = 1
+        return esp.PoolOp, [op.inputs[0]], {}, fields
+
+
+PREVIOUS = object()  # a Step input standing for the previous step's result
+
+
+@dataclass
+class Step:
+    """One espresso layer emitted for a source layer; helper layers (all but the last) carry
+    their synthesized layer `name` and `top` blob name."""
+
+    cls: type
+    inputs: list
+    weights: dict
+    fields: dict
+    name: str | None = None
+    top: str | None = None
+
+
+def _border(amounts) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of a BorderAmounts dict."""
+    edges = list((amounts or {}).get("borderAmounts", ()))
+    edges += [{}] * (2 - len(edges))
+    h, w = edges[0], edges[1]
+    return (int(h.get("startEdgeSize", 0)), int(h.get("endEdgeSize", 0)),
+            int(w.get("startEdgeSize", 0)), int(w.get("endEdgeSize", 0)))
+
+
+def espresso_type(type: TensorType) -> TensorType:
+    """A NeuralNetwork blob type in espresso's (n, k, h, w) / (seq, n, k, h, w) convention; the
+    sequence axis is kept only when it is not 1 (as in every sample shape file)."""
+    shape = tuple(type.shape)
+    if len(shape) == 5 and shape[0] == 1:
+        shape = shape[1:]
+    elif len(shape) == 3:
+        shape = (1,) + shape
+    elif len(shape) == 1:
+        shape = (1, shape[0], 1, 1)
+    return TensorType(shape, F32)
+
+
+def needs_metal_fallback(types) -> bool:
+    for t in types:
+        dims = (1,) * (5 - len(t.shape)) + tuple(t.shape)
+        if math.ceil(dims[0] * dims[1] * dims[2] / 4) > METAL_TEXTURE_SLICE_LIMIT:
+            return True
+    return False
+
+
+def weight_constant(source, shape, element, name: str, location) -> ConstantOp:
+    """A constant with the source weight's data, in espresso's shape and precision (zero-copy
+    when nothing changes)."""
+    array = np.asarray(source.op.attributes["value"].value)
+    if element is not None and array.dtype != element.numpy_dtype:
+        array = array.astype(element.numpy_dtype)
+    if array.size != math.prod(shape):
+        raise MlirCoremlError(f"weight '{name}' has {array.size} values, the layer needs {shape}",
+                              str(location))
+    array = array.reshape(shape)
+    tensor = TensorType(array.shape, element_type_of(array.dtype))
+    attr = DenseResourceAttr.from_array(name, array, tensor)
+    return build(ConstantOp, [], [tensor], {"value": attr}, location=location, result_names=[name])
+
+
+@dataclass(frozen=True)
+class NnToEspresso(ModulePass):
+    name = "nn-to-espresso"
+    description = "lower NeuralNetwork layers to espresso layers as coremlc compiles them"
+    coremlc_version: str = "2021"
+
+    def run(self, module, ctx: PassContext) -> None:
+        if self.coremlc_version not in ERAS:
+            raise MlirCoremlError(f"unknown coremlc version '{self.coremlc_version}' "
+                                  f"(expected one of {', '.join(ERAS)})", "pipeline")
+        lowering = Lowering(self.coremlc_version)
+        for fn in [op for op in module.regions[0].block.ops if op.op_name == "func.func"]:
+            self.lower_function(fn, lowering, ctx)
+
+    def lower_function(self, fn, lowering: Lowering, ctx: PassContext) -> None:
+        for arg in fn.body.args:
+            arg.type = espresso_type(arg.type)
+        outputs = {id(v) for v in fn.return_op.operands}
+        for op in list(fn.body.ops):
+            if not op.op_name.startswith("nn."):
+                continue
+            if op.op_name == IMAGE_PREPROCESS:
+                # espresso applies the image scaler from the net's `transform_params`, not a layer
+                op.results[0].replace_all_uses_with(op.operands[0])
+                op.erase()
+                continue
+            converter = getattr(lowering, getattr(op, "layer_kind", ""), None)
+            if converter is None:
+                lowering.unsupported(op, f"layer '{op.op_name}'")
+            converted = converter(op)
+            steps = converted if isinstance(converted, list) else [Step(*converted)]
+            layer = self.lower_steps(op, steps, lowering, outputs)
+            for old, new in zip(op.outputs, layer.results):
+                old.replace_all_uses_with(new)
+            op.erase()
+            ctx.stat("nn-to-espresso: layers lowered")
+        fn.attributes["function_type"] = type(fn.attributes["function_type"])(
+            type(fn.function_type)(tuple(a.type for a in fn.body.args),
+                                   tuple(v.type for v in fn.return_op.operands)))
+
+    def lower_steps(self, op, steps: list, lowering: Lowering, outputs: set):
+        """Emit the espresso layers for `op`; the last one stands for the source layer."""
+        previous = None
+        for index, step in enumerate(steps):
+            inputs = [previous.results[0] if v is PREVIOUS else v for v in step.inputs]
+            last = index == len(steps) - 1
+            previous = self.lower_layer(op, step, inputs, lowering, outputs if last else set(), last)
+        return previous
+
+    def lower_layer(self, op, step: "Step", inputs: list, lowering: Lowering, outputs: set, last: bool):
+        cls = step.cls
+        source_name = op.location.name if op.location and op.location.name else op.outputs[0].name
+        name = step.name or source_name
+        location = Location(name=name) if step.name else (op.location or Location(name=name))
+        operands = {cls.operand_defs[0].name: inputs if cls.operand_defs[0].variadic else inputs[0]}
+        for operand_name, (source, shape, element) in step.weights.items():
+            const = weight_constant(source, shape, element, f"{name}_{operand_name}", location)
+            op.parent.insert_before(const, op)
+            operands[operand_name] = const.result
+        attrs = dict(step.fields)
+        if lowering.modern:
+            attrs["debug_info"] = name
+        if lowering.modern and any(id(r) in outputs for r in op.outputs):
+            attrs["attributes"] = {"is_output": 1}
+        static = [espresso_type(r.type) for r in op.outputs
+                  if isinstance(r.type, TensorType) and r.type.is_static]
+        result_types = static if len(static) == len(op.outputs) else ()
+        names = [r.name for r in op.outputs] if last else [step.top]
+        layer = build(cls, operands, result_types, attrs, location=location, result_names=names)
+        if needs_metal_fallback([v.type for v in inputs] + [r.type for r in layer.results]):
+            layer.attributes["hint_fallback_from_metal"] = IntAttr(1)
+        op.parent.insert_before(layer, op)
+        return layer
