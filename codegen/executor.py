@@ -1,0 +1,380 @@
+"""Runs a function of a lowered (`core`) module: the kernel path of the runtime.
+
+At construction every op becomes a step. conv2d, linear, matmul by a constant matrix,
+pool2d, global_pool, softmax over the last axis and the activations the kernels know run
+through csrc._kernels with their weights packed once here (fp16 panels, fp32 accumulation);
+a conv2d/linear also absorbs the batch norm / residual add / activation after it (fusion.py);
+every other op runs its numpy `reference`. `weight_precision="stored"` keeps f32-stored
+weights in f32 (they then take the reference path, numpy's sgemm) for fp32 parity.
+
+Kernel results that `plan-memory` placed in the arena are written there in place (`out=`);
+intermediates are dropped after their last reader. One executor is not reentrant: `run`
+holds a lock.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+import numpy as np
+
+from mlir_coreml.codegen.fusion import Epilogue, find_epilogue, folded_conv_weights
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, GlobalPoolOp, LinearOp,
+                                          MatmulOp, Pool2dOp, SoftmaxOp, apply_activation, constant_array)
+from mlir_coreml.ir.opdef import ConstantLike, Terminator
+from mlir_coreml.ir.types import F16, F32, TensorType
+from mlir_coreml.ir.verifier import describe_location
+
+Kernel = Callable[..., Any]  # (inputs: list[np.ndarray], out: np.ndarray | None) -> array(s)
+
+
+def _kernels():
+    from mlir_coreml.csrc import _kernels
+
+    return _kernels
+
+
+def _is_float_static(value) -> bool:
+    """f32, or f16 (ML Programs computing in fp16: the kernels compute in fp32 and the
+    result is rounded to fp16, see `_rounded_to`)."""
+    t = value.type
+    return isinstance(t, TensorType) and t.element in (F16, F32) and t.is_static
+
+
+def _rounded_to(run: Kernel, outputs) -> Kernel:
+    """`run` with its result rounded to the f16 element type of `outputs` (when it is f16)."""
+    if all(v.type.element == F32 for v in outputs):
+        return run
+    return lambda inputs, out: run(inputs, None).astype(np.float16)
+
+
+class Step:
+    """One op: how to compute its results from its operands."""
+
+    __slots__ = ("op", "inputs", "outputs", "run", "out_offset", "kind", "release", "fused")
+
+    def __init__(self, op, run: Kernel, kind: str, out_offset: int = -1, inputs=None, outputs=None,
+                 fused=()):
+        self.op = op
+        self.inputs = list(op.operands if inputs is None else inputs)
+        self.outputs = list(op.results if outputs is None else outputs)
+        self.fused = list(fused)  # ops whose work this step does too (epilogue fusion)
+        self.run = run
+        self.kind = kind          # "kernel" or "reference"
+        self.out_offset = out_offset
+        self.release: list = []   # values last read by this step: dropped after it
+
+
+# -- kernel builders: each returns a Kernel or None when the op does not fit the kernel ------
+
+def _post_activation(act: str, alpha: float, beta: float):
+    """(kernel act, post-op) for a fused activation the kernels may not know."""
+    if act in KERNEL_ACTIVATIONS:
+        return act, None
+    return "none", (lambda y: apply_activation(y, act, alpha, beta).astype(np.float32))
+
+
+def _packable(w, precision: str) -> bool:
+    """fp16 mode packs every weight (Core ML's accelerator precision); stored mode leaves f32
+    weights to the fp32 reference path, for fp32 parity."""
+    return w is not None and (precision == "fp16" or w.dtype == np.float16)
+
+
+def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None) -> Kernel | None:
+    """The conv kernel for `op`, with `epilogue` (a fused chain, see fusion.py) absorbed."""
+    w = constant_array(op.weight)
+    if not _packable(w, precision) or not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    if op.bias is not None and constant_array(op.bias) is None:
+        return None
+    if epilogue is None:
+        w, bias = w, None if op.bias is None else constant_array(op.bias)
+        act, alpha, beta, has_residual, shape = op.activation, op.alpha, op.beta, op.residual is not None, None
+    else:
+        w, bias = folded_conv_weights(op, epilogue)
+        act, alpha, beta = epilogue.act, epilogue.alpha, epilogue.beta
+        has_residual, shape = epilogue.residual is not None, epilogue.result.type.shape
+    K = _kernels()
+    packed = K.pack_conv_weights(w, op.groups)
+    bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
+    act, post = _post_activation(act, float(alpha), float(beta))
+    alpha, beta = float(alpha), float(beta)
+    stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
+
+    def run(inputs, out):
+        residual = inputs[-1] if has_residual else None
+        y = K.conv2d(inputs[0], packed, bias=bias, stride=stride, dilation=dilation, padding=pads, act=act,
+                     alpha=alpha, beta=beta, residual=residual, out=None if post else out)
+        y = post(y) if post else y
+        return y if shape is None else y.reshape(shape)
+
+    return run
+
+
+def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
+                    result_shape=None) -> Kernel:
+    """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the packed GEMM;
+    the result is reshaped to `result_shape` when given (a fused chain's final value)."""
+    K = _kernels()
+    packed = K.pack_weights(w)
+    bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
+    act, post = _post_activation(act, alpha, beta)
+    n_out, k_in = w.shape
+    rows = int(np.prod(out_shape[:-1], dtype=np.int64))
+
+    def run(inputs, out):
+        # gemm computes W @ X with X [K, rows]: the row vectors go in as columns
+        x = inputs[0].reshape(rows, k_in).T
+        residual = inputs[-1].reshape(rows, n_out).T if has_residual else None
+        direct = out is not None and rows == 1 and post is None
+        y = K.gemm(packed, x, bias=bias, act=act, alpha=alpha, beta=beta, residual=residual,
+                   out=out.reshape(n_out, 1) if direct else None)
+        if direct:
+            return out
+        y = np.ascontiguousarray(y.T).reshape(out_shape)
+        y = post(y) if post else y
+        return y if result_shape is None else y.reshape(result_shape)
+
+    return run
+
+
+def linear_kernel(op: LinearOp, precision: str, epilogue: Epilogue | None = None) -> Kernel | None:
+    w = constant_array(op.weight)
+    if not _packable(w, precision) or not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    bias = None if op.bias is None else constant_array(op.bias)
+    if op.bias is not None and bias is None:
+        return None
+    if epilogue is not None:
+        return row_gemm_kernel(w, bias, op.output.type.shape, epilogue.act, epilogue.alpha, epilogue.beta,
+                               epilogue.residual is not None, epilogue.result.type.shape)
+    return row_gemm_kernel(w, bias, op.output.type.shape, op.activation, float(op.alpha), float(op.beta),
+                           op.residual is not None)
+
+
+def matmul_kernel(op: MatmulOp, precision: str) -> Kernel | None:
+    """x @ B with a constant 2-D B is a linear layer with weight B^T."""
+    b = constant_array(op.b)
+    if not _packable(b, precision) or b.ndim != 2 or op.transpose_a or \
+            not (_is_float_static(op.a) and _is_float_static(op.output)):
+        return None
+    return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape)
+
+
+def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:
+    if not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    K = _kernels()
+    kernel, stride, pads, ceil = tuple(op.kernel), tuple(op.strides), tuple(op.pads), bool(op.ceil_mode)
+    if op.kind == "max":
+        return lambda inputs, out: K.max_pool2d(inputs[0], kernel, stride, pads, ceil)
+    exclude = bool(op.exclude_padding)
+    return lambda inputs, out: K.avg_pool2d(inputs[0], kernel, stride, pads, exclude, ceil)
+
+
+def global_pool_kernel(op: GlobalPoolOp, precision: str) -> Kernel | None:
+    if not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    K = _kernels()
+    fn = K.global_max_pool if op.kind == "max" else K.global_avg_pool
+    return lambda inputs, out: fn(inputs[0])
+
+
+def softmax_kernel(op: SoftmaxOp, precision: str) -> Kernel | None:
+    rank = op.input.type.rank
+    if not (_is_float_static(op.input) and _is_float_static(op.output)) or op.axis not in (-1, rank - 1):
+        return None
+    K = _kernels()
+    return lambda inputs, out: K.softmax(inputs[0], out=out)
+
+
+def activation_kernel(op: ActivationOp, precision: str) -> Kernel | None:
+    act, alpha, beta = op.activation()
+    if act not in KERNEL_ACTIVATIONS or not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    K = _kernels()
+    return lambda inputs, out: K.activation(inputs[0], act, alpha, beta)
+
+
+KERNEL_BUILDERS: dict[type, Callable] = {
+    Conv2dOp: conv2d_kernel,
+    LinearOp: linear_kernel,
+    MatmulOp: matmul_kernel,
+    Pool2dOp: pool2d_kernel,
+    GlobalPoolOp: global_pool_kernel,
+    SoftmaxOp: softmax_kernel,
+}
+# Kernels that write into `out=`. (softmax also takes out=, but its shape check compares a
+# typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
+KERNELS_WRITE_OUT = frozenset({Conv2dOp, LinearOp, MatmulOp})
+WEIGHT_PRECISIONS = ("fp16", "stored")
+
+
+FUSABLE_PRODUCERS: dict[type, Callable] = {Conv2dOp: conv2d_kernel, LinearOp: linear_kernel}
+
+
+def kernel_for(op, precision: str = "fp16") -> Kernel | None:
+    builder = KERNEL_BUILDERS.get(type(op))
+    if builder is None and isinstance(op, ActivationOp):
+        builder = activation_kernel
+    return builder(op, precision) if builder is not None else None
+
+
+def _reader_index(user, index: dict) -> int:
+    """The step index of the top-level op that contains `user` (uses inside nested regions
+    count at their enclosing op); -1 if it is not a step (the terminator)."""
+    while user is not None and id(user) not in index:
+        user = user.parent_op
+    return -1 if user is None else index[id(user)]
+
+
+class Executor:
+    """Steps for one function; `run(args)` returns the values its `func.return` yields."""
+
+    def __init__(self, module, fn, use_kernels: bool = True, weight_precision: str = "stored"):
+        from mlir_coreml.passes.plan_memory import SIZE_ATTR, result_offsets
+
+        if weight_precision not in WEIGHT_PRECISIONS:
+            raise MlirCoremlError(f"weight_precision must be one of {', '.join(WEIGHT_PRECISIONS)}, "
+                                  f"got '{weight_precision}'")
+        self.module = module
+        self.fn = fn
+        self.args = list(fn.arguments)
+        self.constants: dict = {}
+        self.steps: list[Step] = []
+        self.lock = threading.Lock()
+        self._interpreter = None
+        arena_attr = fn.attributes.get(SIZE_ATTR)
+        self.arena = np.empty(arena_attr.value if arena_attr is not None else 0, dtype=np.uint8)
+        ops = list(fn.body.ops)
+        self.returned = list(ops[-1].operands) if ops and ops[-1].has_trait(Terminator) else []
+        position = {id(op): i for i, op in enumerate(ops)}
+        absorbed: set[int] = set()
+        for op in ops:
+            if op.has_trait(Terminator) or id(op) in absorbed:
+                continue
+            if op.has_trait(ConstantLike):
+                self.constants[op.results[0]] = op.reference()
+                continue
+            if not (hasattr(op, "reference") or hasattr(op, "execute")):
+                raise MlirCoremlError(f"'{op.op_name}' has neither a kernel nor reference semantics; lower it to "
+                                      f"the core dialect first", describe_location(op))
+            fused = self._fused_step(op, weight_precision, position) if use_kernels else None
+            if fused is not None:
+                self.steps.append(fused)
+                absorbed.update(id(o) for o in fused.fused)
+                continue
+            kernel = kernel_for(op, weight_precision) if use_kernels else None
+            if kernel is None:
+                self.steps.append(Step(op, self._reference_step(op), "reference"))
+                continue
+            writes_out = type(op) in KERNELS_WRITE_OUT and op.results[0].type.element == F32
+            offset = result_offsets(op)[0] if writes_out else -1
+            self.steps.append(Step(op, _rounded_to(kernel, op.results), "kernel", offset))
+        self._plan_releases()
+
+    def _fused_step(self, op, precision: str, position: dict) -> Step | None:
+        """A conv2d/linear kernel step that also does the single-use ops after it (fusion.py).
+        It runs at the producer's place and writes fresh memory: its result exists earlier
+        than the memory plan assumed."""
+        builder = FUSABLE_PRODUCERS.get(type(op))
+        if builder is None:
+            return None
+
+        def available(value):
+            producer = getattr(value, "op", None)
+            return producer is None or producer.has_trait(ConstantLike) or \
+                position.get(id(producer), len(position)) < position[id(op)]
+
+        epilogue = find_epilogue(op, set(self.returned), available)
+        if epilogue is None:
+            return None
+        kernel = builder(op, precision, epilogue)
+        if kernel is None:
+            return None
+        inputs = [op.input] + ([epilogue.residual] if epilogue.residual is not None else [])
+        return Step(op, _rounded_to(kernel, [epilogue.result]), "kernel", -1, inputs=inputs,
+                    outputs=[epilogue.result], fused=epilogue.ops)
+
+    def _plan_releases(self) -> None:
+        """Free each intermediate right after its last reader, so reference-path values do
+        not pile up; returned values are kept."""
+        index = {id(op): i for i, step in enumerate(self.steps) for op in [step.op] + step.fused}
+        keep = set(self.returned)
+        for i, step in enumerate(self.steps):
+            for value in step.outputs:
+                if value not in keep:
+                    last = max([i] + [_reader_index(use.operation, index) for use in value.uses])
+                    self.steps[last].release.append(value)
+
+    @staticmethod
+    def _reference_step(op) -> Kernel:
+        return lambda inputs, out: op.reference(*inputs)  # ops with `execute` are run in run_step
+
+    def arena_view(self, offset: int, value) -> np.ndarray:
+        t = value.type
+        dtype = t.element.numpy_dtype
+        nbytes = t.num_elements * dtype.itemsize
+        return self.arena[offset:offset + nbytes].view(dtype).reshape(t.shape)
+
+    @property
+    def interpreter(self):
+        """For ops with regions (control flow), which run through the reference interpreter."""
+        if self._interpreter is None:
+            from mlir_coreml.ir.interpreter import Interpreter
+
+            self._interpreter = Interpreter(self.module)
+        return self._interpreter
+
+    @property
+    def kernel_ops(self) -> int:
+        return sum(1 for s in self.steps if s.kind == "kernel")
+
+    def run(self, args: list[np.ndarray]) -> list[np.ndarray]:
+        with self.lock:
+            env = dict(self.constants)
+            env.update(zip(self.args, args))
+            for step in self.steps:
+                self.run_step(step, env)
+                for value in step.release:
+                    del env[value]
+            return [self._detach(v, env[v]) for v in self.returned]
+
+    def run_step(self, step: Step, env: dict) -> None:
+        inputs = [env[v] for v in step.inputs]
+        out = self.arena_view(step.out_offset, step.outputs[0]) if step.out_offset >= 0 else None
+        try:
+            if step.kind == "reference" and hasattr(step.op, "execute"):
+                outputs = step.op.execute(self.interpreter, env, *inputs)
+            else:
+                outputs = step.run(inputs, out)
+        except MlirCoremlError:
+            raise
+        except Exception as e:
+            raise MlirCoremlError(f"'{step.op.op_name}' failed: {type(e).__name__}: {e}",
+                                  describe_location(step.op)) from e
+        outputs = outputs if isinstance(outputs, (tuple, list)) else (outputs,)
+        if len(outputs) != len(step.outputs):
+            raise MlirCoremlError(f"'{step.op.op_name}' produced {len(outputs)} values for "
+                                  f"{len(step.outputs)} results", describe_location(step.op))
+        for value, array in zip(step.outputs, outputs):
+            env[value] = self._own(step, np.asarray(array))
+
+    def _own(self, step: Step, array: np.ndarray) -> np.ndarray:
+        """A reference op's result may view an arena buffer that the plan reuses later unless
+        the op is declared view-like: copy it then."""
+        if step.kind == "reference" and not getattr(step.op, "view_like", False) and self.arena.size \
+                and np.may_share_memory(array, self.arena):
+            return array.copy()
+        return array
+
+    def _detach(self, value, array) -> np.ndarray:
+        """Results handed to the caller own their memory: never the arena, never a constant."""
+        array = np.asarray(array)
+        if value in self.constants or (self.arena.size and np.may_share_memory(array, self.arena)):
+            return array.copy()
+        if not array.flags.owndata and any(np.may_share_memory(array, c) for c in self.constants.values()
+                                           if isinstance(c, np.ndarray)):
+            return array.copy()
+        return array
