@@ -27,12 +27,14 @@ EXTENSIONS = {
     "_kernels": ["csrc/_kernels.pyx", "csrc/dispatch.c", "csrc/gemm.c", "csrc/conv.c",
                  "csrc/pool.c", "csrc/fp16.c"],
 }
-# Extensions parallelised with OpenMP (gcc/clang flag; MSVC would need /openmp).
+# Threaded extensions: _kernels runs its tasks on its own pthread pool (csrc/dispatch.c) and
+# takes only the default thread count from OpenMP (OMP_NUM_THREADS / CPU count), so it needs
+# -pthread plus -fopenmp (gcc/clang flags; MSVC would need /openmp and a Win32 pool).
 OPENMP = {"_kernels"}
 
 
 def openmp_args(name):
-    return ["-fopenmp"] if name in OPENMP and sys.platform != "win32" else []
+    return ["-fopenmp", "-pthread"] if name in OPENMP and sys.platform != "win32" else []
 
 
 def extensions():

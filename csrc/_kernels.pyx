@@ -41,6 +41,9 @@ cdef extern from "kernels.h":
                    const mc_epilogue *ep) nogil
     void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
                              float *out, const mc_epilogue *ep) nogil
+    int mc_conv_transpose_out_shape(mc_conv_shape *s, int out_pad_h, int out_pad_w)
+    void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
+                             float *out, const mc_epilogue *ep) nogil
 
     ctypedef struct mc_pool_shape:
         int C, H, W, KH, KW, stride_h, stride_w, pad_t, pad_b, pad_l, pad_r, OH, OW
@@ -94,13 +97,17 @@ def _isa_name(int code):
 
 cdef class PackedWeights:
     """fp16 weights in the GEMM panel layout (see kernels.h); for depthwise convolutions
-    the plain fp16 [C, KH, KW] array. `groups` packings of [M, K] each are stored back to back."""
+    the plain fp16 [C, KH, KW] array. `groups` packings of [M, K] each are stored back to back.
+    Transposed-convolution weights (pack_conv_transpose_weights) have transposed=True,
+    M = (Cout/groups)*KH*KW, K = Cin/groups and cout_per_group set."""
     cdef readonly object data
     cdef readonly int M, K, groups, KH, KW, cin_per_group
     cdef readonly bint depthwise
+    cdef readonly bint transposed
+    cdef readonly int cout_per_group
 
     def __repr__(self):
-        kind = "depthwise" if self.depthwise else "gemm"
+        kind = "depthwise" if self.depthwise else "transposed" if self.transposed else "gemm"
         return (f"PackedWeights({kind}, M={self.M}, K={self.K}, groups={self.groups}, "
                 f"kernel=({self.KH}, {self.KW}))")
 
@@ -190,7 +197,7 @@ cdef cnp.ndarray _output(out, shape, other=None):
 def gemm(PackedWeights packed, x, out=None, bias=None, str act="none", float alpha=0.0,
          float beta=0.0, residual=None):
     """out[M, N] = act(W @ x + bias[:, None] + residual); x: [K, N] float32."""
-    if packed.depthwise or packed.groups != 1:
+    if packed.depthwise or packed.transposed or packed.groups != 1:
         raise ValueError("gemm needs weights from pack_weights (one group)")
     cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
     if xa.ndim != 2 or xa.shape[0] != packed.K:
@@ -253,6 +260,8 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
     s.stride_h, s.stride_w = _pair(stride)
     s.dil_h, s.dil_w = _pair(dilation)
     s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if packed.transposed:
+        raise ValueError("conv2d got transposed-convolution weights; use conv_transpose2d")
     if s.C != packed.cin_per_group * packed.groups:
         raise ValueError(f"input has {s.C} channels, weights expect "
                          f"{packed.cin_per_group * packed.groups}")
@@ -284,6 +293,79 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
                 mc_depthwise_conv2d(&s, xp + b * in_sz, w, op + b * out_sz, &ep)
             else:
                 mc_conv2d(&s, xp + b * in_sz, w, op + b * out_sz, &ep)
+    return o[0] if squeeze else o
+
+
+def pack_conv_transpose_weights(w, int groups=1):
+    """w: [Cin, Cout/groups, KH, KW] float32/float16 (PyTorch ConvTranspose2d / Core ML
+    deconvolution layout) -> PackedWeights for conv_transpose2d (fp16 GEMM panels)."""
+    w = np.asarray(w)
+    if w.ndim != 4 or groups <= 0 or w.shape[0] % groups:
+        raise ValueError(f"transposed conv weights must be [Cin, Cout/groups, KH, KW] with Cin "
+                         f"divisible by groups={groups}, got shape {w.shape}")
+    cin, mg, kh, kw = w.shape
+    cdef PackedWeights p = PackedWeights()
+    p.groups, p.KH, p.KW, p.cin_per_group, p.cout_per_group = groups, kh, kw, cin // groups, mg
+    p.M, p.K = mg * kh * kw, cin // groups
+    p.depthwise, p.transposed = False, True
+    # group g: [Cg, Mg, KH, KW] -> rows (co, kh, kw), columns ci
+    w16 = w.astype(np.float16).reshape(groups, cin // groups, mg * kh * kw).transpose(0, 2, 1)
+    _pack_matrix(np.ascontiguousarray(w16).reshape(groups * p.M, p.K), p, groups)
+    return p
+
+
+def conv_transpose2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
+                     output_padding=0, str act="none", float alpha=0.0, float beta=0.0,
+                     residual=None, out=None):
+    """NCHW transposed convolution (x: [N, C, H, W] or [C, H, W] float32), same epilogue as
+    conv2d.  padding (int, (h, w) or (top, bottom, left, right)) crops the full output;
+    output_padding (int or (h, w)) extends it at the bottom/right.  Output size:
+    (H-1)*stride + (KH-1)*dilation + 1 + output_padding - pad_top - pad_bottom."""
+    if not packed.transposed:
+        raise ValueError("conv_transpose2d needs weights from pack_conv_transpose_weights")
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    squeeze = xa.ndim == 3
+    if squeeze:
+        xa = xa[None]
+    if xa.ndim != 4:
+        raise ValueError(f"conv_transpose2d input must be NCHW, got shape {np.shape(x)}")
+    cdef mc_conv_shape s
+    s.C, s.H, s.W = xa.shape[1], xa.shape[2], xa.shape[3]
+    s.Cout, s.KH, s.KW, s.groups = packed.cout_per_group * packed.groups, packed.KH, packed.KW, packed.groups
+    s.stride_h, s.stride_w = _pair(stride)
+    s.dil_h, s.dil_w = _pair(dilation)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    oph, opw = _pair(output_padding)
+    if s.C != packed.cin_per_group * packed.groups:
+        raise ValueError(f"input has {s.C} channels, weights expect "
+                         f"{packed.cin_per_group * packed.groups}")
+    if mc_conv_transpose_out_shape(&s, oph, opw) != 0:
+        raise ValueError(f"invalid transposed convolution geometry for input {tuple(np.shape(xa))[1:]}: "
+                         f"kernel ({s.KH}, {s.KW}), stride {stride}, dilation {dilation}, "
+                         f"padding {padding}, output_padding {output_padding}")
+    cdef int n = xa.shape[0], b
+    shape = (n, s.Cout, s.OH, s.OW)
+    _check_vec(bias, s.Cout, "bias")
+    if residual is not None:
+        residual = np.ascontiguousarray(residual, dtype=np.float32).reshape(shape)
+    cdef cnp.ndarray o = _output(None if out is None else (out[None] if squeeze else out), shape, residual)
+    if np.may_share_memory(o, xa):
+        raise ValueError("out must not alias the input or the residual")
+    cdef mc_epilogue ep
+    keep = []
+    _fill_epilogue(&ep, act, alpha, beta, bias, residual, keep)
+    ep.ldr = s.OH * s.OW
+    cdef const float *res0 = ep.residual
+    cdef cnp.ndarray data = packed.data
+    cdef const uint16_t *w = <const uint16_t *>cnp.PyArray_DATA(data)
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>s.Cout * s.OH * s.OW
+    with nogil:
+        for b in range(n):
+            if res0 != NULL:
+                ep.residual = res0 + b * out_sz
+            mc_conv_transpose2d(&s, xp + b * in_sz, w, op + b * out_sz, &ep)
     return o[0] if squeeze else o
 
 

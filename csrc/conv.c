@@ -1,8 +1,13 @@
-/* Convolution on NCHW, one image at a time.  General/grouped/1x1: implicit im2col, i.e.
-   the GEMM's B packer reads the input directly (row k = (c, kh, kw), column n = (oh, ow)),
-   copying contiguous row segments with zero borders, so no K x N scratch is ever built.
-   Depthwise: per channel the padded input is split into `stride_w` column phases so every
-   tap of every stride/dilation becomes a contiguous vector load along the output row. */
+/* Convolution on NCHW, one image at a time.
+   General/grouped/strided 1x1: implicit im2col.  On AVX2 the input is zero-padded once per
+   call and the GEMM asks for row-major K-block x N-block slices of the im2col matrix (row
+   k = (c, kh, kw), column n = (oh, ow)), each row written across the whole column block as
+   whole output rows (memcpy, or a de-interleaving copy for stride 2); elsewhere the panel
+   packer below.  1x1 stride 1 without padding is the GEMM on the input itself.
+   Depthwise: AVX2 uses a channel-blocked kernel (8 channels interleaved) for small maps and
+   any stride; wide stride-1 rows, and the other ISAs, use the planar kernel that splits the
+   padded input into `stride_w` column phases.
+   Transposed: GEMM into columns, then col2im (see the end of the file). */
 #include "kernels_impl.h"
 #include "vecmath.h"
 
@@ -67,6 +72,86 @@ static void pack_im2col(const void *ctx, int k0, int kc, int n0, int nc, int nr,
     }
 }
 
+/* Row-major im2col block for the M-vectorised GEMM: each row k = (c, kh, kw) is written
+   across the whole column block, one output row (OW contiguous or stride_w-strided source
+   values) at a time.  The source is the zero-padded copy of the input, so no clipping. */
+typedef struct {
+    const mc_conv_shape *s;
+    const float *x;    /* [Cg][PH][PW], padding already applied */
+    int PH, PW;
+} im2col_rows;
+
+#ifdef MC_X86
+MC_T256 static void copy_stride2_avx2(float *d, const float *src, int n) {
+    int q = 0;
+    for (; q + 8 < n; q += 8) {
+        __m256 lo = _mm256_loadu_ps(src + 2 * q), hi = _mm256_loadu_ps(src + 2 * q + 8);
+        __m256 e = _mm256_shuffle_ps(lo, hi, 0x88);
+        _mm256_storeu_ps(d + q, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8)));
+    }
+    for (; q < n; q++) d[q] = src[2 * q];
+}
+#endif
+
+static const float *rows_im2col(const void *ctx, int k0, int kc, int n0, int nc, float *buf,
+                                ptrdiff_t *ldb) {
+    const im2col_rows *r = ctx;
+    const mc_conv_shape *s = r->s;
+    int KHW = s->KH * s->KW, OW = s->OW, sw = s->stride_w;
+    int oh0 = n0 / OW, ow0 = n0 % OW;
+#ifdef MC_X86
+    int avx2 = mc_isa() >= MC_ISA_AVX2;
+#endif
+    *ldb = nc;
+    for (int k = k0; k < k0 + kc; k++) {
+        int c = k / KHW, kh = (k % KHW) / s->KW, kw = k % s->KW;
+        const float *base = r->x + ((size_t)c * r->PH + (size_t)kh * s->dil_h) * r->PW + (size_t)kw * s->dil_w;
+        float *d = buf + (size_t)(k - k0) * nc;
+        int j = 0, oh = oh0, ow = ow0;
+        while (j < nc) {
+            int seg = OW - ow < nc - j ? OW - ow : nc - j;
+            const float *src = base + (size_t)oh * s->stride_h * r->PW + (size_t)ow * sw;
+            if (sw == 1) {
+                memcpy(d + j, src, sizeof(float) * seg);
+            }
+#ifdef MC_X86
+            else if (sw == 2 && avx2) {
+                copy_stride2_avx2(d + j, src, seg);
+            }
+#endif
+            else {
+                for (int q = 0; q < seg; q++) d[j + q] = src[q * sw];
+            }
+            j += seg;
+            ow = 0;
+            oh++;
+        }
+    }
+    return buf;
+}
+
+typedef struct { im2col_b b; im2col_rows r; } im2col_both;
+
+static const float *rows_im2col_both(const void *ctx, int k0, int kc, int n0, int nc, float *buf,
+                                     ptrdiff_t *ldb) {
+    return rows_im2col(&((const im2col_both *)ctx)->r, k0, kc, n0, nc, buf, ldb);
+}
+
+/* x [C][H][W] -> zero-padded [C][PH][PW] */
+static void pad_input(const mc_conv_shape *s, int C, const float *x, float *dst, int PH, int PW) {
+    for (int c = 0; c < C; c++) {
+        float *p = dst + (size_t)c * PH * PW;
+        memset(p, 0, sizeof(float) * (size_t)s->pad_t * PW);
+        for (int h = 0; h < s->H; h++) {
+            float *row = p + (size_t)(h + s->pad_t) * PW;
+            if (s->pad_l) memset(row, 0, sizeof(float) * s->pad_l);
+            memcpy(row + s->pad_l, x + ((size_t)c * s->H + h) * s->W, sizeof(float) * s->W);
+            if (s->pad_r) memset(row + s->pad_l + s->W, 0, sizeof(float) * s->pad_r);
+        }
+        memset(p + (size_t)(s->pad_t + s->H) * PW, 0, sizeof(float) * (size_t)s->pad_b * PW);
+    }
+}
+
 void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
                const mc_epilogue *ep) {
     int G = s->groups, Mg = s->Cout / G, Cg = s->C / G;
@@ -74,6 +159,8 @@ void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, f
     size_t psize = mc_packed_size(Mg, K);
     int pointwise = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
                     !s->pad_t && !s->pad_b && !s->pad_l && !s->pad_r;
+    int padded = s->pad_t || s->pad_b || s->pad_l || s->pad_r;
+    int PH = s->H + s->pad_t + s->pad_b, PW = s->W + s->pad_l + s->pad_r;
     mc_conv_shape gs = *s;
     gs.C = Cg;
     for (int g = 0; g < G; g++) {
@@ -89,8 +176,17 @@ void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, f
         if (pointwise) {
             mc_gemm(packed + g * psize, Mg, K, N, xg, N, og, N, epp);
         } else {
-            im2col_b b = {&gs, xg};
-            mc_gemm_driver(packed + g * psize, Mg, K, N, pack_im2col, &b, og, N, epp);
+            /* one context for both B providers: pack_im2col reads the leading im2col_b */
+            im2col_both both = {{&gs, xg}, {&gs, xg, s->H, s->W}};
+            int rows_ok = !padded;
+            if (padded && mc_isa() >= MC_ISA_AVX2) {
+                float *p = mc_scratch(MC_SLOT_PAD, (size_t)Cg * PH * PW + 64);
+                pad_input(s, Cg, xg, p, PH, PW);
+                both.r.x = p, both.r.PH = PH, both.r.PW = PW;
+                rows_ok = 1;
+            }
+            mc_gemm_driver2(packed + g * psize, Mg, K, N, pack_im2col, rows_ok ? rows_im2col_both : NULL,
+                            &both, og, N, epp);
         }
     }
 }
@@ -257,42 +353,305 @@ MC_T256 static void dw_channel_avx2(const dw_geom *g, const float *planes, const
 }
 #endif
 
+
+/* Channel-blocked depthwise (AVX2): 8 channels are interleaved into one zero-padded
+   [PH][PW][8] image, so every tap of any kernel/stride/dilation is a full 8-lane FMA with no
+   masks or per-row tails -- the win on small maps (7-28 px) and on stride 2, where the
+   planar kernel runs mostly masked or phase-split rows.  Output is computed interleaved and
+   transposed back (with residual and activation) along the flat output plane. */
+#ifdef MC_X86
+/* stride-1 output rows at least this wide stay on the planar kernel (measured: equal at 56,
+   planar ahead at 112) */
+#define DW_PLANAR_MIN_OW 100
+
+typedef struct {
+    const mc_conv_shape *s;
+    const float *x;
+    const uint16_t *w;
+    float *out;
+    const mc_epilogue *ep;
+    int PH, PW, blocks_per_task;
+} dwb_job;
+
+MC_T256 static void dwb_block(const dwb_job *j, int c0, float *P, float *O, float *wv) {
+    const mc_conv_shape *s = j->s;
+    const mc_epilogue *ep = j->ep;
+    int nv = s->C - c0 < 8 ? s->C - c0 : 8, taps = s->KH * s->KW;
+    int HW = s->H * s->W, PW = j->PW, OW = s->OW, ON = s->OH * s->OW;
+    /* weights [taps][8] (8 channels' halves gathered per tap, then F16C) */
+    for (int t = 0; t < taps; t++) {
+        uint16_t h8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (int i = 0; i < nv; i++) h8[i] = j->w[(size_t)(c0 + i) * taps + t];
+        _mm256_store_ps(wv + t * 8, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h8)));
+    }
+    float bb[8] = {0};
+    if (ep && ep->bias) for (int i = 0; i < nv; i++) bb[i] = ep->bias[c0 + i];
+    __m256 bias = _mm256_loadu_ps(bb);
+    /* interleave the input into the padded image */
+    const float *xc = j->x + (size_t)c0 * HW;
+    int h = 0, w = 0, p = 0;
+    for (; p + 8 <= HW; p += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; i++) r[i] = i < nv ? _mm256_loadu_ps(xc + (size_t)i * HW + p) : _mm256_setzero_ps();
+        mc_tr8x8(r);
+        for (int q = 0; q < 8; q++) {
+            _mm256_store_ps(P + ((size_t)(h + s->pad_t) * PW + w + s->pad_l) * 8, r[q]);
+            if (++w == s->W) w = 0, h++;
+        }
+    }
+    for (; p < HW; p++) {
+        float *d = P + ((size_t)(h + s->pad_t) * PW + w + s->pad_l) * 8;
+        for (int i = 0; i < 8; i++) d[i] = i < nv ? xc[(size_t)i * HW + p] : 0.f;
+        if (++w == s->W) w = 0, h++;
+    }
+    /* compute O[OH*OW][8] */
+    ptrdiff_t toff[64], *to = taps <= 64 ? toff : malloc(sizeof(ptrdiff_t) * (size_t)taps);
+    for (int kh = 0; kh < s->KH; kh++)
+        for (int kw = 0; kw < s->KW; kw++)
+            to[kh * s->KW + kw] = ((ptrdiff_t)kh * s->dil_h * PW + (ptrdiff_t)kw * s->dil_w) * 8;
+    /* outputs in groups of 4 along the flat output plane (across row ends), so short rows
+       still keep 4 independent accumulators in flight */
+    ptrdiff_t st = (ptrdiff_t)s->stride_w * 8, sh = (ptrdiff_t)s->stride_h * PW * 8;
+    int oh = 0, ow = 0;
+    for (int q = 0; q < ON; q += 4) {
+        const float *b[4];
+        int n = ON - q < 4 ? ON - q : 4;
+        for (int i = 0; i < 4; i++) {
+            b[i] = P + oh * sh + ow * st;
+            if (i < n - 1 || n == 4) { if (++ow == OW) ow = 0, oh++; }
+        }
+        __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+        for (int t = 0; t < taps; t++) {
+            __m256 wt = _mm256_load_ps(wv + t * 8);
+            ptrdiff_t o = to[t];
+            a0 = _mm256_fmadd_ps(wt, _mm256_load_ps(b[0] + o), a0);
+            a1 = _mm256_fmadd_ps(wt, _mm256_load_ps(b[1] + o), a1);
+            a2 = _mm256_fmadd_ps(wt, _mm256_load_ps(b[2] + o), a2);
+            a3 = _mm256_fmadd_ps(wt, _mm256_load_ps(b[3] + o), a3);
+        }
+        float *o = O + (size_t)q * 8;
+        _mm256_store_ps(o, a0);
+        if (n > 1) _mm256_store_ps(o + 8, a1);
+        if (n > 2) _mm256_store_ps(o + 16, a2);
+        if (n > 3) _mm256_store_ps(o + 24, a3);
+    }
+    if (to != toff) free(to);
+    /* back to planar, with residual and activation */
+    const mc_epilogue *act = ep && ep->act != MC_ACT_NONE ? ep : NULL;
+    float *oc = j->out + (size_t)c0 * ON;
+    const float *res = ep && ep->residual ? ep->residual + (size_t)c0 * ep->ldr : NULL;
+    p = 0;
+    for (; p + 8 <= ON; p += 8) {
+        __m256 r[8];
+        for (int q = 0; q < 8; q++) r[q] = _mm256_load_ps(O + (size_t)(p + q) * 8);
+        mc_tr8x8(r);
+        for (int i = 0; i < nv; i++) {
+            __m256 v = r[i];
+            if (res) v = _mm256_add_ps(v, _mm256_loadu_ps(res + (size_t)i * ep->ldr + p));
+            if (act) v = mc_act256(v, act);
+            _mm256_storeu_ps(oc + (size_t)i * ON + p, v);
+        }
+    }
+    if (p < ON) {
+        int n = ON - p;
+        for (int i = 0; i < nv; i++) {
+            float t8[8] = {0};
+            for (int q = 0; q < n; q++) t8[q] = O[(size_t)(p + q) * 8 + i] + (res ? res[(size_t)i * ep->ldr + p + q] : 0.f);
+            __m256 v = _mm256_loadu_ps(t8);
+            if (act) v = mc_act256(v, act);
+            _mm256_storeu_ps(t8, v);
+            memcpy(oc + (size_t)i * ON + p, t8, sizeof(float) * n);
+        }
+    }
+}
+
+static void dwb_task(void *ctx, int t, int thread) {
+    (void)thread;
+    const dwb_job *j = ctx;
+    const mc_conv_shape *s = j->s;
+    size_t pfl = (size_t)j->PH * j->PW * 8;
+    float *P = mc_scratch(MC_SLOT_PAD, pfl + 16);
+    float *O = mc_scratch(MC_SLOT_B, (size_t)s->OH * s->OW * 8 + 16);
+    float *wv = mc_scratch(MC_SLOT_MISC, (size_t)s->KH * s->KW * 8 + 16);
+    /* zero border (the interior is rewritten by every block) */
+    int PW = j->PW;
+    for (int h = 0; h < j->PH; h++) {
+        float *row = P + (size_t)h * PW * 8;
+        if (h < s->pad_t || h >= s->pad_t + s->H) { memset(row, 0, sizeof(float) * PW * 8); continue; }
+        memset(row, 0, sizeof(float) * s->pad_l * 8);
+        memset(row + (size_t)(s->pad_l + s->W) * 8, 0, sizeof(float) * s->pad_r * 8);
+    }
+    int nblocks = (s->C + 7) / 8;
+    int b1 = (t + 1) * j->blocks_per_task < nblocks ? (t + 1) * j->blocks_per_task : nblocks;
+    for (int b = t * j->blocks_per_task; b < b1; b++) dwb_block(j, b * 8, P, O, wv);
+}
+#endif
+
+typedef struct {
+    const mc_conv_shape *s;
+    dw_geom g;
+    const float *x;
+    const uint16_t *w;
+    float *out;
+    const mc_epilogue *ep;
+    int chunk, isa;
+    size_t plane_floats;
+} dw_job;
+
+static void dw_task(void *ctx, int t, int thread) {
+    (void)thread;
+    const dw_job *j = ctx;
+    const mc_conv_shape *s = j->s;
+    int taps = s->KH * s->KW, isa = j->isa;
+    size_t per_out = (size_t)s->OH * s->OW;
+    float *planes = mc_scratch(MC_SLOT_PAD, j->plane_floats);
+    float *wt = mc_scratch(MC_SLOT_MISC, (size_t)taps + 16);
+    ptrdiff_t off[64], *offp = taps <= 64 ? off : malloc(sizeof(ptrdiff_t) * (size_t)taps);
+    memset(planes, 0, sizeof(float) * j->plane_floats);   /* zero border for this geometry */
+    dw_tap_offsets(&j->g, offp);
+    const mc_epilogue *ep = j->ep;
+    int c1 = (t + 1) * j->chunk < s->C ? (t + 1) * j->chunk : s->C;
+    for (int c = t * j->chunk; c < c1; c++) {
+        if (isa == MC_ISA_PORTABLE) mc_half_to_float_portable(j->w + (size_t)c * taps, wt, taps);
+        else mc_half_to_float(j->w + (size_t)c * taps, wt, taps);
+        dw_split_phases(&j->g, j->x + (size_t)c * s->H * s->W, planes);
+        float bias = ep && ep->bias ? ep->bias[c] : 0.f;
+        const float *res = ep && ep->residual ? ep->residual + (size_t)c * ep->ldr : NULL;
+        const mc_epilogue *act = ep && ep->act != MC_ACT_NONE ? ep : NULL;
+        float *o = j->out + (size_t)c * per_out;
+#ifdef MC_X86
+        if (isa == MC_ISA_AVX512) { dw_channel_avx512(&j->g, planes, offp, wt, bias, o, res, act); continue; }
+        if (isa == MC_ISA_AVX2) { dw_channel_avx2(&j->g, planes, offp, wt, bias, o, res, act); continue; }
+#endif
+        dw_channel_portable(&j->g, planes, offp, wt, bias, o, res, act);
+    }
+    if (offp != off) free(offp);
+}
+
 void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
                          float *out, const mc_epilogue *ep) {
-    dw_geom g = {s, s->H + s->pad_t + s->pad_b, 0};
+#ifdef MC_X86
+    if (mc_isa() >= MC_ISA_AVX2 && (s->OW < DW_PLANAR_MIN_OW || s->stride_w > 1)) {
+        int threads0 = mc_threads_for(2.0 * s->KH * s->KW * (double)s->OH * s->OW * s->C);
+        dwb_job b = {s, x, w, out, ep, s->H + s->pad_t + s->pad_b, s->W + s->pad_l + s->pad_r, 1};
+        int nblocks = (s->C + 7) / 8;
+        int ntasks = threads0 > 1 ? 4 * threads0 : 1;
+        if (ntasks > nblocks) ntasks = nblocks;
+        b.blocks_per_task = (nblocks + ntasks - 1) / ntasks;
+        ntasks = (nblocks + b.blocks_per_task - 1) / b.blocks_per_task;
+        mc_parallel(ntasks, threads0, dwb_task, &b);
+        return;
+    }
+#endif
+    dw_job j;
+    j.s = s;
+    j.g.s = s;
+    j.g.PH = s->H + s->pad_t + s->pad_b;
     int PW = s->W + s->pad_l + s->pad_r;
-    g.QW = (PW + s->stride_w - 1) / s->stride_w;
-    size_t plane_floats = (size_t)s->stride_w * g.PH * g.QW + 64;
-    int taps = s->KH * s->KW, isa = mc_isa();
+    j.g.QW = (PW + s->stride_w - 1) / s->stride_w;
+    j.plane_floats = (size_t)s->stride_w * j.g.PH * j.g.QW + 64;
+    j.x = x, j.w = w, j.out = out, j.ep = ep, j.isa = mc_isa();
+    int taps = s->KH * s->KW;
     size_t per_out = (size_t)s->OH * s->OW;
     int threads = mc_threads_for(2.0 * taps * per_out * s->C);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) if (threads > 1)
-#endif
-    {
-        float *planes = calloc(plane_floats, sizeof(float));
-        float *wt = malloc(sizeof(float) * (size_t)taps);
-        ptrdiff_t *off = malloc(sizeof(ptrdiff_t) * (size_t)taps);
-        dw_tap_offsets(&g, off);
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (int c = 0; c < s->C; c++) {
-            if (isa == MC_ISA_PORTABLE) mc_half_to_float_portable(w + (size_t)c * taps, wt, taps);
-            else mc_half_to_float(w + (size_t)c * taps, wt, taps);
-            dw_split_phases(&g, x + (size_t)c * s->H * s->W, planes);
-            float bias = ep && ep->bias ? ep->bias[c] : 0.f;
-            const float *res = ep && ep->residual ? ep->residual + (size_t)c * ep->ldr : NULL;
-            const mc_epilogue *act = ep && ep->act != MC_ACT_NONE ? ep : NULL;
-            float *o = out + (size_t)c * per_out;
-#ifdef MC_X86
-            if (isa == MC_ISA_AVX512) { dw_channel_avx512(&g, planes, off, wt, bias, o, res, act); continue; }
-            if (isa == MC_ISA_AVX2) { dw_channel_avx2(&g, planes, off, wt, bias, o, res, act); continue; }
-#endif
-            dw_channel_portable(&g, planes, off, wt, bias, o, res, act);
-        }
-        free(planes);
-        free(wt);
-        free(off);
+    int ntasks = threads > 1 ? 4 * threads : 1;
+    if (ntasks > s->C) ntasks = s->C;
+    j.chunk = (s->C + ntasks - 1) / ntasks;
+    ntasks = (s->C + j.chunk - 1) / j.chunk;
+    mc_parallel(ntasks, threads, dw_task, &j);
+}
+
+/* ---------------------------------------------------------------- transposed -------- */
+/* Transposed convolution (the gradient of conv2d w.r.t. its input; Core ML deconvolution,
+   PyTorch ConvTranspose2d).  Per group: cols[Mg*KH*KW, H*W] = W_g^T x_g with the packed fp16
+   GEMM, then col2im scatter-adds every tap into the (cropped) output, then the epilogue.
+   Output channels are independent in col2im, so it splits over the pool deterministically. */
+
+int mc_conv_transpose_out_shape(mc_conv_shape *s, int out_pad_h, int out_pad_w) {
+    if (s->groups <= 0 || s->C % s->groups || s->Cout % s->groups || s->stride_h <= 0 ||
+        s->stride_w <= 0 || s->dil_h <= 0 || s->dil_w <= 0 || s->KH <= 0 || s->KW <= 0 ||
+        s->H <= 0 || s->W <= 0 || out_pad_h < 0 || out_pad_w < 0 ||
+        s->pad_t < 0 || s->pad_b < 0 || s->pad_l < 0 || s->pad_r < 0)
+        return -1;
+    int fh = (s->H - 1) * s->stride_h + (s->KH - 1) * s->dil_h + 1 + out_pad_h;
+    int fw = (s->W - 1) * s->stride_w + (s->KW - 1) * s->dil_w + 1 + out_pad_w;
+    s->OH = fh - s->pad_t - s->pad_b;
+    s->OW = fw - s->pad_l - s->pad_r;
+    return s->OH > 0 && s->OW > 0 ? 0 : -1;
+}
+
+typedef struct {
+    const mc_conv_shape *s;
+    const float *cols;      /* [Mg*KH*KW][H*W] for this group */
+    float *out;             /* [Mg][OH][OW] for this group */
+    const mc_epilogue *ep;  /* bias/residual already offset to the group */
+    int Mg, chunk;
+} col2im_job;
+
+static void epilogue_plane(float *o, size_t n, float bias, const float *res, const mc_epilogue *ep) {
+    if (bias != 0.f || res)
+        for (size_t i = 0; i < n; i++) o[i] += bias + (res ? res[i] : 0.f);
+    if (ep && ep->act != MC_ACT_NONE) mc_activation(o, n, ep);
+}
+
+static void col2im_task(void *ctx, int t, int thread) {
+    (void)thread;
+    const col2im_job *j = ctx;
+    const mc_conv_shape *s = j->s;
+    int HW = s->H * s->W, taps = s->KH * s->KW;
+    size_t ON = (size_t)s->OH * s->OW;
+    int c1 = (t + 1) * j->chunk < j->Mg ? (t + 1) * j->chunk : j->Mg;
+    for (int co = t * j->chunk; co < c1; co++) {
+        float *o = j->out + (size_t)co * ON;
+        memset(o, 0, sizeof(float) * ON);
+        for (int kh = 0; kh < s->KH; kh++)
+            for (int kw = 0; kw < s->KW; kw++) {
+                const float *src = j->cols + ((size_t)co * taps + kh * s->KW + kw) * HW;
+                int dh = kh * s->dil_h - s->pad_t, dw = kw * s->dil_w - s->pad_l;
+                /* valid iw: 0 <= iw*sw + dw < OW */
+                int iw_lo = dw >= 0 ? 0 : (-dw + s->stride_w - 1) / s->stride_w;
+                int iw_hi = s->OW - dw <= 0 ? 0 : (s->OW - dw - 1) / s->stride_w + 1;
+                if (iw_hi > s->W) iw_hi = s->W;
+                for (int ih = 0; ih < s->H; ih++) {
+                    int oh = ih * s->stride_h + dh;
+                    if (oh < 0 || oh >= s->OH) continue;
+                    float *orow = o + (size_t)oh * s->OW;
+                    const float *srow = src + (size_t)ih * s->W;
+                    if (s->stride_w == 1)
+                        for (int iw = iw_lo; iw < iw_hi; iw++) orow[iw + dw] += srow[iw];
+                    else
+                        for (int iw = iw_lo; iw < iw_hi; iw++) orow[iw * s->stride_w + dw] += srow[iw];
+                }
+            }
+        const mc_epilogue *ep = j->ep;
+        epilogue_plane(o, ON, ep && ep->bias ? ep->bias[co] : 0.f,
+                       ep && ep->residual ? ep->residual + (size_t)co * ep->ldr : NULL, ep);
     }
+}
+
+void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
+                         float *out, const mc_epilogue *ep) {
+    int G = s->groups, Mg = s->Cout / G, Cg = s->C / G, taps = s->KH * s->KW;
+    int M = Mg * taps, HW = s->H * s->W;
+    size_t psize = mc_packed_size(M, Cg), ON = (size_t)s->OH * s->OW;
+    float *cols = malloc(sizeof(float) * (size_t)M * HW + 64);
+    if (!cols) return;
+    for (int g = 0; g < G; g++) {
+        mc_gemm(packed + g * psize, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
+        mc_epilogue gep, *epp = NULL;
+        if (ep) {
+            gep = *ep;
+            if (gep.bias) gep.bias += (size_t)g * Mg;
+            if (gep.residual) gep.residual += (size_t)g * Mg * gep.ldr;
+            epp = &gep;
+        }
+        col2im_job j = {s, cols, out + (size_t)g * Mg * ON, epp, Mg, 1};
+        int threads = mc_threads_for(2.0 * M * (double)HW);
+        int ntasks = threads > 1 ? 4 * threads : 1;
+        if (ntasks > Mg) ntasks = Mg;
+        j.chunk = (Mg + ntasks - 1) / ntasks;
+        ntasks = (Mg + j.chunk - 1) / j.chunk;
+        mc_parallel(ntasks, threads, col2im_task, &j);
+    }
+    free(cols);
 }

@@ -65,3 +65,153 @@ float mc_act_scalar(float v, const mc_epilogue *ep) {
     default: return v;
     }
 }
+
+/* ---------------------------------------------------------------- thread pool ------ */
+/* A small work-sharing pool instead of OpenMP parallel regions.  The calling thread takes
+   part and claims tasks from the same atomic counter as the workers, and it only ever waits
+   for tasks some thread has already *started*.  On a shared machine a worker that is not
+   scheduled simply takes no task, so a parallel call never stalls for a time slice (an
+   OpenMP barrier waits for every team member).  Which thread runs a task never changes the
+   task's arithmetic, so results are identical for any thread count. */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+#define MC_SPIN_ITERS 40000
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int started;                       /* workers created so far */
+    _Atomic uint64_t state;            /* generation << 32 | next task index */
+    _Atomic(mc_task_fn) fn;
+    _Atomic(void *) ctx;
+    _Atomic int ntasks, limit;         /* workers with id < limit may join */
+    _Atomic int done;
+    _Atomic int sleepers;
+    uint32_t gen;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+
+static pthread_mutex_t pool_call_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static inline void cpu_relax(void) {
+#ifdef MC_X86
+    _mm_pause();
+#endif
+}
+
+/* Claim and run tasks of generation gen until none is left. */
+static void pool_work(uint32_t gen, int tid) {
+    for (;;) {
+        uint64_t s = atomic_load(&pool.state);
+        if ((uint32_t)(s >> 32) != gen) return;
+        mc_task_fn fn = atomic_load_explicit(&pool.fn, memory_order_relaxed);
+        void *ctx = atomic_load_explicit(&pool.ctx, memory_order_relaxed);
+        int n = atomic_load_explicit(&pool.ntasks, memory_order_relaxed);
+        uint32_t idx = (uint32_t)s;
+        if ((int)idx >= n) return;
+        if (atomic_compare_exchange_weak(&pool.state, &s, s + 1)) {
+            fn(ctx, (int)idx, tid);
+            atomic_fetch_add(&pool.done, 1);
+        }
+    }
+}
+
+static void *pool_worker(void *arg) {
+    int id = (int)(intptr_t)arg;      /* worker id 0.. ; thread index id + 1 */
+    uint32_t seen = 0;
+    for (;;) {
+        uint64_t s = atomic_load(&pool.state);
+        uint32_t gen = (uint32_t)(s >> 32);
+        if (gen != seen) {
+            seen = gen;
+            if (id < atomic_load(&pool.limit)) pool_work(gen, id + 1);
+            continue;
+        }
+        int spins = 0;
+        while ((uint32_t)(atomic_load(&pool.state) >> 32) == seen && spins < MC_SPIN_ITERS) {
+            cpu_relax();
+            spins++;
+        }
+        if ((uint32_t)(atomic_load(&pool.state) >> 32) != seen) continue;
+        pthread_mutex_lock(&pool.mu);
+        atomic_fetch_add(&pool.sleepers, 1);
+        while ((uint32_t)(atomic_load(&pool.state) >> 32) == seen) pthread_cond_wait(&pool.cv, &pool.mu);
+        atomic_fetch_sub(&pool.sleepers, 1);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    return NULL;
+}
+
+/* A forked child has none of the parent's workers: start from an empty pool (the parent's
+   threads may have held these locks at fork time). */
+static void pool_atfork_child(void) {
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.cv, NULL);
+    pthread_mutex_init(&pool_call_mu, NULL);
+    pool.started = 0;
+    atomic_store(&pool.sleepers, 0);
+    atomic_store(&pool.limit, 0);
+}
+
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static void pool_init_once(void) { pthread_atfork(NULL, NULL, pool_atfork_child); }
+
+void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx) {
+    if (ntasks <= 0) return;
+    pthread_once(&pool_once, pool_init_once);
+    if (nthreads > MC_POOL_MAX) nthreads = MC_POOL_MAX;
+    if (nthreads > ntasks) nthreads = ntasks;
+    /* one parallel call at a time; a nested or concurrent call runs serially */
+    if (nthreads <= 1 || pthread_mutex_trylock(&pool_call_mu) != 0) {
+        for (int i = 0; i < ntasks; i++) fn(ctx, i, 0);
+        return;
+    }
+    while (pool.started < nthreads - 1) {
+        pthread_t th;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&th, &attr, pool_worker, (void *)(intptr_t)pool.started) != 0) {
+            pthread_attr_destroy(&attr);
+            break;
+        }
+        pthread_attr_destroy(&attr);
+        pool.started++;
+    }
+    atomic_store(&pool.fn, fn);
+    atomic_store(&pool.ctx, ctx);
+    atomic_store(&pool.ntasks, ntasks);
+    atomic_store(&pool.limit, nthreads - 1 < pool.started ? nthreads - 1 : pool.started);
+    atomic_store(&pool.done, 0);
+    uint32_t gen = ++pool.gen;
+    if (!gen) gen = ++pool.gen;        /* generation 0 means "no job yet" */
+    atomic_store(&pool.state, (uint64_t)gen << 32);
+    if (atomic_load(&pool.sleepers) > 0) {
+        pthread_mutex_lock(&pool.mu);
+        pthread_cond_broadcast(&pool.cv);
+        pthread_mutex_unlock(&pool.mu);
+    }
+    pool_work(gen, 0);
+    /* only tasks already started remain; yield if their thread was preempted */
+    for (int spins = 0; atomic_load(&pool.done) < ntasks; spins++) {
+        if (spins < 4000) cpu_relax();
+        else sched_yield();
+    }
+    pthread_mutex_unlock(&pool_call_mu);
+}
+
+/* Grow-only, 64-byte aligned per-thread scratch (a few independent slots per thread). */
+#include <stdlib.h>
+static _Thread_local float *scratch_ptr[MC_SCRATCH_SLOTS];
+static _Thread_local size_t scratch_cap[MC_SCRATCH_SLOTS];
+
+float *mc_scratch(int slot, size_t floats) {
+    if (floats > scratch_cap[slot]) {
+        free(scratch_ptr[slot]);
+        size_t cap = floats + floats / 4 + 64;
+        scratch_ptr[slot] = aligned_alloc(64, ((cap * sizeof(float) + 63) / 64) * 64);
+        scratch_cap[slot] = scratch_ptr[slot] ? cap : 0;
+    }
+    return scratch_ptr[slot];
+}

@@ -1,8 +1,15 @@
 /* Packed GEMM, fp16 weights -> fp32: A is stored as fp16 panels [M/8][K][8] and converted to
-   fp32 one 8 x KC micro-panel at a time (L1); B is packed in KC x NC blocks (L2) as NR-wide
-   panels; micro-kernels 8x48 (AVX-512), 8x24 as two 4x24 passes (AVX2), 8x16 (portable C),
-   with bias / residual / activation fused into the final store. Threads split M x N tiles;
-   the K order never depends on the thread count, so results are identical for any count. */
+   fp32 one micro-panel at a time (L1), fp32 accumulation, bias / residual / activation fused
+   into the final store.  Two families of drivers:
+   - AVX2 (also used on AVX-512 CPUs), when the caller can hand out B as a row-major block
+     (mc_gemm: the input itself; conv: an im2col block or nothing at all):
+       K >= 32: a 16x6 tile vectorised along M (weights in vectors, six broadcast B columns),
+                reading B in place -- no panel packing, at most 5 padded columns for any N;
+       K < 32:  the 8x24 tile (two 4x24 passes) reading B rows in place.
+   - otherwise (portable, or a caller with only a panel packer): B packed in KC x NC blocks
+     as NR-wide panels, micro-kernels 8x48 (AVX-512), 8x24 (AVX2), 8x16 (portable C).
+   Tiles are tasks on the work-sharing pool (dispatch.c); the K order never depends on the
+   tiling or the thread count, so results are identical for any count. */
 #include "kernels_impl.h"
 #include "vecmath.h"
 
@@ -101,12 +108,13 @@ MC_T512 static void ukr_avx512(int kc, const float *A, const float *B, float *C,
 }
 
 /* AVX2: 16 ymm registers fit a 4x24 tile; the 8-row panel is done as two passes. */
-MC_T256 static void ukr_avx2_half(int kc, const float *A, const float *B, float *C, ptrdiff_t ldc,
-                                  int mr, int nr, int accumulate, const mc_epilogue *ep, int row0) {
+MC_T256 static void ukr_avx2_half(int kc, const float *A, const float *B, ptrdiff_t ldb, float *C,
+                                  ptrdiff_t ldc, int mr, int nr, int accumulate, const mc_epilogue *ep,
+                                  int row0) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
     __m256 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
     for (int k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(B), b1 = _mm256_load_ps(B + 8), b2 = _mm256_load_ps(B + 16);
+        __m256 b0 = _mm256_loadu_ps(B), b1 = _mm256_loadu_ps(B + 8), b2 = _mm256_loadu_ps(B + 16);
         __m256 a;
 #define ROW(i) a = _mm256_broadcast_ss(A + i); \
         c##i##0 = _mm256_fmadd_ps(a, b0, c##i##0); c##i##1 = _mm256_fmadd_ps(a, b1, c##i##1); \
@@ -114,7 +122,7 @@ MC_T256 static void ukr_avx2_half(int kc, const float *A, const float *B, float 
         ROW(0) ROW(1) ROW(2) ROW(3)
 #undef ROW
         A += MC_MR;
-        B += 24;
+        B += ldb;
     }
     __m256 acc[4][3] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32}};
     for (int i = 0; i < mr; i++) {
@@ -122,8 +130,18 @@ MC_T256 static void ukr_avx2_half(int kc, const float *A, const float *B, float 
         for (int j = 0; j < 3; j++) {
             int n = nr - 8 * j;
             if (n <= 0) break;
-            __m256i m = mc_mask256(n > 8 ? 8 : n);
             __m256 v = acc[i][j];
+            if (n >= 8) {   /* full vectors: plain loads/stores (masked stores are slow on AMD) */
+                if (accumulate) v = _mm256_add_ps(v, _mm256_loadu_ps(c + 8 * j));
+                if (ep) {
+                    if (ep->bias) v = _mm256_add_ps(v, _mm256_set1_ps(ep->bias[row0 + i]));
+                    if (ep->residual) v = _mm256_add_ps(v, _mm256_loadu_ps(ep->residual + i * ep->ldr + 8 * j));
+                    v = mc_act256(v, ep);
+                }
+                _mm256_storeu_ps(c + 8 * j, v);
+                continue;
+            }
+            __m256i m = mc_mask256(n);
             if (accumulate) v = _mm256_add_ps(v, _mm256_maskload_ps(c + 8 * j, m));
             if (ep) {
                 if (ep->bias) v = _mm256_add_ps(v, _mm256_set1_ps(ep->bias[row0 + i]));
@@ -131,14 +149,18 @@ MC_T256 static void ukr_avx2_half(int kc, const float *A, const float *B, float 
                     v = _mm256_add_ps(v, _mm256_maskload_ps(ep->residual + i * ep->ldr + 8 * j, m));
                 v = mc_act256(v, ep);
             }
-            _mm256_maskstore_ps(c + 8 * j, m, v);
+            float tmp[8];
+            _mm256_storeu_ps(tmp, v);
+            memcpy(c + 8 * j, tmp, sizeof(float) * n);
         }
     }
 }
 
-MC_T256 static void ukr_avx2(int kc, const float *A, const float *B, float *C, ptrdiff_t ldc,
-                             int mr, int nr, int accumulate, const mc_epilogue *ep, int row0) {
-    ukr_avx2_half(kc, A, B, C, ldc, mr < 4 ? mr : 4, nr, accumulate, ep, row0);
+/* B rows with stride ldb (24 for packed panels, the block's row stride otherwise) */
+MC_T256 static void ukr_avx2_ld(int kc, const float *A, const float *B, ptrdiff_t ldb, float *C,
+                                ptrdiff_t ldc, int mr, int nr, int accumulate, const mc_epilogue *ep,
+                                int row0) {
+    ukr_avx2_half(kc, A, B, ldb, C, ldc, mr < 4 ? mr : 4, nr, accumulate, ep, row0);
     if (mr <= 4) return;
     mc_epilogue lower;
     const mc_epilogue *ep2 = NULL;
@@ -147,7 +169,12 @@ MC_T256 static void ukr_avx2(int kc, const float *A, const float *B, float *C, p
         if (lower.residual) lower.residual += 4 * lower.ldr;
         ep2 = &lower;
     }
-    ukr_avx2_half(kc, A + 4, B, C + 4 * ldc, ldc, mr - 4, nr, accumulate, ep2, row0 + 4);
+    ukr_avx2_half(kc, A + 4, B, ldb, C + 4 * ldc, ldc, mr - 4, nr, accumulate, ep2, row0 + 4);
+}
+
+MC_T256 static void ukr_avx2(int kc, const float *A, const float *B, float *C, ptrdiff_t ldc,
+                             int mr, int nr, int accumulate, const mc_epilogue *ep, int row0) {
+    ukr_avx2_ld(kc, A, B, 24, C, ldc, mr, nr, accumulate, ep, row0);
 }
 #endif
 
@@ -161,22 +188,143 @@ static void select_ukr(ukr_fn *fn, int *nr) {
     *nr = 16;
 }
 
+/* ---------------------------------------------------------------- M-vectorised ----- */
+/* AVX2 16x6 tile vectorised along M: two 8-row vectors of the (fp32-converted) weight panel
+   times six broadcast B values per k, 12 accumulators.  The 16 x kc weight micro-panel
+   stays in L1 while B is read straight from a row-major block (the input itself for dense
+   and 1x1 convs, an im2col block otherwise), so no B panel packing is needed and any N
+   wastes at most 5 columns (7x7 maps: 49 -> 54, where 24-wide panels give 72).
+   Partial sums between K blocks live in a per-thread [16][6]-tile buffer. */
+#ifndef MV_MR
+#define MV_MR 16
+#define MV_NR 6
+#endif
+/* K block of the 16x6 tile (A micro-panel 16 x 384 floats = 24 KB, L1) and the B block
+   budget in floats (kc x nc about 192 KB, L2).  Copying B into 6-wide k-major panels was
+   measured (conv and dense, ldb up to 12544) and gave nothing over reading the row-major
+   block in place, so B is never packed on this path. */
+#define MV_KC 384
+#define MV_NCB (48 * 1024)
+
+#ifdef MC_X86
+/* NR columns (a constant after inlining): 2*NR accumulators */
+MC_T256 static inline __attribute__((always_inline)) void
+ukr_mv_n(int kc, const float *A, const float *B, ptrdiff_t ldb, float *acc, int load, const int NR) {
+    enum { V = MV_MR / 8 };
+    __m256 c[V][MV_NR];
+#pragma GCC unroll 8
+    for (int j = 0; j < NR; j++)
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) c[v][j] = load ? _mm256_load_ps(acc + j * MV_MR + 8 * v) : _mm256_setzero_ps();
+#pragma GCC unroll 2
+    for (int k = 0; k < kc; k++) {
+        __m256 a[V];
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) a[v] = _mm256_load_ps(A + 8 * v);
+#pragma GCC unroll 8
+        for (int j = 0; j < NR; j++) {
+            __m256 b = _mm256_broadcast_ss(B + j);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; v++) c[v][j] = _mm256_fmadd_ps(a[v], b, c[v][j]);
+        }
+        A += MV_MR;
+        B += ldb;
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < NR; j++)
+#pragma GCC unroll 8
+        for (int v = 0; v < V; v++) _mm256_store_ps(acc + j * MV_MR + 8 * v, c[v][j]);
+}
+
+MC_T256 static void ukr_mv(int kc, const float *A, const float *B, ptrdiff_t ldb, float *acc,
+                           int load) {
+    ukr_mv_n(kc, A, B, ldb, acc, load, MV_NR);
+}
+
+/* Column tail (nr < 6 columns, e.g. 49 = 8*6 + 1 on 7x7 maps): only nr columns are read
+   and computed, so B is used in place and the tail costs nr/6 of a tile, not a full one.
+   Columns >= nr of acc are left untouched. */
+MC_T256 static void ukr_mv_tail(int kc, const float *A, const float *B, ptrdiff_t ldb, float *acc,
+                                int load, int nr) {
+    switch (nr) {
+    case 1: ukr_mv_n(kc, A, B, ldb, acc, load, 1); break;
+    case 2: ukr_mv_n(kc, A, B, ldb, acc, load, 2); break;
+    case 3: ukr_mv_n(kc, A, B, ldb, acc, load, 3); break;
+    case 4: ukr_mv_n(kc, A, B, ldb, acc, load, 4); break;
+    case 5: ukr_mv_n(kc, A, B, ldb, acc, load, 5); break;
+    default: ukr_mv_n(kc, A, B, ldb, acc, load, MV_NR); break;
+    }
+}
+
+/* acc is column-major [6][16]; writes rows [0, mr) x columns [0, nr) of C. */
+MC_T256 static void mv_finish(const float *acc, float *C, ptrdiff_t ldc, int mr, int nr,
+                              const mc_epilogue *ep, const float *res, int row0) {
+    __m256i mask = mc_mask256(nr);
+    for (int v = 0; v * 8 < mr; v++) {
+        __m256 r[8];
+        for (int j = 0; j < 8; j++) r[j] = j < MV_NR ? _mm256_load_ps(acc + j * MV_MR + 8 * v) : _mm256_setzero_ps();
+        mc_tr8x8(r);   /* r[i] = row 8v+i, columns 0..7 */
+        int rows = mr - 8 * v < 8 ? mr - 8 * v : 8;
+        for (int i = 0; i < rows; i++) {
+            int m = 8 * v + i;
+            __m256 x = r[i];
+            if (ep) {
+                if (ep->bias) x = _mm256_add_ps(x, _mm256_set1_ps(ep->bias[row0 + m]));
+                if (res) x = _mm256_add_ps(x, _mm256_maskload_ps(res + m * ep->ldr, mask));
+                if (ep->act != MC_ACT_NONE) x = mc_act256(x, ep);
+            }
+            float *c = C + m * ldc;
+            if (nr == 6) {
+                _mm_storeu_ps(c, _mm256_castps256_ps128(x));
+                _mm_storel_pi((__m64 *)(c + 4), _mm256_extractf128_ps(x, 1));
+            } else if (nr == 4) {
+                _mm_storeu_ps(c, _mm256_castps256_ps128(x));
+            } else {
+                float row[8];
+                _mm256_storeu_ps(row, x);
+                for (int j = 0; j < nr; j++) c[j] = row[j];
+            }
+        }
+    }
+}
+
+/* fp16 panels [M/8][K][8] -> fp32 [kc][MV_MR] for rows [ic, ic+MV_MR) (zero past M) */
+MC_T256 static void mv_convert_a(const uint16_t *packed, int M, int K, int ic, int pc, int kc,
+                                 float *abuf) {
+    for (int v = 0; v < MV_MR / 8; v++) {
+        float *d = abuf + 8 * v;
+        if (ic + 8 * v >= M) {
+            for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_setzero_ps());
+            continue;
+        }
+        const uint16_t *p = packed + (size_t)(ic / MC_MR + v) * K * MC_MR + (size_t)pc * MC_MR;
+        for (int k = 0; k < kc; k++)
+            _mm256_store_ps(d + k * MV_MR, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + k * 8))));
+    }
+}
+#endif
+
 /* ---------------------------------------------------------------- driver ----------- */
 
 typedef struct {
     const uint16_t *packed;
     int M, K, N;
     mc_pack_b_fn pack_b;
+    mc_rows_b_fn rows_b;
     const void *ctx;
     float *out;
     ptrdiff_t ldc;
     const mc_epilogue *ep;
     ukr_fn ukr;
     int nr;
+    int mv, kc, nk, nc;       /* M-vectorised path: K block, number of K blocks, N block */
+    int tm, tn, chunk_m, chunk_n;
 } gemm_job;
 
-static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1, float *abuf, float *bbuf) {
+static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1) {
     int portable = mc_isa() == MC_ISA_PORTABLE;
+    float *abuf = mc_scratch(MC_SLOT_A, (size_t)MC_KC * MC_MR);
+    float *bbuf = mc_scratch(MC_SLOT_B, (size_t)MC_KC * (MC_NC + 48));
     for (int jc = n0; jc < n1; jc += MC_NC) {
         int nc = n1 - jc < MC_NC ? n1 - jc : MC_NC;
         int pc = 0;
@@ -207,46 +355,175 @@ static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1, float *a
     }
 }
 
-static int ceil_div(int a, int b) { return (a + b - 1) / b; }
-
-void mc_gemm_driver(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
-                    const void *ctx, float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
-    if (M <= 0 || N <= 0) return;
-    gemm_job g = {packed, M, K, N, pack_b, ctx, out, ldc, ep, NULL, 0};
-    select_ukr(&g.ukr, &g.nr);
-    int threads = mc_threads_for(2.0 * M * (double)K * N);
-    /* Tiles: N split into NR-aligned chunks, M into MR-aligned chunks, about 2 per thread
-       when there is enough work so static scheduling stays balanced. */
-    int panels_n = ceil_div(N, g.nr), panels_m = ceil_div(M, MC_MR);
-    int tn = 1, tm = 1;
-    if (threads > 1) {
-        tn = panels_n < 2 * threads ? panels_n : 2 * threads;
-        while (tn * tm < 2 * threads && tm * 2 <= panels_m) tm *= 2;
-        if (tn * tm < threads) tn = tm = 1, threads = 1;
-    }
-    int chunk_n = ceil_div(panels_n, tn) * g.nr, chunk_m = ceil_div(panels_m, tm) * MC_MR;
-    int ntiles = tm * tn;
-    size_t abytes = sizeof(float) * MC_KC * MC_MR, bbytes = sizeof(float) * MC_KC * (MC_NC + 48);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(threads) if (threads > 1)
-#endif
-    {
-        float *abuf = aligned_alloc(64, abytes), *bbuf = aligned_alloc(64, bbytes);
-#ifdef _OPENMP
-#pragma omp for schedule(static)
-#endif
-        for (int t = 0; t < ntiles; t++) {
-            int m0 = (t / tn) * chunk_m, n0 = (t % tn) * chunk_n;
-            int m1 = m0 + chunk_m < M ? m0 + chunk_m : M, n1 = n0 + chunk_n < N ? n0 + chunk_n : N;
-            if (m0 < m1 && n0 < n1) run_tile(&g, m0, m1, n0, n1, abuf, bbuf);
+#ifdef MC_X86
+MC_T256 static void run_tile_mv(const gemm_job *g, int m0, int m1, int n0, int n1) {
+    int nb = (g->nc + MV_NR - 1) / MV_NR, mb = (m1 - m0 + MV_MR - 1) / MV_MR;
+    float *abuf = mc_scratch(MC_SLOT_A, (size_t)g->kc * MV_MR);
+    float *bbuf = mc_scratch(MC_SLOT_B, (size_t)g->kc * g->nc + 64);
+    float *accs = mc_scratch(MC_SLOT_ACC, g->nk > 1 ? (size_t)mb * nb * MV_MR * MV_NR : MV_MR * MV_NR);
+    const mc_epilogue *ep = g->ep;
+    for (int jc = n0; jc < n1; jc += g->nc) {
+        int nc = n1 - jc < g->nc ? n1 - jc : g->nc;
+        int full = nc / MV_NR, npan = (nc + MV_NR - 1) / MV_NR, rest = nc - full * MV_NR;
+        for (int kb = 0; kb < g->nk; kb++) {
+            int pc = kb * g->kc, kc = g->K - pc < g->kc ? g->K - pc : g->kc;
+            int last = kb == g->nk - 1;
+            ptrdiff_t ldb = nc;
+            const float *B = g->rows_b(g->ctx, pc, kc, jc, nc, bbuf, &ldb);
+            for (int ic = m0; ic < m1; ic += MV_MR) {
+                int mr = m1 - ic < MV_MR ? m1 - ic : MV_MR;
+                mv_convert_a(g->packed, g->M, g->K, ic, pc, kc, abuf);
+                for (int jp = 0; jp < npan; jp++) {
+                    float *acc = g->nk > 1 ? accs + ((size_t)((ic - m0) / MV_MR) * nb + jp) * (MV_MR * MV_NR) : accs;
+                    if (jp < full) ukr_mv(kc, abuf, B + jp * MV_NR, ldb, acc, kb > 0);
+                    else ukr_mv_tail(kc, abuf, B + full * MV_NR, ldb, acc, kb > 0, rest);
+                    if (last) {
+                        int n = jc + jp * MV_NR, nr = nc - jp * MV_NR < MV_NR ? nc - jp * MV_NR : MV_NR;
+                        const float *res = ep && ep->residual ? ep->residual + (ptrdiff_t)ic * ep->ldr + n : NULL;
+                        mv_finish(acc, g->out + (ptrdiff_t)ic * g->ldc + n, g->ldc, mr, nr, ep, res, ic);
+                    }
+                }
+            }
         }
-        free(abuf);
-        free(bbuf);
     }
 }
 
+/* Small K: the 8x24 N-vectorised kernel reading B rows in place (no panel packing). */
+MC_T256 static void run_tile_nv(const gemm_job *g, int m0, int m1, int n0, int n1) {
+    float *abuf = mc_scratch(MC_SLOT_A, (size_t)MC_KC * MC_MR);
+    float *bbuf = mc_scratch(MC_SLOT_B, (size_t)MC_KC * g->nc + 64);
+    float *tail = mc_scratch(MC_SLOT_TAIL, (size_t)MC_KC * 24 + 16);
+    for (int jc = n0; jc < n1; jc += g->nc) {
+        int nc = n1 - jc < g->nc ? n1 - jc : g->nc;
+        int full = nc / 24, rest = nc - full * 24;
+        for (int pc = 0; pc < g->K; pc += MC_KC) {
+            int kc = g->K - pc < MC_KC ? g->K - pc : MC_KC;
+            int last = pc + kc >= g->K;
+            ptrdiff_t ldb = nc;
+            const float *B = g->rows_b(g->ctx, pc, kc, jc, nc, bbuf, &ldb);
+            if (rest) {
+                const float *src = B + full * 24;
+                for (int k = 0; k < kc; k++) {
+                    memcpy(tail + k * 24, src + k * ldb, sizeof(float) * rest);
+                    memset(tail + k * 24 + rest, 0, sizeof(float) * (24 - rest));
+                }
+            }
+            for (int ic = m0; ic < m1; ic += MC_MR) {
+                int mr = m1 - ic < MC_MR ? m1 - ic : MC_MR;
+                mc_half_to_float(g->packed + (size_t)(ic / MC_MR) * g->K * MC_MR + (size_t)pc * MC_MR, abuf,
+                                 (size_t)kc * MC_MR);
+                for (int jr = 0; jr < nc; jr += 24) {
+                    int nr = nc - jr < 24 ? nc - jr : 24;
+                    float *c = g->out + (ptrdiff_t)ic * g->ldc + jc + jr;
+                    mc_epilogue tile_ep;
+                    const mc_epilogue *ep = NULL;
+                    if (last && g->ep) {
+                        tile_ep = *g->ep;
+                        if (tile_ep.residual) tile_ep.residual += (ptrdiff_t)ic * tile_ep.ldr + jc + jr;
+                        ep = &tile_ep;
+                    }
+                    if (jr < full * 24) ukr_avx2_ld(kc, abuf, B + jr, ldb, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    else ukr_avx2_ld(kc, abuf, tail, 24, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                }
+            }
+        }
+    }
+}
+#endif
+
+static void gemm_task(void *ctx, int t, int thread) {
+    (void)thread;
+    const gemm_job *g = ctx;
+    int m0 = (t / g->tn) * g->chunk_m, n0 = (t % g->tn) * g->chunk_n;
+    int m1 = m0 + g->chunk_m < g->M ? m0 + g->chunk_m : g->M;
+    int n1 = n0 + g->chunk_n < g->N ? n0 + g->chunk_n : g->N;
+    if (m0 >= m1 || n0 >= n1) return;
+#ifdef MC_X86
+    if (g->mv == 1) { run_tile_mv(g, m0, m1, n0, n1); return; }
+    if (g->mv == 2) { run_tile_nv(g, m0, m1, n0, n1); return; }
+#endif
+    run_tile(g, m0, m1, n0, n1);
+}
+
+static int ceil_div(int a, int b) { return (a + b - 1) / b; }
+
 /* Dense B: X[K, N] with row stride ldx. */
 typedef struct { const float *x; ptrdiff_t ldx; } dense_b;
+
+static const float *rows_dense(const void *ctx, int k0, int kc, int n0, int nc, float *buf,
+                              ptrdiff_t *ldb) {
+    (void)kc, (void)nc, (void)buf;
+    const dense_b *d = ctx;
+    *ldb = d->ldx;
+    return d->x + (ptrdiff_t)k0 * d->ldx + n0;
+}
+
+/* K below this goes to the N-vectorised kernels: the transposing epilogue of the M-vectorised
+   tile costs about as much as 32 k-steps. */
+static const int mv_min_k = 32;
+
+void mc_gemm_driver2(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+                     mc_rows_b_fn rows_b, const void *ctx, float *out, ptrdiff_t ldc,
+                     const mc_epilogue *ep) {
+    if (M <= 0 || N <= 0) return;
+    gemm_job g = {packed, M, K, N, pack_b, rows_b, ctx, out, ldc, ep, NULL, 0, 0, 0, 0, 0, 1, 1, 0, 0};
+    select_ukr(&g.ukr, &g.nr);
+    int threads = mc_threads_for(2.0 * M * (double)K * N);
+    int mr_unit = MC_MR, nr_unit = g.nr;
+#ifdef MC_X86
+    if (mc_isa() >= MC_ISA_AVX2 && rows_b && K >= mv_min_k && K > 0 && (M % MV_MR == 0 || M >= 64)) {
+        g.mv = 1;
+        g.nk = ceil_div(K, MV_KC);
+        g.kc = ceil_div(K, g.nk);
+        /* B block (kc x nc) about 192 KB so it stays in L2 next to the weights */
+        int nc = (MV_NCB / g.kc) / MV_NR * MV_NR;
+        g.nc = nc < 48 ? 48 : nc > 4096 ? 4096 : nc;
+        /* a little over budget beats converting the weights twice (14x14: N = 196) */
+        if (N <= g.nc * 8 / 5) g.nc = ceil_div(N, MV_NR) * MV_NR;
+        mr_unit = MV_MR;
+        nr_unit = MV_NR;
+    } else if (mc_isa() >= MC_ISA_AVX2 && rows_b && K > 0) {
+        g.mv = 2;
+        int kc = K < MC_KC ? K : MC_KC;
+        int nc = (MV_NCB / (kc > 0 ? kc : 1)) / 24 * 24;
+        g.nc = nc < 96 ? 96 : nc > 4800 ? 4800 : nc;
+    }
+#endif
+    /* Tasks: N chunks of at least 8 panels where possible (no duplicated B packing),
+       then M chunks; several per thread so a late or busy thread is covered by the others. */
+    int panels_n = ceil_div(N, nr_unit), panels_m = ceil_div(M, mr_unit);
+    int tn = 1, tm = 1;
+    if (threads > 1) {
+        int target = 8 * threads;
+        tn = panels_n / 8;
+        tn = tn < 1 ? 1 : tn > target ? target : tn;
+        tm = ceil_div(target, tn);
+        if (tm > panels_m) tm = panels_m;
+        if (tn * tm < 2) threads = 1, tn = tm = 1;
+    }
+    /* Several M chunks over the same columns would each build the same im2col block: build
+       all of B once here and let the tasks read it in place. */
+    dense_b full;
+    if (g.mv && tm > 1 && rows_b != rows_dense && (size_t)K * N <= ((size_t)4 << 20)) {
+        float *buf = mc_scratch(MC_SLOT_FULLB, (size_t)K * N + 64);
+        ptrdiff_t ldb = N;
+        full.x = g.rows_b(g.ctx, 0, K, 0, N, buf, &ldb);
+        full.ldx = ldb;
+        g.rows_b = rows_dense;
+        g.ctx = &full;
+    }
+    g.tn = tn;
+    g.tm = tm;
+    g.chunk_n = ceil_div(panels_n, tn) * nr_unit;
+    g.chunk_m = ceil_div(panels_m, tm) * mr_unit;
+    mc_parallel(tn * tm, threads, gemm_task, &g);
+}
+
+void mc_gemm_driver(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+                    const void *ctx, float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
+    mc_gemm_driver2(packed, M, K, N, pack_b, NULL, ctx, out, ldc, ep);
+}
+
 
 static void pack_dense(const void *ctx, int k0, int kc, int n0, int nc, int nr, float *dst) {
     const dense_b *d = ctx;
@@ -262,10 +539,11 @@ static void pack_dense(const void *ctx, int k0, int kc, int n0, int nc, int nr, 
     }
 }
 
+
 void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
              float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
     dense_b d = {x, ldx};
-    mc_gemm_driver(packed, M, K, N, pack_dense, &d, out, ldc, ep);
+    mc_gemm_driver2(packed, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
 }
 
 /* Activation over a flat array, through the same vector code as the epilogues. */

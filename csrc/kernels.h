@@ -60,6 +60,14 @@ void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, f
 void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
                          float *out, const mc_epilogue *ep);
 
+/* Transposed convolution on one image: x [C, H, W] -> out [Cout, OH, OW] with
+   OH = (H-1)*stride_h + (KH-1)*dil_h + 1 + out_pad_h - pad_t - pad_b (pads crop the output).
+   packed holds `groups` packings of the [(Cout/groups)*KH*KW, C/groups] matrix
+   (W[ci, co, kh, kw] -> row (co*KH + kh)*KW + kw, column ci), each mc_packed_size long. */
+int mc_conv_transpose_out_shape(mc_conv_shape *s, int out_pad_h, int out_pad_w);
+void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
+                         float *out, const mc_epilogue *ep);
+
 /* Pooling on one image [C, H, W]; ceil_mode picks the output size rule. */
 typedef struct {
     int C, H, W, KH, KW, stride_h, stride_w, pad_t, pad_b, pad_l, pad_r, OH, OW;

@@ -5,7 +5,7 @@
 #include "kernels.h"
 #include "fp16.h"
 
-#if defined(__x86_64__) || defined(_M_X64)
+#if (defined(__x86_64__) || defined(_M_X64)) && !defined(MC_NO_X86)   /* MC_NO_X86: portable-only build (tests the non-x86 code) */
 #include <immintrin.h>
 #define MC_X86 1
 #endif
@@ -24,6 +24,28 @@ typedef void (*mc_pack_b_fn)(const void *ctx, int k0, int kc, int n0, int nc, in
 
 void mc_gemm_driver(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
                     const void *ctx, float *out, ptrdiff_t ldc, const mc_epilogue *ep);
+
+/* Work-sharing pool (dispatch.c): runs fn(ctx, task, thread) for task in [0, ntasks) on up
+   to nthreads threads (thread 0 is the caller; thread < nthreads).  Tasks must not depend on
+   which thread runs them (per-thread scratch is indexed by `thread`). */
+typedef void (*mc_task_fn)(void *ctx, int task, int thread);
+#define MC_POOL_MAX 64
+void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx);
+
+/* Per-thread grow-only scratch buffers, 64-byte aligned; slot < MC_SCRATCH_SLOTS.  Valid
+   until the same thread asks for the same slot again. */
+#define MC_SCRATCH_SLOTS 7
+enum { MC_SLOT_A = 0, MC_SLOT_B, MC_SLOT_ACC, MC_SLOT_TAIL, MC_SLOT_PAD, MC_SLOT_MISC, MC_SLOT_FULLB };
+float *mc_scratch(int slot, size_t floats);
+
+/* Row-major B provider for the M-vectorised GEMM: returns rows [k0, k0+kc) x columns
+   [n0, n0+nc) of the logical B matrix, either in place (setting *ldb) or written to buf
+   (capacity kc * nc floats, row stride nc). */
+typedef const float *(*mc_rows_b_fn)(const void *ctx, int k0, int kc, int n0, int nc, float *buf,
+                                     ptrdiff_t *ldb);
+void mc_gemm_driver2(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+                     mc_rows_b_fn rows_b, const void *ctx, float *out, ptrdiff_t ldc,
+                     const mc_epilogue *ep);
 
 int mc_isa(void);           /* effective ISA (after forcing) */
 int mc_threads_for(double flops);

@@ -1,10 +1,16 @@
 """GFLOP/s of the csrc._kernels GEMM and convolutions against onnxruntime, same process.
 
-    python benchmarks/kernels/bench_kernels.py [--threads 1] [--model resnet18,mobilenetv2]
+    python benchmarks/kernels/bench_kernels.py [--threads 1,2] [--model resnet18,mobilenetv2]
+                                               [--extra] [--cpu-time]
 
 Each layer runs as a one-node ONNX model in onnxruntime (intra_op_num_threads = threads)
 and through our kernels (fp16 weights, fp32 accumulation), timed interleaved; the median of
-the rounds is reported.  ratio = our time / onnxruntime time (< 1 is faster).
+the rounds is reported.  ratio = our time / onnxruntime time (< 1 is faster).  Every thread
+count in --threads gets its own per-layer table; a summary of all of them closes the run.
+--cpu-time (1 thread only) times with the calling thread's CPU clock, far less sensitive to
+other processes on a shared machine than wall time; --stat min reports the fastest round
+instead of the median (contention only ever adds time).  --extra adds transposed convolution,
+pooling and softmax (ours only, wall time).
 """
 import argparse
 import statistics
@@ -66,21 +72,28 @@ def session(model, threads):
     return ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
 
 
+CLOCK = time.perf_counter
+STAT = statistics.median
+
+
 def interleaved(fns, budget=0.25, rounds=7):
-    """median seconds per call of each fn, measured in alternating rounds."""
+    """seconds per call of each fn (median of the rounds, or STAT), alternating rounds."""
     for f in fns:
         f()
-    t0 = time.perf_counter()
+    t0 = CLOCK()
     fns[0]()
-    reps = max(1, int(budget / rounds / max(time.perf_counter() - t0, 1e-6)))
+    reps = max(1, int(budget / rounds / max(CLOCK() - t0, 1e-6)))
     samples = [[] for _ in fns]
     for _ in range(rounds):
         for f, s in zip(fns, samples):
-            t0 = time.perf_counter()
+            # let the other side's idle pool threads (onnxruntime spins after a run) go
+            # to sleep first, so neither side is timed against the other's spinning threads
+            time.sleep(0.003)
+            t0 = CLOCK()
             for _ in range(reps):
                 f()
-            s.append((time.perf_counter() - t0) / reps)
-    return [statistics.median(s) for s in samples]
+            s.append((CLOCK() - t0) / reps)
+    return [STAT(s) for s in samples]
 
 
 def bench_conv(layer, threads, rng):
@@ -117,36 +130,79 @@ def bench_gemm(n, threads, rng):
           f"ratio ours/ort time {ours / theirs:.2f}")
 
 
+def bench_extra(rng):
+    """Kernels without an onnxruntime twin here: ours only (wall ms, median)."""
+    x = rng.standard_normal((1, 64, 56, 56)).astype(np.float32)
+    wt = K.pack_conv_transpose_weights((rng.standard_normal((64, 32, 2, 2)) * 0.1).astype(np.float32))
+    xs = rng.standard_normal((128, 1000)).astype(np.float32)
+    xp = rng.standard_normal((1, 64, 112, 112)).astype(np.float32)
+    cases = [("conv_transpose2d 64->32 2x2 s2 on 56x56", lambda: K.conv_transpose2d(x, wt, stride=2)),
+             ("max_pool2d 3x3 s2 p1 on 64x112x112", lambda: K.max_pool2d(xp, 3, 2, 1)),
+             ("avg_pool2d 3x3 s1 p1 on 64x56x56", lambda: K.avg_pool2d(x, 3, 1, 1)),
+             ("global_avg_pool 64x56x56", lambda: K.global_avg_pool(x)),
+             ("softmax 128 x 1000", lambda: K.softmax(xs))]
+    times = interleaved([f for _, f in cases])
+    for (name, _), t in zip(cases, times):
+        print(f"  {name:45s} {t * 1e3:8.3f} ms")
+
+
+def run_model(name, layers, threads, rng):
+    print(f"\n{name} 224, batch 1, {threads} thread(s), isa {K.current_isa()}")
+    print(f"{'cin':>5} {'cout':>5} {'k':>2} {'s':>2} {'hw':>4} {'grp':>4} {'x':>2} "
+          f"{'MFLOP':>7} {'ours ms':>8} {'ort ms':>8} {'ours GF/s':>9} {'ort GF/s':>9} {'ratio':>6} {'relerr':>8}")
+    tot_ours = tot_ort = tot_flops = 0.0
+    for layer in layers:
+        flops, ours, theirs, err = bench_conv(layer, threads, rng)
+        count = layer[-1]
+        tot_ours += ours * count
+        tot_ort += theirs * count
+        tot_flops += flops * count
+        cin, cout, k, s, p, hw, groups, _ = layer
+        print(f"{cin:5d} {cout:5d} {k:2d} {s:2d} {hw:4d} {groups:4d} {count:2d} {flops / 1e6:7.1f} "
+              f"{ours * 1e3:8.3f} {theirs * 1e3:8.3f} {flops / ours / 1e9:9.1f} {flops / theirs / 1e9:9.1f} "
+              f"{ours / theirs:6.2f} {err:8.1e}")
+    print(f"all conv layers: {tot_flops / 1e9:.2f} GFLOP, ours {tot_ours * 1e3:.2f} ms "
+          f"({tot_flops / tot_ours / 1e9:.1f} GFLOP/s), onnxruntime {tot_ort * 1e3:.2f} ms "
+          f"({tot_flops / tot_ort / 1e9:.1f} GFLOP/s), ratio {tot_ours / tot_ort:.2f}")
+    return tot_ours, tot_ort
+
+
 def main():
+    global CLOCK
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     ap.add_argument("--model", default="resnet18,mobilenetv2")
     ap.add_argument("--isa", default=None, help="force avx512|avx2|portable")
+    ap.add_argument("--cpu-time", action="store_true", help="time with the process CPU clock (1 thread)")
+    ap.add_argument("--extra", action="store_true", help="also time conv_transpose2d, pooling, softmax")
+    ap.add_argument("--stat", choices=("median", "min"), default="median",
+                    help="per-layer statistic over the rounds; min approximates an idle machine")
     args = ap.parse_args()
-    K.set_num_threads(args.threads)
+    global STAT
+    STAT = min if args.stat == "min" else statistics.median
+    thread_counts = [int(t) for t in str(args.threads).split(",")]
+    if args.cpu_time:
+        if thread_counts != [1]:
+            ap.error("--cpu-time needs --threads 1 (CPU time adds up over threads)")
+        CLOCK = time.thread_time
     if args.isa:
         K.force_isa(args.isa)
-    rng = np.random.default_rng(0)
-    bench_gemm(512, args.threads, rng)
     models = {"resnet18": resnet18_layers, "mobilenetv2": mobilenetv2_layers}
-    for name in args.model.split(","):
-        print(f"\n{name} 224, batch 1, {args.threads} thread(s), isa {K.current_isa()}")
-        print(f"{'cin':>5} {'cout':>5} {'k':>2} {'s':>2} {'hw':>4} {'grp':>4} {'x':>2} "
-              f"{'MFLOP':>7} {'ours ms':>8} {'ort ms':>8} {'ours GF/s':>9} {'ort GF/s':>9} {'ratio':>6} {'relerr':>8}")
-        tot_ours = tot_ort = tot_flops = 0.0
-        for layer in models[name]():
-            flops, ours, theirs, err = bench_conv(layer, args.threads, rng)
-            count = layer[-1]
-            tot_ours += ours * count
-            tot_ort += theirs * count
-            tot_flops += flops * count
-            cin, cout, k, s, p, hw, groups, _ = layer
-            print(f"{cin:5d} {cout:5d} {k:2d} {s:2d} {hw:4d} {groups:4d} {count:2d} {flops / 1e6:7.1f} "
-                  f"{ours * 1e3:8.3f} {theirs * 1e3:8.3f} {flops / ours / 1e9:9.1f} {flops / theirs / 1e9:9.1f} "
-                  f"{ours / theirs:6.2f} {err:8.1e}")
-        print(f"all conv layers: {tot_flops / 1e9:.2f} GFLOP, ours {tot_ours * 1e3:.2f} ms "
-              f"({tot_flops / tot_ours / 1e9:.1f} GFLOP/s), onnxruntime {tot_ort * 1e3:.2f} ms "
-              f"({tot_flops / tot_ort / 1e9:.1f} GFLOP/s), ratio {tot_ours / tot_ort:.2f}")
+    summary = []
+    for threads in thread_counts:
+        K.set_num_threads(threads)
+        rng = np.random.default_rng(0)
+        bench_gemm(512, threads, rng)
+        for name in args.model.split(","):
+            ours, theirs = run_model(name, models[name](), threads, rng)
+            summary.append((name, threads, ours, theirs))
+        if args.extra:
+            print(f"\nother kernels, {threads} thread(s):")
+            bench_extra(rng)
+    print(f"\nsummary ({'CPU' if args.cpu_time else 'wall'} time, {args.stat} of rounds, conv layers only)")
+    print(f"{'model':>12} {'threads':>7} {'ours ms':>9} {'ort ms':>9} {'ratio':>6}")
+    for name, threads, ours, theirs in summary:
+        print(f"{name:>12} {threads:7d} {ours * 1e3:9.2f} {theirs * 1e3:9.2f} {ours / theirs:6.2f}")
 
 
 if __name__ == "__main__":
