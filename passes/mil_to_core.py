@@ -661,13 +661,8 @@ def lower_lstm(op, b):
     return [y, flat(h_n), flat(c_n)]
 
 
-UNSUPPORTED_NOTES = {"mil.while_loop": "control flow (while_loop)", "mil.cond": "control flow (cond)",
-                     "mil.scatter": "scatter", "mil.gru": "MIL gru", "mil.rnn": "MIL rnn"}
-
-
-def check_mil(op) -> None:
-    if op.op_name in UNSUPPORTED_NOTES:
-        raise unsupported(op, UNSUPPORTED_NOTES[op.op_name])
+# Ops `core` cannot express, run by the runtime on their numpy reference semantics.
+REFERENCE_PATH = frozenset({"mil.while_loop", "mil.cond", "mil.scatter", "mil.gru", "mil.rnn"})
 
 
 def lower_constants(module) -> None:
@@ -692,7 +687,6 @@ class MilToCore(ModulePass):
     description = "lower ML Program ops (mil.*) to the core compute dialect"
 
     def run(self, module, ctx: PassContext) -> None:
-        for op in module.walk():
-            check_mil(op)
         # constants go last: the other lowerings read their parameters from them
-        run_lowering(module, LOWERINGS, "mil", ctx, self.name, skip={"mil.const"}, finish=lower_constants)
+        run_lowering(module, LOWERINGS, "mil", ctx, self.name, skip={"mil.const"}, finish=lower_constants,
+                     reference_path=REFERENCE_PATH)

@@ -163,10 +163,13 @@ class LowerOp(RewritePattern):
 
     lower: Callable = None
 
-    def __init__(self, resource_names: Counter):
+    def __init__(self, resource_names: Counter, kept: set[int]):
         self.resource_names = resource_names
+        self.kept = kept
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> bool:
+        if id(op) in self.kept:
+            return False
         builder = CoreBuilder(rewriter, op, self.resource_names)
         try:
             values = type(self).lower(op, builder)
@@ -184,28 +187,39 @@ class LowerOp(RewritePattern):
         return True
 
 
-def lowering_patterns(table: dict[str, Callable]) -> list[RewritePattern]:
+def lowering_patterns(table: dict[str, Callable], kept: set[int]) -> list[RewritePattern]:
     resource_names = Counter()
     classes = [type(f"Lower_{name.replace('.', '_')}", (LowerOp,), {"root": name, "lower": staticmethod(fn)})
                for name, fn in table.items()]
-    return [cls(resource_names) for cls in classes]
+    return [cls(resource_names, kept) for cls in classes]
+
+
+def kept_ops(module, reference_path: frozenset) -> set[int]:
+    """Ops routed to the reference path: the named ops and everything nested in them."""
+    return {id(inner) for op in module.walk() if op.op_name in reference_path for inner in op.walk()}
 
 
 def run_lowering(module, table: dict[str, Callable], dialect: str, ctx: PassContext, name: str,
-                 skip: frozenset | set = frozenset(), finish: Callable | None = None) -> None:
+                 skip: frozenset | set = frozenset(), finish: Callable | None = None,
+                 reference_path: frozenset = frozenset()) -> None:
     """Check that every `dialect` op has a lowering (error before any rewrite), rewrite them all,
-    then let `finish` handle the `skip`ped ops (constants other lowerings read)."""
-    ops = [op for op in module.walk() if op.op_name.startswith(dialect + ".")]
+    then let `finish` handle the `skip`ped ops (constants other lowerings read). Ops named in
+    `reference_path` (and their regions) stay as they are: the runtime runs them on the numpy
+    reference path, explicitly, because `core` cannot express them."""
+    kept = kept_ops(module, reference_path)
+    ops = [op for op in module.walk() if op.op_name.startswith(dialect + ".") and id(op) not in kept]
     for op in ops:
         if op.op_name not in table and op.op_name not in skip:
             raise unsupported(op, "this op")
-    apply_patterns_greedily(module, lowering_patterns(table), fold=False)
+    apply_patterns_greedily(module, lowering_patterns(table, kept), fold=False)
     if finish is not None:
         finish(module)
-    left = [op for op in module.walk() if op.op_name.startswith(dialect + ".")]
+    left = [op for op in module.walk() if op.op_name.startswith(dialect + ".") and id(op) not in kept]
     if left:
         raise unsupported(left[0], "this op (still present after lowering)")
     ctx.stat(f"{name}: ops lowered", len(ops))
+    if kept:
+        ctx.stat(f"{name}: ops kept on the reference path", len(kept))
 
 
 # =========================================================================== nn helpers
@@ -1192,16 +1206,10 @@ def lower_image_preprocess(op, b):
     return x
 
 
-UNSUPPORTED_NOTES = {
-    "nn.gru": "Core ML's GRU (reset gate applied before the hidden matmul; core.gru follows PyTorch)",
-    "nn.loop": "control flow (loop)", "nn.branch": "control flow (branch)",
-    "nn.custom": "a custom layer",
-}
-
-
-def check_nn(op: Operation) -> None:
-    if op.op_name in UNSUPPORTED_NOTES:
-        raise unsupported(op, UNSUPPORTED_NOTES[op.op_name])
+# Layers `core` cannot express, run by the runtime on their numpy reference semantics:
+# control flow, Core ML's GRU (reset gate before the hidden matmul; core.gru follows PyTorch),
+# and custom layers (their implementation is registered by the user).
+REFERENCE_PATH = frozenset({"nn.loop", "nn.branch", "nn.gru", "nn.custom"})
 
 
 @dataclass(frozen=True)
@@ -1210,6 +1218,4 @@ class NnToCore(ModulePass):
     description = "lower NeuralNetwork layers (nn.*) to the core compute dialect"
 
     def run(self, module, ctx: PassContext) -> None:
-        for op in module.walk():
-            check_nn(op)
-        run_lowering(module, LOWERINGS, "nn", ctx, self.name)
+        run_lowering(module, LOWERINGS, "nn", ctx, self.name, reference_path=REFERENCE_PATH)

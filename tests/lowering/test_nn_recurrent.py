@@ -73,8 +73,6 @@ def test_recurrent_lowering_keeps_semantics(tmp_path, name):
 
 
 UNSUPPORTED = {
-    "gru": (lambda b: b.add_gru("gru_layer", mats(3, H, H), mats(3, H, X), vecs(3, H), H, X, ["x"], ["y", "h"]),
-            r"'nn\.gru' \(layer 'gru_layer'\): Core ML's GRU"),
     "peephole_lstm": (lambda b: b.add_unilstm("peep_layer", mats(4, H, H), mats(4, H, X), vecs(4, H), H, X, ["x"],
                                               ["y", "h", "c"], peep=vecs(3, H)),
                       r"'nn\.uni_directional_lstm' \(layer 'peep_layer'\): an LSTM with hasPeepholeVectors"),
@@ -90,7 +88,7 @@ UNSUPPORTED = {
 @pytest.mark.parametrize("name", sorted(UNSUPPORTED))
 def test_unsupported_recurrent_layer_is_a_clear_error(tmp_path, name):
     add, message = UNSUPPORTED[name]
-    outputs = ["y", "h"] if name == "gru" else ["y", "h", "c"]
+    outputs = ["y", "h", "c"]
     module = build(tmp_path, STATES if "state_inputs" in name else SEQ, outputs, add)
     with pytest.raises(MlirCoremlError, match=message):
         PassManager.from_pipeline("nn-to-core").run(module)

@@ -32,13 +32,19 @@ def test_zoo_model_lowers_and_keeps_semantics(model_zoo, name, form):
 
 
 @pytest.mark.parametrize("name", sorted(LOOP_MODELS))
-def test_loop_layers_are_a_clear_error(model_zoo, name):
+def test_loop_layers_stay_on_the_reference_path(model_zoo, name):
+    """core has no control flow: loops/GRUs stay nn ops (run by reference), the rest lowers."""
+    from mlir_coreml.passes.manager import PassManager
+    from mlir_coreml.passes.nn_to_core import REFERENCE_PATH
+
     path, _, _ = model_zoo.get(name, "nn_fp32")
     module = mlir_coreml.load(str(path))
-    with pytest.raises(MlirCoremlError, match=r"'nn\.loop' \(layer '[^']+'\): control flow"):
-        from mlir_coreml.passes.manager import PassManager
-
-        PassManager.from_pipeline("nn-to-core").run(module)
+    pm = PassManager.from_pipeline("nn-to-core")
+    pm.run(module)
+    kept = [op for op in module.walk() if op.op_name in REFERENCE_PATH]
+    assert kept and pm.context.statistics["nn-to-core: ops kept on the reference path"] > 0
+    inside = {id(inner) for op in kept for inner in op.walk()}
+    assert all(not op.op_name.startswith("nn.") or id(op) in inside for op in module.walk())
 
 
 @pytest.mark.parametrize("form", ["nn_fp32", "nn_fp16"])
