@@ -41,6 +41,11 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
     if emit != "mlmodelc":
         raise MlirCoremlError(f"unknown output form '{emit}' (expected mlmodelc, mlmodel or mlpackage)",
                               str(model_path))
+    from mlir_coreml.codegen.mlprogram_bundle import is_ml_program, lower_ml_program
+
+    if is_ml_program(Path(model_path)):  # .mlpackage, ML Program .mlmodel or model.mil bundle
+        lower_ml_program(Path(model_path), output, pipeline)
+        return
     if coremlc_version not in ERAS:
         raise MlirCoremlError(f"unknown coremlc version '{coremlc_version}' (expected {', '.join(ERAS)})")
     from mlir_coreml.codegen.espresso.bundle_writer import write_bundle

@@ -42,9 +42,62 @@ METADATA_ATTR = "espresso.metadata"
 
 
 def read(path) -> ModuleOp:
-    """The bundle at `path` as an espresso-dialect module."""
+    """The bundle at `path` as an espresso-dialect module (a `mil` module for ML Program bundles)."""
+    import os
+
+    if os.path.isfile(os.path.join(os.fspath(path), "model.mil")):
+        return read_mlprogram_bundle(path)
     bundle = read_bundle(path)
     return module_from_bundle(bundle)
+
+
+def read_mlprogram_bundle(path) -> ModuleOp:
+    """An ML Program bundle: `model.mil` through frontend.mil.to_ir, plus what coremldata.bin adds
+    (`coreml.specification_version`, `coreml.description`), so the module matches the one read
+    from the source `.mlpackage`. The empty `metadata` that compilers append to a description
+    without one is dropped; an integral program version (`1.0`) becomes the protobuf's integer."""
+    import os
+    import struct
+
+    from mlir_coreml.frontend.mil.to_ir import read_mil
+    from mlir_coreml.frontend.mlpackage import message_attr
+    from mlir_coreml.frontend.proto import model_pb2
+    from mlir_coreml.ir.attributes import IntAttr, StringAttr
+
+    root = os.fspath(path)
+    module = read_mil(os.path.join(root, "model.mil"))
+    attrs = {}
+    core_path = os.path.join(root, "coremldata.bin")
+    if os.path.isfile(core_path):
+        with open(core_path, "rb") as f:
+            data = f.read()
+        if len(data) < 0x53 or struct.unpack_from("<I", data, 0)[0] != 502:
+            raise MlirCoremlError("not an ML Program coremldata.bin (expected model type 502)", core_path)
+        (spec_version,) = struct.unpack_from("<Q", data, 0x2B)
+        (length,) = struct.unpack_from("<Q", data, 0x4B)
+        if 0x53 + length > len(data):
+            raise MlirCoremlError("the model description runs past the end of the file", core_path)
+        desc = model_pb2.ModelDescription()
+        try:
+            desc.ParseFromString(data[0x53:0x53 + length])
+        except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
+            raise MlirCoremlError("the model description is not a valid protobuf", core_path) from None
+        if desc.HasField("metadata") and not desc.metadata.ListFields():
+            desc.ClearField("metadata")
+        attrs["coreml.specification_version"] = IntAttr(spec_version)
+        attrs["coreml.description"] = message_attr(desc)
+    for key, value in module.attributes.items():
+        if key == "mil.program_version" and isinstance(value, StringAttr):
+            try:
+                number = float(value.value)
+            except ValueError:
+                number = None
+            if number is not None and number.is_integer():
+                value = IntAttr(int(number))
+        attrs[key] = value
+    module.attributes.clear()
+    module.attributes.update(attrs)
+    return module
 
 
 def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
