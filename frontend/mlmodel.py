@@ -92,6 +92,7 @@ class ModelImporter:
         self.blobs: dict = {}
         self.block = None
         self.loops: list[list[str]] = []  # carried blob names of the enclosing loops
+        self.depth = 0                     # nesting depth of loop / branch regions
 
     def fail(self, message: str, layer: str | None = None):
         where = f"{self.where}: layer '{layer}'" if layer is not None else self.where
@@ -285,9 +286,8 @@ class ModelImporter:
             values = [self.blobs[n] for n in carried]
             self.block.append(build(cls, values, [], {"carried": carried} if carried else {}, location=loc))
             return
-        attrs = {k: v for k, v in message_to_dict(params).items()
-                 if k not in ("conditionNetwork", "bodyNetwork", "ifBranch", "elseBranch")}
-        if len(self.loops) >= MAX_NESTING:
+        attrs = message_to_dict(params, skip=("conditionNetwork", "bodyNetwork", "ifBranch", "elseBranch"))
+        if self.depth >= MAX_NESTING:
             raise self.fail(f"control flow is nested more than {MAX_NESTING} levels deep", name)
         if kind == "loop":
             cond_net = params.conditionNetwork if params.HasField("conditionNetwork") else None
@@ -341,6 +341,7 @@ class ModelImporter:
         block = Block(types, carried)
         saved = self.block, self.blobs
         self.block, self.blobs = block, dict(self.blobs)
+        self.depth += 1
         try:
             self.blobs.update(zip(carried, block.args))
             for layer in (network.layers if network is not None else ()):
@@ -351,6 +352,7 @@ class ModelImporter:
             block.append(build(YieldOp, [self.blobs[n] for n in yield_names]))
         finally:
             self.block, self.blobs = saved
+            self.depth -= 1
         return Region([block])
 
     def infer(self, op, layer_name):

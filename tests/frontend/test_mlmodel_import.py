@@ -401,6 +401,26 @@ def test_loop_with_break(tmp_path):
     np.testing.assert_allclose(acc, [-(2.0 ** 20)])  # never breaks: maxLoopIterations
 
 
+def test_loop_with_continue(tmp_path):
+    """Five iterations of acc += 1; a continue skips `total += 1` once acc > 2."""
+    builder = nd_builder([("x", (1,))], ["acc", "total"])
+    builder.add_copy("init_acc", "x", "acc")
+    builder.add_elementwise("zero", ["x"], "total", "MULTIPLY", alpha=0.0)
+    loop = builder.add_loop("lp", max_iterations=5)
+    body = NeuralNetworkBuilder(nn_spec=loop.loop.bodyNetwork, disable_rank5_shape_mapping=True)
+    body.add_elementwise("inc", ["acc"], "a1", "ADD", alpha=1.0)
+    body.add_copy("upd", "a1", "acc")
+    body.add_greater_than("big", ["acc"], "skip", alpha=2.0)
+    branch = body.add_branch("check", "skip")
+    NeuralNetworkBuilder(nn_spec=branch.branch.ifBranch, disable_rank5_shape_mapping=True).add_loop_continue("cont")
+    body.add_elementwise("count", ["total"], "t1", "ADD", alpha=1.0)
+    body.add_copy("upd_total", "t1", "total")
+    module = save_and_read(tmp_path, builder)
+    acc, total = run_module(module, {"x": np.zeros(1, np.float32)})
+    np.testing.assert_allclose(acc, [5.0])
+    np.testing.assert_allclose(total, [2.0])
+
+
 # -- spec-4 N-D layers from NeuralNetworkBuilder, one or a few per case ------------------------------
 
 A = RNG_ND = np.random.RandomState(3)
@@ -502,6 +522,34 @@ ND_CASES = {
                                              b.add_reverse("r", "x", "y3", reverse_dim=[True, False])),
                                   lambda x: [np.stack([x, x], 2), np.stack([x, x], 1).reshape(6, 4), np.tile(x, (1, 2)),
                                              x[::-1]]),
+    "more_unary_math": ({"x": np.array([-0.5, 0.1, 0.6], np.float32), "p": np.array([1.5, 2.0, 3.0], np.float32)},
+                        lambda b: (b.add_acos("ac", "x", "y0"), b.add_asin("as", "x", "y1"), b.add_atan("at", "x", "y2"),
+                                   b.add_cosh("ch", "x", "y3"), b.add_sinh("sh", "x", "y4"), b.add_tanh("th", "x", "y5"),
+                                   b.add_asinh("ash", "x", "y6"), b.add_acosh("ach", "p", "y7")),
+                        lambda x, p: [np.arccos(x), np.arcsin(x), np.arctan(x), np.cosh(x), np.sinh(x), np.tanh(x),
+                                      np.arcsinh(x), np.arccosh(p)]),
+    "more_binary": ({"a": M34, "b": V4},
+                    lambda b: (b.add_add_broadcastable("ad", ["a", "b"], "y0"),
+                               b.add_multiply_broadcastable("mu", ["a", "b"], "y1"),
+                               b.add_mod_broadcastable("mo", ["a", "b"], "y2"),
+                               b.add_greater_than("ge", ["a", "b"], "y3", use_greater_than_equal=True),
+                               b.add_less_than("le", ["a", "b"], "y4", use_less_than_equal=True),
+                               b.add_not_equal("ne", ["a"], "y5", alpha=0.0),
+                               b.add_logical("or", ["a", "b"], "y6", "OR")),
+                    lambda a, b: [a + b, a * b, np.mod(a, b), a >= b, a <= b, a != 0, (a != 0) | (b != 0)]),
+    "dynamic_shapes": ({"x": V4, "s": np.array([2, 2], np.float32), "t": np.zeros((3, 4), np.float32),
+                        "g": np.array([1, 0], np.float32)},
+                       lambda b: (b.add_broadcast_to_like("bl", ["x", "t"], "y0"),
+                                  b.add_reshape_dynamic("rd", ["x", "s"], "y1"),
+                                  b.add_fill_dynamic("fd", "s", "y2", value=3.0),
+                                  b.add_slice_dynamic("sd", ["t", "g"], "y3", end_ids=[3, 3], strides=[1, 2]),
+                                  b.add_reduce_logsum("ls", "t", "y4", axes=[1], keepdims=False)),
+                       lambda x, s, t, g: [np.broadcast_to(x, (3, 4)), x.reshape(2, 2), np.full((2, 2), 3.0),
+                                           t[1:3, 0:3:2], np.log(t.sum(1))]),
+    "global_pooling3d": ({"x": A.randn(1, 2, 3, 4, 5).astype(np.float32)},
+                         lambda b: (b.add_global_pooling3d("gm", "x", "y0", "MAX"),
+                                    b.add_global_pooling3d("ga", "x", "y1", "AVERAGE")),
+                         lambda x: [x.max(axis=(2, 3, 4), keepdims=True), x.mean(axis=(2, 3, 4), keepdims=True)]),
 }
 
 
@@ -643,6 +691,37 @@ def test_classic_elementwise_and_params(tmp_path):
     np.testing.assert_allclose(outs[4], x.repeat(2, axis=3).repeat(3, axis=4), rtol=1e-6)
     np.testing.assert_allclose(outs[5], np.pad(x, ((0, 0),) * 3 + ((2, 1), (1, 0)), constant_values=0.5), rtol=1e-6)
     np.testing.assert_allclose(outs[6], x[..., 0:3, 1:3], rtol=1e-6)
+
+
+def test_classic_more_layers(tmp_path):
+    bias = RNG.randn(3).astype(np.float32)
+    const = RNG.randn(3, 4, 5).astype(np.float32)
+
+    def layers(b):
+        b.add_bias("b", bias, "data", "out0", shape_bias=[3])
+        b.add_load_constant("c", "c", const, [3, 4, 5])
+        b.add_elementwise("mx", ["data", "c"], "out1", "MAX")
+        b.add_elementwise("mn", ["data", "c"], "out2", "MIN")
+        b.add_resize_bilinear("rb", "data", "out3", target_height=7, target_width=3, mode="ALIGN_ENDPOINTS_MODE")
+        b.add_elementwise("cat3", ["data", "data", "data"], "c3", "CONCAT")
+        b.add_split("sp", "c3", ["out4", "out5", "out6"])
+        b.add_elementwise("dot", ["data", "c"], "out7", "DOT")
+    outs = run_classic(tmp_path, (3, 4, 5), layers, X5, n_outputs=8)
+    x, c = X5, const[None, None]
+    np.testing.assert_allclose(outs[0], x + bias.reshape(3, 1, 1), rtol=1e-6)
+    np.testing.assert_allclose(outs[1], np.maximum(x, c), rtol=1e-6)
+    np.testing.assert_allclose(outs[2], np.minimum(x, c), rtol=1e-6)
+    rows, cols = np.arange(7) * 3 / 6, np.arange(3) * 4 / 2  # align endpoints: corners map to corners
+    r0, c0 = np.floor(rows).astype(int), np.floor(cols).astype(int)
+    r1, c1 = np.minimum(r0 + 1, 3), np.minimum(c0 + 1, 4)
+    fr, fc = (rows - r0)[:, None], (cols - c0)[None, :]
+    img = x[0, 0]
+    top = img[:, r0][:, :, c0] * (1 - fc) + img[:, r0][:, :, c1] * fc
+    bottom = img[:, r1][:, :, c0] * (1 - fc) + img[:, r1][:, :, c1] * fc
+    np.testing.assert_allclose(outs[3].reshape(3, 7, 3), top * (1 - fr) + bottom * fr, rtol=1e-5, atol=1e-6)
+    for part in outs[4:7]:
+        np.testing.assert_allclose(part, x, rtol=1e-6)
+    np.testing.assert_allclose(outs[7].reshape(-1), [(x * c).sum()], rtol=1e-5)
 
 
 def test_classic_inner_product_and_simple_rnn(tmp_path):
