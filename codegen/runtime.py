@@ -226,11 +226,10 @@ def _fit_shape(name: str, array: np.ndarray, expected: TensorType) -> np.ndarray
     shape = expected.shape
     if len(shape) == array.ndim and all(d is None or d == s for d, s in zip(shape, array.shape)):
         return array
-    # Core ML feature shapes leave out the unit dims of the rank-5 blob layout
-    lead = len(shape) - array.ndim
-    if lead > 0 and all(d == 1 for d in shape[:lead]) and \
-            all(d is None or d == s for d, s in zip(shape[lead:], array.shape)):
-        return array.reshape(tuple(1 for _ in range(lead)) + array.shape)
+    # Core ML feature shapes leave out the unit dims of the rank-5 blob layout ([C] is [1,1,C,1,1])
+    if all(d is not None for d in shape) and \
+            [d for d in array.shape if d != 1] == [d for d in shape if d != 1]:
+        return array.reshape(shape)
     want = "x".join("?" if d is None else str(d) for d in shape)
     raise MlirCoremlError(f"input '{name}' has shape {tuple(array.shape)}, but the model expects {want} ({expected})")
 

@@ -17,7 +17,7 @@ def summarize(module, title: str) -> str:
         lines.append(f"function @{name}")
         lines += [f"  input  {a.name or '?'}: {a.type}" for a in fn.body.args]
         lines += [f"  output {v.name or '?'}: {v.type}" for v in fn.return_op.operands]
-    histogram, params, nbytes, flops, unknown_flops = Counter(), Counter(), Counter(), 0, 0
+    histogram, params, nbytes = Counter(), Counter(), Counter()
     for op in module.walk():
         if op.op_name in STRUCTURAL:
             continue
@@ -29,18 +29,35 @@ def summarize(module, title: str) -> str:
                 nbytes[key] += t.num_elements * (2 if key in ("f16", "bf16") else t.element.numpy_dtype.itemsize)
             continue
         histogram[op.op_name] += 1
-        estimate = getattr(op, "flops", None)
-        if estimate is None:
-            unknown_flops += 1
-        else:
-            flops += int(estimate())
     lines.append("ops:")
     lines += [f"  {n:6d}  {name}" for name, n in sorted(histogram.items(), key=lambda kv: (-kv[1], kv[0]))]
     lines.append("parameters:")
     lines += [f"  {params[k]:12,d}  {k}  ({nbytes[k] / 1e6:.2f} MB)" for k in sorted(params)] or ["  none"]
-    note = f" ({unknown_flops} ops without an estimate)" if unknown_flops else ""
-    lines.append(f"FLOPs: {flops / 1e9:.3f} G (multiply-add = 2){note}")
+    lines.append(flops_line(module))
     return "\n".join(lines) + "\n"
+
+
+def flops_line(module) -> str:
+    """FLOPs from the core ops' estimates, on a copy lowered to `core` when needed."""
+    from mlir_coreml.codegen.runtime import lower_to_core
+    from mlir_coreml.errors import MlirCoremlError
+
+    lowered = module.clone()
+    try:
+        lower_to_core(lowered)
+    except MlirCoremlError as e:
+        return f"FLOPs: unknown ({e.message})"
+    flops, unknown = 0, 0
+    for op in lowered.walk():
+        if op.op_name in STRUCTURAL or op.has_trait(ConstantLike):
+            continue
+        estimate = getattr(op, "flops", None)
+        if estimate is None:
+            unknown += 1
+        else:
+            flops += int(estimate())
+    note = f" ({unknown} ops without an estimate)" if unknown else ""
+    return f"FLOPs: {flops / 1e9:.4f} G (multiply-add = 2){note}"
 
 
 def inspect_model(path: str) -> str:

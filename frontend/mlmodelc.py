@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.nn_params import message_to_dict
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.bundle import EspressoBundle, read_bundle
 from mlir_coreml.ir.attributes import DenseResourceAttr, to_attr
@@ -103,7 +104,7 @@ def read_mlprogram_bundle(path) -> ModuleOp:
 def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
     where = str(bundle.path / fmt.NET_FILE)
     try:
-        inputs, outputs = _description_features(bundle.coremldata.description)
+        desc = _description(bundle.coremldata.description)
     except MlirCoremlError as err:
         raise MlirCoremlError(err.message, str(bundle.path / fmt.COREMLDATA_FILE)) from None
     shapes = bundle.shapes.get("layer_shapes") if isinstance(bundle.shapes, dict) else None
@@ -119,10 +120,18 @@ def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
     except TypeError as err:
         raise MlirCoremlError(f"unsupported value in the net header or metadata: {err}", where) from None
 
+    inputs, outputs = [f.name for f in desc.input], [f.name for f in desc.output]
     input_types = [_blob_type(shapes, name, where) for name in inputs]
-    fn = FuncOp.create("main", input_types, [], arg_names=inputs)
+    # the feature descriptions, as the .mlmodel importer keeps them (predict reads image inputs here)
+    features = {"coreml.inputs": [message_to_dict(f) for f in desc.input],
+                "coreml.outputs": [message_to_dict(f) for f in desc.output]}
+    fn = FuncOp.create("main", input_types, [], arg_names=inputs, attributes=features)
     module.body.append(fn)
     blobs: dict[str, object] = {arg.name: arg for arg in fn.arguments}
+    transforms = bundle.net.get("transform_params") or {}
+    for arg in fn.arguments:
+        if isinstance(transforms.get(arg.name), dict):
+            blobs[arg.name] = _image_transform(fn, arg, transforms[arg.name])
     for index, layer in enumerate(layers):
         if not isinstance(layer, dict):
             raise MlirCoremlError(f"layer #{index} is not an object", where)
@@ -140,7 +149,22 @@ def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
     return module
 
 
-def _description_features(description: bytes) -> tuple[list[str], list[str]]:
+def _image_transform(fn, arg, params: dict):
+    """espresso applies `transform_params` to an image input before the first layer; in the IR
+    that is the `nn.image_preprocess` op the .mlmodel importer also emits (the bundle writer
+    folds it back into `transform_params`). Its result keeps the input's blob name."""
+    from mlir_coreml.ir.dialects.nn.misc import ImagePreprocessOp
+
+    scaler = {"channelScale": float(params.get("scale", 1.0)), "redBias": float(params.get("bias_r", 0.0)),
+              "greenBias": float(params.get("bias_g", 0.0)), "blueBias": float(params.get("bias_b", 0.0))}
+    space = "BGR" if params.get("is_network_bgr") else "RGB"
+    op = build(ImagePreprocessOp, [arg], [arg.type], {"colorSpace": space, "scaler": scaler},
+               location=Location(name=f"{arg.name}_transform"), result_names=[arg.name])
+    fn.body.append(op)
+    return op.result
+
+
+def _description(description: bytes):
     from mlir_coreml.frontend.proto import model_pb2
 
     desc = model_pb2.ModelDescription()
@@ -148,7 +172,7 @@ def _description_features(description: bytes) -> tuple[list[str], list[str]]:
         desc.ParseFromString(description)
     except Exception as err:  # protobuf raises DecodeError and, on some corruptions, others
         raise MlirCoremlError(f"the model description in coremldata.bin is corrupt ({err})") from None
-    return [f.name for f in desc.input], [f.name for f in desc.output]
+    return desc
 
 
 def _blob_type(shapes: dict, name: str, where: str) -> TensorType:

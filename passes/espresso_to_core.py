@@ -16,9 +16,11 @@ import numpy as np
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects import espresso as esp
 from mlir_coreml.passes.base import ModulePass, PassContext
+from mlir_coreml.passes import nn_to_core
 from mlir_coreml.passes.nn_to_core import require_constant, run_lowering, static_shape, unsupported
 
 LOWERINGS: dict = {}
+IMAGE_PREPROCESS = "nn.image_preprocess"
 
 
 def lowers(*names: str):
@@ -244,4 +246,6 @@ class EspressoToCore(ModulePass):
     def run(self, module, ctx: PassContext) -> None:
         for op in module.walk():
             check_espresso(op)
-        run_lowering(module, LOWERINGS, "espresso", ctx, self.name)
+        # the bundle's image transform_params are imported as nn.image_preprocess
+        table = {**LOWERINGS, IMAGE_PREPROCESS: nn_to_core.LOWERINGS[IMAGE_PREPROCESS]}
+        run_lowering(module, table, "espresso", ctx, self.name)

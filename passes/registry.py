@@ -1,4 +1,5 @@
-"""Lazy pass registry: pass `fuse-conv-batchnorm` lives in `passes/fuse_conv_batchnorm.py`.
+"""Lazy pass registry: pass `fuse-conv-batchnorm` lives in `passes/fuse_conv_batchnorm.py`;
+modules whose names start with `_` hold helpers shared by several passes.
 
 Nothing is imported until a pipeline names the pass. Plugins add passes through the
 `mlir_coreml.plugins` entry-point group with names `pass:<name>` pointing at the pass class.
@@ -26,7 +27,7 @@ def register_pass(cls: type[ModulePass]) -> type[ModulePass]:
 def _builtin_names() -> list[str]:
     folder = os.path.dirname(__file__)
     return sorted(f[:-3].replace("_", "-") for f in os.listdir(folder)
-                  if f.endswith(".py") and f[:-3] not in INFRASTRUCTURE)
+                  if f.endswith(".py") and f[:-3] not in INFRASTRUCTURE and not f.startswith("_"))
 
 
 def _plugin_entries() -> dict:

@@ -79,6 +79,9 @@ def net_and_weights(module) -> tuple[dict, dict, list]:
     for op in fn.body.ops:
         if op.op_name in ("core.constant", "func.return"):
             continue
+        if op.op_name == "nn.image_preprocess":  # written as the net's transform_params
+            names.names[id(op.result)] = names(op.operands[0])
+            continue
         if not isinstance(op, Layer):
             raise MlirCoremlError(f"'{op.op_name}' is not an espresso layer; lower the model with "
                                   "nn-to-espresso first", describe_location(op))

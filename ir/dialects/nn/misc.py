@@ -92,9 +92,17 @@ declare_layers(["NonMaximumSuppression"], _Declared, n_inputs=(2, 5), namespace=
 
 @layer_op("custom", n_inputs=(0, None))
 class CustomOp(NNLayer):
-    """An app-provided layer (`className`); it has no semantics here."""
+    """An app-provided layer (`className`): its semantics come from the implementation the user
+    registers for the class (ir/custom_layers.py); a missing one is an error naming the class."""
 
     className = attribute("str", default="")
+
+    def compute(self, xs: list, ws: dict):
+        from mlir_coreml.ir.custom_layers import custom_layer
+        from mlir_coreml.ir.verifier import describe_location
+
+        fn = custom_layer(self.className, describe_location(self))
+        return fn(xs, self.attr("parameters", {}) or {}, [ws[f] for f in self.weight_fields])
 
 
 # -- control flow ------------------------------------------------------------------------------
