@@ -41,6 +41,7 @@ from mlir_coreml.ir.types import F32, TensorType, tensor
 MAX_FILE_BYTES = 2 << 30       # protobuf's own limit for one message
 MAX_DIM = 1 << 31
 NN_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
+PIPELINE_TYPES = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 MAX_NESTING = 16              # loop / branch networks nested deeper than this are refused
 CONTROL_FLOW = ("loop", "branch", "loopBreak", "loopContinue")
 
@@ -105,17 +106,40 @@ class ModelImporter:
         if kind is None:
             raise self.fail("not a Core ML model: no model type is set (is this a different protobuf, "
                             "or a truncated file?)")
-        if kind not in NN_TYPES:
-            raise self.fail(f"model type '{kind}' is not a NeuralNetwork; this reader imports "
-                            f"{', '.join(NN_TYPES)}")
-        self.network = getattr(model, kind)
-        self.exact_arrays = self.network.arrayInputShapeMapping != 0
-        self.rank4_images = self.network.imageInputShapeMapping != 0
+        if kind in PIPELINE_TYPES:
+            stages = self.pipeline_stages(kind)
+        elif kind in NN_TYPES:
+            stages = [model]
+        else:
+            raise self.fail(f"model type '{kind}' is not a NeuralNetwork or a pipeline of them; this reader "
+                            f"imports {', '.join(NN_TYPES + PIPELINE_TYPES)}")
+        self.use_network(stages[0])
         module = ModuleOp.create()
         module.attributes.update(self.module_attributes(kind))
-        fn = self.function(kind)
+        fn = self.function(stages)
         module.body.append(fn)
         return module
+
+    def pipeline_stages(self, kind) -> list:
+        """A pipeline's models in order; its stages are imported one after the other into one
+        function, the features each stage outputs feeding the later stages by name."""
+        pipeline = self.model.pipeline if kind == "pipeline" else getattr(self.model, kind).pipeline
+        stages = list(pipeline.models)
+        if not stages:
+            raise self.fail("the pipeline has no models")
+        for i, stage in enumerate(stages):
+            stage_kind = stage.WhichOneof("Type")
+            if stage_kind not in NN_TYPES:
+                raise self.fail(f"pipeline stage {i} is a '{stage_kind}' model; only NeuralNetwork stages "
+                                f"({', '.join(NN_TYPES)}) are supported")
+        return stages
+
+    def use_network(self, stage) -> str:
+        kind = stage.WhichOneof("Type")
+        self.network = getattr(stage, kind)
+        self.exact_arrays = self.network.arrayInputShapeMapping != 0
+        self.rank4_images = self.network.imageInputShapeMapping != 0
+        return kind
 
     def module_attributes(self, kind) -> dict:
         attrs = {"coreml.spec_version": int(self.model.specificationVersion), "coreml.model_type": kind}
@@ -126,7 +150,7 @@ class ModelImporter:
             attrs["coreml.updatable"] = True
         return {k: to_attr(v) for k, v in attrs.items()}
 
-    def function(self, kind) -> FuncOp:
+    def function(self, stages) -> FuncOp:
         desc = self.model.description
         names, types = [], []
         for feature in desc.input:
@@ -136,9 +160,11 @@ class ModelImporter:
         self.block = fn.body
         for arg in fn.arguments:
             self.blobs[arg.name] = arg
-        self.preprocess(desc)
-        for layer in self.network.layers:
-            self.layer(layer)
+        for stage in stages:
+            kind = self.use_network(stage)
+            self.preprocess(stage.description)
+            for layer in self.network.layers:
+                self.layer(layer)
         results = self.outputs(kind)
         self.block.append(build(ReturnOp, results))
         fn.set_result_types([v.type for v in results])

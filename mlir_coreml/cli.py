@@ -182,10 +182,5 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {e}", file=sys.stderr)
         return 1
-    except ModuleNotFoundError as e:
-        if args.debug or not (e.name or "").startswith("mlir_coreml"):
-            raise
-        print(f"error: '{args.command}' is not supported yet in this version ({e.name} missing)", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130

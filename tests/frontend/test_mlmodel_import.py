@@ -19,6 +19,7 @@ from coremltools.models.neural_network import NeuralNetworkBuilder  # noqa: E402
 from coremltools.models.neural_network import quantization_utils  # noqa: E402
 
 from mlir_coreml.errors import MlirCoremlError  # noqa: E402
+import mlir_coreml  # noqa: E402
 from mlir_coreml.frontend.mlmodel import read, read_bytes  # noqa: E402
 from mlir_coreml.ir.dialects.nn import LAYER_OPS  # noqa: E402
 from mlir_coreml.ir.interpreter import run_module  # noqa: E402
@@ -909,3 +910,61 @@ def test_mutated_models_only_raise_project_errors(small_model, tmp_path):
             verify(read_bytes(bytes(data), f"mutant{i}"))
         except MlirCoremlError:
             pass
+
+
+def _array_feature(features, name, shape):
+    feature = features.add(name=name)
+    feature.type.multiArrayType.shape.extend(shape)
+    feature.type.multiArrayType.dataType = 65568  # FLOAT32
+    return feature
+
+
+def test_pipeline_classifier_of_two_networks_runs_as_one_function(tmp_path):
+    """A pipelineClassifier: an inner-product network feeding a softmax classifier by feature name."""
+    from mlir_coreml.frontend.proto import model_pb2
+
+    rng = np.random.default_rng(3)
+    w, bias = rng.standard_normal((3, 4)).astype(np.float32), rng.standard_normal(3).astype(np.float32)
+    model = model_pb2.Model(specificationVersion=4)
+    _array_feature(model.description.input, "x", [4])
+    model.description.output.add(name="label").type.stringType.SetInParent()
+    model.description.output.add(name="probs").type.dictionaryType.stringKeyType.SetInParent()
+    model.description.predictedFeatureName, model.description.predictedProbabilitiesName = "label", "probs"
+    first, second = model.pipelineClassifier.pipeline.models.add(), model.pipelineClassifier.pipeline.models.add()
+    for stage, ins, outs in ((first, (("x", [4]),), (("h", [3]),)), (second, (("h", [3]),), (("p", [3]),))):
+        stage.specificationVersion = 4
+        for name, shape in ins:
+            _array_feature(stage.description.input, name, shape)
+        for name, shape in outs:
+            _array_feature(stage.description.output, name, shape)
+    fc = first.neuralNetwork.layers.add(name="fc", input=["x"], output=["h"]).innerProduct
+    fc.inputChannels, fc.outputChannels, fc.hasBias = 4, 3, True
+    fc.weights.floatValue.extend(w.ravel().tolist())
+    fc.bias.floatValue.extend(bias.tolist())
+    classifier = second.neuralNetworkClassifier
+    classifier.layers.add(name="softmax", input=["h"], output=["p"]).softmax.SetInParent()
+    classifier.stringClassLabels.vector.extend(["a", "b", "c"])
+    classifier.labelProbabilityLayerName = "p"
+    second.description.predictedFeatureName, second.description.predictedProbabilitiesName = "label", "probs"
+    path = tmp_path / "pipeline.mlmodel"
+    path.write_bytes(model.SerializeToString())
+
+    module = mlir_coreml.load(str(path))
+    assert [op.location.name for op in module.walk() if op.op_name.startswith("nn.")] == ["fc", "softmax"]
+    x = rng.standard_normal(4).astype(np.float32)
+    logits = w @ x + bias
+    want = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
+    got = mlir_coreml.compile_model(str(path)).predict({"x": x})
+    assert got["label"] == "abc"[int(np.argmax(want))]
+    np.testing.assert_allclose([got["probs"][k] for k in "abc"], want, rtol=2e-3)
+
+
+def test_pipeline_with_a_non_network_stage_is_a_clear_error(tmp_path):
+    from mlir_coreml.frontend.proto import model_pb2
+
+    model = model_pb2.Model(specificationVersion=4)
+    model.pipeline.models.add().glmRegressor.SetInParent()
+    path = tmp_path / "glm.mlmodel"
+    path.write_bytes(model.SerializeToString())
+    with pytest.raises(MlirCoremlError, match="pipeline stage 0 is a 'glmRegressor' model"):
+        mlir_coreml.load(str(path))
