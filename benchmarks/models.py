@@ -69,7 +69,8 @@ def main(argv=None) -> int:
         inputs, _ = zoo.load_io(coreml)
         model_file = next(p for p in coreml.iterdir() if p.suffix in (".mlmodel", ".mlpackage"))
         for threads in (int(t) for t in args.threads.split(",")):
-            compiled = compile_model(str(model_file), threads=threads)
+            # Core ML's precision model: fp16 weights, fp32 accumulation
+            compiled = compile_model(str(model_file), threads=threads, weight_precision="fp16")
             feeds = {k: np.ascontiguousarray(v) for k, v in inputs.items()}
             runners = {"ours": compiled.predict,
                        "ort": onnxruntime_runner(str(onnx_dir / "model.onnx"), threads),

@@ -86,7 +86,7 @@ def interleaved_latencies(runners: dict, feeds: dict, runs: int, warmup: int = 3
 def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> str:
     from mlir_coreml.codegen.runtime import compile_model
 
-    compiled = compile_model(model, threads=threads)
+    compiled = compile_model(model, threads=threads, weight_precision="fp16")  # Core ML's precision model
     feeds = random_inputs(compiled.inputs)
     runners = {"mlir_coreml": compiled.predict, **parse_compare(compare, threads)}
     samples = interleaved_latencies(runners, feeds, runs)
