@@ -13,6 +13,10 @@ import os
 import resource
 import sys
 
+# Engines run interleaved in one process: no engine's idle threads may spin on the shared cores
+# (PyTorch's OpenMP threads would, and onnxruntime's do unless told otherwise, see codegen/bench.py).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

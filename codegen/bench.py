@@ -35,6 +35,8 @@ def onnxruntime_runner(path: str, threads: int):
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    # idle onnxruntime threads otherwise spin and steal the cores from the engines timed after it
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
     # inputs are matched by position: exporters name them differently from Core ML
