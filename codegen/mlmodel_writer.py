@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 
 import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 
+from mlir_coreml.codegen.atomic import write_file
 from mlir_coreml.errors import MlirCoremlError
 
 NN_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
@@ -54,36 +54,12 @@ def write_mlmodel(module, path) -> None:
     """Serialize an `nn`-dialect module to a `.mlmodel` file at `path` (atomically)."""
     path = os.fspath(path)
     data = module_to_spec(module, where=path).SerializeToString()
-    atomic_write_bytes(path, data)
+    write_file(path, data)
 
 
 def module_to_spec(module, where: str = "<module>"):
     """The `model_pb2.Model` message of an `nn`-dialect module."""
     return _SpecWriter(module, where).run()
-
-
-def atomic_write_bytes(path: str, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same directory and a rename."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise MlirCoremlError("output path is a directory", path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    except OSError as e:
-        raise MlirCoremlError(f"cannot write: {e.strerror or e}", path) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(e, OSError):
-            raise MlirCoremlError(f"cannot write: {e.strerror or e}", path) from None
-        raise
 
 
 # -- dict <-> protobuf by descriptor -------------------------------------------------------------

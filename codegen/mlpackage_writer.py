@@ -25,15 +25,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import struct
-import tempfile
 import uuid
+from pathlib import Path
 
 import numpy as np
 
 from mlir_coreml.codegen.mlmodel_writer import (_plain, all_value_names, dict_to_message,  # noqa: F401
                                                export_model, fresh_name)
+from mlir_coreml.codegen.atomic import write_directory
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.attributes import (ArrayAttr, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr, FloatAttr,
                                        IntAttr, StringAttr)
@@ -68,55 +68,25 @@ def write_mlpackage(module, path) -> None:
     """Write a `mil`-dialect module as an `.mlpackage` directory at `path` (atomically)."""
     path = os.path.abspath(os.fspath(path))
     blobs = BlobWriter()
-    spec = module_to_spec(module, blobs, where=path)
-    data = spec.SerializeToString()
-    parent = os.path.dirname(path)
-    if os.path.exists(path) and not os.path.isfile(os.path.join(path, "Manifest.json")):
-        raise MlirCoremlError("output path exists and is not an .mlpackage; not replacing it", path)
-    try:
-        tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    except OSError as e:
-        raise MlirCoremlError(f"cannot write: {e.strerror or e}", path) from None
-    try:
-        os.chmod(tmp, 0o755)
-        model_dir = os.path.join(tmp, "Data", MODEL_DIR)
-        os.makedirs(model_dir)
-        with open(os.path.join(model_dir, "model.mlmodel"), "wb") as f:
-            f.write(data)
+    data = module_to_spec(module, blobs, where=path).SerializeToString()
+
+    def fill(staging: Path) -> None:
+        model_dir = staging / "Data" / MODEL_DIR
+        model_dir.mkdir(parents=True)
+        (model_dir / "model.mlmodel").write_bytes(data)
         entries = {str(uuid.uuid4()): {"author": AUTHOR, "description": "CoreML Model Specification",
                                        "name": "model.mlmodel", "path": f"{MODEL_DIR}/model.mlmodel"}}
         root = next(iter(entries))
         if blobs.count:
-            os.makedirs(os.path.join(model_dir, "weights"))
-            with open(os.path.join(model_dir, "weights", "weight.bin"), "wb") as f:
+            (model_dir / "weights").mkdir()
+            with open(model_dir / "weights" / "weight.bin", "wb") as f:
                 blobs.write(f)
             entries[str(uuid.uuid4())] = {"author": AUTHOR, "description": "CoreML Model Weights",
                                           "name": "weights", "path": f"{MODEL_DIR}/weights"}
         manifest = {"fileFormatVersion": "1.0.0", "itemInfoEntries": entries, "rootModelIdentifier": root}
-        with open(os.path.join(tmp, "Manifest.json"), "w", encoding="utf-8") as f:
-            f.write(json.dumps(manifest, indent=4, sort_keys=True))
-        _replace_dir(tmp, path)
-    except BaseException as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, OSError):
-            raise MlirCoremlError(f"cannot write: {e.strerror or e}", path) from None
-        raise
+        (staging / "Manifest.json").write_text(json.dumps(manifest, indent=4, sort_keys=True), encoding="utf-8")
 
-
-def _replace_dir(tmp: str, path: str) -> None:
-    """Rename directory `tmp` to `path`, replacing an existing package only once `tmp` is complete."""
-    if not os.path.exists(path):
-        os.rename(tmp, path)
-        return
-    old = tempfile.mkdtemp(dir=os.path.dirname(path), prefix="." + os.path.basename(path) + ".", suffix=".old")
-    os.rmdir(old)
-    os.rename(path, old)
-    try:
-        os.rename(tmp, path)
-    except BaseException:
-        os.rename(old, path)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+    write_directory(path, fill, replaceable=lambda p: (p / "Manifest.json").is_file(), kind="an .mlpackage")
 
 
 def module_to_spec(module, blobs: BlobWriter | None = None, where: str = "<module>"):

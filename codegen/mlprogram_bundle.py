@@ -31,14 +31,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import struct
-import tempfile
+from pathlib import Path
 
 import numpy as np
 
-from mlir_coreml.codegen.mlpackage_writer import (BlobWriter, WEIGHTS_FILE, _ProgramWriter, _replace_dir,
+from mlir_coreml.codegen.mlpackage_writer import (BlobWriter, WEIGHTS_FILE, _ProgramWriter,
                                                   all_value_names, _plain)
+from mlir_coreml.codegen.atomic import write_directory, write_files
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.mil.text import (MilArg, MilArgTuple, MilAttribute, MilBlobFile, MilBlock, MilBool,
                                            MilDict, MilDictType, MilFunction, MilList, MilListType,
@@ -104,33 +104,15 @@ def write_mlprogram_bundle(module, output, *, model_name: str = "model", source_
 
 
 def _write_atomically(output: str, files: dict, blobs: BlobWriter) -> None:
-    if os.path.exists(output) and not os.path.isdir(output):
-        raise MlirCoremlError("output path exists and is not a directory; not replacing it", output)
-    parent = os.path.dirname(output)
-    try:
-        tmp = tempfile.mkdtemp(dir=parent, prefix="." + os.path.basename(output) + ".", suffix=".tmp")
-    except OSError as e:
-        raise MlirCoremlError(f"cannot write: {e.strerror or e}", output) from None
-    try:
-        os.chmod(tmp, 0o755)
-        for rel, data in files.items():
-            path = os.path.join(tmp, rel)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "wb") as f:
-                f.write(data)
+    def fill(staging: Path) -> None:
+        write_files(staging, files)
         if blobs.count:
-            os.makedirs(os.path.join(tmp, "weights"))
-            with open(os.path.join(tmp, "weights", "weight.bin"), "wb") as f:
+            (staging / "weights").mkdir()
+            with open(staging / "weights" / "weight.bin", "wb") as f:
                 blobs.write(f)
-        _replace_dir(tmp, output)
-    except BaseException as e:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if isinstance(e, OSError):
-            raise MlirCoremlError(f"cannot write: {e.strerror or e}", output) from None
-        raise
 
+    write_directory(output, fill)
 
-# -- coremldata.bin --------------------------------------------------------------------------
 
 def coremldata_bytes(description: bytes, spec_version: int, function_count: int = 1) -> bytes:
     """Root coremldata.bin of an ML Program bundle.

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 
 import numpy as np
 
+from mlir_coreml.codegen.atomic import write_file
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.types import TensorType
 
@@ -202,7 +202,7 @@ class CompiledModel:
         if not path.endswith(".mlir"):
             path += ".mlir"
         text = print_module(self.module, resources=True).encode("utf-8")
-        _write_atomic(path, lambda f: f.write(text))
+        write_file(path, text)
         return path
 
 
@@ -305,17 +305,6 @@ def _save_npz_atomic(path: str, outputs: dict) -> None:
             arrays[name] = np.asarray(list(value.values()), dtype=np.float64)
         else:
             arrays[name] = np.asarray(value)
-    _write_atomic(path, lambda f: np.savez(f, **arrays))
+    write_file(path, lambda f: np.savez(f, **arrays))
 
 
-def _write_atomic(path: str, write) -> None:
-    """`write(binary file)` into a temp file renamed to `path`: never a partial output."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -26,19 +26,13 @@ def _read_text(path: str) -> str:
 
 
 def write_text_atomic(path: str | None, text: str) -> None:
-    """Write to `path` (stdout when None or '-') via a temp file + rename: never a partial file."""
+    """Write to `path` (stdout when None or '-'), atomically: never a partial file."""
     if path in (None, "-"):
         sys.stdout.write(text)
         return
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    from mlir_coreml.codegen.atomic import write_file
+
+    write_file(path, text.encode("utf-8"))
 
 
 def cmd_opt(args) -> int:

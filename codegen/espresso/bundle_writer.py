@@ -8,15 +8,12 @@ at the output path.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from mlir_coreml.codegen.espresso import coremldata as cd
 from mlir_coreml.codegen.espresso.weights import write_weights
+from mlir_coreml.codegen.atomic import write_directory, write_files
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.format import Analytics, CoremlData, PreprocessingRecords
@@ -150,39 +147,6 @@ def _analytics(sections: dict, files: dict[str, bytes]) -> Analytics:
 def write_bundle(module, output) -> None:
     """Write the bundle to `output` (a directory path), replacing what is there, atomically."""
     files = bundle_files(module)
-    write_files_atomic(files, output)
+    write_directory(output, lambda staging: write_files(staging, files))
 
 
-def write_files_atomic(files: dict[str, bytes], output) -> None:
-    output = Path(output)
-    parent = output.absolute().parent
-    if not parent.is_dir():
-        raise MlirCoremlError("the output's parent directory does not exist", where=str(output))
-    staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{output.name}.tmp-"))
-    try:
-        for relative, data in files.items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        _replace_dir(staging, output)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _replace_dir(staging: Path, output: Path) -> None:
-    if not output.exists():
-        os.rename(staging, output)
-        return
-    backup = Path(tempfile.mkdtemp(dir=output.absolute().parent, prefix=f".{output.name}.old-"))
-    os.rmdir(backup)
-    os.rename(output, backup)
-    try:
-        os.rename(staging, output)
-    except BaseException:
-        os.rename(backup, output)
-        raise
-    if backup.is_dir() and not backup.is_symlink():
-        shutil.rmtree(backup)
-    else:
-        backup.unlink()
