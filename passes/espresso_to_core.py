@@ -17,7 +17,7 @@ from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects import espresso as esp
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes import nn_to_core
-from mlir_coreml.passes.nn_to_core import require_constant, run_lowering, static_shape, unsupported
+from mlir_coreml.passes._lowering import require_constant, run_lowering, static_shape, unsupported
 
 LOWERINGS: dict = {}
 IMAGE_PREPROCESS = "nn.image_preprocess"

@@ -23,8 +23,8 @@ from mlir_coreml.ir.dialects.mil.nn import conv_out_size
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
-from mlir_coreml.passes.nn_to_core import (evaluate_constant, flip, nearest_resize, require_constant, run_lowering,
-                                           static_shape, unsupported)
+from mlir_coreml.passes._lowering import evaluate_constant, require_constant, run_lowering, static_shape, unsupported
+from mlir_coreml.passes.nn_to_core import flip, nearest_resize
 
 LOWERINGS: dict = {}
 
