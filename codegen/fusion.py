@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, AddOp, BatchNormOp, Conv2dOp,
-                                          LinearOp, ReshapeOp, constant_array)
+                                          ReshapeOp, constant_array)
 
 
 @dataclass

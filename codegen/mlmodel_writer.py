@@ -29,6 +29,7 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from mlir_coreml.codegen.atomic import write_file
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.proto import is_repeated
 
 NN_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 SKIPPED_ATTRIBUTES = {"weight_fields"}
@@ -63,11 +64,6 @@ def module_to_spec(module, where: str = "<module>"):
 
 
 # -- dict <-> protobuf by descriptor -------------------------------------------------------------
-
-def _is_repeated(fd) -> bool:
-    repeated = getattr(fd, "is_repeated", None)
-    return bool(repeated) if repeated is not None else fd.label == fd.LABEL_REPEATED
-
 
 def _plain(value):
     """An attribute or plain value as plain Python (attributes unwrap through `.value`)."""
@@ -133,14 +129,14 @@ def set_field(msg, fd, value, where: str) -> None:
                     dict_to_message(v, target[key], where)
                 else:
                     target[key] = scalar_to_proto(vfd, _plain(v), where)
-        elif _is_repeated(fd):
+        elif is_repeated(fd):
             for item in value:
                 dict_to_message(item, target.add(), where)
         else:
             target.SetInParent()
             dict_to_message(value, target, where)
         return
-    if _is_repeated(fd):
+    if is_repeated(fd):
         if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
             raise MlirCoremlError(f"field '{fd.name}' is repeated but the attribute is a single value", where)
         getattr(msg, fd.name).extend([scalar_to_proto(fd, _plain(v), where) for v in value])
@@ -161,7 +157,7 @@ def field_at_path(msg, path: str, where: str):
         if fd is None:
             raise MlirCoremlError(f"weight path '{path}' does not name a field of {msg.DESCRIPTOR.name}", where)
         index = int(m.group(2)) if m.group(2) is not None else None
-        if (index is not None) != _is_repeated(fd):
+        if (index is not None) != is_repeated(fd):
             raise MlirCoremlError(f"weight path '{path}': '{part}' does not match the field's repetition", where)
         if i == len(parts) - 1:
             return msg, fd, index

@@ -23,6 +23,7 @@ import struct
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.proto import is_repeated
 from mlir_coreml.frontend.mil.to_ir import (BlockRecord, FunctionRecord, OpRecord, build_module, tensor_type,
                                             unpack_sub_byte)
 from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr,
@@ -241,14 +242,9 @@ def _field_attr(fd, value) -> Attribute:
     if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
         value_fd = fd.message_type.fields_by_name["value"]
         return DictAttr(tuple((str(k), _scalar_attr(value_fd, value[k])) for k in sorted(value)))
-    if _is_repeated(fd):
+    if is_repeated(fd):
         return ArrayAttr(tuple(_scalar_attr(fd, v) for v in value))
     return _scalar_attr(fd, value)
-
-
-def _is_repeated(fd) -> bool:
-    repeated = getattr(fd, "is_repeated", None)  # protobuf >= 5.28; `label` is deprecated
-    return bool(repeated) if repeated is not None else fd.label == fd.LABEL_REPEATED
 
 
 def _scalar_attr(fd, value) -> Attribute:

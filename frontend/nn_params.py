@@ -13,6 +13,7 @@ import numpy as np
 from google.protobuf.descriptor import FieldDescriptor
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.proto import is_repeated
 
 WEIGHT_MESSAGE = "WeightParams"
 
@@ -49,7 +50,7 @@ def message_to_dict(msg, weights: list | None = None, prefix: str = "", skip: tu
             continue
         path = prefix + fd.name
         if fd.type != FieldDescriptor.TYPE_MESSAGE:
-            out[fd.name] = [_scalar(fd, v) for v in value] if _is_repeated(fd) else _scalar(fd, value)
+            out[fd.name] = [_scalar(fd, v) for v in value] if is_repeated(fd) else _scalar(fd, value)
             continue
         if fd.message_type.GetOptions().map_entry:
             vfd = fd.message_type.fields_by_name["value"]
@@ -57,19 +58,15 @@ def message_to_dict(msg, weights: list | None = None, prefix: str = "", skip: tu
                             for k, v in sorted(value.items())}
             continue
         if fd.message_type.name == WEIGHT_MESSAGE and weights is not None:
-            items = list(enumerate(value)) if _is_repeated(fd) else [(None, value)]
+            items = list(enumerate(value)) if is_repeated(fd) else [(None, value)]
             for i, wp in items:
                 weights.append(Weight(path if i is None else f"{path}[{i}]", wp))
             continue
-        if _is_repeated(fd):
+        if is_repeated(fd):
             out[fd.name] = [message_to_dict(v, weights, f"{path}[{i}].") for i, v in enumerate(value)]
         else:
             out[fd.name] = message_to_dict(value, weights, path + ".")
     return out
-
-
-def _is_repeated(fd: FieldDescriptor) -> bool:
-    return bool(fd.is_repeated)
 
 
 def convert_params(params) -> Converted:

@@ -14,12 +14,12 @@ needs. Ops with several optional/variadic operand groups store their group sizes
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DenseAttr, DenseResourceAttr,
                                        DictAttr, FloatAttr, IntAttr, StringAttr, SymbolRefAttr,
-                                       TypeAttr, to_attr)
+                                       TypeAttr)
 from mlir_coreml.ir.core import Location, Operation, Region, Value
 from mlir_coreml.ir.types import ElementType, TensorType, Type
 

@@ -16,7 +16,7 @@ from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DenseAttr
                                        format_float)
 from mlir_coreml.ir.core import Block, Operation, Region, Value
 from mlir_coreml.ir.opdef import IsolatedFromAbove, OP_REGISTRY
-from mlir_coreml.ir.types import FunctionType, TensorType, format_result_types
+from mlir_coreml.ir.types import FunctionType, format_result_types
 
 BARE_NAME = re.compile(r"[A-Za-z0-9_$.\-]+\Z")
 BARE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*\Z")
