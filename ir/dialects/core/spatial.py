@@ -1,0 +1,185 @@
+"""`core` pooling and upsampling."""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
+from mlir_coreml.ir.types import TensorType
+from mlir_coreml.ir.dialects.core.base import (CoreOp, _check_size, _f32, _fmt, _numel, _shape, _unranked_like)
+from mlir_coreml.ir.dialects.core.linalg import (_pair)
+
+
+def pool_output_size(size, kernel, stride, pad_before, pad_after, ceil_mode):
+    """Output length of a pooling window sweep; in ceil mode the last window must start inside
+    the input or the leading padding (PyTorch's rule, the kernels' rule)."""
+    if size is None:
+        return None
+    extent = size + pad_before + pad_after - kernel
+    if extent < 0:
+        raise VerifyError(f"pooling window {kernel} is larger than the padded input {size}")
+    if not ceil_mode:
+        return extent // stride + 1
+    out = -(-extent // stride) + 1
+    if (out - 1) * stride >= size + pad_before:
+        out -= 1
+    return out
+
+
+@op_def("core.pool2d")
+class Pool2dOp(CoreOp):
+    """Max or average pooling over NCHW; padding cells never win a max; average divides by
+    the in-image cell count (`exclude_padding`) or by the window clipped to the padded extent."""
+
+    input = operand(AnyTensor)
+    output = result(AnyTensor)
+    kind = attribute("str", default="max")
+    kernel = attribute("ints")
+    strides = attribute("ints", default=(1, 1))
+    pads = attribute("ints", default=(0, 0, 0, 0))
+    exclude_padding = attribute("bool", default=True)
+    ceil_mode = attribute("bool", default=False)
+
+    def infer_types(self):
+        if self.kind not in ("max", "avg"):
+            raise VerifyError(f"kind must be 'max' or 'avg', got '{self.kind}'")
+        kh, kw = _pair(self.kernel, "kernel")
+        sh, sw = _pair(self.strides, "strides")
+        if len(self.pads) != 4 or min(self.pads) < 0 or min(kh, kw, sh, sw) < 1:
+            raise VerifyError("invalid kernel/strides/pads")
+        x = _shape(self.input)
+        if x is None:
+            return _unranked_like(self.input)
+        if len(x) != 4:
+            raise VerifyError(f"expects an NCHW input, got {_fmt(x)}")
+        pt, pb, pl, pr = self.pads
+        shape = (x[0], x[1], pool_output_size(x[2], kh, sh, pt, pb, self.ceil_mode),
+                 pool_output_size(x[3], kw, sw, pl, pr, self.ceil_mode))
+        return [TensorType(shape, self.input.type.element)]
+
+    def reference(self, x):
+        x = _f32(x)
+        (kh, kw), (sh, sw), (pt, pb, pl, pr) = self.kernel, self.strides, self.pads
+        n, c, h, w = x.shape
+        oh = pool_output_size(h, kh, sh, pt, pb, self.ceil_mode)
+        ow = pool_output_size(w, kw, sw, pl, pr, self.ceil_mode)
+        # windows past the padded extent (ceil mode) read extra cells that count for nothing
+        eb = max(0, (oh - 1) * sh + kh - (h + pt + pb))
+        er = max(0, (ow - 1) * sw + kw - (w + pl + pr))
+        pad = ((0, 0), (0, 0), (pt, pb + eb), (pl, pr + er))
+
+        def windows(a):
+            return sliding_window_view(a, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw][:, :, :oh, :ow]
+
+        if self.kind == "max":
+            return self.out(windows(np.pad(x, pad, constant_values=-np.inf)).max(axis=(4, 5)))
+        total = windows(np.pad(x.astype(np.float64), pad)).sum(axis=(4, 5))
+        inside = np.zeros((1, 1, h + pt + pb + eb, w + pl + pr + er))
+        if self.exclude_padding:
+            inside[:, :, pt:pt + h, pl:pl + w] = 1
+        else:
+            inside[:, :, :h + pt + pb, :w + pl + pr] = 1
+        count = windows(inside).sum(axis=(4, 5))
+        return self.out(total / np.maximum(count, 1))
+
+    def flops(self):
+        kh, kw = self.kernel
+        return self.out_numel() * kh * kw
+
+
+@op_def("core.global_pool")
+class GlobalPoolOp(CoreOp):
+    """[N, C, H, W] -> [N, C, 1, 1] mean or max."""
+
+    input = operand(AnyTensor)
+    output = result(AnyTensor)
+    kind = attribute("str", default="avg")
+
+    def infer_types(self):
+        if self.kind not in ("max", "avg"):
+            raise VerifyError(f"kind must be 'max' or 'avg', got '{self.kind}'")
+        x = _shape(self.input)
+        if x is None:
+            return _unranked_like(self.input)
+        if len(x) != 4:
+            raise VerifyError(f"expects an NCHW input, got {_fmt(x)}")
+        return [TensorType((x[0], x[1], 1, 1), self.input.type.element)]
+
+    def reference(self, x):
+        x = _f32(x)
+        reduce = np.max if self.kind == "max" else np.mean
+        return self.out(reduce(x.astype(np.float64), axis=(2, 3), keepdims=True))
+
+    def flops(self):
+        return _numel(_shape(self.input))
+
+
+# =========================================================================== normalization
+
+UPSAMPLE_COORDINATES = ("asymmetric", "align_corners", "half_pixel")
+
+
+def _source_coordinates(out_size, in_size, mode, scale):
+    """Where each output index samples the input (float)."""
+    dst = np.arange(out_size, dtype=np.float64)
+    ratio = (1.0 / scale) if scale else in_size / out_size
+    if mode == "align_corners":
+        return dst * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
+    if mode == "half_pixel":
+        return (dst + 0.5) * ratio - 0.5
+    return dst * ratio
+
+
+@op_def("core.upsample")
+class UpsampleOp(CoreOp):
+    """Resize the two last axes (NCHW) to `size`. `mode`: nearest | bilinear; `coordinates`:
+    asymmetric (src = dst * in/out), align_corners, half_pixel; `scales` (optional) replaces
+    in/out by 1/scale as Core ML's scale-factor upsampling does."""
+
+    input = operand(AnyTensor)
+    output = result(AnyTensor)
+    size = attribute("ints")
+    mode = attribute("str", default="nearest")
+    coordinates = attribute("str", default="asymmetric")
+    scales = attribute("floats", default=())
+
+    def infer_types(self):
+        if self.mode not in ("nearest", "bilinear"):
+            raise VerifyError(f"mode must be nearest or bilinear, got '{self.mode}'")
+        if self.coordinates not in UPSAMPLE_COORDINATES:
+            raise VerifyError(f"coordinates must be one of {', '.join(UPSAMPLE_COORDINATES)}")
+        oh, ow = _pair(self.size, "size")
+        if min(oh, ow) < 1 or len(self.scales) not in (0, 2):
+            raise VerifyError("size must be positive and scales empty or 2 values")
+        x = _shape(self.input)
+        if x is None:
+            return _unranked_like(self.input)
+        if len(x) < 2:
+            raise VerifyError("upsample needs rank >= 2")
+        return [TensorType(_check_size(tuple(x[:-2]) + (oh, ow)), self.input.type.element)]
+
+    def reference(self, x):
+        x = np.asarray(x, dtype=np.float64)
+        scales = tuple(self.scales) or (None, None)
+        for axis, out_size, scale in ((-2, self.size[0], scales[0]), (-1, self.size[1], scales[1])):
+            x = self._resample(x, axis, out_size, scale)
+        return self.out(x)
+
+    def _resample(self, x, axis, out_size, scale):
+        n = x.shape[axis]
+        src = _source_coordinates(out_size, n, self.coordinates, scale)
+        if self.mode == "nearest":
+            idx = np.floor(src + (0.5 if self.coordinates == "align_corners" else 0.0)).astype(np.int64)
+            return np.take(x, np.clip(idx, 0, n - 1), axis=axis)
+        src = np.clip(src, 0, n - 1)
+        lo = np.floor(src).astype(np.int64)
+        hi = np.minimum(lo + 1, n - 1)
+        frac = (src - lo).reshape((-1,) + (1,) * (-axis - 1))
+        return np.take(x, lo, axis=axis) * (1 - frac) + np.take(x, hi, axis=axis) * frac
+
+    def flops(self):
+        return (1 if self.mode == "nearest" else 8) * self.out_numel()
+
+
+# =========================================================================== reductions
+
