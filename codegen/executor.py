@@ -46,7 +46,10 @@ def _rounded_to(run: Kernel, outputs) -> Kernel:
     """`run` with its result rounded to the f16 element type of `outputs` (when it is f16)."""
     if all(v.type.element == F32 for v in outputs):
         return run
-    return lambda inputs, out: run(inputs, None).astype(np.float16)
+    spec = getattr(run, "spec", None)
+    if spec is not None:
+        spec.out_f16 = True
+    return _with_spec(lambda inputs, out: run(inputs, None).astype(np.float16), spec)
 
 
 class Step:
@@ -64,6 +67,36 @@ class Step:
         self.kind = kind          # "kernel" or "reference"
         self.out_offset = out_offset
         self.release: list = []   # values last read by this step: dropped after it
+
+
+class KernelSpec:
+    """A kernel step as a generated module calls it directly (codegen/cython_emitter.py): the
+    C kernel (`kind`), its packed fp16 weights and fp32 bias, and static numbers only. The
+    builders below attach one (`run.spec`) when the step's call is fully static."""
+
+    def __init__(self, kind: str, out_elements: int, weights=None, bias=None, scratch_elements: int = 0,
+                 act: str = "none", alpha: float = 0.0, beta: float = 0.0, has_residual: bool = False, **params):
+        self.kind, self.out_elements, self.weights, self.bias = kind, int(out_elements), weights, bias
+        self.scratch_elements = int(scratch_elements)
+        self.act, self.alpha, self.beta, self.has_residual = act, float(alpha), float(beta), bool(has_residual)
+        self.out_f16 = False  # the fp32 result is rounded to fp16 (ML Programs computing in fp16)
+        self.params = params
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["params"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _with_spec(run: Kernel, spec: KernelSpec | None) -> Kernel:
+    run.spec = spec
+    return run
+
+
+def _static4(value) -> tuple | None:
+    t = value.type
+    return tuple(t.shape) if isinstance(t, TensorType) and t.is_static and t.rank == 4 else None
 
 
 # -- kernel builders: each returns a Kernel or None when the op does not fit the kernel ------
@@ -109,7 +142,15 @@ def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None
         y = post(y) if post else y
         return y if shape is None else y.reshape(shape)
 
-    return run
+    in_shape, out_shape = _static4(op.input), _static4(op.output)
+    spec = None
+    if post is None and in_shape and out_shape and \
+            K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
+        spec = KernelSpec("conv2d", np.prod(out_shape), packed.data, bias, act=act, alpha=alpha, beta=beta,
+                          has_residual=has_residual, in_shape=in_shape, out_shape=out_shape, groups=packed.groups,
+                          kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation, pads=pads,
+                          depthwise=packed.depthwise)
+    return _with_spec(run, spec)
 
 
 def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
@@ -136,7 +177,10 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    return run
+    spec = None if post else KernelSpec("gemm", rows * n_out, packed.data, bias, act=act, alpha=alpha, beta=beta,
+                                        has_residual=has_residual, M=n_out, K=k_in, rows=rows,
+                                        scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
+    return _with_spec(run, spec)
 
 
 def linear_kernel(op: LinearOp, precision: str, epilogue: Epilogue | None = None) -> Kernel | None:
@@ -167,10 +211,18 @@ def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:
         return None
     K = _kernels()
     kernel, stride, pads, ceil = tuple(op.kernel), tuple(op.strides), tuple(op.pads), bool(op.ceil_mode)
-    if op.kind == "max":
-        return lambda inputs, out: K.max_pool2d(inputs[0], kernel, stride, pads, ceil)
     exclude = bool(op.exclude_padding)
-    return lambda inputs, out: K.avg_pool2d(inputs[0], kernel, stride, pads, exclude, ceil)
+    if op.kind == "max":
+        run = lambda inputs, out: K.max_pool2d(inputs[0], kernel, stride, pads, ceil)  # noqa: E731
+    else:
+        run = lambda inputs, out: K.avg_pool2d(inputs[0], kernel, stride, pads, exclude, ceil)  # noqa: E731
+    in_shape, out_shape = _static4(op.input), _static4(op.output)
+    spec = None
+    if in_shape and out_shape and in_shape[:2] == out_shape[:2] and \
+            K.pool_output_size(in_shape, kernel, stride, pads, ceil) == out_shape[2:]:
+        spec = KernelSpec("pool2d", np.prod(out_shape), pool=op.kind, in_shape=in_shape, out_shape=out_shape,
+                          kernel=kernel, stride=stride, pads=pads, exclude_padding=exclude)
+    return _with_spec(run, spec)
 
 
 def global_pool_kernel(op: GlobalPoolOp, precision: str) -> Kernel | None:
@@ -178,7 +230,10 @@ def global_pool_kernel(op: GlobalPoolOp, precision: str) -> Kernel | None:
         return None
     K = _kernels()
     fn = K.global_max_pool if op.kind == "max" else K.global_avg_pool
-    return lambda inputs, out: fn(inputs[0])
+    in_shape = _static4(op.input)
+    spec = None if not in_shape else KernelSpec("global_pool", in_shape[0] * in_shape[1], pool=op.kind,
+                                                 in_shape=in_shape)
+    return _with_spec(lambda inputs, out: fn(inputs[0]), spec)
 
 
 def softmax_kernel(op: SoftmaxOp, precision: str) -> Kernel | None:
@@ -186,7 +241,11 @@ def softmax_kernel(op: SoftmaxOp, precision: str) -> Kernel | None:
     if not (_is_float_static(op.input) and _is_float_static(op.output)) or op.axis not in (-1, rank - 1):
         return None
     K = _kernels()
-    return lambda inputs, out: K.softmax(inputs[0], out=out)
+    shape = op.input.type.shape
+    n = shape[-1] if shape else 1
+    size = int(np.prod(shape, dtype=np.int64))
+    spec = KernelSpec("softmax", size, rows=size // n if n else 0, n=n) if op.input.type.is_static else None
+    return _with_spec(lambda inputs, out: K.softmax(inputs[0], out=out), spec)
 
 
 def activation_kernel(op: ActivationOp, precision: str) -> Kernel | None:
@@ -194,7 +253,9 @@ def activation_kernel(op: ActivationOp, precision: str) -> Kernel | None:
     if act not in KERNEL_ACTIVATIONS or not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
     K = _kernels()
-    return lambda inputs, out: K.activation(inputs[0], act, alpha, beta)
+    spec = KernelSpec("activation", op.input.type.num_elements, act=act, alpha=alpha, beta=beta) \
+        if op.input.type.is_static else None
+    return _with_spec(lambda inputs, out: K.activation(inputs[0], act, alpha, beta), spec)
 
 
 KERNEL_BUILDERS: dict[type, Callable] = {
@@ -339,7 +400,7 @@ class Executor:
                 self.run_step(step, env)
                 for value in step.release:
                     del env[value]
-            return [self._detach(v, env[v]) for v in self.returned]
+            return [self.detach(v, env[v]) for v in self.returned]
 
     def run_step(self, step: Step, env: dict) -> None:
         inputs = [env[v] for v in step.inputs]
@@ -369,10 +430,12 @@ class Executor:
             return array.copy()
         return array
 
-    def _detach(self, value, array) -> np.ndarray:
-        """Results handed to the caller own their memory: never the arena, never a constant."""
+    def detach(self, value, array, arena: np.ndarray | None = None) -> np.ndarray:
+        """Results handed to the caller own their memory: never the arena (ours, or the one a
+        generated module runs in), never a constant."""
         array = np.asarray(array)
-        if value in self.constants or (self.arena.size and np.may_share_memory(array, self.arena)):
+        arena = self.arena if arena is None else arena
+        if value in self.constants or (arena.size and np.may_share_memory(array, arena)):
             return array.copy()
         if not array.flags.owndata and any(np.may_share_memory(array, c) for c in self.constants.values()
                                            if isinstance(c, np.ndarray)):

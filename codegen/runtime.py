@@ -23,6 +23,7 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.types import TensorType
 
 DEFAULT_PIPELINE = "canonicalize,cse"
+CODEGEN_ENV = "MLIR_COREML_CODEGEN"
 FRONTEND_DIALECTS = ("nn", "mil", "espresso")
 
 
@@ -64,14 +65,18 @@ def _load(path_or_module):
 
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
-                  use_kernels: bool = True, weight_precision: str = "stored") -> CompiledModel:
+                  use_kernels: bool = True, weight_precision: str = "stored",
+                  codegen: bool | None = None) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
     `weight_precision` "stored" (default) computes with weights in the precision the model
     stores them: f16 weights run on the fp16-panel kernels, f32 weights stay exact (numpy
     sgemm path), as the fp32 acceptance tolerance (1e-4) requires; "fp16" rounds every
     conv/linear/matmul weight to fp16 so every one runs on the kernels (Core ML's accelerator
-    precision, faster). `use_kernels=False` runs every op through its numpy reference."""
+    precision, faster). `use_kernels=False` runs every op through its numpy reference.
+    `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
+    generated for this model and compiled once (cached by content hash, see codegen/build.py);
+    models with control flow, or a machine without a C compiler, use the executor."""
     from mlir_coreml.passes.manager import PassManager
     from mlir_coreml.passes.plan_memory import PlanMemory
 
@@ -81,7 +86,8 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     pm.add(PlanMemory())
     pm.run(module)
     return CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
-                         source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None)
+                         source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
+                         codegen=codegen)
 
 
 def _main_function(module):
@@ -158,8 +164,9 @@ class CompiledModel:
     """A model ready to predict; see the module docstring for the conventions."""
 
     def __init__(self, module, threads: int | None = None, use_kernels: bool = True,
-                 weight_precision: str = "stored", source=None):
+                 weight_precision: str = "stored", source=None, codegen: bool | None = None):
         from mlir_coreml.codegen.executor import Executor
+        from mlir_coreml.codegen.specialized import specialize
 
         self.module = module
         self.threads = threads
@@ -168,6 +175,12 @@ class CompiledModel:
         self.signature = Signature(self.function)
         self.executor = Executor(module, self.function, use_kernels=use_kernels,
                                  weight_precision=weight_precision)
+        if codegen is None:
+            codegen = os.environ.get(CODEGEN_ENV, "1") != "0"
+        # what predict runs: the generated module when there is one, else the executor
+        search = (artefact_dir(source),) if source is not None else ()
+        self.runner = (specialize(self.executor, search=search) if codegen and use_kernels else None) \
+            or self.executor
 
     @property
     def inputs(self) -> dict:
@@ -191,11 +204,12 @@ class CompiledModel:
             from mlir_coreml.csrc import _kernels
 
             _kernels.set_num_threads(self.threads)
-        return self.signature.format_outputs(self.executor.run(args))
+        return self.signature.format_outputs(self.runner.run(args))
 
     def save(self, path) -> str:
-        """Write the lowered, planned module with its weights as IR text (`.mlir`); compiling the
-        saved file again needs no frontend and no lowering."""
+        """Write the lowered, planned module with its weights as IR text (`.mlir`) and, when a
+        generated module runs it, that build beside it (`artefact_dir`): compiling the saved
+        file again needs no frontend, no lowering and no C compiler."""
         from mlir_coreml.ir.printer import print_module
 
         path = os.fspath(path)
@@ -203,7 +217,26 @@ class CompiledModel:
             path += ".mlir"
         text = print_module(self.module, resources=True).encode("utf-8")
         write_file(path, text)
+        self.export_kernels(artefact_dir(path))
         return path
+
+    def export_kernels(self, folder: str) -> bool:
+        """Copy the generated module's build into `folder` (atomically); False without one."""
+        from mlir_coreml.codegen import build
+        from mlir_coreml.codegen.atomic import write_directory
+        from mlir_coreml.codegen.specialized import SpecializedExecutor
+
+        if not isinstance(self.runner, SpecializedExecutor):
+            return False
+        write_directory(folder, lambda staging: build.export(self.runner.module, str(staging)))
+        return True
+
+
+def artefact_dir(model_path) -> str:
+    """Where a model's generated-kernel build is kept: the `mlir_coreml/` folder inside a bundle or
+    package (Core ML ignores folders it does not know), `<file>.kernels/` beside a file."""
+    path = os.fspath(model_path)
+    return os.path.join(path, "mlir_coreml") if os.path.isdir(path) else path + ".kernels"
 
 
 def _dtype_accepted(got: np.dtype, want: np.dtype) -> bool:

@@ -8,6 +8,7 @@ act is one of ACTIVATIONS; "clip" uses [alpha, beta], "relu6" is clip(0, 6),
 """
 import numpy as np
 cimport numpy as cnp
+from cpython.pycapsule cimport PyCapsule_New
 from libc.stdint cimport uint16_t
 
 cdef extern from "kernels.h":
@@ -53,11 +54,16 @@ cdef extern from "kernels.h":
     void mc_softmax(const float *x, float *out, Py_ssize_t rows, Py_ssize_t n) nogil
     void mc_activation(float *x, size_t n, const mc_epilogue *ep) nogil
 
+cdef extern from "kernel_table.h":
+    int MC_KERNEL_TABLE_VERSION
+    const char *MC_KERNEL_TABLE_CAPSULE
+    const void *mc_kernel_table_get()
+
 cnp.import_array()
 
 ACTIVATIONS = ("none", "relu", "relu6", "clip", "leaky_relu", "sigmoid", "tanh", "gelu",
                "gelu_tanh", "silu")
-_ACT_CODES = {"none": 0, "relu": 1, "relu6": 2, "clip": 2, "leaky_relu": 3, "sigmoid": 4,
+ACT_CODES = {"none": 0, "relu": 1, "relu6": 2, "clip": 2, "leaky_relu": 3, "sigmoid": 4,
               "tanh": 5, "gelu": 6, "gelu_tanh": 7, "silu": 8}
 _ISA_NAMES = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
 
@@ -91,6 +97,14 @@ def force_isa(name):
 
 def _isa_name(int code):
     return {1: "portable", 2: "avx2", 3: "avx512"}[code]
+
+
+KERNEL_TABLE_VERSION = MC_KERNEL_TABLE_VERSION
+
+
+def kernel_table():
+    """The kernels' function-pointer table (kernel_table.h) in a PyCapsule, for generated modules."""
+    return PyCapsule_New(<void *>mc_kernel_table_get(), MC_KERNEL_TABLE_CAPSULE, NULL)
 
 
 # ------------------------------------------------------------------ weights
@@ -160,7 +174,7 @@ def pack_conv_weights(w, int groups=1):
 
 cdef int _fill_epilogue(mc_epilogue *ep, str act, float alpha, float beta, object bias,
                         object residual, list keep) except -1:
-    code = _ACT_CODES.get(act)
+    code = ACT_CODES.get(act)
     if code is None:
         raise ValueError(f"unknown activation {act!r}; expected one of {ACTIVATIONS}")
     if act == "relu6":
@@ -296,6 +310,18 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
     return o[0] if squeeze else o
 
 
+def conv_output_size(int H, int W, int KH, int KW, stride=1, dilation=1, padding=0):
+    """(OH, OW) of a convolution over an H x W input (what conv2d computes), or None."""
+    cdef mc_conv_shape s
+    s.C, s.H, s.W, s.Cout, s.KH, s.KW, s.groups = 1, H, W, 1, KH, KW, 1
+    s.stride_h, s.stride_w = _pair(stride)
+    s.dil_h, s.dil_w = _pair(dilation)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if min(s.pad_t, s.pad_b, s.pad_l, s.pad_r) < 0 or mc_conv_out_shape(&s) != 0:
+        return None
+    return s.OH, s.OW
+
+
 def pack_conv_transpose_weights(w, int groups=1):
     """w: [Cin, Cout/groups, KH, KW] float32/float16 (PyTorch ConvTranspose2d / Core ML
     deconvolution layout) -> PackedWeights for conv_transpose2d (fp16 GEMM panels)."""
@@ -388,6 +414,13 @@ cdef _pool_shape(mc_pool_shape *s, cnp.ndarray xa, kernel, stride, padding, bint
             s.OW -= 1
     else:
         s.OH, s.OW = ph // s.stride_h + 1, pw // s.stride_w + 1
+
+
+def pool_output_size(shape, kernel, stride, padding, bint ceil_mode=False):
+    """(OH, OW) of pooling an NCHW input of `shape` (what max/avg_pool2d compute)."""
+    cdef mc_pool_shape s
+    _pool_shape(&s, np.broadcast_to(np.uint8(0), tuple(shape)), kernel, stride, padding, ceil_mode)
+    return s.OH, s.OW
 
 
 def _nchw(x):

@@ -87,7 +87,7 @@ def cmd_lower(args) -> int:
     from mlir_coreml.codegen.lower import lower_model
 
     lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
-                coremlc_version=args.coremlc_version)
+                coremlc_version=args.coremlc_version, kernels=args.kernels)
     return 0
 
 
@@ -144,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--emit", choices=["mlmodelc", "mlmodel", "mlpackage"], default="mlmodelc")
     s.add_argument("--coremlc-version", choices=["2019", "2020", "2021", "2025"], default="2021",
                    help="which coremlc era's bundle layout to reproduce")
+    s.add_argument("--kernels", action="store_true",
+                   help="also build the CPU runtime's generated kernels into the bundle (mlir_coreml/)")
     s.set_defaults(func=cmd_lower)
 
     s = sub.add_parser("run", help="predict with a model on inputs from an .npz file")

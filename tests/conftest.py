@@ -20,6 +20,11 @@ import pytest
 
 _FIXTURES = Path(__file__).resolve().parent / ".fixtures"
 
+# compile_model generates and compiles a module per model by default; the suite runs the
+# executor (same kernels, same bits) unless a test asks for codegen (tests/codegen/test_generated.py),
+# so it does not pay a C build per model. Subprocesses (CLI tests) inherit this.
+os.environ.setdefault("MLIR_COREML_CODEGEN", "0")
+
 
 @pytest.fixture(scope="session")
 def model_zoo():

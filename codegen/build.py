@@ -1,0 +1,180 @@
+"""Build a generated Cython module with the system C compiler, cached by content hash.
+
+The cache key covers everything the binary depends on: the source, the compiler command and
+flags, the kernel table version, Python's ABI and the Cython and numpy versions. Builds land
+in `$MLIR_COREML_CACHE` (default `~/.cache/mlir_coreml`) under `kernels/<key>/`, written in a
+temporary directory and renamed into place, so concurrent builds of the same model are safe
+and an interrupted one leaves nothing behind. A progress bar (tqdm) shows on a terminal.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+
+from mlir_coreml.errors import MlirCoremlError
+
+CACHE_ENV = "MLIR_COREML_CACHE"
+CFLAGS = ("-O3", "-fno-strict-aliasing", "-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION")
+STAGES = ("cython", "compile", "link")
+
+
+class BuildError(MlirCoremlError):
+    """The C toolchain is missing or rejected the generated module."""
+
+
+def cache_root() -> str:
+    return os.environ.get(CACHE_ENV) or os.path.join(os.path.expanduser("~"), ".cache", "mlir_coreml")
+
+
+def _csrc_dir() -> str:
+    from mlir_coreml import csrc
+
+    return os.path.dirname(os.path.abspath(csrc.__file__))
+
+
+def _toolchain() -> tuple[list[str], list[str], list[str]]:
+    """(compiler, shared-object linker, include dirs) as this Python was built with."""
+    import numpy
+
+    cc = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
+    ldshared = shlex.split(os.environ.get("LDSHARED") or sysconfig.get_config_var("LDSHARED") or "cc -shared")
+    includes = [_csrc_dir(), numpy.get_include(), sysconfig.get_paths()["include"]]
+    return cc, ldshared, includes
+
+
+def cache_key(source: str) -> str:
+    import Cython
+    import numpy
+
+    from mlir_coreml.csrc import _kernels
+
+    cc, ldshared, includes = _toolchain()
+    parts = [source, " ".join(cc + ldshared + list(CFLAGS)), str(_kernels.KERNEL_TABLE_VERSION), sys.version,
+             sysconfig.get_config_var("EXT_SUFFIX") or "", Cython.__version__, numpy.__version__]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def module_name(key: str) -> str:
+    return f"mc_program_{key[:24]}"
+
+
+def cached_path(key: str) -> str:
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    return os.path.join(cache_root(), "kernels", key, module_name(key) + suffix)
+
+
+_LOADED: dict[str, object] = {}  # module name -> module: a build is loaded once per process
+
+
+def load_module(path: str, name: str):
+    if name not in _LOADED:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _LOADED[name] = module
+    return _LOADED[name]
+
+
+def build(source: str, progress: bool | None = None, search: tuple[str, ...] = ()):
+    """The compiled, loaded module for `source`: from a `search` folder holding its build
+    (a bundle's artefacts, see `export`), else from the cache, built into it the first time."""
+    key = cache_key(source)
+    if module_name(key) in _LOADED:
+        return _LOADED[module_name(key)]
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    for folder in search:
+        path = os.path.join(folder, module_name(key) + suffix)
+        if os.path.isfile(path):
+            return load_module(path, module_name(key))
+    path = cached_path(key)
+    if not os.path.exists(path):
+        _compile(source, key, path, sys.stderr.isatty() if progress is None else progress)
+    return load_module(path, module_name(key))
+
+
+def export(module, folder: str) -> str:
+    """Copy the build of a loaded generated `module` (and its source, for reading) into `folder`."""
+    os.makedirs(folder, exist_ok=True)
+    built = module.__file__
+    for path in (built, os.path.splitext(os.path.splitext(built)[0])[0] + ".pyx"):
+        if os.path.isfile(path):
+            shutil.copyfile(path, os.path.join(folder, os.path.basename(path)))
+    return folder
+
+
+def _run(cmd: list[str], cwd: str, stage: str) -> None:
+    try:
+        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    except OSError as e:
+        raise BuildError(f"cannot run the {stage} step ({cmd[0]}): {e}") from None
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        raise BuildError(f"{stage} of the generated kernels failed: " + " | ".join(tail))
+
+
+def _compile(source: str, key: str, path: str, progress: bool) -> None:
+    cc, ldshared, includes = _toolchain()
+    name = module_name(key)
+    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+    final_dir = os.path.dirname(path)
+    os.makedirs(os.path.dirname(final_dir), exist_ok=True)
+    work = tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=os.path.dirname(final_dir))
+    bar = _Progress(len(STAGES), enabled=progress)
+    try:
+        with open(os.path.join(work, name + ".pyx"), "w", encoding="utf-8") as f:
+            f.write(source)
+        steps = [
+            ("cython", [sys.executable, "-m", "cython", "-3", "-I", _csrc_dir(), name + ".pyx", "-o", name + ".c"]),
+            ("compile", cc + list(CFLAGS) + _cflags() + [f"-I{d}" for d in includes] +
+             ["-c", name + ".c", "-o", name + ".o"]),
+            ("link", ldshared + [name + ".o", "-o", name + suffix]),
+        ]
+        for stage, cmd in steps:
+            bar.update(stage)
+            _run(cmd, work, stage)
+        bar.update("done")
+        for leftover in (name + ".o",):
+            os.remove(os.path.join(work, leftover))
+        try:
+            os.rename(work, final_dir)
+        except OSError:  # another process built the same key first: use theirs
+            if not os.path.exists(path):
+                raise
+    finally:
+        bar.close()
+        if os.path.isdir(work):
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _cflags() -> list[str]:
+    """Python's own shared-library flags (-fPIC and friends), without its optimisation/warning choices."""
+    flags = shlex.split(sysconfig.get_config_var("CCSHARED") or "")
+    return [f for f in flags if not re.match(r"-(O\d|W)", f)]
+
+
+class _Progress:
+    """A tqdm bar over the build stages, shown only on a terminal."""
+
+    def __init__(self, total: int, enabled: bool):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc="mlir_coreml: building kernels", unit="step", leave=False,
+                        disable=not enabled)
+        self.started = False
+
+    def update(self, stage: str) -> None:
+        if self.started:
+            self.bar.update(1)
+        self.started = True
+        self.bar.set_postfix_str(stage)
+
+    def close(self) -> None:
+        self.bar.close()

@@ -1,0 +1,380 @@
+"""Emit one Cython module specialised to an Executor's schedule.
+
+The generated `Program.run(env)` walks the schedule in order. A step whose kernel left a
+`KernelSpec` (executor.py) becomes a direct call through the kernel table (csrc/kernel_table.h)
+with its static shapes and fused epilogue written in as numbers, reading and writing fp32
+activations at fixed offsets of one arena; every other step calls back into Python by its
+index. `Schedule` assigns the places: an env slot (a Python list entry) per value, and for
+kernel results an arena offset from a liveness plan over the steps (after fusion, so it is
+the plan of what actually runs; passes/plan_memory.py places the buffers).
+
+The source holds only step indices, op names of our own dialects and numbers: names and
+strings from the model never reach it (model files are untrusted input).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from mlir_coreml.passes.plan_memory import Buffer, align, place_buffers
+
+
+def _kernels():
+    from mlir_coreml.csrc import _kernels
+
+    return _kernels
+
+
+class Unsupported(Exception):
+    """The schedule has a step the generated module cannot drive (control flow)."""
+
+
+class Schedule:
+    """Where every value of an Executor lives while the generated module runs.
+
+    slots: value -> env index; `arena` / `offset`: fp32 results of direct kernel steps (and a
+    step-local scratch for row GEMMs), placed by liveness; `weights` / `biases`: the arrays
+    the Program points into, in the order the source indexes them."""
+
+    def __init__(self, executor):
+        self.executor = executor
+        self.steps = executor.steps
+        for step in self.steps:
+            if step.op.regions or (step.kind == "reference" and hasattr(step.op, "execute")):
+                raise Unsupported(f"'{step.op.op_name}' has regions (control flow)")
+        self.specs = [getattr(step.run, "spec", None) for step in self.steps]
+        self.slots: dict = {}
+        for value in list(executor.args) + list(executor.constants):
+            self._slot(value)
+        for step in self.steps:
+            for value in step.inputs + step.outputs:
+                self._slot(value)
+        for value in executor.returned:
+            self._slot(value)
+        self.weights: list[np.ndarray] = []
+        self.biases: list[np.ndarray] = []
+        self.weight_index: dict[int, int] = {}   # step -> index into weights (and biases, -1: none)
+        self.bias_index: dict[int, int] = {}
+        for i, spec in enumerate(self.specs):
+            if spec is not None and spec.weights is not None:
+                self.weight_index[i] = len(self.weights)
+                self.weights.append(spec.weights)
+            if spec is not None and spec.bias is not None:
+                self.bias_index[i] = len(self.biases)
+                self.biases.append(spec.bias)
+        self.offset: dict = {}       # arena-resident value -> byte offset
+        self.scratch: dict = {}      # step -> byte offset of its scratch
+        self.root: dict = {}         # value -> the arena value whose memory it may view
+        self.arena_size = self._plan()
+        self.releases = self._releases()
+
+    def _slot(self, value) -> int:
+        if value not in self.slots:
+            self.slots[value] = len(self.slots)
+        return self.slots[value]
+
+    def _plan(self) -> int:
+        end = len(self.steps)
+        buffers: dict = {}
+        for i, (step, spec) in enumerate(zip(self.steps, self.specs)):
+            if spec is not None:
+                value = step.outputs[0]
+                if not spec.out_f16:  # fp16 results are rounded into fresh arrays
+                    buffers[value] = Buffer(value, align(spec.out_elements * 4), i, i)
+                    self.root[value] = value
+                scratch = spec.scratch_elements + (spec.out_elements if spec.out_f16 else 0)
+                if scratch:
+                    key = ("scratch", i)
+                    buffers[key] = Buffer(key, align(scratch * 4), i, i)
+            elif getattr(step.op, "view_like", False) and step.inputs and step.inputs[0] in self.root:
+                for value in step.outputs:
+                    self.root[value] = self.root[step.inputs[0]]
+            for value in step.inputs:
+                if value in self.root:
+                    buffers[self.root[value]].end = max(buffers[self.root[value]].end, i)
+        for value in self.executor.returned:
+            if value in self.root:
+                buffers[self.root[value]].end = end
+        size = place_buffers(list(buffers.values()))
+        for key, buf in buffers.items():
+            if isinstance(key, tuple):
+                self.scratch[key[1]] = buf.offset
+            else:
+                self.offset[key] = buf.offset
+        return size
+
+    def _releases(self) -> dict[int, list[int]]:
+        """Step -> env slots last read there (neither arena views, constants nor results)."""
+        keep = set(self.executor.returned) | set(self.executor.constants) | set(self.offset)
+        last: dict = {}
+        for i, step in enumerate(self.steps):
+            for value in step.inputs + step.outputs:
+                last[value] = i
+        out: dict[int, list[int]] = {}
+        for value, i in last.items():
+            if value not in keep:
+                out.setdefault(i, []).append(self.slots[value])
+        return out
+
+    def source_pointer(self, value, n: int) -> str:
+        """A C expression for the fp32 data of `value` with `n` elements."""
+        if value in self.offset:
+            return f"<const float *>(self.base + {self.offset[value]})"
+        return f"_f32(env, {self.slots[value]}, {n}, keep)"
+
+
+_HEAD = '''# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# Generated by mlir_coreml.codegen.cython_emitter for one model schedule; do not edit.
+cimport numpy as cnp
+import numpy as np
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from libc.stdint cimport uint16_t
+from libc.string cimport memcpy
+include "kernel_table.pxi"
+
+cnp.import_array()
+cdef const mc_kernel_table *T = NULL
+
+def bind(capsule):
+    """Take the kernel table of the loaded _kernels module; refuse another table version."""
+    global T
+    cdef const mc_kernel_table *t = <const mc_kernel_table *>PyCapsule_GetPointer(capsule, MC_KERNEL_TABLE_CAPSULE)
+    if t.version != MC_KERNEL_TABLE_VERSION:
+        raise ImportError(f"kernel table version {{t.version}}, this module was built for {{MC_KERNEL_TABLE_VERSION}}")
+    T = t
+
+
+cdef const float *_f32(list env, Py_ssize_t slot, Py_ssize_t n, list keep) except NULL:
+    a = env[slot]
+    if not (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_FLOAT32
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a)):
+        a = np.ascontiguousarray(a, dtype=np.float32)
+        keep.append(a)
+    if cnp.PyArray_SIZE(<cnp.ndarray>a) != n:
+        raise ValueError(f"operand has {{cnp.PyArray_SIZE(<cnp.ndarray>a)}} elements, the kernel expects {{n}}")
+    return <const float *>cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef const void *_data(a, int typenum, Py_ssize_t n, str what) except NULL:
+    if not (cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == typenum
+            and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and cnp.PyArray_SIZE(<cnp.ndarray>a) == n):
+        raise ValueError(f"{{what}} must be a contiguous array of {{n}} elements of type {{typenum}}")
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef inline void _epilogue(mc_epilogue *ep, const float *bias, const float *residual, Py_ssize_t ldr,
+                           int act, float alpha, float beta) noexcept nogil:
+    ep.bias = bias
+    ep.residual = residual
+    ep.ldr = ldr
+    ep.act = act
+    ep.alpha = alpha
+    ep.beta = beta
+
+
+cdef void _conv(const mc_conv_shape *s, int n, bint depthwise, const float *x, const uint16_t *w,
+                float *o, mc_epilogue *ep) noexcept nogil:
+    cdef size_t isz = <size_t>s.C * s.H * s.W, osz = <size_t>s.Cout * s.OH * s.OW
+    cdef const float *r = ep.residual
+    cdef int b
+    for b in range(n):
+        if r != NULL:
+            ep.residual = r + b * osz
+        if depthwise:
+            T.depthwise_conv2d(s, x + b * isz, w, o + b * osz, ep)
+        else:
+            T.conv2d(s, x + b * isz, w, o + b * osz, ep)
+
+
+cdef void _transpose(const float *src, float *dst, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
+    cdef Py_ssize_t r, c
+    for r in range(rows):
+        for c in range(cols):
+            dst[c * rows + r] = src[r * cols + c]
+
+
+cdef void _rows_gemm(const uint16_t *w, int M, int K, Py_ssize_t rows, const float *x, float *o,
+                     mc_epilogue *ep, float *scratch) noexcept nogil:
+    """o[rows, M] = x[rows, K] @ W^T + epilogue: the GEMM computes W @ X for X [K, rows], so
+    more than one row goes through transposed copies in the step's scratch."""
+    if rows == 1:
+        T.gemm(w, M, K, 1, x, 1, o, 1, ep)
+        return
+    cdef float *xt = scratch
+    cdef float *yt = scratch + <size_t>K * rows
+    cdef float *rt = yt + <size_t>M * rows
+    _transpose(x, xt, rows, K)
+    if ep.residual != NULL:
+        _transpose(ep.residual, rt, rows, M)
+        ep.residual = rt
+        ep.ldr = rows
+    T.gemm(w, M, K, <int>rows, xt, rows, yt, rows, ep)
+    _transpose(yt, o, M, rows)
+
+
+cdef object _half(const float *src, Py_ssize_t n, tuple shape):
+    """A new float16 array of `shape` from n floats, rounded as numpy's astype does."""
+    cdef cnp.ndarray a = np.empty(shape, dtype=np.float16)
+    T.float_to_half(src, <uint16_t *>cnp.PyArray_DATA(a), n)
+    return a
+
+
+cdef class Program:
+    """The schedule, bound to its arena and weights (arrays owned by the caller's Python side)."""
+    cdef object keepalive
+    cdef char *base
+    cdef const uint16_t *w[{n_weights}]
+    cdef const float *b[{n_biases}]
+    cdef list callbacks
+    cdef public int at
+
+    def __cinit__(self, arena, list weights, list biases, list callbacks):
+        if T == NULL:
+            raise RuntimeError("bind() the kernel table first")
+        cdef int i
+        self.base = <char *>_data(arena, cnp.NPY_UINT8, {arena_size}, "arena")
+        for i, n in enumerate({weight_sizes}):
+            self.w[i] = <const uint16_t *>_data(weights[i], cnp.NPY_UINT16, n, "weights")
+        for i, n in enumerate({bias_sizes}):
+            self.b[i] = <const float *>_data(biases[i], cnp.NPY_FLOAT32, n, "bias")
+        if len(callbacks) != {n_steps}:
+            raise ValueError("one callback entry per step")
+        self.keepalive = (arena, weights, biases)
+        self.callbacks = callbacks
+        self.at = -1
+
+    def run(self, list env):
+        cdef mc_conv_shape s
+        cdef mc_pool_shape ps
+        cdef mc_epilogue ep
+        cdef const float *x
+        cdef const float *r
+        cdef float *o
+        cdef list keep = []
+        cdef list cb = self.callbacks
+'''
+
+
+def _f(x: float) -> str:
+    """A float literal that round-trips float32 (repr of the float32 value)."""
+    return repr(float(np.float32(x)))
+
+
+class Emitter:
+    def __init__(self, schedule: Schedule):
+        self.s = schedule
+        self.lines: list[str] = []
+
+    def emit(self) -> str:
+        s = self.s
+        head = _HEAD.format(
+            n_weights=max(len(s.weights), 1), n_biases=max(len(s.biases), 1),
+            arena_size=s.arena_size, n_steps=len(s.steps),
+            weight_sizes=tuple(int(w.size) for w in s.weights), bias_sizes=tuple(int(b.size) for b in s.biases))
+        for i, (step, spec) in enumerate(zip(s.steps, s.specs)):
+            label = f"step {i}: {step.op.op_name}" + (f" + {len(step.fused)} fused" if step.fused else "")
+            self.line(f"# {label}")
+            self.line(f"self.at = {i}")
+            if spec is None:
+                self.line(f"cb[{i}](env)")
+            else:
+                getattr(self, f"emit_{spec.kind}")(i, step, spec)
+                if spec.out_f16:
+                    shape = tuple(int(d) for d in step.outputs[0].type.shape)
+                    self.line(f"env[{s.slots[step.outputs[0]]}] = _half({self.out_pointer(i, step, spec)}, "
+                              f"{spec.out_elements}, {shape})")
+            for slot in s.releases.get(i, ()):
+                self.line(f"env[{slot}] = None")
+        self.line("self.at = -1")
+        self.line("return env")
+        return head + "\n".join(self.lines) + "\n"
+
+    def line(self, text: str, indent: int = 2) -> None:
+        self.lines.append("    " * indent + text)
+
+    # -- operands ---------------------------------------------------------------------------
+
+    def out_pointer(self, i: int, step, spec) -> str:
+        """Where the kernel writes its fp32 result: the value's arena buffer, or for a result
+        rounded to fp16 the staging part of the step's scratch."""
+        if spec.out_f16:
+            return f"<float *>(self.base + {self.s.scratch[i] + 4 * spec.scratch_elements})"
+        return f"<float *>(self.base + {self.s.offset[step.outputs[0]]})"
+
+    def weights(self, i: int) -> str:
+        return f"self.w[{self.s.weight_index[i]}]"
+
+    def bias(self, i: int) -> str:
+        return f"self.b[{self.s.bias_index[i]}]" if i in self.s.bias_index else "NULL"
+
+    def epilogue(self, i: int, step, spec, ldr: int) -> None:
+        residual = "NULL"
+        if spec.has_residual:
+            self.line(f"r = {self.s.source_pointer(step.inputs[-1], spec.out_elements)}")
+            residual = "r"
+        act, alpha, beta = spec.act, spec.alpha, spec.beta
+        if act == "relu6":
+            alpha, beta = 0.0, 6.0
+        code = _kernels().ACT_CODES[act]
+        self.line(f"_epilogue(&ep, {self.bias(i)}, {residual}, {ldr}, {code}, {_f(alpha)}, {_f(beta)})")
+
+    # -- kernels ----------------------------------------------------------------------------
+
+    def emit_conv2d(self, i, step, spec) -> None:
+        n, c, h, w = spec.in_shape
+        _, cout, oh, ow = spec.out_shape
+        fields = dict(C=c, H=h, W=w, Cout=cout, KH=spec.kernel[0], KW=spec.kernel[1], groups=spec.groups,
+                      stride_h=spec.stride[0], stride_w=spec.stride[1], dil_h=spec.dilation[0],
+                      dil_w=spec.dilation[1], pad_t=spec.pads[0], pad_b=spec.pads[1], pad_l=spec.pads[2],
+                      pad_r=spec.pads[3], OH=oh, OW=ow)
+        self.line("; ".join(f"s.{k} = {v}" for k, v in fields.items()))
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], n * c * h * w)}")
+        self.epilogue(i, step, spec, oh * ow)
+        self.line("with nogil:")
+        self.line(f"_conv(&s, {n}, {int(spec.depthwise)}, x, {self.weights(i)}, {self.out_pointer(i, step, spec)}, &ep)", 3)
+
+    def emit_gemm(self, i, step, spec) -> None:
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.rows * spec.K)}")
+        self.epilogue(i, step, spec, 1)
+        scratch = f"<float *>(self.base + {self.s.scratch[i]})" if spec.scratch_elements else "NULL"
+        self.line("with nogil:")
+        self.line(f"_rows_gemm({self.weights(i)}, {spec.M}, {spec.K}, {spec.rows}, x, {self.out_pointer(i, step, spec)}, "
+                  f"&ep, {scratch})", 3)
+
+    def emit_pool2d(self, i, step, spec) -> None:
+        n, c, h, w = spec.in_shape
+        oh, ow = spec.out_shape[2:]
+        fields = dict(C=n * c, H=h, W=w, KH=spec.kernel[0], KW=spec.kernel[1], stride_h=spec.stride[0],
+                      stride_w=spec.stride[1], pad_t=spec.pads[0], pad_b=spec.pads[1], pad_l=spec.pads[2],
+                      pad_r=spec.pads[3], OH=oh, OW=ow)
+        self.line("; ".join(f"ps.{k} = {v}" for k, v in fields.items()))
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], n * c * h * w)}")
+        call = "T.max_pool2d(&ps, x, o)" if spec.pool == "max" else \
+            f"T.avg_pool2d(&ps, x, o, {int(spec.exclude_padding)})"
+        self.line(f"o = {self.out_pointer(i, step, spec)}")
+        self.line("with nogil:")
+        self.line(call, 3)
+
+    def emit_global_pool(self, i, step, spec) -> None:
+        n, c, h, w = spec.in_shape
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], n * c * h * w)}")
+        self.line("with nogil:")
+        self.line(f"T.global_pool({n * c}, {h * w}, x, {self.out_pointer(i, step, spec)}, {int(spec.pool == 'max')})", 3)
+
+    def emit_softmax(self, i, step, spec) -> None:
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.out_elements)}")
+        self.line("with nogil:")
+        self.line(f"T.softmax(x, {self.out_pointer(i, step, spec)}, {spec.rows}, {spec.n})", 3)
+
+    def emit_activation(self, i, step, spec) -> None:
+        n = spec.out_elements
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], n)}")
+        self.line(f"o = {self.out_pointer(i, step, spec)}")
+        self.epilogue(i, step, spec, 0)
+        self.line("with nogil:")
+        self.line(f"memcpy(o, x, {n * 4})", 3)
+        self.line(f"T.activation(o, {n}, &ep)", 3)
+
+
+def emit(schedule: Schedule) -> str:
+    return Emitter(schedule).emit()
+

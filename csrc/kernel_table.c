@@ -1,0 +1,17 @@
+/* The one kernel table of this build (see kernel_table.h). */
+#include "kernel_table.h"
+
+static const mc_kernel_table TABLE = {
+    MC_KERNEL_TABLE_VERSION,
+    mc_gemm,
+    mc_conv2d,
+    mc_depthwise_conv2d,
+    mc_max_pool2d,
+    mc_avg_pool2d,
+    mc_global_pool,
+    mc_softmax,
+    mc_activation,
+    mc_float_to_half,
+};
+
+const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

@@ -1,0 +1,33 @@
+/* The kernels as a table of function pointers, handed to model-specialised modules
+   (codegen/cython_emitter.py) in a PyCapsule by `_kernels.kernel_table()`.  Python loads
+   extension modules with RTLD_LOCAL, so a generated module cannot link against the
+   symbols of _kernels; it calls through this table instead.  Bump the version whenever
+   a field is added, removed or changes signature: generated modules check it in bind(). */
+#ifndef MC_KERNEL_TABLE_H
+#define MC_KERNEL_TABLE_H
+
+#include "kernels.h"
+#include "fp16.h"
+
+#define MC_KERNEL_TABLE_VERSION 2
+#define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
+
+typedef struct {
+    int version;
+    void (*gemm)(const uint16_t *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                 float *out, ptrdiff_t ldc, const mc_epilogue *ep);
+    void (*conv2d)(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                   const mc_epilogue *ep);
+    void (*depthwise_conv2d)(const mc_conv_shape *s, const float *x, const uint16_t *w,
+                             float *out, const mc_epilogue *ep);
+    void (*max_pool2d)(const mc_pool_shape *s, const float *x, float *out);
+    void (*avg_pool2d)(const mc_pool_shape *s, const float *x, float *out, int exclude_padding);
+    void (*global_pool)(int C, int HW, const float *x, float *out, int is_max);
+    void (*softmax)(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);
+    void (*activation)(float *x, size_t n, const mc_epilogue *ep);
+    void (*float_to_half)(const float *src, uint16_t *dst, size_t n);  /* numpy's rounding */
+} mc_kernel_table;
+
+const mc_kernel_table *mc_kernel_table_get(void);
+
+#endif

@@ -1,0 +1,227 @@
+"""Model-specialised generated modules (codegen/cython_emitter.py, build.py, specialized.py):
+the same bits as the executor single-threaded, direct kernel calls, a content-hash build cache,
+harmless hostile names, and the executor fallback when there is no C compiler."""
+import os
+
+import numpy as np
+import pytest
+
+from mlir_coreml.codegen import build, cython_emitter
+from mlir_coreml.codegen.runtime import compile_model
+from mlir_coreml.codegen.specialized import SpecializedExecutor, specialize
+from mlir_coreml.ir.dialects import core
+from tests.codegen.helpers import Program
+
+RNG = np.random.default_rng(5)
+HOSTILE = '"); import os; os.system("touch PWNED") #\'\'\' {0} \\n'
+
+
+@pytest.fixture(autouse=True)
+def kernel_cache(tmp_path_factory, monkeypatch):
+    """One build cache for this module's tests, separate from the user's."""
+    monkeypatch.setenv(build.CACHE_ENV, str(tmp_path_factory.getbasetemp() / "kernel-cache"))
+
+
+def _arr(*shape):
+    return RNG.standard_normal(shape).astype(np.float32)
+
+
+def small_cnn(name="x"):
+    """conv+bn+relu, a residual add, depthwise relu6, pooling, reshape, linear, gelu, softmax and a
+    batched linear (rows > 1): every direct kernel kind plus reference steps in between."""
+    p = Program(**{name: _arr(2, 3, 12, 12)})
+    x = p.args[name]
+    w1, b1 = p.const(_arr(8, 3, 3, 3)), p.const(_arr(8))
+    y = p.op(core.Conv2dOp, {"input": x, "weight": w1, "bias": b1, "residual": None}, {"pads": [1, 1, 1, 1]})
+    y = p.op(core.BatchNormOp, [y, p.const(_arr(8)), p.const(np.abs(_arr(8)) + 0.5), p.const(_arr(8)),
+                                p.const(_arr(8))], {"eps": 1e-5})
+    y = p.op(core.ReluOp, [y])
+    z = p.op(core.Conv2dOp, {"input": y, "weight": p.const(_arr(8, 8, 3, 3)), "bias": None, "residual": None},
+             {"pads": [1, 1, 1, 1]})
+    z = p.op(core.ReluOp, [p.op(core.AddOp, [z, y])])
+    z = p.op(core.Conv2dOp, {"input": z, "weight": p.const(_arr(8, 1, 3, 3)), "bias": None, "residual": None},
+             {"pads": [1, 1, 1, 1], "groups": 8, "activation": "relu6"})
+    z = p.op(core.Pool2dOp, [z], {"kind": "max", "kernel": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1],
+                                  "ceil_mode": True})
+    z = p.op(core.Pool2dOp, [z], {"kind": "avg", "kernel": [2, 2], "strides": [1, 1], "pads": [0, 1, 0, 1]})
+    seq = p.op(core.ReshapeOp, [z], {"shape": [2, 8, 49]})
+    seq = p.op(core.LinearOp, {"input": seq, "weight": p.const(_arr(16, 49)), "bias": p.const(_arr(16)),
+                               "residual": None})
+    seq = p.op(core.GeluOp, [seq])
+    g = p.op(core.ReshapeOp, [p.op(core.GlobalPoolOp, [z], {"kind": "avg"})], {"shape": [2, 8]})
+    g = p.op(core.SigmoidOp, [g])
+    logits = p.op(core.LinearOp, {"input": g, "weight": p.const(_arr(5, 8)), "bias": None, "residual": None})
+    return p.finish(p.op(core.SoftmaxOp, [logits], name="probs"), seq), p.inputs
+
+
+def _both(module, **kw):
+    generated = compile_model(module, threads=1, codegen=True, **kw)
+    plain = compile_model(module, threads=1, codegen=False, **kw)
+    assert isinstance(generated.runner, SpecializedExecutor)
+    return generated, plain
+
+
+@pytest.mark.parametrize("precision", ["fp16", "stored"])
+def test_same_bits_as_the_executor(precision):
+    module, inputs = small_cnn()
+    generated, plain = _both(module, weight_precision=precision)
+    kinds = {spec.kind for spec in generated.runner.schedule.specs if spec is not None}
+    if precision == "fp16":
+        assert kinds == {"conv2d", "pool2d", "global_pool", "gemm", "softmax", "activation"}
+    for _ in range(2):  # the second run reuses the arena
+        ours, theirs = generated.predict(inputs), plain.predict(inputs)
+        for name in theirs:
+            np.testing.assert_array_equal(ours[name], theirs[name])
+
+
+def test_results_own_their_memory():
+    module, inputs = small_cnn()
+    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    first = model.predict(inputs)
+    kept = {k: v.copy() for k, v in first.items()}
+    model.predict({"x": inputs["x"] * 2})
+    for k in kept:
+        np.testing.assert_array_equal(first[k], kept[k])
+        assert not np.may_share_memory(first[k], model.runner.arena)
+
+
+def test_arena_is_planned_by_liveness():
+    module, _ = small_cnn()
+    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    s = model.runner.schedule
+    naive = sum(spec.out_elements * 4 for spec in s.specs if spec is not None)
+    assert 0 < s.arena_size < naive
+    # no two values live at the same time share bytes (checked on the plan itself)
+    spans = {v: (i, i) for i, step in enumerate(s.steps) for v in step.outputs if v in s.offset}
+    for i, step in enumerate(s.steps):
+        for v in step.inputs:
+            if v in s.root:
+                a, _ = spans[s.root[v]]
+                spans[s.root[v]] = (a, i)
+    items = [(s.offset[v], s.offset[v] + v.type.num_elements * 4, a, b) for v, (a, b) in spans.items()]
+    for lo1, hi1, a1, b1 in items:
+        for lo2, hi2, a2, b2 in items:
+            if (lo1, a1) != (lo2, a2) and a1 <= b2 and a2 <= b1:
+                assert hi1 <= lo2 or hi2 <= lo1
+
+
+def test_second_compile_does_not_rebuild(monkeypatch):
+    module, inputs = small_cnn()
+    model = compile_model(module, threads=1, codegen=True)
+    calls = []
+    monkeypatch.setattr(build, "_LOADED", {})  # only the disk cache may serve it
+    monkeypatch.setattr(build, "_compile", lambda *a, **k: calls.append(a))
+    again = compile_model(module, threads=1, codegen=True)
+    assert calls == [] and isinstance(again.runner, SpecializedExecutor)
+    path = build.cached_path(build.cache_key(cython_emitter.emit(model.runner.schedule)))
+    assert os.path.exists(path)
+
+
+def test_hostile_names_never_reach_the_source(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    module, inputs = small_cnn(name=HOSTILE)
+    for op in module.walk():
+        for r in op.results:
+            r.name = HOSTILE
+    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    source = cython_emitter.emit(model.runner.schedule)
+    assert "PWNED" not in source and "os.system" not in source
+    out = model.predict(inputs)
+    assert not (tmp_path / "PWNED").exists()
+    np.testing.assert_array_equal(out[HOSTILE], compile_model(module, threads=1, codegen=False,
+                                                              weight_precision="fp16").predict(inputs)[HOSTILE])
+
+
+def test_no_compiler_falls_back_to_the_executor(tmp_path, monkeypatch):
+    monkeypatch.setenv(build.CACHE_ENV, str(tmp_path / "empty-cache"))
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    module, inputs = small_cnn()
+    with pytest.warns(RuntimeWarning, match="without generated kernels"):
+        model = compile_model(module, threads=1, codegen=True)
+    assert not isinstance(model.runner, SpecializedExecutor)
+    assert model.predict(inputs)["probs"].shape == (2, 5)
+    assert not any(p.name.startswith(".") for p in (tmp_path / "empty-cache" / "kernels").iterdir())
+
+
+def test_progress_bar_on_request(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(build.CACHE_ENV, str(tmp_path / "fresh"))
+    monkeypatch.setattr(build, "_LOADED", {})
+    module, _ = small_cnn()
+    executor = compile_model(module, threads=1, codegen=False).executor
+    assert specialize(executor, progress=True) is not None
+    assert "building kernels" in capsys.readouterr().err
+
+
+def test_bad_bindings_are_refused_not_crashed():
+    module, _ = small_cnn()
+    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    runner = model.runner
+    weights = list(runner.schedule.weights)
+    weights[0] = weights[0][:-1]
+    with pytest.raises(ValueError, match="weights"):
+        runner.module.Program(runner.arena, weights, list(runner.schedule.biases), [None] * len(runner.schedule.steps))
+    with pytest.raises(ValueError, match="arena"):
+        runner.module.Program(runner.arena[:-1], list(runner.schedule.weights), list(runner.schedule.biases),
+                              [None] * len(runner.schedule.steps))
+
+
+ZOO = [("mobilenet_v2_small", "nn_fp16"), ("resnet18_small", "nn_fp32"), ("transformer_small", "nn_fp16"),
+       ("unet_small", "mlprogram_fp32"), ("squeezenet1_1_small", "mlprogram"), ("lstm", "nn_fp32")]
+
+
+@pytest.mark.parametrize("name,form", ZOO)
+def test_zoo_models_same_bits(model_zoo, name, form):
+    path, inputs, _ = model_zoo.get(name, form)
+    generated = compile_model(path, threads=1, codegen=True, weight_precision="fp16")
+    plain = compile_model(path, threads=1, codegen=False, weight_precision="fp16")
+    assert isinstance(generated.runner, SpecializedExecutor)
+    assert generated.runner.direct_steps > 0
+    ours, theirs = generated.predict(inputs), plain.predict(inputs)
+    for key in theirs:
+        np.testing.assert_array_equal(ours[key], theirs[key])
+
+
+def test_control_flow_stays_on_the_executor(model_zoo):
+    path, inputs, _ = model_zoo.get("gru_loop_scripted", "mlprogram")
+    model = compile_model(path, threads=1, codegen=True)
+    assert not isinstance(model.runner, SpecializedExecutor)
+    model.predict(inputs)
+
+
+def _no_compiler(monkeypatch, tmp_path):
+    """From here on a build would fail: only a stored build can be used."""
+    monkeypatch.setenv(build.CACHE_ENV, str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(build, "_LOADED", {})
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("recompiled")
+
+    monkeypatch.setattr(build, "_compile", refuse)
+
+
+def test_saved_model_reloads_without_compiling(tmp_path, monkeypatch):
+    module, inputs = small_cnn()
+    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    saved = model.save(tmp_path / "cnn.mlir")
+    assert any(p.suffix == ".so" or ".so" in p.name for p in (tmp_path / "cnn.mlir.kernels").iterdir())
+    _no_compiler(monkeypatch, tmp_path)
+    again = compile_model(saved, threads=1, codegen=True, weight_precision="fp16")
+    assert isinstance(again.runner, SpecializedExecutor)
+    np.testing.assert_array_equal(again.predict(inputs)["probs"], model.predict(inputs)["probs"])
+
+
+def test_bundle_with_kernels_runs_without_compiling(model_zoo, tmp_path, monkeypatch):
+    from mlir_coreml.codegen.lower import lower_model
+
+    path, inputs, _ = model_zoo.get("mobilenet_v2_small", "nn_fp16")
+    bundle = tmp_path / "m.mlmodelc"
+    lower_model(path, bundle, kernels=True)
+    assert list((bundle / "mlir_coreml").glob("mc_program_*.pyx"))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
+    plain = compile_model(bundle, threads=1, codegen=False).predict(inputs)
+    _no_compiler(monkeypatch, tmp_path)
+    model = compile_model(bundle, threads=1, codegen=True)
+    assert isinstance(model.runner, SpecializedExecutor)
+    ours = model.predict(inputs)
+    for key in plain:
+        np.testing.assert_array_equal(ours[key], plain[key])
