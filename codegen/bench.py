@@ -102,3 +102,30 @@ def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> s
                      f"{ours / median:>8.2f}{flops / median / 1e9:>9.1f}")
     lines.append("ratio = our median / engine median (below 1: we are faster)")
     return "\n".join(lines) + "\n"
+
+
+def profile_model(model, threads: int = 1, runs: int = 10) -> str:
+    """Where the time goes: seconds per step of the schedule (executor path, one step at a time),
+    summed by op (a fused step is named after its producer, with what it absorbed)."""
+    from mlir_coreml.codegen.runtime import compile_model
+
+    compiled = compile_model(model, threads=threads, weight_precision="fp16", codegen=False)
+    executor = compiled.executor
+    args = compiled.signature.check_inputs(random_inputs(compiled.inputs))
+    executor.run(args)  # warm-up
+    timings = [0.0] * len(executor.steps)
+    for _ in range(runs):
+        executor.run(args, timings)
+    by_op: dict[str, list] = {}
+    for step, seconds in zip(executor.steps, timings):
+        fused = sorted({o.op_name.split(".", 1)[-1] for o in step.fused if o.op_name != "core.reshape"})
+        key = step.op.op_name + (f" +{'+'.join(fused)}" if fused else "") + f" [{step.kind}]"
+        entry = by_op.setdefault(key, [0, 0.0])
+        entry[0] += 1
+        entry[1] += seconds / runs
+    total = sum(seconds for _, seconds in by_op.values()) or 1e-12
+    lines = [f"model: {model}  threads: {threads}  runs: {runs}  total: {total * 1e3:.2f} ms per run",
+             f"{'op':<48}{'count':>6}{'ms':>9}{'%':>7}"]
+    for key, (count, seconds) in sorted(by_op.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"{key:<48}{count:>6}{seconds * 1e3:>9.3f}{100 * seconds / total:>7.1f}")
+    return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ holds a lock.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -392,12 +393,18 @@ class Executor:
     def kernel_ops(self) -> int:
         return sum(1 for s in self.steps if s.kind == "kernel")
 
-    def run(self, args: list[np.ndarray]) -> list[np.ndarray]:
+    def run(self, args: list[np.ndarray], timings: list[float] | None = None) -> list[np.ndarray]:
+        """The results; `timings` (one float per step) accumulates each step's seconds."""
         with self.lock:
             env = dict(self.constants)
             env.update(zip(self.args, args))
-            for step in self.steps:
-                self.run_step(step, env)
+            for i, step in enumerate(self.steps):
+                if timings is None:
+                    self.run_step(step, env)
+                else:
+                    start = time.perf_counter()
+                    self.run_step(step, env)
+                    timings[i] += time.perf_counter() - start
                 for value in step.release:
                     del env[value]
             return [self.detach(v, env[v]) for v in self.returned]

@@ -106,8 +106,11 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from mlir_coreml.codegen.bench import bench_model
+    from mlir_coreml.codegen.bench import bench_model, profile_model
 
+    if args.profile:
+        sys.stdout.write(profile_model(args.model, threads=args.threads, runs=min(args.runs, 20)))
+        return 0
     sys.stdout.write(bench_model(args.model, threads=args.threads, compare=args.compare, runs=args.runs))
     return 0
 
@@ -165,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--compare", default="")
     s.add_argument("--runs", type=int, default=50)
+    s.add_argument("--profile", action="store_true", help="time each op of the schedule instead")
     s.set_defaults(func=cmd_bench)
     return p
 

@@ -54,6 +54,9 @@ def test_run_and_bench(demo, tmp_path):
     bench = cli("bench", str(demo), "--runs", "3")
     assert bench.returncode == 0, bench.stderr
     assert "mlir_coreml" in bench.stdout and "median ms" in bench.stdout
+    profile = cli("bench", str(demo), "--runs", "2", "--profile")
+    assert profile.returncode == 0, profile.stderr
+    assert "core.conv2d" in profile.stdout and "ms per run" in profile.stdout
 
 
 @pytest.mark.parametrize("args, message", [
