@@ -22,7 +22,8 @@ from mlir_coreml.errors import MlirCoremlError  # noqa: E402
 import mlir_coreml  # noqa: E402
 from mlir_coreml.frontend.mlmodel import read, read_bytes  # noqa: E402
 from mlir_coreml.ir.dialects.nn import LAYER_OPS  # noqa: E402
-from mlir_coreml.ir.interpreter import run_module  # noqa: E402
+from mlir_coreml.ir.dialects.nn.base import NNLayer  # noqa: E402
+from mlir_coreml.ir.interpreter import run_module as interpret  # noqa: E402
 from mlir_coreml.ir.parser import parse_module  # noqa: E402
 from mlir_coreml.ir.printer import print_module  # noqa: E402
 from mlir_coreml.ir.verifier import verify  # noqa: E402
@@ -49,6 +50,43 @@ def roundtrip(module, generic=False):
     assert print_module(again, generic=generic) == text
 
 
+# -- which layer kinds each test checks ---------------------------------------------------------
+#
+# A test that checks layers' reference semantics against an independent computation (PyTorch, or
+# numpy written in the test) declares the kinds it checks: `@checks(...)` on the test function, or
+# the last entry of a TORCH_CASES / ND_CASES case. semantic_coverage() gathers them into one table;
+# test_every_layer_kind_has_a_semantic_test requires it to cover all 158 kinds, and the autouse
+# fixture below keeps declarations honest: a test must run a model containing every kind it declares.
+
+CHECKED: dict[str, frozenset] = {}  # test function name -> layer kinds
+
+
+def checks(*kinds):
+    def declare(test):
+        CHECKED[test.__name__] = frozenset(kinds)
+        return test
+    return declare
+
+
+_kinds_run: set = set()
+
+
+def run_module(module, inputs):
+    """The reference interpreter, noting which layer kinds ran."""
+    _kinds_run.update(op.layer_kind for op in module.walk() if isinstance(op, NNLayer))
+    return interpret(module, inputs)
+
+
+@pytest.fixture(autouse=True)
+def _declared_kinds_ran(request):
+    _kinds_run.clear()
+    yield
+    table = semantic_coverage()
+    declared = table.get(request.node.name, table.get(request.node.originalname, frozenset()))
+    unrun = declared - _kinds_run
+    assert not unrun, f"{request.node.name} declares {sorted(unrun)} but ran no model containing them"
+
+
 # -- the dialect -------------------------------------------------------------------------------
 
 def test_every_layer_kind_has_an_op():
@@ -62,6 +100,35 @@ def test_every_layer_kind_has_an_op():
     assert len(names) == 158
     assert {"nn.convolution", "nn.inner_product", "nn.batchnorm", "nn.gather_nd", "nn.clamped_relu",
             "nn.flatten_to_2d", "nn.uni_directional_lstm", "nn.non_maximum_suppression"} <= names
+
+
+def semantic_coverage() -> dict[str, frozenset]:
+    """Test id -> the layer kinds whose semantics it checks (see `checks`)."""
+    table = dict(CHECKED)
+    for test, cases in (("test_torch_model_matches_interpreter", TORCH_CASES), ("test_nd_layer_semantics", ND_CASES)):
+        table.update({f"{test}[{name}]": frozenset(case[-1]) for name, case in cases.items()})
+    return table
+
+
+# Kinds no test can check against an independent computation, with the reason. Keep it minimal.
+UNCHECKED_KINDS: dict[str, str] = {
+    **{kind: "no per-layer test yet" for kind in (
+        "NonMaximumSuppression", "broadcastToDynamic", "categoricalDistribution", "cropResize", "custom", "embedding",
+        "randomBernoulliDynamic", "randomBernoulliLike", "randomBernoulliStatic", "randomNormalDynamic",
+        "randomNormalLike", "randomNormalStatic", "randomUniformDynamic", "randomUniformLike", "randomUniformStatic")},
+}
+
+
+def test_every_layer_kind_has_a_semantic_test():
+    from mlir_coreml.frontend.proto import neural_network_pb2
+
+    kinds = {f.name for f in neural_network_pb2.NeuralNetworkLayer.DESCRIPTOR.oneofs_by_name["layer"].fields}
+    checked = set().union(*semantic_coverage().values())
+    assert not checked - kinds, f"unknown layer kinds declared: {sorted(checked - kinds)}"
+    stale = sorted(checked & set(UNCHECKED_KINDS))
+    assert not stale, f"checked now, so drop from UNCHECKED_KINDS: {stale}"
+    missing = sorted(kinds - checked - set(UNCHECKED_KINDS))
+    assert not missing, f"{len(missing)} layer kinds lack a per-layer semantic test: {', '.join(missing)}"
 
 
 def test_declared_attributes_match_the_schema():
@@ -270,28 +337,87 @@ class Recurrent(torch.nn.Module):
 
 
 TORCH_CASES = {
-    "convnet": (ConvNet, [(1, 3, 8, 8)]),
-    "spatial": (SpatialNet, [(1, 4, 16, 16)]),
-    "resample": (ResampleNet, [(1, 3, 5, 6)]),
-    "activations": (ActivationNet, [(1, 3, 4, 5)]),
-    "elementwise": (ElementwiseNet, [(2, 3, 4), (3, 4)]),
-    "reductions": (ReduceNet, [(2, 3, 4)]),
-    "shapes": (ShapeNet, [(2, 3, 4)]),
-    "encoder": (Encoder, [(1, 6, 16)]),
-    "lstm": (lambda: Recurrent(torch.nn.LSTM(5, 7)), [(4, 1, 5)]),
-    "bilstm": (lambda: Recurrent(torch.nn.LSTM(5, 4, bidirectional=True)), [(4, 1, 5)]),
-    "conv3d": (lambda: Conv3dNet(), [(1, 4, 5, 12, 7)]),
+    "convnet": (ConvNet, [(1, 3, 8, 8)],
+                ("activation", "batchnorm", "convolution", "innerProduct", "pooling", "reshapeStatic")),
+    "spatial": (SpatialNet, [(1, 4, 16, 16)],
+                ("activation", "convolution", "crop", "pooling", "reduceMean")),
+    "resample": (ResampleNet, [(1, 3, 5, 6)],
+                 ("concat", "padding", "reorganizeData", "upsample")),
+    "activations": (ActivationNet, [(1, 3, 4, 5)],
+                    ("activation", "add", "clip", "divideBroadcastable", "gelu", "multiply", "unary")),
+    "elementwise": (ElementwiseNet, [(2, 3, 4), (3, 4)],
+                    ("activation", "add", "ceil", "cos", "divideBroadcastable", "expandDims", "floor",
+                     "greaterThan", "maxBroadcastable", "minBroadcastable", "multiply", "powBroadcastable",
+                     "sin", "tile", "unary", "whereBroadcastable")),
+    "reductions": (ReduceNet, [(2, 3, 4)],
+                   ("activation", "argMax", "cumSum", "reduceL2", "reduceLogSumExp", "reduceMax", "reduceMean",
+                    "reduceMin", "reduceSum", "softmaxND", "topK", "unary")),
+    "shapes": (ShapeNet, [(2, 3, 4)],
+               ("expandDims", "gather", "loadConstantND", "matrixBandPart", "reshapeStatic", "reverse",
+                "slice", "sliceStatic", "splitND", "squeeze", "stack", "tile", "transpose")),
+    "encoder": (Encoder, [(1, 6, 16)],
+                ("add", "batchedMatmul", "gelu", "innerProduct", "multiply", "mvn", "reshapeStatic", "scale",
+                 "softmaxND", "splitND", "transpose")),
+    "lstm": (lambda: Recurrent(torch.nn.LSTM(5, 7)), [(4, 1, 5)],
+             ("expandDims", "loadConstantND", "squeeze", "uniDirectionalLSTM")),
+    "bilstm": (lambda: Recurrent(torch.nn.LSTM(5, 4, bidirectional=True)), [(4, 1, 5)],
+               ("biDirectionalLSTM", "concat", "expandDims", "loadConstantND", "splitND", "squeeze", "stack")),
+    "conv3d": (lambda: Conv3dNet(), [(1, 4, 5, 12, 7)],
+               ("convolution3d", "pooling3d")),
 }
 
 
 @pytest.mark.parametrize("case", list(TORCH_CASES))
 def test_torch_model_matches_interpreter(tmp_path, case):
     torch.manual_seed(0)
-    make, shapes = TORCH_CASES[case]
+    make, shapes, _ = TORCH_CASES[case]
     module = make()
     inputs = [torch.randn(*s) for s in shapes]
     path = convert(tmp_path, case, module, *inputs)
     check_against_torch(path, module, *inputs)
+
+
+DECONV3D_CASES = {
+    # name: (in, out channels, kernel, groups, stride, padding mode,
+    #        pads (front, back, top, bottom, left, right), outputShape, input [D, H, W])
+    "groups_stride2_custom": (4, 6, (2, 3, 3), 2, (2, 2, 1), "custom", (1, 1, 1, 1, 0, 0), None, (3, 4, 5)),
+    "asymmetric_custom": (3, 4, (3, 2, 3), 1, (1, 2, 2), "custom", (0, 2, 1, 0, 2, 1), None, (2, 3, 4)),
+    "same": (3, 4, (3, 3, 3), 1, (2, 2, 2), "same", (0,) * 6, None, (2, 3, 4)),
+    "valid_depthwise": (4, 4, (3, 2, 3), 4, (1, 2, 2), "valid", (0,) * 6, None, (2, 3, 4)),
+    "output_shape": (2, 4, (3, 3, 3), 2, (2, 2, 2), "custom", (1,) * 6, (4, 6, 6), (2, 3, 3)),
+}
+
+
+@checks("convolution3d")
+@pytest.mark.parametrize("case", list(DECONV3D_CASES))
+def test_deconvolution3d_matches_torch(tmp_path, case):
+    """Core ML crops the full transposed convolution: CUSTOM pads from each side, SAME to in * stride
+    (the odd pixel off the back), an explicit outputShape from the front pad on."""
+    cin, cout, kernel, groups, stride, padding, pads, out_shape, dims = DECONV3D_CASES[case]
+    rng = np.random.RandomState(4)
+    w = rng.randn(cin, cout // groups, *kernel).astype(np.float32)  # torch's [in, out / groups, k...]
+    bias = rng.randn(cout).astype(np.float32)
+    x = rng.randn(1, cin, *dims).astype(np.float32)
+    builder = nd_builder([("x", x.shape)], ["y"])
+    edges = dict(zip(("padding_front", "padding_back", "padding_top", "padding_bottom", "padding_left",
+                      "padding_right"), pads))
+    builder.add_convolution3d("deconv", cin, cout, *kernel, W=w.transpose(1, 0, 2, 3, 4), b=bias, has_bias=True,
+                              groups=groups, stride_depth=stride[0], stride_height=stride[1], stride_width=stride[2],
+                              is_deconv=True, output_shape=out_shape, padding_mode=padding, input_name="x",
+                              output_name="y", **edges)
+    module = save_and_read(tmp_path, builder)
+    full = F.conv_transpose3d(torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(bias), stride=stride,
+                              groups=groups).numpy()
+    if padding == "same":
+        sizes = [n * s for n, s in zip(dims, stride)]
+        starts = [(f - size) // 2 for f, size in zip(full.shape[2:], sizes)]
+    else:
+        starts = pads[0::2]
+        sizes = out_shape or [f - a - b for f, a, b in zip(full.shape[2:], pads[0::2], pads[1::2])]
+    want = full[(Ellipsis,) + tuple(slice(a, a + n) for a, n in zip(starts, sizes))]
+    assert module.functions[0].return_op.operands[0].type.shape == want.shape
+    (got,) = run_module(module, {"x": x})
+    assert rel_err(got, want) <= 1e-4
 
 
 def test_convnet_ir_shape(tmp_path):
@@ -337,6 +463,8 @@ def test_quantized_and_fp16_weights(tmp_path, kwargs, element, tol):
     assert rel_err(got, want) <= tol
 
 
+@checks("activation", "add", "copy", "expandDims", "gather", "innerProduct", "lessThan", "loadConstantND",
+        "loop", "multiply", "scatter", "slice", "sliceStatic", "squeeze")
 def test_gru_loop_matches_torch(tmp_path):
     """coremltools lowers torch.nn.GRU to a `loop` layer with condition and body networks."""
     torch.manual_seed(0)
@@ -371,6 +499,7 @@ def save_and_read(tmp_path, builder, name="model"):
     return module
 
 
+@checks("add", "branch", "multiply")
 def test_branch_layer(tmp_path):
     builder = nd_builder([("x", (2,)), ("c", (1,))], ["y"])
     layer = builder.add_branch("br", "c")
@@ -384,6 +513,7 @@ def test_branch_layer(tmp_path):
     np.testing.assert_allclose(run_module(module, {"x": x, "c": np.zeros(1, np.float32)})[0], x + 1)
 
 
+@checks("branch", "copy", "greaterThan", "loop", "loopBreak", "multiply")
 def test_loop_with_break(tmp_path):
     """acc doubles each iteration until it exceeds 10 (a branch in the body breaks), at most 20 times."""
     builder = nd_builder([("x", (1,))], ["acc"])
@@ -402,6 +532,7 @@ def test_loop_with_break(tmp_path):
     np.testing.assert_allclose(acc, [-(2.0 ** 20)])  # never breaks: maxLoopIterations
 
 
+@checks("add", "branch", "copy", "greaterThan", "loop", "loopContinue", "multiply")
 def test_loop_with_continue(tmp_path):
     """Five iterations of acc += 1; a continue skips `total += 1` once acc > 2."""
     builder = nd_builder([("x", (1,))], ["acc", "total"])
@@ -443,28 +574,34 @@ def _scatter_ref(data, idx, upd):
 
 
 ND_CASES = {
-    # name: (inputs {name: array}, add layers(builder), expected outputs)
+    # name: (inputs {name: array}, add layers(builder), expected outputs, layer kinds checked)
     "gather_nd": ({"x": M34, "i": np.array([[1, 2], [0, 3]], np.float32)},
-                  lambda b: b.add_gather_nd("g", ["x", "i"], "y"), lambda x, i: [x[[1, 0], [2, 3]]]),
+                  lambda b: b.add_gather_nd("g", ["x", "i"], "y"), lambda x, i: [x[[1, 0], [2, 3]]],
+                  ("gatherND",)),
     "scatter": ({"x": M34, "i": IDX, "u": np.ones((2, 4), np.float32)},
-                lambda b: b.add_scatter("s", ["x", "i", "u"], "y", axis=0), lambda x, i, u: [_scatter_ref(x, i, u)]),
+                lambda b: b.add_scatter("s", ["x", "i", "u"], "y", axis=0), lambda x, i, u: [_scatter_ref(x, i, u)],
+                ("scatter",)),
     "scatter_add_nd": ({"x": M34, "i": np.array([[0, 1], [2, 3]], np.float32), "u": np.array([5, 7], np.float32)},
                        lambda b: b.add_scatter_nd("s", ["x", "i", "u"], "y", mode="ADD"),
-                       lambda x, i, u: [x + np.array([[0, 5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 7]], np.float32)]),
+                       lambda x, i, u: [x + np.array([[0, 5, 0, 0], [0, 0, 0, 0], [0, 0, 0, 7]], np.float32)],
+                       ("scatterND",)),
     "gather_scatter_along_axis": (
         {"x": M34, "i": np.array([[3, 0], [1, 1], [0, 2]], np.float32)},
         lambda b: (b.add_gather_along_axis("g", ["x", "i"], "y", axis=1),
                    b.add_scatter_along_axis("s", ["x", "i", "y"], "z", axis=1, mode="ADD")),
         lambda x, i: [np.take_along_axis(x, i.astype(int), 1),
                       x + sum(np.where(np.arange(4) == i[:, k:k + 1], np.take_along_axis(x, i.astype(int), 1)[:, k:k + 1], 0)
-                              for k in range(2))]),
+                              for k in range(2))],
+                                  ("gatherAlongAxis", "scatterAlongAxis")),
     "reverse_seq": ({"x": M34, "n": np.array([2, 4, 1], np.float32)},
                     lambda b: b.add_reverse_sequence("r", ["x", "n"], "y", batch_axis=0, seq_axis=1),
-                    lambda x, n: [np.stack([np.concatenate([row[:k][::-1], row[k:]]) for row, k in zip(x, [2, 4, 1])])]),
+                    lambda x, n: [np.stack([np.concatenate([row[:k][::-1], row[k:]]) for row, k in zip(x, [2, 4, 1])])],
+                    ("reverseSeq",)),
     "windows_and_slices": ({"x": M34, "b": np.array([1], np.float32)},
                            lambda b: (b.add_sliding_windows("w", "x", "y", axis=1, window_size=2, step=2),
                                       b.add_slice_by_size("s", ["x", "b"], "z", axis=1, size=2)),
-                           lambda x, b: [np.stack([x[:, 0:2], x[:, 2:4]], axis=1), x[:, 1:3]]),
+                           lambda x, b: [np.stack([x[:, 0:2], x[:, 2:4]], axis=1), x[:, 1:3]],
+                           ("sliceBySize", "slidingWindows")),
     "ranges_and_fills": ({"x": M34, "e": np.array([5], np.float32)},
                          lambda b: (b.add_range_static("r", "y", end=7, start=1, step=2),
                                     b.add_range_dynamic("d", ["e"], "z", start=1, step=1),
@@ -472,22 +609,26 @@ ND_CASES = {
                                     b.add_fill_static("fs", "v", [2, 2], value=-1.0),
                                     b.add_broadcast_to_static("bc", "e", "u", [2, 3])),
                          lambda x, e: [np.arange(1, 7, 2), np.arange(1, 5), np.full((3, 4), 2.5), np.full((2, 2), -1.0),
-                                       np.full((2, 3), 5.0)]),
+                                       np.full((2, 3), 5.0)],
+                         ("broadcastToStatic", "fillLike", "fillStatic", "rangeDynamic", "rangeStatic")),
     "where_nonzero_one_hot": ({"x": np.array([[0, 1], [2, 0]], np.float32), "i": np.array([1, 0, 2], np.float32)},
                               lambda b: (b.add_where_nonzero("w", "x", "y"),
                                          b.add_one_hot("o", ["i"], "z", one_hot_vector_size=3, axis=-1)),
-                              lambda x, i: [np.array([[0, 1], [1, 0]]), np.eye(3)[[1, 0, 2]]]),
+                              lambda x, i: [np.array([[0, 1], [1, 0]]), np.eye(3)[[1, 0, 2]]],
+                              ("oneHot", "whereNonZero")),
     "arg_ops": ({"x": M34}, lambda b: (b.add_argsort("s", "x", "y", axis=1, descending=True),
                                        b.add_argmin("m", "x", "z", axis=0, keepdims=False),
                                        b.add_topk("t", ["x"], ["v", "k"], k=2, axis=1, use_bottom_k=True)),
-                lambda x: [np.argsort(-x, 1), x.argmin(0), np.sort(x, 1)[:, :2], np.argsort(x, 1)[:, :2]]),
+                lambda x: [np.argsort(-x, 1), x.argmin(0), np.sort(x, 1)[:, :2], np.argsort(x, 1)[:, :2]],
+                ("argMin", "argSort", "topK")),
     "unary_math": ({"x": np.array([-1.5, -0.3, 0.5, 0.7], np.float32)},
                    lambda b: (b.add_clamped_relu("c", "x", "y0", alpha=0.1, beta=0.6), b.add_erf("e", "x", "y1"),
                               b.add_exp2("p", "x", "y2"), b.add_round("r", "x", "y3"), b.add_sign("s", "x", "y4"),
                               b.add_tan("t", "x", "y5"), b.add_atanh("a", "x", "y6")),
                    lambda x: [np.minimum(np.where(x >= 0, x, 0.1 * x), 0.6),
                               np.array([__import__("math").erf(v) for v in x]), 2.0 ** x, np.array([-2, 0, 1, 1.0]),
-                              np.sign(x), np.tan(x), np.arctanh(x)]),
+                              np.sign(x), np.tan(x), np.arctanh(x)],
+                   ("atanh", "clampedReLU", "erf", "exp2", "round", "sign", "tan")),
     "logic_and_compare": ({"a": np.array([0, 1, 2, -1], np.float32), "b": np.array([0, 0, 2, 1], np.float32)},
                           lambda b: (b.add_logical("and", ["a", "b"], "y0", "AND"), b.add_logical("xor", ["a", "b"], "y1", "XOR"),
                                      b.add_logical("not", ["a"], "y2", "NOT"), b.add_equal("eq", ["a", "b"], "y3"),
@@ -495,40 +636,47 @@ ND_CASES = {
                                      b.add_floor_div_broadcastable("fd", ["b", "a"], "y5"),
                                      b.add_subtract_broadcastable("sub", ["a", "b"], "y6")),
                           lambda a, b: [(a != 0) & (b != 0), (a != 0) ^ (b != 0), a == 0, a == b, a < 1,
-                                        _floor_div(b, a), a - b]),
+                                        _floor_div(b, a), a - b],
+                          ("equal", "floorDivBroadcastable", "lessThan", "logicalAnd", "logicalNot",
+                           "logicalXor", "subtractBroadcastable")),
     "reshapes": ({"x": M34, "t": np.zeros((2, 6), np.float32)},
                  lambda b: (b.add_reshape_like("rl", ["x", "t"], "y0"), b.add_flatten_to_2d("f", "x", "y1", axis=1),
                             b.add_rank_preserving_reshape("rp", "x", "y2", [2, -1]),
                             b.add_constant_pad("cp", ["x"], "y3", value=9.0, pad_amounts=[1, 0, 0, 2]),
                             b.add_get_shape("gs", "x", "y4")),
                  lambda x, t: [x.reshape(2, 6), x.reshape(3, 4), x.reshape(2, 6),
-                               np.pad(x, ((1, 0), (0, 2)), constant_values=9.0), np.array([3, 4])]),
+                               np.pad(x, ((1, 0), (0, 2)), constant_values=9.0), np.array([3, 4])],
+                 ("constantPad", "flattenTo2D", "getShape", "rankPreservingReshape", "reshapeLike")),
     "embedding_layernorm": ({"i": np.array([[2], [0], [4]], np.float32)},
                             lambda b: (b.add_embedding_nd("e", "i", "y0", 5, 3, EMB),
                                        b.add_layer_normalization("ln", "y0", "y1", [3], np.ones(3) * 2, np.ones(3) * 0.5)),
                             lambda i: [EMB.T[[2, 0, 4]],
                                        2 * (EMB.T[[2, 0, 4]] - EMB.T[[2, 0, 4]].mean(-1, keepdims=True))
-                                       / np.sqrt(EMB.T[[2, 0, 4]].var(-1, keepdims=True) + 1e-5) + 0.5]),
+                                       / np.sqrt(EMB.T[[2, 0, 4]].var(-1, keepdims=True) + 1e-5) + 0.5],
+                            ("embeddingND", "layerNormalization")),
     "triangles_reductions": ({"x": M34},
                              lambda b: (b.add_lower_triangular("l", "x", "y0", k=1), b.add_upper_triangular("u", "x", "y1"),
                                         b.add_reduce_sumsquare("ss", "x", "y2", axes=[1]),
                                         b.add_reduce_l1("l1", "x", "y3", axes=[0], keepdims=False),
                                         b.add_reduce_prod("p", "x", "y4", reduce_all=True, keepdims=False)),
                              lambda x: [np.tril(x, 1), np.triu(x), (x * x).sum(1, keepdims=True), np.abs(x).sum(0),
-                                        np.array([x.prod()])]),
+                                        np.array([x.prod()])],
+                             ("lowerTriangular", "reduceL1", "reduceProd", "reduceSumSquare", "upperTriangular")),
     "stack_concat_tile_reverse": ({"x": M34},
                                   lambda b: (b.add_stack("st", ["x", "x"], "y0", axis=2),
                                              b.add_concat_nd("c", ["x", "x"], "y1", axis=0, interleave=True),
                                              b.add_tile("t", "x", "y2", reps=[1, 2]),
                                              b.add_reverse("r", "x", "y3", reverse_dim=[True, False])),
                                   lambda x: [np.stack([x, x], 2), np.stack([x, x], 1).reshape(6, 4), np.tile(x, (1, 2)),
-                                             x[::-1]]),
+                                             x[::-1]],
+                                  ("concatND", "reverse", "stack", "tile")),
     "more_unary_math": ({"x": np.array([-0.5, 0.1, 0.6], np.float32), "p": np.array([1.5, 2.0, 3.0], np.float32)},
                         lambda b: (b.add_acos("ac", "x", "y0"), b.add_asin("as", "x", "y1"), b.add_atan("at", "x", "y2"),
                                    b.add_cosh("ch", "x", "y3"), b.add_sinh("sh", "x", "y4"), b.add_tanh("th", "x", "y5"),
                                    b.add_asinh("ash", "x", "y6"), b.add_acosh("ach", "p", "y7")),
                         lambda x, p: [np.arccos(x), np.arcsin(x), np.arctan(x), np.cosh(x), np.sinh(x), np.tanh(x),
-                                      np.arcsinh(x), np.arccosh(p)]),
+                                      np.arcsinh(x), np.arccosh(p)],
+                        ("acos", "acosh", "asin", "asinh", "atan", "cosh", "sinh", "tanh")),
     "more_binary": ({"a": M34, "b": V4},
                     lambda b: (b.add_add_broadcastable("ad", ["a", "b"], "y0"),
                                b.add_multiply_broadcastable("mu", ["a", "b"], "y1"),
@@ -537,7 +685,9 @@ ND_CASES = {
                                b.add_less_than("le", ["a", "b"], "y4", use_less_than_equal=True),
                                b.add_not_equal("ne", ["a"], "y5", alpha=0.0),
                                b.add_logical("or", ["a", "b"], "y6", "OR")),
-                    lambda a, b: [a + b, a * b, np.mod(a, b), a >= b, a <= b, a != 0, (a != 0) | (b != 0)]),
+                    lambda a, b: [a + b, a * b, np.mod(a, b), a >= b, a <= b, a != 0, (a != 0) | (b != 0)],
+                    ("addBroadcastable", "greaterEqual", "lessEqual", "logicalOr", "modBroadcastable",
+                     "multiplyBroadcastable", "notEqual")),
     "dynamic_shapes": ({"x": V4, "s": np.array([2, 2], np.float32), "t": np.zeros((3, 4), np.float32),
                         "g": np.array([1, 0], np.float32)},
                        lambda b: (b.add_broadcast_to_like("bl", ["x", "t"], "y0"),
@@ -546,17 +696,19 @@ ND_CASES = {
                                   b.add_slice_dynamic("sd", ["t", "g"], "y3", end_ids=[3, 3], strides=[1, 2]),
                                   b.add_reduce_logsum("ls", "t", "y4", axes=[1], keepdims=False)),
                        lambda x, s, t, g: [np.broadcast_to(x, (3, 4)), x.reshape(2, 2), np.full((2, 2), 3.0),
-                                           t[1:3, 0:3:2], np.log(t.sum(1))]),
+                                           t[1:3, 0:3:2], np.log(t.sum(1))],
+                       ("broadcastToLike", "fillDynamic", "reduceLogSum", "reshapeDynamic", "sliceDynamic")),
     "global_pooling3d": ({"x": A.randn(1, 2, 3, 4, 5).astype(np.float32)},
                          lambda b: (b.add_global_pooling3d("gm", "x", "y0", "MAX"),
                                     b.add_global_pooling3d("ga", "x", "y1", "AVERAGE")),
-                         lambda x: [x.max(axis=(2, 3, 4), keepdims=True), x.mean(axis=(2, 3, 4), keepdims=True)]),
+                         lambda x: [x.max(axis=(2, 3, 4), keepdims=True), x.mean(axis=(2, 3, 4), keepdims=True)],
+                         ("globalPooling3d",)),
 }
 
 
 @pytest.mark.parametrize("case", list(ND_CASES))
 def test_nd_layer_semantics(tmp_path, case):
-    inputs, add_layers, expected = ND_CASES[case]
+    inputs, add_layers, expected, _ = ND_CASES[case]
     want = [np.asarray(w) for w in expected(*inputs.values())]
     builder = nd_builder([(n, a.shape) for n, a in inputs.items()], ["placeholder"])
     add_layers(builder)
@@ -625,6 +777,7 @@ RNG = np.random.RandomState(0)
 X5 = RNG.randn(1, 1, 3, 4, 5).astype(np.float32)
 
 
+@checks("activation", "flatten", "permute", "reshape")
 def test_classic_permute_reshape_flatten(tmp_path):
     def layers(b):
         b.add_permute("perm", (0, 2, 3, 1), "data", "p")          # [S, C, H, W] -> [S, H, W, C]
@@ -638,6 +791,7 @@ def test_classic_permute_reshape_flatten(tmp_path):
     np.testing.assert_allclose(out1, X5.reshape(1, 1, 60, 1, 1), rtol=1e-6)
 
 
+@checks("concat", "reduce", "sequenceRepeat", "slice")
 def test_classic_sequence_concat_slice_reduce(tmp_path):
     def layers(b):
         b.add_sequence_repeat("rep", 2, "data", "c")
@@ -650,6 +804,7 @@ def test_classic_sequence_concat_slice_reduce(tmp_path):
     np.testing.assert_allclose(out1, np.concatenate([X5, X5], axis=0), rtol=1e-6)
 
 
+@checks("l2normalize", "lrn", "mvn", "softmax", "unary")
 def test_classic_normalizations(tmp_path):
     def layers(b):
         b.add_softmax("sm", "data", "out0")
@@ -671,6 +826,7 @@ def test_classic_normalizations(tmp_path):
     np.testing.assert_allclose(outs[4], np.abs(x), rtol=1e-6)
 
 
+@checks("add", "average", "crop", "multiply", "padding", "scale", "upsample")
 def test_classic_elementwise_and_params(tmp_path):
     scale = RNG.randn(3).astype(np.float32)
     bias = RNG.randn(3).astype(np.float32)
@@ -694,6 +850,7 @@ def test_classic_elementwise_and_params(tmp_path):
     np.testing.assert_allclose(outs[6], x[..., 0:3, 1:3], rtol=1e-6)
 
 
+@checks("bias", "concat", "dot", "loadConstant", "max", "min", "resizeBilinear", "split")
 def test_classic_more_layers(tmp_path):
     bias = RNG.randn(3).astype(np.float32)
     const = RNG.randn(3, 4, 5).astype(np.float32)
@@ -725,6 +882,7 @@ def test_classic_more_layers(tmp_path):
     np.testing.assert_allclose(outs[7].reshape(-1), [(x * c).sum()], rtol=1e-5)
 
 
+@checks("innerProduct", "simpleRecurrent")
 def test_classic_inner_product_and_simple_rnn(tmp_path):
     w = RNG.randn(4, 3).astype(np.float32)
     b = RNG.randn(4).astype(np.float32)
@@ -739,6 +897,7 @@ def test_classic_inner_product_and_simple_rnn(tmp_path):
     np.testing.assert_allclose(outs[1].reshape(-1), np.tanh(wx @ x + bh), rtol=1e-5)
 
 
+@checks("gru")
 def test_classic_gru_layer(tmp_path):
     """Core ML's GRU: z, r = hard_sigmoid(...), o = tanh(W_o x + R_o (r * h) + b_o), h = (1 - z) o + z h.
     The builder writes `sigmoidHard {}` without parameters; this assumes the Keras-standard
@@ -772,6 +931,7 @@ def test_classic_gru_layer(tmp_path):
     np.testing.assert_allclose(last.reshape(hsz), want[-1], rtol=1e-5, atol=1e-6)
 
 
+@checks("innerProduct", "softmaxND")
 def test_classifier(tmp_path):
     torch.manual_seed(0)
     module = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.Softmax(-1)).eval()
@@ -792,6 +952,7 @@ def test_classifier(tmp_path):
         assert rel_err(probs, module(x).numpy()) <= 1e-5
 
 
+@checks("convolution")
 def test_image_input_preprocessing(tmp_path):
     torch.manual_seed(0)
     module = torch.nn.Conv2d(3, 2, 1)
