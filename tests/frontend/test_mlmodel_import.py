@@ -111,12 +111,7 @@ def semantic_coverage() -> dict[str, frozenset]:
 
 
 # Kinds no test can check against an independent computation, with the reason. Keep it minimal.
-UNCHECKED_KINDS: dict[str, str] = {
-    **{kind: "no per-layer test yet" for kind in (
-        "NonMaximumSuppression", "broadcastToDynamic", "categoricalDistribution", "cropResize", "custom", "embedding",
-        "randomBernoulliDynamic", "randomBernoulliLike", "randomBernoulliStatic", "randomNormalDynamic",
-        "randomNormalLike", "randomNormalStatic", "randomUniformDynamic", "randomUniformLike", "randomUniformStatic")},
-}
+UNCHECKED_KINDS: dict[str, str] = {}
 
 
 def test_every_layer_kind_has_a_semantic_test():
@@ -573,6 +568,97 @@ def _scatter_ref(data, idx, upd):
     return out
 
 
+def _nms_reference(boxes, scores, iou_threshold, score_threshold, max_boxes, per_class):
+    """NeuralNetwork.proto's NMS layer in plain loops: greedy suppression within each group (all
+    boxes, or each box's best class), survivors merged by score; nothing above the threshold keeps
+    the best box."""
+    def iou(a, b):
+        (ax, ay, aw, ah), (bx, by, bw, bh) = a, b
+        iw = max(0.0, min(ax + aw / 2, bx + bw / 2) - max(ax - aw / 2, bx - bw / 2))
+        ih = max(0.0, min(ay + ah / 2, by + bh / 2) - max(ay - ah / 2, by - bh / 2))
+        return iw * ih / (aw * ah + bw * bh - iw * ih)
+
+    n_batch, k = boxes.shape[0], max_boxes
+    outs = [np.zeros((n_batch, k, 4)), np.zeros((n_batch, k, scores.shape[-1])), np.full((n_batch, k), -1.0),
+            np.zeros(n_batch)]
+    for bi in range(n_batch):
+        best = [max(row) for row in scores[bi]]
+        groups = {}
+        for i, row in enumerate(scores[bi]):
+            if best[i] >= score_threshold:
+                groups.setdefault(list(row).index(best[i]) if per_class else 0, []).append(i)
+        survivors = []
+        for members in groups.values():
+            kept = []
+            for i in sorted(members, key=lambda i: -best[i]):
+                if all(iou(boxes[bi, i], boxes[bi, j]) <= iou_threshold for j in kept):
+                    kept.append(i)
+            survivors += kept
+        chosen = sorted(survivors, key=lambda i: -best[i])[:k] or [max(range(len(best)), key=best.__getitem__)]
+        for slot, i in enumerate(chosen):
+            outs[0][bi, slot], outs[1][bi, slot], outs[2][bi, slot] = boxes[bi, i], scores[bi, i], i
+        outs[3][bi] = len(chosen)
+    return outs
+
+
+# Four hand-placed boxes (center x, center y, width, height): 1 overlaps 0 with IoU 0.82, 3 overlaps
+# 0 with IoU 0.6 (and 1 with 0.51), 2 overlaps nothing; best classes 0, 1, 0, 0.
+NMS_BOXES = np.array([[[1, 1, 2, 2], [1.2, 1, 2, 2], [5, 5, 2, 2], [1, 1.5, 2, 2]]], np.float32)
+NMS_SCORES = np.array([[[0.9, 0.1], [0.2, 0.8], [0.3, 0.05], [0.7, 0.0]]], np.float32)
+
+
+def _nms_outputs(boxes, scores, indices, counts):
+    """The four NMS outputs for one batch of NMS_BOXES / NMS_SCORES selecting `indices` (maxBoxes 3)."""
+    picked = np.array(indices + [-1] * (3 - len(indices)))
+    real = picked >= 0
+    return [np.where(real[:, None], boxes[0, picked], 0)[None], np.where(real[:, None], scores[0, picked], 0)[None],
+            picked[None].astype(np.float32), np.array([counts], np.float32)]
+
+
+NMS_RNG = np.random.RandomState(8)
+NMS_RANDOM = {"b": np.concatenate([NMS_RNG.uniform(0, 4, (2, 12, 2)), NMS_RNG.uniform(0.5, 2, (2, 12, 2))], -1)
+              .astype(np.float32), "s": NMS_RNG.uniform(0, 1, (2, 12, 3)).astype(np.float32)}
+
+
+def _crop_resize_reference(x, rois, out_hw, method, box_mode, normalized=False, scale=1.0):
+    """cropResize per NeuralNetwork.proto, pixel by pixel: the box's [start, end] sampled like
+    SamplingMode samples [0, X - 1] (X - 1 = end - start), bilinear with clamped neighbours."""
+    _, n_batch, channels, h, w = x.shape
+    crops = []
+    for roi in rois.reshape(rois.shape[0], -1):
+        v = [float(c) for c in roi[-4:]]
+        if box_mode.endswith("WIDTH_FIRST"):
+            v = [v[1], v[0], v[3], v[2]]
+        if box_mode.startswith("CENTER_SIZE"):
+            v = [v[0] - v[2] / 2, v[1] - v[3] / 2, v[0] + v[2] / 2, v[1] + v[3] / 2]
+        if normalized:
+            v = [v[0] * (h - 1), v[1] * (w - 1), v[2] * (h - 1), v[3] * (w - 1)]
+        h0, w0, h1, w1 = (c * scale for c in v)
+
+        def grid(start, end, count):
+            if method == "UPSAMPLE_MODE":
+                return [min(end, start + i * (end - start + 1) / count) for i in range(count)]
+            return list(np.linspace(start, end, count))  # STRICT_ALIGN_ENDPOINTS / ALIGN_ENDPOINTS, count > 1
+
+        images = [x[0, int(roi[0])]] if len(roi) == 5 else list(x[0])
+        out = np.zeros((len(images), channels) + tuple(out_hw))
+        for bi, img in enumerate(images):
+            for i, r in enumerate(grid(h0, h1, out_hw[0])):
+                for j, c in enumerate(grid(w0, w1, out_hw[1])):
+                    r, c = min(max(r, 0), h - 1), min(max(c, 0), w - 1)
+                    r0, c0 = int(np.floor(r)), int(np.floor(c))
+                    r1, c1 = min(r0 + 1, h - 1), min(c0 + 1, w - 1)
+                    fr, fc = r - r0, c - c0
+                    out[bi, :, i, j] = ((1 - fr) * ((1 - fc) * img[:, r0, c0] + fc * img[:, r0, c1])
+                                        + fr * ((1 - fc) * img[:, r1, c0] + fc * img[:, r1, c1]))
+        crops.append(out)
+    return np.stack(crops)
+
+
+CROP_X = A.randn(1, 2, 3, 6, 7).astype(np.float32)  # [1, B, C, H, W]
+CROP_BOXES = np.array([[0.5, 1, 4.5, 5], [2, 0, 3, 2.5], [0, 0, 5, 5]], np.float32).reshape(3, 1, 4, 1, 1)
+CROP_INDEXED = np.array([[1, 0.4, 0.5, 0.6, 0.3], [0, 0.5, 0.5, 0.9, 0.8]], np.float32).reshape(2, 1, 5, 1, 1)
+
 ND_CASES = {
     # name: (inputs {name: array}, add layers(builder), expected outputs, layer kinds checked)
     "gather_nd": ({"x": M34, "i": np.array([[1, 2], [0, 3]], np.float32)},
@@ -703,6 +789,49 @@ ND_CASES = {
                                     b.add_global_pooling3d("ga", "x", "y1", "AVERAGE")),
                          lambda x: [x.max(axis=(2, 3, 4), keepdims=True), x.mean(axis=(2, 3, 4), keepdims=True)],
                          ("globalPooling3d",)),
+    "broadcast_to_dynamic": ({"x": V4, "s": np.array([3, 4], np.float32)},
+                             lambda b: b.add_broadcast_to_dynamic("bd", ["x", "s"], "y"),
+                             lambda x, s: [np.broadcast_to(x, (3, 4))], ("broadcastToDynamic",)),
+    "nms_hand_checked": (
+        {"b": NMS_BOXES, "s": NMS_SCORES, "iou": np.array([0.7], np.float32), "thr": np.array([0.25], np.float32),
+         "k": np.array([2], np.float32)},
+        lambda b: (b.add_nms("all", ["b", "s"], ["b0", "s0", "i0", "n0"], iou_threshold=0.5, score_threshold=0.25,
+                             max_boxes=3),
+                   b.add_nms("per_class", ["b", "s"], ["b1", "s1", "i1", "n1"], iou_threshold=0.5,
+                             score_threshold=0.25, max_boxes=3, per_class_suppression=True),
+                   b.add_nms("none_pass", ["b", "s"], ["b2", "s2", "i2", "n2"], iou_threshold=0.5,
+                             score_threshold=0.95, max_boxes=3),
+                   b.add_nms("inputs", ["b", "s", "iou", "thr", "k"], ["b3", "s3", "i3", "n3"], iou_threshold=0.1,
+                             score_threshold=0.99, max_boxes=3)),
+        # 1 and 3 fall to 0; per class, 1 (class 1) survives; no score passes 0.95: the best box alone;
+        # the inputs' IoU 0.7 spares 3, their maxBoxes 2 keeps [0, 3] (outputs then sized 2)
+        lambda b, s, iou, thr, k: (_nms_outputs(b, s, [0, 2], 2) + _nms_outputs(b, s, [0, 1, 2], 3)
+                                   + _nms_outputs(b, s, [0], 1)
+                                   + [o[:, :2] if o.ndim > 1 else o for o in _nms_outputs(b, s, [0, 3], 2)]),
+        ("NonMaximumSuppression",)),
+    "nms_random": (NMS_RANDOM,
+                   lambda b: (b.add_nms("all", ["b", "s"], ["b0", "s0", "i0", "n0"], iou_threshold=0.3,
+                                        score_threshold=0.2, max_boxes=5),
+                              b.add_nms("per_class", ["b", "s"], ["b1", "s1", "i1", "n1"], iou_threshold=0.3,
+                                        score_threshold=0.2, max_boxes=12, per_class_suppression=True)),
+                   lambda b, s: (_nms_reference(b, s, 0.3, 0.2, 5, False) + _nms_reference(b, s, 0.3, 0.2, 12, True)),
+                   ("NonMaximumSuppression",)),
+    "crop_resize": (
+        {"x": CROP_X, "r": CROP_BOXES, "ri": CROP_INDEXED},
+        lambda b: (b.add_crop_resize("strict", ["x", "r"], "y0", 4, 5, mode="STRICT_ALIGN_ENDPOINTS_MODE"),
+                   b.add_crop_resize("align", ["x", "ri"], "y1", 3, 4, mode="ALIGN_ENDPOINTS_MODE", normalized_roi=True,
+                                     box_indices_mode="CENTER_SIZE_WIDTH_FIRST"),
+                   b.add_crop_resize("upsample", ["x", "r"], "y2", 6, 9, mode="UPSAMPLE_MODE",
+                                     box_indices_mode="CORNERS_WIDTH_FIRST", spatial_scale=0.5),
+                   b.add_crop_resize("centers", ["x", "ri"], "y3", 5, 2, mode="STRICT_ALIGN_ENDPOINTS_MODE",
+                                     normalized_roi=True, box_indices_mode="CENTER_SIZE_HEIGHT_FIRST")),
+        lambda x, r, ri: [_crop_resize_reference(x, r, (4, 5), "STRICT_ALIGN_ENDPOINTS_MODE", "CORNERS_HEIGHT_FIRST"),
+                          _crop_resize_reference(x, ri, (3, 4), "ALIGN_ENDPOINTS_MODE", "CENTER_SIZE_WIDTH_FIRST",
+                                                 normalized=True),
+                          _crop_resize_reference(x, r, (6, 9), "UPSAMPLE_MODE", "CORNERS_WIDTH_FIRST", scale=0.5),
+                          _crop_resize_reference(x, ri, (5, 2), "STRICT_ALIGN_ENDPOINTS_MODE",
+                                                 "CENTER_SIZE_HEIGHT_FIRST", normalized=True)],
+        ("cropResize",)),
 }
 
 
@@ -726,28 +855,46 @@ def test_nd_layer_semantics(tmp_path, case):
         np.testing.assert_allclose(g.astype(np.float64), w.astype(np.float64).reshape(g.shape), rtol=1e-5, atol=1e-6)
 
 
-def test_random_layers_shapes_and_ranges(tmp_path):
-    """Random layers cannot reproduce Core ML's generator; check shapes, ranges and seeding."""
-    builder = nd_builder([("x", (3, 4)), ("s", (2,)), ("p", (2, 3))], ["placeholder"])
-    builder.add_random_uniform_static("u", "y0", [5, 6], minval=2.0, maxval=3.0, seed=7)
-    builder.add_random_bernoulli_like("b", "x", "y1", prob=0.5, seed=1)
-    builder.add_random_normal_dynamic("n", ["s"], "y2", mean=1.0, stddev=0.0, seed=3)
-    builder.add_categorical_distribution("c", "p", "y3", num_samples=4, is_logits=False, seed=2)
+@checks("randomUniformLike", "randomUniformStatic", "randomUniformDynamic", "randomNormalLike", "randomNormalStatic",
+        "randomNormalDynamic", "randomBernoulliLike", "randomBernoulliStatic", "randomBernoulliDynamic",
+        "categoricalDistribution")
+def test_random_layers_shapes_and_distributions(tmp_path):
+    """Random layers cannot reproduce Core ML's generator, so their semantics are checked as
+    distributions: shape, support, mean and spread over 20000 draws, and seeding."""
+    big = (200, 100)
+    builder = nd_builder([("x", big), ("s", (2,)), ("p", (2, 3))], ["placeholder"])
+    builder.add_random_uniform_static("us", "y0", [5, 6], minval=2.0, maxval=3.0, seed=7)
+    builder.add_random_uniform_like("ul", "x", "y1", minval=1.0, maxval=3.0, seed=4)
+    builder.add_random_uniform_dynamic("ud", ["s"], "y2", minval=-1.0, maxval=0.0, seed=5)
+    builder.add_random_normal_like("nl", "x", "y3", mean=1.5, stddev=0.5, seed=6)
+    builder.add_random_normal_static("ns", "y4", list(big), mean=-1.0, stddev=2.0, seed=8)
+    builder.add_random_normal_dynamic("nd", ["s"], "y5", mean=1.0, stddev=0.0, seed=3)
+    builder.add_random_bernoulli_like("bl", "x", "y6", prob=0.5, seed=1)
+    builder.add_random_bernoulli_static("bs", "y7", list(big), prob=0.3, seed=9)
+    builder.add_random_bernoulli_dynamic("bd", ["s"], "y8", prob=1.0, seed=10)
+    builder.add_categorical_distribution("c", "p", "y9", num_samples=4, is_logits=False, seed=2)
     del builder.spec.description.output[:]
-    for name in ("y0", "y1", "y2", "y3"):
+    for i in range(10):
         feature = builder.spec.description.output.add()
-        feature.name = name
+        feature.name = f"y{i}"
         feature.type.multiArrayType.dataType = ct.proto.FeatureTypes_pb2.ArrayFeatureType.FLOAT32
     module = save_and_read(tmp_path, builder, "random")
     roundtrip(module)
-    inputs = {"x": M34, "s": np.array([2, 3], np.float32),
+    inputs = {"x": np.zeros(big, np.float32), "s": np.array([2, 3], np.float32),
               "p": np.array([[0, 1, 0], [0, 0, 1]], np.float32)}
-    u, b, n, c = run_module(module, inputs)
-    assert u.shape == (5, 6) and (u >= 2).all() and (u <= 3).all()
-    assert b.shape == (3, 4) and set(np.unique(b)) <= {0.0, 1.0}
-    np.testing.assert_allclose(n, np.ones((2, 3)))
+    us, ul, ud, nl, ns, nd, bl, bs, bd, c = run_module(module, inputs)
+    assert us.shape == (5, 6) and (us >= 2).all() and (us <= 3).all()
+    assert ul.shape == big and (ul >= 1).all() and (ul <= 3).all() and abs(ul.mean() - 2) < 0.03
+    assert abs(ul.std() - 2 / np.sqrt(12)) < 0.02
+    assert ud.shape == (2, 3) and (ud >= -1).all() and (ud <= 0).all()
+    assert nl.shape == big and abs(nl.mean() - 1.5) < 0.03 and abs(nl.std() - 0.5) < 0.02
+    assert ns.shape == big and abs(ns.mean() + 1) < 0.1 and abs(ns.std() - 2) < 0.05
+    np.testing.assert_allclose(nd, np.ones((2, 3)))
+    assert bl.shape == big and set(np.unique(bl)) == {0.0, 1.0} and abs(bl.mean() - 0.5) < 0.02
+    assert bs.shape == big and set(np.unique(bs)) == {0.0, 1.0} and abs(bs.mean() - 0.3) < 0.02
+    np.testing.assert_array_equal(bd, np.ones((2, 3)))
     np.testing.assert_array_equal(c, [[1] * 4, [2] * 4])
-    np.testing.assert_array_equal(run_module(module, inputs)[0], u)  # seeded: repeatable
+    np.testing.assert_array_equal(run_module(module, inputs)[0], us)  # seeded: repeatable
 
 
 # -- classic (rank-5) layers from NeuralNetworkBuilder ---------------------------------------------
@@ -895,6 +1042,39 @@ def test_classic_inner_product_and_simple_rnn(tmp_path):
     outs = run_classic(tmp_path, (3,), layers, x.reshape(1, 1, 3, 1, 1), n_outputs=2)
     np.testing.assert_allclose(outs[0].reshape(-1), w @ x + b, rtol=1e-5)
     np.testing.assert_allclose(outs[1].reshape(-1), np.tanh(wx @ x + bh), rtol=1e-5)
+
+
+@checks("embedding")
+def test_classic_embedding(tmp_path):
+    w = RNG.randn(4, 6).astype(np.float32)  # [outputChannels, inputDim]
+    b = RNG.randn(4).astype(np.float32)
+
+    def layers(bld):
+        bld.add_embedding("emb", w, b, 6, 4, True, "data", "out0")
+    (out,) = run_classic(tmp_path, (1,), layers, np.full((1, 1, 1, 1, 1), 3, np.float32))
+    np.testing.assert_allclose(out.reshape(-1), w[:, 3] + b, rtol=1e-6)
+
+
+@checks("custom")
+def test_custom_layer_runs_its_registered_implementation(tmp_path):
+    """A custom layer's semantics are the app's: the registered function gets the inputs, the
+    `parameters` map and the weights."""
+    from mlir_coreml.ir.custom_layers import unregister_custom_layer
+
+    shift = RNG.randn(3).astype(np.float32)
+    builder = nd_builder([("x", (2, 3))], ["y"])
+    layer = builder.add_custom("scaled", ["x"], ["y"]).custom
+    layer.className = "TestScaledShift"
+    layer.parameters["alpha"].doubleValue = 2.5
+    layer.weights.add().floatValue.extend(shift.tolist())
+    module = save_and_read(tmp_path, builder)
+    mlir_coreml.register_custom_layer(
+        "TestScaledShift", lambda inputs, params, weights: params["alpha"]["doubleValue"] * inputs[0] + weights[0])
+    try:
+        (y,) = run_module(module, {"x": M34[:2, :3]})
+    finally:
+        unregister_custom_layer("TestScaledShift")
+    np.testing.assert_allclose(y, 2.5 * M34[:2, :3] + shift, rtol=1e-6)
 
 
 @checks("gru")
