@@ -638,6 +638,9 @@ def _crop_resize_reference(x, rois, out_hw, method, box_mode, normalized=False, 
         def grid(start, end, count):
             if method == "UPSAMPLE_MODE":
                 return [min(end, start + i * (end - start + 1) / count) for i in range(count)]
+            if method == "ROI_ALIGN_MODE":
+                step = max(1, end - start) / count
+                return [min(end, start + (i + 0.5) * step) for i in range(count)]
             return list(np.linspace(start, end, count))  # STRICT_ALIGN_ENDPOINTS / ALIGN_ENDPOINTS, count > 1
 
         images = [x[0, int(roi[0])]] if len(roi) == 5 else list(x[0])
@@ -824,14 +827,22 @@ ND_CASES = {
                    b.add_crop_resize("upsample", ["x", "r"], "y2", 6, 9, mode="UPSAMPLE_MODE",
                                      box_indices_mode="CORNERS_WIDTH_FIRST", spatial_scale=0.5),
                    b.add_crop_resize("centers", ["x", "ri"], "y3", 5, 2, mode="STRICT_ALIGN_ENDPOINTS_MODE",
-                                     normalized_roi=True, box_indices_mode="CENTER_SIZE_HEIGHT_FIRST")),
+                                     normalized_roi=True, box_indices_mode="CENTER_SIZE_HEIGHT_FIRST"),
+                   b.add_crop_resize("roi_align", ["x", "r"], "y4", 3, 4, mode="ROI_ALIGN_MODE", spatial_scale=0.8)),
         lambda x, r, ri: [_crop_resize_reference(x, r, (4, 5), "STRICT_ALIGN_ENDPOINTS_MODE", "CORNERS_HEIGHT_FIRST"),
                           _crop_resize_reference(x, ri, (3, 4), "ALIGN_ENDPOINTS_MODE", "CENTER_SIZE_WIDTH_FIRST",
                                                  normalized=True),
                           _crop_resize_reference(x, r, (6, 9), "UPSAMPLE_MODE", "CORNERS_WIDTH_FIRST", scale=0.5),
                           _crop_resize_reference(x, ri, (5, 2), "STRICT_ALIGN_ENDPOINTS_MODE",
-                                                 "CENTER_SIZE_HEIGHT_FIRST", normalized=True)],
+                                                 "CENTER_SIZE_HEIGHT_FIRST", normalized=True),
+                          _crop_resize_reference(x, r, (3, 4), "ROI_ALIGN_MODE", "CORNERS_HEIGHT_FIRST", scale=0.8)],
         ("cropResize",)),
+    # resizeBilinear samples [0, H - 1] x [0, W - 1] as cropResize samples a box
+    "resize_bilinear_roi_align": (
+        {"x": CROP_X[0, 0]}, lambda b: b.add_resize_bilinear("r", "x", "y", 4, 9, mode="ROI_ALIGN_MODE"),
+        lambda x: [_crop_resize_reference(x[None, None], np.array([0, 0, 5, 6], np.float32).reshape(1, 1, 4, 1, 1),
+                                          (4, 9), "ROI_ALIGN_MODE", "CORNERS_HEIGHT_FIRST")[0, 0]],
+        ("resizeBilinear",)),
 }
 
 

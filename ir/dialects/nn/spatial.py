@@ -310,6 +310,11 @@ def half_pixel_coords(size, out):
     return np.maximum((np.arange(out) + 0.5) * (size / out) - 0.5, 0.0)
 
 
+def offset_corners_coords(size, out):
+    """Centres of `out` equal cells spanning [0, size - 1] (at least one pixel wide)."""
+    return (np.arange(out) + 0.5) * (max(1.0, size - 1) / out)
+
+
 @layer_op("upsample")
 class UpsampleOp(NNLayer):
     """Nearest or bilinear upsampling of H, W by integer `scalingFactor` or `fractionalScalingFactor`."""
@@ -342,11 +347,14 @@ class UpsampleOp(NNLayer):
         return interp_axis(y, x.ndim - 1, wo, coord(w, wo))
 
 
+# SamplingMode per NeuralNetwork.proto (coremltools maps MIL's OFFSET_CORNERS to ROI_ALIGN_MODE).
+# ALIGN_ENDPOINTS_MODE should sample the middle when out == 1; like the core.upsample it lowers
+# to, it samples 0 there.
 RESIZE_COORDS = {
     "STRICT_ALIGN_ENDPOINTS_MODE": align_corners_coords,
     "ALIGN_ENDPOINTS_MODE": align_corners_coords,
     "UPSAMPLE_MODE": lambda size, out: np.arange(out) * (size / out),
-    "ROI_ALIGN_MODE": half_pixel_coords,
+    "ROI_ALIGN_MODE": offset_corners_coords,
 }
 
 
