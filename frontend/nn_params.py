@@ -91,7 +91,10 @@ def _conv3d_shape(p, path):
     if path == "bias":
         return (p.get("outputChannels", 0),)
     kernel = tuple(max(p.get(f"kernel{a}", 1), 1) for a in ("Depth", "Height", "Width"))
-    return (p.get("outputChannels", 0), p.get("inputChannels", 0) // max(p.get("nGroups", 0), 1)) + kernel
+    groups = max(p.get("nGroups", 0), 1)
+    if p.get("isDeconvolution"):
+        return (p.get("inputChannels", 0), p.get("outputChannels", 0) // groups) + kernel
+    return (p.get("outputChannels", 0), p.get("inputChannels", 0) // groups) + kernel
 
 
 WEIGHT_SHAPES = {

@@ -574,7 +574,7 @@ def lower_upsample(op, b):
 
 
 RESIZE_COORDS = {"STRICT_ALIGN_ENDPOINTS_MODE": "align_corners", "ALIGN_ENDPOINTS_MODE": "align_corners",
-                 "UPSAMPLE_MODE": "asymmetric", "ROI_ALIGN_MODE": "half_pixel"}
+                 "UPSAMPLE_MODE": "asymmetric", "ROI_ALIGN_MODE": "offset_corners"}
 
 
 @lowers("nn.resize_bilinear")

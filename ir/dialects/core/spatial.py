@@ -116,7 +116,7 @@ class GlobalPoolOp(CoreOp):
 
 # =========================================================================== normalization
 
-UPSAMPLE_COORDINATES = ("asymmetric", "align_corners", "half_pixel")
+UPSAMPLE_COORDINATES = ("asymmetric", "align_corners", "half_pixel", "offset_corners")
 
 
 def _source_coordinates(out_size, in_size, mode, scale):
@@ -127,13 +127,16 @@ def _source_coordinates(out_size, in_size, mode, scale):
         return dst * ((in_size - 1) / (out_size - 1)) if out_size > 1 else np.zeros(out_size)
     if mode == "half_pixel":
         return (dst + 0.5) * ratio - 0.5
+    if mode == "offset_corners":  # NeuralNetwork ROI_ALIGN_MODE: centres of out cells over [0, in - 1]
+        return (dst + 0.5) * (max(1.0, in_size - 1) / out_size)
     return dst * ratio
 
 
 @op_def("core.upsample")
 class UpsampleOp(CoreOp):
     """Resize the two last axes (NCHW) to `size`. `mode`: nearest | bilinear; `coordinates`:
-    asymmetric (src = dst * in/out), align_corners, half_pixel; `scales` (optional) replaces
+    asymmetric (src = dst * in/out), align_corners, half_pixel, offset_corners (cell centres over
+    [0, in - 1]: NeuralNetwork's ROI_ALIGN_MODE); `scales` (optional) replaces
     in/out by 1/scale as Core ML's scale-factor upsampling does."""
 
     input = operand(AnyTensor)

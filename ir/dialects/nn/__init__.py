@@ -27,12 +27,14 @@ Conventions (the importer, frontend/mlmodel.py, produces exactly this):
   region yields. `loopBreak` / `loopContinue` take the enclosing loop's carried values.
 * Shape inference: every op whose result shapes follow from static input shapes and params has
   a shape function; the verifier recomputes it and rejects mismatching result types. Ops
-  without one (dynamic reshape/fill/range/random, NMS, custom) have unranked results.
+  without one (dynamic reshape/fill/range/random, NMS with a run-time maxBoxes input, custom)
+  have unranked results.
 
-Reference semantics (numpy `compute`, or `execute` for control flow) exist for every layer kind
-except NonMaximumSuppression, cropResize, custom (app-defined) and 3-D deconvolution, which are
-declared (attributes, verifier, import/print/parse) only. Random layers sample with numpy's
-generator seeded by `seed`: right distribution and shape, not Core ML's values.
+Reference semantics (numpy `compute`, or `execute` for control flow) exist for every layer kind;
+custom (app-defined) layers run the implementation the user registers for their class name
+(ir/custom_layers.py). Random layers sample with numpy's generator seeded by `seed`: right
+distribution and shape, not Core ML's values. tests/frontend/test_mlmodel_import.py checks every
+kind against an independent computation (test_every_layer_kind_has_a_semantic_test).
 """
 from mlir_coreml.ir.dialects.nn import elementwise, linalg, misc, recurrent, spatial, tensor  # noqa: F401
 from mlir_coreml.ir.dialects.nn.base import LAYER_OPS, NNLayer, snake_case  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.ir.dialects.nn.base import NNLayer, check_size, declare_layers, layer_op
+from mlir_coreml.ir.dialects.nn.base import NNLayer, ShapeError, check_size, declare_layers, layer_op
 from mlir_coreml.ir.opdef import AnyTensor, Pure, Terminator, VerifyError, attribute, op_def, operand, region, result
 from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.types import F32, TensorType
@@ -83,11 +83,81 @@ class CategoricalDistributionOp(NNLayer):
         return np.array(samples, np.float32).reshape(x.shape[:-1] + (self.numSamples,))
 
 
-class _Declared(NNLayer):
-    """Layers declared with their attributes but without numpy semantics yet."""
+def corner_boxes(boxes: np.ndarray) -> np.ndarray:
+    """[..., 4] center-size (x, y, width, height) boxes -> [..., 4] corners (x0, y0, x1, y1)."""
+    center, half = boxes[..., :2], boxes[..., 2:] / 2
+    return np.concatenate([center - half, center + half], axis=-1)
 
 
-declare_layers(["NonMaximumSuppression"], _Declared, n_inputs=(2, 5), namespace=globals())
+def pairwise_iou(boxes: np.ndarray) -> np.ndarray:
+    """[N, 4] center-size boxes -> [N, N] intersection over union."""
+    c = corner_boxes(boxes.astype(np.float64))
+    lo = np.maximum(c[:, None, :2], c[None, :, :2])
+    hi = np.minimum(c[:, None, 2:], c[None, :, 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
+    area = np.prod(c[:, 2:] - c[:, :2], axis=-1)
+    union = area[:, None] + area[None, :] - inter
+    return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+
+
+@layer_op("NonMaximumSuppression", n_inputs=(2, 5))
+class NonMaximumSuppressionOp(NNLayer):
+    """Greedy NMS per batch: boxes [B, N, 4] (center x, center y, width, height), scores [B, N, C];
+    optional inputs 3..5 override iouThreshold, scoreThreshold, maxBoxes. A box's score is its best
+    class score; boxes below scoreThreshold are dropped, then in decreasing score order a box is kept
+    unless its IoU with a kept box (of its own best class, with perClassSuppression) exceeds
+    iouThreshold. Results: boxes [B, maxBoxes, 4], scores [B, maxBoxes, C] (0-padded), indices
+    [B, maxBoxes] (-1-padded), count [B]. When nothing passes the score threshold Core ML still
+    returns the best box (count 1) rather than an empty selection."""
+
+    iouThreshold = attribute("float", default=0.0)
+    scoreThreshold = attribute("float", default=0.0)
+    maxBoxes = attribute("int", default=0)
+    perClassSuppression = attribute("bool", default=False)
+    _result_count = 4
+
+    def shapes(self, xs, ws):
+        if len(xs) == 5:
+            raise NotImplementedError  # maxBoxes is a run-time input
+        boxes, scores = xs[0], xs[1]
+        if len(boxes) != 3 or boxes[-1] != 4 or len(scores) != 3 or tuple(scores[:2]) != tuple(boxes[:2]):
+            raise ShapeError(f"expects boxes [B, N, 4] and scores [B, N, C], got {list(boxes)} and {list(scores)}")
+        b, k, c = boxes[0], int(self.maxBoxes), scores[-1]
+        return [check_size((b, k, 4)), check_size((b, k, c)), (b, k), (b,)]
+
+    def select(self, boxes, scores, iou_threshold, score_threshold, max_boxes):
+        best, label = scores.max(axis=-1), scores.argmax(axis=-1)
+        order = np.argsort(-best, kind="stable")
+        candidates = [i for i in order if best[i] >= score_threshold]
+        if not candidates:
+            return [int(order[0])]
+        iou = pairwise_iou(boxes)
+        kept: list[int] = []
+        for i in candidates:
+            if len(kept) == max_boxes:
+                break
+            rivals = [j for j in kept if not self.perClassSuppression or label[j] == label[i]]
+            if all(iou[i, j] <= iou_threshold for j in rivals):
+                kept.append(int(i))
+        return kept
+
+    def compute(self, xs, ws):
+        boxes, scores = xs[0], xs[1]
+        given = [float(np.asarray(v).reshape(-1)[0]) for v in xs[2:]]
+        iou_threshold, score_threshold, max_boxes = given + [self.iouThreshold, self.scoreThreshold,
+                                                             self.maxBoxes][len(given):]
+        b, k = boxes.shape[0], int(max_boxes)
+        out_boxes = np.zeros((b, k, 4), np.float32)
+        out_scores = np.zeros((b, k, scores.shape[-1]), np.float32)
+        out_index = np.full((b, k), -1.0, np.float32)
+        count = np.zeros(b, np.float32)
+        for bi in range(b):
+            kept = self.select(boxes[bi], scores[bi], iou_threshold, score_threshold, k)[:k]
+            out_boxes[bi, :len(kept)] = boxes[bi, kept]
+            out_scores[bi, :len(kept)] = scores[bi, kept]
+            out_index[bi, :len(kept)] = kept
+            count[bi] = len(kept)
+        return out_boxes, out_scores, out_index, count
 
 
 @layer_op("custom", n_inputs=(0, None))

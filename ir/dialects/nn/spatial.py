@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mlir_coreml.ir.dialects.nn.base import NNLayer, ShapeError, check_size, declare_layers, layer_op
+from mlir_coreml.ir.dialects.nn.base import NNLayer, ShapeError, check_size, layer_op
 from mlir_coreml.ir.opdef import attribute
 
 
@@ -110,9 +110,9 @@ class _ConvBase(NNLayer):
         kh, kw, sh, sw, dh, dw, pt, pb, pl, pr = self.geometry(x.shape[-2], x.shape[-1])
         g = self.groups()
         if self.isDeconvolution:
-            y = deconv2d(x, weight.reshape(x.shape[1], self.outputChannels // g, kh, kw), g, (sh, sw), (dh, dw))
+            y = deconv(x, weight.reshape(x.shape[1], self.outputChannels // g, kh, kw), g, (sh, sw), (dh, dw))
             ho, wo = self.shapes([x.shape], {})[0][-2:]
-            y = crop_or_pad(y, pt, pl, ho, wo)
+            y = crop_or_pad(y, (pt, pl), (ho, wo))
         else:
             x = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
             y = conv2d(x, weight.reshape(self.outputChannels, x.shape[1] // g, kh, kw), g, (sh, sw), (dh, dw))
@@ -134,31 +134,32 @@ def conv2d(x, w, groups, stride, dilation):
     return np.concatenate(outs, axis=1)
 
 
-def deconv2d(x, w, groups, stride, dilation):
-    """Full transposed convolution: x [N, C, H, W], w [C, O/g, kh, kw] -> [N, O, (H-1)s+ek, ...]."""
-    n, c, h, wd = x.shape
-    _, og, kh, kw = w.shape
-    (sh, sw), (dh, dw) = stride, dilation
-    ho, wo = (h - 1) * sh + (kh - 1) * dh + 1, (wd - 1) * sw + (kw - 1) * dw + 1
-    y = np.zeros((n, og * groups, ho, wo), dtype=np.float32)
+def deconv(x, w, groups, stride, dilation):
+    """Full transposed convolution over the trailing len(stride) axes: x [N, C, *S], w [C, O/g, *k]
+    -> [N, O, *((S - 1) * stride + (k - 1) * dilation + 1)]; each kernel tap scatters one strided slab."""
+    n, c = x.shape[:2]
+    dims, kernel, og = x.shape[2:], w.shape[2:], w.shape[1]
+    out = [(s - 1) * st + (k - 1) * d + 1 for s, k, st, d in zip(dims, kernel, stride, dilation)]
+    y = np.zeros((n, og * groups, *out), dtype=np.float32)
     cg = c // groups
     for gi in range(groups):
-        xg = x[:, gi * cg:(gi + 1) * cg]
-        wg = w[gi * cg:(gi + 1) * cg]
-        contrib = np.einsum("nchw,coij->noijhw", xg, wg, optimize=True)
-        for i in range(kh):
-            for j in range(kw):
-                y[:, gi * og:(gi + 1) * og, i * dh:i * dh + (h - 1) * sh + 1:sh,
-                  j * dw:j * dw + (wd - 1) * sw + 1:sw] += contrib[:, :, i, j]
+        xg, wg = x[:, gi * cg:(gi + 1) * cg], w[gi * cg:(gi + 1) * cg]
+        for tap in np.ndindex(*kernel):
+            slab = tuple(slice(t * d, t * d + (s - 1) * st + 1, st) for t, d, s, st in zip(tap, dilation, dims, stride))
+            y[(slice(None), slice(gi * og, (gi + 1) * og)) + slab] += np.einsum(
+                "nc...,co->no...", xg, wg[(slice(None), slice(None)) + tap], optimize=True)
     return y
 
 
-def crop_or_pad(y, top, left, ho, wo):
-    y = y[..., top:, left:]
-    pad_h, pad_w = max(ho - y.shape[-2], 0), max(wo - y.shape[-1], 0)
-    if pad_h or pad_w:
-        y = np.pad(y, [(0, 0)] * (y.ndim - 2) + [(0, pad_h), (0, pad_w)])
-    return y[..., :ho, :wo]
+def crop_or_pad(y, starts, sizes):
+    """y[..., start:start + size] over the trailing len(starts) axes, zero-filled past y's end
+    (a deconvolution's explicit outputShape may exceed its full output)."""
+    k = len(starts)
+    y = y[(Ellipsis,) + tuple(slice(s, None) for s in starts)]
+    pads = [(0, max(size - d, 0)) for size, d in zip(sizes, y.shape[-k:])]
+    if any(p for _, p in pads):
+        y = np.pad(y, [(0, 0)] * (y.ndim - k) + pads)
+    return y[(Ellipsis,) + tuple(slice(0, s) for s in sizes)]
 
 
 @layer_op("convolution", n_inputs=(1, 2))
@@ -309,6 +310,11 @@ def half_pixel_coords(size, out):
     return np.maximum((np.arange(out) + 0.5) * (size / out) - 0.5, 0.0)
 
 
+def offset_corners_coords(size, out):
+    """Centres of `out` equal cells spanning [0, size - 1] (at least one pixel wide)."""
+    return (np.arange(out) + 0.5) * (max(1.0, size - 1) / out)
+
+
 @layer_op("upsample")
 class UpsampleOp(NNLayer):
     """Nearest or bilinear upsampling of H, W by integer `scalingFactor` or `fractionalScalingFactor`."""
@@ -341,11 +347,14 @@ class UpsampleOp(NNLayer):
         return interp_axis(y, x.ndim - 1, wo, coord(w, wo))
 
 
+# SamplingMode per NeuralNetwork.proto (coremltools maps MIL's OFFSET_CORNERS to ROI_ALIGN_MODE).
+# ALIGN_ENDPOINTS_MODE should sample the middle when out == 1; like the core.upsample it lowers
+# to, it samples 0 there.
 RESIZE_COORDS = {
     "STRICT_ALIGN_ENDPOINTS_MODE": align_corners_coords,
     "ALIGN_ENDPOINTS_MODE": align_corners_coords,
     "UPSAMPLE_MODE": lambda size, out: np.arange(out) * (size / out),
-    "ROI_ALIGN_MODE": half_pixel_coords,
+    "ROI_ALIGN_MODE": offset_corners_coords,
 }
 
 
@@ -368,6 +377,51 @@ class ResizeBilinearOp(NNLayer):
         return interp_axis(y, x.ndim - 1, wo, coord(w, wo))
 
 
+@layer_op("cropResize", n_inputs=(2, 2))
+class CropResizeOp(NNLayer):
+    """Bilinear crops of x [1, B, C, H, W] at N boxes: RoIs [N, 1, 4, 1, 1] crop every batch image
+    (result [N, B, C, Ho, Wo]); [N, 1, 5, 1, 1] start with the batch index (result [N, 1, C, Ho, Wo]).
+    `boxIndicesMode` orders the four coordinates (corners or center-size, height or width first);
+    `normalizedCoordinates` scales them by (H - 1, W - 1), `spatialScale` multiplies them. Each box
+    [start, end] is sampled like resizeBilinear samples [0, size - 1] (same `mode` grids)."""
+
+    targetSize = attribute("ints", default=())
+    normalizedCoordinates = attribute("bool", default=False)
+    spatialScale = attribute("float", default=0.0)
+
+    def shapes(self, xs, ws):
+        x, rois = xs
+        if len(x) != 5 or len(rois) != 5 or rois[2] not in (4, 5):
+            raise ShapeError(f"expects x [1, B, C, H, W] and RoIs [N, 1, 4 or 5, 1, 1], got {list(x)} and {list(rois)}")
+        return [(rois[0], x[1] if rois[2] == 4 else 1, x[2]) + pair(self.targetSize, (1, 1))]
+
+    def boxes(self, rois, h, w):
+        """[N, 4] (h_start, w_start, h_end, w_end) in input pixels."""
+        v = rois.reshape(rois.shape[0], -1)[:, -4:].astype(np.float64)
+        mode = self.attr("boxIndicesMode", {}).get("boxMode", "CORNERS_HEIGHT_FIRST")
+        if mode.endswith("WIDTH_FIRST"):
+            v = v[:, [1, 0, 3, 2]]
+        if mode.startswith("CENTER_SIZE"):
+            v = np.concatenate([v[:, :2] - v[:, 2:] / 2, v[:, :2] + v[:, 2:] / 2], axis=1)
+        if self.normalizedCoordinates:
+            v = v * np.array([h - 1, w - 1, h - 1, w - 1])
+        return v * (self.spatialScale or 1.0)  # proto3 0 means unset
+
+    def compute(self, xs, ws):
+        x, rois = xs
+        images = x[0]
+        h, w = images.shape[-2:]
+        ho, wo = pair(self.targetSize, (1, 1))
+        coord = RESIZE_COORDS[self.attr("mode", {}).get("samplingMethod", "STRICT_ALIGN_ENDPOINTS_MODE")]
+        crops = []
+        for roi, (h0, w0, h1, w1) in zip(rois.reshape(rois.shape[0], -1), self.boxes(rois, h, w)):
+            src = images[int(roi[0])][None] if rois.shape[2] == 5 else images
+            # the grid stays inside the box, as resizeBilinear's stays inside [0, size - 1]
+            y = interp_axis(src, 2, ho, np.clip(h0 + coord(h1 - h0 + 1, ho), h0, h1))
+            crops.append(interp_axis(y, 3, wo, np.clip(w0 + coord(w1 - w0 + 1, wo), w0, w1)))
+        return np.stack(crops)
+
+
 # -- 3-D ----------------------------------------------------------------------------------------
 
 AXES3 = ("Depth", "Height", "Width")
@@ -379,13 +433,15 @@ class _Spatial3D(NNLayer):
 
     paddingType = attribute("str", default="CUSTOM")
 
-    def geometry(self, dims):
+    def geometry(self, dims, transposed=False):
         kernel = [max(int(self.attr(f"kernel{a}", 1)), 1) for a in AXES3]
         stride = [max(int(self.attr(f"stride{a}", 1)), 1) for a in AXES3]
         dilation = [max(int(self.attr(f"dilation{a}", 1)), 1) for a in AXES3]
         extent = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
         if self.paddingType == "SAME":
-            pads = [same_padding(n, e, st, False) for n, e, st in zip(dims, extent, stride)]
+            # a transposed conv pads like the forward conv from its output (in * stride) back to its input
+            sizes = [n * st for n, st in zip(dims, stride)] if transposed else dims
+            pads = [same_padding(n, e, st, False) for n, e, st in zip(sizes, extent, stride)]
         elif self.paddingType == "VALID":
             pads = [(0, 0)] * 3
         else:
@@ -408,32 +464,54 @@ class _Spatial3D(NNLayer):
 
 @layer_op("convolution3d", n_inputs=(1, 1))
 class Convolution3dOp(_Spatial3D):
-    """3-D convolution; weights [outputChannels, inputChannels / nGroups, kD, kH, kW]."""
+    """3-D convolution, weights [outputChannels, inputChannels / nGroups, kD, kH, kW]; or deconvolution,
+    weights [inputChannels, outputChannels / nGroups, kD, kH, kW] (what NeuralNetworkBuilder writes),
+    output [D, H, W] = `outputShape` if set, else in * stride (SAME) or the full transposed
+    convolution less the CUSTOM pads; the window starts at the front/top/left pad."""
 
     outputChannels = attribute("int", default=0)
     inputChannels = attribute("int", default=0)
     nGroups = attribute("int", default=0)
     hasBias = attribute("bool", default=False)
     isDeconvolution = attribute("bool", default=False)
+    outputShape = attribute("ints", default=())
+
+    def deconv_dims(self, dims):
+        kernel, stride, dilation, extent, pads = self.geometry(dims, transposed=True)
+        if self.outputShape:
+            if len(self.outputShape) != 3:
+                raise ShapeError(f"outputShape must be [D, H, W], got {list(self.outputShape)}")
+            out = [int(d) for d in self.outputShape]
+        elif self.paddingType == "SAME":
+            out = [n * st for n, st in zip(dims, stride)]
+        else:
+            out = [(n - 1) * st + e - p0 - p1 for n, st, e, (p0, p1) in zip(dims, stride, extent, pads)]
+        if any(o <= 0 for o in out):
+            raise ShapeError(f"deconvolution output {out} is empty for input {list(dims)}")
+        return out
 
     def shapes(self, xs, ws):
-        if len(xs[0]) != 5 or self.isDeconvolution:
+        if len(xs[0]) != 5:
             raise NotImplementedError
         if xs[0][1] != self.inputChannels:
             raise ShapeError(f"input has {xs[0][1]} channels, expected inputChannels {self.inputChannels}")
-        return [(xs[0][0], self.outputChannels) + tuple(self.out_dims(xs[0][-3:]))]
+        dims = self.deconv_dims(xs[0][-3:]) if self.isDeconvolution else self.out_dims(xs[0][-3:])
+        return [(xs[0][0], self.outputChannels) + tuple(dims)]
 
     def compute(self, xs, ws):
-        if self.isDeconvolution:
-            raise NotImplementedError("3-D deconvolution has no reference semantics yet")
         x = xs[0]
         g = max(int(self.nGroups), 1)
-        kernel = self.geometry(x.shape[-3:])[0]
-        w = ws["weights"].reshape((self.outputChannels, x.shape[1] // g) + tuple(kernel))
-        cols = self.windows3(x)
-        cg, og = x.shape[1] // g, self.outputChannels // g
-        y = np.concatenate([np.einsum("ncdhwijk,ocijk->nodhw", cols[:, i * cg:(i + 1) * cg], w[i * og:(i + 1) * og],
-                                      optimize=True) for i in range(g)], axis=1)
+        kernel, stride, dilation, _, pads = self.geometry(x.shape[-3:], transposed=self.isDeconvolution)
+        if self.isDeconvolution:
+            w = ws["weights"].reshape((x.shape[1], self.outputChannels // g) + tuple(kernel))
+            y = deconv(x, w, g, stride, dilation)
+            y = crop_or_pad(y, [p0 for p0, _ in pads], self.deconv_dims(x.shape[-3:]))
+        else:
+            w = ws["weights"].reshape((self.outputChannels, x.shape[1] // g) + tuple(kernel))
+            cols = self.windows3(x)
+            cg, og = x.shape[1] // g, self.outputChannels // g
+            y = np.concatenate([np.einsum("ncdhwijk,ocijk->nodhw", cols[:, i * cg:(i + 1) * cg],
+                                          w[i * og:(i + 1) * og], optimize=True) for i in range(g)], axis=1)
         return y + ws["bias"].reshape(1, -1, 1, 1, 1) if "bias" in ws else y
 
 
@@ -470,8 +548,3 @@ class GlobalPooling3dOp(NNLayer):
         return fn(xs[0], axis=(-3, -2, -1), keepdims=True)
 
 
-class _DeclaredSpatial(NNLayer):
-    """Layers declared with their attributes but without numpy semantics yet."""
-
-
-declare_layers(["cropResize"], _DeclaredSpatial, namespace=globals(), n_inputs=(2, 2))
