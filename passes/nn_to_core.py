@@ -1012,7 +1012,21 @@ def lower_image_preprocess(op, b):
 # Layers `core` cannot express, run by the runtime on their numpy reference semantics:
 # control flow, Core ML's GRU (reset gate before the hidden matmul; core.gru follows PyTorch),
 # and custom layers (their implementation is registered by the user).
-REFERENCE_PATH = frozenset({"nn.loop", "nn.branch", "nn.gru", "nn.custom"})
+# Layers the runtime runs on the numpy reference path, as they are: control flow and app-defined
+# layers; result shapes known only at run time (dynamic reshape/slice/fill/range/broadcast,
+# get_shape, where_non_zero, NMS), which `core`'s static kernels cannot plan; 3-D spatial layers,
+# scatters/gathers along an axis, sequence reversal, sliding windows and crop-resize, which have
+# no core op yet; and random draws (numpy's generator, seeded by the layer).
+REFERENCE_PATH = frozenset({
+    "nn.loop", "nn.branch", "nn.gru", "nn.custom", "nn.loop_break", "nn.loop_continue",
+    "nn.reshape_dynamic", "nn.slice_dynamic", "nn.slice_by_size", "nn.fill_dynamic", "nn.range_dynamic",
+    "nn.broadcast_to_dynamic", "nn.get_shape", "nn.where_non_zero", "nn.non_maximum_suppression",
+    "nn.convolution3d", "nn.pooling3d", "nn.global_pooling3d", "nn.scatter", "nn.scatter_nd",
+    "nn.scatter_along_axis", "nn.gather_along_axis", "nn.reverse_seq", "nn.sliding_windows", "nn.crop_resize",
+    "nn.categorical_distribution", "nn.random_bernoulli_dynamic", "nn.random_bernoulli_like",
+    "nn.random_bernoulli_static", "nn.random_normal_dynamic", "nn.random_normal_like", "nn.random_normal_static",
+    "nn.random_uniform_dynamic", "nn.random_uniform_like", "nn.random_uniform_static",
+})
 
 
 @dataclass(frozen=True)

@@ -142,8 +142,17 @@ def test_layer_lowering_keeps_semantics(tmp_path, name):
         assert rel_err(a, b) <= 1e-5
 
 
-def test_layer_without_lowering_is_a_clear_error(tmp_path):
-    from mlir_coreml.errors import MlirCoremlError
+def test_every_layer_is_lowered_or_kept_on_the_reference_path():
+    from mlir_coreml.ir.dialects.nn import LAYER_OPS
+    from mlir_coreml.passes.nn_to_core import LOWERINGS, REFERENCE_PATH
+
+    names = {cls.name for cls in LAYER_OPS.values()}
+    assert not names - set(LOWERINGS) - REFERENCE_PATH
+    assert not set(LOWERINGS) & REFERENCE_PATH
+
+
+def test_layer_kept_on_the_reference_path_runs_in_the_lowered_module(tmp_path):
+    import mlir_coreml
     from mlir_coreml.passes.manager import PassManager
 
     builder = NeuralNetworkBuilder([("x", datatypes.Array(3, 4)), ("i", datatypes.Array(2)),
@@ -152,6 +161,8 @@ def test_layer_without_lowering_is_a_clear_error(tmp_path):
     path = str(tmp_path / "model.mlmodel")
     ct.utils.save_spec(builder.spec, path)
     module = read(path)
-    with pytest.raises(MlirCoremlError, match=r"'nn\.scatter' \(layer 'scatter_layer'\): this op has no lowering"):
-        PassManager.from_pipeline("nn-to-core").run(module)
+    PassManager.from_pipeline("nn-to-core").run(module)
     assert [op.op_name for op in module.walk() if op.op_name.startswith("nn.")] == ["nn.scatter"]
+    x, u = np.zeros((3, 4), np.float32), np.ones((2, 4), np.float32)
+    y = mlir_coreml.compile_model(path).predict({"x": x, "i": np.array([2, 0], np.float32), "u": u})["y"]
+    np.testing.assert_array_equal(y, [[1] * 4, [0] * 4, [1] * 4])
