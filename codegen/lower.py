@@ -41,23 +41,26 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
     if emit != "mlmodelc":
         raise MlirCoremlError(f"unknown output form '{emit}' (expected mlmodelc, mlmodel or mlpackage)",
                               str(model_path))
-    from mlir_coreml.codegen.mlprogram_bundle import is_ml_program, lower_ml_program
+    from mlir_coreml.frontend import is_ml_program
 
-    if is_ml_program(Path(model_path)):  # .mlpackage, ML Program .mlmodel or model.mil bundle
-        lower_ml_program(Path(model_path), output, pipeline)
+    path = Path(model_path)
+    data = _read_if_mlmodel(path)  # read once: for the kind check, the parse and the model hash
+    if is_ml_program(path, data):  # .mlpackage, ML Program .mlmodel or model.mil bundle
+        from mlir_coreml.codegen.mlprogram_bundle import lower_ml_program
+
+        lower_ml_program(path, output, pipeline)
         return
     if coremlc_version not in ERAS:
         raise MlirCoremlError(f"unknown coremlc version '{coremlc_version}' (expected {', '.join(ERAS)})")
     from mlir_coreml.codegen.espresso.bundle_writer import write_bundle
 
-    path = Path(model_path)
     if path.suffix == ".mlmodelc":
         from mlir_coreml.frontend.mlmodelc import read
 
         module = read(path)
         _run_pipeline(module, pipeline or "")
     else:
-        module = lower_mlmodel(path, pipeline, coremlc_version)
+        module = lower_mlmodel(path, pipeline, coremlc_version, data)
     write_bundle(module, output)
 
 
@@ -67,11 +70,23 @@ def _run_pipeline(module, pipeline: str) -> None:
     PassManager.from_pipeline(pipeline).run(module)
 
 
-def read_spec(path: Path):
+def _read_if_mlmodel(path: Path) -> bytes | None:
+    """The bytes of an `.mlmodel` file; None for other forms, or when it cannot be read
+    (read_spec reports that, after the option checks)."""
+    if path.suffix.lower() != ".mlmodel":
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def read_spec(path: Path, data: bytes | None = None):
+    """(bytes, parsed Model) of a NeuralNetwork `.mlmodel`; `data`: the file's bytes if read already."""
     from mlir_coreml.frontend.proto import model_pb2
 
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as err:
         raise MlirCoremlError(f"cannot read: {err.strerror}", str(path)) from None
     model = model_pb2.Model()
@@ -85,13 +100,13 @@ def read_spec(path: Path):
     return data, model
 
 
-def lower_mlmodel(path: Path, pipeline: str | None, era: str):
+def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None):
     """The espresso-dialect module for a NeuralNetwork `.mlmodel`, with its bundle attributes."""
-    from mlir_coreml.frontend import mlmodel
+    from mlir_coreml.frontend.mlmodel import ModelImporter
     from mlir_coreml.ir.attributes import to_attr
 
-    data, model = read_spec(path)
-    module = mlmodel.read(str(path))
+    data, model = read_spec(path, data)
+    module = ModelImporter(model, str(path)).run()  # the parsed spec, not a second parse of the file
     _run_pipeline(module, pipeline if pipeline is not None else default_pipeline(era))
     attrs = bundle_attributes(data, model, path.stem, era)
     module.attributes.update({key: to_attr(value) for key, value in attrs.items()})
