@@ -41,10 +41,8 @@ def write_weights(blobs) -> bytes:
             raise ValueError(f"data blob #{index} has id {blob_id}; ids must be 1, 3, 5, ... in order")
         payloads.append(_as_bytes(payload))
     table = weights_table([view.nbytes for view in payloads])
-    out = bytearray(_U64.pack(len(table)))
-    for blob_id, size in table:
-        out += _U64.pack(blob_id) + _U64.pack(size)
+    parts = [_U64.pack(len(table))]
+    parts += [_U64.pack(blob_id) + _U64.pack(size) for blob_id, size in table]
     for (_, pad), payload in zip(table[0::2], payloads):
-        out += bytes(pad)
-        out += payload
-    return bytes(out)
+        parts += [bytes(pad), payload]
+    return b"".join(parts)  # one copy of the payloads, straight into the result
