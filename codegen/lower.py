@@ -65,9 +65,13 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
 
 
 def _run_pipeline(module, pipeline: str) -> None:
+    from mlir_coreml.ir.verifier import verify
     from mlir_coreml.passes.manager import PassManager
 
-    PassManager.from_pipeline(pipeline).run(module)
+    # One verification of the result rather than one per pass: the main job's cost is start-up
+    # and I/O, and a broken result is still refused before anything is written.
+    PassManager.from_pipeline(pipeline, verify_each=False).run(module)
+    verify(module)
 
 
 def _read_if_mlmodel(path: Path) -> bytes | None:
@@ -117,8 +121,8 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str) -> dict:
     """The `espresso.*` module attributes describing every side file, as coremlc derives them."""
     from mlir_coreml.codegen.espresso.coremldata import coremldata_from_mlmodel, preprocessing_from_scaler
     from mlir_coreml.codegen.espresso.metadata import metadata_for
-    from mlir_coreml.frontend.mlmodelc import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
-                                               NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
+    from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
+                                                      NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 
     core = coremldata_from_mlmodel(data, era="2021" if era == "2025" else era, where=None)
     if era == "2025":

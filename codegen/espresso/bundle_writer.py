@@ -17,8 +17,8 @@ from mlir_coreml.codegen.atomic import write_directory, write_files
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.format import Analytics, CoremlData, PreprocessingRecords
-from mlir_coreml.frontend.mlmodelc import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
-                                           NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
+from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
+                                                  NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 from mlir_coreml.ir.core import Value
 from mlir_coreml.ir.dialects.espresso import Layer, json_value, shape_of_type
 from mlir_coreml.ir.verifier import describe_location
