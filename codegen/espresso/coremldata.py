@@ -100,8 +100,12 @@ def write_analytics(data: Analytics) -> bytes:
     return bytes(out)
 
 
-def sha256_base64(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+def sha256_base64(data) -> str:
+    """`data`: bytes, or a list of buffers hashed as their concatenation."""
+    digest = hashlib.sha256()
+    for chunk in data if isinstance(data, list) else (data,):
+        digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode("ascii")
 
 
 def analytics_for(*, net: bytes, shape: bytes, weights: bytes, mlmodel: bytes, model_name: str,
