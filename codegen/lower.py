@@ -76,7 +76,7 @@ def _run_pipeline(module, pipeline: str) -> None:
 
 def _read_if_mlmodel(path: Path) -> bytes | None:
     """The bytes of an `.mlmodel` file; None for other forms, or when it cannot be read
-    (read_spec reports that, after the option checks)."""
+    (lower_mlmodel reports that, after the option checks)."""
     if path.suffix.lower() != ".mlmodel":
         return None
     try:
@@ -85,14 +85,16 @@ def _read_if_mlmodel(path: Path) -> bytes | None:
         return None
 
 
-def read_spec(path: Path, data: bytes | None = None):
-    """(bytes, parsed Model) of a NeuralNetwork `.mlmodel`; `data`: the file's bytes if read already."""
-    from mlir_coreml.frontend.proto import model_pb2
-
+def _read_source(path: Path) -> bytes:
     try:
-        data = path.read_bytes() if data is None else data
+        return path.read_bytes()
     except OSError as err:
         raise MlirCoremlError(f"cannot read: {err.strerror}", str(path)) from None
+
+
+def _parse_spec(data: bytes, path: Path):
+    from mlir_coreml.frontend.proto import model_pb2
+
     model = model_pb2.Model()
     try:
         model.ParseFromString(data)
@@ -101,24 +103,29 @@ def read_spec(path: Path, data: bytes | None = None):
     if model.WhichOneof("Type") != "neuralNetwork":
         raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' cannot be lowered to an espresso "
                               "bundle (only NeuralNetwork models)", str(path))
-    return data, model
+    return model
 
 
 def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None):
     """The espresso-dialect module for a NeuralNetwork `.mlmodel`, with its bundle attributes."""
+    from mlir_coreml.codegen.espresso.coremldata import BackgroundSha256
     from mlir_coreml.frontend.mlmodel import ModelImporter
     from mlir_coreml.ir.attributes import to_attr
 
-    data, model = read_spec(path, data)
+    data = _read_source(path) if data is None else data
+    # The analytics hash the source file: that runs on another core while this one parses and lowers.
+    model_hash = BackgroundSha256(data) if era >= "2021" else None
+    model = _parse_spec(data, path)
     module = ModelImporter(model, str(path)).run()  # the parsed spec, not a second parse of the file
     _run_pipeline(module, pipeline if pipeline is not None else default_pipeline(era))
-    attrs = bundle_attributes(data, model, path.stem, era)
+    attrs = bundle_attributes(data, model, path.stem, era, model_hash.result() if model_hash else None)
     module.attributes.update({key: to_attr(value) for key, value in attrs.items()})
     return module
 
 
-def bundle_attributes(data: bytes, model, model_name: str, era: str) -> dict:
-    """The `espresso.*` module attributes describing every side file, as coremlc derives them."""
+def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash: str | None = None) -> dict:
+    """The `espresso.*` module attributes describing every side file, as coremlc derives them
+    (`model_hash`: the source's sha256_base64, when computed already)."""
     from mlir_coreml.codegen.espresso.coremldata import coremldata_from_mlmodel, preprocessing_from_scaler
     from mlir_coreml.codegen.espresso.metadata import metadata_for
     from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
@@ -161,7 +168,7 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str) -> dict:
         attrs[PREPROCESSING_ATTR] = records
     if era >= "2021":
         attrs[METADATA_ATTR] = metadata_for(model, model_name, era)
-        attrs[ANALYTICS_ATTR] = _analytics(data, model, model_name)
+        attrs[ANALYTICS_ATTR] = _analytics(data, model, model_name, model_hash)
     return attrs
 
 
@@ -185,12 +192,11 @@ def _transform_params(scaler, feature) -> dict:
             "scale": f32(values.get("channel_scale", 1.0))}
 
 
-def _analytics(data: bytes, model, model_name: str) -> dict:
+def _analytics(data: bytes, model, model_name: str, model_hash: str | None) -> dict:
     """Analytics sections; the bundle writer fills in the hashes of the files it writes."""
     from mlir_coreml.codegen.espresso.coremldata import sha256_base64
 
     details = {"modelDimension": str(len(model.neuralNetwork.layers)), "nnModelNetHash": "",
                "nnModelShapeHash": "", "nnModelWeightsHash": ""}
-    spec = {"modelHash": sha256_base64(data), "modelName": model_name}
+    spec = {"modelHash": model_hash or sha256_base64(data), "modelName": model_name}
     return {fmt.ANALYTICS_NN_SECTION: details, fmt.ANALYTICS_SPEC_SECTION: spec}
-

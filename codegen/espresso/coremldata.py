@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+import threading
 
 from mlir_coreml.codegen.espresso import nsjson
 from mlir_coreml.errors import MlirCoremlError
@@ -106,6 +107,23 @@ def sha256_base64(data) -> str:
     for chunk in data if isinstance(data, list) else (data,):
         digest.update(chunk)
     return base64.b64encode(digest.digest()).decode("ascii")
+
+
+class BackgroundSha256:
+    """sha256_base64(data) computed on a thread of its own, overlapping the caller's work (hashlib
+    releases the GIL while it hashes; a 50 MB model takes ~70 ms). `result()` waits for it."""
+
+    def __init__(self, data):
+        self._digest = None
+        self._thread = threading.Thread(target=self._run, args=(data,), daemon=True)
+        self._thread.start()
+
+    def _run(self, data) -> None:
+        self._digest = sha256_base64(data)
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._digest
 
 
 def analytics_for(*, net: bytes, shape: bytes, weights: bytes, mlmodel: bytes, model_name: str,
