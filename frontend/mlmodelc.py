@@ -29,7 +29,7 @@ from mlir_coreml.ir.attributes import DenseResourceAttr, to_attr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso
 from mlir_coreml.ir.dialects.builtin import ModuleOp
-from mlir_coreml.ir.dialects.core import ConstantOp
+from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
 from mlir_coreml.ir.opdef import ATTR_KINDS, build
 from mlir_coreml.ir.types import TensorType, element_type_of
