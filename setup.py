@@ -58,7 +58,7 @@ package_dir, packages = package_map()
 setup(
     package_dir=package_dir,
     packages=packages,
-    package_data={"mlir_coreml.ir": ["*.lark"], "mlir_coreml.passes": ["*.lark"],
+    package_data={"mlir_coreml.ir": ["*.lark"],
                   "mlir_coreml.frontend": ["**/*.lark", "**/*.proto"], "mlir_coreml.csrc": ["*.pxd", "*.pxi", "*.h"],
                   "mlir_coreml": ["data/*"]},
     ext_modules=extensions(),

@@ -65,12 +65,14 @@ def write_directory(output, fill: Callable[[Path], None], replaceable: Callable[
         raise
 
 
-def write_files(staging: Path, files: dict[str, bytes]) -> None:
-    """`fill` helper: relative path -> bytes, creating subdirectories."""
+def write_files(staging: Path, files: dict[str, bytes | list]) -> None:
+    """`fill` helper: relative path -> bytes, or a list of buffers written one after another (a
+    large file needs no joined copy first), creating subdirectories."""
     for relative, data in files.items():
         path = staging / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with open(path, "wb") as f:
+            f.writelines(data) if isinstance(data, list) else f.write(data)
 
 
 def _replace_directory(staging: Path, output: Path) -> None:

@@ -46,23 +46,26 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
     if emit != "mlmodelc":
         raise MlirCoremlError(f"unknown output form '{emit}' (expected mlmodelc, mlmodel or mlpackage)",
                               str(model_path))
-    from mlir_coreml.codegen.mlprogram_bundle import is_ml_program, lower_ml_program
+    from mlir_coreml.frontend import is_ml_program
 
-    if is_ml_program(Path(model_path)):  # .mlpackage, ML Program .mlmodel or model.mil bundle
-        lower_ml_program(Path(model_path), output, pipeline)
+    path = Path(model_path)
+    data = _read_if_mlmodel(path)  # read once: for the kind check, the parse and the model hash
+    if is_ml_program(path, data):  # .mlpackage, ML Program .mlmodel or model.mil bundle
+        from mlir_coreml.codegen.mlprogram_bundle import lower_ml_program
+
+        lower_ml_program(path, output, pipeline)
         return
     if coremlc_version not in ERAS:
         raise MlirCoremlError(f"unknown coremlc version '{coremlc_version}' (expected {', '.join(ERAS)})")
     from mlir_coreml.codegen.espresso.bundle_writer import write_bundle
 
-    path = Path(model_path)
     if path.suffix == ".mlmodelc":
         from mlir_coreml.frontend.mlmodelc import read
 
         module = read(path)
         _run_pipeline(module, pipeline or "")
     else:
-        module = lower_mlmodel(path, pipeline, coremlc_version)
+        module = lower_mlmodel(path, pipeline, coremlc_version, data)
     write_bundle(module, output)
 
 
@@ -91,18 +94,36 @@ def _lower_with_kernels(model_path, output, pipeline, coremlc_version) -> None:
 
 
 def _run_pipeline(module, pipeline: str) -> None:
+    from mlir_coreml.ir.verifier import verify
     from mlir_coreml.passes.manager import PassManager
 
-    PassManager.from_pipeline(pipeline).run(module)
+    # One verification of the result rather than one per pass: the main job's cost is start-up
+    # and I/O, and a broken result is still refused before anything is written.
+    PassManager.from_pipeline(pipeline, verify_each=False).run(module)
+    verify(module)
 
 
-def read_spec(path: Path):
-    from mlir_coreml.frontend.proto import model_pb2
-
+def _read_if_mlmodel(path: Path) -> bytes | None:
+    """The bytes of an `.mlmodel` file; None for other forms, or when it cannot be read
+    (lower_mlmodel reports that, after the option checks)."""
+    if path.suffix.lower() != ".mlmodel":
+        return None
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _read_source(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
     except OSError as err:
         raise MlirCoremlError(f"cannot read: {err.strerror}", str(path)) from None
+
+
+def _parse_spec(data: bytes, path: Path):
+    from mlir_coreml.frontend.proto import model_pb2
+
     model = model_pb2.Model()
     try:
         model.ParseFromString(data)
@@ -111,28 +132,33 @@ def read_spec(path: Path):
     if model.WhichOneof("Type") != "neuralNetwork":
         raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' cannot be lowered to an espresso "
                               "bundle (only NeuralNetwork models)", str(path))
-    return data, model
+    return model
 
 
-def lower_mlmodel(path: Path, pipeline: str | None, era: str):
+def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None):
     """The espresso-dialect module for a NeuralNetwork `.mlmodel`, with its bundle attributes."""
-    from mlir_coreml.frontend import mlmodel
+    from mlir_coreml.codegen.espresso.coremldata import BackgroundSha256
+    from mlir_coreml.frontend.mlmodel import ModelImporter
     from mlir_coreml.ir.attributes import to_attr
 
-    data, model = read_spec(path)
-    module = mlmodel.read(str(path))
+    data = _read_source(path) if data is None else data
+    # The analytics hash the source file: that runs on another core while this one parses and lowers.
+    model_hash = BackgroundSha256(data) if era >= "2021" else None
+    model = _parse_spec(data, path)
+    module = ModelImporter(model, str(path)).run()  # the parsed spec, not a second parse of the file
     _run_pipeline(module, pipeline if pipeline is not None else default_pipeline(era))
-    attrs = bundle_attributes(data, model, path.stem, era)
+    attrs = bundle_attributes(data, model, path.stem, era, model_hash.result() if model_hash else None)
     module.attributes.update({key: to_attr(value) for key, value in attrs.items()})
     return module
 
 
-def bundle_attributes(data: bytes, model, model_name: str, era: str) -> dict:
-    """The `espresso.*` module attributes describing every side file, as coremlc derives them."""
+def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash: str | None = None) -> dict:
+    """The `espresso.*` module attributes describing every side file, as coremlc derives them
+    (`model_hash`: the source's sha256_base64, when computed already)."""
     from mlir_coreml.codegen.espresso.coremldata import coremldata_from_mlmodel, preprocessing_from_scaler
     from mlir_coreml.codegen.espresso.metadata import metadata_for
-    from mlir_coreml.frontend.mlmodelc import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
-                                               NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
+    from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
+                                                      NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 
     core = coremldata_from_mlmodel(data, era="2021" if era == "2025" else era, where=None)
     if era == "2025":
@@ -171,7 +197,7 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str) -> dict:
         attrs[PREPROCESSING_ATTR] = records
     if era >= "2021":
         attrs[METADATA_ATTR] = metadata_for(model, model_name, era)
-        attrs[ANALYTICS_ATTR] = _analytics(data, model, model_name)
+        attrs[ANALYTICS_ATTR] = _analytics(data, model, model_name, model_hash)
     return attrs
 
 
@@ -195,12 +221,11 @@ def _transform_params(scaler, feature) -> dict:
             "scale": f32(values.get("channel_scale", 1.0))}
 
 
-def _analytics(data: bytes, model, model_name: str) -> dict:
+def _analytics(data: bytes, model, model_name: str, model_hash: str | None) -> dict:
     """Analytics sections; the bundle writer fills in the hashes of the files it writes."""
     from mlir_coreml.codegen.espresso.coremldata import sha256_base64
 
     details = {"modelDimension": str(len(model.neuralNetwork.layers)), "nnModelNetHash": "",
                "nnModelShapeHash": "", "nnModelWeightsHash": ""}
-    spec = {"modelHash": sha256_base64(data), "modelName": model_name}
+    spec = {"modelHash": model_hash or sha256_base64(data), "modelName": model_name}
     return {fmt.ANALYTICS_NN_SECTION: details, fmt.ANALYTICS_SPEC_SECTION: spec}
-

@@ -142,17 +142,17 @@ def coremldata_bytes(description: bytes, spec_version: int, function_count: int 
 
 
 def _has_field(message: bytes, number: int) -> bool:
-    from mlir_coreml.codegen.espresso.coremldata import _scan_fields
+    from mlir_coreml.frontend.proto.wire import scan_fields
 
-    return number in _scan_fields(message, None)
+    return number in scan_fields(message, None)
 
 
 def description_bytes(module, source_model: bytes | None, where: str) -> bytes:
     """The ModelDescription bytes: the source's own field 2 when we have the source protobuf."""
     if source_model is not None:
-        from mlir_coreml.codegen.espresso.coremldata import _scan_fields
+        from mlir_coreml.frontend.proto.wire import scan_fields
 
-        found = _scan_fields(source_model, where).get(2)
+        found = scan_fields(source_model, where).get(2)
         if found:
             return bytes(found[-1])
     return _description_message(module, where).SerializeToString()
@@ -475,26 +475,6 @@ def _hex_float(x: float) -> str:
 
 
 # -- from a source model ---------------------------------------------------------------------
-
-def is_ml_program(path) -> bool:
-    """Whether `path` is an ML Program: an `.mlpackage`, an `.mlmodel` whose Model type is
-    `mlProgram` (field 502), or a compiled bundle holding `model.mil`."""
-    path = os.fspath(path)
-    suffix = os.path.splitext(path.rstrip("/"))[1].lower()
-    if suffix == ".mlpackage":
-        return True
-    if suffix == ".mlmodelc":
-        return os.path.isfile(os.path.join(path, "model.mil"))
-    if suffix == ".mlmodel" and os.path.isfile(path):
-        from mlir_coreml.codegen.espresso.coremldata import _scan_fields
-
-        try:
-            with open(path, "rb") as f:
-                return MODEL_TYPE_ML_PROGRAM in _scan_fields(f.read(), path)
-        except (OSError, MlirCoremlError):
-            return False
-    return False
-
 
 def lower_ml_program(path, output, pipeline: str | None = None) -> None:
     """Read an ML Program (any form), run `pipeline` (none by default: coremlc keeps the program

@@ -36,3 +36,27 @@ def load_model(path: str):
             raise
         raise MlirCoremlError(f"reading {ext} files is not supported by this build yet", path) from None
     return reader.read(path)
+
+
+def is_ml_program(path, data: bytes | None = None) -> bool:
+    """Whether `path` is an ML Program: an `.mlpackage`, an `.mlmodel` whose Model type is
+    `mlProgram` (field 502), or a compiled bundle holding `model.mil`. `data`: the `.mlmodel`'s
+    bytes when the caller has read them already."""
+    path = os.fspath(path)
+    suffix = os.path.splitext(path.rstrip("/"))[1].lower()
+    if suffix == ".mlpackage":
+        return True
+    if suffix == ".mlmodelc":
+        return os.path.isfile(os.path.join(path, "model.mil"))
+    if suffix != ".mlmodel" or (data is None and not os.path.isfile(path)):
+        return False
+    from mlir_coreml.frontend.espresso.format import MODEL_TYPE_ML_PROGRAM
+    from mlir_coreml.frontend.proto.wire import scan_fields
+
+    try:
+        if data is None:
+            with open(path, "rb") as f:
+                data = f.read()
+        return MODEL_TYPE_ML_PROGRAM in scan_fields(data, path)
+    except (OSError, MlirCoremlError):
+        return False

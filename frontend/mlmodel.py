@@ -30,7 +30,7 @@ from mlir_coreml.frontend.nn_params import convert_params, message_to_dict, stor
 from mlir_coreml.ir.attributes import DenseResourceAttr, ResourceBlob, to_attr
 from mlir_coreml.ir.core import Block, Location, Region
 from mlir_coreml.ir.dialects.builtin import ModuleOp
-from mlir_coreml.ir.dialects.core import ConstantOp
+from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
 from mlir_coreml.ir.dialects.nn import LAYER_OPS
 from mlir_coreml.ir.dialects.nn.base import MAX_ELEMENTS, ShapeError

@@ -23,23 +23,17 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.nn_params import message_to_dict
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.bundle import EspressoBundle, read_bundle
+from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
+                                                  NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 from mlir_coreml.ir.attributes import DenseResourceAttr, to_attr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso
 from mlir_coreml.ir.dialects.builtin import ModuleOp
-from mlir_coreml.ir.dialects.core import ConstantOp
+from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
 from mlir_coreml.ir.opdef import ATTR_KINDS, build
 from mlir_coreml.ir.types import TensorType, element_type_of
 
-# Module attribute names (shared with the bundle writer).
-NET_ATTR = "espresso.net"
-ND_SHAPES_ATTR = "espresso.nd_shapes"
-COREMLDATA_ATTR = "espresso.coremldata"
-PREPROCESSING_ATTR = "espresso.preprocessing"
-OPTIONALS_ATTR = "espresso.optionals"
-ANALYTICS_ATTR = "espresso.analytics"
-METADATA_ATTR = "espresso.metadata"
 
 
 def read(path) -> ModuleOp:

@@ -180,6 +180,18 @@ def region() -> Any:
 # -- the registry -------------------------------------------------------------------------
 
 OP_REGISTRY: dict[str, type[Operation]] = {}
+_FIELD_KINDS = (OperandDef, ResultDef, AttributeDef, RegionDef)
+_OWN_FIELDS: dict[type, list] = {}
+
+
+def _own_fields(cls: type) -> list:
+    """(name, field) of the descriptor fields `cls` itself declares. Bases (Operation, dialect
+    layer classes) are shared by hundreds of ops: each namespace is scanned once, not once per op."""
+    fields = _OWN_FIELDS.get(cls)
+    if fields is None:
+        fields = _OWN_FIELDS[cls] = [(key, value) for key, value in vars(cls).items()
+                                     if isinstance(value, _FIELD_KINDS)]
+    return fields
 
 
 def op_def(name: str):
@@ -189,12 +201,11 @@ def op_def(name: str):
         cls.name = name
         operand_defs, result_defs, attr_defs, region_defs = [], [], [], []
         for base in reversed(cls.__mro__):
-            for key, value in vars(base).items():
-                if isinstance(value, (OperandDef, ResultDef, AttributeDef, RegionDef)):
-                    value.name = key
-                    target = {OperandDef: operand_defs, ResultDef: result_defs,
-                              AttributeDef: attr_defs, RegionDef: region_defs}[type(value)]
-                    target[:] = [d for d in target if d.name != key] + [value]
+            for key, value in _own_fields(base):
+                value.name = key
+                target = {OperandDef: operand_defs, ResultDef: result_defs,
+                          AttributeDef: attr_defs, RegionDef: region_defs}[type(value)]
+                target[:] = [d for d in target if d.name != key] + [value]
         cls.operand_defs = tuple(operand_defs)
         cls.result_defs = tuple(result_defs)
         cls.attribute_defs = {d.name: d for d in attr_defs}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlir_coreml.ir.attributes import BoolAttr, DenseResourceAttr, to_attr
-from mlir_coreml.ir.dialects.core import ConstantOp
+from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import TensorType, element_type_of
 from mlir_coreml.passes.base import ModulePass, PassContext

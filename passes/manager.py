@@ -39,11 +39,10 @@ class PassManager:
         return self
 
     def run(self, module) -> None:
-        from mlir_coreml.ir.printer import print_module
         from mlir_coreml.ir.verifier import verify
 
         for p in self.passes:
-            before = print_module(module) if self.print_ir_after_change else None
+            before = _printed(module) if self.print_ir_after_change else None
             start = time.perf_counter()
             try:
                 p.run(module, self.context)
@@ -56,15 +55,13 @@ class PassManager:
             self.timings.append((p.name, time.perf_counter() - start))
             if self.print_ir_after_all:
                 self.dump(f"IR Dump After {p.name}", module)
-            elif before is not None and print_module(module) != before:
+            elif before is not None and _printed(module) != before:
                 self.dump(f"IR Dump After {p.name}", module)
         if self.time_passes:
             self.stream.write(self.report())
 
     def dump(self, title: str, module) -> None:
-        from mlir_coreml.ir.printer import print_module
-
-        self.stream.write(f"// -----// {title} //----- //\n{print_module(module)}\n")
+        self.stream.write(f"// -----// {title} //----- //\n{_printed(module)}\n")
 
     def report(self) -> str:
         total = sum(t for _, t in self.timings) or 1e-12
@@ -78,3 +75,9 @@ class PassManager:
             lines += ["", "  ----Statistics----"]
             lines += [f"  {n:10d}  {key}" for key, n in sorted(self.context.statistics.items())]
         return "\n".join(lines) + "\n"
+
+
+def _printed(module) -> str:
+    from mlir_coreml.ir.printer import print_module  # imported only when IR is printed
+
+    return print_module(module)

@@ -23,7 +23,7 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.attributes import DenseResourceAttr, IntAttr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso as esp
-from mlir_coreml.ir.dialects.core import ConstantOp
+from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import F32, TensorType, element_type_of
 from mlir_coreml.ir.verifier import describe_location

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import os
-from importlib.metadata import entry_points
 
 from mlir_coreml.passes.base import ModulePass
 
@@ -31,6 +30,8 @@ def _builtin_names() -> list[str]:
 
 
 def _plugin_entries() -> dict:
+    from importlib.metadata import entry_points  # ~20 ms to import; only for names no builtin has
+
     return {ep.name.split(":", 1)[1]: ep for ep in entry_points(group="mlir_coreml.plugins")
             if ep.name.startswith("pass:")}
 

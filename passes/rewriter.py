@@ -150,7 +150,7 @@ class GreedyDriver:
         folded = fold()
         if not folded:
             return False
-        from mlir_coreml.ir.dialects.core import materialize_constant
+        from mlir_coreml.ir.dialects.constant import materialize_constant
 
         values = []
         for r, f in zip(op.results, folded):

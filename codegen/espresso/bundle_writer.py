@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.codegen.espresso import coremldata as cd
-from mlir_coreml.codegen.espresso.weights import write_weights
+from mlir_coreml.codegen.espresso.weights import weights_parts
 from mlir_coreml.codegen.atomic import write_directory, write_files
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.format import Analytics, CoremlData, PreprocessingRecords
-from mlir_coreml.frontend.mlmodelc import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
-                                           NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
+from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
+                                                  NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 from mlir_coreml.ir.core import Value
 from mlir_coreml.ir.dialects.espresso import Layer, json_value, shape_of_type
 from mlir_coreml.ir.verifier import describe_location
@@ -104,9 +104,14 @@ def _default_net_header() -> dict:
 
 def bundle_files(module) -> dict[str, bytes]:
     """Every file of the bundle, by relative path."""
+    return {path: b"".join(data) if isinstance(data, list) else data for path, data in _contents(module).items()}
+
+
+def _contents(module) -> dict[str, bytes | list]:
+    """Every file of the bundle; the weights file as the list of its parts (see weights_parts)."""
     net, shapes, blobs = net_and_weights(module)
     files = {fmt.NET_FILE: cd.write_json(net), fmt.SHAPE_FILE: cd.write_json(shapes),
-             fmt.WEIGHTS_FILE: write_weights(blobs)}
+             fmt.WEIGHTS_FILE: weights_parts(blobs)}
     attrs = {key: json_value(attr) for key, attr in module.attributes.items() if key.startswith("espresso.")}
     if COREMLDATA_ATTR in attrs:
         files[fmt.COREMLDATA_FILE] = cd.write_coremldata(_coremldata(attrs[COREMLDATA_ATTR]))
@@ -132,7 +137,7 @@ def _coremldata(fields: dict) -> CoremlData:
                       reserved=tuple(fields.get("reserved", (0,) * fmt.COREMLDATA_RESERVED_WORDS)))
 
 
-def _analytics(sections: dict, files: dict[str, bytes]) -> Analytics:
+def _analytics(sections: dict, files: dict) -> Analytics:
     """The recorded analytics with the file hashes recomputed for the files being written."""
     out = {}
     for name, entries in sections.items():
@@ -146,7 +151,7 @@ def _analytics(sections: dict, files: dict[str, bytes]) -> Analytics:
 
 def write_bundle(module, output) -> None:
     """Write the bundle to `output` (a directory path), replacing what is there, atomically."""
-    files = bundle_files(module)
+    files = _contents(module)
     write_directory(output, lambda staging: write_files(staging, files))
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import struct
+import threading
 
 from mlir_coreml.codegen.espresso import nsjson
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.format import Analytics, CoremlData, PreprocessingRecords
+from mlir_coreml.frontend.proto.wire import scan_fields
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -50,54 +52,18 @@ def coremldata_from_mlmodel(mlmodel: bytes, *, era: str = "2021", where: str | N
     The description is the raw bytes of Model field 2; the trailer lists the description's
     outputs in reverse order; the format-version words depend on the compiler era.
     """
-    fields = _scan_fields(mlmodel, where)
+    fields = scan_fields(mlmodel, where)
     model_type = next((number for number in fields if number >= 200), None)
     if model_type != fmt.MODEL_TYPE_NEURAL_NETWORK:
         raise MlirCoremlError(f"model type field {model_type} is not a NeuralNetwork (500)", where=where)
     description = fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1]
     spec_version = fields.get(1, [0])[-1]
-    outputs = [_scan_fields(feature, where).get(fmt.FEATURE_DESCRIPTION_NAME_FIELD, [b""])[-1]
-               for feature in _scan_fields(description, where).get(fmt.MODEL_DESCRIPTION_OUTPUT_FIELD, [])]
-    names = tuple(name.decode("utf-8") for name in reversed(outputs))
+    outputs = [scan_fields(feature, where).get(fmt.FEATURE_DESCRIPTION_NAME_FIELD, [b""])[-1]
+               for feature in scan_fields(description, where).get(fmt.MODEL_DESCRIPTION_OUTPUT_FIELD, [])]
+    names = tuple(bytes(name).decode("utf-8") for name in reversed(outputs))
     return CoremlData(model_type=model_type, format_version=fmt.COREMLDATA_FORMAT_VERSIONS[era],
                       platform=fmt.COREMLDATA_PLATFORM, spec_version=spec_version,
                       description=bytes(description), output_names=names, trailer=nn_trailer(names))
-
-
-def _varint(data: bytes, pos: int, where) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise MlirCoremlError("truncated or malformed protobuf varint", where=where)
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
-
-
-def _scan_fields(data: bytes, where) -> dict[int, list]:
-    """Top-level protobuf fields: number -> values (ints for varints, raw bytes otherwise)."""
-    fields: dict[int, list] = {}
-    pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos, where)
-        number, wire_type = key >> 3, key & 7
-        if wire_type == 0:
-            value, pos = _varint(data, pos, where)
-        elif wire_type == 2:
-            size, pos = _varint(data, pos, where)
-            value, pos = data[pos:pos + size], pos + size
-        elif wire_type in (1, 5):
-            size = 8 if wire_type == 1 else 4
-            value, pos = data[pos:pos + size], pos + size
-        else:
-            raise MlirCoremlError(f"unsupported protobuf wire type {wire_type}", where=where)
-        if pos > len(data):
-            raise MlirCoremlError("truncated protobuf field", where=where)
-        fields.setdefault(number, []).append(value)
-    return fields
 
 
 # --- model/coremldata.bin --------------------------------------------------------------------------
@@ -135,8 +101,29 @@ def write_analytics(data: Analytics) -> bytes:
     return bytes(out)
 
 
-def sha256_base64(data: bytes) -> str:
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+def sha256_base64(data) -> str:
+    """`data`: bytes, or a list of buffers hashed as their concatenation."""
+    digest = hashlib.sha256()
+    for chunk in data if isinstance(data, list) else (data,):
+        digest.update(chunk)
+    return base64.b64encode(digest.digest()).decode("ascii")
+
+
+class BackgroundSha256:
+    """sha256_base64(data) computed on a thread of its own, overlapping the caller's work (hashlib
+    releases the GIL while it hashes; a 50 MB model takes ~70 ms). `result()` waits for it."""
+
+    def __init__(self, data):
+        self._digest = None
+        self._thread = threading.Thread(target=self._run, args=(data,), daemon=True)
+        self._thread.start()
+
+    def _run(self, data) -> None:
+        self._digest = sha256_base64(data)
+
+    def result(self) -> str:
+        self._thread.join()
+        return self._digest
 
 
 def analytics_for(*, net: bytes, shape: bytes, weights: bytes, mlmodel: bytes, model_name: str,

@@ -8,26 +8,30 @@ float32 values widened to double, e.g. 0.0039215688593685627), integral floats a
 """
 from __future__ import annotations
 
+import math
+import re
+
 from mlir_coreml.frontend.espresso.format import JSON_FLOAT_FORMAT, JSON_INDENT, JSON_KEY_SEPARATOR
 
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "/": "\\/", "\n": "\\n", "\r": "\\r", "\t": "\\t",
             "\b": "\\b", "\f": "\\f"}
+# What needs escaping: the characters above and the other control characters (as \u00XX).
+_NEEDS_ESCAPE = re.compile(r'["\\/\x00-\x1f]')
 # Integral doubles below this print as integers; larger ones keep the %g form.
 _INTEGRAL_LIMIT = 2.0 ** 63
 
 
+def _escape(match) -> str:
+    ch = match.group()
+    return _ESCAPES.get(ch) or "\\u%04x" % ord(ch)
+
+
 def _string(text: str) -> str:
-    out = []
-    for ch in text:
-        escaped = _ESCAPES.get(ch)
-        if escaped is None and ch < " ":
-            escaped = "\\u%04x" % ord(ch)
-        out.append(escaped or ch)
-    return '"' + "".join(out) + '"'
+    return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
 
 
 def _float(value: float) -> str:
-    if value != value or value in (float("inf"), float("-inf")):
+    if not math.isfinite(value):
         raise ValueError(f"JSON cannot hold the non-finite number {value!r}")
     if value.is_integer() and abs(value) < _INTEGRAL_LIMIT:
         return str(int(value))

@@ -35,16 +35,19 @@ def write_weights(blobs) -> bytes:
     Any buffer works as payload (bytes, memoryview, C-contiguous numpy array); it is written
     as its raw bytes.
     """
+    return b"".join(weights_parts(blobs))
+
+
+def weights_parts(blobs) -> list:
+    """The weights file as the buffers it is made of, the payloads themselves among them: the
+    bundle writer writes and hashes them one by one instead of joining a copy of every weight."""
     payloads = []
     for index, (blob_id, payload) in enumerate(blobs):
         if blob_id != fmt.data_blob_id(index):
             raise ValueError(f"data blob #{index} has id {blob_id}; ids must be 1, 3, 5, ... in order")
         payloads.append(_as_bytes(payload))
     table = weights_table([view.nbytes for view in payloads])
-    out = bytearray(_U64.pack(len(table)))
-    for blob_id, size in table:
-        out += _U64.pack(blob_id) + _U64.pack(size)
+    parts = [_U64.pack(len(table)) + b"".join(_U64.pack(blob_id) + _U64.pack(size) for blob_id, size in table)]
     for (_, pad), payload in zip(table[0::2], payloads):
-        out += bytes(pad)
-        out += payload
-    return bytes(out)
+        parts += [bytes(pad), payload]
+    return parts

@@ -19,6 +19,16 @@ OPTIONALS_FILE = "neural_network_optionals/coremldata.bin"
 ANALYTICS_FILE = "analytics/coremldata.bin"
 METADATA_FILE = "metadata.json"
 
+# --- module attributes of an espresso-dialect module: one per side file, set by the readers
+# (frontend/mlmodelc.py, codegen/lower.py) and consumed by codegen/espresso/bundle_writer.py
+NET_ATTR = "espresso.net"
+ND_SHAPES_ATTR = "espresso.nd_shapes"
+COREMLDATA_ATTR = "espresso.coremldata"
+PREPROCESSING_ATTR = "espresso.preprocessing"
+OPTIONALS_ATTR = "espresso.optionals"
+ANALYTICS_ATTR = "espresso.analytics"
+METADATA_ATTR = "espresso.metadata"
+
 # --- compressed espresso JSON (Apple system models only, never coremlc output) ----------------
 # 28-byte header: "pbze", u32 0, u32le 0x40, u32 0, u32be uncompressed size (@0x10), u32 0,
 # u32be compressed size (@0x18), then an LZFSE ("bvx2") stream at 0x1C.

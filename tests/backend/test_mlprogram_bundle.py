@@ -22,9 +22,10 @@ import pytest
 import mlir_coreml
 from mlir_coreml.codegen.lower import lower_model
 from mlir_coreml.codegen.mil_text import print_mil
-from mlir_coreml.codegen.mlprogram_bundle import (AVAILABILITY, OURS, coremldata_bytes, is_ml_program,
+from mlir_coreml.codegen.mlprogram_bundle import (AVAILABILITY, OURS, coremldata_bytes,
                                                   program_from_module)
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend import is_ml_program
 from mlir_coreml.frontend.mil.text import parse_mil
 from mlir_coreml.frontend.proto import model_pb2
 from mlir_coreml.ir.attributes import DenseResourceAttr
@@ -119,8 +120,8 @@ def test_side_files(model_zoo, tmp_path, name, form):
     assert struct.unpack_from("<Q", data, 0x1C)[0] == 7 and data[0x24:0x2B] == b"generic"
     assert struct.unpack_from("<Q", data, 0x2B)[0] == spec.specificationVersion
     length = struct.unpack_from("<Q", data, 0x4B)[0]
-    from mlir_coreml.codegen.espresso.coremldata import _scan_fields
-    assert data[0x53:0x53 + length] == _scan_fields(source_bytes, None)[2][-1]  # has metadata: copied as is
+    from mlir_coreml.frontend.proto.wire import scan_fields
+    assert data[0x53:0x53 + length] == scan_fields(source_bytes, None)[2][-1]  # has metadata: copied as is
     assert data[0x53 + length:] == struct.pack("<I", 502) + bytes(12)
 
     # metadata.json
