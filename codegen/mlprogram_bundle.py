@@ -236,7 +236,7 @@ def metadata_for_program(module, description: bytes, model_name: str) -> list:
     if spec_version in AVAILABILITY:
         out["availability"] = dict(AVAILABILITY[spec_version])
     out["modelType"] = {"name": "MLModelType_mlProgram"}
-    out["userDefinedMetadata"] = dict(meta.userDefined)
+    out["userDefinedMetadata"] = dict(sorted(meta.userDefined.items()))  # protobuf map order varies by process
     out["inputSchema"] = [_feature_schema(f) for f in desc.input]
     out["generatedClassName"] = _class_name(model_name)
     out["method"] = "predict"
