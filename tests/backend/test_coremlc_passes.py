@@ -61,17 +61,28 @@ def test_lowering_to_espresso_keeps_the_outputs():
     np.testing.assert_allclose(np.asarray(actual).reshape(-1), np.asarray(expected).reshape(-1), atol=1e-5)
 
 
-def test_fold_arithmetic_is_float32_in_coremlc_order():
+def test_fold_arithmetic_in_coremlc_order():
+    """float32 standard deviation, then float64 scale and sums rounded once to float32."""
     weights = np.array([[[[1.5]]], [[[-2.0]]]], np.float32)
     bias = np.array([0.25, 0.0], np.float32)
     gamma, beta = np.array([2.0, 0.5], np.float32), np.array([0.1, -0.3], np.float32)
     mean, var = np.array([1.0, -4.0], np.float32), np.array([3.0, 0.7], np.float32)
     eps = 1e-5
     folded_w, folded_b = fold_batchnorm_into_conv(weights, bias, gamma, beta, mean, var, eps)
-    s = gamma / np.sqrt(var + np.float32(eps))
+    s = gamma.astype(np.float64) / np.sqrt(var + np.float32(eps)).astype(np.float64)
     assert folded_w.dtype == np.float32 and folded_b.dtype == np.float32
-    assert folded_w.reshape(-1).tobytes() == (weights.reshape(2) * s).tobytes()
-    assert folded_b.tobytes() == ((bias - mean) * s + beta).tobytes()
+    assert folded_w.reshape(-1).tobytes() == (weights.reshape(2) * s).astype(np.float32).tobytes()
+    assert folded_b.tobytes() == ((bias - mean.astype(np.float64)) * s + beta).astype(np.float32).tobytes()
+
+
+def test_fold_matches_apple_where_a_float32_fold_does_not():
+    """SSDOcr-2020 layer 480, channel 98 (no conv bias): (b - mean) * s and beta nearly cancel, so a
+    float32 scale or sum lands about 290 ulp away from Apple's folded bias 0x3a92e8e2."""
+    half = np.float16
+    _, folded_b = fold_batchnorm_into_conv(np.ones((1, 1, 1, 1), half), None, np.array([1.369140625], half),
+                                           np.array([0.65234375], half), np.array([3.408203125], half),
+                                           np.array([51.34375], half), 1e-5)
+    assert folded_b.view(np.uint32)[0] == 0x3a92e8e2
 
 
 def test_fold_keeps_fp16_weights_fp16_and_biases_fp32():
