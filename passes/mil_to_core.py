@@ -345,7 +345,8 @@ def lower_upsample_bilinear(op, b):
 
 
 RESIZE_COORDS = {"ALIGN_CORNERS": "align_corners", "STRICT_ALIGN_CORNERS": "align_corners",
-                 "UNALIGN_CORNERS": "half_pixel", "HALF_PIXEL": "half_pixel", "DEFAULT": "asymmetric"}
+                 "UNALIGN_CORNERS": "half_pixel", "HALF_PIXEL": "half_pixel", "DEFAULT": "asymmetric",
+                 "OFFSET_CORNERS": "offset_corners"}
 
 
 @lowers("resize_bilinear")

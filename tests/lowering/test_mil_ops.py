@@ -41,7 +41,7 @@ CASES = {
                                                                        scale_factor_width=3.0, align_corners=False)),
     "resize_bilinear_modes": (X, lambda x: [mb.resize_bilinear(x=x, target_size_height=9, target_size_width=4,
                                                                sampling_mode=m)
-                                            for m in ("ALIGN_CORNERS", "UNALIGN_CORNERS", "DEFAULT")]),
+                                            for m in ("ALIGN_CORNERS", "UNALIGN_CORNERS", "DEFAULT", "OFFSET_CORNERS")]),
     "upsample_nearest_fractional": ((1, 4, 5, 7), lambda x: [mb.upsample_nearest_neighbor(
         x=x, scale_factor_height=1.5, scale_factor_width=2.5), mb.upsample_nearest_neighbor(
         x=x, scale_factor_height=3.0, scale_factor_width=2.0)]),

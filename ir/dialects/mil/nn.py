@@ -405,9 +405,8 @@ def _grid(size_in, size_out, mode):
         return i * ((size_in - 1) / (size_out - 1)) if size_out > 1 else np.zeros_like(i)
     if mode in ("UNALIGN_CORNERS", "HALF_PIXEL"):
         return (i + 0.5) * (size_in / size_out) - 0.5
-    if mode == "OFFSET_CORNERS":
-        step = size_in / size_out
-        return 0.5 * step - 0.5 + i * step
+    if mode == "OFFSET_CORNERS":  # cell centres over [0, size_in - 1] (Apple's BNNS/MIL docs)
+        return (i + 0.5) * (max(1, size_in - 1) / size_out)
     return i * (size_in / size_out)  # DEFAULT
 
 
