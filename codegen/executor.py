@@ -1,7 +1,7 @@
 """Runs a function of a lowered (`core`) module: the kernel path of the runtime.
 
-At construction every op becomes a step. conv2d, linear, matmul by a constant matrix,
-pool2d, global_pool, softmax over the last axis and the activations the kernels know run
+At construction every op becomes a step. conv2d, conv_transpose2d, linear, matmul by a constant
+matrix, pool2d, global_pool, upsample, softmax over the last axis and the activations the kernels know run
 through csrc._kernels with their weights packed once here (fp16 panels, fp32 accumulation);
 a conv2d/linear also absorbs the batch norm / residual add / activation after it (fusion.py);
 every other op runs its numpy `reference`. `weight_precision="stored"` keeps f32-stored
@@ -21,7 +21,8 @@ import numpy as np
 
 from mlir_coreml.codegen.fusion import Epilogue, find_epilogue, folded_conv_weights
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, GlobalPoolOp, LinearOp,
+from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
+                                          GlobalPoolOp, LinearOp, UpsampleOp,
                                           MatmulOp, Pool2dOp, SoftmaxOp, apply_activation, constant_array)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
@@ -154,6 +155,33 @@ def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None
     return _with_spec(run, spec)
 
 
+def conv_transpose2d_kernel(op: ConvTranspose2dOp, precision: str) -> Kernel | None:
+    w = constant_array(op.weight)
+    if not _packable(w, precision) or not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    bias = None if op.bias is None else constant_array(op.bias)
+    if op.bias is not None and bias is None:
+        return None
+    K = _kernels()
+    packed = K.pack_conv_transpose_weights(w, op.groups)
+    bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
+    stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
+    output_padding = tuple(op.output_padding)
+    return lambda inputs, out: K.conv_transpose2d(inputs[0], packed, bias=bias, stride=stride, dilation=dilation,
+                                                  padding=pads, output_padding=output_padding)
+
+
+def upsample_kernel(op: UpsampleOp, precision: str) -> Kernel | None:
+    if not (_is_float_static(op.input) and _is_float_static(op.output)) or op.input.type.rank < 2:
+        return None
+    K = _kernels()
+    h, w = op.input.type.shape[-2:]
+    rows, cols = op.sampling(-2, h), op.sampling(-1, w)
+    if op.mode == "nearest":
+        return lambda inputs, out: K.resize_nearest(inputs[0], rows, cols)
+    return lambda inputs, out: K.resize_bilinear(inputs[0], *rows, *cols)
+
+
 def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
                     result_shape=None) -> Kernel:
     """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the packed GEMM;
@@ -261,6 +289,8 @@ def activation_kernel(op: ActivationOp, precision: str) -> Kernel | None:
 
 KERNEL_BUILDERS: dict[type, Callable] = {
     Conv2dOp: conv2d_kernel,
+    ConvTranspose2dOp: conv_transpose2d_kernel,
+    UpsampleOp: upsample_kernel,
     LinearOp: linear_kernel,
     MatmulOp: matmul_kernel,
     Pool2dOp: pool2d_kernel,

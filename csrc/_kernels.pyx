@@ -52,6 +52,11 @@ cdef extern from "kernels.h":
     void mc_avg_pool2d(const mc_pool_shape *s, const float *x, float *out, int exclude_padding) nogil
     void mc_global_pool(int C, int HW, const float *x, float *out, int is_max) nogil
     void mc_softmax(const float *x, float *out, Py_ssize_t rows, Py_ssize_t n) nogil
+    void mc_resize_bilinear(const float *x, float *out, Py_ssize_t planes, int H, int W, int OH, int OW,
+                            const int *ylo, const int *yhi, const float *yfrac,
+                            const int *xlo, const int *xhi, const float *xfrac) nogil
+    void mc_resize_nearest(const float *x, float *out, Py_ssize_t planes, int H, int W, int OH, int OW,
+                           const int *yidx, const int *xidx) nogil
     void mc_activation(float *x, size_t n, const mc_epilogue *ep) nogil
 
 cdef extern from "kernel_table.h":
@@ -471,6 +476,50 @@ def global_avg_pool(x):
 def global_max_pool(x):
     """[N, C, H, W] -> [N, C, 1, 1] max."""
     return _global(x, 1)
+
+
+def _indices(a, int n, int bound, str name):
+    cdef cnp.ndarray r = np.ascontiguousarray(a, dtype=np.intc)
+    if r.ndim != 1 or r.shape[0] != n or (n and (r.min() < 0 or r.max() >= bound)):
+        raise ValueError(f"{name} must be {n} indices in [0, {bound})")
+    return r
+
+
+def resize_bilinear(x, ylo, yhi, yfrac, xlo, xhi, xfrac):
+    """[..., H, W] float32 -> [..., OH, OW]: out row i blends input rows ylo[i], yhi[i] by yfrac[i]
+    (then the same along W); OH, OW are the lengths of the row and column tables."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim < 2:
+        raise ValueError("resize needs rank >= 2")
+    cdef int H = xa.shape[xa.ndim - 2], W = xa.shape[xa.ndim - 1], OH = len(ylo), OW = len(xlo)
+    cdef cnp.ndarray a = _indices(ylo, OH, H, "ylo"), b = _indices(yhi, OH, H, "yhi")
+    cdef cnp.ndarray c = _indices(xlo, OW, W, "xlo"), d = _indices(xhi, OW, W, "xhi")
+    cdef cnp.ndarray fy = np.ascontiguousarray(yfrac, dtype=np.float32), fx = np.ascontiguousarray(xfrac, dtype=np.float32)
+    if fy.shape[0] != OH or fx.shape[0] != OW:
+        raise ValueError("one fraction per output row and column")
+    cdef cnp.ndarray o = np.empty(np.shape(x)[:-2] + (OH, OW), dtype=np.float32)
+    cdef Py_ssize_t planes = xa.size // (H * W) if H * W else 0
+    with nogil:
+        mc_resize_bilinear(<const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o), planes, H, W, OH, OW,
+                           <const int *>cnp.PyArray_DATA(a), <const int *>cnp.PyArray_DATA(b),
+                           <const float *>cnp.PyArray_DATA(fy), <const int *>cnp.PyArray_DATA(c),
+                           <const int *>cnp.PyArray_DATA(d), <const float *>cnp.PyArray_DATA(fx))
+    return o
+
+
+def resize_nearest(x, yidx, xidx):
+    """[..., H, W] float32 -> [..., len(yidx), len(xidx)] taking input rows yidx, columns xidx."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim < 2:
+        raise ValueError("resize needs rank >= 2")
+    cdef int H = xa.shape[xa.ndim - 2], W = xa.shape[xa.ndim - 1], OH = len(yidx), OW = len(xidx)
+    cdef cnp.ndarray a = _indices(yidx, OH, H, "yidx"), c = _indices(xidx, OW, W, "xidx")
+    cdef cnp.ndarray o = np.empty(np.shape(x)[:-2] + (OH, OW), dtype=np.float32)
+    cdef Py_ssize_t planes = xa.size // (H * W) if H * W else 0
+    with nogil:
+        mc_resize_nearest(<const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o), planes, H, W, OH, OW,
+                          <const int *>cnp.PyArray_DATA(a), <const int *>cnp.PyArray_DATA(c))
+    return o
 
 
 def softmax(x, out=None):

@@ -76,6 +76,14 @@ void mc_max_pool2d(const mc_pool_shape *s, const float *x, float *out);
 void mc_avg_pool2d(const mc_pool_shape *s, const float *x, float *out, int exclude_padding);
 void mc_global_pool(int C, int HW, const float *x, float *out, int is_max);
 
+/* Resize the two last axes of [planes, H, W] to [planes, OH, OW]: bilinear from per-row and
+   per-column (lo, hi, fraction) source positions, nearest from source indices (csrc/resize.c). */
+void mc_resize_bilinear(const float *x, float *out, ptrdiff_t planes, int H, int W, int OH, int OW,
+                        const int *ylo, const int *yhi, const float *yfrac,
+                        const int *xlo, const int *xhi, const float *xfrac);
+void mc_resize_nearest(const float *x, float *out, ptrdiff_t planes, int H, int W, int OH, int OW,
+                       const int *yidx, const int *xidx);
+
 /* Softmax over the last axis of a [rows, n] matrix (in place allowed). */
 void mc_softmax(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);
 

@@ -262,3 +262,24 @@ def test_f16_activations_run_on_the_kernels_and_round_to_f16():
     got = fast.predict(p.inputs)["probs"]
     ref = compile_model(module, use_kernels=False).predict(p.inputs)["probs"]
     assert got.dtype == np.float16 and rel_err(got, ref) <= 5e-2
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+@pytest.mark.parametrize("coordinates,size,scales", [
+    ("asymmetric", (8, 12), ()), ("align_corners", (7, 5), ()), ("half_pixel", (9, 13), ()),
+    ("offset_corners", (3, 2), ()), ("asymmetric", (10, 15), (2.5, 3.0)), ("half_pixel", (1, 1), ())])
+def test_upsample_kernel(mode, coordinates, size, scales):
+    attrs = {"size": list(size), "mode": mode, "coordinates": coordinates, "scales": list(scales)}
+    assert_paths_agree(core.UpsampleOp, [randn(2, 3, 4, 5)], attrs, tol=1e-6)
+
+
+@pytest.mark.parametrize("C,H,W,Cout,K,stride,pads,output_padding,groups,bias", [
+    (4, 5, 5, 6, 3, 2, (1, 1, 1, 1), (1, 1), 1, True),
+    (8, 4, 6, 8, 4, 2, (1, 1, 1, 1), (0, 0), 2, False),
+    (3, 3, 3, 2, 2, 1, (0, 0, 0, 0), (0, 0), 1, True)])
+def test_conv_transpose_kernel(C, H, W, Cout, K, stride, pads, output_padding, groups, bias):
+    operands = {"input": randn(1, C, H, W), "weight": Const(randn(C, Cout // groups, K, K)),
+                "bias": Const(randn(Cout)) if bias else None}
+    attrs = {"strides": [stride, stride], "pads": list(pads), "output_padding": list(output_padding),
+             "groups": groups}
+    assert_paths_agree(core.ConvTranspose2dOp, operands, attrs)

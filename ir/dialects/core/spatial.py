@@ -163,22 +163,29 @@ class UpsampleOp(CoreOp):
 
     def reference(self, x):
         x = np.asarray(x, dtype=np.float64)
-        scales = tuple(self.scales) or (None, None)
-        for axis, out_size, scale in ((-2, self.size[0], scales[0]), (-1, self.size[1], scales[1])):
-            x = self._resample(x, axis, out_size, scale)
+        for axis in (-2, -1):
+            table = self.sampling(axis, x.shape[axis])
+            if self.mode == "nearest":
+                x = np.take(x, table, axis=axis)
+            else:
+                lo, hi, frac = table
+                frac = frac.reshape((-1,) + (1,) * (-axis - 1))
+                x = np.take(x, lo, axis=axis) * (1 - frac) + np.take(x, hi, axis=axis) * frac
         return self.out(x)
 
-    def _resample(self, x, axis, out_size, scale):
-        n = x.shape[axis]
+    def sampling(self, axis: int, n: int):
+        """Where the outputs along `axis` (-2 or -1; input length n) sample the input: source
+        indices (nearest), or (lo, hi, fraction of hi) per output (bilinear). The kernel path
+        takes the same tables."""
+        out_size = self.size[axis]
+        scale = (tuple(self.scales) or (None, None))[axis]
         src = _source_coordinates(out_size, n, self.coordinates, scale)
         if self.mode == "nearest":
             idx = np.floor(src + (0.5 if self.coordinates == "align_corners" else 0.0)).astype(np.int64)
-            return np.take(x, np.clip(idx, 0, n - 1), axis=axis)
+            return np.clip(idx, 0, n - 1)
         src = np.clip(src, 0, n - 1)
         lo = np.floor(src).astype(np.int64)
-        hi = np.minimum(lo + 1, n - 1)
-        frac = (src - lo).reshape((-1,) + (1,) * (-axis - 1))
-        return np.take(x, lo, axis=axis) * (1 - frac) + np.take(x, hi, axis=axis) * frac
+        return lo, np.minimum(lo + 1, n - 1), src - lo
 
     def flops(self):
         return (1 if self.mode == "nearest" else 8) * self.out_numel()
