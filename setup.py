@@ -25,7 +25,7 @@ def package_map():
 EXTENSIONS = {
     "_fp16": ["csrc/_fp16.pyx", "csrc/fp16.c"],
     "_kernels": ["csrc/_kernels.pyx", "csrc/dispatch.c", "csrc/gemm.c", "csrc/conv.c",
-                 "csrc/pool.c", "csrc/resize.c", "csrc/fp16.c", "csrc/kernel_table.c"],
+                 "csrc/pool.c", "csrc/resize.c", "csrc/norm.c", "csrc/fp16.c", "csrc/kernel_table.c"],
 }
 # Threaded extensions: _kernels runs its tasks on its own pthread pool (csrc/dispatch.c) and
 # takes only the default thread count from OpenMP (OMP_NUM_THREADS / CPU count), so it needs

@@ -1,7 +1,7 @@
 """Runs a function of a lowered (`core`) module: the kernel path of the runtime.
 
 At construction every op becomes a step. conv2d, conv_transpose2d, linear, matmul by a constant
-matrix, pool2d, global_pool, upsample, softmax over the last axis and the activations the kernels know run
+matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis and the activations the kernels know run
 through csrc._kernels with their weights packed once here (fp16 panels, fp32 accumulation);
 a conv2d/linear also absorbs the batch norm / residual add / activation after it (fusion.py);
 every other op runs its numpy `reference`. `weight_precision="stored"` keeps f32-stored
@@ -22,7 +22,7 @@ import numpy as np
 from mlir_coreml.codegen.fusion import Epilogue, find_epilogue, folded_conv_weights
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
-                                          GlobalPoolOp, LinearOp, UpsampleOp,
+                                          GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
                                           MatmulOp, Pool2dOp, SoftmaxOp, apply_activation, constant_array)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
@@ -182,6 +182,25 @@ def upsample_kernel(op: UpsampleOp, precision: str) -> Kernel | None:
     return lambda inputs, out: K.resize_bilinear(inputs[0], *rows, *cols)
 
 
+def layer_norm_kernel(op: LayerNormOp, precision: str) -> Kernel | None:
+    """Normalisation over trailing axes with constant (or no) gamma/beta."""
+    if not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    shape = op.input.type.shape
+    axes = sorted(a % len(shape) for a in op.axes) if shape else []
+    if not axes or axes != list(range(len(shape) - len(axes), len(shape))):
+        return None
+    n = int(np.prod([shape[a] for a in axes], dtype=np.int64))
+    params = []
+    for value in (op.gamma, op.beta):
+        p = None if value is None else constant_array(value)
+        if value is not None and (p is None or p.size not in (1, n)):
+            return None
+        params.append(None if p is None else np.broadcast_to(p.astype(np.float32).reshape(-1), (n,)).copy())
+    K, (gamma, beta), eps = _kernels(), params, float(op.eps)
+    return lambda inputs, out: K.layer_norm(inputs[0], n, gamma, beta, eps).reshape(shape)
+
+
 def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
                     result_shape=None) -> Kernel:
     """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the packed GEMM;
@@ -291,6 +310,7 @@ KERNEL_BUILDERS: dict[type, Callable] = {
     Conv2dOp: conv2d_kernel,
     ConvTranspose2dOp: conv_transpose2d_kernel,
     UpsampleOp: upsample_kernel,
+    LayerNormOp: layer_norm_kernel,
     LinearOp: linear_kernel,
     MatmulOp: matmul_kernel,
     Pool2dOp: pool2d_kernel,

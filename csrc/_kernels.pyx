@@ -55,6 +55,8 @@ cdef extern from "kernels.h":
     void mc_resize_bilinear(const float *x, float *out, Py_ssize_t planes, int H, int W, int OH, int OW,
                             const int *ylo, const int *yhi, const float *yfrac,
                             const int *xlo, const int *xhi, const float *xfrac) nogil
+    void mc_layer_norm(const float *x, float *out, Py_ssize_t rows, Py_ssize_t n, const float *gamma,
+                       const float *beta, float eps) nogil
     void mc_resize_nearest(const float *x, float *out, Py_ssize_t planes, int H, int W, int OH, int OW,
                            const int *yidx, const int *xidx) nogil
     void mc_activation(float *x, size_t n, const mc_epilogue *ep) nogil
@@ -519,6 +521,24 @@ def resize_nearest(x, yidx, xidx):
     with nogil:
         mc_resize_nearest(<const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o), planes, H, W, OH, OW,
                           <const int *>cnp.PyArray_DATA(a), <const int *>cnp.PyArray_DATA(c))
+    return o
+
+
+def layer_norm(x, int n, gamma=None, beta=None, float eps=1e-5):
+    """Normalise each run of the last `n` values of float32 x; gamma/beta: n values or None."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if n <= 0 or xa.size % n:
+        raise ValueError(f"x has {xa.size} values, not a multiple of n={n}")
+    cdef cnp.ndarray g = None if gamma is None else np.ascontiguousarray(gamma, dtype=np.float32).reshape(-1)
+    cdef cnp.ndarray b = None if beta is None else np.ascontiguousarray(beta, dtype=np.float32).reshape(-1)
+    for p, name in ((g, "gamma"), (b, "beta")):
+        if p is not None and p.shape[0] != n:
+            raise ValueError(f"{name} must have {n} values")
+    cdef cnp.ndarray o = np.empty_like(xa)
+    cdef const float *gp = NULL if g is None else <const float *>cnp.PyArray_DATA(g)
+    cdef const float *bp = NULL if b is None else <const float *>cnp.PyArray_DATA(b)
+    with nogil:
+        mc_layer_norm(<const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o), xa.size // n, n, gp, bp, eps)
     return o
 
 

@@ -84,6 +84,10 @@ void mc_resize_bilinear(const float *x, float *out, ptrdiff_t planes, int H, int
 void mc_resize_nearest(const float *x, float *out, ptrdiff_t planes, int H, int W, int OH, int OW,
                        const int *yidx, const int *xidx);
 
+/* Layer norm over the last n values of each of `rows` rows; gamma/beta [n] or NULL (csrc/norm.c). */
+void mc_layer_norm(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, const float *gamma,
+                   const float *beta, float eps);
+
 /* Softmax over the last axis of a [rows, n] matrix (in place allowed). */
 void mc_softmax(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);
 

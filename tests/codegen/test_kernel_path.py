@@ -283,3 +283,20 @@ def test_conv_transpose_kernel(C, H, W, Cout, K, stride, pads, output_padding, g
     attrs = {"strides": [stride, stride], "pads": list(pads), "output_padding": list(output_padding),
              "groups": groups}
     assert_paths_agree(core.ConvTranspose2dOp, operands, attrs)
+
+
+@pytest.mark.parametrize("shape,axes,params", [((2, 5, 16), [-1], "both"), ((3, 4, 6), [1, 2], "gamma"),
+                                               ((4, 7), [-1], "none"), ((1, 1, 1), [-1], "both")])
+def test_layer_norm_kernel(shape, axes, params):
+    n = int(np.prod([shape[a] for a in axes]))
+    pshape = tuple(shape[a] for a in axes)
+    operands = {"input": randn(*shape),
+                "gamma": Const(randn(*pshape)) if params in ("both", "gamma") else None,
+                "beta": Const(randn(*pshape)) if params == "both" else None}
+    assert n > 0
+    assert_paths_agree(core.LayerNormOp, operands, {"axes": axes, "eps": 1e-5}, tol=1e-6)
+
+
+def test_layer_norm_over_leading_axes_stays_on_the_reference_path():
+    assert_paths_agree(core.LayerNormOp, {"input": randn(3, 4, 5), "gamma": None, "beta": None},
+                       {"axes": [1]}, tol=0, expect_kernel=False)
