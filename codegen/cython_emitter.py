@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlir_coreml.ir.types import F32
 from mlir_coreml.passes.plan_memory import Buffer, align, place_buffers
 
 
@@ -63,7 +64,9 @@ class Schedule:
                 self.biases.append(spec.bias)
         self.offset: dict = {}       # arena-resident value -> byte offset
         self.scratch: dict = {}      # step -> byte offset of its scratch
-        self.root: dict = {}         # value -> the arena value whose memory it may view
+        self.root: dict = {}         # value -> the arena value whose memory it may view (or lies in)
+        self.within: dict = {}       # concat operand -> (concat result, byte offset inside it)
+        self.elided = self._concats_in_place()
         self.arena_size = self._plan()
         self.releases = self._releases()
 
@@ -72,11 +75,42 @@ class Schedule:
             self.slots[value] = len(self.slots)
         return self.slots[value]
 
+    def _concats_in_place(self) -> set[int]:
+        """Concats whose operands direct kernel steps can write straight into the result (the
+        result is one contiguous run per operand: all dims before the axis are 1); those steps
+        become no-ops. Fills `within`; returns the concat steps."""
+        from mlir_coreml.ir.dialects.core import ConcatOp
+
+        direct = {step.outputs[0] for step, spec in zip(self.steps, self.specs) if spec is not None and not spec.out_f16}
+        elided = set()
+        for i, step in enumerate(self.steps):
+            out = step.outputs[0]
+            t = out.type
+            if not isinstance(step.op, ConcatOp) or not (t.is_static and t.element == F32):
+                continue
+            axis = step.op.axis % t.rank
+            operands = step.inputs
+            if int(np.prod(t.shape[:axis], dtype=np.int64)) != 1 or len(set(operands)) != len(operands) or \
+                    any(v not in direct or v in self.within or v in self.executor.returned for v in operands):
+                continue
+            delta = 0
+            for v in operands:
+                self.within[v] = (out, delta)
+                delta += v.type.num_elements * 4
+            elided.add(i)
+        return elided
+
     def _plan(self) -> int:
         end = len(self.steps)
         buffers: dict = {}
         for i, (step, spec) in enumerate(zip(self.steps, self.specs)):
-            if spec is not None:
+            if spec is not None and step.outputs[0] in self.within:  # written into its concat's buffer
+                value, (whole, _) = step.outputs[0], self.within[step.outputs[0]]
+                if whole not in buffers:
+                    buffers[whole] = Buffer(whole, align(whole.type.num_elements * 4), i, i)
+                    self.root[whole] = whole
+                self.root[value] = whole
+            elif spec is not None:
                 value = step.outputs[0]
                 if not spec.out_f16:  # fp16 results are rounded into fresh arrays
                     buffers[value] = Buffer(value, align(spec.out_elements * 4), i, i)
@@ -100,6 +134,8 @@ class Schedule:
                 self.scratch[key[1]] = buf.offset
             else:
                 self.offset[key] = buf.offset
+        for value, (whole, delta) in self.within.items():
+            self.offset[value] = self.offset[whole] + delta
         return size
 
     def _releases(self) -> dict[int, list[int]]:
@@ -274,7 +310,9 @@ class Emitter:
             label = f"step {i}: {step.op.op_name}" + (f" + {len(step.fused)} fused" if step.fused else "")
             self.line(f"# {label}")
             self.line(f"self.at = {i}")
-            if spec is None:
+            if i in s.elided:
+                self.line("pass  # its operands were written in place")
+            elif spec is None:
                 self.line(f"cb[{i}](env)")
             else:
                 getattr(self, f"emit_{spec.kind}")(i, step, spec)

@@ -59,8 +59,8 @@ class SpecializedExecutor:
             self.template[slots[value]] = self.arena[offset:offset + nbytes].view(np.float32).reshape(t.shape)
         self.arg_slots = [slots[v] for v in executor.args]
         self.result_slots = [slots[v] for v in executor.returned]
-        callbacks = [None if spec is not None else self._callback(step)
-                     for step, spec in zip(schedule.steps, schedule.specs)]
+        callbacks = [None if spec is not None or i in schedule.elided else self._callback(step)
+                     for i, (step, spec) in enumerate(zip(schedule.steps, schedule.specs))]
         weights = [np.ascontiguousarray(w) for w in schedule.weights]
         biases = [np.ascontiguousarray(b, dtype=np.float32) for b in schedule.biases]
         self.program = module.Program(self.arena, weights, biases, callbacks)

@@ -74,6 +74,25 @@ def test_same_bits_as_the_executor(precision):
             np.testing.assert_array_equal(ours[name], theirs[name])
 
 
+def test_concat_operands_are_written_in_place():
+    p = Program(x=_arr(1, 4, 6, 6))
+    x = p.args["x"]
+
+    def conv(value, cout, k):
+        return p.op(core.Conv2dOp, {"input": value, "weight": p.const(_arr(cout, value.type.shape[1], k, k)),
+                                    "bias": None, "residual": None}, {"pads": [k // 2] * 4, "activation": "relu"})
+
+    squeeze = conv(x, 3, 1)
+    both = p.op(core.ConcatOp, [conv(squeeze, 5, 1), conv(squeeze, 6, 3)], {"axis": 1})
+    module = p.finish(p.op(core.SigmoidOp, [conv(both, 2, 3)], name="y"))
+    generated, plain = _both(module, weight_precision="fp16")
+    schedule = generated.runner.schedule
+    assert len(schedule.elided) == 1
+    (whole,) = {w for w, _ in schedule.within.values()}
+    assert sorted(schedule.offset[v] - schedule.offset[whole] for v in schedule.within) == [0, 5 * 36 * 4]
+    np.testing.assert_array_equal(generated.predict(p.inputs)["y"], plain.predict(p.inputs)["y"])
+
+
 def test_results_own_their_memory():
     module, inputs = small_cnn()
     model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
@@ -166,6 +185,7 @@ def test_bad_bindings_are_refused_not_crashed():
 
 
 ZOO = [("mobilenet_v2_small", "nn_fp16"), ("resnet18_small", "nn_fp32"), ("transformer_small", "nn_fp16"),
+       ("squeezenet1_1_small", "nn_fp32"),
        ("unet_small", "mlprogram_fp32"), ("squeezenet1_1_small", "mlprogram"), ("lstm", "nn_fp32")]
 
 
