@@ -116,15 +116,25 @@ def _packable(w, precision: str) -> bool:
     return w is not None and (precision == "fp16" or w.dtype == np.float16)
 
 
-def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None) -> Kernel | None:
-    """The conv kernel for `op`, with `epilogue` (a fused chain, see fusion.py) absorbed."""
+def _weight_and_bias(op, precision: str) -> tuple | None:
+    """(weight, bias or None) of a conv/linear op the kernels can run: static float activations,
+    a packable constant weight and a constant (or no) bias."""
     w = constant_array(op.weight)
     if not _packable(w, precision) or not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
-    if op.bias is not None and constant_array(op.bias) is None:
+    bias = None if op.bias is None else constant_array(op.bias)
+    if op.bias is not None and bias is None:
+        return None
+    return w, bias
+
+
+def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None) -> Kernel | None:
+    """The conv kernel for `op`, with `epilogue` (a fused chain, see fusion.py) absorbed."""
+    params = _weight_and_bias(op, precision)
+    if params is None:
         return None
     if epilogue is None:
-        w, bias = w, None if op.bias is None else constant_array(op.bias)
+        w, bias = params
         act, alpha, beta, has_residual, shape = op.activation, op.alpha, op.beta, op.residual is not None, None
     else:
         w, bias = folded_conv_weights(op, epilogue)
@@ -156,12 +166,10 @@ def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None
 
 
 def conv_transpose2d_kernel(op: ConvTranspose2dOp, precision: str) -> Kernel | None:
-    w = constant_array(op.weight)
-    if not _packable(w, precision) or not (_is_float_static(op.input) and _is_float_static(op.output)):
+    params = _weight_and_bias(op, precision)
+    if params is None:
         return None
-    bias = None if op.bias is None else constant_array(op.bias)
-    if op.bias is not None and bias is None:
-        return None
+    w, bias = params
     K = _kernels()
     packed = K.pack_conv_transpose_weights(w, op.groups)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
@@ -232,12 +240,10 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
 
 
 def linear_kernel(op: LinearOp, precision: str, epilogue: Epilogue | None = None) -> Kernel | None:
-    w = constant_array(op.weight)
-    if not _packable(w, precision) or not (_is_float_static(op.input) and _is_float_static(op.output)):
+    params = _weight_and_bias(op, precision)
+    if params is None:
         return None
-    bias = None if op.bias is None else constant_array(op.bias)
-    if op.bias is not None and bias is None:
-        return None
+    w, bias = params
     if epilogue is not None:
         return row_gemm_kernel(w, bias, op.output.type.shape, epilogue.act, epilogue.alpha, epilogue.beta,
                                epilogue.residual is not None, epilogue.result.type.shape)
