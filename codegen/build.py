@@ -24,6 +24,7 @@ from mlir_coreml.errors import MlirCoremlError
 CACHE_ENV = "MLIR_COREML_CACHE"
 CFLAGS = ("-O3", "-fno-strict-aliasing", "-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION")
 STAGES = ("cython", "compile", "link")
+EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"  # this Python's extension-module suffix
 
 
 class BuildError(MlirCoremlError):
@@ -58,7 +59,7 @@ def cache_key(source: str) -> str:
 
     cc, ldshared, includes = _toolchain()
     parts = [source, " ".join(cc + ldshared + list(CFLAGS)), str(_kernels.KERNEL_TABLE_VERSION), sys.version,
-             sysconfig.get_config_var("EXT_SUFFIX") or "", Cython.__version__, numpy.__version__]
+             EXT_SUFFIX, Cython.__version__, numpy.__version__]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
@@ -67,8 +68,7 @@ def module_name(key: str) -> str:
 
 
 def cached_path(key: str) -> str:
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
-    return os.path.join(cache_root(), "kernels", key, module_name(key) + suffix)
+    return os.path.join(cache_root(), "kernels", key, module_name(key) + EXT_SUFFIX)
 
 
 _LOADED: dict[str, object] = {}  # module name -> module: a build is loaded once per process
@@ -89,9 +89,8 @@ def build(source: str, progress: bool | None = None, search: tuple[str, ...] = (
     key = cache_key(source)
     if module_name(key) in _LOADED:
         return _LOADED[module_name(key)]
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     for folder in search:
-        path = os.path.join(folder, module_name(key) + suffix)
+        path = os.path.join(folder, module_name(key) + EXT_SUFFIX)
         if os.path.isfile(path):
             return load_module(path, module_name(key))
     path = cached_path(key)
@@ -123,7 +122,6 @@ def _run(cmd: list[str], cwd: str, stage: str) -> None:
 def _compile(source: str, key: str, path: str, progress: bool) -> None:
     cc, ldshared, includes = _toolchain()
     name = module_name(key)
-    suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
     final_dir = os.path.dirname(path)
     os.makedirs(os.path.dirname(final_dir), exist_ok=True)
     work = tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=os.path.dirname(final_dir))
@@ -135,7 +133,7 @@ def _compile(source: str, key: str, path: str, progress: bool) -> None:
             ("cython", [sys.executable, "-m", "cython", "-3", "-I", _csrc_dir(), name + ".pyx", "-o", name + ".c"]),
             ("compile", cc + list(CFLAGS) + _cflags() + [f"-I{d}" for d in includes] +
              ["-c", name + ".c", "-o", name + ".o"]),
-            ("link", ldshared + [name + ".o", "-o", name + suffix]),
+            ("link", ldshared + [name + ".o", "-o", name + EXT_SUFFIX]),
         ]
         for stage, cmd in steps:
             bar.update(stage)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlir_coreml.ir.dialects.core import ConcatOp
 from mlir_coreml.ir.types import F32
 from mlir_coreml.passes.plan_memory import Buffer, align, place_buffers
 
@@ -79,8 +80,6 @@ class Schedule:
         """Concats whose operands direct kernel steps can write straight into the result (the
         result is one contiguous run per operand: all dims before the axis are 1); those steps
         become no-ops. Fills `within`; returns the concat steps."""
-        from mlir_coreml.ir.dialects.core import ConcatOp
-
         direct = {step.outputs[0] for step, spec in zip(self.steps, self.specs) if spec is not None and not spec.out_f16}
         elided = set()
         for i, step in enumerate(self.steps):
@@ -139,17 +138,10 @@ class Schedule:
         return size
 
     def _releases(self) -> dict[int, list[int]]:
-        """Step -> env slots last read there (neither arena views, constants nor results)."""
-        keep = set(self.executor.returned) | set(self.executor.constants) | set(self.offset)
-        last: dict = {}
-        for i, step in enumerate(self.steps):
-            for value in step.inputs + step.outputs:
-                last[value] = i
-        out: dict[int, list[int]] = {}
-        for value, i in last.items():
-            if value not in keep:
-                out.setdefault(i, []).append(self.slots[value])
-        return out
+        """Step -> env slots to drop after it: the executor's release plan, minus arena views
+        (they live in the template for the Program's lifetime)."""
+        return {i: [self.slots[v] for v in step.release if v not in self.offset]
+                for i, step in enumerate(self.steps) if step.release}
 
     def source_pointer(self, value, n: int) -> str:
         """A C expression for the fp32 data of `value` with `n` elements."""
@@ -349,10 +341,7 @@ class Emitter:
         if spec.has_residual:
             self.line(f"r = {self.s.source_pointer(step.inputs[-1], spec.out_elements)}")
             residual = "r"
-        act, alpha, beta = spec.act, spec.alpha, spec.beta
-        if act == "relu6":
-            alpha, beta = 0.0, 6.0
-        code = _kernels().ACT_CODES[act]
+        code, alpha, beta = _kernels().epilogue_constants(spec.act, spec.alpha, spec.beta)
         self.line(f"_epilogue(&ep, {self.bias(i)}, {residual}, {ldr}, {code}, {_f(alpha)}, {_f(beta)})")
 
     # -- kernels ----------------------------------------------------------------------------

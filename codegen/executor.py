@@ -13,6 +13,7 @@ holds a lock.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any, Callable
@@ -364,7 +365,7 @@ class Executor:
         self.lock = threading.Lock()
         self._interpreter = None
         arena_attr = fn.attributes.get(SIZE_ATTR)
-        self.arena = np.empty(arena_attr.value if arena_attr is not None else 0, dtype=np.uint8)
+        self.arena_size = arena_attr.value if arena_attr is not None else 0
         ops = list(fn.body.ops)
         self.returned = list(ops[-1].operands) if ops and ops[-1].has_trait(Terminator) else []
         position = {id(op): i for i, op in enumerate(ops)}
@@ -429,6 +430,11 @@ class Executor:
     @staticmethod
     def _reference_step(op) -> Kernel:
         return lambda inputs, out: op.reference(*inputs)  # ops with `execute` are run in run_step
+
+    @functools.cached_property
+    def arena(self) -> np.ndarray:
+        """plan-memory's arena, allocated on first use: a generated module runs in its own."""
+        return np.empty(self.arena_size, dtype=np.uint8)
 
     def arena_view(self, offset: int, value) -> np.ndarray:
         t = value.type

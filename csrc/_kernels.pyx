@@ -179,14 +179,17 @@ def pack_conv_weights(w, int groups=1):
 
 # ------------------------------------------------------------------ epilogue helper
 
-cdef int _fill_epilogue(mc_epilogue *ep, str act, float alpha, float beta, object bias,
-                        object residual, list keep) except -1:
+def epilogue_constants(str act, float alpha=0.0, float beta=0.0):
+    """(MC_ACT_* code, alpha, beta) as the kernels take an activation; relu6 is clip(0, 6)."""
     code = ACT_CODES.get(act)
     if code is None:
         raise ValueError(f"unknown activation {act!r}; expected one of {ACTIVATIONS}")
-    if act == "relu6":
-        alpha, beta = 0.0, 6.0
-    ep.act, ep.alpha, ep.beta = code, alpha, beta
+    return (code, 0.0, 6.0) if act == "relu6" else (code, alpha, beta)
+
+
+cdef int _fill_epilogue(mc_epilogue *ep, str act, float alpha, float beta, object bias,
+                        object residual, list keep) except -1:
+    ep.act, ep.alpha, ep.beta = epilogue_constants(act, alpha, beta)
     ep.bias = NULL
     ep.residual = NULL
     ep.ldr = 0
@@ -487,20 +490,28 @@ def _indices(a, int n, int bound, str name):
     return r
 
 
-def resize_bilinear(x, ylo, yhi, yfrac, xlo, xhi, xfrac):
-    """[..., H, W] float32 -> [..., OH, OW]: out row i blends input rows ylo[i], yhi[i] by yfrac[i]
-    (then the same along W); OH, OW are the lengths of the row and column tables."""
+cdef tuple _resize_io(x, Py_ssize_t OH, Py_ssize_t OW):
+    """(contiguous float32 input, new output, planes, H, W) for the resize kernels."""
     cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
     if xa.ndim < 2:
         raise ValueError("resize needs rank >= 2")
-    cdef int H = xa.shape[xa.ndim - 2], W = xa.shape[xa.ndim - 1], OH = len(ylo), OW = len(xlo)
+    cdef int H = xa.shape[xa.ndim - 2], W = xa.shape[xa.ndim - 1]
+    cdef cnp.ndarray o = np.empty(np.shape(x)[:-2] + (OH, OW), dtype=np.float32)
+    return xa, o, (xa.size // (H * W) if H * W else 0), H, W
+
+
+def resize_bilinear(x, ylo, yhi, yfrac, xlo, xhi, xfrac):
+    """[..., H, W] float32 -> [..., OH, OW]: out row i blends input rows ylo[i], yhi[i] by yfrac[i]
+    (then the same along W); OH, OW are the lengths of the row and column tables."""
+    cdef int OH = len(ylo), OW = len(xlo), H, W
+    cdef Py_ssize_t planes
+    cdef cnp.ndarray xa, o
+    xa, o, planes, H, W = _resize_io(x, OH, OW)
     cdef cnp.ndarray a = _indices(ylo, OH, H, "ylo"), b = _indices(yhi, OH, H, "yhi")
     cdef cnp.ndarray c = _indices(xlo, OW, W, "xlo"), d = _indices(xhi, OW, W, "xhi")
     cdef cnp.ndarray fy = np.ascontiguousarray(yfrac, dtype=np.float32), fx = np.ascontiguousarray(xfrac, dtype=np.float32)
     if fy.shape[0] != OH or fx.shape[0] != OW:
         raise ValueError("one fraction per output row and column")
-    cdef cnp.ndarray o = np.empty(np.shape(x)[:-2] + (OH, OW), dtype=np.float32)
-    cdef Py_ssize_t planes = xa.size // (H * W) if H * W else 0
     with nogil:
         mc_resize_bilinear(<const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o), planes, H, W, OH, OW,
                            <const int *>cnp.PyArray_DATA(a), <const int *>cnp.PyArray_DATA(b),
@@ -511,13 +522,11 @@ def resize_bilinear(x, ylo, yhi, yfrac, xlo, xhi, xfrac):
 
 def resize_nearest(x, yidx, xidx):
     """[..., H, W] float32 -> [..., len(yidx), len(xidx)] taking input rows yidx, columns xidx."""
-    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
-    if xa.ndim < 2:
-        raise ValueError("resize needs rank >= 2")
-    cdef int H = xa.shape[xa.ndim - 2], W = xa.shape[xa.ndim - 1], OH = len(yidx), OW = len(xidx)
+    cdef int OH = len(yidx), OW = len(xidx), H, W
+    cdef Py_ssize_t planes
+    cdef cnp.ndarray xa, o
+    xa, o, planes, H, W = _resize_io(x, OH, OW)
     cdef cnp.ndarray a = _indices(yidx, OH, H, "yidx"), c = _indices(xidx, OW, W, "xidx")
-    cdef cnp.ndarray o = np.empty(np.shape(x)[:-2] + (OH, OW), dtype=np.float32)
-    cdef Py_ssize_t planes = xa.size // (H * W) if H * W else 0
     with nogil:
         mc_resize_nearest(<const float *>cnp.PyArray_DATA(xa), <float *>cnp.PyArray_DATA(o), planes, H, W, OH, OW,
                           <const int *>cnp.PyArray_DATA(a), <const int *>cnp.PyArray_DATA(c))
