@@ -8,7 +8,8 @@ from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
 
 # The directory tree is the architecture: each top-level folder is a subpackage.
-SUBPACKAGES = {"ir": "ir", "passes": "passes", "codegen": "codegen", "frontend": "frontend", "csrc": "csrc"}
+SUBPACKAGES = {"ir": "ir", "passes": "passes", "codegen": "codegen", "runtime": "runtime", "frontend": "frontend",
+               "csrc": "csrc"}
 
 
 def package_map():

@@ -15,7 +15,7 @@ import resource
 import sys
 
 # Engines run interleaved in one process: no engine's idle threads may spin on the shared cores
-# (PyTorch's OpenMP threads would, and onnxruntime's do unless told otherwise, see codegen/bench.py).
+# (PyTorch's OpenMP threads would, and onnxruntime's do unless told otherwise, see runtime/bench.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np
@@ -55,8 +55,8 @@ def weight_bytes(module) -> tuple[int, int]:
 
 
 def main(argv=None) -> int:
-    from mlir_coreml.codegen.bench import interleaved_latencies, model_flops, onnxruntime_runner
-    from mlir_coreml.codegen.runtime import compile_model
+    from mlir_coreml.runtime.bench import interleaved_latencies, model_flops, onnxruntime_runner
+    from mlir_coreml.runtime.predict import compile_model
     from tests.models import zoo
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

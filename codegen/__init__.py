@@ -1,1 +1,1 @@
-"""Backends: espresso bundle writer, Cython emitter + build cache, runtime executor."""
+"""Backends: espresso and ML Program bundle writers, .mlmodel/.mlpackage export, the Cython emitter."""

@@ -75,7 +75,7 @@ def _lower_with_kernels(model_path, output, pipeline, coremlc_version) -> None:
     import tempfile
 
     from mlir_coreml.codegen.atomic import write_directory
-    from mlir_coreml.codegen.runtime import artefact_dir, compile_model
+    from mlir_coreml.runtime.predict import artefact_dir, compile_model
 
     def fill(staging: Path) -> None:
         scratch = Path(tempfile.mkdtemp(dir=staging.parent, prefix=f".{staging.name}.bundle-"))

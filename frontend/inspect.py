@@ -39,7 +39,7 @@ def summarize(module, title: str) -> str:
 
 def flops_line(module) -> str:
     """FLOPs from the core ops' estimates, on a copy lowered to `core` when needed."""
-    from mlir_coreml.codegen.runtime import lower_to_core
+    from mlir_coreml.runtime.predict import lower_to_core
     from mlir_coreml.errors import MlirCoremlError
 
     lowered = module.clone()

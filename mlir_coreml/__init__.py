@@ -19,7 +19,7 @@ def load(path):
 
 def compile_model(path_or_module, pipeline=None, threads=None):
     """Compile a model for CPU execution; returns a CompiledModel with `.predict`."""
-    from mlir_coreml.codegen.runtime import compile_model as _compile
+    from mlir_coreml.runtime.predict import compile_model as _compile
 
     return _compile(path_or_module, pipeline=pipeline, threads=threads)
 

@@ -101,7 +101,7 @@ def cmd_lower(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from mlir_coreml.codegen.runtime import run_npz
+    from mlir_coreml.runtime.predict import run_npz
 
     run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference)
     return 0
@@ -115,7 +115,7 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from mlir_coreml.codegen.bench import bench_model, profile_model
+    from mlir_coreml.runtime.bench import bench_model, profile_model
 
     if args.profile:
         sys.stdout.write(profile_model(args.model, threads=args.threads, runs=min(args.runs, 20)))

@@ -5,7 +5,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from mlir_coreml.codegen.runtime import compile_model  # noqa: E402
+from mlir_coreml.runtime.predict import compile_model  # noqa: E402
 from mlir_coreml.ir.dialects import core  # noqa: E402
 from tests.codegen.helpers import Program, rel_err  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""Model-specialised generated modules (codegen/cython_emitter.py, build.py, specialized.py):
+"""Model-specialised generated modules (codegen/cython_emitter.py, runtime/build.py, runtime/specialized.py):
 the same bits as the executor single-threaded, direct kernel calls, a content-hash build cache,
 harmless hostile names, and the executor fallback when there is no C compiler."""
 import os
@@ -6,9 +6,10 @@ import os
 import numpy as np
 import pytest
 
-from mlir_coreml.codegen import build, cython_emitter
-from mlir_coreml.codegen.runtime import compile_model
-from mlir_coreml.codegen.specialized import SpecializedExecutor, specialize
+from mlir_coreml.codegen import cython_emitter
+from mlir_coreml.runtime import build
+from mlir_coreml.runtime.predict import compile_model
+from mlir_coreml.runtime.specialized import SpecializedExecutor, specialize
 from mlir_coreml.ir.dialects import core
 from tests.codegen.helpers import Program
 

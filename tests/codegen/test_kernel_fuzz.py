@@ -6,7 +6,7 @@ import pytest
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from mlir_coreml.codegen.runtime import compile_model  # noqa: E402
+from mlir_coreml.runtime.predict import compile_model  # noqa: E402
 from mlir_coreml.ir.dialects import core  # noqa: E402
 from tests.codegen.helpers import Const, rel_err, single_op  # noqa: E402
 

@@ -3,7 +3,7 @@ numpy reference path, op by op, including fused epilogues."""
 import numpy as np
 import pytest
 
-from mlir_coreml.codegen.runtime import compile_model
+from mlir_coreml.runtime.predict import compile_model
 from mlir_coreml.csrc import _kernels
 from mlir_coreml.ir.dialects import core
 from tests.codegen.helpers import Const, Program, rel_err, single_op

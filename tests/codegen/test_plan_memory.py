@@ -3,7 +3,7 @@ and running with the plan gives the same outputs as running without it."""
 import numpy as np
 import pytest
 
-from mlir_coreml.codegen.runtime import CompiledModel, compile_model
+from mlir_coreml.runtime.predict import CompiledModel, compile_model
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.opdef import Terminator
 from mlir_coreml.ir.parser import parse_module

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mlir_coreml import MlirCoremlError
-from mlir_coreml.codegen.runtime import compile_model, run_npz
+from mlir_coreml.runtime.predict import compile_model, run_npz
 from mlir_coreml.ir.attributes import to_attr
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.printer import print_module

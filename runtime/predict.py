@@ -75,7 +75,7 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     conv/linear/matmul weight to fp16 so every one runs on the kernels (Core ML's accelerator
     precision, faster). `use_kernels=False` runs every op through its numpy reference.
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
-    generated for this model and compiled once (cached by content hash, see codegen/build.py);
+    generated for this model and compiled once (cached by content hash, see runtime/build.py);
     models with control flow, or a machine without a C compiler, use the executor."""
     from mlir_coreml.passes.manager import PassManager
     from mlir_coreml.passes.plan_memory import PlanMemory
@@ -165,8 +165,8 @@ class CompiledModel:
 
     def __init__(self, module, threads: int | None = None, use_kernels: bool = True,
                  weight_precision: str = "stored", source=None, codegen: bool | None = None):
-        from mlir_coreml.codegen.executor import Executor
-        from mlir_coreml.codegen.specialized import specialize
+        from mlir_coreml.runtime.executor import Executor
+        from mlir_coreml.runtime.specialized import specialize
 
         self.module = module
         self.threads = threads
@@ -222,9 +222,9 @@ class CompiledModel:
 
     def export_kernels(self, folder: str) -> bool:
         """Copy the generated module's build into `folder` (atomically); False without one."""
-        from mlir_coreml.codegen import build
+        from mlir_coreml.runtime import build
         from mlir_coreml.codegen.atomic import write_directory
-        from mlir_coreml.codegen.specialized import SpecializedExecutor
+        from mlir_coreml.runtime.specialized import SpecializedExecutor
 
         if not isinstance(self.runner, SpecializedExecutor):
             return False

@@ -86,7 +86,7 @@ def interleaved_latencies(runners: dict, feeds: dict, runs: int, warmup: int = 3
 
 
 def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> str:
-    from mlir_coreml.codegen.runtime import compile_model
+    from mlir_coreml.runtime.predict import compile_model
 
     compiled = compile_model(model, threads=threads, weight_precision="fp16")  # Core ML's precision model
     feeds = random_inputs(compiled.inputs)
@@ -107,7 +107,7 @@ def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> s
 def profile_model(model, threads: int = 1, runs: int = 10) -> str:
     """Where the time goes: seconds per step of the schedule (executor path, one step at a time),
     summed by op (a fused step is named after its producer, with what it absorbed)."""
-    from mlir_coreml.codegen.runtime import compile_model
+    from mlir_coreml.runtime.predict import compile_model
 
     compiled = compile_model(model, threads=threads, weight_precision="fp16", codegen=False)
     executor = compiled.executor

@@ -1,4 +1,4 @@
-"""An Executor's schedule run by a generated, compiled module (cython_emitter.py, build.py).
+"""An Executor's schedule run by a generated, compiled module (codegen/cython_emitter.py, runtime/build.py).
 
 `SpecializedExecutor(executor)` has the Executor's `run(args)`: same steps, same kernels, so
 single-threaded results are the same bits. It owns the arena (64-byte aligned), the env list
@@ -14,7 +14,8 @@ import warnings
 
 import numpy as np
 
-from mlir_coreml.codegen import build, cython_emitter
+from mlir_coreml.codegen import cython_emitter
+from mlir_coreml.runtime import build
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.plan_memory import ALIGNMENT
