@@ -15,7 +15,9 @@ from pathlib import Path
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 
-ERAS = ("2019", "2020", "2021", "2025")
+ERAS = fmt.COREMLC_ERAS
+GRAYSCALE = 10  # ImageFeatureType.ColorSpace
+NETWORK_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 
 
 def default_pipeline(era: str) -> str:
@@ -129,9 +131,9 @@ def _parse_spec(data: bytes, path: Path):
         model.ParseFromString(data)
     except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
         raise MlirCoremlError("not a Core ML model protobuf", str(path)) from None
-    if model.WhichOneof("Type") != "neuralNetwork":
+    if model.WhichOneof("Type") not in NETWORK_TYPES:
         raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' cannot be lowered to an espresso "
-                              "bundle (only NeuralNetwork models)", str(path))
+                              f"bundle (only {', '.join(NETWORK_TYPES)} and pipelines of them)", str(path))
     return model
 
 
@@ -160,18 +162,19 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash:
     from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
                                                       NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 
-    core = coremldata_from_mlmodel(data, era="2021" if era == "2025" else era, where=None)
+    core = coremldata_from_mlmodel(data, era="2021" if era == "2025" else era, where=None, model=model)
     if era == "2025":
         core_format = fmt.COREMLDATA_FORMAT_VERSIONS["2025"]
     else:
         core_format = core.format_version
     images = [f for f in model.description.input if f.type.WhichOneof("Type") == "imageType"]
-    scalers = {p.featureName: p.scaler for p in model.neuralNetwork.preprocessing
+    network = getattr(model, model.WhichOneof("Type"))
+    scalers = {p.featureName: p.scaler for p in network.preprocessing
                if p.WhichOneof("preprocessor") == "scaler"}
     if len(model.description.input) == 1 and "" in scalers:
         scalers[model.description.input[0].name] = scalers.pop("")
     header = {}
-    if images:
+    if images and fmt.era_at_least(era, "2019"):  # the early-2019 compiler leaves the scaler to model/coremldata.bin [V LetterClass]
         header["transform_params"] = {f.name: _transform_params(scalers.get(f.name), f) for f in images}
     if era >= "2021":
         header["analyses"] = {}
@@ -185,13 +188,19 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash:
                           "platform": core.platform, "spec_version": core.spec_version,
                           "reserved": list(core.reserved), "description": core.description.hex(),
                           "output_names": list(core.output_names)},
-        OPTIONALS_ATTR: fmt.OPTIONALS_SIZES.get(era, fmt.OPTIONALS_SIZES["2021"]),
     }
+    if era in fmt.PADDED_BIAS_LAYERS:
+        attrs[fmt.PADDED_BIASES_ATTR] = list(fmt.PADDED_BIAS_LAYERS[era])
+    if core.class_labels is not None:
+        attrs[COREMLDATA_ATTR].update(class_labels=list(core.class_labels), probability_blob=core.probability_blob)
+    if fmt.OPTIONALS_SIZES.get(era, fmt.OPTIONALS_SIZES["2021"]) is not None:
+        attrs[OPTIONALS_ATTR] = fmt.OPTIONALS_SIZES.get(era, fmt.OPTIONALS_SIZES["2021"])
     if images:
         records = [[] for _ in range(fmt.PREPROCESSING_RECORD_COUNT)]
         for feature in images:
             scaler = scalers.get(feature.name)
-            one = preprocessing_from_scaler(feature.name, **_scaler_values(scaler))
+            gray = feature.type.imageType.colorSpace == GRAYSCALE
+            one = preprocessing_from_scaler(feature.name, gray=gray, **_scaler_values(scaler))
             for record, entries in zip(records, one.records):
                 record += [list(entry) for entry in entries]
         attrs[PREPROCESSING_ATTR] = records

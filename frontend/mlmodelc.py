@@ -193,6 +193,13 @@ def _bundle_attributes(bundle: EspressoBundle, shapes: dict) -> dict:
             "output_names": list(data.output_names or ()),
         },
     }
+    if data.class_labels is not None:
+        attrs[COREMLDATA_ATTR].update(class_labels=list(data.class_labels), probability_blob=data.probability_blob)
+    padded = sorted({layer["type"] for layer in bundle.net.get("layers", ()) if isinstance(layer, dict)
+                     and isinstance(layer.get("blob_biases"), int) and layer["blob_biases"] in bundle.weights
+                     and _padded_bias(layer, bundle.blob(layer["blob_biases"], "<f4"))})
+    if "convolution" in padded:  # the early-2019 form; later bundles pad inner_product biases only
+        attrs[fmt.PADDED_BIASES_ATTR] = padded
     if bundle.preprocessing is not None:
         attrs[PREPROCESSING_ATTR] = [[[name, value] for name, value in record]
                                      for record in bundle.preprocessing.records]
@@ -316,8 +323,16 @@ def _shaped(layer: dict, key: str, array: np.ndarray) -> np.ndarray:
         shape = (layer["nC"], layer["nB"])
         if int(np.prod(shape)) == array.size:
             return array.reshape(shape)
-    if kind == "inner_product" and key == "blob_biases":
-        n = layer["nC"]
-        if array.size == n * fmt.INNER_PRODUCT_BIAS_PAD_FACTOR and not array[n:].any():
-            return array[:n]
+    if key == "blob_biases" and _padded_bias(layer, array):
+        return array[:layer[fmt.BIAS_CHANNEL_FIELDS[kind]]]
     return array
+
+
+def _padded_bias(layer: dict, array: np.ndarray) -> bool:
+    """Whether a bias blob holds the channel count's floats followed by 3x as many zeros (see
+    format.PADDED_BIAS_LAYERS); only possible for the layer types that count channels."""
+    field = fmt.BIAS_CHANNEL_FIELDS.get(layer.get("type"))
+    if field is None or not isinstance(layer.get(field), int):
+        return False
+    n = layer[field]
+    return array.size == n * fmt.INNER_PRODUCT_BIAS_PAD_FACTOR and not array[n:].any()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.espresso.format import COREMLC_ERAS as ERAS, era_at_least
 from mlir_coreml.ir.attributes import DenseResourceAttr, IntAttr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso as esp
@@ -29,7 +30,6 @@ from mlir_coreml.ir.types import F32, TensorType, element_type_of
 from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.base import ModulePass, PassContext
 
-ERAS = ("2019", "2020", "2021", "2025")
 IMAGE_PREPROCESS = "nn.image_preprocess"
 
 ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "leakyReLU": esp.ACTIVATION_LEAKY,
@@ -197,7 +197,10 @@ class Lowering:
 
     def flatten(self, op):
         mode = {"CHANNEL_FIRST": 0, "CHANNEL_LAST": 1}[op.attr("mode", "CHANNEL_FIRST")]
-        return esp.FlattenOp, [op.inputs[0]], {}, {"mode": mode, "nd_axis": 0}
+        fields = {"mode": mode}
+        if era_at_least(self.era, "2019"):  # the early-2019 compiler writes no nd_axis [V LetterClass]
+            fields["nd_axis"] = 0
+        return esp.FlattenOp, [op.inputs[0]], {}, fields
 
     def concat(self, op):
         if op.attr("sequenceConcat", False):

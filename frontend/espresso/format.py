@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# --- compiler eras whose output `lower --coremlc-version` reproduces, oldest first. "2019-early"
+# is the coremlc of the LetterClass bundle, a few months before FourRecognize's "2019": no
+# neural_network_optionals/, no transform_params, padded convolution biases. Comparing era strings
+# orders every era but "2019-early" (which sorts after "2019"): use era_at_least for that.
+COREMLC_ERAS = ("2019-early", "2019", "2020", "2021", "2025")
+
+
+def era_at_least(era: str, oldest: str) -> bool:
+    return COREMLC_ERAS.index(era) >= COREMLC_ERAS.index(oldest)
+
 # --- file names (relative to the bundle root) -------------------------------------------------
 NET_FILE = "model.espresso.net"
 SHAPE_FILE = "model.espresso.shape"
@@ -28,6 +38,7 @@ PREPROCESSING_ATTR = "espresso.preprocessing"
 OPTIONALS_ATTR = "espresso.optionals"
 ANALYTICS_ATTR = "espresso.analytics"
 METADATA_ATTR = "espresso.metadata"
+PADDED_BIASES_ATTR = "espresso.padded_biases"   # layer types whose bias blobs are padded x4
 
 # --- compressed espresso JSON (Apple system models only, never coremlc output) ----------------
 # 28-byte header: "pbze", u32 0, u32le 0x40, u32 0, u32be uncompressed size (@0x10), u32 0,
@@ -45,8 +56,14 @@ BLOB_KEY_DTYPES = {
     "blob_biases": "<f4",
     "blob_batchnorm_params": "<f4",
 }
-# inner_product biases are stored as nC floats followed by 3*nC zero floats [V S6].
+# inner_product biases are stored as nC floats followed by 3*nC zero floats [V S6]; the early-2019
+# compiler pads convolution biases the same way (C floats + 3*C zeros) [V LetterClass], later ones
+# do not (S1-S5). Layer types with padded biases, by era:
 INNER_PRODUCT_BIAS_PAD_FACTOR = 4
+PADDED_BIAS_LAYERS = {"2019-early": ("convolution", "inner_product")}
+DEFAULT_PADDED_BIAS_LAYERS = ("inner_product",)
+# Bias blob sizes in units of the layer field counting output channels.
+BIAS_CHANNEL_FIELDS = {"convolution": "C", "inner_product": "nC"}
 
 # Enumeration codes confirmed on the samples [V: value in the net vs the source layer]; the
 # wider third-party tables are in docs/espresso-format.md section 2.5.
@@ -96,12 +113,23 @@ def padding_before(offset: int) -> int:
 # 0x4B u64 L + L bytes: ModelDescription protobuf, byte-identical to the raw bytes of field 2
 #      (`description`) of the source .mlmodel (== Model.description.SerializeToString() on every
 #      paired sample; metadata field 100 only when the source has it, coremlc adds nothing)
-# then, for neuralNetwork: u64 model type again, u64 M, M x {u64 len, name}: the output names in
-#      *reverse* description order [O, 2 multi-output samples].
+# then the network trailer: u64 model type again; for a neuralNetworkClassifier (403) the class
+#      labels, u64 label-kind (100 string / 101 int64: the NeuralNetworkClassifier field numbers),
+#      u64 count, count x label (string: u64 len + bytes [V LetterClass]; int64: one i64 each
+#      [inferred]), and the probabilities blob name (u64 len + bytes) [V LetterClass]; then, for
+#      every network kind, u64 M, M x {u64 len, name}: the network's output names in *reverse*
+#      description order [O, 2 multi-output samples]. A classifier lists the description outputs
+#      other than the predicted label (LetterClass: `letter`, not `classLabel`) [O, 1 sample].
+#      A neuralNetworkRegressor (303) is written like a neuralNetwork [inferred: no sample].
 MODEL_TYPE_NEURAL_NETWORK = 500
+MODEL_TYPE_NN_CLASSIFIER = 403
+MODEL_TYPE_NN_REGRESSOR = 303
+NETWORK_MODEL_TYPES = (MODEL_TYPE_NEURAL_NETWORK, MODEL_TYPE_NN_CLASSIFIER, MODEL_TYPE_NN_REGRESSOR)
+CLASS_LABEL_KINDS = {100: "string", 101: "int64"}   # NeuralNetworkClassifier.ClassLabels field numbers
 MODEL_TYPE_ML_PROGRAM = 502
 COREMLDATA_PLATFORM = "generic"
 COREMLDATA_FORMAT_VERSIONS = {
+    "2019-early": (1, 2, 1),
     "2019": (1, 2, 1),
     "2020": (1, 3, 0),
     "2021": (1, 3, 0),
@@ -120,8 +148,9 @@ FEATURE_DESCRIPTION_NAME_FIELD = 1     # FeatureDescription.name
 PREPROCESSING_RECORD_COUNT = 8
 
 # --- neural_network_optionals/coremldata.bin [O] -----------------------------------------------
-# Only zero bytes seen; length by compiler era (2 / 4 / 5 zero u64 words).
-OPTIONALS_SIZES = {"2019": 16, "2020": 32, "2021": 40}
+# Only zero bytes seen; length by compiler era (2 / 4 / 5 zero u64 words). The early-2019 compiler
+# (LetterClass) and the 2017 ones (xamarin) write no such file: None.
+OPTIONALS_SIZES = {"2019-early": None, "2019": 16, "2020": 32, "2021": 40}
 
 # --- analytics/coremldata.bin [V S4] -----------------------------------------------------------
 # Sections until end of file: u64 len + section name, u64 count, count x {u64 klen, key,
@@ -150,9 +179,11 @@ class CoremlData:
     platform: str
     spec_version: int
     description: bytes                      # serialized ModelDescription (decoded elsewhere)
-    output_names: tuple[str, ...] | None    # neuralNetwork trailer, in file order
+    output_names: tuple[str, ...] | None    # network trailer, in file order
     trailer: bytes                          # raw bytes after the description
     reserved: tuple[int, ...] = (0,) * COREMLDATA_RESERVED_WORDS
+    class_labels: tuple | None = None       # neuralNetworkClassifier: str or int labels
+    probability_blob: str | None = None     # neuralNetworkClassifier: the blob holding the probabilities
 
 
 @dataclass(frozen=True)
