@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend import RESULT_NAMES_ATTR
 from mlir_coreml.frontend.nn_params import message_to_dict
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.bundle import EspressoBundle, read_bundle
@@ -114,11 +115,12 @@ def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
     except TypeError as err:
         raise MlirCoremlError(f"unsupported value in the net header or metadata: {err}", where) from None
 
-    inputs, outputs = [f.name for f in desc.input], [f.name for f in desc.output]
+    inputs = [f.name for f in desc.input]
     input_types = [_blob_type(shapes, name, where) for name in inputs]
     # the feature descriptions, as the .mlmodel importer keeps them (predict reads image inputs here)
     features = {"coreml.inputs": [message_to_dict(f) for f in desc.input],
                 "coreml.outputs": [message_to_dict(f) for f in desc.output]}
+    features.update(_classifier_attributes(desc, bundle.coremldata))
     fn = FuncOp.create("main", input_types, [], arg_names=inputs, attributes=features)
     module.body.append(fn)
     blobs: dict[str, object] = {arg.name: arg for arg in fn.arguments}
@@ -134,13 +136,47 @@ def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
         except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as err:
             raise MlirCoremlError(f"layer #{index} ('{layer.get('name')}') is malformed: "
                                   f"{type(err).__name__}: {err}", where) from None
-    missing = [name for name in outputs if name not in blobs]
-    if missing:
-        raise MlirCoremlError(f"no layer produces the model output(s) {', '.join(missing)}", where=where)
-    results = [blobs[name] for name in outputs]
+    results = _results(desc, bundle.coremldata, blobs, where)
+    names = [f.name for f in desc.output if f.name in blobs]
+    if len(results) > len(names):  # the classifier's probabilities, under the output name predict gives them
+        names.append(desc.predictedProbabilitiesName or bundle.coremldata.probability_blob)
+    fn.attributes[RESULT_NAMES_ATTR] = to_attr(names)
     fn.body.append(build(ReturnOp, results))
     fn.set_result_types([v.type for v in results])
     return module
+
+
+def _classifier_attributes(desc, data) -> dict:
+    """What predict needs to turn a classifier's probabilities into the label and the dict, under
+    the names the .mlmodel importer gives them."""
+    if data.class_labels is None:
+        return {}
+    attrs = {"coreml.class_labels": list(data.class_labels)}
+    for key in ("predictedFeatureName", "predictedProbabilitiesName"):
+        if getattr(desc, key):
+            attrs[f"coreml.{key}"] = getattr(desc, key)
+    return attrs
+
+
+def _results(desc, data, blobs: dict, where: str) -> list:
+    """The function results, as the .mlmodel importer returns them: every description output is
+    the blob of the same name [V: all samples], except a classifier's predicted label and
+    probabilities, which Core ML builds from the probabilities blob named in coremldata.bin; that
+    blob comes last when no output names it."""
+    derived = (desc.predictedFeatureName, desc.predictedProbabilitiesName) if data.class_labels is not None else ()
+    missing = [f.name for f in desc.output if f.name not in blobs and f.name not in derived]
+    if missing:
+        raise MlirCoremlError(f"no layer produces the model output(s) {', '.join(missing)}", where=where)
+    results = [blobs[f.name] for f in desc.output if f.name in blobs]
+    if data.class_labels is None:
+        return results
+    probabilities = blobs.get(data.probability_blob)
+    if probabilities is None:
+        raise MlirCoremlError(f"no layer produces the classifier's probabilities blob '{data.probability_blob}' "
+                              "(named in coremldata.bin)", where=where)
+    if all(probabilities is not value for value in results):
+        results.append(probabilities)
+    return results
 
 
 def _image_transform(fn, arg, params: dict):

@@ -605,7 +605,8 @@ class ReshapeOp(Layer):
 
 @op_def("espresso.flatten")
 class FlattenOp(Layer):
-    """mode 0: (seq, n, k, h, w) -> (seq, n, k*h*w, 1, 1) (channel-first order)."""
+    """(seq, n, k, h, w) -> (seq, n, k*h*w, 1, 1): mode 0 in channel-first order, mode 1 in
+    channel-last (h, w, k) order, as NeuralNetwork's FlattenLayerParams modes [V LetterClass]."""
 
     layer_type = "flatten"
     input = operand(AnyTensor)
@@ -616,7 +617,10 @@ class FlattenOp(Layer):
         return [self.input.type.with_shape(shape[:-3] + (math.prod(shape[-3:]), 1, 1))]
 
     def reference(self, x):
-        return self.reference_output(_f32(x))
+        x = _f32(x)
+        if self.attr("mode", 0) == 1:
+            x = np.moveaxis(x, -3, -1)
+        return self.reference_output(np.ascontiguousarray(x))
 
 
 # reduce `axis_mode` -> canonical axes [O: 4 for the source axis C].
