@@ -17,7 +17,8 @@ from mlir_coreml.frontend.espresso import format as fmt
 
 ERAS = fmt.COREMLC_ERAS
 GRAYSCALE = 10  # ImageFeatureType.ColorSpace
-NETWORK_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
+NETWORK_TYPES = fmt.NETWORK_MODEL_KINDS
+PIPELINE_TYPES = fmt.PIPELINE_MODEL_KINDS
 
 
 def default_pipeline(era: str) -> str:
@@ -65,10 +66,22 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
         from mlir_coreml.frontend.mlmodelc import read
 
         module = read(path)
+        if fmt.PIPELINE_ATTR in module.attributes:
+            raise MlirCoremlError("a compiled pipeline bundle is read as one function and cannot be written back "
+                                  "as stages; lower its source .mlmodel instead", str(path))
         _run_pipeline(module, pipeline or "")
-    else:
-        module = lower_mlmodel(path, pipeline, coremlc_version, data)
-    write_bundle(module, output)
+        write_bundle(module, output)
+        return
+    data = _read_source(path) if data is None else data
+    model = _parse_spec(data, path)
+    if model.WhichOneof("Type") in PIPELINE_TYPES:
+        from mlir_coreml.codegen.atomic import write_directory, write_files
+        from mlir_coreml.codegen.espresso.pipeline_bundle import pipeline_bundle_files
+
+        files = pipeline_bundle_files(model, data, path, pipeline, coremlc_version)
+        write_directory(output, lambda staging: write_files(staging, files))
+        return
+    write_bundle(lower_mlmodel(path, pipeline, coremlc_version, data, model), output)
 
 
 def _lower_with_kernels(model_path, output, pipeline, coremlc_version) -> None:
@@ -131,14 +144,15 @@ def _parse_spec(data: bytes, path: Path):
         model.ParseFromString(data)
     except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
         raise MlirCoremlError("not a Core ML model protobuf", str(path)) from None
-    if model.WhichOneof("Type") not in NETWORK_TYPES:
+    if model.WhichOneof("Type") not in NETWORK_TYPES + PIPELINE_TYPES:
         raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' cannot be lowered to an espresso "
                               f"bundle (only {', '.join(NETWORK_TYPES)} and pipelines of them)", str(path))
     return model
 
 
-def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None):
-    """The espresso-dialect module for a NeuralNetwork `.mlmodel`, with its bundle attributes."""
+def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None, model=None):
+    """The espresso-dialect module for a network `.mlmodel` (`data`: its bytes, `model`: the parsed
+    protobuf, when the caller has them), with its bundle attributes."""
     from mlir_coreml.codegen.espresso.coremldata import BackgroundSha256
     from mlir_coreml.frontend.mlmodel import ModelImporter
     from mlir_coreml.ir.attributes import to_attr
@@ -146,7 +160,10 @@ def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None
     data = _read_source(path) if data is None else data
     # The analytics hash the source file: that runs on another core while this one parses and lowers.
     model_hash = BackgroundSha256(data) if era >= "2021" else None
-    model = _parse_spec(data, path)
+    model = _parse_spec(data, path) if model is None else model
+    if model.WhichOneof("Type") not in NETWORK_TYPES:
+        raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' is not a network; lower_mlmodel "
+                              "compiles one network (pipelines: lower_model)", str(path))
     module = ModelImporter(model, str(path)).run()  # the parsed spec, not a second parse of the file
     _run_pipeline(module, pipeline if pipeline is not None else default_pipeline(era))
     attrs = bundle_attributes(data, model, path.stem, era, model_hash.result() if model_hash else None)
@@ -224,6 +241,9 @@ def _transform_params(scaler, feature) -> dict:
 
     values = _scaler_values(scaler)
     space = feature.type.imageType.colorSpace
+    if space == GRAYSCALE:  # one channel: its bias in every colour slot [inferred: no gray sample has transform_params]
+        values.update(red_bias=values.get("gray_bias", 0.0), green_bias=values.get("gray_bias", 0.0),
+                      blue_bias=values.get("gray_bias", 0.0))
     return {"bias_a": 0, "bias_g": f32(values.get("green_bias", 0.0)), "bias_r": f32(values.get("red_bias", 0.0)),
             "bias_b": f32(values.get("blue_bias", 0.0)), "center_mean": 0,
             "is_network_bgr": int(space == 30),  # ImageFeatureType.BGR
@@ -234,7 +254,7 @@ def _analytics(data: bytes, model, model_name: str, model_hash: str | None) -> d
     """Analytics sections; the bundle writer fills in the hashes of the files it writes."""
     from mlir_coreml.codegen.espresso.coremldata import sha256_base64
 
-    details = {"modelDimension": str(len(model.neuralNetwork.layers)), "nnModelNetHash": "",
+    details = {"modelDimension": str(len(getattr(model, model.WhichOneof("Type")).layers)), "nnModelNetHash": "",
                "nnModelShapeHash": "", "nnModelWeightsHash": ""}
     spec = {"modelHash": model_hash or sha256_base64(data), "modelName": model_name}
     return {fmt.ANALYTICS_NN_SECTION: details, fmt.ANALYTICS_SPEC_SECTION: spec}

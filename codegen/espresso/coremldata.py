@@ -95,6 +95,20 @@ def coremldata_from_mlmodel(mlmodel: bytes, *, era: str = "2021", where: str | N
                       class_labels=labels, probability_blob=probabilities)
 
 
+def pipeline_coremldata(mlmodel: bytes, stage_count: int, *, era: str = "2021", where: str | None = None) -> CoremlData:
+    """The root coremldata.bin of a pipeline bundle (layout in frontend/espresso/format.py)."""
+    fields = scan_fields(mlmodel, where)
+    model_type = next((number for number in fields if number >= 200), None)
+    if model_type not in fmt.PIPELINE_MODEL_TYPES:
+        raise MlirCoremlError(f"model type field {model_type} is not a pipeline", where=where)
+    stages = [fmt.pipeline_stage_folder(index) for index in range(stage_count)]
+    trailer = _U64.pack(model_type) + _U64.pack(len(stages)) + b"".join(_string(name) for name in stages)
+    return CoremlData(model_type=model_type, format_version=fmt.COREMLDATA_FORMAT_VERSIONS[era],
+                      platform=fmt.COREMLDATA_PLATFORM, spec_version=fields.get(1, [0])[-1],
+                      description=bytes(fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1]),
+                      output_names=None, trailer=trailer)
+
+
 def classifier_labels(model) -> tuple[tuple, str]:
     """(class labels, probabilities blob) of a NeuralNetworkClassifier model: the blob is
     `labelProbabilityLayerName`, or the last layer's output when that is empty (Core ML's rule)."""

@@ -6,6 +6,8 @@ layers (BatchNorm layers that were folded away still count).
 """
 from __future__ import annotations
 
+from mlir_coreml.frontend.espresso import format as fmt
+
 # `availability` by specificationVersion [V spec 2 (S4), spec 4 (S6)]; other versions are not known.
 AVAILABILITY = {
     2: {"macOS": "10.13.2", "tvOS": "11.2", "watchOS": "4.2", "iOS": "11.2", "macCatalyst": "11.2"},
@@ -109,11 +111,14 @@ def metadata_for(model, model_name: str, era: str = "2021") -> list:
     out["isUpdatable"] = str(int(model.isUpdatable))
     if model.specificationVersion in AVAILABILITY:
         out["availability"] = dict(AVAILABILITY[model.specificationVersion])
-    out["modelType"] = {"name": "MLModelType_neuralNetwork"}
+    kind = model.WhichOneof("Type")
+    # the classifier/regressor/pipeline names follow the neuralNetwork one [inferred: no such sample]
+    out["modelType"] = {"name": f"MLModelType_{kind}"}
     out["inputSchema"] = [_feature_schema(f) for f in desc.input]
     out["userDefinedMetadata"] = dict(sorted(meta.userDefined.items()))  # protobuf map order varies by process
     out["generatedClassName"] = model_name
-    out["neuralNetworkLayerTypeHistogram"] = layer_histogram(model.neuralNetwork.layers)
+    if kind in fmt.NETWORK_MODEL_KINDS:
+        out["neuralNetworkLayerTypeHistogram"] = layer_histogram(getattr(model, kind).layers)
     out["method"] = "predict"
     if era >= "2025":
         out["storagePrecision"] = _storage_precision(model)
@@ -122,7 +127,8 @@ def metadata_for(model, model_name: str, era: str = "2021") -> list:
 
 
 def _storage_precision(model) -> str:
-    for layer in model.neuralNetwork.layers:
+    kind = model.WhichOneof("Type")
+    for layer in getattr(model, kind).layers if kind in fmt.NETWORK_MODEL_KINDS else ():
         params = getattr(layer, layer.WhichOneof("layer"))
         weights = getattr(params, "weights", None)
         if weights is not None and hasattr(weights, "float16Value") and len(weights.float16Value):

@@ -39,6 +39,7 @@ OPTIONALS_ATTR = "espresso.optionals"
 ANALYTICS_ATTR = "espresso.analytics"
 METADATA_ATTR = "espresso.metadata"
 PADDED_BIASES_ATTR = "espresso.padded_biases"   # layer types whose bias blobs are padded x4
+PIPELINE_ATTR = "espresso.pipeline"   # number of stages of a pipeline bundle read into one function
 
 # --- compressed espresso JSON (Apple system models only, never coremlc output) ----------------
 # 28-byte header: "pbze", u32 0, u32le 0x40, u32 0, u32be uncompressed size (@0x10), u32 0,
@@ -125,8 +126,21 @@ MODEL_TYPE_NEURAL_NETWORK = 500
 MODEL_TYPE_NN_CLASSIFIER = 403
 MODEL_TYPE_NN_REGRESSOR = 303
 NETWORK_MODEL_TYPES = (MODEL_TYPE_NEURAL_NETWORK, MODEL_TYPE_NN_CLASSIFIER, MODEL_TYPE_NN_REGRESSOR)
+# Model.Type oneof names of the network kinds (field numbers 500, 403, 303) and of pipelines (202,
+# 200, 201): the model kinds `lower` writes as espresso bundles.
+NETWORK_MODEL_KINDS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
+PIPELINE_MODEL_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
+PIPELINE_MODEL_TYPES = (202, 200, 201)
 CLASS_LABEL_KINDS = {100: "string", 101: "int64"}   # NeuralNetworkClassifier.ClassLabels field numbers
 MODEL_TYPE_ML_PROGRAM = 502
+# A pipeline bundle [inferred: no Apple-compiled pipeline was available]: the root coremldata.bin
+# holds the pipeline's header and description, then u64 model type again, u64 S, S x {u64 len,
+# name}: the stage folders `model0`, `model1`, ... (Pipeline.proto's default stage names, which the
+# issue reports coremlc uses as folder names); every stage is a complete bundle in its folder.
+
+
+def pipeline_stage_folder(index: int) -> str:
+    return f"model{index}"
 COREMLDATA_PLATFORM = "generic"
 COREMLDATA_FORMAT_VERSIONS = {
     "2019-early": (1, 2, 1),
