@@ -3,7 +3,8 @@ from fixed seeds: classifiers (string and int64 labels, MultiArray and grayscale
 a probabilities blob named apart from the output), regressors, pipelines (plain, classifier,
 regressor) and networks with flexible input shapes (enumerated, ranged).
 
-`save(kind, folder)` writes one as `<kind>.mlmodel` and returns its path.
+`save(kind, folder, fp16)` writes one as `<kind>.mlmodel` (float16 weights with `fp16`) and returns
+its path.
 """
 from __future__ import annotations
 
@@ -184,9 +185,25 @@ BUILDERS = {
 }
 
 
-def save(kind: str, folder) -> Path:
+def to_fp16(spec):
+    """The spec with float16 weights (coremltools' converter; pipelines stage by stage, which its
+    converter does not walk)."""
+    from coremltools.models.utils import _convert_neural_network_spec_weights_to_fp16 as convert
+
+    kind = spec.WhichOneof("Type")
+    if not kind.startswith("pipeline"):
+        return convert(spec)
+    pipeline = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
+    for stage in pipeline.models:
+        stage.CopyFrom(convert(stage))
+    spec.specificationVersion = max(spec.specificationVersion, *(m.specificationVersion for m in pipeline.models))
+    return spec
+
+
+def save(kind: str, folder, fp16: bool = False) -> Path:
     coremltools, _, _ = _ct()
     build, seed = BUILDERS[kind]
-    path = Path(folder) / f"{kind}.mlmodel"
-    coremltools.utils.save_spec(build(np.random.default_rng(seed)), str(path))
+    spec = build(np.random.default_rng(seed))
+    path = Path(folder) / f"{kind}{'_fp16' if fp16 else ''}.mlmodel"
+    coremltools.utils.save_spec(to_fp16(spec) if fp16 else spec, str(path))
     return path

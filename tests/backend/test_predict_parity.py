@@ -140,11 +140,13 @@ def test_apple_sample_source_ours_and_apple_agree(tmp_path, sample):
 
 
 # -- classifiers, regressors, pipelines, flexible shapes ----------------------------------------------
+@pytest.mark.parametrize("form", ZOO_FORMS)
 @pytest.mark.parametrize("kind", sorted(network_kinds.BUILDERS))
-def test_network_kind_source_and_bundle_agree(tmp_path, kind):
-    source = network_kinds.save(kind, tmp_path)
+def test_network_kind_source_and_bundle_agree(tmp_path, kind, form):
+    pytest.importorskip("coremltools")
+    source = network_kinds.save(kind, tmp_path, fp16=form == "nn_fp16")
     bundle = tmp_path / "model.mlmodelc"
     lower_model(source, bundle)
-    assert_forms_agree([source, bundle], TOLERANCE["fp32"])
+    assert_forms_agree([source, bundle], TOLERANCE[form[-4:]])
     model = mlir_coreml.compile_model(str(bundle))
     assert sorted(model.predict(random_inputs(model))) == sorted(description_output_names(source))
