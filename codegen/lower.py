@@ -179,11 +179,7 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash:
     from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
                                                       NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 
-    core = coremldata_from_mlmodel(data, era="2021" if era == "2025" else era, where=None, model=model)
-    if era == "2025":
-        core_format = fmt.COREMLDATA_FORMAT_VERSIONS["2025"]
-    else:
-        core_format = core.format_version
+    core = coremldata_from_mlmodel(data, where=None, model=model)
     images = [f for f in model.description.input if f.type.WhichOneof("Type") == "imageType"]
     network = getattr(model, model.WhichOneof("Type"))
     scalers = {p.featureName: p.scaler for p in network.preprocessing
@@ -201,7 +197,7 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash:
     attrs = {
         NET_ATTR: header,
         ND_SHAPES_ATTR: model.specificationVersion >= 4,
-        COREMLDATA_ATTR: {"model_type": core.model_type, "format_version": list(core_format),
+        COREMLDATA_ATTR: {"model_type": core.model_type, "format_version": list(core.format_version),
                           "platform": core.platform, "spec_version": core.spec_version,
                           "reserved": list(core.reserved), "description": core.description.hex(),
                           "output_names": list(core.output_names)},

@@ -64,14 +64,19 @@ def write_coremldata(data: CoremlData) -> bytes:
     return bytes(out)
 
 
-def coremldata_from_mlmodel(mlmodel: bytes, *, era: str = "2021", where: str | None = None,
-                            model=None) -> CoremlData:
+def parse_written_coremldata(data: bytes) -> CoremlData:
+    from mlir_coreml.frontend.espresso.bundle import parse_coremldata
+
+    return parse_coremldata(data, fmt.COREMLDATA_FILE)
+
+
+def coremldata_from_mlmodel(mlmodel: bytes, *, where: str | None = None, model=None) -> CoremlData:
     """The root coremldata.bin fields coremlc derives from a network `.mlmodel` file (`model`: the
     parsed protobuf when the caller has it; classifiers need their labels from it).
 
     The description is the raw bytes of Model field 2; the trailer lists the description's
     outputs in reverse order (a classifier's predicted label excluded); the format-version words
-    depend on the compiler era.
+    depend on the model type and spec version.
     """
     fields = scan_fields(mlmodel, where)
     model_type = next((number for number in fields if number >= 200), None)
@@ -88,25 +93,27 @@ def coremldata_from_mlmodel(mlmodel: bytes, *, era: str = "2021", where: str | N
         labels, probabilities = classifier_labels(model)
         outputs = [name for name in outputs if name != model.description.predictedFeatureName]
     names = tuple(reversed(outputs))
-    return CoremlData(model_type=model_type, format_version=fmt.COREMLDATA_FORMAT_VERSIONS[era],
+    return CoremlData(model_type=model_type, format_version=fmt.coremldata_format_version(model_type, spec_version),
                       platform=fmt.COREMLDATA_PLATFORM, spec_version=spec_version,
                       description=bytes(description), output_names=names,
                       trailer=network_trailer(model_type, names, labels, probabilities),
                       class_labels=labels, probability_blob=probabilities)
 
 
-def pipeline_coremldata(mlmodel: bytes, stage_count: int, *, era: str = "2021", where: str | None = None) -> CoremlData:
-    """The root coremldata.bin of a pipeline bundle (layout in frontend/espresso/format.py)."""
+def pipeline_coremldata(mlmodel: bytes, stages: list[CoremlData], where: str | None = None) -> CoremlData:
+    """The root coremldata.bin of a pipeline bundle whose stage bundles hold `stages` (layout in
+    frontend/espresso/format.py)."""
     fields = scan_fields(mlmodel, where)
     model_type = next((number for number in fields if number >= 200), None)
     if model_type not in fmt.PIPELINE_MODEL_TYPES:
         raise MlirCoremlError(f"model type field {model_type} is not a pipeline", where=where)
-    stages = [fmt.pipeline_stage_folder(index) for index in range(stage_count)]
-    trailer = _U64.pack(model_type) + _U64.pack(len(stages)) + b"".join(_string(name) for name in stages)
-    return CoremlData(model_type=model_type, format_version=fmt.COREMLDATA_FORMAT_VERSIONS[era],
-                      platform=fmt.COREMLDATA_PLATFORM, spec_version=fields.get(1, [0])[-1],
-                      description=bytes(fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1]),
-                      output_names=None, trailer=trailer)
+    platform = fmt.COREMLDATA_PLATFORM + "".join(
+        f".{fmt.pipeline_stage_folder(index)}v{'.'.join(map(str, stage.format_version))}{stage.platform}"
+        for index, stage in enumerate(stages))
+    return CoremlData(model_type=model_type, format_version=fmt.PIPELINE_FORMAT_VERSION, platform=platform,
+                      spec_version=fields.get(1, [0])[-1],
+                      description=bytes(fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1]), output_names=None,
+                      trailer=_U64.pack(len(stages)) + _U64.pack(model_type))
 
 
 def classifier_labels(model) -> tuple[tuple, str]:

@@ -1,12 +1,13 @@
 """Compile a pipeline `.mlmodel` (pipeline, pipelineClassifier, pipelineRegressor) of network stages
-to a `.mlmodelc` bundle: one complete espresso sub-bundle per stage, in `model0/`, `model1/`, ...
-(each with its own coremldata.bin, as coremlc writes them), under a root `coremldata.bin` holding
-the pipeline's own description.
+to a `.mlmodelc` bundle as coremlc does [O: UpdatableDrawingClassifier, an Apple-compiled
+pipelineClassifier, see docs/espresso-model-kinds.md]:
 
-Evidence: the `modelN/` folder names come from the issue text and Pipeline.proto's default stage
-names; no Apple-compiled pipeline bundle was available, so the root file's trailer (the stage
-folder names) and what each sub-bundle holds (what a standalone bundle of the stage would hold)
-are [inferred] — see frontend/espresso/format.py.
+    coremldata.bin            the pipeline's header and description (format.PIPELINE_FORMAT_VERSION,
+                              the stages' versions in the platform string, trailer: stage count, type)
+    metadata.json             2021+: the whole model's metadata (modelType with its stage structure)
+    analytics/coremldata.bin  2021+: PipelineModelDetails (stage count) + SpecificationDetails
+    model0/, model1/, ...     a bundle per stage, without metadata.json; its analytics keep only
+                              NeuralNetworkModelDetails
 """
 from __future__ import annotations
 
@@ -26,14 +27,16 @@ def pipeline_stages(model) -> list:
 def pipeline_bundle_files(model, data: bytes, path: Path, pipeline: str | None, era: str) -> dict[str, bytes]:
     """Every file of the pipeline bundle, by relative path. A stage that is not a network (a
     feature extractor, a classical model, one of Apple's built-in models) is refused, naming it."""
+    from mlir_coreml.codegen.espresso import coremldata as cd
     from mlir_coreml.codegen.espresso.bundle_writer import bundle_files
-    from mlir_coreml.codegen.espresso.coremldata import pipeline_coremldata, write_coremldata
+    from mlir_coreml.codegen.espresso.metadata import metadata_for
     from mlir_coreml.codegen.lower import lower_mlmodel
 
     stages = pipeline_stages(model)
     if not stages:
         raise MlirCoremlError("the pipeline has no models", str(path))
     files: dict[str, bytes] = {}
+    stage_data = []
     for index, stage in enumerate(stages):
         folder = fmt.pipeline_stage_folder(index)
         kind = stage.WhichOneof("Type")
@@ -44,7 +47,25 @@ def pipeline_bundle_files(model, data: bytes, path: Path, pipeline: str | None, 
             module = lower_mlmodel(path, pipeline, era, stage.SerializeToString(), stage)
         except MlirCoremlError as err:
             raise MlirCoremlError(f"pipeline stage {folder}: {err.message}", err.where or str(path)) from None
+        _as_stage(module)
         files.update({f"{folder}/{name}": content for name, content in bundle_files(module).items()})
-    core = pipeline_coremldata(data, len(stages), era="2021" if era == "2025" else era, where=str(path))
-    files[fmt.COREMLDATA_FILE] = write_coremldata(core)
+        stage_data.append(cd.parse_written_coremldata(files[f"{folder}/{fmt.COREMLDATA_FILE}"]))
+    files[fmt.COREMLDATA_FILE] = cd.write_coremldata(cd.pipeline_coremldata(data, stage_data, where=str(path)))
+    if era >= "2021":
+        files[fmt.METADATA_FILE] = cd.write_metadata(metadata_for(model, path.stem, era))
+        sections = {fmt.ANALYTICS_PIPELINE_SECTION: {"modelDimension": str(len(stages))},
+                    fmt.ANALYTICS_SPEC_SECTION: {"modelHash": cd.sha256_base64(data), "modelName": path.stem}}
+        files[fmt.ANALYTICS_FILE] = cd.write_analytics(fmt.Analytics(sections=sections))
     return files
+
+
+def _as_stage(module) -> None:
+    """A stage bundle has no metadata.json, and its analytics only describe its network."""
+    from mlir_coreml.ir.attributes import to_attr
+    from mlir_coreml.ir.dialects.espresso import json_value
+
+    module.attributes.pop(fmt.METADATA_ATTR, None)
+    analytics = module.attributes.get(fmt.ANALYTICS_ATTR)
+    if analytics is not None:
+        sections = json_value(analytics)
+        module.attributes[fmt.ANALYTICS_ATTR] = to_attr({fmt.ANALYTICS_NN_SECTION: sections[fmt.ANALYTICS_NN_SECTION]})

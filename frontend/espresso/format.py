@@ -105,10 +105,10 @@ def padding_before(offset: int) -> int:
 
 # --- coremldata.bin (bundle root) [V, 6 samples] -----------------------------------------------
 # 0x00 u32  model type (Model.proto oneof field number: 500 neuralNetwork, 502 mlProgram)
-# 0x04 3 x u64 "format version" words: (1, 2, 1) 2019 coremlc/spec 1, (1, 3, 0) 2020-2021 coremlc/
-#      spec 2, (3, 0, 0) 2025 coremlc/spec 4. They read like a major.minor.patch version of the
-#      compiled format [O]; compiler era and spec version cannot be told apart with these samples.
-# 0x1C u64 length + bytes: platform string, always "generic"
+# 0x04 3 x u64 "format version" words: a major.minor.patch version of the compiled form, which
+#      depends on the model type and (networks) the spec version, not on the era: see
+#      coremldata_format_version below.
+# 0x1C u64 length + bytes: platform string, "generic" for networks (pipelines: see below)
 # 0x2B u64  specificationVersion of the source model
 # 0x33 3 x u64 always 0 (reserved)
 # 0x4B u64 L + L bytes: ModelDescription protobuf, byte-identical to the raw bytes of field 2
@@ -133,22 +133,35 @@ PIPELINE_MODEL_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 PIPELINE_MODEL_TYPES = (202, 200, 201)
 CLASS_LABEL_KINDS = {100: "string", 101: "int64"}   # NeuralNetworkClassifier.ClassLabels field numbers
 MODEL_TYPE_ML_PROGRAM = 502
-# A pipeline bundle [inferred: no Apple-compiled pipeline was available]: the root coremldata.bin
-# holds the pipeline's header and description, then u64 model type again, u64 S, S x {u64 len,
-# name}: the stage folders `model0`, `model1`, ... (Pipeline.proto's default stage names, which the
-# issue reports coremlc uses as folder names); every stage is a complete bundle in its folder.
+# A pipeline bundle [O: UpdatableDrawingClassifier, an Apple-compiled pipelineClassifier (network +
+# kNearestNeighborsClassifier stages), 2024+ coremlc; see docs/espresso-model-kinds.md]: each stage
+# is a bundle of its own in `model0/`, `model1/`, ... The root coremldata.bin holds the pipeline's
+# header and description; its platform string is the root platform followed, per stage, by
+# `.<folder>v<the stage's format version a.b.c><the stage's platform>`
+# ("generic.model0v1.2.1generic.model1v1.0.0notreesyet"); the trailer is u64 S (stage count) then
+# u64 model type.
 
 
 def pipeline_stage_folder(index: int) -> str:
     return f"model{index}"
+
+
 COREMLDATA_PLATFORM = "generic"
-COREMLDATA_FORMAT_VERSIONS = {
-    "2019-early": (1, 2, 1),
-    "2019": (1, 2, 1),
-    "2020": (1, 3, 0),
-    "2021": (1, 3, 0),
-    "2025": (3, 0, 0),
-}
+# 0x04 3 x u64: a version of the compiled form, by model type; for networks by the source's
+# specificationVersion, whatever the compiler's era [O: spec 1 -> (1, 2, 1) in S1, LetterClass and
+# two 2024+ bundles (MNISTClassifier, UpdatableDrawingClassifier/model0); spec 2 -> (1, 3, 0) in
+# S2-S5; spec 4 -> (3, 0, 0) in S6]. Spec 3 and 5+ take the nearest lower known version [inferred].
+NETWORK_FORMAT_VERSIONS = {1: (1, 2, 1), 2: (1, 3, 0), 4: (3, 0, 0)}
+PIPELINE_FORMAT_VERSION = (1, 0, 1)   # [O UpdatableDrawingClassifier]
+
+
+def coremldata_format_version(model_type: int, spec_version: int) -> tuple[int, int, int]:
+    if model_type in PIPELINE_MODEL_TYPES:
+        return PIPELINE_FORMAT_VERSION
+    known = [version for version in NETWORK_FORMAT_VERSIONS if version <= spec_version] or [1]
+    return NETWORK_FORMAT_VERSIONS[max(known)]
+
+
 COREMLDATA_RESERVED_WORDS = 3
 MLMODEL_DESCRIPTION_FIELD = 2          # Model.description
 MODEL_DESCRIPTION_OUTPUT_FIELD = 10    # ModelDescription.output (repeated FeatureDescription)
@@ -171,6 +184,7 @@ OPTIONALS_SIZES = {"2019-early": None, "2019": 16, "2020": 32, "2021": 40}
 # u64 vlen, value}. Sections and keys are in alphabetical order. Hashes are base64(SHA-256).
 ANALYTICS_NN_SECTION = "NeuralNetworkModelDetails"
 ANALYTICS_SPEC_SECTION = "SpecificationDetails"
+ANALYTICS_PIPELINE_SECTION = "PipelineModelDetails"   # a pipeline's root: modelDimension = stage count [O]
 ANALYTICS_HASHED_FILES = {
     "nnModelNetHash": NET_FILE,
     "nnModelShapeHash": SHAPE_FILE,

@@ -113,6 +113,12 @@ def _pipeline(kind, stages, inputs, outputs, **kw):
     return made.spec
 
 
+def pipeline_of(spec):
+    """The Pipeline message of a pipeline, pipelineClassifier or pipelineRegressor model."""
+    kind = spec.WhichOneof("Type")
+    return spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
+
+
 def pipeline_plain(rng):
     _, datatypes, _ = _ct()
     first = _mlp(rng, 8, 8, 6, output_name="h").spec
@@ -190,10 +196,9 @@ def to_fp16(spec):
     converter does not walk)."""
     from coremltools.models.utils import _convert_neural_network_spec_weights_to_fp16 as convert
 
-    kind = spec.WhichOneof("Type")
-    if not kind.startswith("pipeline"):
+    if not spec.WhichOneof("Type").startswith("pipeline"):
         return convert(spec)
-    pipeline = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
+    pipeline = pipeline_of(spec)
     for stage in pipeline.models:
         stage.CopyFrom(convert(stage))
     spec.specificationVersion = max(spec.specificationVersion, *(m.specificationVersion for m in pipeline.models))

@@ -94,13 +94,29 @@ def test_pipeline_stages_are_sub_bundles(built, kind, model_type):
     spec = _spec(source)
     root = _coremldata(bundle)
     assert root.model_type == model_type and root.description == spec.description.SerializeToString()
-    stages = sorted(p.name for p in bundle.iterdir() if p.is_dir())
-    assert stages == ["model0", "model1"]
-    for index, stage in enumerate(getattr(spec, spec.WhichOneof("Type")).pipeline.models
-                                  if kind != "pipeline_plain" else spec.pipeline.models):
-        data = _coremldata(bundle / f"model{index}")
-        assert data.description == stage.description.SerializeToString()
-        assert (bundle / f"model{index}" / fmt.NET_FILE).is_file()
+    # the layout of Apple's UpdatableDrawingClassifier bundle (docs/espresso-model-kinds.md)
+    assert root.format_version == (1, 0, 1)
+    assert root.trailer == struct.pack("<QQ", 2, model_type)
+    assert root.platform == "".join(["generic", ".model0v1.2.1generic", ".model1v1.2.1generic"])
+    files = sorted(str(p.relative_to(bundle)) for p in bundle.rglob("*") if p.is_file())
+    assert [f for f in files if "/" not in f or f.startswith("analytics/")] == \
+        [fmt.ANALYTICS_FILE, fmt.COREMLDATA_FILE, fmt.METADATA_FILE]
+    analytics = json.loads(json.dumps(_analytics(bundle / fmt.ANALYTICS_FILE)))
+    assert analytics[fmt.ANALYTICS_PIPELINE_SECTION] == {"modelDimension": "2"}
+    metadata = json.loads((bundle / fmt.METADATA_FILE).read_text())[0]
+    assert metadata["modelType"]["structure"] == [{"name": f"MLModelType_{s.WhichOneof('Type')}"}
+                                                  for s in network_kinds.pipeline_of(spec).models]
+    for index, stage in enumerate(network_kinds.pipeline_of(spec).models):
+        folder = bundle / f"model{index}"
+        assert _coremldata(folder).description == stage.description.SerializeToString()
+        assert (folder / fmt.NET_FILE).is_file() and not (folder / fmt.METADATA_FILE).exists()
+        assert list(_analytics(folder / fmt.ANALYTICS_FILE)) == [fmt.ANALYTICS_NN_SECTION]
+
+
+def _analytics(path) -> dict:
+    from mlir_coreml.frontend.espresso.bundle import parse_analytics
+
+    return parse_analytics(path.read_bytes(), str(path)).sections
 
 
 def test_a_pipeline_stage_that_is_an_apple_built_in_model_is_named(built, tmp_path):
