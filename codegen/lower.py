@@ -188,7 +188,7 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash:
         scalers[model.description.input[0].name] = scalers.pop("")
     header = {}
     if images and fmt.era_at_least(era, "2019"):  # the early-2019 compiler leaves the scaler to model/coremldata.bin [V LetterClass]
-        header["transform_params"] = {f.name: _transform_params(scalers.get(f.name), f) for f in images}
+        header["transform_params"] = {f.name: _transform_params(scalers.get(f.name), f, era) for f in images}
     if era >= "2021":
         header["analyses"] = {}
     header.update(properties={}, storage=fmt.WEIGHTS_FILE, format_version=fmt.NET_FORMAT_VERSION)
@@ -231,7 +231,7 @@ def _scaler_values(scaler) -> dict:
             "gray_bias": scaler.grayBias}
 
 
-def _transform_params(scaler, feature) -> dict:
+def _transform_params(scaler, feature, era: str) -> dict:
     """`transform_params` of one image input [V S1-S5 for RGB inputs with a scaler]."""
     from mlir_coreml.passes.nn_to_espresso import f32
 
@@ -243,7 +243,9 @@ def _transform_params(scaler, feature) -> dict:
     return {"bias_a": 0, "bias_g": f32(values.get("green_bias", 0.0)), "bias_r": f32(values.get("red_bias", 0.0)),
             "bias_b": f32(values.get("blue_bias", 0.0)), "center_mean": 0,
             "is_network_bgr": int(space == 30),  # ImageFeatureType.BGR
-            "scale": f32(values.get("channel_scale", 1.0))}
+            "scale": f32(values.get("channel_scale", 1.0)),
+            # the newest compilers also say whether the image arrives as BGR [O MNISTClassifier, 2024+]
+            **({"is_image_bgr": int(space == 30)} if era >= "2025" else {})}
 
 
 def _analytics(data: bytes, model, model_name: str, model_hash: str | None) -> dict:

@@ -43,6 +43,10 @@ ACTIVATION_LINEAR, ACTIVATION_SIGMOID_HARD = 6, 7
 ELEMENTWISE_ADD, ELEMENTWISE_MUL, ELEMENTWISE_INVERSE = 0, 1, 10
 ELEMENTWISE_MAX_ALPHA, ELEMENTWISE_EXP = 25, 27
 PAD_EXPLICIT, PAD_SAME, PAD_VALID = 0, 1, 2
+# "same" padding with the odd pixel at the top/left (NeuralNetwork SamePadding TOP_LEFT_HEAVY)
+# [V: MNISTClassifier's three convolutions, a 2024+ coremlc bundle with its source]
+PAD_SAME_TOP_LEFT = 4
+SAME_PAD_MODES = (PAD_SAME, PAD_SAME_TOP_LEFT)
 
 
 # -- blob shapes ------------------------------------------------------------------------------
@@ -159,7 +163,7 @@ def _check_channels(op, expected: int, what: str) -> None:
 
 
 def _conv_out(size: int, kernel: int, stride: int, before: int, after: int, pad_mode: int) -> int:
-    if pad_mode == PAD_SAME:
+    if pad_mode in SAME_PAD_MODES:
         return -(-size // stride)
     if pad_mode == PAD_VALID:
         before = after = 0
@@ -176,6 +180,8 @@ def _window_pads(op, h: int, w: int, ky: int, kx: int, sy: int, sx: int) -> tupl
     mode = op.attr("pad_mode", PAD_EXPLICIT)
     if mode == PAD_SAME:
         return _same_pads(h, ky, sy) + _same_pads(w, kx, sx)
+    if mode == PAD_SAME_TOP_LEFT:
+        return _same_pads(h, ky, sy)[::-1] + _same_pads(w, kx, sx)[::-1]
     if mode == PAD_VALID:
         return 0, 0, 0, 0
     return op.attr("pad_t", 0), op.attr("pad_b", 0), op.attr("pad_l", 0), op.attr("pad_r", 0)
