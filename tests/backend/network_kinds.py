@@ -176,6 +176,21 @@ def _image_conv_net(rng):
     return builder.spec
 
 
+def same_top_left_relu_output(rng):
+    """A 2x2 convolution with TOP_LEFT_HEAVY same padding (odd total padding: the extra row and
+    column go first), then a dense layer whose ReLU is the model output."""
+    _, datatypes, Builder = _ct()
+    builder = Builder([("x", datatypes.Array(2, 5, 5))], [("y", datatypes.Array(4))])
+    weights = rng.standard_normal((2, 2, 2, 3)).astype(np.float32)
+    builder.add_convolution("conv", kernel_channels=2, output_channels=3, height=2, width=2, stride_height=1,
+                            stride_width=1, border_mode="same", groups=1, W=weights, b=None, has_bias=False,
+                            input_name="x", output_name="c", same_padding_asymmetry_mode="TOP_LEFT_HEAVY")
+    builder.add_flatten("flatten", 0, "c", "f")
+    _dense(builder, rng, "fc", 75, 4, "f", "fc_out")
+    builder.add_activation("relu", "RELU", "fc_out", "y")
+    return builder.spec
+
+
 BUILDERS = {
     "classifier_string_labels": (classifier_string_labels, 1),
     "classifier_int_labels": (classifier_int_labels, 2),
@@ -188,6 +203,7 @@ BUILDERS = {
     "pipeline_regressor": (pipeline_regressor, 9),
     "flexible_enumerated": (flexible_enumerated, 10),
     "flexible_range": (flexible_range, 11),
+    "same_top_left_relu_output": (same_top_left_relu_output, 12),
 }
 
 

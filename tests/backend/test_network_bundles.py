@@ -194,3 +194,16 @@ def test_letterclass_bundle_predicts_label_and_probabilities():
     assert list(out) == ["letter", "classLabel"]
     assert len(out["letter"]) == 32 and abs(sum(out["letter"].values()) - 1.0) < 1e-4
     assert out["classLabel"] == max(out["letter"], key=out["letter"].get)
+
+
+def test_top_left_heavy_same_padding_and_an_output_relu_as_coremlc_writes_them(built):
+    """pad_mode 4, and a ReLU giving a model output kept as a layer with `mode` only, as in Apple's
+    MNISTClassifier and UpdatableDrawingClassifier bundles (docs/espresso-model-kinds.md)."""
+    _, bundle = built("same_top_left_relu_output")
+    layers = json.loads((bundle / fmt.NET_FILE).read_text())["layers"]
+    conv = next(layer for layer in layers if layer["type"] == "convolution")
+    assert conv["pad_mode"] == 4
+    last = layers[-1]
+    assert last["type"] == "activation" and last["top"] == "y"
+    assert {k: v for k, v in last.items() if k in ("mode", "alpha", "beta")} == {"mode": 0}
+    assert layers[-2]["type"] == "inner_product" and layers[-2]["has_relu"] == 0
