@@ -117,10 +117,10 @@ def padding_before(offset: int) -> int:
 # then the network trailer: u64 model type again; for a neuralNetworkClassifier (403) the class
 #      labels, u64 label-kind (100 string / 101 int64: the NeuralNetworkClassifier field numbers),
 #      u64 count, count x label (string: u64 len + bytes [V LetterClass]; int64: one i64 each
-#      [inferred]), and the probabilities blob name (u64 len + bytes) [V LetterClass]; then, for
+#      [V MNISTClassifier]), and the probabilities blob name (u64 len + bytes) [V both]; then, for
 #      every network kind, u64 M, M x {u64 len, name}: the network's output names in *reverse*
 #      description order [O, 2 multi-output samples]. A classifier lists the description outputs
-#      other than the predicted label (LetterClass: `letter`, not `classLabel`) [O, 1 sample].
+#      other than the predicted label (`letter`, `labelProbabilities`; not `classLabel`) [O, 2 samples].
 #      A neuralNetworkRegressor (303) is written like a neuralNetwork [inferred: no sample].
 MODEL_TYPE_NEURAL_NETWORK = 500
 MODEL_TYPE_NN_CLASSIFIER = 403
