@@ -15,7 +15,10 @@ from pathlib import Path
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 
-ERAS = ("2019", "2020", "2021", "2025")
+ERAS = fmt.COREMLC_ERAS
+GRAYSCALE = 10  # ImageFeatureType.ColorSpace
+NETWORK_TYPES = fmt.NETWORK_MODEL_KINDS
+PIPELINE_TYPES = fmt.PIPELINE_MODEL_KINDS
 
 
 def default_pipeline(era: str) -> str:
@@ -63,10 +66,22 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
         from mlir_coreml.frontend.mlmodelc import read
 
         module = read(path)
+        if fmt.PIPELINE_ATTR in module.attributes:
+            raise MlirCoremlError("a compiled pipeline bundle is read as one function and cannot be written back "
+                                  "as stages; lower its source .mlmodel instead", str(path))
         _run_pipeline(module, pipeline or "")
-    else:
-        module = lower_mlmodel(path, pipeline, coremlc_version, data)
-    write_bundle(module, output)
+        write_bundle(module, output)
+        return
+    data = _read_source(path) if data is None else data
+    model = _parse_spec(data, path)
+    if model.WhichOneof("Type") in PIPELINE_TYPES:
+        from mlir_coreml.codegen.atomic import write_directory, write_files
+        from mlir_coreml.codegen.espresso.pipeline_bundle import pipeline_bundle_files
+
+        files = pipeline_bundle_files(model, data, path, pipeline, coremlc_version)
+        write_directory(output, lambda staging: write_files(staging, files))
+        return
+    write_bundle(lower_mlmodel(path, pipeline, coremlc_version, data, model), output)
 
 
 def _lower_with_kernels(model_path, output, pipeline, coremlc_version) -> None:
@@ -129,14 +144,15 @@ def _parse_spec(data: bytes, path: Path):
         model.ParseFromString(data)
     except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
         raise MlirCoremlError("not a Core ML model protobuf", str(path)) from None
-    if model.WhichOneof("Type") != "neuralNetwork":
+    if model.WhichOneof("Type") not in NETWORK_TYPES + PIPELINE_TYPES:
         raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' cannot be lowered to an espresso "
-                              "bundle (only NeuralNetwork models)", str(path))
+                              f"bundle (only {', '.join(NETWORK_TYPES)} and pipelines of them)", str(path))
     return model
 
 
-def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None):
-    """The espresso-dialect module for a NeuralNetwork `.mlmodel`, with its bundle attributes."""
+def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None, model=None):
+    """The espresso-dialect module for a network `.mlmodel` (`data`: its bytes, `model`: the parsed
+    protobuf, when the caller has them), with its bundle attributes."""
     from mlir_coreml.codegen.espresso.coremldata import BackgroundSha256
     from mlir_coreml.frontend.mlmodel import ModelImporter
     from mlir_coreml.ir.attributes import to_attr
@@ -144,7 +160,10 @@ def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None
     data = _read_source(path) if data is None else data
     # The analytics hash the source file: that runs on another core while this one parses and lowers.
     model_hash = BackgroundSha256(data) if era >= "2021" else None
-    model = _parse_spec(data, path)
+    model = _parse_spec(data, path) if model is None else model
+    if model.WhichOneof("Type") not in NETWORK_TYPES:
+        raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' is not a network; lower_mlmodel "
+                              "compiles one network (pipelines: lower_model)", str(path))
     module = ModelImporter(model, str(path)).run()  # the parsed spec, not a second parse of the file
     _run_pipeline(module, pipeline if pipeline is not None else default_pipeline(era))
     attrs = bundle_attributes(data, model, path.stem, era, model_hash.result() if model_hash else None)
@@ -160,19 +179,16 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash:
     from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
                                                       NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 
-    core = coremldata_from_mlmodel(data, era="2021" if era == "2025" else era, where=None)
-    if era == "2025":
-        core_format = fmt.COREMLDATA_FORMAT_VERSIONS["2025"]
-    else:
-        core_format = core.format_version
+    core = coremldata_from_mlmodel(data, where=None, model=model)
     images = [f for f in model.description.input if f.type.WhichOneof("Type") == "imageType"]
-    scalers = {p.featureName: p.scaler for p in model.neuralNetwork.preprocessing
+    network = getattr(model, model.WhichOneof("Type"))
+    scalers = {p.featureName: p.scaler for p in network.preprocessing
                if p.WhichOneof("preprocessor") == "scaler"}
     if len(model.description.input) == 1 and "" in scalers:
         scalers[model.description.input[0].name] = scalers.pop("")
     header = {}
-    if images:
-        header["transform_params"] = {f.name: _transform_params(scalers.get(f.name), f) for f in images}
+    if images and fmt.era_at_least(era, "2019"):  # the early-2019 compiler leaves the scaler to model/coremldata.bin [V LetterClass]
+        header["transform_params"] = {f.name: _transform_params(scalers.get(f.name), f, era) for f in images}
     if era >= "2021":
         header["analyses"] = {}
     header.update(properties={}, storage=fmt.WEIGHTS_FILE, format_version=fmt.NET_FORMAT_VERSION)
@@ -181,17 +197,23 @@ def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash:
     attrs = {
         NET_ATTR: header,
         ND_SHAPES_ATTR: model.specificationVersion >= 4,
-        COREMLDATA_ATTR: {"model_type": core.model_type, "format_version": list(core_format),
+        COREMLDATA_ATTR: {"model_type": core.model_type, "format_version": list(core.format_version),
                           "platform": core.platform, "spec_version": core.spec_version,
                           "reserved": list(core.reserved), "description": core.description.hex(),
                           "output_names": list(core.output_names)},
-        OPTIONALS_ATTR: fmt.OPTIONALS_SIZES.get(era, fmt.OPTIONALS_SIZES["2021"]),
     }
+    if era in fmt.PADDED_BIAS_LAYERS:
+        attrs[fmt.PADDED_BIASES_ATTR] = list(fmt.PADDED_BIAS_LAYERS[era])
+    if core.class_labels is not None:
+        attrs[COREMLDATA_ATTR].update(class_labels=list(core.class_labels), probability_blob=core.probability_blob)
+    if fmt.OPTIONALS_SIZES.get(era, fmt.OPTIONALS_SIZES["2021"]) is not None:
+        attrs[OPTIONALS_ATTR] = fmt.OPTIONALS_SIZES.get(era, fmt.OPTIONALS_SIZES["2021"])
     if images:
         records = [[] for _ in range(fmt.PREPROCESSING_RECORD_COUNT)]
         for feature in images:
             scaler = scalers.get(feature.name)
-            one = preprocessing_from_scaler(feature.name, **_scaler_values(scaler))
+            gray = feature.type.imageType.colorSpace == GRAYSCALE
+            one = preprocessing_from_scaler(feature.name, gray=gray, **_scaler_values(scaler))
             for record, entries in zip(records, one.records):
                 record += [list(entry) for entry in entries]
         attrs[PREPROCESSING_ATTR] = records
@@ -209,23 +231,28 @@ def _scaler_values(scaler) -> dict:
             "gray_bias": scaler.grayBias}
 
 
-def _transform_params(scaler, feature) -> dict:
+def _transform_params(scaler, feature, era: str) -> dict:
     """`transform_params` of one image input [V S1-S5 for RGB inputs with a scaler]."""
     from mlir_coreml.passes.nn_to_espresso import f32
 
     values = _scaler_values(scaler)
     space = feature.type.imageType.colorSpace
+    if space == GRAYSCALE:  # one channel: its bias in every colour slot [inferred: no gray sample has transform_params]
+        values.update(red_bias=values.get("gray_bias", 0.0), green_bias=values.get("gray_bias", 0.0),
+                      blue_bias=values.get("gray_bias", 0.0))
     return {"bias_a": 0, "bias_g": f32(values.get("green_bias", 0.0)), "bias_r": f32(values.get("red_bias", 0.0)),
             "bias_b": f32(values.get("blue_bias", 0.0)), "center_mean": 0,
             "is_network_bgr": int(space == 30),  # ImageFeatureType.BGR
-            "scale": f32(values.get("channel_scale", 1.0))}
+            "scale": f32(values.get("channel_scale", 1.0)),
+            # the newest compilers also say whether the image arrives as BGR [O MNISTClassifier, 2024+]
+            **({"is_image_bgr": int(space == 30)} if era >= "2025" else {})}
 
 
 def _analytics(data: bytes, model, model_name: str, model_hash: str | None) -> dict:
     """Analytics sections; the bundle writer fills in the hashes of the files it writes."""
     from mlir_coreml.codegen.espresso.coremldata import sha256_base64
 
-    details = {"modelDimension": str(len(model.neuralNetwork.layers)), "nnModelNetHash": "",
+    details = {"modelDimension": str(len(getattr(model, model.WhichOneof("Type")).layers)), "nnModelNetHash": "",
                "nnModelShapeHash": "", "nnModelWeightsHash": ""}
     spec = {"modelHash": model_hash or sha256_base64(data), "modelName": model_name}
     return {fmt.ANALYTICS_NN_SECTION: details, fmt.ANALYTICS_SPEC_SECTION: spec}

@@ -6,6 +6,12 @@ import os
 from mlir_coreml.errors import MlirCoremlError
 
 
+# Function attribute: the output name of each result, in order, as predict returns them. Readers
+# set it where an output is not the SSA name of its value (an Apple bundle's classifier); otherwise
+# compile_model records the result names before lowering, which may forward a result (an identity
+# reshape, a flatten) to a value named differently.
+RESULT_NAMES_ATTR = "coreml.result_names"
+
 # Reader module per model form; each exposes `read(path) -> module` (imported on first use).
 READERS = {
     ".mlmodel": "mlir_coreml.frontend.mlmodel",

@@ -20,11 +20,12 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend import RESULT_NAMES_ATTR
 from mlir_coreml.frontend.nn_params import message_to_dict
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.bundle import EspressoBundle, read_bundle
 from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
-                                                  NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
+                                                  NET_ATTR, OPTIONALS_ATTR, PIPELINE_ATTR, PREPROCESSING_ATTR)
 from mlir_coreml.ir.attributes import DenseResourceAttr, to_attr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso
@@ -42,8 +43,122 @@ def read(path) -> ModuleOp:
 
     if os.path.isfile(os.path.join(os.fspath(path), "model.mil")):
         return read_mlprogram_bundle(path)
+    if _model_type(path) in fmt.PIPELINE_MODEL_TYPES:
+        return read_pipeline_bundle(path)
     bundle = read_bundle(path)
     return module_from_bundle(bundle)
+
+
+def _model_type(path) -> int | None:
+    """The model type word of a bundle's coremldata.bin (None when there is none to read)."""
+    import struct
+    from pathlib import Path
+
+    try:
+        with open(Path(path) / fmt.COREMLDATA_FILE, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return None
+    return struct.unpack("<I", head)[0] if len(head) == 4 else None
+
+
+def _model_kind(model_type: int | None) -> str:
+    from mlir_coreml.frontend.proto import model_pb2
+
+    field = model_pb2.Model.DESCRIPTOR.fields_by_number.get(model_type)
+    return field.name if field is not None else f"model type {model_type}"
+
+
+def read_pipeline_bundle(path) -> ModuleOp:
+    """A pipeline bundle: its stages `model0/`, `model1/`, ... read as bundles of their own, then
+    inlined, in order, into one `main` whose inputs and outputs are the pipeline description's; a
+    stage reads the features of the same name that the pipeline inputs or earlier stages give."""
+    from pathlib import Path
+
+    from mlir_coreml.frontend.espresso.bundle import parse_coremldata
+
+    root = Path(path)
+    where = str(root / fmt.COREMLDATA_FILE)
+    data = parse_coremldata((root / fmt.COREMLDATA_FILE).read_bytes(), where)
+    try:
+        desc = _description(data.description)
+    except MlirCoremlError as err:
+        raise MlirCoremlError(err.message, where) from None
+    folders = []
+    while (root / fmt.pipeline_stage_folder(len(folders))).is_dir():
+        folders.append(root / fmt.pipeline_stage_folder(len(folders)))
+    if not folders:
+        raise MlirCoremlError(f"a pipeline bundle without stage folders ({fmt.pipeline_stage_folder(0)}/, ...)", str(root))
+    stages = [_stage_module(folder) for folder in folders]
+    return _inline_stages(desc, data, stages, where)
+
+
+def _stage_module(folder) -> ModuleOp:
+    model_type = _model_type(folder)
+    kind = _model_kind(model_type)
+    if model_type is not None and model_type >= BUILT_IN_MODEL_TYPES:
+        raise MlirCoremlError(f"pipeline stage {folder.name} is Apple's built-in '{kind}' model, which Core ML "
+                              "provides on Apple platforms and the bundle does not ship; it cannot run here", str(folder))
+    if model_type not in fmt.NETWORK_MODEL_TYPES + fmt.PIPELINE_MODEL_TYPES:
+        raise MlirCoremlError(f"pipeline stage {folder.name} is a '{kind}' model; only network stages "
+                              "(and pipelines of them) can be read", str(folder))
+    return read(folder)
+
+
+# Model.Type field numbers from 2000 on are Apple's built-in models (textClassifier, wordTagger,
+# visionFeaturePrint, soundAnalysisPreprocessing, gazetteer, wordEmbedding, audioFeaturePrint).
+BUILT_IN_MODEL_TYPES = 2000
+
+
+def _inline_stages(desc, data, stages: list, where: str) -> ModuleOp:
+    functions = [_main(stage) for stage in stages]
+    inputs = [f.name for f in desc.input]
+    consumers = {arg.name: arg.type for fn in reversed(functions) for arg in fn.arguments}
+    missing = [name for name in inputs if name not in consumers]
+    if missing:
+        raise MlirCoremlError(f"no pipeline stage reads the input(s) {', '.join(missing)}", where)
+    attrs = {"coreml.inputs": [message_to_dict(f) for f in desc.input],
+             "coreml.outputs": [message_to_dict(f) for f in desc.output]}
+    last = functions[-1].attributes.get("coreml.class_labels")
+    if last is not None:  # a classifier's last stage classifies for the pipeline
+        attrs.update(_classifier_attributes(desc, data, last.value))
+    module = ModuleOp.create()
+    fn = FuncOp.create("main", [consumers[name] for name in inputs], [], arg_names=inputs, attributes=attrs)
+    module.body.append(fn)
+    values = {arg.name: arg for arg in fn.arguments}
+    for folder, stage in enumerate(functions):
+        for arg in stage.arguments:
+            if arg.name not in values:
+                raise MlirCoremlError(f"stage {fmt.pipeline_stage_folder(folder)} reads '{arg.name}', which neither "
+                                      "the pipeline inputs nor an earlier stage give", where)
+            arg.replace_all_uses_with(values[arg.name])
+        ret = stage.return_op
+        for op in list(stage.body.ops):
+            if op is not ret:
+                op.detach()
+                fn.body.append(op)
+        values.update(zip(stage.attributes[RESULT_NAMES_ATTR].value, ret.operands))
+    derived = (desc.predictedFeatureName, desc.predictedProbabilitiesName) if last is not None else ()
+    unknown = [f.name for f in desc.output if f.name not in values and f.name not in derived]
+    if unknown:
+        raise MlirCoremlError(f"no pipeline stage gives the output(s) {', '.join(unknown)}", where)
+    names = [f.name for f in desc.output if f.name in values]
+    if last is not None and desc.predictedProbabilitiesName not in values:
+        stage_names = list(functions[-1].attributes[RESULT_NAMES_ATTR].value)
+        names.append(stage_names[-1])  # the last stage's probabilities
+    results = [values[name] for name in names]
+    fn.body.append(build(ReturnOp, results))
+    fn.set_result_types([v.type for v in results])
+    fn.attributes[RESULT_NAMES_ATTR] = to_attr(names)
+    nd = any(bool(stage.attributes[ND_SHAPES_ATTR].value) for stage in stages if ND_SHAPES_ATTR in stage.attributes)
+    module.attributes.update({ND_SHAPES_ATTR: to_attr(nd), PIPELINE_ATTR: to_attr(len(stages)),
+                              COREMLDATA_ATTR: to_attr({"model_type": data.model_type,
+                                                        "description": data.description.hex()})})
+    return module
+
+
+def _main(module) -> FuncOp:
+    return next(op for op in module.body.ops if op.op_name == "func.func")
 
 
 def read_mlprogram_bundle(path) -> ModuleOp:
@@ -114,18 +229,23 @@ def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
     except TypeError as err:
         raise MlirCoremlError(f"unsupported value in the net header or metadata: {err}", where) from None
 
-    inputs, outputs = [f.name for f in desc.input], [f.name for f in desc.output]
+    inputs = [f.name for f in desc.input]
     input_types = [_blob_type(shapes, name, where) for name in inputs]
     # the feature descriptions, as the .mlmodel importer keeps them (predict reads image inputs here)
     features = {"coreml.inputs": [message_to_dict(f) for f in desc.input],
                 "coreml.outputs": [message_to_dict(f) for f in desc.output]}
+    features.update(_classifier_attributes(desc, bundle.coremldata))
     fn = FuncOp.create("main", input_types, [], arg_names=inputs, attributes=features)
     module.body.append(fn)
     blobs: dict[str, object] = {arg.name: arg for arg in fn.arguments}
     transforms = bundle.net.get("transform_params") or {}
+    recorded = _recorded_transforms(bundle.preprocessing)
+    spaces = {f.name: f.type.imageType.colorSpace for f in desc.input if f.type.WhichOneof("Type") == "imageType"}
     for arg in fn.arguments:
-        if isinstance(transforms.get(arg.name), dict):
-            blobs[arg.name] = _image_transform(fn, arg, transforms[arg.name])
+        params = transforms.get(arg.name)
+        params = params if isinstance(params, dict) else recorded.get(arg.name)
+        if params is not None and arg.name in spaces:
+            blobs[arg.name] = _image_transform(fn, arg, params, spaces[arg.name] == GRAYSCALE)
     for index, layer in enumerate(layers):
         if not isinstance(layer, dict):
             raise MlirCoremlError(f"layer #{index} is not an object", where)
@@ -134,24 +254,78 @@ def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
         except (TypeError, ValueError, KeyError, AttributeError, ZeroDivisionError) as err:
             raise MlirCoremlError(f"layer #{index} ('{layer.get('name')}') is malformed: "
                                   f"{type(err).__name__}: {err}", where) from None
-    missing = [name for name in outputs if name not in blobs]
-    if missing:
-        raise MlirCoremlError(f"no layer produces the model output(s) {', '.join(missing)}", where=where)
-    results = [blobs[name] for name in outputs]
+    results = _results(desc, bundle.coremldata, blobs, where)
+    names = [f.name for f in desc.output if f.name in blobs]
+    if len(results) > len(names):  # the classifier's probabilities, under the output name predict gives them
+        names.append(desc.predictedProbabilitiesName or bundle.coremldata.probability_blob)
+    fn.attributes[RESULT_NAMES_ATTR] = to_attr(names)
     fn.body.append(build(ReturnOp, results))
     fn.set_result_types([v.type for v in results])
     return module
 
 
-def _image_transform(fn, arg, params: dict):
+def _classifier_attributes(desc, data, labels=None) -> dict:
+    """What predict needs to turn a classifier's probabilities into the label and the dict, under
+    the names the .mlmodel importer gives them."""
+    labels = data.class_labels if labels is None else labels
+    if labels is None:
+        return {}
+    attrs = {"coreml.class_labels": list(labels)}
+    for key in ("predictedFeatureName", "predictedProbabilitiesName"):
+        if getattr(desc, key):
+            attrs[f"coreml.{key}"] = getattr(desc, key)
+    return attrs
+
+
+def _results(desc, data, blobs: dict, where: str) -> list:
+    """The function results, as the .mlmodel importer returns them: every description output is
+    the blob of the same name [V: all samples], except a classifier's predicted label and
+    probabilities, which Core ML builds from the probabilities blob named in coremldata.bin; that
+    blob comes last when no output names it."""
+    derived = (desc.predictedFeatureName, desc.predictedProbabilitiesName) if data.class_labels is not None else ()
+    missing = [f.name for f in desc.output if f.name not in blobs and f.name not in derived]
+    if missing:
+        raise MlirCoremlError(f"no layer produces the model output(s) {', '.join(missing)}", where=where)
+    results = [blobs[f.name] for f in desc.output if f.name in blobs]
+    if data.class_labels is None:
+        return results
+    probabilities = blobs.get(data.probability_blob)
+    if probabilities is None:
+        raise MlirCoremlError(f"no layer produces the classifier's probabilities blob '{data.probability_blob}' "
+                              "(named in coremldata.bin)", where=where)
+    if all(probabilities is not value for value in results):
+        results.append(probabilities)
+    return results
+
+
+GRAYSCALE = 10  # ImageFeatureType.ColorSpace
+
+
+def _recorded_transforms(preprocessing) -> dict:
+    """Image scalers from model/coremldata.bin, by input name, in `transform_params` terms: what
+    the early-2019 compiler's bundles (no transform_params) scale their images with [V LetterClass].
+    Records 3-7: blue, green, red and gray bias, channel scale (format.PREPROCESSING_RECORD_COUNT)."""
+    if preprocessing is None:
+        return {}
+    keys = ("bias_b", "bias_g", "bias_r", "bias_gray", "scale")
+    out: dict[str, dict] = {}
+    for key, record in zip(keys, preprocessing.records[3:]):
+        for name, value in record:
+            out.setdefault(name, {})[key] = value
+    return out
+
+
+def _image_transform(fn, arg, params: dict, gray: bool = False):
     """espresso applies `transform_params` to an image input before the first layer; in the IR
     that is the `nn.image_preprocess` op the .mlmodel importer also emits (the bundle writer
-    folds it back into `transform_params`). Its result keeps the input's blob name."""
+    folds it back into `transform_params`). Its result keeps the input's blob name. A grayscale
+    input's bias is `bias_gray` where recorded, else the (equal) colour biases [inferred]."""
     from mlir_coreml.ir.dialects.nn.misc import ImagePreprocessOp
 
     scaler = {"channelScale": float(params.get("scale", 1.0)), "redBias": float(params.get("bias_r", 0.0)),
-              "greenBias": float(params.get("bias_g", 0.0)), "blueBias": float(params.get("bias_b", 0.0))}
-    space = "BGR" if params.get("is_network_bgr") else "RGB"
+              "greenBias": float(params.get("bias_g", 0.0)), "blueBias": float(params.get("bias_b", 0.0)),
+              "grayBias": float(params.get("bias_gray", params.get("bias_g", 0.0)))}
+    space = "GRAYSCALE" if gray else "BGR" if params.get("is_network_bgr") else "RGB"
     op = build(ImagePreprocessOp, [arg], [arg.type], {"colorSpace": space, "scaler": scaler},
                location=Location(name=f"{arg.name}_transform"), result_names=[arg.name])
     fn.body.append(op)
@@ -193,6 +367,13 @@ def _bundle_attributes(bundle: EspressoBundle, shapes: dict) -> dict:
             "output_names": list(data.output_names or ()),
         },
     }
+    if data.class_labels is not None:
+        attrs[COREMLDATA_ATTR].update(class_labels=list(data.class_labels), probability_blob=data.probability_blob)
+    padded = sorted({layer["type"] for layer in bundle.net.get("layers", ()) if isinstance(layer, dict)
+                     and isinstance(layer.get("blob_biases"), int) and layer["blob_biases"] in bundle.weights
+                     and _padded_bias(layer, bundle.blob(layer["blob_biases"], "<f4"))})
+    if "convolution" in padded:  # the early-2019 form; later bundles pad inner_product biases only
+        attrs[fmt.PADDED_BIASES_ATTR] = padded
     if bundle.preprocessing is not None:
         attrs[PREPROCESSING_ATTR] = [[[name, value] for name, value in record]
                                      for record in bundle.preprocessing.records]
@@ -316,8 +497,16 @@ def _shaped(layer: dict, key: str, array: np.ndarray) -> np.ndarray:
         shape = (layer["nC"], layer["nB"])
         if int(np.prod(shape)) == array.size:
             return array.reshape(shape)
-    if kind == "inner_product" and key == "blob_biases":
-        n = layer["nC"]
-        if array.size == n * fmt.INNER_PRODUCT_BIAS_PAD_FACTOR and not array[n:].any():
-            return array[:n]
+    if key == "blob_biases" and _padded_bias(layer, array):
+        return array[:layer[fmt.BIAS_CHANNEL_FIELDS[kind]]]
     return array
+
+
+def _padded_bias(layer: dict, array: np.ndarray) -> bool:
+    """Whether a bias blob holds the channel count's floats followed by 3x as many zeros (see
+    format.PADDED_BIAS_LAYERS); only possible for the layer types that count channels."""
+    field = fmt.BIAS_CHANNEL_FIELDS.get(layer.get("type"))
+    if field is None or not isinstance(layer.get(field), int):
+        return False
+    n = layer[field]
+    return array.size == n * fmt.INNER_PRODUCT_BIAS_PAD_FACTOR and not array[n:].any()

@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("-p", "--pipeline", default=None)
     s.add_argument("--emit", choices=["mlmodelc", "mlmodel", "mlpackage"], default="mlmodelc")
-    s.add_argument("--coremlc-version", choices=["2019", "2020", "2021", "2025"], default="2021",
+    s.add_argument("--coremlc-version", choices=["2019-early", "2019", "2020", "2021", "2025"], default="2021",
                    help="which coremlc era's bundle layout to reproduce")
     s.add_argument("--kernels", action="store_true",
                    help="also build the CPU runtime's generated kernels into the bundle (mlir_coreml/)")

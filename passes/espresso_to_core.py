@@ -15,6 +15,7 @@ import numpy as np
 
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects import espresso as esp
+from mlir_coreml.ir.types import TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes import nn_to_core
 from mlir_coreml.passes._lowering import require_constant, run_lowering, static_shape, unsupported
@@ -198,9 +199,13 @@ def lower_reshape(op, b):
 
 @lowers("flatten")
 def lower_flatten(op, b):
-    if op.attr("mode", 0) != 0:
-        raise unsupported(op, f"flatten mode {op.attr('mode')}")
-    return b.reshape(op.input, static_shape(op.output, op))
+    mode, x = op.attr("mode", 0), op.input
+    if mode not in (0, 1):
+        raise unsupported(op, f"flatten mode {mode}")
+    if mode == 1:  # channel-last: (.., k, h, w) read in (h, w, k) order
+        n = len(static_shape(x, op))
+        x = b.transpose(x, list(range(n - 3)) + [n - 2, n - 1, n - 3])
+    return b.reshape(x, static_shape(op.output, op))
 
 
 @lowers("reduce")
@@ -249,3 +254,26 @@ class EspressoToCore(ModulePass):
         # the bundle's image transform_params are imported as nn.image_preprocess
         table = {**LOWERINGS, IMAGE_PREPROCESS: nn_to_core.LOWERINGS[IMAGE_PREPROCESS]}
         run_lowering(module, table, "espresso", ctx, self.name)
+        return_in_source_layout(module)
+
+
+def return_in_source_layout(module) -> None:
+    """Give the 4-D (n, k, h, w) results of a bundle compiled from a rank-5 network (one without
+    `_rank` in its shape file) the rank-5 [seq, batch, C, H, W] shape its source network returns,
+    so the bundle predicts with its source's shapes."""
+    from mlir_coreml.frontend.espresso.format import COREMLDATA_ATTR, ND_SHAPES_ATTR
+    from mlir_coreml.ir.opdef import build, lookup_op
+
+    nd = module.attributes.get(ND_SHAPES_ATTR)
+    if COREMLDATA_ATTR not in module.attributes or (nd is not None and nd.value):
+        return
+    for fn in [op for op in module.regions[0].block.ops if op.op_name == "func.func"]:
+        ret = fn.return_op
+        for index, value in enumerate(list(ret.operands)):
+            if not isinstance(value.type, TensorType) or not value.type.is_static or len(value.type.shape) != 4:
+                continue
+            reshape = build(lookup_op("core.reshape"), [value], [], {"shape": [1, *value.type.shape]},
+                            location=ret.location)
+            fn.body.insert_before(reshape, ret)
+            ret.set_operand(index, reshape.result)
+        fn.set_result_types([v.type for v in ret.operands])

@@ -24,9 +24,9 @@ class FuseReluIntoProducer(RewritePattern):
         flag = RELU_FLAGS.get(type(producer))
         if flag is None or len(op.input.uses) != 1 or producer.attr(flag, 0) or producer.attr("fused_tanh", 0):
             return False
+        if any(user.op_name == "func.return" for user in op.output.users):
+            return False  # a ReLU giving a model output stays a layer [O: UpdatableDrawingClassifier/model0]
         producer.attributes[flag] = IntAttr(1)
-        if "attributes" in op.attributes:
-            producer.attributes["attributes"] = op.attributes["attributes"]
         producer.output.name = op.output.name
         rewriter.modified_in_place(producer)
         rewriter.replace_all_uses_with(op.output, producer.output)

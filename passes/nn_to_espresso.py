@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.espresso.format import COREMLC_ERAS as ERAS, era_at_least
 from mlir_coreml.ir.attributes import DenseResourceAttr, IntAttr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso as esp
@@ -29,7 +30,6 @@ from mlir_coreml.ir.types import F32, TensorType, element_type_of
 from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.base import ModulePass, PassContext
 
-ERAS = ("2019", "2020", "2021", "2025")
 IMAGE_PREPROCESS = "nn.image_preprocess"
 
 ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "leakyReLU": esp.ACTIVATION_LEAKY,
@@ -86,7 +86,7 @@ class Lowering:
         if sh != 1:
             fields["stride_y"] = int(sh)
         if op.attr("same") is not None:
-            pads, pad_mode = (0, 0, 0, 0), esp.PAD_SAME
+            pads, pad_mode = (0, 0, 0, 0), _same_pad_mode(op)
         else:
             pads, pad_mode = _border(op.attr("valid", {}).get("paddingAmounts")), esp.PAD_EXPLICIT
         fields.update(pad_t=pads[0], pad_b=pads[1], pad_l=pads[2], pad_r=pads[3], pad_mode=pad_mode,
@@ -119,7 +119,8 @@ class Lowering:
         fields = {"mode": ACTIVATION_MODES[kind]}
         if alpha != 1.0:  # omitted when 1 [V: S3 (2020) and S4 (2021) hard sigmoids and linears]
             fields["alpha"] = alpha
-        fields["beta"] = f32(params.get("beta", 0.0))
+        if kind != "ReLU":  # a ReLU layer has mode only [O: UpdatableDrawingClassifier/model0, 2024+]
+            fields["beta"] = f32(params.get("beta", 0.0))
         return esp.ActivationOp, [op.inputs[0]], {}, fields
 
     def unary(self, op):
@@ -197,7 +198,10 @@ class Lowering:
 
     def flatten(self, op):
         mode = {"CHANNEL_FIRST": 0, "CHANNEL_LAST": 1}[op.attr("mode", "CHANNEL_FIRST")]
-        return esp.FlattenOp, [op.inputs[0]], {}, {"mode": mode, "nd_axis": 0}
+        fields = {"mode": mode}
+        if era_at_least(self.era, "2019"):  # the early-2019 compiler writes no nd_axis [V LetterClass]
+            fields["nd_axis"] = 0
+        return esp.FlattenOp, [op.inputs[0]], {}, fields
 
     def concat(self, op):
         if op.attr("sequenceConcat", False):
@@ -234,7 +238,7 @@ class Lowering:
         kh, kw = (tuple(op.attr("kernelSize", ())) or (3, 3))
         sh, sw = (tuple(op.attr("stride", ())) or (1, 1))
         if op.attr("same") is not None:
-            pads, pad_mode = (0, 0, 0, 0), esp.PAD_SAME
+            pads, pad_mode = (0, 0, 0, 0), _same_pad_mode(op)
         else:
             pads = _border(op.attr("valid", {}).get("paddingAmounts"))
             # [O] unpadded valid pools are pad_mode 2 (S5, S6); padded ones are written as explicit
@@ -264,6 +268,12 @@ class Step:
     fields: dict
     name: str | None = None
     top: str | None = None
+
+
+def _same_pad_mode(op) -> int:
+    """TOP_LEFT_HEAVY same padding is its own pad_mode [V MNISTClassifier convolutions; pools inferred]."""
+    heavy = (op.attr("same") or {}).get("asymmetryMode") == "TOP_LEFT_HEAVY"
+    return esp.PAD_SAME_TOP_LEFT if heavy else esp.PAD_SAME
 
 
 def _border(amounts) -> tuple[int, int, int, int]:

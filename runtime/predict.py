@@ -81,6 +81,7 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     from mlir_coreml.passes.plan_memory import PlanMemory
 
     module = _load(path_or_module)
+    record_result_names(_main_function(module))
     lower_to_core(module)
     pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
     pm.add(PlanMemory())
@@ -105,13 +106,25 @@ def _attr(fn, key, default=None):
     return default if a is None else a.value
 
 
+def record_result_names(fn) -> None:
+    """Keep the output names the frontend gave the results (see RESULT_NAMES_ATTR)."""
+    from mlir_coreml.frontend import RESULT_NAMES_ATTR
+    from mlir_coreml.ir.attributes import to_attr
+
+    if RESULT_NAMES_ATTR not in fn.attributes:
+        fn.attributes[RESULT_NAMES_ATTR] = to_attr([v.name or f"output_{i}"
+                                                     for i, v in enumerate(fn.return_op.operands)])
+
+
 class Signature:
     """A function's inputs and outputs as predict sees them: checks inputs, names outputs."""
 
     def __init__(self, fn):
         self.function = fn
         self.inputs = {arg.name or f"input_{i}": arg.type for i, arg in enumerate(fn.arguments)}
-        self.output_names = [v.name or f"output_{i}" for i, v in enumerate(fn.return_op.operands)]
+        names, operands = _attr(fn, "coreml.result_names"), fn.return_op.operands
+        self.output_names = list(names) if names and len(names) == len(operands) else \
+            [v.name or f"output_{i}" for i, v in enumerate(operands)]
         self.image_inputs = {f.get("name"): (f["type"]["imageType"] or {}).get("colorSpace", "RGB")
                              for f in _attr(fn, "coreml.inputs", ()) or ()
                              if isinstance(f, dict) and "imageType" in (f.get("type") or {})}

@@ -56,10 +56,11 @@ def _constant_array(value: Value, op) -> np.ndarray:
     return np.ascontiguousarray(producer.attributes["value"].value)
 
 
-def _blob_payload(op: Layer, key: str, array: np.ndarray) -> np.ndarray:
+def _blob_payload(op: Layer, key: str, array: np.ndarray, padded_biases) -> np.ndarray:
     if key in fmt.BLOB_KEY_DTYPES:
         array = array.astype(fmt.BLOB_KEY_DTYPES[key], copy=False)
-    if op.espresso_type == "inner_product" and key == "blob_biases" and array.size == op.attr("nC"):
+    kind = op.espresso_type
+    if kind in padded_biases and key == "blob_biases" and array.size == op.attr(fmt.BIAS_CHANNEL_FIELDS[kind]):
         padded = np.zeros(array.size * fmt.INNER_PRODUCT_BIAS_PAD_FACTOR, array.dtype)
         padded[:array.size] = array.reshape(-1)
         return padded
@@ -72,6 +73,8 @@ def net_and_weights(module) -> tuple[dict, dict, list]:
     names = _BlobNames()
     nd = bool(module.attributes.get(ND_SHAPES_ATTR).value) if ND_SHAPES_ATTR in module.attributes else False
     shapes = {names(arg): shape_of_type(arg.type, nd) for arg in fn.body.args}
+    padded = module.attributes.get(fmt.PADDED_BIASES_ATTR)
+    padded_biases = json_value(padded) if padded is not None else fmt.DEFAULT_PADDED_BIAS_LAYERS
     layers, blobs = [], []
     for op in fn.body.ops:
         if op.op_name in ("core.constant", "func.return"):
@@ -87,7 +90,7 @@ def net_and_weights(module) -> tuple[dict, dict, list]:
                  "top": ",".join(names(r) for r in op.results), "weights": {}}
         for key, value in op.blobs():
             blob_id = fmt.data_blob_id(len(blobs))
-            blobs.append((blob_id, _blob_payload(op, key, _constant_array(value, op))))
+            blobs.append((blob_id, _blob_payload(op, key, _constant_array(value, op), padded_biases)))
             layer[key] = blob_id
         layer.update(op.fields())
         layers.append(layer)
@@ -118,7 +121,7 @@ def _contents(module) -> dict[str, bytes | list]:
     if PREPROCESSING_ATTR in attrs:
         records = tuple(tuple((name, value) for name, value in record) for record in attrs[PREPROCESSING_ATTR])
         files[fmt.PREPROCESSING_FILE] = cd.write_preprocessing(PreprocessingRecords(records=records))
-    if OPTIONALS_ATTR in attrs:
+    if attrs.get(OPTIONALS_ATTR) is not None:
         optionals = attrs[OPTIONALS_ATTR]
         files[fmt.OPTIONALS_FILE] = bytes(optionals) if isinstance(optionals, int) else bytes.fromhex(optionals)
     if METADATA_ATTR in attrs:
@@ -130,11 +133,14 @@ def _contents(module) -> dict[str, bytes | list]:
 
 def _coremldata(fields: dict) -> CoremlData:
     names = tuple(fields.get("output_names", ()))
+    labels = tuple(fields["class_labels"]) if fields.get("class_labels") is not None else None
+    probabilities = fields.get("probability_blob")
     return CoremlData(model_type=fields["model_type"], format_version=tuple(fields["format_version"]),
                       platform=fields.get("platform", fmt.COREMLDATA_PLATFORM),
                       spec_version=fields["spec_version"], description=bytes.fromhex(fields["description"]),
-                      output_names=names, trailer=cd.nn_trailer(names),
-                      reserved=tuple(fields.get("reserved", (0,) * fmt.COREMLDATA_RESERVED_WORDS)))
+                      output_names=names, trailer=cd.network_trailer(fields["model_type"], names, labels, probabilities),
+                      reserved=tuple(fields.get("reserved", (0,) * fmt.COREMLDATA_RESERVED_WORDS)),
+                      class_labels=labels, probability_blob=probabilities)
 
 
 def _analytics(sections: dict, files: dict) -> Analytics:

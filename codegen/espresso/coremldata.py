@@ -18,6 +18,7 @@ from mlir_coreml.frontend.proto.wire import scan_fields
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
 _F32 = struct.Struct("<f")
 
 
@@ -29,12 +30,26 @@ def _string(text: str) -> bytes:
 # --- coremldata.bin --------------------------------------------------------------------------------
 def nn_trailer(output_names) -> bytes:
     """The neuralNetwork trailer for output names given in *file* order."""
-    return (_U64.pack(fmt.MODEL_TYPE_NEURAL_NETWORK) + _U64.pack(len(output_names))
-            + b"".join(_string(name) for name in output_names))
+    return network_trailer(fmt.MODEL_TYPE_NEURAL_NETWORK, output_names)
+
+
+def network_trailer(model_type: int, output_names, class_labels=None, probability_blob: str | None = None) -> bytes:
+    """The trailer of a network model (neuralNetwork, its classifier or regressor); layout in
+    frontend/espresso/format.py."""
+    out = bytearray(_U64.pack(model_type))
+    if model_type == fmt.MODEL_TYPE_NN_CLASSIFIER:
+        labels = list(class_labels or ())
+        strings = all(isinstance(label, str) for label in labels)
+        kind = next(code for code, name in fmt.CLASS_LABEL_KINDS.items() if name == ("string" if strings else "int64"))
+        out += _U64.pack(kind) + _U64.pack(len(labels))
+        out += b"".join(_string(label) if strings else _I64.pack(int(label)) for label in labels)
+        out += _string(probability_blob or "")
+    out += _U64.pack(len(output_names)) + b"".join(_string(name) for name in output_names)
+    return bytes(out)
 
 
 def write_coremldata(data: CoremlData) -> bytes:
-    """Serialize the root coremldata.bin; the NN trailer is rebuilt from `output_names`
+    """Serialize the root coremldata.bin; the network trailer is rebuilt from `output_names`
     when present, otherwise `trailer` is written as is."""
     out = bytearray(_U32.pack(data.model_type))
     out += b"".join(_U64.pack(word) for word in data.format_version)
@@ -42,28 +57,86 @@ def write_coremldata(data: CoremlData) -> bytes:
     out += _U64.pack(data.spec_version)
     out += b"".join(_U64.pack(word) for word in data.reserved)
     out += _U64.pack(len(data.description)) + data.description
-    out += nn_trailer(data.output_names) if data.output_names is not None else data.trailer
+    if data.output_names is None:
+        out += data.trailer
+    else:
+        out += network_trailer(data.model_type, data.output_names, data.class_labels, data.probability_blob)
     return bytes(out)
 
 
-def coremldata_from_mlmodel(mlmodel: bytes, *, era: str = "2021", where: str | None = None) -> CoremlData:
-    """The root coremldata.bin fields coremlc derives from a NeuralNetwork `.mlmodel` file.
+def parse_written_coremldata(data: bytes) -> CoremlData:
+    from mlir_coreml.frontend.espresso.bundle import parse_coremldata
+
+    return parse_coremldata(data, fmt.COREMLDATA_FILE)
+
+
+def coremldata_from_mlmodel(mlmodel: bytes, *, where: str | None = None, model=None) -> CoremlData:
+    """The root coremldata.bin fields coremlc derives from a network `.mlmodel` file (`model`: the
+    parsed protobuf when the caller has it; classifiers need their labels from it).
 
     The description is the raw bytes of Model field 2; the trailer lists the description's
-    outputs in reverse order; the format-version words depend on the compiler era.
+    outputs in reverse order (a classifier's predicted label excluded); the format-version words
+    depend on the model type and spec version.
     """
     fields = scan_fields(mlmodel, where)
     model_type = next((number for number in fields if number >= 200), None)
-    if model_type != fmt.MODEL_TYPE_NEURAL_NETWORK:
-        raise MlirCoremlError(f"model type field {model_type} is not a NeuralNetwork (500)", where=where)
+    if model_type not in fmt.NETWORK_MODEL_TYPES:
+        raise MlirCoremlError(f"model type field {model_type} is not a NeuralNetwork (500, or its classifier "
+                              "403 or regressor 303)", where=where)
     description = fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1]
     spec_version = fields.get(1, [0])[-1]
-    outputs = [scan_fields(feature, where).get(fmt.FEATURE_DESCRIPTION_NAME_FIELD, [b""])[-1]
+    outputs = [bytes(scan_fields(feature, where).get(fmt.FEATURE_DESCRIPTION_NAME_FIELD, [b""])[-1]).decode("utf-8")
                for feature in scan_fields(description, where).get(fmt.MODEL_DESCRIPTION_OUTPUT_FIELD, [])]
-    names = tuple(bytes(name).decode("utf-8") for name in reversed(outputs))
-    return CoremlData(model_type=model_type, format_version=fmt.COREMLDATA_FORMAT_VERSIONS[era],
+    labels = probabilities = None
+    if model_type == fmt.MODEL_TYPE_NN_CLASSIFIER:
+        model = model if model is not None else _parse_model(mlmodel, where)
+        labels, probabilities = classifier_labels(model)
+        outputs = [name for name in outputs if name != model.description.predictedFeatureName]
+    names = tuple(reversed(outputs))
+    return CoremlData(model_type=model_type, format_version=fmt.coremldata_format_version(model_type, spec_version),
                       platform=fmt.COREMLDATA_PLATFORM, spec_version=spec_version,
-                      description=bytes(description), output_names=names, trailer=nn_trailer(names))
+                      description=bytes(description), output_names=names,
+                      trailer=network_trailer(model_type, names, labels, probabilities),
+                      class_labels=labels, probability_blob=probabilities)
+
+
+def pipeline_coremldata(mlmodel: bytes, stages: list[CoremlData], where: str | None = None) -> CoremlData:
+    """The root coremldata.bin of a pipeline bundle whose stage bundles hold `stages` (layout in
+    frontend/espresso/format.py)."""
+    fields = scan_fields(mlmodel, where)
+    model_type = next((number for number in fields if number >= 200), None)
+    if model_type not in fmt.PIPELINE_MODEL_TYPES:
+        raise MlirCoremlError(f"model type field {model_type} is not a pipeline", where=where)
+    platform = fmt.COREMLDATA_PLATFORM + "".join(
+        f".{fmt.pipeline_stage_folder(index)}v{'.'.join(map(str, stage.format_version))}{stage.platform}"
+        for index, stage in enumerate(stages))
+    return CoremlData(model_type=model_type, format_version=fmt.PIPELINE_FORMAT_VERSION, platform=platform,
+                      spec_version=fields.get(1, [0])[-1],
+                      description=bytes(fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1]), output_names=None,
+                      trailer=_U64.pack(len(stages)) + _U64.pack(model_type))
+
+
+def classifier_labels(model) -> tuple[tuple, str]:
+    """(class labels, probabilities blob) of a NeuralNetworkClassifier model: the blob is
+    `labelProbabilityLayerName`, or the last layer's output when that is empty (Core ML's rule)."""
+    network = model.neuralNetworkClassifier
+    kind = network.WhichOneof("ClassLabels")
+    labels = tuple(getattr(network, kind).vector) if kind else ()
+    probabilities = network.labelProbabilityLayerName
+    if not probabilities and network.layers and network.layers[-1].output:
+        probabilities = network.layers[-1].output[0]
+    return labels, probabilities
+
+
+def _parse_model(data: bytes, where: str | None):
+    from mlir_coreml.frontend.proto import model_pb2
+
+    model = model_pb2.Model()
+    try:
+        model.ParseFromString(data)
+    except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
+        raise MlirCoremlError("not a Core ML model protobuf", where) from None
+    return model
 
 
 # --- model/coremldata.bin --------------------------------------------------------------------------
@@ -78,17 +151,18 @@ def write_preprocessing(data: PreprocessingRecords) -> bytes:
 
 def preprocessing_from_scaler(input_name: str, *, channel_scale: float = 1.0, blue_bias: float = 0.0,
                               green_bias: float = 0.0, red_bias: float = 0.0,
-                              gray_bias: float = 0.0) -> PreprocessingRecords:
+                              gray_bias: float = 0.0, gray: bool = False) -> PreprocessingRecords:
     """Records for one image input with a NeuralNetworkImageScaler, in the observed order
-    (1.0, 0, 0, three colour biases, gray bias, scale). The blue/green/red order is a guess:
-    every sample had equal colour biases."""
-    values = (1.0, 0.0, 0.0, blue_bias, green_bias, red_bias, gray_bias, channel_scale)
+    (1.0, 0, grayscale flag, three colour biases, gray bias, scale). The blue/green/red order is
+    a guess: every sample had equal colour biases. The flag is 1.0 for the GRAYSCALE image of
+    LetterClass, 0 for the RGB images of S1-S5 [O]."""
+    values = (1.0, 0.0, float(gray), blue_bias, green_bias, red_bias, gray_bias, channel_scale)
     return PreprocessingRecords(records=tuple(((input_name, value),) for value in values))
 
 
 # --- neural_network_optionals/coremldata.bin -------------------------------------------------------
 def write_optionals(era: str = "2021") -> bytes:
-    return bytes(fmt.OPTIONALS_SIZES[era])
+    return bytes(fmt.OPTIONALS_SIZES[era] or 0)
 
 
 # --- analytics/coremldata.bin ----------------------------------------------------------------------

@@ -6,6 +6,8 @@ layers (BatchNorm layers that were folded away still count).
 """
 from __future__ import annotations
 
+from mlir_coreml.frontend.espresso import format as fmt
+
 # `availability` by specificationVersion [V spec 2 (S4), spec 4 (S6)]; other versions are not known.
 AVAILABILITY = {
     2: {"macOS": "10.13.2", "tvOS": "11.2", "watchOS": "4.2", "iOS": "11.2", "macCatalyst": "11.2"},
@@ -86,6 +88,12 @@ def _feature_schema(feature) -> dict:
             entry["shapeRange"] = "[" + ", ".join(f"[{r.lowerBound}, {r.upperBound}]" for r in ranges) + "]"
         return entry
     entry["type"] = kind[:-len("Type")].capitalize() if kind else ""
+    if kind == "dictionaryType":  # [O MNISTClassifier: "Dictionary (Int64 → Double)", keyType "Int64"]
+        key = feature.type.dictionaryType.WhichOneof("KeyType") or "stringKeyType"
+        entry["keyType"] = key[:-len("KeyType")].capitalize()
+        entry["formattedType"] = f"Dictionary ({entry['keyType']} → Double)"
+    elif kind:  # Int64, String, Double [O MNISTClassifier, UpdatableDrawingClassifier]
+        entry["formattedType"] = entry["type"]
     return entry
 
 
@@ -109,11 +117,20 @@ def metadata_for(model, model_name: str, era: str = "2021") -> list:
     out["isUpdatable"] = str(int(model.isUpdatable))
     if model.specificationVersion in AVAILABILITY:
         out["availability"] = dict(AVAILABILITY[model.specificationVersion])
-    out["modelType"] = {"name": "MLModelType_neuralNetwork"}
+    kind = model.WhichOneof("Type")
+    out["modelType"] = {"name": f"MLModelType_{kind}"}   # [O: MNISTClassifier, UpdatableDrawingClassifier]
+    if kind in fmt.PIPELINE_MODEL_KINDS:
+        out["modelType"]["structure"] = [{"name": f"MLModelType_{stage.WhichOneof('Type')}"}
+                                         for stage in _stages(model)]
+    labels = _class_labels(model)
+    if labels is not None:
+        out["classLabels"] = labels
     out["inputSchema"] = [_feature_schema(f) for f in desc.input]
     out["userDefinedMetadata"] = dict(sorted(meta.userDefined.items()))  # protobuf map order varies by process
     out["generatedClassName"] = model_name
-    out["neuralNetworkLayerTypeHistogram"] = layer_histogram(model.neuralNetwork.layers)
+    layers = [layer for network in _networks(model) for layer in network.layers]
+    if layers:  # a pipeline's counts its network stages' layers [O UpdatableDrawingClassifier]
+        out["neuralNetworkLayerTypeHistogram"] = layer_histogram(layers)
     out["method"] = "predict"
     if era >= "2025":
         out["storagePrecision"] = _storage_precision(model)
@@ -121,8 +138,36 @@ def metadata_for(model, model_name: str, era: str = "2021") -> list:
     return [out]
 
 
+def _stages(model) -> list:
+    kind = model.WhichOneof("Type")
+    if kind not in fmt.PIPELINE_MODEL_KINDS:
+        return [model]
+    pipeline = model.pipeline if kind == "pipeline" else getattr(model, kind).pipeline
+    return [stage for inner in pipeline.models for stage in _stages(inner)]
+
+
+def _networks(model) -> list:
+    """The network messages of a model: itself, or its network stages."""
+    return [getattr(stage, stage.WhichOneof("Type")) for stage in _stages(model)
+            if stage.WhichOneof("Type") in fmt.NETWORK_MODEL_KINDS]
+
+
+def _class_labels(model) -> list | None:
+    """`classLabels` of a classifier: its labels, or for a pipeline classifier those of its last
+    stage ([] when that stage has none, as UpdatableDrawingClassifier's nearest-neighbour stage) [O]."""
+    kind = model.WhichOneof("Type")
+    if kind not in ("neuralNetworkClassifier", "pipelineClassifier"):
+        return None
+    last = _stages(model)[-1]
+    if last.WhichOneof("Type") != "neuralNetworkClassifier":
+        return []
+    network = last.neuralNetworkClassifier
+    which = network.WhichOneof("ClassLabels")
+    return list(getattr(network, which).vector) if which else []
+
+
 def _storage_precision(model) -> str:
-    for layer in model.neuralNetwork.layers:
+    for layer in (layer for network in _networks(model) for layer in network.layers):
         params = getattr(layer, layer.WhichOneof("layer"))
         weights = getattr(params, "weights", None)
         if weights is not None and hasattr(weights, "float16Value") and len(weights.float16Value):

@@ -19,6 +19,7 @@ from mlir_coreml.frontend.espresso.format import Analytics, CoremlData, Preproce
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
 _F32 = struct.Struct("<f")
 
 
@@ -45,6 +46,9 @@ class _Cursor:
 
     def u64(self, what: str) -> int:
         return _U64.unpack(self._take(8, what))[0]
+
+    def i64(self, what: str) -> int:
+        return _I64.unpack(self._take(8, what))[0]
 
     def f32(self, what: str) -> float:
         return _F32.unpack(self._take(4, what))[0]
@@ -214,24 +218,37 @@ def parse_coremldata(data: bytes, where: str) -> CoremlData:
     reserved = tuple(cursor.u64("reserved word") for _ in range(fmt.COREMLDATA_RESERVED_WORDS))
     description = cursor.raw(cursor.u64("description length"), "ModelDescription protobuf")
     trailer_start = cursor.pos
-    output_names = None
-    if model_type == fmt.MODEL_TYPE_NEURAL_NETWORK:
-        output_names = _parse_nn_trailer(cursor)
+    output_names = labels = probabilities = None
+    if model_type in fmt.NETWORK_MODEL_TYPES:
+        labels, probabilities, output_names = _parse_network_trailer(cursor, model_type)
         cursor.expect_end()
     return CoremlData(model_type=model_type, format_version=format_version, platform=platform,
                       spec_version=spec_version, description=description,
-                      output_names=output_names, trailer=data[trailer_start:], reserved=reserved)
+                      output_names=output_names, trailer=data[trailer_start:], reserved=reserved,
+                      class_labels=labels, probability_blob=probabilities)
 
 
-def _parse_nn_trailer(cursor: _Cursor) -> tuple[str, ...]:
+def _parse_network_trailer(cursor: _Cursor, model_type: int):
+    """(class labels, probabilities blob, output names) of a network model's trailer."""
     trailer_type = cursor.u64("trailer model type")
-    if trailer_type != fmt.MODEL_TYPE_NEURAL_NETWORK:
+    if trailer_type != model_type:
         raise MlirCoremlError(
-            f"trailer model type {trailer_type} at offset {cursor.pos - 8}, expected "
-            f"{fmt.MODEL_TYPE_NEURAL_NETWORK}", where=cursor.where)
+            f"trailer model type {trailer_type} at offset {cursor.pos - 8}, expected {model_type}",
+            where=cursor.where)
+    labels = probabilities = None
+    if model_type == fmt.MODEL_TYPE_NN_CLASSIFIER:
+        kind = fmt.CLASS_LABEL_KINDS.get(cursor.u64("class label kind"))
+        if kind is None:
+            raise MlirCoremlError(f"unknown class label kind at offset {cursor.pos - 8} (expected "
+                                  f"{' or '.join(map(str, fmt.CLASS_LABEL_KINDS))})", where=cursor.where)
+        count = cursor.u64("class label count")
+        _check_count(cursor, count, 8, "class labels")
+        read = cursor.string if kind == "string" else cursor.i64
+        labels = tuple(read("class label") for _ in range(count))
+        probabilities = cursor.string("probabilities blob name")
     count = cursor.u64("output name count")
     _check_count(cursor, count, 8, "output names")
-    return tuple(cursor.string("output name") for _ in range(count))
+    return labels, probabilities, tuple(cursor.string("output name") for _ in range(count))
 
 
 def _check_count(cursor: _Cursor, count: int, min_item_size: int, what: str):

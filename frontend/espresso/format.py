@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# --- compiler eras whose output `lower --coremlc-version` reproduces, oldest first. "2019-early"
+# is the coremlc of the LetterClass bundle, a few months before FourRecognize's "2019": no
+# neural_network_optionals/, no transform_params, padded convolution biases. Comparing era strings
+# orders every era but "2019-early" (which sorts after "2019"): use era_at_least for that.
+COREMLC_ERAS = ("2019-early", "2019", "2020", "2021", "2025")
+
+
+def era_at_least(era: str, oldest: str) -> bool:
+    return COREMLC_ERAS.index(era) >= COREMLC_ERAS.index(oldest)
+
 # --- file names (relative to the bundle root) -------------------------------------------------
 NET_FILE = "model.espresso.net"
 SHAPE_FILE = "model.espresso.shape"
@@ -28,6 +38,8 @@ PREPROCESSING_ATTR = "espresso.preprocessing"
 OPTIONALS_ATTR = "espresso.optionals"
 ANALYTICS_ATTR = "espresso.analytics"
 METADATA_ATTR = "espresso.metadata"
+PADDED_BIASES_ATTR = "espresso.padded_biases"   # layer types whose bias blobs are padded x4
+PIPELINE_ATTR = "espresso.pipeline"   # number of stages of a pipeline bundle read into one function
 
 # --- compressed espresso JSON (Apple system models only, never coremlc output) ----------------
 # 28-byte header: "pbze", u32 0, u32le 0x40, u32 0, u32be uncompressed size (@0x10), u32 0,
@@ -45,8 +57,14 @@ BLOB_KEY_DTYPES = {
     "blob_biases": "<f4",
     "blob_batchnorm_params": "<f4",
 }
-# inner_product biases are stored as nC floats followed by 3*nC zero floats [V S6].
+# inner_product biases are stored as nC floats followed by 3*nC zero floats [V S6]; the early-2019
+# compiler pads convolution biases the same way (C floats + 3*C zeros) [V LetterClass], later ones
+# do not (S1-S5). Layer types with padded biases, by era:
 INNER_PRODUCT_BIAS_PAD_FACTOR = 4
+PADDED_BIAS_LAYERS = {"2019-early": ("convolution", "inner_product")}
+DEFAULT_PADDED_BIAS_LAYERS = ("inner_product",)
+# Bias blob sizes in units of the layer field counting output channels.
+BIAS_CHANNEL_FIELDS = {"convolution": "C", "inner_product": "nC"}
 
 # Enumeration codes confirmed on the samples [V: value in the net vs the source layer]; the
 # wider third-party tables are in docs/espresso-format.md section 2.5.
@@ -87,26 +105,63 @@ def padding_before(offset: int) -> int:
 
 # --- coremldata.bin (bundle root) [V, 6 samples] -----------------------------------------------
 # 0x00 u32  model type (Model.proto oneof field number: 500 neuralNetwork, 502 mlProgram)
-# 0x04 3 x u64 "format version" words: (1, 2, 1) 2019 coremlc/spec 1, (1, 3, 0) 2020-2021 coremlc/
-#      spec 2, (3, 0, 0) 2025 coremlc/spec 4. They read like a major.minor.patch version of the
-#      compiled format [O]; compiler era and spec version cannot be told apart with these samples.
-# 0x1C u64 length + bytes: platform string, always "generic"
+# 0x04 3 x u64 "format version" words: a major.minor.patch version of the compiled form, which
+#      depends on the model type and (networks) the spec version, not on the era: see
+#      coremldata_format_version below.
+# 0x1C u64 length + bytes: platform string, "generic" for networks (pipelines: see below)
 # 0x2B u64  specificationVersion of the source model
 # 0x33 3 x u64 always 0 (reserved)
 # 0x4B u64 L + L bytes: ModelDescription protobuf, byte-identical to the raw bytes of field 2
 #      (`description`) of the source .mlmodel (== Model.description.SerializeToString() on every
 #      paired sample; metadata field 100 only when the source has it, coremlc adds nothing)
-# then, for neuralNetwork: u64 model type again, u64 M, M x {u64 len, name}: the output names in
-#      *reverse* description order [O, 2 multi-output samples].
+# then the network trailer: u64 model type again; for a neuralNetworkClassifier (403) the class
+#      labels, u64 label-kind (100 string / 101 int64: the NeuralNetworkClassifier field numbers),
+#      u64 count, count x label (string: u64 len + bytes [V LetterClass]; int64: one i64 each
+#      [V MNISTClassifier]), and the probabilities blob name (u64 len + bytes) [V both]; then, for
+#      every network kind, u64 M, M x {u64 len, name}: the network's output names in *reverse*
+#      description order [O, 2 multi-output samples]. A classifier lists the description outputs
+#      other than the predicted label (`letter`, `labelProbabilities`; not `classLabel`) [O, 2 samples].
+#      A neuralNetworkRegressor (303) is written like a neuralNetwork [inferred: no sample].
 MODEL_TYPE_NEURAL_NETWORK = 500
+MODEL_TYPE_NN_CLASSIFIER = 403
+MODEL_TYPE_NN_REGRESSOR = 303
+NETWORK_MODEL_TYPES = (MODEL_TYPE_NEURAL_NETWORK, MODEL_TYPE_NN_CLASSIFIER, MODEL_TYPE_NN_REGRESSOR)
+# Model.Type oneof names of the network kinds (field numbers 500, 403, 303) and of pipelines (202,
+# 200, 201): the model kinds `lower` writes as espresso bundles.
+NETWORK_MODEL_KINDS = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
+PIPELINE_MODEL_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
+PIPELINE_MODEL_TYPES = (202, 200, 201)
+CLASS_LABEL_KINDS = {100: "string", 101: "int64"}   # NeuralNetworkClassifier.ClassLabels field numbers
 MODEL_TYPE_ML_PROGRAM = 502
+# A pipeline bundle [O: UpdatableDrawingClassifier, an Apple-compiled pipelineClassifier (network +
+# kNearestNeighborsClassifier stages), 2024+ coremlc; see docs/espresso-model-kinds.md]: each stage
+# is a bundle of its own in `model0/`, `model1/`, ... The root coremldata.bin holds the pipeline's
+# header and description; its platform string is the root platform followed, per stage, by
+# `.<folder>v<the stage's format version a.b.c><the stage's platform>`
+# ("generic.model0v1.2.1generic.model1v1.0.0notreesyet"); the trailer is u64 S (stage count) then
+# u64 model type.
+
+
+def pipeline_stage_folder(index: int) -> str:
+    return f"model{index}"
+
+
 COREMLDATA_PLATFORM = "generic"
-COREMLDATA_FORMAT_VERSIONS = {
-    "2019": (1, 2, 1),
-    "2020": (1, 3, 0),
-    "2021": (1, 3, 0),
-    "2025": (3, 0, 0),
-}
+# 0x04 3 x u64: a version of the compiled form, by model type; for networks by the source's
+# specificationVersion, whatever the compiler's era [O: spec 1 -> (1, 2, 1) in S1, LetterClass and
+# two 2024+ bundles (MNISTClassifier, UpdatableDrawingClassifier/model0); spec 2 -> (1, 3, 0) in
+# S2-S5; spec 4 -> (3, 0, 0) in S6]. Spec 3 and 5+ take the nearest lower known version [inferred].
+NETWORK_FORMAT_VERSIONS = {1: (1, 2, 1), 2: (1, 3, 0), 4: (3, 0, 0)}
+PIPELINE_FORMAT_VERSION = (1, 0, 1)   # [O UpdatableDrawingClassifier]
+
+
+def coremldata_format_version(model_type: int, spec_version: int) -> tuple[int, int, int]:
+    if model_type in PIPELINE_MODEL_TYPES:
+        return PIPELINE_FORMAT_VERSION
+    known = [version for version in NETWORK_FORMAT_VERSIONS if version <= spec_version] or [1]
+    return NETWORK_FORMAT_VERSIONS[max(known)]
+
+
 COREMLDATA_RESERVED_WORDS = 3
 MLMODEL_DESCRIPTION_FIELD = 2          # Model.description
 MODEL_DESCRIPTION_OUTPUT_FIELD = 10    # ModelDescription.output (repeated FeatureDescription)
@@ -120,14 +175,16 @@ FEATURE_DESCRIPTION_NAME_FIELD = 1     # FeatureDescription.name
 PREPROCESSING_RECORD_COUNT = 8
 
 # --- neural_network_optionals/coremldata.bin [O] -----------------------------------------------
-# Only zero bytes seen; length by compiler era (2 / 4 / 5 zero u64 words).
-OPTIONALS_SIZES = {"2019": 16, "2020": 32, "2021": 40}
+# Only zero bytes seen; length by compiler era (2 / 4 / 5 zero u64 words). The early-2019 compiler
+# (LetterClass) and the 2017 ones (xamarin) write no such file: None.
+OPTIONALS_SIZES = {"2019-early": None, "2019": 16, "2020": 32, "2021": 40}
 
 # --- analytics/coremldata.bin [V S4] -----------------------------------------------------------
 # Sections until end of file: u64 len + section name, u64 count, count x {u64 klen, key,
 # u64 vlen, value}. Sections and keys are in alphabetical order. Hashes are base64(SHA-256).
 ANALYTICS_NN_SECTION = "NeuralNetworkModelDetails"
 ANALYTICS_SPEC_SECTION = "SpecificationDetails"
+ANALYTICS_PIPELINE_SECTION = "PipelineModelDetails"   # a pipeline's root: modelDimension = stage count [O]
 ANALYTICS_HASHED_FILES = {
     "nnModelNetHash": NET_FILE,
     "nnModelShapeHash": SHAPE_FILE,
@@ -150,9 +207,11 @@ class CoremlData:
     platform: str
     spec_version: int
     description: bytes                      # serialized ModelDescription (decoded elsewhere)
-    output_names: tuple[str, ...] | None    # neuralNetwork trailer, in file order
+    output_names: tuple[str, ...] | None    # network trailer, in file order
     trailer: bytes                          # raw bytes after the description
     reserved: tuple[int, ...] = (0,) * COREMLDATA_RESERVED_WORDS
+    class_labels: tuple | None = None       # neuralNetworkClassifier: str or int labels
+    probability_blob: str | None = None     # neuralNetworkClassifier: the blob holding the probabilities
 
 
 @dataclass(frozen=True)

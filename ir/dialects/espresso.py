@@ -43,6 +43,10 @@ ACTIVATION_LINEAR, ACTIVATION_SIGMOID_HARD = 6, 7
 ELEMENTWISE_ADD, ELEMENTWISE_MUL, ELEMENTWISE_INVERSE = 0, 1, 10
 ELEMENTWISE_MAX_ALPHA, ELEMENTWISE_EXP = 25, 27
 PAD_EXPLICIT, PAD_SAME, PAD_VALID = 0, 1, 2
+# "same" padding with the odd pixel at the top/left (NeuralNetwork SamePadding TOP_LEFT_HEAVY)
+# [V: MNISTClassifier's three convolutions, a 2024+ coremlc bundle with its source]
+PAD_SAME_TOP_LEFT = 4
+SAME_PAD_MODES = (PAD_SAME, PAD_SAME_TOP_LEFT)
 
 
 # -- blob shapes ------------------------------------------------------------------------------
@@ -159,7 +163,7 @@ def _check_channels(op, expected: int, what: str) -> None:
 
 
 def _conv_out(size: int, kernel: int, stride: int, before: int, after: int, pad_mode: int) -> int:
-    if pad_mode == PAD_SAME:
+    if pad_mode in SAME_PAD_MODES:
         return -(-size // stride)
     if pad_mode == PAD_VALID:
         before = after = 0
@@ -176,6 +180,8 @@ def _window_pads(op, h: int, w: int, ky: int, kx: int, sy: int, sx: int) -> tupl
     mode = op.attr("pad_mode", PAD_EXPLICIT)
     if mode == PAD_SAME:
         return _same_pads(h, ky, sy) + _same_pads(w, kx, sx)
+    if mode == PAD_SAME_TOP_LEFT:
+        return _same_pads(h, ky, sy)[::-1] + _same_pads(w, kx, sx)[::-1]
     if mode == PAD_VALID:
         return 0, 0, 0, 0
     return op.attr("pad_t", 0), op.attr("pad_b", 0), op.attr("pad_l", 0), op.attr("pad_r", 0)
@@ -605,7 +611,8 @@ class ReshapeOp(Layer):
 
 @op_def("espresso.flatten")
 class FlattenOp(Layer):
-    """mode 0: (seq, n, k, h, w) -> (seq, n, k*h*w, 1, 1) (channel-first order)."""
+    """(seq, n, k, h, w) -> (seq, n, k*h*w, 1, 1): mode 0 in channel-first order, mode 1 in
+    channel-last (h, w, k) order, as NeuralNetwork's FlattenLayerParams modes [V LetterClass]."""
 
     layer_type = "flatten"
     input = operand(AnyTensor)
@@ -616,7 +623,10 @@ class FlattenOp(Layer):
         return [self.input.type.with_shape(shape[:-3] + (math.prod(shape[-3:]), 1, 1))]
 
     def reference(self, x):
-        return self.reference_output(_f32(x))
+        x = _f32(x)
+        if self.attr("mode", 0) == 1:
+            x = np.moveaxis(x, -3, -1)
+        return self.reference_output(np.ascontiguousarray(x))
 
 
 # reduce `axis_mode` -> canonical axes [O: 4 for the source axis C].

@@ -85,7 +85,7 @@ def test_coremldata_round_trip(sample):
     data = bundle.coremldata
     assert cd.write_coremldata(data) == (sample / fmt.COREMLDATA_FILE).read_bytes()
     assert data.model_type == fmt.MODEL_TYPE_NEURAL_NETWORK and data.platform == "generic"
-    assert data.format_version == fmt.COREMLDATA_FORMAT_VERSIONS[era_of(sample)]
+    assert data.format_version == fmt.coremldata_format_version(data.model_type, data.spec_version)
     assert data.trailer == cd.nn_trailer(data.output_names)
 
 
@@ -105,7 +105,7 @@ def test_coremldata_from_source_mlmodel(bundle_path):
     Model_pb2 = pytest.importorskip("coremltools.proto.Model_pb2")
     source = source_of(bundle_path).read_bytes()
     model = Model_pb2.Model.FromString(source)
-    generated = cd.coremldata_from_mlmodel(source, era=era_of(bundle_path))
+    generated = cd.coremldata_from_mlmodel(source)
     assert generated.description == model.description.SerializeToString()
     assert generated.output_names == tuple(reversed([o.name for o in model.description.output]))
     assert cd.write_coremldata(generated) == (bundle_path / fmt.COREMLDATA_FILE).read_bytes()
