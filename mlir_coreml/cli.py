@@ -101,9 +101,24 @@ def cmd_lower(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if (args.inputs is None) == (args.dataset is None):
+        raise MlirCoremlError("run needs exactly one of --inputs IN.npz or --dataset PATH --output OUT.parquet")
+    if args.dataset is not None:
+        return cmd_run_dataset(args)
     from mlir_coreml.runtime.predict import run_npz
 
     run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference)
+    return 0
+
+
+def cmd_run_dataset(args) -> int:
+    from mlir_coreml.runtime.tables import run_dataset
+
+    if not args.output:
+        raise MlirCoremlError("--dataset needs --output OUT.parquet")
+    run_dataset(args.model, args.dataset, args.output, use_ray=args.ray is not None, ray_address=args.ray or None,
+                batch_size=args.batch_size, concurrency=args.concurrency, on_error=args.on_error,
+                threads=args.threads or 1)
     return 0
 
 
@@ -160,10 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also build the CPU runtime's generated kernels into the bundle (mlir_coreml/)")
     s.set_defaults(func=cmd_lower)
 
-    s = sub.add_parser("run", help="predict with a model on inputs from an .npz file")
+    s = sub.add_parser("run", help="predict with a model on inputs from an .npz file, or score a dataset")
     s.add_argument("model")
-    s.add_argument("--inputs", required=True)
+    s.add_argument("--inputs")
     s.add_argument("--outputs")
+    s.add_argument("--dataset", help="a .parquet or .npz table, or a folder of images, scored in batches")
+    s.add_argument("--output", help="the Parquet file --dataset writes")
+    s.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="score on Ray Data (a cluster address, or a local instance when omitted)")
+    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--concurrency", type=int, default=1, help="Ray actors")
+    s.add_argument("--on-error", choices=["skip", "raise"], default="skip",
+                   help="rows that cannot be read: listed in the 'error' column, or stop the run")
     s.add_argument("--threads", type=int, default=None)
     s.add_argument("--reference", action="store_true", help="use the numpy reference interpreter")
     s.set_defaults(func=cmd_run)

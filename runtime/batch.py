@@ -155,22 +155,27 @@ def split_results(results: list[np.ndarray], count: int) -> list[list[np.ndarray
     return [[np.asarray(r)[i:i + 1] for r in results] for i in range(count)]
 
 
+def run_checked(model, checked: list[list[np.ndarray]], batch_size: int) -> list[list[np.ndarray]]:
+    """Checked per-sample argument lists -> per-sample result lists, `batch_size` per kernel run
+    (one run per sample when the model cannot be batched)."""
+    runner = model.batched(batch_size) if batch_size > 1 else None
+    if runner is None:
+        return [model.run_args(args) for args in checked]
+    results = []
+    for start in range(0, len(checked), batch_size):
+        chunk = checked[start:start + batch_size]
+        results += split_results(runner.run_args(stack_chunk(chunk, batch_size)), len(chunk))
+    return results
+
+
 def predict_batch(model, data, batch_size: int | None = None) -> list[dict]:
     """Predict every sample of `data` on `model` (a CompiledModel), `batch_size` at a time."""
     samples = samples_of(data)
     if not samples:
         return []
     size = max(1, int(batch_size or min(DEFAULT_BATCH_SIZE, len(samples))))
-    runner = model.batched(size) if size > 1 else model
-    if runner is None:
-        return [model.predict(sample) for sample in samples]
-    signature = model.signature
-    outputs = []
-    for start in range(0, len(samples), size):
-        chunk = [signature.check_inputs(s) for s in samples[start:start + size]]
-        results = runner.run_args(stack_chunk(chunk, size))
-        outputs += [signature.format_outputs(r) for r in split_results(results, len(chunk))]
-    return outputs
+    checked = [model.signature.check_inputs(s) for s in samples]
+    return [model.signature.format_outputs(r) for r in run_checked(model, checked, size)]
 
 
 def compile_batched(model, size: int):
