@@ -129,6 +129,20 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_view(args) -> int:
+    from mlir_coreml.codegen.view import view_model
+
+    profiler = None
+    if args.profile:
+        from mlir_coreml.runtime.bench import profile_ops
+
+        profiler = lambda path, pipeline: profile_ops(path, threads=1, pipeline=pipeline)  # noqa: E731
+    page = view_model(resolve_model(args.model), pipeline=args.pipeline, report=args.report,
+                      before_after=args.before_after, profiler=profiler)
+    write_text_atomic(args.output, page)
+    return 0
+
+
 def cmd_bench(args) -> int:
     from mlir_coreml.runtime.bench import bench_model, profile_model
 
@@ -194,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")
     s.add_argument("model")
     s.set_defaults(func=cmd_inspect)
+
+    s = sub.add_parser("view", help="draw the model's graph as one self-contained HTML file")
+    s.add_argument("model")
+    s.add_argument("-o", "--output", required=True, help="the .html file to write")
+    s.add_argument("-p", "--pipeline", default=None, help="passes to apply before drawing")
+    s.add_argument("--profile", action="store_true",
+                   help="draw the compiled model with each op's measured time share as a heat scale")
+    s.add_argument("--report", help="a partition report (JSON, see codegen/view/report.py): colour device segments")
+    s.add_argument("--before-after", action="store_true", help="the module before and after the pipeline, side by side")
+    s.set_defaults(func=cmd_view)
 
     s = sub.add_parser("bench", help="measure latency, optionally against onnxruntime/torch")
     s.add_argument("model")
