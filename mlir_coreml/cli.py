@@ -6,6 +6,7 @@ non-zero exit; `--debug` shows the traceback instead. Outputs are written atomic
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -84,6 +85,31 @@ def resolve_model(path: str) -> str:
     return write_demo_model(os.path.join(tempfile.mkdtemp(prefix="mlir_coreml-"), "demo.mlmodel"))
 
 
+@contextlib.contextmanager
+def busy(desc: str, interval: float = 0.5):
+    """A tqdm bar with the elapsed time while a step that reports no progress of its own runs
+    (shown on a terminal only)."""
+    import threading
+
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, bar_format="{desc}: {elapsed}", leave=False, disable=None)
+    stop = threading.Event()
+
+    def tick():
+        while not stop.wait(interval):
+            bar.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        bar.close()
+
+
 def cmd_lower(args) -> int:
     # A one-shot compile allocates many objects and frees them at exit: the cyclic collector
     # would only re-scan them (~10% of the run); reference counting frees the garbage there is.
@@ -92,8 +118,9 @@ def cmd_lower(args) -> int:
     try:
         from mlir_coreml.codegen.lower import lower_model
 
-        lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
-                    coremlc_version=args.coremlc_version, kernels=args.kernels)
+        with busy(f"mlir_coreml: lowering {os.path.basename(args.model)}"):
+            lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
+                        coremlc_version=args.coremlc_version, kernels=args.kernels)
     finally:
         if was_enabled:
             gc.enable()
@@ -125,7 +152,7 @@ def cmd_run_dataset(args) -> int:
 def cmd_inspect(args) -> int:
     from mlir_coreml.frontend.inspect import inspect_model
 
-    sys.stdout.write(inspect_model(resolve_model(args.model)))
+    sys.stdout.write(inspect_model(resolve_model(args.model), as_json=args.json))
     return 0
 
 
@@ -207,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")
     s.add_argument("model")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.set_defaults(func=cmd_inspect)
 
     s = sub.add_parser("view", help="draw the model's graph as one self-contained HTML file")
@@ -222,7 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("bench", help="measure latency, optionally against onnxruntime/torch")
     s.add_argument("model")
     s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--compare", default="")
+    s.add_argument("--compare", default="",
+                   help="engines to time too: onnxruntime[=MODEL.onnx] (default: the .onnx beside MODEL), "
+                        "torch=MODEL.pt")
     s.add_argument("--runs", type=int, default=50)
     s.add_argument("--profile", action="store_true", help="time each op of the schedule instead")
     s.set_defaults(func=cmd_bench)

@@ -6,6 +6,7 @@ engines are test/benchmark-only dependencies, imported only when asked for.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -60,14 +61,33 @@ def torch_runner(path: str, threads: int):
 ENGINES = {"onnxruntime": onnxruntime_runner, "torch": torch_runner}
 
 
-def parse_compare(spec: str, threads: int) -> dict:
+def onnx_beside(model) -> str | None:
+    """The ONNX export of `model`: `<stem>.onnx` next to it, else the only .onnx in its folder."""
+    if model is None:
+        return None
+    model = os.path.abspath(os.fspath(model)).rstrip(os.sep)
+    stem, folder = os.path.splitext(model)[0], os.path.dirname(model)
+    if os.path.isfile(stem + ".onnx"):
+        return stem + ".onnx"
+    found = sorted(f for f in os.listdir(folder) if f.endswith(".onnx")) if os.path.isdir(folder) else []
+    return os.path.join(folder, found[0]) if len(found) == 1 else None
+
+
+def parse_compare(spec: str, threads: int, model=None) -> dict:
     engines = {}
     for item in filter(None, (s.strip() for s in spec.split(","))):
         name, _, path = item.partition("=")
         if name not in ENGINES:
             raise MlirCoremlError(f"unknown engine '{name}' (expected {', '.join(ENGINES)})", "--compare")
+        if not path and name == "onnxruntime":
+            path = onnx_beside(model)
+            if path is None:
+                raise MlirCoremlError(f"no .onnx file beside {model} to compare with; give one with "
+                                      f"--compare onnxruntime=PATH.onnx", "--compare")
         if not path:
             raise MlirCoremlError(f"'{name}' needs a model file: {name}=PATH", "--compare")
+        if not os.path.exists(path):
+            raise MlirCoremlError(f"no such file for {name}", path)
         engines[name] = ENGINES[name](path, threads)
     return engines
 
@@ -78,7 +98,7 @@ def interleaved_latencies(runners: dict, feeds: dict, runs: int, warmup: int = 3
         for _ in range(warmup):
             run(feeds)
     samples = {name: [] for name in runners}
-    for _ in range(runs):
+    for _ in tqdm(range(runs), desc="mlir_coreml: timing", unit="round", leave=False, disable=None):
         for name, run in runners.items():
             start = time.perf_counter()
             run(feeds)
@@ -89,9 +109,10 @@ def interleaved_latencies(runners: dict, feeds: dict, runs: int, warmup: int = 3
 def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> str:
     from mlir_coreml.runtime.predict import compile_model
 
+    engines = parse_compare(compare, threads, model)  # a missing engine file fails before the compile
     compiled = compile_model(model, threads=threads, weight_precision="fp16")  # Core ML's precision model
     feeds = random_inputs(compiled.inputs)
-    runners = {"mlir_coreml": compiled.predict, **parse_compare(compare, threads)}
+    runners = {"mlir_coreml": compiled.predict, **engines}
     samples = interleaved_latencies(runners, feeds, runs)
     flops = model_flops(compiled.module)
     ours = float(np.median(samples["mlir_coreml"]))
