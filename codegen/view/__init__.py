@@ -22,6 +22,8 @@ def _node_infos(graph: Graph, segments, times, groups) -> dict[int, dict]:
     total = sum(times.values()) or 0.0
     shares = {op: t / total for op, t in times.items()} if total else {}
     max_share = max(shares.values(), default=0.0) or 1.0
+    # an op a fused step absorbed has no time of its own: it shows its step's
+    group_share = {groups[op]: share for op, share in shares.items() if op in groups}
     infos = {}
     for node in graph.nodes:
         info: dict = {"max_share": max_share}
@@ -32,6 +34,8 @@ def _node_infos(graph: Graph, segments, times, groups) -> dict[int, dict]:
             info["group"] = groups[node.op]
         if node.op is not None and node.op in times:
             info.update(time_ms=times[node.op] * 1e3, share=shares.get(node.op, 0.0))
+        elif info.get("group") in group_share:
+            info["step_share"] = group_share[info["group"]]
         info["colours"] = node_colours(node, info)
         infos[node.id] = info
     return infos

@@ -1,6 +1,7 @@
 """The graph view as one self-contained HTML file: inline SVG per graph (two side by side for
 --before-after), the node data as embedded JSON, and a small script for pan/zoom, search, the
-colour mode and the side panel. Nothing is fetched at view time."""
+colour mode and the side panel. Nothing is fetched at view time. A URL fragment such as
+`#mode=profile&node=12` opens the page in that colour mode with that node selected."""
 from __future__ import annotations
 
 import html
@@ -40,7 +41,8 @@ def node_colours(node: Node, info: dict) -> dict[str, str]:
         "precision": PRECISION_COLOURS.get(precision, "#d9d9d9" if precision else NONE_COLOUR),
         "device": DEVICE_COLOURS.get(info.get("device"), NONE_COLOUR),
         "fusion": PALETTE[group % len(PALETTE)] if group is not None else NONE_COLOUR,
-        "profile": heat(info["share"] / info["max_share"]) if info.get("share") is not None else NONE_COLOUR,
+        "profile": heat(info.get("share", info.get("step_share", 0.0)) / info["max_share"])
+        if "share" in info or "step_share" in info else NONE_COLOUR,
     }
 
 
@@ -92,7 +94,7 @@ def node_record(node: Node, info: dict) -> dict:
     record = {"id": node.id, "kind": node.kind, "title": node.title, "location": node.location,
               "outputs": node.outputs, "weights": node.weights, "attributes": node.attributes,
               "flops": node.flops, "precision": node.precision, "colours": info["colours"]}
-    for key in ("device", "segment", "reason", "group", "time_ms", "share"):
+    for key in ("device", "segment", "reason", "group", "time_ms", "share", "step_share"):
         if info.get(key) is not None:
             record[key] = info[key]
     return record
@@ -182,6 +184,7 @@ function select(pane,id){
   if(n.device)h+=row("device",n.device+" (segment "+n.segment+")"+(n.reason?": "+n.reason:""));
   if(n.group!=null)h+=row("fused group",n.group);
   if(n.time_ms!=null)h+=row("time",n.time_ms.toFixed(3)+" ms ("+(100*n.share).toFixed(1)+"%)");
+  else if(n.step_share!=null)h+=row("time","in its fused step ("+(100*n.step_share).toFixed(1)+"%)");
   n.weights.forEach(w=>{h+=row("weight "+w.name,w.type+", "+w.precision+", "+w.bytes.toLocaleString()+" bytes");});
   Object.keys(n.attributes).forEach(k=>{h+=row(k,n.attributes[k]);});
   document.getElementById("panel").innerHTML=h+"</table>";
@@ -205,7 +208,10 @@ search.addEventListener("input",()=>{const q=search.value.trim().toLowerCase();h
 search.addEventListener("keydown",e=>{if(e.key!=="Enter"||!hits.length)return;at=(at+1)%hits.length;
   const [pane,g]=hits[at];const v=views[pane];const t=g.transform.baseVal.consolidate().matrix;
   v.x=t.e-v.w/2;v.y=t.f-v.h/3;v.apply();select(pane,+g.dataset.id);});
+const hash=new URLSearchParams(location.hash.slice(1));
+if(hash.get("mode")){mode.value=hash.get("mode");}
 recolour(mode.value);
+if(hash.get("node")!==null){select(+(hash.get("pane")||data.length-1),+hash.get("node"));}
 window.graphViewReady=true;console.log("graph-view-ready");
 })();
 </script></body></html>
