@@ -10,13 +10,13 @@ from mlir_coreml.ir.types import TensorType
 STRUCTURAL = {"builtin.module", "func.func", "func.return"}
 
 
-def summarize(module, title: str) -> str:
-    lines = [f"model: {title}"]
+def model_summary(module, title: str) -> dict:
+    """What `inspect` reports, as data (`inspect --json` prints it)."""
+    functions = []
     for fn in module.functions:
-        name = fn.attributes["sym_name"].value
-        lines.append(f"function @{name}")
-        lines += [f"  input  {a.name or '?'}: {a.type}" for a in fn.body.args]
-        lines += [f"  output {v.name or '?'}: {v.type}" for v in fn.return_op.operands]
+        functions.append({"name": fn.attributes["sym_name"].value,
+                          "inputs": [{"name": a.name, "type": str(a.type)} for a in fn.body.args],
+                          "outputs": [{"name": v.name, "type": str(v.type)} for v in fn.return_op.operands]})
     histogram, params, nbytes = Counter(), Counter(), Counter()
     for op in module.walk():
         if op.op_name in STRUCTURAL:
@@ -29,16 +29,40 @@ def summarize(module, title: str) -> str:
                 nbytes[key] += t.num_elements * (2 if key in ("f16", "bf16") else t.element.numpy_dtype.itemsize)
             continue
         histogram[op.op_name] += 1
+    flops, unknown, error = model_flops(module)
+    return {"model": title, "functions": functions,
+            "ops": dict(sorted(histogram.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "parameters": {k: {"count": params[k], "bytes": nbytes[k]} for k in sorted(params)},
+            "flops": flops, "ops_without_flops_estimate": unknown, "flops_error": error}
+
+
+def summarize(module, title: str) -> str:
+    summary = model_summary(module, title)
+    lines = [f"model: {title}"]
+    for fn in summary["functions"]:
+        lines.append(f"function @{fn['name']}")
+        lines += [f"  input  {a['name'] or '?'}: {a['type']}" for a in fn["inputs"]]
+        lines += [f"  output {v['name'] or '?'}: {v['type']}" for v in fn["outputs"]]
     lines.append("ops:")
-    lines += [f"  {n:6d}  {name}" for name, n in sorted(histogram.items(), key=lambda kv: (-kv[1], kv[0]))]
+    lines += [f"  {n:6d}  {name}" for name, n in summary["ops"].items()]
     lines.append("parameters:")
-    lines += [f"  {params[k]:12,d}  {k}  ({nbytes[k] / 1e6:.2f} MB)" for k in sorted(params)] or ["  none"]
-    lines.append(flops_line(module))
+    lines += [f"  {p['count']:12,d}  {k}  ({p['bytes'] / 1e6:.2f} MB)" for k, p in summary["parameters"].items()] \
+        or ["  none"]
+    lines.append(flops_text(summary))
     return "\n".join(lines) + "\n"
 
 
-def flops_line(module) -> str:
-    """FLOPs from the core ops' estimates, on a copy lowered to `core` when needed."""
+def flops_text(summary: dict) -> str:
+    if summary["flops"] is None:
+        return f"FLOPs: unknown ({summary['flops_error']})"
+    unknown = summary["ops_without_flops_estimate"]
+    note = f" ({unknown} ops without an estimate)" if unknown else ""
+    return f"FLOPs: {summary['flops'] / 1e9:.4f} G (multiply-add = 2){note}"
+
+
+def model_flops(module) -> tuple[int | None, int, str | None]:
+    """(FLOPs or None, ops without an estimate, why unknown) from the core ops' estimates, on a
+    copy lowered to `core` when needed."""
     from mlir_coreml.runtime.predict import lower_to_core
     from mlir_coreml.errors import MlirCoremlError
 
@@ -46,7 +70,7 @@ def flops_line(module) -> str:
     try:
         lower_to_core(lowered)
     except MlirCoremlError as e:
-        return f"FLOPs: unknown ({e.message})"
+        return None, 0, e.message
     flops, unknown = 0, 0
     for op in lowered.walk():
         if op.op_name in STRUCTURAL or op.has_trait(ConstantLike):
@@ -56,11 +80,15 @@ def flops_line(module) -> str:
             unknown += 1
         else:
             flops += int(estimate())
-    note = f" ({unknown} ops without an estimate)" if unknown else ""
-    return f"FLOPs: {flops / 1e9:.4f} G (multiply-add = 2){note}"
+    return flops, unknown, None
 
 
-def inspect_model(path: str) -> str:
+def inspect_model(path: str, as_json: bool = False) -> str:
+    import json
+
     import mlir_coreml
 
-    return summarize(mlir_coreml.load(path), path)
+    module = mlir_coreml.load(path)
+    if as_json:
+        return json.dumps(model_summary(module, path), indent=2) + "\n"
+    return summarize(module, path)

@@ -6,6 +6,7 @@ non-zero exit; `--debug` shows the traceback instead. Outputs are written atomic
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import sys
@@ -84,6 +85,31 @@ def resolve_model(path: str) -> str:
     return write_demo_model(os.path.join(tempfile.mkdtemp(prefix="mlir_coreml-"), "demo.mlmodel"))
 
 
+@contextlib.contextmanager
+def busy(desc: str, interval: float = 0.5):
+    """A tqdm bar with the elapsed time while a step that reports no progress of its own runs
+    (shown on a terminal only)."""
+    import threading
+
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, bar_format="{desc}: {elapsed}", leave=False, disable=None)
+    stop = threading.Event()
+
+    def tick():
+        while not stop.wait(interval):
+            bar.refresh()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        bar.close()
+
+
 def cmd_lower(args) -> int:
     # A one-shot compile allocates many objects and frees them at exit: the cyclic collector
     # would only re-scan them (~10% of the run); reference counting frees the garbage there is.
@@ -92,8 +118,9 @@ def cmd_lower(args) -> int:
     try:
         from mlir_coreml.codegen.lower import lower_model
 
-        lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
-                    coremlc_version=args.coremlc_version, kernels=args.kernels)
+        with busy(f"mlir_coreml: lowering {os.path.basename(args.model)}"):
+            lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
+                        coremlc_version=args.coremlc_version, kernels=args.kernels)
     finally:
         if was_enabled:
             gc.enable()
@@ -101,16 +128,45 @@ def cmd_lower(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if (args.inputs is None) == (args.dataset is None):
+        raise MlirCoremlError("run needs exactly one of --inputs IN.npz or --dataset PATH --output OUT.parquet")
+    if args.dataset is not None:
+        return cmd_run_dataset(args)
     from mlir_coreml.runtime.predict import run_npz
 
     run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference)
     return 0
 
 
+def cmd_run_dataset(args) -> int:
+    from mlir_coreml.runtime.tables import run_dataset
+
+    if not args.output:
+        raise MlirCoremlError("--dataset needs --output OUT.parquet")
+    run_dataset(args.model, args.dataset, args.output, use_ray=args.ray is not None, ray_address=args.ray or None,
+                batch_size=args.batch_size, concurrency=args.concurrency, on_error=args.on_error,
+                threads=args.threads or 1)
+    return 0
+
+
 def cmd_inspect(args) -> int:
     from mlir_coreml.frontend.inspect import inspect_model
 
-    sys.stdout.write(inspect_model(resolve_model(args.model)))
+    sys.stdout.write(inspect_model(resolve_model(args.model), as_json=args.json))
+    return 0
+
+
+def cmd_view(args) -> int:
+    from mlir_coreml.codegen.view import view_model
+
+    profiler = None
+    if args.profile:
+        from mlir_coreml.runtime.bench import profile_ops
+
+        profiler = lambda path, pipeline: profile_ops(path, threads=1, pipeline=pipeline)  # noqa: E731
+    page = view_model(resolve_model(args.model), pipeline=args.pipeline, report=args.report,
+                      before_after=args.before_after, profiler=profiler)
+    write_text_atomic(args.output, page)
     return 0
 
 
@@ -160,22 +216,43 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also build the CPU runtime's generated kernels into the bundle (mlir_coreml/)")
     s.set_defaults(func=cmd_lower)
 
-    s = sub.add_parser("run", help="predict with a model on inputs from an .npz file")
+    s = sub.add_parser("run", help="predict with a model on inputs from an .npz file, or score a dataset")
     s.add_argument("model")
-    s.add_argument("--inputs", required=True)
+    s.add_argument("--inputs")
     s.add_argument("--outputs")
+    s.add_argument("--dataset", help="a .parquet or .npz table, or a folder of images, scored in batches")
+    s.add_argument("--output", help="the Parquet file --dataset writes")
+    s.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="score on Ray Data (a cluster address, or a local instance when omitted)")
+    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--concurrency", type=int, default=1, help="Ray actors")
+    s.add_argument("--on-error", choices=["skip", "raise"], default="skip",
+                   help="rows that cannot be read: listed in the 'error' column, or stop the run")
     s.add_argument("--threads", type=int, default=None)
     s.add_argument("--reference", action="store_true", help="use the numpy reference interpreter")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")
     s.add_argument("model")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON")
     s.set_defaults(func=cmd_inspect)
+
+    s = sub.add_parser("view", help="draw the model's graph as one self-contained HTML file")
+    s.add_argument("model")
+    s.add_argument("-o", "--output", required=True, help="the .html file to write")
+    s.add_argument("-p", "--pipeline", default=None, help="passes to apply before drawing")
+    s.add_argument("--profile", action="store_true",
+                   help="draw the compiled model with each op's measured time share as a heat scale")
+    s.add_argument("--report", help="a partition report (JSON, see codegen/view/report.py): colour device segments")
+    s.add_argument("--before-after", action="store_true", help="the module before and after the pipeline, side by side")
+    s.set_defaults(func=cmd_view)
 
     s = sub.add_parser("bench", help="measure latency, optionally against onnxruntime/torch")
     s.add_argument("model")
     s.add_argument("--threads", type=int, default=1)
-    s.add_argument("--compare", default="")
+    s.add_argument("--compare", default="",
+                   help="engines to time too: onnxruntime[=MODEL.onnx] (default: the .onnx beside MODEL), "
+                        "torch=MODEL.pt")
     s.add_argument("--runs", type=int, default=50)
     s.add_argument("--profile", action="store_true", help="time each op of the schedule instead")
     s.set_defaults(func=cmd_bench)

@@ -6,9 +6,11 @@ engines are test/benchmark-only dependencies, imported only when asked for.
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
+from tqdm import tqdm
 
 from mlir_coreml.errors import MlirCoremlError
 
@@ -59,14 +61,33 @@ def torch_runner(path: str, threads: int):
 ENGINES = {"onnxruntime": onnxruntime_runner, "torch": torch_runner}
 
 
-def parse_compare(spec: str, threads: int) -> dict:
+def onnx_beside(model) -> str | None:
+    """The ONNX export of `model`: `<stem>.onnx` next to it, else the only .onnx in its folder."""
+    if model is None:
+        return None
+    model = os.path.abspath(os.fspath(model)).rstrip(os.sep)
+    stem, folder = os.path.splitext(model)[0], os.path.dirname(model)
+    if os.path.isfile(stem + ".onnx"):
+        return stem + ".onnx"
+    found = sorted(f for f in os.listdir(folder) if f.endswith(".onnx")) if os.path.isdir(folder) else []
+    return os.path.join(folder, found[0]) if len(found) == 1 else None
+
+
+def parse_compare(spec: str, threads: int, model=None) -> dict:
     engines = {}
     for item in filter(None, (s.strip() for s in spec.split(","))):
         name, _, path = item.partition("=")
         if name not in ENGINES:
             raise MlirCoremlError(f"unknown engine '{name}' (expected {', '.join(ENGINES)})", "--compare")
+        if not path and name == "onnxruntime":
+            path = onnx_beside(model)
+            if path is None:
+                raise MlirCoremlError(f"no .onnx file beside {model} to compare with; give one with "
+                                      f"--compare onnxruntime=PATH.onnx", "--compare")
         if not path:
             raise MlirCoremlError(f"'{name}' needs a model file: {name}=PATH", "--compare")
+        if not os.path.exists(path):
+            raise MlirCoremlError(f"no such file for {name}", path)
         engines[name] = ENGINES[name](path, threads)
     return engines
 
@@ -77,7 +98,7 @@ def interleaved_latencies(runners: dict, feeds: dict, runs: int, warmup: int = 3
         for _ in range(warmup):
             run(feeds)
     samples = {name: [] for name in runners}
-    for _ in range(runs):
+    for _ in tqdm(range(runs), desc="mlir_coreml: timing", unit="round", leave=False, disable=None):
         for name, run in runners.items():
             start = time.perf_counter()
             run(feeds)
@@ -88,9 +109,10 @@ def interleaved_latencies(runners: dict, feeds: dict, runs: int, warmup: int = 3
 def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> str:
     from mlir_coreml.runtime.predict import compile_model
 
+    engines = parse_compare(compare, threads, model)  # a missing engine file fails before the compile
     compiled = compile_model(model, threads=threads, weight_precision="fp16")  # Core ML's precision model
     feeds = random_inputs(compiled.inputs)
-    runners = {"mlir_coreml": compiled.predict, **parse_compare(compare, threads)}
+    runners = {"mlir_coreml": compiled.predict, **engines}
     samples = interleaved_latencies(runners, feeds, runs)
     flops = model_flops(compiled.module)
     ours = float(np.median(samples["mlir_coreml"]))
@@ -104,28 +126,45 @@ def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> s
     return "\n".join(lines) + "\n"
 
 
-def profile_model(model, threads: int = 1, runs: int = 10) -> str:
-    """Where the time goes: seconds per step of the schedule (executor path, one step at a time),
-    summed by op (a fused step is named after its producer, with what it absorbed)."""
+def step_times(model, threads: int = 1, runs: int = 10, pipeline: str | None = None):
+    """(compiled model, seconds per run of each executor step): the executor path, one step
+    at a time, fp16 weights as bench uses."""
     from mlir_coreml.runtime.predict import compile_model
 
-    compiled = compile_model(model, threads=threads, weight_precision="fp16", codegen=False)
+    compiled = compile_model(model, pipeline=pipeline, threads=threads, weight_precision="fp16", codegen=False)
     executor = compiled.executor
     args = compiled.signature.check_inputs(random_inputs(compiled.inputs))
     executor.run(args)  # warm-up
     timings = [0.0] * len(executor.steps)
-    for _ in range(runs):
+    for _ in tqdm(range(runs), desc="mlir_coreml: profiling", unit="run", leave=False, disable=None):
         executor.run(args, timings)
+    return compiled, [seconds / runs for seconds in timings]
+
+
+def profile_ops(model, threads: int = 1, runs: int = 10, pipeline: str | None = None):
+    """For the graph view: (compiled module, op -> seconds, op -> fused group index). A fused
+    step's time is its producer's; the ops it absorbed share its group."""
+    compiled, seconds = step_times(model, threads, runs, pipeline)
+    steps = compiled.executor.steps
+    times = {step.op: t for step, t in zip(steps, seconds)}
+    groups = {op: k for k, step in enumerate(s for s in steps if s.fused) for op in (step.op, *step.fused)}
+    return compiled.module, times, groups
+
+
+def profile_model(model, threads: int = 1, runs: int = 10) -> str:
+    """Where the time goes: seconds per step of the schedule (executor path, one step at a time),
+    summed by op (a fused step is named after its producer, with what it absorbed)."""
+    compiled, seconds = step_times(model, threads, runs)
     by_op: dict[str, list] = {}
-    for step, seconds in zip(executor.steps, timings):
+    for step, t in zip(compiled.executor.steps, seconds):
         fused = sorted({o.op_name.split(".", 1)[-1] for o in step.fused if o.op_name != "core.reshape"})
         key = step.op.op_name + (f" +{'+'.join(fused)}" if fused else "") + f" [{step.kind}]"
         entry = by_op.setdefault(key, [0, 0.0])
         entry[0] += 1
-        entry[1] += seconds / runs
-    total = sum(seconds for _, seconds in by_op.values()) or 1e-12
+        entry[1] += t
+    total = sum(t for _, t in by_op.values()) or 1e-12
     lines = [f"model: {model}  threads: {threads}  runs: {runs}  total: {total * 1e3:.2f} ms per run",
              f"{'op':<48}{'count':>6}{'ms':>9}{'%':>7}"]
-    for key, (count, seconds) in sorted(by_op.items(), key=lambda kv: -kv[1][1]):
-        lines.append(f"{key:<48}{count:>6}{seconds * 1e3:>9.3f}{100 * seconds / total:>7.1f}")
+    for key, (count, t) in sorted(by_op.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"{key:<48}{count:>6}{t * 1e3:>9.3f}{100 * t / total:>7.1f}")
     return "\n".join(lines) + "\n"

@@ -194,6 +194,10 @@ class CompiledModel:
         search = (artefact_dir(source),) if source is not None else ()
         self.runner = (specialize(self.executor, search=search) if codegen and use_kernels else None) \
             or self.executor
+        # what a batched variant is compiled with (runtime/batch.py); batch size -> model or None
+        self.options = dict(threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
+                            codegen=codegen)
+        self.batch_variants: dict = {}
 
     @property
     def inputs(self) -> dict:
@@ -208,16 +212,37 @@ class CompiledModel:
         ins = ", ".join(f"{k}: {t}" for k, t in self.inputs.items())
         return f"CompiledModel(inputs=({ins}), outputs={self.output_names})"
 
-    def predict(self, data):
-        """dict name -> array  ->  dict name -> array; a list of dicts -> a list of dicts."""
-        if isinstance(data, (list, tuple)):
-            return [self.predict(item) for item in data]
-        args = self.signature.check_inputs(data)
+    def predict(self, data, batch_size: int | None = None):
+        """dict name -> array  ->  dict name -> array; a list of dicts (or, with `batch_size`, a
+        dict of arrays with a leading batch dim) -> a list of dicts, run as by `predict_batch`."""
+        if isinstance(data, (list, tuple)) or batch_size is not None:
+            return self.predict_batch(data, batch_size)
+        return self.signature.format_outputs(self.run_args(self.signature.check_inputs(data)))
+
+    def predict_batch(self, data, batch_size: int | None = None) -> list[dict]:
+        """Predict many samples, `batch_size` (default up to 8) per run of the kernels: conv and
+        GEMM see the whole batch in one call when the model's shapes allow it (see
+        runtime/batch.py), else each sample runs alone. One dict of outputs per sample."""
+        from mlir_coreml.runtime.batch import predict_batch
+
+        return predict_batch(self, data, batch_size)
+
+    def batched(self, size: int):
+        """This model compiled to run `size` samples per call (cached), or None when its shapes
+        do not allow it."""
+        from mlir_coreml.runtime.batch import compile_batched
+
+        if size not in self.batch_variants:
+            self.batch_variants[size] = compile_batched(self, size)
+        return self.batch_variants[size]
+
+    def run_args(self, args: list[np.ndarray]) -> list[np.ndarray]:
+        """Run checked arguments (in the function's order) through the kernels."""
         if self.threads is not None:
             from mlir_coreml.csrc import _kernels
 
             _kernels.set_num_threads(self.threads)
-        return self.signature.format_outputs(self.runner.run(args))
+        return self.runner.run(args)
 
     def save(self, path) -> str:
         """Write the lowered, planned module with its weights as IR text (`.mlir`) and, when a
