@@ -32,7 +32,7 @@ from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
 from mlir_coreml.ir.opdef import ATTR_KINDS, build
-from mlir_coreml.ir.types import TensorType, element_type_of
+from mlir_coreml.ir.types import F32, TensorType, element_type_of
 
 
 
@@ -246,7 +246,8 @@ def _import_layer(fn: FuncOp, bundle: EspressoBundle, layer: dict, index: int, b
         attrs["layer_type"] = layer_type
         if blob_keys:
             attrs["blob_keys"] = blob_keys
-    result_types = [_blob_type(shapes, top, where) for top in tops]
+    # a blob without a shape entry has its shape decided at run time (dynamic layers)
+    result_types = [_blob_type(shapes, top, where) if top in shapes else TensorType(None, F32) for top in tops]
     op = build(cls, operands, result_types, attrs, location=Location(name=name), result_names=tops)
     fn.body.append(op)
     blobs.update(zip(tops, op.results))

@@ -15,6 +15,7 @@ import numpy as np
 
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects import espresso as esp
+from mlir_coreml.ir.dialects import espresso_forms
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes import nn_to_core
 from mlir_coreml.passes._lowering import require_constant, run_lowering, static_shape, unsupported
@@ -232,7 +233,7 @@ def lower_general_padding(op, b):
 
 
 def check_espresso(op) -> None:
-    if op.op_name == "espresso.layer":
+    if op.op_name == "espresso.layer" and not espresso_forms.is_inferred_layer(op):
         raise unsupported(op, f"espresso layer type '{op.espresso_type}'")
     if op.op_name == "espresso.deconvolution":
         raise unsupported(op, "deconvolution (no reference semantics to lower against)")
@@ -246,6 +247,10 @@ class EspressoToCore(ModulePass):
     def run(self, module, ctx: PassContext) -> None:
         for op in module.walk():
             check_espresso(op)
+        # inferred forms are the nn layers they were written from: nn-to-core lowers those
+        inferred = espresso_forms.rewrite_as_nn(module)
         # the bundle's image transform_params are imported as nn.image_preprocess
         table = {**LOWERINGS, IMAGE_PREPROCESS: nn_to_core.LOWERINGS[IMAGE_PREPROCESS]}
         run_lowering(module, table, "espresso", ctx, self.name)
+        if inferred:
+            nn_to_core.NnToCore().run(module, ctx)

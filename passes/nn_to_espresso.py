@@ -5,8 +5,10 @@ separate passes: fuse-conv-batchnorm and fold-padding before this one, fuse-acti
 except `clip(0, M)` (coremltools' ReLU6), which becomes the ReLU / negate / max(x, -M) / negate
 chain that older converters wrote as separate layers, with their helper names [O: S1, S2].
 Field values and enumeration codes are the ones observed in coremlc output [V S1-S4, see
-docs/espresso-format.md 2.4-2.5]; a source layer without an observed mapping is an error that
-names the layer rather than a guess.
+docs/espresso-format.md 2.4-2.5]. A layer kind (or option) without an observed form is written
+in its inferred form (ir/dialects/espresso_forms.py: the params as keys of a layer named after the
+kind), listed in the module attribute `nn-to-espresso.inferred` so that `lower` can say which
+inferred forms it wrote; docs/espresso-layers.md gives every kind's form and evidence level.
 
 `coremlc-version` picks the era-dependent fields: 2021+ adds `debug_info` (the source layer
 name) to every layer, `attributes = {is_output = 1}` to layers producing a model output and
@@ -20,9 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.ir.attributes import DenseResourceAttr, IntAttr
+from mlir_coreml.ir.attributes import DenseResourceAttr, IntAttr, to_attr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso as esp
+from mlir_coreml.ir.dialects import espresso_forms as forms
 from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import F32, TensorType, element_type_of
@@ -30,6 +33,7 @@ from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 ERAS = ("2019", "2020", "2021", "2025")
+INFERRED_ATTR = "nn-to-espresso.inferred"  # module attribute: the inferred forms written
 IMAGE_PREPROCESS = "nn.image_preprocess"
 
 ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "leakyReLU": esp.ACTIVATION_LEAKY,
@@ -55,18 +59,40 @@ def f32(value) -> float:
     return float(np.float32(value))
 
 
+class NoObservedForm(MlirCoremlError):
+    """The layer (or this option of it) has no observed espresso form: it gets its inferred one."""
+
+
 class Lowering:
     """Converters from one nn layer to (espresso op class, data inputs, weights, fields)."""
 
-    def __init__(self, era: str):
+    def __init__(self, era: str, nd: bool = False):
         self.era = era
+        self.nd = nd
 
     @property
     def modern(self) -> bool:
         return self.era >= "2021"
 
     def unsupported(self, op, what: str):
-        raise MlirCoremlError(f"{op.op_name}: {what} has no known espresso form", describe_location(op))
+        raise NoObservedForm(f"{op.op_name}: {what} has no observed espresso form", describe_location(op))
+
+    def inferred(self, op):
+        """The inferred form (see ir/dialects/espresso_forms.py) of any nn layer."""
+        params = {}
+        for key, attr in op.attributes.items():
+            if key != "weight_fields":
+                params[key] = esp.json_value(attr)
+        weights, shapes = {}, {}
+        for field, value in zip(op.weight_fields, op.weights):
+            array = weight_source_array(value, op)
+            weights[forms.blob_key(field, element_type_of(array.dtype))] = (array, array.shape, None)
+            shapes[field] = list(array.shape)
+        fields = forms.encode_params(params)
+        if shapes:
+            fields[forms.WEIGHT_SHAPES] = shapes
+        fields["layer_type"] = forms.espresso_type_of(op.layer_kind)
+        return esp.GenericLayerOp, list(op.inputs), weights, fields
 
     # -- weighted layers ------------------------------------------------------------------
     def convolution(self, op):
@@ -275,10 +301,13 @@ def _border(amounts) -> tuple[int, int, int, int]:
             int(w.get("startEdgeSize", 0)), int(w.get("endEdgeSize", 0)))
 
 
-def espresso_type(type: TensorType) -> TensorType:
+def espresso_type(type: TensorType, keep_rank: bool = False) -> TensorType:
     """A NeuralNetwork blob type in espresso's (n, k, h, w) / (seq, n, k, h, w) convention; the
-    sequence axis is kept only when it is not 1 (as in every sample shape file)."""
+    sequence axis is kept only when it is not 1 (as in every sample shape file). Spec-4+ bundles
+    record each blob's rank (`_rank`), and ND layers address axes by rank: `keep_rank` keeps it."""
     shape = tuple(type.shape)
+    if keep_rank:
+        return TensorType(shape, F32)
     if len(shape) == 5 and shape[0] == 1:
         shape = shape[1:]
     elif len(shape) == 3:
@@ -290,16 +319,30 @@ def espresso_type(type: TensorType) -> TensorType:
 
 def needs_metal_fallback(types) -> bool:
     for t in types:
+        if not t.is_static:  # known at run time only: nothing to decide on
+            continue
         dims = (1,) * (5 - len(t.shape)) + tuple(t.shape)
         if math.ceil(dims[0] * dims[1] * dims[2] / 4) > METAL_TEXTURE_SLICE_LIMIT:
             return True
     return False
 
 
+def weight_source_array(value, op) -> np.ndarray:
+    """The array a weight operand stands for: a constant's data (zero-copy), or a quantized
+    weight dequantized to f32 (forms without quantization fields store it plain)."""
+    producer = getattr(value, "op", None)
+    if producer is not None and producer.op_name == "core.constant":
+        return np.asarray(producer.attributes["value"].value)
+    if producer is not None and producer.op_name == "nn.dequantize":
+        return producer.reference(weight_source_array(producer.raw, op))
+    raise MlirCoremlError("a weight that is not a constant cannot be written to a bundle",
+                          describe_location(op))
+
+
 def weight_constant(source, shape, element, name: str, location) -> ConstantOp:
-    """A constant with the source weight's data, in espresso's shape and precision (zero-copy
-    when nothing changes)."""
-    array = np.asarray(source.op.attributes["value"].value)
+    """A constant with the source weight's data (a Value or an array), in espresso's shape and
+    precision (zero-copy when nothing changes)."""
+    array = source if isinstance(source, np.ndarray) else np.asarray(source.op.attributes["value"].value)
     if element is not None and array.dtype != element.numpy_dtype:
         array = array.astype(element.numpy_dtype)
     if array.size != math.prod(shape):
@@ -321,13 +364,17 @@ class NnToEspresso(ModulePass):
         if self.coremlc_version not in ERAS:
             raise MlirCoremlError(f"unknown coremlc version '{self.coremlc_version}' "
                                   f"(expected one of {', '.join(ERAS)})", "pipeline")
-        lowering = Lowering(self.coremlc_version)
+        spec = module.attributes.get("coreml.spec_version")
+        lowering = Lowering(self.coremlc_version, nd=spec is not None and int(spec.value) >= 4)
+        inferred: list[str] = []
         for fn in [op for op in module.regions[0].block.ops if op.op_name == "func.func"]:
-            self.lower_function(fn, lowering, ctx)
+            self.lower_function(fn, lowering, ctx, inferred)
+        if inferred:
+            module.attributes[INFERRED_ATTR] = to_attr(sorted(set(inferred)))
 
-    def lower_function(self, fn, lowering: Lowering, ctx: PassContext) -> None:
+    def lower_function(self, fn, lowering: Lowering, ctx: PassContext, inferred: list) -> None:
         for arg in fn.body.args:
-            arg.type = espresso_type(arg.type)
+            arg.type = espresso_type(arg.type, lowering.nd)
         outputs = {id(v) for v in fn.return_op.operands}
         for op in list(fn.body.ops):
             if not op.op_name.startswith("nn."):
@@ -337,10 +384,7 @@ class NnToEspresso(ModulePass):
                 op.results[0].replace_all_uses_with(op.operands[0])
                 op.erase()
                 continue
-            converter = getattr(lowering, getattr(op, "layer_kind", ""), None)
-            if converter is None:
-                lowering.unsupported(op, f"layer '{op.op_name}'")
-            converted = converter(op)
+            converted = self.convert(op, lowering, inferred)
             steps = converted if isinstance(converted, list) else [Step(*converted)]
             layer = self.lower_steps(op, steps, lowering, outputs)
             for old, new in zip(op.outputs, layer.results):
@@ -350,6 +394,22 @@ class NnToEspresso(ModulePass):
         fn.attributes["function_type"] = type(fn.attributes["function_type"])(
             type(fn.function_type)(tuple(a.type for a in fn.body.args),
                                    tuple(v.type for v in fn.return_op.operands)))
+
+    @staticmethod
+    def convert(op, lowering: Lowering, inferred: list):
+        """The observed form of `op` where there is one, else its inferred form."""
+        converter = getattr(lowering, getattr(op, "layer_kind", ""), None)
+        if converter is not None:
+            try:
+                return converter(op)
+            except NoObservedForm:
+                pass
+        if getattr(op, "regions", None):
+            lowering_error = f"{op.op_name}: a layer with nested networks has no espresso form"
+            raise MlirCoremlError(lowering_error, describe_location(op))
+        converted = lowering.inferred(op)
+        inferred.append(converted[3]["layer_type"])
+        return converted
 
     def lower_steps(self, op, steps: list, lowering: Lowering, outputs: set):
         """Emit the espresso layers for `op`; the last one stands for the source layer."""
@@ -365,19 +425,27 @@ class NnToEspresso(ModulePass):
         source_name = op.location.name if op.location and op.location.name else op.outputs[0].name
         name = step.name or source_name
         location = Location(name=name) if step.name else (op.location or Location(name=name))
-        operands = {cls.operand_defs[0].name: inputs if cls.operand_defs[0].variadic else inputs[0]}
+        generic = cls is esp.GenericLayerOp
+        operands = {cls.operand_defs[0].name: list(inputs) if cls.operand_defs[0].variadic else inputs[0]}
         for operand_name, (source, shape, element) in step.weights.items():
             const = weight_constant(source, shape, element, f"{name}_{operand_name}", location)
             op.parent.insert_before(const, op)
-            operands[operand_name] = const.result
+            if generic:  # one variadic group: the data inputs, then the blobs
+                operands[cls.operand_defs[0].name].append(const.result)
+            else:
+                operands[operand_name] = const.result
         attrs = dict(step.fields)
+        if generic and step.weights:
+            attrs["blob_keys"] = list(step.weights)
         if lowering.modern:
             attrs["debug_info"] = name
         if lowering.modern and any(id(r) in outputs for r in op.outputs):
             attrs["attributes"] = {"is_output": 1}
-        static = [espresso_type(r.type) for r in op.outputs
+        static = [espresso_type(r.type, lowering.nd) for r in op.outputs
                   if isinstance(r.type, TensorType) and r.type.is_static]
         result_types = static if len(static) == len(op.outputs) else ()
+        if generic and not result_types:
+            result_types = [r.type for r in op.outputs]
         names = [r.name for r in op.outputs] if last else [step.top]
         layer = build(cls, operands, result_types, attrs, location=location, result_names=names)
         if needs_metal_fallback([v.type for v in inputs] + [r.type for r in layer.results]):

@@ -92,7 +92,8 @@ def net_and_weights(module) -> tuple[dict, dict, list]:
         layer.update(op.fields())
         layers.append(layer)
         for r in op.results:
-            shapes[names(r)] = shape_of_type(r.type, nd)
+            if r.type.is_static:  # a shape known only at run time has no entry
+                shapes[names(r)] = shape_of_type(r.type, nd)
     top = json_value(module.attributes[NET_ATTR]) if NET_ATTR in module.attributes else _default_net_header()
     net = {**top, "layers": layers}
     return net, {"layer_shapes": shapes}, blobs

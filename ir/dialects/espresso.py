@@ -721,6 +721,14 @@ class GenericLayerOp(Layer):
         if not isinstance(self.attributes.get("layer_type"), StringAttr):
             raise VerifyError("requires a string attribute 'layer_type'")
 
+    def reference(self, *arrays):
+        """Inferred forms of NeuralNetwork layers run as the nn layer they were written from."""
+        from mlir_coreml.ir.dialects import espresso_forms
+
+        if not espresso_forms.is_inferred_layer(self):
+            raise NotImplementedError(f"espresso layer type '{self.espresso_type}' has no reference semantics")
+        return espresso_forms.reference(self, *arrays)
+
 
 LAYER_OPS: dict[str, type[Layer]] = {
     cls.layer_type: cls for cls in (ConvolutionOp, DeconvolutionOp, InnerProductOp, BatchnormOp, PoolOp,
