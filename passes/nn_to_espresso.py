@@ -91,6 +91,8 @@ class Lowering:
         fields = forms.encode_params(params)
         if shapes:
             fields[forms.WEIGHT_SHAPES] = shapes
+        if self.nd:
+            fields[forms.ND_MODE] = True
         fields["layer_type"] = forms.espresso_type_of(op.layer_kind)
         return esp.GenericLayerOp, list(op.inputs), weights, fields
 

@@ -12,7 +12,10 @@ form follows the closest evidence, the ND layers Apple's own compilers wrote (`s
   `size_of_axes` and `axes_0`, `axes_1`, ... (as `expand_dims`/`squeeze` write theirs); messages
   stay JSON objects; a proto field named like a structural key (`type`) is prefixed `param_`;
 * each weight is a `blob_<proto path>` blob (`_f16` appended for half-precision blobs, as in
-  `blob_weights_f16`), its logical shape in the `weight_shapes` object.
+  `blob_weights_f16`), its logical shape in the `weight_shapes` object;
+* `nd_mode: true` (the key spec-4 `elementwise` layers carry) marks a layer of an ND network,
+  whose blobs keep their ranks; without it the layer is a classic one, which sees every blob as
+  rank 5 [S, B, C, H, W] (the shape file drops a unit sequence axis, so the reader restores it).
 
 `nn_layer` turns such a layer back into the `nn` op it was written from, so the reader runs it
 with the `nn` dialect's own semantics (reference and nn-to-core lowering).
@@ -30,11 +33,12 @@ GENERAL_PREFIX = "general_"
 PARAM_PREFIX = "param_"
 SIZE_PREFIX = "size_of_"
 WEIGHT_SHAPES = "weight_shapes"
+ND_MODE = "nd_mode"
 BLOB_PREFIX = "blob_"
 F16_SUFFIX = "_f16"
 # espresso keys of a layer that are not layer parameters (era- and compiler-added)
 NON_PARAM_KEYS = frozenset({"debug_info", "attributes", "hint_fallback_from_metal", "hint_fallback_from_ane",
-                            WEIGHT_SHAPES})
+                            WEIGHT_SHAPES, ND_MODE})
 STRUCTURAL_KEYS = frozenset({"name", "type", "bottom", "top", "weights"})
 
 
@@ -135,17 +139,27 @@ def weight_field(key: str) -> str:
     return field[:-len(F16_SUFFIX)] if field.endswith(F16_SUFFIX) else field
 
 
-def nn_layer(op, weights: list):
-    """The `nn` op an inferred espresso layer `op` was written from, built over `op`'s data
-    inputs and the given weight values (one per blob, in blob order); not inserted anywhere."""
+def is_classic(op) -> bool:
+    return not op.fields().get(ND_MODE, False)
+
+
+def rank5(type):
+    """A classic layer's view of a blob type: rank 5, leading unit axes restored."""
+    if not isinstance(type, TensorType) or type.shape is None:
+        return type
+    return type.with_shape((1,) * (5 - len(type.shape)) + tuple(type.shape))
+
+
+def nn_layer(op, inputs: list, weights: list):
+    """The `nn` op an inferred espresso layer `op` was written from, over data `inputs` (rank 5
+    for a classic layer) and `weights` (one per blob, in blob order); not inserted anywhere."""
     kind = kind_of(op.espresso_type)
-    fields = op.fields()
-    params = decode_params(fields)
-    blob_keys = [key for key, _ in op.blobs()]
-    params["weight_fields"] = [weight_field(key) for key in blob_keys]
-    cls = _layer_ops()[kind]
-    operands = list(op.data_inputs()) + list(weights)
-    return build(cls, operands, [r.type for r in op.results], params, location=op.location,
+    params = decode_params(op.fields())
+    params["weight_fields"] = [weight_field(key) for key, _ in op.blobs()]
+    types = [r.type for r in op.results]
+    if is_classic(op):
+        types = [rank5(t) for t in types]
+    return build(_layer_ops()[kind], list(inputs) + list(weights), types, params, location=op.location,
                  result_names=[r.name for r in op.results])
 
 
@@ -166,29 +180,53 @@ def weight_constants(op) -> list[tuple[ConstantOp, str]]:
 
 def reference(op, *arrays):
     """Reference semantics of an inferred layer: those of its nn layer."""
-    n_data = len(op.data_inputs())
+    data = op.data_inputs()
     shapes = op.fields().get(WEIGHT_SHAPES, {})
     weights = [weight_array(a, key, shapes.get(weight_field(key), (-1,)))
-               for (key, _), a in zip(op.blobs(), arrays[n_data:])]
-    layer = nn_layer(op, [value for _, value in op.blobs()])
+               for (key, _), a in zip(op.blobs(), arrays[len(data):])]
+    inputs = [np.asarray(a) for a in arrays[:len(data)]]
+    if is_classic(op):
+        inputs = [a.reshape((1,) * (5 - a.ndim) + a.shape) for a in inputs]
+    layer = nn_layer(op, data, [value for _, value in op.blobs()])
     try:
-        return layer.reference(*arrays[:n_data], *weights)
+        out = layer.reference(*inputs, *weights)
     finally:
         layer.drop_operands()
+    if not is_classic(op):
+        return out
+    outs = out if isinstance(out, tuple) else (out,)
+    # a run-time sequence length other than the declared one keeps the rank-5 view
+    outs = tuple(o.reshape(r.type.shape) if r.type.is_static and o.size == r.type.num_elements else o
+                 for o, r in zip(outs, op.results))
+    return outs if isinstance(out, tuple) else outs[0]
+
+
+def _reshaped(value, type, before):
+    """`value` reshaped to static `type` by a core.reshape inserted before `before` (or as is)."""
+    from mlir_coreml.ir.dialects.core.tensor import ReshapeOp
+
+    if not isinstance(type, TensorType) or not type.is_static or value.type == type:
+        return value
+    reshape = build(ReshapeOp, [value], [type], {"shape": list(type.shape)}, location=before.location)
+    before.parent.insert_before(reshape, before)
+    return reshape.result
 
 
 def rewrite_as_nn(module) -> int:
-    """Replace every inferred espresso layer in `module` by its nn op (weights as typed constants);
-    returns how many were replaced."""
+    """Replace every inferred espresso layer in `module` by its nn op (weights as typed constants,
+    classic layers between reshapes to and from rank 5); returns how many were replaced."""
     count = 0
     for op in [o for o in module.walk() if is_inferred_layer(o)]:
         constants = weight_constants(op)
         for const in constants:
             op.parent.insert_before(const, op)
-        layer = nn_layer(op, [c.result for c in constants])
+        inputs = list(op.data_inputs())
+        if is_classic(op):
+            inputs = [_reshaped(v, rank5(v.type), op) for v in inputs]
+        layer = nn_layer(op, inputs, [c.result for c in constants])
         op.parent.insert_before(layer, op)
         for old, new in zip(op.results, layer.results):
-            old.replace_all_uses_with(new)
+            old.replace_all_uses_with(_reshaped(new, old.type, op))
         blob_producers = [value.op for _, value in op.blobs()]
         op.erase()
         for producer in blob_producers:
