@@ -329,22 +329,22 @@ def needs_metal_fallback(types) -> bool:
     return False
 
 
-def weight_source_array(value, op) -> np.ndarray:
+def weight_source_array(value, where) -> np.ndarray:
     """The array a weight operand stands for: a constant's data (zero-copy), or a quantized
-    weight dequantized to f32 (forms without quantization fields store it plain)."""
+    weight dequantized to f32 (no observed form keeps coremltools' quantization parameters)."""
     producer = getattr(value, "op", None)
     if producer is not None and producer.op_name == "core.constant":
         return np.asarray(producer.attributes["value"].value)
     if producer is not None and producer.op_name == "nn.dequantize":
-        return producer.reference(weight_source_array(producer.raw, op))
-    raise MlirCoremlError("a weight that is not a constant cannot be written to a bundle",
-                          describe_location(op))
+        return producer.reference(weight_source_array(producer.raw, where))
+    where = where if isinstance(where, str) else describe_location(where)
+    raise MlirCoremlError("a weight that is not a constant cannot be written to a bundle", where)
 
 
 def weight_constant(source, shape, element, name: str, location) -> ConstantOp:
     """A constant with the source weight's data (a Value or an array), in espresso's shape and
     precision (zero-copy when nothing changes)."""
-    array = source if isinstance(source, np.ndarray) else np.asarray(source.op.attributes["value"].value)
+    array = source if isinstance(source, np.ndarray) else weight_source_array(source, str(location))
     if element is not None and array.dtype != element.numpy_dtype:
         array = array.astype(element.numpy_dtype)
     if array.size != math.prod(shape):

@@ -115,3 +115,20 @@ def test_every_kind_has_a_distinct_inferred_type():
     types = {espresso_forms.espresso_type_of(kind) for kind in per_layer.LAYER_OPS}
     assert len(types) == len(per_layer.LAYER_OPS)
     assert all(espresso_forms.kind_of(espresso_forms.espresso_type_of(k)) == k for k in per_layer.LAYER_OPS)
+
+
+def test_layer_notes_list_every_kind_with_its_form():
+    """docs/espresso-layers.md has one row per layer kind; an inferred row names the type written."""
+    from pathlib import Path
+
+    notes = Path(__file__).resolve().parents[2] / "docs" / "espresso-layers.md"
+    rows = {}
+    for line in notes.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = (cells[1], cells[2])
+    assert set(rows) == set(per_layer.LAYER_OPS)
+    for kind, (form, evidence) in rows.items():
+        assert evidence in ("paired", "seen", "inferred", "inferred (type seen)", "none") or "/" in evidence, kind
+        if evidence.startswith("inferred"):
+            assert f"`{espresso_forms.espresso_type_of(kind)}`" in form, kind
