@@ -35,6 +35,7 @@ from mlir_coreml.passes.base import ModulePass, PassContext
 ERAS = ("2019", "2020", "2021", "2025")
 INFERRED_ATTR = "nn-to-espresso.inferred"  # module attribute: the inferred forms written
 IMAGE_PREPROCESS = "nn.image_preprocess"
+YIELD = "nn.yield"  # ends a nested network; the bundle names what it yields by blob name
 
 ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "leakyReLU": esp.ACTIVATION_LEAKY,
                     "sigmoid": esp.ACTIVATION_SIGMOID, "linear": esp.ACTIVATION_LINEAR,
@@ -94,7 +95,8 @@ class Lowering:
         if self.nd:
             fields[forms.ND_MODE] = True
         fields["layer_type"] = forms.espresso_type_of(op.layer_kind)
-        return esp.GenericLayerOp, list(op.inputs), weights, fields
+        data = op.operands[:len(op.operands) - len(op.weight_fields)]  # a loop's carried values too
+        return (esp.NestedLayerOp if op.regions else esp.GenericLayerOp), list(data), weights, fields
 
     # -- weighted layers ------------------------------------------------------------------
     def convolution(self, op):
@@ -292,6 +294,7 @@ class Step:
     fields: dict
     name: str | None = None
     top: str | None = None
+    regions: list = ()
 
 
 def _border(amounts) -> tuple[int, int, int, int]:
@@ -375,40 +378,48 @@ class NnToEspresso(ModulePass):
             module.attributes[INFERRED_ATTR] = to_attr(sorted(set(inferred)))
 
     def lower_function(self, fn, lowering: Lowering, ctx: PassContext, inferred: list) -> None:
-        for arg in fn.body.args:
-            arg.type = espresso_type(arg.type, lowering.nd)
         outputs = {id(v) for v in fn.return_op.operands}
-        for op in list(fn.body.ops):
-            if not op.op_name.startswith("nn."):
+        self.lower_block(fn.body, lowering, ctx, inferred, outputs)
+        fn.attributes["function_type"] = type(fn.attributes["function_type"])(
+            type(fn.function_type)(tuple(a.type for a in fn.body.args),
+                                   tuple(v.type for v in fn.return_op.operands)))
+
+    def lower_block(self, block, lowering: Lowering, ctx: PassContext, inferred: list, outputs: set) -> None:
+        """Lower the layers of `block`, and of the networks nested in its control flow first."""
+        for arg in block.args:
+            if isinstance(arg.type, TensorType) and arg.type.shape is not None:
+                arg.type = espresso_type(arg.type, lowering.nd)
+        for op in list(block.ops):
+            if not op.op_name.startswith("nn.") or op.op_name == YIELD:
                 continue
             if op.op_name == IMAGE_PREPROCESS:
                 # espresso applies the image scaler from the net's `transform_params`, not a layer
                 op.results[0].replace_all_uses_with(op.operands[0])
                 op.erase()
                 continue
+            for region in op.regions:
+                self.lower_block(region.blocks[0], lowering, ctx, inferred, set())
             converted = self.convert(op, lowering, inferred)
             steps = converted if isinstance(converted, list) else [Step(*converted)]
+            if op.regions:  # the nested networks move to the espresso layer
+                steps[-1].regions, op.regions = op.regions, []
             layer = self.lower_steps(op, steps, lowering, outputs)
             for old, new in zip(op.outputs, layer.results):
                 old.replace_all_uses_with(new)
             op.erase()
             ctx.stat("nn-to-espresso: layers lowered")
-        fn.attributes["function_type"] = type(fn.attributes["function_type"])(
-            type(fn.function_type)(tuple(a.type for a in fn.body.args),
-                                   tuple(v.type for v in fn.return_op.operands)))
 
     @staticmethod
     def convert(op, lowering: Lowering, inferred: list):
         """The observed form of `op` where there is one, else its inferred form."""
         converter = getattr(lowering, getattr(op, "layer_kind", ""), None)
-        if converter is not None:
+        # the observed forms are for blobs of known shapes (the shape file records each one)
+        known = all(isinstance(v.type, TensorType) and v.type.is_static for v in list(op.inputs) + list(op.outputs))
+        if converter is not None and known:
             try:
                 return converter(op)
             except NoObservedForm:
                 pass
-        if getattr(op, "regions", None):
-            lowering_error = f"{op.op_name}: a layer with nested networks has no espresso form"
-            raise MlirCoremlError(lowering_error, describe_location(op))
         converted = lowering.inferred(op)
         inferred.append(converted[3]["layer_type"])
         return converted
@@ -427,7 +438,7 @@ class NnToEspresso(ModulePass):
         source_name = op.location.name if op.location and op.location.name else op.outputs[0].name
         name = step.name or source_name
         location = Location(name=name) if step.name else (op.location or Location(name=name))
-        generic = cls is esp.GenericLayerOp
+        generic = issubclass(cls, esp.GenericLayerOp)
         operands = {cls.operand_defs[0].name: list(inputs) if cls.operand_defs[0].variadic else inputs[0]}
         for operand_name, (source, shape, element) in step.weights.items():
             const = weight_constant(source, shape, element, f"{name}_{operand_name}", location)
@@ -446,10 +457,10 @@ class NnToEspresso(ModulePass):
         static = [espresso_type(r.type, lowering.nd) for r in op.outputs
                   if isinstance(r.type, TensorType) and r.type.is_static]
         result_types = static if len(static) == len(op.outputs) else ()
-        if generic and not result_types:
-            result_types = [r.type for r in op.outputs]
+        if generic and not result_types:  # shapes known at run time only stay unranked
+            result_types = [espresso_type(r.type, lowering.nd) if r.type.is_static else r.type for r in op.outputs]
         names = [r.name for r in op.outputs] if last else [step.top]
-        layer = build(cls, operands, result_types, attrs, location=location, result_names=names)
+        layer = build(cls, operands, result_types, attrs, step.regions, location=location, result_names=names)
         if needs_metal_fallback([v.type for v in inputs] + [r.type for r in layer.results]):
             layer.attributes["hint_fallback_from_metal"] = IntAttr(1)
         op.parent.insert_before(layer, op)

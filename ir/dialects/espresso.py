@@ -27,7 +27,7 @@ import numpy as np
 from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DictAttr, FloatAttr, IntAttr,
                                        StringAttr)
 from mlir_coreml.ir.core import Operation
-from mlir_coreml.ir.opdef import AnyTensor, Pure, VerifyError, attribute, op_def, operand, result
+from mlir_coreml.ir.opdef import AnyTensor, Pure, VerifyError, attribute, op_def, operand, region, result
 from mlir_coreml.ir.types import F16, F32, TensorType
 
 # Espresso axis code (w=0 ... seq=4) -> axis of the canonical rank-5 (seq, n, k, h, w) array.
@@ -707,6 +707,8 @@ class GenericLayerOp(Layer):
 
     inputs = operand(AnyTensor, variadic=True)
     outputs = result(AnyTensor, variadic=True)
+    # not Pure: an unknown layer may draw random numbers or jump out of a loop (loop_break)
+    traits = frozenset()
 
     @property
     def espresso_type(self) -> str:
@@ -721,13 +723,25 @@ class GenericLayerOp(Layer):
         if not isinstance(self.attributes.get("layer_type"), StringAttr):
             raise VerifyError("requires a string attribute 'layer_type'")
 
-    def reference(self, *arrays):
+    def execute(self, interp, env, *arrays):
         """Inferred forms of NeuralNetwork layers run as the nn layer they were written from."""
         from mlir_coreml.ir.dialects import espresso_forms
 
         if not espresso_forms.is_inferred_layer(self):
             raise NotImplementedError(f"espresso layer type '{self.espresso_type}' has no reference semantics")
-        return espresso_forms.reference(self, *arrays)
+        return espresso_forms.execute(self, interp, env, *arrays)
+
+
+@op_def("espresso.nested_layer")
+class NestedLayerOp(GenericLayerOp):
+    """A layer holding two nested networks (inferred forms of `loop` and `branch`): its regions,
+    in the order espresso_forms.NESTED_NETWORKS names their net keys. Blob names inside are
+    those of the source network: a region reads outer blobs by name, its arguments are the
+    blobs the layer carries, and it ends with the `nn.yield` of the blobs it hands back."""
+
+    first_network = region()
+    second_network = region()
+    traits = frozenset()
 
 
 LAYER_OPS: dict[str, type[Layer]] = {

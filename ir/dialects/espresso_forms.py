@@ -42,6 +42,22 @@ NON_PARAM_KEYS = frozenset({"debug_info", "attributes", "hint_fallback_from_meta
 STRUCTURAL_KEYS = frozenset({"name", "type", "bottom", "top", "weights"})
 
 
+# layer type -> net keys of its nested networks, in region order
+NESTED_NETWORKS = {"loop": ("conditionNetwork", "bodyNetwork"), "branch": ("ifBranch", "elseBranch")}
+LAYERS_KEY = "layers"
+
+
+def nested_blob_names(layer_type: str, params: dict) -> list[tuple[list, list]]:
+    """(argument blob names, yielded blob names) of each nested network, in region order: a loop's
+    networks take the carried blobs, its condition hands back `conditionVar` and its body the
+    carried blobs; a branch's networks read outer blobs and hand back the carried ones."""
+    carried = [str(n) for n in params.get("carried", ())]
+    if layer_type == "loop":
+        condition = [str(params["conditionVar"])] if params.get("conditionVar") else []
+        return [(carried, condition), (carried, carried)]
+    return [([], carried), ([], carried)]
+
+
 def _layer_ops() -> dict:
     from mlir_coreml.ir.dialects.nn import LAYER_OPS
 
@@ -76,7 +92,7 @@ def _inferred_types() -> dict[str, str]:
 
 
 def is_inferred_layer(op) -> bool:
-    return op.op_name == "espresso.layer" and kind_of(op.espresso_type) is not None
+    return op.op_name in ("espresso.layer", "espresso.nested_layer") and kind_of(op.espresso_type) is not None
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -140,7 +156,8 @@ def weight_field(key: str) -> str:
 
 
 def is_classic(op) -> bool:
-    return not op.fields().get(ND_MODE, False)
+    """A classic layer reads rank-5 views; control flow passes blobs through as they are."""
+    return not op.fields().get(ND_MODE, False) and not op.regions
 
 
 def rank5(type):
@@ -150,16 +167,17 @@ def rank5(type):
     return type.with_shape((1,) * (5 - len(type.shape)) + tuple(type.shape))
 
 
-def nn_layer(op, inputs: list, weights: list):
+def nn_layer(op, inputs: list, weights: list, regions=()):
     """The `nn` op an inferred espresso layer `op` was written from, over data `inputs` (rank 5
-    for a classic layer) and `weights` (one per blob, in blob order); not inserted anywhere."""
+    for a classic layer) and `weights` (one per blob, in blob order), taking `regions`; not
+    inserted anywhere."""
     kind = kind_of(op.espresso_type)
     params = decode_params(op.fields())
     params["weight_fields"] = [weight_field(key) for key, _ in op.blobs()]
     types = [r.type for r in op.results]
     if is_classic(op):
         types = [rank5(t) for t in types]
-    return build(_layer_ops()[kind], list(inputs) + list(weights), types, params, location=op.location,
+    return build(_layer_ops()[kind], list(inputs) + list(weights), types, params, regions, location=op.location,
                  result_names=[r.name for r in op.results])
 
 
@@ -178,8 +196,9 @@ def weight_constants(op) -> list[tuple[ConstantOp, str]]:
     return out
 
 
-def reference(op, *arrays):
-    """Reference semantics of an inferred layer: those of its nn layer."""
+def execute(op, interp, env, *arrays):
+    """Reference semantics of an inferred layer: those of its nn layer (control flow runs the
+    espresso layers of its nested networks)."""
     data = op.data_inputs()
     shapes = op.fields().get(WEIGHT_SHAPES, {})
     weights = [weight_array(a, key, shapes.get(weight_field(key), (-1,)))
@@ -189,15 +208,20 @@ def reference(op, *arrays):
         inputs = [a.reshape((1,) * (5 - a.ndim) + a.shape) for a in inputs]
     layer = nn_layer(op, data, [value for _, value in op.blobs()])
     try:
-        out = layer.reference(*inputs, *weights)
+        if hasattr(layer, "execute"):
+            layer.regions = op.regions  # borrowed: execute only reads them
+            out = layer.execute(interp, env, *inputs, *weights)
+        else:
+            out = layer.reference(*inputs, *weights)
     finally:
+        layer.regions = []
         layer.drop_operands()
     if not is_classic(op):
         return out
     outs = out if isinstance(out, tuple) else (out,)
     # a run-time sequence length other than the declared one keeps the rank-5 view
-    outs = tuple(o.reshape(r.type.shape) if r.type.is_static and o.size == r.type.num_elements else o
-                 for o, r in zip(outs, op.results))
+    outs = tuple(np.asarray(o).reshape(r.type.shape) if r.type.is_static and np.size(o) == r.type.num_elements
+                 else o for o, r in zip(outs, op.results))
     return outs if isinstance(out, tuple) else outs[0]
 
 
@@ -223,7 +247,8 @@ def rewrite_as_nn(module) -> int:
         inputs = list(op.data_inputs())
         if is_classic(op):
             inputs = [_reshaped(v, rank5(v.type), op) for v in inputs]
-        layer = nn_layer(op, inputs, [c.result for c in constants])
+        regions, op.regions = op.regions, []  # moved to the nn op
+        layer = nn_layer(op, inputs, [c.result for c in constants], regions)
         op.parent.insert_before(layer, op)
         for old, new in zip(op.results, layer.results):
             old.replace_all_uses_with(_reshaped(new, old.type, op))

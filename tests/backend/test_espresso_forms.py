@@ -20,9 +20,7 @@ from mlir_coreml.ir.dialects.nn.base import NNLayer
 from mlir_coreml.ir.interpreter import run_module as interpret
 from tests.frontend import test_mlmodel_import as per_layer
 
-# Layers holding nested networks (control flow) have no espresso form: coremlc's is not known
-# and none is inferred (docs/espresso-layers.md); `lower` names the layer in its error.
-NO_FORM_KINDS = frozenset({"loop", "branch", "loopBreak", "loopContinue"})
+NO_FORM_KINDS: frozenset = frozenset()  # every kind has a form (docs/espresso-layers.md)
 # values that cannot match draw for draw (numpy's generator, seeded per layer)
 RANDOM_KINDS = per_layer.RANDOM_KINDS
 

@@ -11,7 +11,7 @@ from mlir_coreml.frontend.mlmodelc import read
 from mlir_coreml.ir.interpreter import run_module
 
 NETWORKS = ("mobilenet_v2_small", "resnet18_small", "squeezenet1_1_small", "unet_small", "transformer_small",
-            "lstm", "gru_loop", "mlp")
+            "lstm", "gru", "gru_loop", "gru_loop_scripted", "mlp")
 MODELS = [(name, form) for name in NETWORKS for form in ("nn_fp32", "nn_fp16")]
 
 
