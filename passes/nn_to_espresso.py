@@ -70,6 +70,7 @@ class Lowering:
     def __init__(self, era: str, nd: bool = False):
         self.era = era
         self.nd = nd
+        self.inferred_forms: list[str] = []  # what `lower` warns about
 
     @property
     def modern(self) -> bool:
@@ -199,6 +200,21 @@ class Lowering:
             self.unsupported(op, f"permute axis {axes}")
         codes = [PERMUTE_AXIS_CODES[a] for a in axes]
         fields = {"axis_n": 3, "axis_k": codes[1], "axis_h": codes[2], "axis_w": codes[3], "axis_seq": codes[0]}
+        return esp.TransposeOp, [op.inputs[0]], {}, fields
+
+    def transpose(self, op):
+        """ND transpose of rank <= 5 as espresso's `transpose`: the blob seen as (seq, n, k, h, w)
+        with its leading unit axes, each output axis coded by the input axis it takes [inferred
+        from permute's paired form]."""
+        axes = [int(a) for a in op.attr("axes", ())]
+        rank = len(axes)
+        if not self.nd or not 1 <= rank <= 5 or sorted(axes) != list(range(rank)):
+            self.unsupported(op, f"transpose axes {axes}")
+        lead = 5 - rank
+        codes = [4 - a for a in list(range(lead)) + [lead + a for a in axes]]  # code = 4 - canonical axis
+        self.inferred_forms.append("transpose (ND)")
+        fields = {"axis_n": codes[1], "axis_k": codes[2], "axis_h": codes[3], "axis_w": codes[4],
+                  "axis_seq": codes[0]}
         return esp.TransposeOp, [op.inputs[0]], {}, fields
 
     def reshape(self, op):
@@ -371,20 +387,19 @@ class NnToEspresso(ModulePass):
                                   f"(expected one of {', '.join(ERAS)})", "pipeline")
         spec = module.attributes.get("coreml.spec_version")
         lowering = Lowering(self.coremlc_version, nd=spec is not None and int(spec.value) >= 4)
-        inferred: list[str] = []
         for fn in [op for op in module.regions[0].block.ops if op.op_name == "func.func"]:
-            self.lower_function(fn, lowering, ctx, inferred)
-        if inferred:
-            module.attributes[INFERRED_ATTR] = to_attr(sorted(set(inferred)))
+            self.lower_function(fn, lowering, ctx)
+        if lowering.inferred_forms:
+            module.attributes[INFERRED_ATTR] = to_attr(sorted(set(lowering.inferred_forms)))
 
-    def lower_function(self, fn, lowering: Lowering, ctx: PassContext, inferred: list) -> None:
+    def lower_function(self, fn, lowering: Lowering, ctx: PassContext) -> None:
         outputs = {id(v) for v in fn.return_op.operands}
-        self.lower_block(fn.body, lowering, ctx, inferred, outputs)
+        self.lower_block(fn.body, lowering, ctx, outputs)
         fn.attributes["function_type"] = type(fn.attributes["function_type"])(
             type(fn.function_type)(tuple(a.type for a in fn.body.args),
                                    tuple(v.type for v in fn.return_op.operands)))
 
-    def lower_block(self, block, lowering: Lowering, ctx: PassContext, inferred: list, outputs: set) -> None:
+    def lower_block(self, block, lowering: Lowering, ctx: PassContext, outputs: set) -> None:
         """Lower the layers of `block`, and of the networks nested in its control flow first."""
         for arg in block.args:
             if isinstance(arg.type, TensorType) and arg.type.shape is not None:
@@ -398,8 +413,8 @@ class NnToEspresso(ModulePass):
                 op.erase()
                 continue
             for region in op.regions:
-                self.lower_block(region.blocks[0], lowering, ctx, inferred, set())
-            converted = self.convert(op, lowering, inferred)
+                self.lower_block(region.blocks[0], lowering, ctx, set())
+            converted = self.convert(op, lowering)
             steps = converted if isinstance(converted, list) else [Step(*converted)]
             if op.regions:  # the nested networks move to the espresso layer
                 steps[-1].regions, op.regions = op.regions, []
@@ -410,7 +425,7 @@ class NnToEspresso(ModulePass):
             ctx.stat("nn-to-espresso: layers lowered")
 
     @staticmethod
-    def convert(op, lowering: Lowering, inferred: list):
+    def convert(op, lowering: Lowering):
         """The observed form of `op` where there is one, else its inferred form."""
         converter = getattr(lowering, getattr(op, "layer_kind", ""), None)
         # the observed forms are for blobs of known shapes (the shape file records each one)
@@ -421,7 +436,7 @@ class NnToEspresso(ModulePass):
             except NoObservedForm:
                 pass
         converted = lowering.inferred(op)
-        inferred.append(converted[3]["layer_type"])
+        lowering.inferred_forms.append(converted[3]["layer_type"])
         return converted
 
     def lower_steps(self, op, steps: list, lowering: Lowering, outputs: set):

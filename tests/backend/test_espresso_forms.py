@@ -127,6 +127,26 @@ def test_layer_notes_list_every_kind_with_its_form():
             rows[cells[0].strip("`")] = (cells[1], cells[2])
     assert set(rows) == set(per_layer.LAYER_OPS)
     for kind, (form, evidence) in rows.items():
-        assert evidence in ("paired", "seen", "inferred", "inferred (type seen)", "none") or "/" in evidence, kind
+        assert evidence in ("paired", "seen", "inferred", "inferred (type seen)", "inferred (type paired)") or "/" in evidence, kind
         if evidence.startswith("inferred"):
             assert f"`{espresso_forms.espresso_type_of(kind)}`" in form, kind
+
+
+def test_lower_warns_once_with_the_inferred_forms(tmp_path, capsys):
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    from mlir_coreml.cli import main
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(2, 3))], [("y", None)], disable_rank5_shape_mapping=True)
+    builder.add_gelu("g", "x", "g_out")
+    builder.add_transpose("t", [1, 0], "g_out", "t_out")
+    builder.add_softmax_nd("s", "t_out", "y", axis=-1)
+    path = tmp_path / "m.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    assert main(["lower", str(path), "-o", str(tmp_path / "m.mlmodelc")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: ") and str(path) in err[0]
+    assert err[0].endswith("inferred espresso forms (no Apple-compiled bundle shows them; "
+                           "see docs/espresso-layers.md): gelu, transpose (ND)")  # softmax_nd: paired
