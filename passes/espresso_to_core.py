@@ -108,8 +108,11 @@ def lower_pool(op, b):
     if op.attr("is_global", 0) and not any(pads):
         return b.op("global_pool", x4, kind=kind)
     exclude = bool(op.attr("average_count_exclude_padding", 1))
-    return b.create(core.Pool2dOp, [x4], {"kind": kind, "kernel": [ky, kx], "strides": [sy, sx], "pads": pads,
-                                          "exclude_padding": exclude}).result
+    y = b.create(core.Pool2dOp, [x4], {"kind": kind, "kernel": [ky, kx], "strides": [sy, sx], "pads": pads,
+                                       "ceil_mode": op.ceil_mode, "exclude_padding": exclude}).result
+    if tuple(y.type.shape[-2:]) != op.output_size(h, w):
+        raise unsupported(op, "this pooling geometry (espresso and core disagree on the output size)")
+    return y
 
 
 @lowers("activation")

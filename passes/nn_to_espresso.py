@@ -275,11 +275,16 @@ class Lowering:
 
     def pooling(self, op):
         kind = op.attr("type", "MAX")
-        if kind not in POOL_TYPES or op.attr("includeLastPixel") is not None:
-            self.unsupported(op, f"{kind} pooling with this padding")
+        if kind not in POOL_TYPES:
+            self.unsupported(op, f"{kind} pooling")
         kh, kw = (tuple(op.attr("kernelSize", ())) or (3, 3))
         sh, sw = (tuple(op.attr("stride", ())) or (1, 1))
-        if op.attr("same") is not None:
+        ceil = op.attr("includeLastPixel")
+        if ceil is not None:  # Caffe's ceil rule, symmetric pads [seen: top_shape_style 2]
+            ph, pw = (list(ceil.get("paddingAmounts", ())) + [0, 0])[:2]
+            pads, pad_mode = (int(ph), int(ph), int(pw), int(pw)), esp.PAD_EXPLICIT
+            self.inferred_forms.append("pool (includeLastPixel)")
+        elif op.attr("same") is not None:
             pads, pad_mode = (0, 0, 0, 0), esp.PAD_SAME
         else:
             pads = _border(op.attr("valid", {}).get("paddingAmounts"))
@@ -290,7 +295,7 @@ class Lowering:
                   "stride_y": int(sh), "pad_t": pads[0], "pad_b": pads[1], "pad_l": pads[2], "pad_r": pads[3],
                   "pad_mode": pad_mode, "pad_value": 0, "pad_fill_mode": 0,
                   "average_count_exclude_padding": int(bool(op.attr("avgPoolExcludePadding", False))),
-                  "top_shape_style": 0}
+                  "top_shape_style": esp.TOP_SHAPE_CEIL if ceil is not None else 0}
         if op.attr("globalPooling", False):
             fields["is_global"] = 1
         return esp.PoolOp, [op.inputs[0]], {}, fields

@@ -69,10 +69,11 @@ def _through_bundle(path, source, inputs, want, tmp_path):
     _compare(interpret(module, arrays), want, random, f"{bundle.name} (interpreter)")
     _bundled_kinds.update(kinds)
     if any(x.shape != tuple(a.type.shape or ()) for x, a in zip(arrays, args)):
-        return  # fed another sequence length than declared: the compiled plan is for the declared one
+        return bundle  # fed another sequence length than declared: the compiled plan is for the declared one
     compiled = mlir_coreml.compile_model(module, threads=1)
     got = compiled.runner.run([x.astype(t.element.numpy_dtype) for x, t in zip(arrays, compiled.inputs.values())])
     _compare(got, want, random, f"{bundle.name} (espresso-to-core)")
+    return bundle
 
 
 @pytest.fixture(autouse=True)
@@ -150,3 +151,34 @@ def test_lower_warns_once_with_the_inferred_forms(tmp_path, capsys):
     assert len(err) == 1 and err[0].startswith("warning: ") and str(path) in err[0]
     assert err[0].endswith("inferred espresso forms (no Apple-compiled bundle shows them; "
                            "see docs/espresso-layers.md): gelu, transpose (ND)")  # softmax_nd: paired
+
+
+# (input C, H, W), kernel, stride, symmetric pad (top, left), kind, exclude_pad_area
+CEIL_POOLS = [((3, 7, 7), (3, 3), (2, 2), (0, 0), "MAX", True),
+              ((2, 8, 9), (3, 2), (2, 3), (1, 1), "MAX", True),
+              ((2, 6, 6), (2, 2), (2, 2), (1, 0), "AVERAGE", True),
+              ((4, 9, 5), (3, 3), (2, 2), (1, 1), "AVERAGE", False),
+              ((1, 5, 8), (4, 3), (3, 2), (0, 1), "AVERAGE", False)]
+
+
+@pytest.mark.parametrize("shape, kernel, stride, pads, kind, exclude", CEIL_POOLS)
+def test_ceil_mode_pooling_is_written_as_pool(tmp_path, shape, kernel, stride, pads, kind, exclude):
+    """`includeLastPixel` (Caffe's ceil rule, SqueezeNet) is espresso's `pool` with top_shape_style 2."""
+    import json
+
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(*shape))], [("y", None)])
+    builder.add_pooling("pool", kernel[0], kernel[1], stride[0], stride[1], kind, "INCLUDE_LAST_PIXEL", "x", "y",
+                        exclude_pad_area=exclude, padding_top=pads[0], padding_bottom=pads[0],
+                        padding_left=pads[1], padding_right=pads[1])
+    path = tmp_path / "pool.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    source = per_layer.read(str(path))
+    x = np.random.RandomState(sum(shape)).randn(1, 1, *shape).astype(np.float32)
+    want = interpret(source, {"x": x})
+    bundle = _through_bundle(str(path), source, {"x": x}, want, tmp_path)
+    layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][0]
+    assert layer["type"] == "pool" and layer["top_shape_style"] == 2
