@@ -166,9 +166,24 @@ def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None
                               "compiles one network (pipelines: lower_model)", str(path))
     module = ModelImporter(model, str(path)).run()  # the parsed spec, not a second parse of the file
     _run_pipeline(module, pipeline if pipeline is not None else default_pipeline(era))
+    warn_inferred_forms(module, path)
     attrs = bundle_attributes(data, model, path.stem, era, model_hash.result() if model_hash else None)
     module.attributes.update({key: to_attr(value) for key, value in attrs.items()})
     return module
+
+
+def warn_inferred_forms(module, path) -> None:
+    """One warning line naming the inferred espresso forms nn-to-espresso wrote (if any)."""
+    import sys
+
+    from mlir_coreml.passes.nn_to_espresso import INFERRED_ATTR
+
+    inferred = module.attributes.pop(INFERRED_ATTR, None)
+    if inferred is None:
+        return
+    types = ", ".join(str(t) for t in inferred.value)
+    print(f"warning: {path}: wrote inferred espresso forms (no Apple-compiled bundle shows them; "
+          f"see docs/espresso-layers.md): {types}", file=sys.stderr)
 
 
 def bundle_attributes(data: bytes, model, model_name: str, era: str, model_hash: str | None = None) -> dict:

@@ -28,12 +28,12 @@ from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATT
                                                   NET_ATTR, OPTIONALS_ATTR, PIPELINE_ATTR, PREPROCESSING_ATTR)
 from mlir_coreml.ir.attributes import DenseResourceAttr, to_attr
 from mlir_coreml.ir.core import Location
-from mlir_coreml.ir.dialects import espresso
+from mlir_coreml.ir.dialects import espresso, espresso_forms
 from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
 from mlir_coreml.ir.opdef import ATTR_KINDS, build
-from mlir_coreml.ir.types import TensorType, element_type_of
+from mlir_coreml.ir.types import F32, TensorType, element_type_of
 
 
 
@@ -387,7 +387,7 @@ def _bundle_attributes(bundle: EspressoBundle, shapes: dict) -> dict:
 
 
 def _import_layer(fn: FuncOp, bundle: EspressoBundle, layer: dict, index: int, blobs: dict,
-                  shapes: dict, where: str) -> None:
+                  shapes: dict, where: str, depth: int = 0) -> None:
     name = layer.get("name", f"layer{index}")
     if not isinstance(name, str):
         raise TypeError(f"name must be a string, got {name!r}")
@@ -405,8 +405,14 @@ def _import_layer(fn: FuncOp, bundle: EspressoBundle, layer: dict, index: int, b
                         if key in fmt.BLOB_KEY_DTYPES or (key.startswith("blob_") and isinstance(value, int))),
                        key=lambda key: layer[key])
     cls = _layer_class(layer_type, len(inputs), len(tops), blob_keys)
+    regions = _nested_regions(bundle, layer, blobs, shapes, where, depth)
+    networks = espresso_forms.NESTED_NETWORKS.get(layer_type, ()) if regions else ()
+    if regions:
+        cls = espresso.NestedLayerOp
     attrs, extra = {}, {}
     for key, value in layer.items():
+        if key in networks:
+            continue
         if key in espresso.STRUCTURAL_KEYS:
             if key == "weights" and value != {}:
                 extra[key] = value
@@ -423,14 +429,56 @@ def _import_layer(fn: FuncOp, bundle: EspressoBundle, layer: dict, index: int, b
         attrs["extra_fields"] = extra
     weights = [_weight_constant(fn, bundle, layer, key, name, where) for key in blob_keys]
     operands = _layer_operands(cls, inputs, dict(zip(blob_keys, weights)))
-    if cls is espresso.GenericLayerOp:
+    if issubclass(cls, espresso.GenericLayerOp):
         attrs["layer_type"] = layer_type
         if blob_keys:
             attrs["blob_keys"] = blob_keys
-    result_types = [_blob_type(shapes, top, where) for top in tops]
-    op = build(cls, operands, result_types, attrs, location=Location(name=name), result_names=tops)
+    # a blob without a shape entry has its shape decided at run time (dynamic layers)
+    result_types = [_blob_type(shapes, top, where) if top in shapes else TensorType(None, F32) for top in tops]
+    op = build(cls, operands, result_types, attrs, regions, location=Location(name=name), result_names=tops)
     fn.body.append(op)
     blobs.update(zip(tops, op.results))
+
+
+MAX_NESTING = 16  # nested networks deeper than this are refused (untrusted bundles)
+
+
+def _nested_regions(bundle: EspressoBundle, layer: dict, blobs: dict, shapes: dict, where: str,
+                    depth: int) -> list:
+    """The nested networks of a control-flow layer (espresso_forms.NESTED_NETWORKS) as regions:
+    each reads outer blobs by name, takes the carried blobs as arguments and yields the blobs
+    it hands back. [] for any other layer."""
+    from types import SimpleNamespace
+
+    from mlir_coreml.ir.core import Block, Region
+    from mlir_coreml.ir.dialects.nn.misc import YieldOp
+
+    keys = espresso_forms.NESTED_NETWORKS.get(layer.get("type"), ())
+    nets = [layer.get(key) for key in keys]
+    if not nets or not all(isinstance(n, dict) and isinstance(n.get(espresso_forms.LAYERS_KEY), list)
+                           for n in nets):
+        return []
+    name = layer.get("name")
+    if depth >= MAX_NESTING:
+        raise MlirCoremlError(f"layer '{name}': networks nested more than {MAX_NESTING} levels deep", where)
+    params = espresso_forms.decode_params({k: v for k, v in layer.items() if k not in keys})
+    regions = []
+    for net, (arg_names, yield_names) in zip(nets, espresso_forms.nested_blob_names(layer["type"], params)):
+        unknown = [n for n in arg_names if n not in blobs]
+        if unknown:
+            raise MlirCoremlError(f"layer '{name}' carries blob '{unknown[0]}' that no layer writes before it", where)
+        block = Block([blobs[n].type for n in arg_names], arg_names)
+        scope = {**blobs, **dict(zip(arg_names, block.args))}
+        for index, nested in enumerate(net[espresso_forms.LAYERS_KEY]):
+            if not isinstance(nested, dict):
+                raise MlirCoremlError(f"layer #{index} of a network nested in '{name}' is not an object", where)
+            _import_layer(SimpleNamespace(body=block), bundle, nested, index, scope, shapes, where, depth + 1)
+        unknown = [n for n in yield_names if n not in scope]
+        if unknown:
+            raise MlirCoremlError(f"a network nested in layer '{name}' does not write blob '{unknown[0]}'", where)
+        block.append(build(YieldOp, [scope[n] for n in yield_names]))
+        regions.append(Region([block]))
+    return regions
 
 
 def _names(field) -> list[str]:
@@ -462,7 +510,7 @@ def _layer_class(layer_type: str, n_inputs: int, n_tops: int, blob_keys: list[st
 
 
 def _layer_operands(cls, inputs: list, weights: dict):
-    if cls is espresso.GenericLayerOp:
+    if issubclass(cls, espresso.GenericLayerOp):
         return inputs + list(weights.values())
     if cls.operand_defs[0].variadic:
         return inputs

@@ -15,6 +15,7 @@ import numpy as np
 
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects import espresso as esp
+from mlir_coreml.ir.dialects import espresso_forms
 from mlir_coreml.ir.types import TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes import nn_to_core
@@ -108,8 +109,11 @@ def lower_pool(op, b):
     if op.attr("is_global", 0) and not any(pads):
         return b.op("global_pool", x4, kind=kind)
     exclude = bool(op.attr("average_count_exclude_padding", 1))
-    return b.create(core.Pool2dOp, [x4], {"kind": kind, "kernel": [ky, kx], "strides": [sy, sx], "pads": pads,
-                                          "exclude_padding": exclude}).result
+    y = b.create(core.Pool2dOp, [x4], {"kind": kind, "kernel": [ky, kx], "strides": [sy, sx], "pads": pads,
+                                       "ceil_mode": op.ceil_mode, "exclude_padding": exclude}).result
+    if tuple(y.type.shape[-2:]) != op.output_size(h, w):
+        raise unsupported(op, "this pooling geometry (espresso and core disagree on the output size)")
+    return y
 
 
 @lowers("activation")
@@ -237,7 +241,7 @@ def lower_general_padding(op, b):
 
 
 def check_espresso(op) -> None:
-    if op.op_name == "espresso.layer":
+    if op.op_name == "espresso.layer" and not espresso_forms.is_inferred_layer(op):
         raise unsupported(op, f"espresso layer type '{op.espresso_type}'")
     if op.op_name == "espresso.deconvolution":
         raise unsupported(op, "deconvolution (no reference semantics to lower against)")
@@ -251,9 +255,13 @@ class EspressoToCore(ModulePass):
     def run(self, module, ctx: PassContext) -> None:
         for op in module.walk():
             check_espresso(op)
+        # inferred forms are the nn layers they were written from: nn-to-core lowers those
+        inferred = espresso_forms.rewrite_as_nn(module)
         # the bundle's image transform_params are imported as nn.image_preprocess
         table = {**LOWERINGS, IMAGE_PREPROCESS: nn_to_core.LOWERINGS[IMAGE_PREPROCESS]}
         run_lowering(module, table, "espresso", ctx, self.name)
+        if inferred:
+            nn_to_core.NnToCore().run(module, ctx)
         return_in_source_layout(module)
 
 

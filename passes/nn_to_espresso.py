@@ -5,8 +5,10 @@ separate passes: fuse-conv-batchnorm and fold-padding before this one, fuse-acti
 except `clip(0, M)` (coremltools' ReLU6), which becomes the ReLU / negate / max(x, -M) / negate
 chain that older converters wrote as separate layers, with their helper names [O: S1, S2].
 Field values and enumeration codes are the ones observed in coremlc output [V S1-S4, see
-docs/espresso-format.md 2.4-2.5]; a source layer without an observed mapping is an error that
-names the layer rather than a guess.
+docs/espresso-format.md 2.4-2.5]. A layer kind (or option) without an observed form is written
+in its inferred form (ir/dialects/espresso_forms.py: the params as keys of a layer named after the
+kind), listed in the module attribute `nn-to-espresso.inferred` so that `lower` can say which
+inferred forms it wrote; docs/espresso-layers.md gives every kind's form and evidence level.
 
 `coremlc-version` picks the era-dependent fields: 2021+ adds `debug_info` (the source layer
 name) to every layer, `attributes = {is_output = 1}` to layers producing a model output and
@@ -21,16 +23,19 @@ import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso.format import COREMLC_ERAS as ERAS, era_at_least
-from mlir_coreml.ir.attributes import DenseResourceAttr, IntAttr
+from mlir_coreml.ir.attributes import DenseResourceAttr, IntAttr, to_attr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso as esp
+from mlir_coreml.ir.dialects import espresso_forms as forms
 from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import F32, TensorType, element_type_of
 from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.base import ModulePass, PassContext
 
+INFERRED_ATTR = "nn-to-espresso.inferred"  # module attribute: the inferred forms written
 IMAGE_PREPROCESS = "nn.image_preprocess"
+YIELD = "nn.yield"  # ends a nested network; the bundle names what it yields by blob name
 
 ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "leakyReLU": esp.ACTIVATION_LEAKY,
                     "sigmoid": esp.ACTIVATION_SIGMOID, "linear": esp.ACTIVATION_LINEAR,
@@ -55,18 +60,44 @@ def f32(value) -> float:
     return float(np.float32(value))
 
 
+class NoObservedForm(MlirCoremlError):
+    """The layer (or this option of it) has no observed espresso form: it gets its inferred one."""
+
+
 class Lowering:
     """Converters from one nn layer to (espresso op class, data inputs, weights, fields)."""
 
-    def __init__(self, era: str):
+    def __init__(self, era: str, nd: bool = False):
         self.era = era
+        self.nd = nd
+        self.inferred_forms: list[str] = []  # what `lower` warns about
 
     @property
     def modern(self) -> bool:
         return self.era >= "2021"
 
     def unsupported(self, op, what: str):
-        raise MlirCoremlError(f"{op.op_name}: {what} has no known espresso form", describe_location(op))
+        raise NoObservedForm(f"{op.op_name}: {what} has no observed espresso form", describe_location(op))
+
+    def inferred(self, op):
+        """The inferred form (see ir/dialects/espresso_forms.py) of any nn layer."""
+        params = {}
+        for key, attr in op.attributes.items():
+            if key != "weight_fields":
+                params[key] = esp.json_value(attr)
+        weights, shapes = {}, {}
+        for field, value in zip(op.weight_fields, op.weights):
+            array = weight_source_array(value, op)
+            weights[forms.blob_key(field, element_type_of(array.dtype))] = (array, array.shape, None)
+            shapes[field] = list(array.shape)
+        fields = forms.encode_params(params)
+        if shapes:
+            fields[forms.WEIGHT_SHAPES] = shapes
+        if self.nd:
+            fields[forms.ND_MODE] = True
+        fields["layer_type"] = forms.espresso_type_of(op.layer_kind)
+        data = op.operands[:len(op.operands) - len(op.weight_fields)]  # a loop's carried values too
+        return (esp.NestedLayerOp if op.regions else esp.GenericLayerOp), list(data), weights, fields
 
     # -- weighted layers ------------------------------------------------------------------
     def convolution(self, op):
@@ -172,6 +203,21 @@ class Lowering:
         fields = {"axis_n": 3, "axis_k": codes[1], "axis_h": codes[2], "axis_w": codes[3], "axis_seq": codes[0]}
         return esp.TransposeOp, [op.inputs[0]], {}, fields
 
+    def transpose(self, op):
+        """ND transpose of rank <= 5 as espresso's `transpose`: the blob seen as (seq, n, k, h, w)
+        with its leading unit axes, each output axis coded by the input axis it takes [inferred
+        from permute's paired form]."""
+        axes = [int(a) for a in op.attr("axes", ())]
+        rank = len(axes)
+        if not self.nd or not 1 <= rank <= 5 or sorted(axes) != list(range(rank)):
+            self.unsupported(op, f"transpose axes {axes}")
+        lead = 5 - rank
+        codes = [4 - a for a in list(range(lead)) + [lead + a for a in axes]]  # code = 4 - canonical axis
+        self.inferred_forms.append("transpose (ND)")
+        fields = {"axis_n": codes[1], "axis_k": codes[2], "axis_h": codes[3], "axis_w": codes[4],
+                  "axis_seq": codes[0]}
+        return esp.TransposeOp, [op.inputs[0]], {}, fields
+
     def reshape(self, op):
         target = [int(t) for t in op.attr("targetShape", ())]
         if len(target) == 3:
@@ -233,11 +279,16 @@ class Lowering:
 
     def pooling(self, op):
         kind = op.attr("type", "MAX")
-        if kind not in POOL_TYPES or op.attr("includeLastPixel") is not None:
-            self.unsupported(op, f"{kind} pooling with this padding")
+        if kind not in POOL_TYPES:
+            self.unsupported(op, f"{kind} pooling")
         kh, kw = (tuple(op.attr("kernelSize", ())) or (3, 3))
         sh, sw = (tuple(op.attr("stride", ())) or (1, 1))
-        if op.attr("same") is not None:
+        ceil = op.attr("includeLastPixel")
+        if ceil is not None:  # Caffe's ceil rule, symmetric pads [seen: top_shape_style 2]
+            ph, pw = (list(ceil.get("paddingAmounts", ())) + [0, 0])[:2]
+            pads, pad_mode = (int(ph), int(ph), int(pw), int(pw)), esp.PAD_EXPLICIT
+            self.inferred_forms.append("pool (includeLastPixel)")
+        elif op.attr("same") is not None:
             pads, pad_mode = (0, 0, 0, 0), _same_pad_mode(op)
         else:
             pads = _border(op.attr("valid", {}).get("paddingAmounts"))
@@ -248,7 +299,7 @@ class Lowering:
                   "stride_y": int(sh), "pad_t": pads[0], "pad_b": pads[1], "pad_l": pads[2], "pad_r": pads[3],
                   "pad_mode": pad_mode, "pad_value": 0, "pad_fill_mode": 0,
                   "average_count_exclude_padding": int(bool(op.attr("avgPoolExcludePadding", False))),
-                  "top_shape_style": 0}
+                  "top_shape_style": esp.TOP_SHAPE_CEIL if ceil is not None else 0}
         if op.attr("globalPooling", False):
             fields["is_global"] = 1
         return esp.PoolOp, [op.inputs[0]], {}, fields
@@ -268,6 +319,7 @@ class Step:
     fields: dict
     name: str | None = None
     top: str | None = None
+    regions: list = ()
 
 
 def _same_pad_mode(op) -> int:
@@ -285,10 +337,13 @@ def _border(amounts) -> tuple[int, int, int, int]:
             int(w.get("startEdgeSize", 0)), int(w.get("endEdgeSize", 0)))
 
 
-def espresso_type(type: TensorType) -> TensorType:
+def espresso_type(type: TensorType, keep_rank: bool = False) -> TensorType:
     """A NeuralNetwork blob type in espresso's (n, k, h, w) / (seq, n, k, h, w) convention; the
-    sequence axis is kept only when it is not 1 (as in every sample shape file)."""
+    sequence axis is kept only when it is not 1 (as in every sample shape file). Spec-4+ bundles
+    record each blob's rank (`_rank`), and ND layers address axes by rank: `keep_rank` keeps it."""
     shape = tuple(type.shape)
+    if keep_rank:
+        return TensorType(shape, F32)
     if len(shape) == 5 and shape[0] == 1:
         shape = shape[1:]
     elif len(shape) == 3:
@@ -300,16 +355,30 @@ def espresso_type(type: TensorType) -> TensorType:
 
 def needs_metal_fallback(types) -> bool:
     for t in types:
+        if not t.is_static:  # known at run time only: nothing to decide on
+            continue
         dims = (1,) * (5 - len(t.shape)) + tuple(t.shape)
         if math.ceil(dims[0] * dims[1] * dims[2] / 4) > METAL_TEXTURE_SLICE_LIMIT:
             return True
     return False
 
 
+def weight_source_array(value, where) -> np.ndarray:
+    """The array a weight operand stands for: a constant's data (zero-copy), or a quantized
+    weight dequantized to f32 (no observed form keeps coremltools' quantization parameters)."""
+    producer = getattr(value, "op", None)
+    if producer is not None and producer.op_name == "core.constant":
+        return np.asarray(producer.attributes["value"].value)
+    if producer is not None and producer.op_name == "nn.dequantize":
+        return producer.reference(weight_source_array(producer.raw, where))
+    where = where if isinstance(where, str) else describe_location(where)
+    raise MlirCoremlError("a weight that is not a constant cannot be written to a bundle", where)
+
+
 def weight_constant(source, shape, element, name: str, location) -> ConstantOp:
-    """A constant with the source weight's data, in espresso's shape and precision (zero-copy
-    when nothing changes)."""
-    array = np.asarray(source.op.attributes["value"].value)
+    """A constant with the source weight's data (a Value or an array), in espresso's shape and
+    precision (zero-copy when nothing changes)."""
+    array = source if isinstance(source, np.ndarray) else weight_source_array(source, str(location))
     if element is not None and array.dtype != element.numpy_dtype:
         array = array.astype(element.numpy_dtype)
     if array.size != math.prod(shape):
@@ -331,35 +400,59 @@ class NnToEspresso(ModulePass):
         if self.coremlc_version not in ERAS:
             raise MlirCoremlError(f"unknown coremlc version '{self.coremlc_version}' "
                                   f"(expected one of {', '.join(ERAS)})", "pipeline")
-        lowering = Lowering(self.coremlc_version)
+        spec = module.attributes.get("coreml.spec_version")
+        lowering = Lowering(self.coremlc_version, nd=spec is not None and int(spec.value) >= 4)
         for fn in [op for op in module.regions[0].block.ops if op.op_name == "func.func"]:
             self.lower_function(fn, lowering, ctx)
+        if lowering.inferred_forms:
+            module.attributes[INFERRED_ATTR] = to_attr(sorted(set(lowering.inferred_forms)))
 
     def lower_function(self, fn, lowering: Lowering, ctx: PassContext) -> None:
-        for arg in fn.body.args:
-            arg.type = espresso_type(arg.type)
         outputs = {id(v) for v in fn.return_op.operands}
-        for op in list(fn.body.ops):
-            if not op.op_name.startswith("nn."):
+        self.lower_block(fn.body, lowering, ctx, outputs)
+        fn.attributes["function_type"] = type(fn.attributes["function_type"])(
+            type(fn.function_type)(tuple(a.type for a in fn.body.args),
+                                   tuple(v.type for v in fn.return_op.operands)))
+
+    def lower_block(self, block, lowering: Lowering, ctx: PassContext, outputs: set) -> None:
+        """Lower the layers of `block`, and of the networks nested in its control flow first."""
+        for arg in block.args:
+            if isinstance(arg.type, TensorType) and arg.type.shape is not None:
+                arg.type = espresso_type(arg.type, lowering.nd)
+        for op in list(block.ops):
+            if not op.op_name.startswith("nn.") or op.op_name == YIELD:
                 continue
             if op.op_name == IMAGE_PREPROCESS:
                 # espresso applies the image scaler from the net's `transform_params`, not a layer
                 op.results[0].replace_all_uses_with(op.operands[0])
                 op.erase()
                 continue
-            converter = getattr(lowering, getattr(op, "layer_kind", ""), None)
-            if converter is None:
-                lowering.unsupported(op, f"layer '{op.op_name}'")
-            converted = converter(op)
+            for region in op.regions:
+                self.lower_block(region.blocks[0], lowering, ctx, set())
+            converted = self.convert(op, lowering)
             steps = converted if isinstance(converted, list) else [Step(*converted)]
+            if op.regions:  # the nested networks move to the espresso layer
+                steps[-1].regions, op.regions = op.regions, []
             layer = self.lower_steps(op, steps, lowering, outputs)
             for old, new in zip(op.outputs, layer.results):
                 old.replace_all_uses_with(new)
             op.erase()
             ctx.stat("nn-to-espresso: layers lowered")
-        fn.attributes["function_type"] = type(fn.attributes["function_type"])(
-            type(fn.function_type)(tuple(a.type for a in fn.body.args),
-                                   tuple(v.type for v in fn.return_op.operands)))
+
+    @staticmethod
+    def convert(op, lowering: Lowering):
+        """The observed form of `op` where there is one, else its inferred form."""
+        converter = getattr(lowering, getattr(op, "layer_kind", ""), None)
+        # the observed forms are for blobs of known shapes (the shape file records each one)
+        known = all(isinstance(v.type, TensorType) and v.type.is_static for v in list(op.inputs) + list(op.outputs))
+        if converter is not None and known:
+            try:
+                return converter(op)
+            except NoObservedForm:
+                pass
+        converted = lowering.inferred(op)
+        lowering.inferred_forms.append(converted[3]["layer_type"])
+        return converted
 
     def lower_steps(self, op, steps: list, lowering: Lowering, outputs: set):
         """Emit the espresso layers for `op`; the last one stands for the source layer."""
@@ -375,21 +468,29 @@ class NnToEspresso(ModulePass):
         source_name = op.location.name if op.location and op.location.name else op.outputs[0].name
         name = step.name or source_name
         location = Location(name=name) if step.name else (op.location or Location(name=name))
-        operands = {cls.operand_defs[0].name: inputs if cls.operand_defs[0].variadic else inputs[0]}
+        generic = issubclass(cls, esp.GenericLayerOp)
+        operands = {cls.operand_defs[0].name: list(inputs) if cls.operand_defs[0].variadic else inputs[0]}
         for operand_name, (source, shape, element) in step.weights.items():
             const = weight_constant(source, shape, element, f"{name}_{operand_name}", location)
             op.parent.insert_before(const, op)
-            operands[operand_name] = const.result
+            if generic:  # one variadic group: the data inputs, then the blobs
+                operands[cls.operand_defs[0].name].append(const.result)
+            else:
+                operands[operand_name] = const.result
         attrs = dict(step.fields)
+        if generic and step.weights:
+            attrs["blob_keys"] = list(step.weights)
         if lowering.modern:
             attrs["debug_info"] = name
         if lowering.modern and any(id(r) in outputs for r in op.outputs):
             attrs["attributes"] = {"is_output": 1}
-        static = [espresso_type(r.type) for r in op.outputs
+        static = [espresso_type(r.type, lowering.nd) for r in op.outputs
                   if isinstance(r.type, TensorType) and r.type.is_static]
         result_types = static if len(static) == len(op.outputs) else ()
+        if generic and not result_types:  # shapes known at run time only stay unranked
+            result_types = [espresso_type(r.type, lowering.nd) if r.type.is_static else r.type for r in op.outputs]
         names = [r.name for r in op.outputs] if last else [step.top]
-        layer = build(cls, operands, result_types, attrs, location=location, result_names=names)
+        layer = build(cls, operands, result_types, attrs, step.regions, location=location, result_names=names)
         if needs_metal_fallback([v.type for v in inputs] + [r.type for r in layer.results]):
             layer.attributes["hint_fallback_from_metal"] = IntAttr(1)
         op.parent.insert_before(layer, op)

@@ -24,7 +24,9 @@ from mlir_coreml.ir.types import TensorType
 
 DEFAULT_PIPELINE = "canonicalize,cse"
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
-FRONTEND_DIALECTS = ("nn", "mil", "espresso")
+# espresso first: a bundle's control-flow layers hold nn.yield terminators that only
+# espresso-to-core (which lowers the nn layers it rewrites them into) knows what to do with
+FRONTEND_DIALECTS = ("espresso", "nn", "mil")
 
 
 def dialects_in(module) -> set[str]:

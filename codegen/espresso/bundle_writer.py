@@ -21,6 +21,7 @@ from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATT
                                                   NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 from mlir_coreml.ir.core import Value
 from mlir_coreml.ir.dialects.espresso import Layer, json_value, shape_of_type
+from mlir_coreml.ir.dialects.espresso_forms import LAYERS_KEY, NESTED_NETWORKS
 from mlir_coreml.ir.verifier import describe_location
 
 
@@ -75,9 +76,19 @@ def net_and_weights(module) -> tuple[dict, dict, list]:
     shapes = {names(arg): shape_of_type(arg.type, nd) for arg in fn.body.args}
     padded = module.attributes.get(fmt.PADDED_BIASES_ATTR)
     padded_biases = json_value(padded) if padded is not None else fmt.DEFAULT_PADDED_BIAS_LAYERS
-    layers, blobs = [], []
-    for op in fn.body.ops:
-        if op.op_name in ("core.constant", "func.return"):
+    blobs: list = []
+    layers = _layers(fn.body, names, shapes, blobs, nd, padded_biases)
+    top = json_value(module.attributes[NET_ATTR]) if NET_ATTR in module.attributes else _default_net_header()
+    net = {**top, "layers": layers}
+    return net, {"layer_shapes": shapes}, blobs
+
+
+def _layers(block, names, shapes: dict, blobs: list, nd: bool, padded_biases) -> list[dict]:
+    """The net layers of `block`'s ops; the networks nested in control-flow layers recursively
+    (their blob ids and shapes share the net's weights and shape files)."""
+    layers = []
+    for op in block.ops:
+        if op.op_name in ("core.constant", "func.return", "nn.yield"):
             continue
         if op.op_name == "nn.image_preprocess":  # written as the net's transform_params
             names.names[id(op.result)] = names(op.operands[0])
@@ -93,12 +104,16 @@ def net_and_weights(module) -> tuple[dict, dict, list]:
             blobs.append((blob_id, _blob_payload(op, key, _constant_array(value, op), padded_biases)))
             layer[key] = blob_id
         layer.update(op.fields())
+        for key, region in zip(NESTED_NETWORKS.get(op.espresso_type, ()), op.regions):
+            for arg in region.blocks[0].args:
+                if arg.type.is_static:
+                    shapes[names(arg)] = shape_of_type(arg.type, nd)
+            layer[key] = {LAYERS_KEY: _layers(region.blocks[0], names, shapes, blobs, nd, padded_biases)}
         layers.append(layer)
         for r in op.results:
-            shapes[names(r)] = shape_of_type(r.type, nd)
-    top = json_value(module.attributes[NET_ATTR]) if NET_ATTR in module.attributes else _default_net_header()
-    net = {**top, "layers": layers}
-    return net, {"layer_shapes": shapes}, blobs
+            if r.type.is_static:  # a shape known only at run time has no entry
+                shapes[names(r)] = shape_of_type(r.type, nd)
+    return layers
 
 
 def _default_net_header() -> dict:

@@ -27,7 +27,7 @@ import numpy as np
 from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DictAttr, FloatAttr, IntAttr,
                                        StringAttr)
 from mlir_coreml.ir.core import Operation
-from mlir_coreml.ir.opdef import AnyTensor, Pure, VerifyError, attribute, op_def, operand, result
+from mlir_coreml.ir.opdef import AnyTensor, Pure, VerifyError, attribute, op_def, operand, region, result
 from mlir_coreml.ir.types import F16, F32, TensorType
 
 # Espresso axis code (w=0 ... seq=4) -> axis of the canonical rank-5 (seq, n, k, h, w) array.
@@ -351,6 +351,18 @@ class BatchnormOp(Layer):
 
 # -- layers without weights -----------------------------------------------------------------------
 
+# pool `top_shape_style` 2: Caffe's ceil rule for the output size (pads symmetric; a window may
+# hang over the bottom/right edge) [seen: 2017 SqueezeNet/Fruit nets, an Apple-internal net]
+TOP_SHAPE_CEIL = 2
+
+
+def _ceil_out(size: int, kernel: int, stride: int, pad: int) -> int:
+    out = -(-(size + 2 * pad - kernel) // stride) + 1
+    if pad and (out - 1) * stride >= size + pad:
+        out -= 1  # the last window must start inside the input or its leading padding
+    return out
+
+
 @op_def("espresso.pool")
 class PoolOp(Layer):
     layer_type = "pool"
@@ -368,14 +380,20 @@ class PoolOp(Layer):
             return h, w, 1, 1
         return self.size_y, self.size_x, self.stride_y, self.stride_x
 
-    def infer_types(self):
-        shape = self.input.type.shape
-        h, w = shape[-2:]
+    @property
+    def ceil_mode(self) -> bool:
+        return self.attr("top_shape_style", 0) == TOP_SHAPE_CEIL
+
+    def output_size(self, h, w) -> tuple[int, int]:
         ky, kx, sy, sx = self._geometry(h, w)
         pt, pb, pl, pr = [self.attr(k, 0) for k in ("pad_t", "pad_b", "pad_l", "pad_r")]
-        oh = _conv_out(h, ky, sy, pt, pb, self.pad_mode)
-        ow = _conv_out(w, kx, sx, pl, pr, self.pad_mode)
-        return [self.input.type.with_shape(shape[:-2] + (oh, ow))]
+        if self.ceil_mode:
+            return _ceil_out(h, ky, sy, pt), _ceil_out(w, kx, sx, pl)
+        return _conv_out(h, ky, sy, pt, pb, self.pad_mode), _conv_out(w, kx, sx, pl, pr, self.pad_mode)
+
+    def infer_types(self):
+        shape = self.input.type.shape
+        return [self.input.type.with_shape(shape[:-2] + self.output_size(*shape[-2:]))]
 
     def reference(self, x):
         x = canonical5(_f32(x))
@@ -383,22 +401,28 @@ class PoolOp(Layer):
         x = x.reshape(seq * n, k, h, w)
         ky, kx, sy, sx = self._geometry(h, w)
         pt, pb, pl, pr = _window_pads(self, h, w, ky, kx, sy, sx)
+        declared_b, declared_r = pb, pr
+        if self.ceil_mode:  # pad the bottom/right as far as the last window reaches
+            oh, ow = self.output_size(h, w)
+            pb, pr = max((oh - 1) * sy + ky - h - pt, 0), max((ow - 1) * sx + kx - w - pl, 0)
         is_max = self.avg_or_max == 1
         pad_value = -np.inf if is_max else 0.0
         padded = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=pad_value)
-        ones = np.pad(np.ones((1, 1, h, w), np.float32), ((0, 0), (0, 0), (pt, pb), (pl, pr)))
         oh, ow = (padded.shape[2] - ky) // sy + 1, (padded.shape[3] - kx) // sx + 1
-        windows = np.stack([padded[:, :, i:i + sy * (oh - 1) + 1:sy, j:j + sx * (ow - 1) + 1:sx]
-                            for i in range(ky) for j in range(kx)])
+
+        def windows(a):
+            return np.stack([a[:, :, i:i + sy * (oh - 1) + 1:sy, j:j + sx * (ow - 1) + 1:sx]
+                             for i in range(ky) for j in range(kx)])
         if is_max:
-            return self.reference_output(windows.max(axis=0))
-        total = windows.sum(axis=0, dtype=np.float32)
+            return self.reference_output(windows(padded).max(axis=0))
+        total = windows(padded).sum(axis=0, dtype=np.float32)
         if self.attr("average_count_exclude_padding", 1):
-            counts = np.stack([ones[:, :, i:i + sy * (oh - 1) + 1:sy, j:j + sx * (ow - 1) + 1:sx]
-                               for i in range(ky) for j in range(kx)]).sum(axis=0)
-        else:
-            counts = np.float32(ky * kx)
-        return self.reference_output(total / counts)
+            counts = windows(np.pad(np.ones((1, 1, h, w), np.float32), ((0, 0), (0, 0), (pt, pb), (pl, pr))))
+        else:  # the padding counts, window parts beyond it do not
+            region = np.pad(np.ones((1, 1, h + pt + declared_b, w + pl + declared_r), np.float32),
+                            ((0, 0), (0, 0), (0, max(pb - declared_b, 0)), (0, max(pr - declared_r, 0))))
+            counts = windows(region[:, :, :padded.shape[2], :padded.shape[3]])
+        return self.reference_output(total / counts.sum(axis=0))
 
 
 @op_def("espresso.activation")
@@ -717,6 +741,8 @@ class GenericLayerOp(Layer):
 
     inputs = operand(AnyTensor, variadic=True)
     outputs = result(AnyTensor, variadic=True)
+    # not Pure: an unknown layer may draw random numbers or jump out of a loop (loop_break)
+    traits = frozenset()
 
     @property
     def espresso_type(self) -> str:
@@ -730,6 +756,26 @@ class GenericLayerOp(Layer):
     def verify_(self):
         if not isinstance(self.attributes.get("layer_type"), StringAttr):
             raise VerifyError("requires a string attribute 'layer_type'")
+
+    def execute(self, interp, env, *arrays):
+        """Inferred forms of NeuralNetwork layers run as the nn layer they were written from."""
+        from mlir_coreml.ir.dialects import espresso_forms
+
+        if not espresso_forms.is_inferred_layer(self):
+            raise NotImplementedError(f"espresso layer type '{self.espresso_type}' has no reference semantics")
+        return espresso_forms.execute(self, interp, env, *arrays)
+
+
+@op_def("espresso.nested_layer")
+class NestedLayerOp(GenericLayerOp):
+    """A layer holding two nested networks (inferred forms of `loop` and `branch`): its regions,
+    in the order espresso_forms.NESTED_NETWORKS names their net keys. Blob names inside are
+    those of the source network: a region reads outer blobs by name, its arguments are the
+    blobs the layer carries, and it ends with the `nn.yield` of the blobs it hands back."""
+
+    first_network = region()
+    second_network = region()
+    traits = frozenset()
 
 
 LAYER_OPS: dict[str, type[Layer]] = {

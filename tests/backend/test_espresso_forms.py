@@ -1,0 +1,184 @@
+"""Every layer kind survives `lower`: the per-layer models of tests/frontend/test_mlmodel_import.py
+(builder- and PyTorch-made, several ranks, shapes and parameters, fixed seeds) are lowered to
+`.mlmodelc` as they run, read back by our own bundle reader, and must give the source's outputs
+both on the reference interpreter (espresso dialect) and through espresso-to-core and the
+executor's kernels.
+
+The per-layer tests are collected again here with their parametrization; an autouse fixture
+wraps their `read` / `run_module` so that every model read from an `.mlmodel` and run also goes
+through a bundle."""
+import itertools
+
+import numpy as np
+import pytest
+
+import mlir_coreml
+from mlir_coreml.codegen.lower import lower_model
+from mlir_coreml.frontend.mlmodelc import read as read_bundle
+from mlir_coreml.ir.dialects import espresso_forms
+from mlir_coreml.ir.dialects.nn.base import NNLayer
+from mlir_coreml.ir.interpreter import run_module as interpret
+from tests.frontend import test_mlmodel_import as per_layer
+
+NO_FORM_KINDS: frozenset = frozenset()  # every kind has a form (docs/espresso-layers.md)
+# values that cannot match draw for draw (numpy's generator, seeded per layer)
+RANDOM_KINDS = per_layer.RANDOM_KINDS
+
+SEMANTIC_TESTS = sorted({name.split("[")[0] for name in per_layer.semantic_coverage()})
+globals().update({name: getattr(per_layer, name) for name in SEMANTIC_TESTS})
+
+_bundled_kinds: set = set()
+_skipped: list = []
+_counter = itertools.count()
+
+
+def _compare(got, want, random: bool, what: str):
+    assert len(got) == len(want), what
+    for g, w in zip(got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.size == w.size, f"{what}: {g.shape} vs source {w.shape}"
+        if random:
+            continue
+        g = g.reshape(w.shape)
+        if w.dtype.kind != "f":
+            np.testing.assert_array_equal(g, w, err_msg=what)
+            continue
+        finite = np.isfinite(w)
+        np.testing.assert_array_equal(np.where(finite, 0, g), np.where(finite, 0, w), err_msg=what)
+        if finite.any():
+            err = per_layer.rel_err(g[finite], w[finite])
+            assert err <= 1e-4, f"{what} differs from the source: {err:.2e}"
+
+
+def _through_bundle(path, source, inputs, want, tmp_path):
+    """Lower `path`, read the bundle back and run it two ways; both must match `want`."""
+    kinds = {op.layer_kind for op in source.walk() if isinstance(op, NNLayer)}
+    model_type = source.attributes.get("coreml.model_type")
+    if kinds & NO_FORM_KINDS or (model_type is not None and model_type.value != "neuralNetwork"):
+        _skipped.append(path)  # classifiers are lowered by their own work item
+        return
+    bundle = tmp_path / f"model{next(_counter)}.mlmodelc"
+    lower_model(path, bundle)
+    module = read_bundle(bundle)
+    args = module.body.first_op.body.args
+    named = inputs if isinstance(inputs, dict) else {a.name: x for a, x in zip(source.body.first_op.body.args, inputs)}
+    arrays = [np.asarray(named[a.name]) for a in args]
+    arrays = [x.reshape(a.type.shape) if a.type.is_static and x.size == a.type.num_elements else x
+              for x, a in zip(arrays, args)]
+    random = bool(kinds & RANDOM_KINDS)
+    _compare(interpret(module, arrays), want, random, f"{bundle.name} (interpreter)")
+    _bundled_kinds.update(kinds)
+    if any(x.shape != tuple(a.type.shape or ()) for x, a in zip(arrays, args)):
+        return bundle  # fed another sequence length than declared: the compiled plan is for the declared one
+    compiled = mlir_coreml.compile_model(module, threads=1)
+    got = compiled.runner.run([x.astype(t.element.numpy_dtype) for x, t in zip(arrays, compiled.inputs.values())])
+    _compare(got, want, random, f"{bundle.name} (espresso-to-core)")
+    return bundle
+
+
+@pytest.fixture(autouse=True)
+def through_bundles(monkeypatch, tmp_path, request):
+    sources: dict[int, tuple] = {}
+    original_read, original_run = per_layer.read, per_layer.run_module
+
+    def read(path, *args, **kwargs):
+        module = original_read(path, *args, **kwargs)
+        sources[id(module)] = (path, module)
+        return module
+
+    def run_module(module, inputs):
+        want = original_run(module, inputs)
+        if id(module) in sources:
+            _through_bundle(sources[id(module)][0], module, inputs, want, tmp_path)
+        return want
+
+    monkeypatch.setattr(per_layer, "read", read)
+    monkeypatch.setattr(per_layer, "run_module", run_module)
+    _bundled_kinds.clear()
+    _skipped.clear()
+    yield
+    if _skipped:
+        return
+    table = per_layer.semantic_coverage()
+    declared = table.get(request.node.name, table.get(request.node.originalname, frozenset()))
+    missed = declared - _bundled_kinds - NO_FORM_KINDS
+    assert not missed, f"{request.node.name}: {sorted(missed)} never went through a bundle"
+
+
+def test_every_layer_kind_goes_through_a_bundle():
+    covered = set().union(*per_layer.semantic_coverage().values())
+    assert covered | NO_FORM_KINDS == set(per_layer.LAYER_OPS)
+
+
+def test_every_kind_has_a_distinct_inferred_type():
+    types = {espresso_forms.espresso_type_of(kind) for kind in per_layer.LAYER_OPS}
+    assert len(types) == len(per_layer.LAYER_OPS)
+    assert all(espresso_forms.kind_of(espresso_forms.espresso_type_of(k)) == k for k in per_layer.LAYER_OPS)
+
+
+def test_layer_notes_list_every_kind_with_its_form():
+    """docs/espresso-layers.md has one row per layer kind; an inferred row names the type written."""
+    from pathlib import Path
+
+    notes = Path(__file__).resolve().parents[2] / "docs" / "espresso-layers.md"
+    rows = {}
+    for line in notes.read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows[cells[0].strip("`")] = (cells[1], cells[2])
+    assert set(rows) == set(per_layer.LAYER_OPS)
+    for kind, (form, evidence) in rows.items():
+        assert evidence in ("paired", "seen", "inferred", "inferred (type seen)", "inferred (type paired)") or "/" in evidence, kind
+        if evidence.startswith("inferred"):
+            assert f"`{espresso_forms.espresso_type_of(kind)}`" in form, kind
+
+
+def test_lower_warns_once_with_the_inferred_forms(tmp_path, capsys):
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    from mlir_coreml.cli import main
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(2, 3))], [("y", None)], disable_rank5_shape_mapping=True)
+    builder.add_gelu("g", "x", "g_out")
+    builder.add_transpose("t", [1, 0], "g_out", "t_out")
+    builder.add_softmax_nd("s", "t_out", "y", axis=-1)
+    path = tmp_path / "m.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    assert main(["lower", str(path), "-o", str(tmp_path / "m.mlmodelc")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: ") and str(path) in err[0]
+    assert err[0].endswith("inferred espresso forms (no Apple-compiled bundle shows them; "
+                           "see docs/espresso-layers.md): gelu, transpose (ND)")  # softmax_nd: paired
+
+
+# (input C, H, W), kernel, stride, symmetric pad (top, left), kind, exclude_pad_area
+CEIL_POOLS = [((3, 7, 7), (3, 3), (2, 2), (0, 0), "MAX", True),
+              ((2, 8, 9), (3, 2), (2, 3), (1, 1), "MAX", True),
+              ((2, 6, 6), (2, 2), (2, 2), (1, 0), "AVERAGE", True),
+              ((4, 9, 5), (3, 3), (2, 2), (1, 1), "AVERAGE", False),
+              ((1, 5, 8), (4, 3), (3, 2), (0, 1), "AVERAGE", False)]
+
+
+@pytest.mark.parametrize("shape, kernel, stride, pads, kind, exclude", CEIL_POOLS)
+def test_ceil_mode_pooling_is_written_as_pool(tmp_path, shape, kernel, stride, pads, kind, exclude):
+    """`includeLastPixel` (Caffe's ceil rule, SqueezeNet) is espresso's `pool` with top_shape_style 2."""
+    import json
+
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(*shape))], [("y", None)])
+    builder.add_pooling("pool", kernel[0], kernel[1], stride[0], stride[1], kind, "INCLUDE_LAST_PIXEL", "x", "y",
+                        exclude_pad_area=exclude, padding_top=pads[0], padding_bottom=pads[0],
+                        padding_left=pads[1], padding_right=pads[1])
+    path = tmp_path / "pool.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    source = per_layer.read(str(path))
+    x = np.random.RandomState(sum(shape)).randn(1, 1, *shape).astype(np.float32)
+    want = interpret(source, {"x": x})
+    bundle = _through_bundle(str(path), source, {"x": x}, want, tmp_path)
+    layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][0]
+    assert layer["type"] == "pool" and layer["top_shape_style"] == 2
