@@ -490,15 +490,23 @@ class TileOp(NNLayer):
     def shapes(self, xs, ws):
         if len(xs) > 1:
             raise NotImplementedError
-        reps = list(self.reps)
-        if len(reps) != len(xs[0]):
-            raise ShapeError("reps must have the input's rank")
-        return [check_size(tuple(d * r for d, r in zip(xs[0], reps)))]
+        return [check_size(tiled_shape(xs[0], self.reps))]
 
     def compute(self, xs, ws):
         reps = [int(r) for r in xs[1].reshape(-1)] if len(xs) > 1 else list(self.reps)
-        check_size([d * r for d, r in zip(xs[0].shape, reps)])
+        check_size(tiled_shape(xs[0].shape, reps))
         return np.tile(xs[0], reps)
+
+
+def tiled_shape(shape, reps) -> tuple:
+    """numpy's tile rule, which Core ML's follows: the shorter of shape and reps is padded
+    with leading 1s."""
+    shape, reps = [int(d) for d in shape], [int(r) for r in reps]
+    if any(r < 1 for r in reps):
+        raise ShapeError(f"tile repetitions must be positive, got {reps}")
+    n = max(len(shape), len(reps))
+    shape, reps = [1] * (n - len(shape)) + shape, [1] * (n - len(reps)) + reps
+    return tuple(d * r for d, r in zip(shape, reps))
 
 
 @layer_op("stack", n_inputs=(1, None))
