@@ -571,8 +571,12 @@ def lower_upsample(op, b):
         rows = np.minimum((np.arange(ho) * h) // ho, h - 1)
         cols = np.minimum((np.arange(wo) * w) // wo, w - 1)
         return nearest_resize(b, x, rows, cols, op)
-    coords = "half_pixel" if op.linearUpsampleMode == "ALIGN_CORNERS_FALSE" else "align_corners"
-    return b.op("upsample", x, size=list(out[-2:]), mode="bilinear", coordinates=coords)
+    return b.op("upsample", x, size=list(out[-2:]), mode="bilinear",
+                coordinates=LINEAR_UPSAMPLE_COORDS[op.linearUpsampleMode])
+
+
+LINEAR_UPSAMPLE_COORDS = {"DEFAULT": "asymmetric", "ALIGN_CORNERS_TRUE": "align_corners",
+                          "ALIGN_CORNERS_FALSE": "half_pixel"}
 
 
 RESIZE_COORDS = {"STRICT_ALIGN_ENDPOINTS_MODE": "align_corners", "ALIGN_ENDPOINTS_MODE": "align_corners",
