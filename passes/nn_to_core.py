@@ -657,7 +657,8 @@ def lower_permute(op, b):
 @lowers("nn.transpose")
 def lower_transpose(op, b):
     x = single(op)
-    return b.transpose(x, op.perm(len(static_shape(x, op))))
+    shape = op.operand_shape(static_shape(x, op))
+    return b.transpose(b.reshape(x, shape), op.perm(len(shape)))
 
 
 @lowers("nn.concat")

@@ -150,8 +150,29 @@ def to_pil_image(name: str, array: np.ndarray, space: str):
 
 # -- outputs ------------------------------------------------------------------------------------
 
-def output_value(name: str, array, feature: dict | None):
-    """A computed output as Core ML returns it under `feature`'s description."""
+RANK5 = 5
+
+
+def uses_rank5_blobs(module_attributes: dict, fn_attributes: dict) -> bool:
+    """NeuralNetworks with the legacy RANK5_ARRAY_MAPPING (every spec-3 model) pass rank-5
+    [S, B, C, H, W] blobs; an output declared without a shape comes back with that rank. A
+    compiled bundle says so by its blob shapes not being N-D."""
+    def plain(attrs, key):
+        a = attrs.get(key)
+        return None if a is None else a.value
+
+    nd_shapes = plain(module_attributes, "espresso.nd_shapes")
+    if nd_shapes is not None:
+        return str(nd_shapes).lower() in ("false", "0")
+    if not str(plain(module_attributes, "coreml.model_type") or "").startswith("neuralNetwork"):
+        return False
+    network = plain(fn_attributes, "coreml.network") or {}
+    return network.get("arrayInputShapeMapping", "RANK5_ARRAY_MAPPING") in ("RANK5_ARRAY_MAPPING", 0)
+
+
+def output_value(name: str, array, feature: dict | None, rank5: bool = False):
+    """A computed output as Core ML returns it under `feature`'s description (`rank5`: the
+    model passes rank-5 blobs, see `uses_rank5_blobs`)."""
     kind, body = kind_of(feature)
     if kind == "imageType":
         return to_pil_image(name, array, body.get("colorSpace", "RGB"))
@@ -162,5 +183,7 @@ def output_value(name: str, array, feature: dict | None):
     fixed = not (body.get("enumeratedShapes") or body.get("shapeRange"))
     if shape and fixed and int(np.prod(shape)) == array.size and shape != array.shape:
         array = array.reshape(shape)
+    elif not shape and rank5 and array.ndim < RANK5:
+        array = array.reshape((1,) * (RANK5 - array.ndim) + array.shape)
     dtype = ARRAY_DTYPES.get(body.get("dataType"))
     return array if dtype is None or array.dtype == dtype else array.astype(dtype)

@@ -147,6 +147,8 @@ class Signature:
         self.output_features = features.features_by_name(_attr(fn, "coreml.outputs", ()))
         self.shape_rules = {name: rule for name in self.inputs
                             if (rule := features.shape_rule(self.input_features.get(name))) is not None}
+        module = fn.parent_op
+        self.rank5 = features.uses_rank5_blobs(module.attributes if module is not None else {}, fn.attributes)
 
     def check_inputs(self, data) -> list[np.ndarray]:
         if not isinstance(data, dict):
@@ -202,7 +204,7 @@ class Signature:
                               f"{want} ({expected}){allowed}")
 
     def format_outputs(self, results: list) -> dict:
-        out = {name: features.output_value(name, value, self.output_features.get(name))
+        out = {name: features.output_value(name, value, self.output_features.get(name), self.rank5)
                for name, value in zip(self.output_names, results)}
         labels = _attr(self.function, "coreml.class_labels")
         if not labels:

@@ -354,11 +354,23 @@ class TransposeOp(NNLayer):
             raise ShapeError(f"axes {list(self.axes)} is not a permutation of rank {rank}")
         return axes
 
+    def operand_shape(self, shape) -> tuple:
+        """The shape the axes permute: an image blob ([1, C, H, W], or rank 5) under a transpose
+        written for the [C, H, W] array it replaced (coremltools' NHWC image inputs add one
+        with axes [1, 2, 0]) loses its leading unit dims."""
+        shape = tuple(shape)
+        extra = len(shape) - len(self.axes)
+        if self.axes and extra > 0 and all(d == 1 for d in shape[:extra]):
+            return shape[extra:]
+        return shape
+
     def shapes(self, xs, ws):
-        return [tuple(xs[0][p] for p in self.perm(len(xs[0])))]
+        shape = self.operand_shape(xs[0])
+        return [tuple(shape[p] for p in self.perm(len(shape)))]
 
     def compute(self, xs, ws):
-        return xs[0].transpose(self.perm(xs[0].ndim))
+        x = xs[0].reshape(self.operand_shape(xs[0].shape))
+        return x.transpose(self.perm(x.ndim))
 
 
 @layer_op("concatND", n_inputs=(1, None))
