@@ -199,6 +199,9 @@ class Signature:
                     (not image or array.ndim >= 3 and array.shape[-3] == shape[-3]):
                 return array.reshape(target)
             allowed = f"; allowed: {rule.describe()}"
+        if image and array.ndim >= 2 and len(shape) >= 2:
+            raise MlirCoremlError(f"input '{name}' is an image of {array.shape[-2]}x{array.shape[-1]} (height x "
+                                  f"width), but the model takes {shape[-2]}x{shape[-1]}{allowed}")
         want = "x".join("?" if d is None else str(d) for d in shape)
         raise MlirCoremlError(f"input '{name}' has shape {tuple(array.shape)}, but the model expects "
                               f"{want} ({expected}){allowed}")

@@ -339,3 +339,117 @@ def test_upsample_linear_modes(mode, row, tmp_path):
     b.add_upsample("up", 2, 3, "data", "output", mode="BILINEAR", linear_upsample_mode=mode)
     out = predict(b, tmp_path, {"data": np.float32([1, 2, 3]).reshape(1, 1, 3)})["output"]
     np.testing.assert_allclose(out.reshape(2, 9), np.tile(np.float32(row), (2, 1)), rtol=1e-5)
+
+
+# -- classic (rank-5) layers at several blob shapes, fp32 and fp16 weights -------------------------
+
+def classic_network(b, c: int):
+    """Most classic layer kinds on one [.., C, H, W] input `x` (and `z` of the same shape), one
+    output each; returns the output names."""
+    w = lambda *s: RNG.standard_normal(s).astype(np.float32) * 0.5  # noqa: E731
+    v = lambda n: RNG.uniform(0.5, 1.5, n).astype(np.float32)  # noqa: E731
+    b.add_convolution("conv", c, 4, 3, 3, 1, 1, "same", 1, w(3, 3, c, 4), w(4), True, input_name="x",
+                      output_name="conv")
+    b.add_convolution("conv_grouped", 1, c, 3, 3, 2, 2, "valid", c, w(3, 3, 1, c), None, False, input_name="x",
+                      output_name="conv_grouped", dilation_factors=[1, 1])
+    b.add_convolution("deconv", c, 2, 2, 2, 2, 2, "valid", 1, w(2, 2, c, 2), w(2), True, is_deconv=True,
+                      input_name="x", output_name="deconv")
+    b.add_pooling("maxpool", 3, 3, 2, 2, "MAX", "SAME", "x", "maxpool")
+    b.add_pooling("avgpool", 2, 2, 1, 1, "AVERAGE", "VALID", "x", "avgpool")
+    b.add_pooling("gap", 1, 1, 1, 1, "AVERAGE", "VALID", "x", "gap", is_global=True)
+    b.add_batchnorm("bn", c, v(c), w(c), w(c), v(c), "x", "bn")
+    b.add_scale("scale", w(c), w(c), True, "x", "scale", shape_scale=[c, 1, 1], shape_bias=[c, 1, 1])
+    b.add_bias("bias", w(c), "x", "bias", shape_bias=[c])
+    b.add_softmax("softmax", "x", "softmax")
+    b.add_lrn("lrn", "x", "lrn", alpha=1e-2, beta=0.75, local_size=3, k=1.0)
+    b.add_mvn("mvn", "x", "mvn", across_channels=True, normalize_variance=True, epsilon=1e-5)
+    b.add_l2_normalize("l2", "x", "l2")
+    b.add_padding("pad", 1, 2, 0, 1, 0.5, "x", "pad")
+    b.add_padding("pad_reflect", 1, 1, 1, 1, input_name="x", output_name="pad_reflect", padding_type="reflection")
+    b.add_padding("pad_edge", 2, 0, 1, 0, input_name="x", output_name="pad_edge", padding_type="replication")
+    b.add_crop("crop", 1, 0, 0, 1, [0, 0], ["x"], "crop")
+    b.add_upsample("upsample", 2, 2, "x", "upsample", mode="NN")
+    b.add_upsample("upsample_bilinear", 2, 3, "x", "upsample_bilinear", mode="BILINEAR")
+    b.add_resize_bilinear("resize", "x", "resize", 5, 7)
+    b.add_elementwise("add", ["x", "z"], "add", "ADD")
+    b.add_elementwise("mul", ["x", "z"], "mul", "MULTIPLY")
+    b.add_elementwise("max", ["x", "z"], "max", "MAX")
+    b.add_elementwise("ave", ["x", "z"], "ave", "AVE")
+    b.add_elementwise("add_const", ["x"], "add_const", "ADD", alpha=0.25)
+    b.add_unary("sqrt", "x", "sqrt", "abs")
+    b.add_activation("prelu", "PRELU", "x", "prelu", params=v(c))
+    b.add_activation("leaky", "LEAKYRELU", "x", "leaky", params=[0.1])
+    b.add_permute("permute", (0, 2, 3, 1), "x", "permute")
+    b.add_flatten("flatten", 0, "x", "flatten")
+    b.add_slice("slice", "x", "slice", "height", start_index=1, end_index=-1, stride=2)
+    b.add_elementwise("concat", ["x", "z"], "concat", "CONCAT")
+    b.add_split("split", "concat", ["split0", "split1"])
+    b.add_reduce("reduce", "x", "reduce", "CHW", "sum")
+    b.add_reorganize_data("s2d", "x", "s2d", "SPACE_TO_DEPTH", 2)
+    b.add_sequence_repeat("repeat", 2, "x", "repeat")
+    return ["conv", "conv_grouped", "deconv", "maxpool", "avgpool", "gap", "bn", "scale", "bias", "softmax", "lrn",
+            "mvn", "l2", "pad", "pad_reflect", "pad_edge", "crop", "upsample", "upsample_bilinear", "resize", "add",
+            "mul", "max", "ave", "add_const", "sqrt", "prelu", "leaky", "permute", "flatten", "slice", "split0",
+            "split1", "concat", "reduce", "s2d", "repeat"]
+
+
+@pytest.mark.parametrize("weights", ["fp32", "fp16"])
+@pytest.mark.parametrize("chw", [(2, 4, 6), (3, 6, 4)])
+def test_classic_layers_against_the_reference(chw, weights, tmp_path):
+    """The compiled model (kernels, fusion, memory plan) against the numpy reference of the
+    imported layers, for the classic layer kinds at two blob shapes and both weight precisions."""
+    from coremltools.models.neural_network.quantization_utils import quantize_weights
+
+    from mlir_coreml.frontend.mlmodel import read
+    from mlir_coreml.ir.interpreter import run_module
+
+    b = builder({"x": chw, "z": chw}, outputs=["conv"], rank5=True)
+    names = classic_network(b, chw[0])
+    del b.spec.description.output[:]
+    for name in names:
+        b.spec.description.output.add().name = name
+        b.spec.description.output[-1].type.multiArrayType.dataType = ct.proto.FeatureTypes_pb2.ArrayFeatureType.FLOAT32
+    spec = b.spec
+    if weights == "fp16":
+        spec = quantize_weights(ct.models.MLModel(spec, skip_model_load=True), 16).get_spec()
+    path = str(tmp_path / "classic.mlmodel")
+    ct.models.utils.save_spec(spec, path)
+    inputs = {"x": rand(chw), "z": rand(chw)}
+    want = run_module(read(path), [inputs["x"].reshape((1, 1) + chw), inputs["z"].reshape((1, 1) + chw)])
+    out = compile_model(path, threads=1).predict(inputs)
+    assert list(out) == names
+    check(out, {name: np.asarray(w).reshape(out[name].shape) for name, w in zip(names, want)},
+          rtol=2e-3 if weights == "fp16" else 1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float16, np.int32, np.int64])
+def test_inputs_of_any_numeric_dtype(dtype, tmp_path):
+    b = builder({"data": (3, 4)})
+    b.add_activation("relu", "RELU", "data", "output")
+    x = (np.arange(12).reshape(3, 4) - 5).astype(dtype)
+    check(predict(b, tmp_path, {"data": x}), {"output": np.maximum(x.astype(np.float64), 0)})
+
+
+@pytest.mark.parametrize("rank", [2, 3, 4])
+def test_flexible_shapes_recompile_every_layer_family(rank, tmp_path):
+    """The unary and shape families of a model declared with a shape range, predicted at a shape
+    other than the default: every layer's shape is inferred again for it."""
+    default = SHAPES[rank]
+    b = builder({"x": default}, outputs=["sin", "transpose", "softmax", "sum", "tile", "slice", "concat"])
+    b.add_sin("sin", "x", "sin")
+    b.add_transpose("transpose", list(range(rank))[::-1], "x", "transpose")
+    b.add_softmax_nd("softmax", "x", "softmax", axis=-1)
+    b.add_reduce_sum("sum", "x", "sum", axes=[-1], keepdims=False)
+    b.add_tile("tile", "x", "tile", reps=[2])
+    b.add_slice_static("slice", "x", "slice", [0] * rank, list(default), [1] * (rank - 1) + [2],
+                       [True] * rank, [True] * rank)
+    b.add_concat_nd("concat", ["x", "sin"], "concat", axis=0)
+    flexible_shape_utils.set_multiarray_ndshape_range(b.spec, "x", lower_bounds=[1] * rank,
+                                                      upper_bounds=[-1] * rank)
+    model = compile_model(save(b, tmp_path), threads=1)
+    x = rand(tuple(d + 2 for d in default))
+    e = np.exp(x - x.max(-1, keepdims=True))
+    check(model.predict({"x": x}), {
+        "sin": np.sin(x), "transpose": x.transpose(list(range(rank))[::-1]), "softmax": e / e.sum(-1, keepdims=True),
+        "sum": x.sum(-1), "tile": np.tile(x, [2]), "slice": x[..., ::2], "concat": np.concatenate([x, np.sin(x)]),
+    })

@@ -207,3 +207,23 @@ def test_run_with_an_inputs_file_that_is_not_an_npz(content, tmp_path):
     assert proc.returncode != 0 and not out.exists()
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and str(bad) in lines[0] and "npz" in lines[0], proc.stderr
+
+
+def test_flexible_image_sizes(tmp_path):
+    from coremltools.models.neural_network import flexible_shape_utils as flexible
+
+    from mlir_coreml import MlirCoremlError
+
+    b = builder({"image": (3, 6, 5)}, rank5=True)
+    b.add_pooling("pool", 2, 2, 2, 2, "AVERAGE", "VALID", "image", "output")
+    b.set_pre_processing_parameters(image_input_names=["image"])
+    flexible.update_image_size_range(b.spec, "image", flexible.NeuralNetworkImageSizeRange(
+        height_range=(4, 16), width_range=(4, -1)))
+    model = compile_model(save(b, tmp_path), threads=1)
+    for h, w in [(6, 5), (10, 20), (4, 4)]:
+        pixels = RNG.integers(0, 256, (h, w, 3)).astype(np.uint8)
+        out = model.predict({"image": Image.fromarray(pixels)})["output"]
+        want = pixels[:h // 2 * 2, :w // 2 * 2].reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3)).transpose(2, 0, 1)
+        np.testing.assert_allclose(out.reshape(want.shape), want, rtol=1e-5)
+    with pytest.raises(MlirCoremlError, match=r"input 'image' is an image of 20x5 .*allowed: 4\.\.16x4\.\.inf"):
+        model.predict({"image": RNG.integers(0, 256, (20, 5, 3)).astype(np.uint8)})
