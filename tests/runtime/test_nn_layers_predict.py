@@ -453,3 +453,77 @@ def test_flexible_shapes_recompile_every_layer_family(rank, tmp_path):
         "sin": np.sin(x), "transpose": x.transpose(list(range(rank))[::-1]), "softmax": e / e.sum(-1, keepdims=True),
         "sum": x.sum(-1), "tile": np.tile(x, [2]), "slice": x[..., ::2], "concat": np.concatenate([x, np.sin(x)]),
     })
+
+
+# -- single N-D layers, one model each (several are run-time shaped: the reference path) ----------
+
+X3 = rand((2, 3, 4))
+ND_CASES = {
+    # name: (inputs, add layer(builder), numpy expectation of "output")
+    "bmm_transpose_a": ({"a": rand((2, 4, 3)), "b": rand((2, 4, 5))},
+                        lambda b: b.add_batched_mat_mul("m", ["a", "b"], "output", transpose_a=True),
+                        lambda a, c: np.swapaxes(a, -1, -2) @ c),
+    "bmm_rank1": ({"a": rand((4,)), "b": rand((4, 5))}, lambda b: b.add_batched_mat_mul("m", ["a", "b"], "output"),
+                  lambda a, c: (a @ c)[None]),  # two inputs: rank max(2, ...)
+    "bmm_broadcast": ({"a": rand((3, 1, 2, 4)), "b": rand((5, 4, 3))},
+                      lambda b: b.add_batched_mat_mul("m", ["a", "b"], "output"), lambda a, c: a @ c),
+    "gather_nd": ({"d": X3, "i": np.float32([[0, 1], [1, 2]])}, lambda b: b.add_gather_nd("g", ["d", "i"], "output"),
+                  lambda d, i: d[[0, 1], [1, 2]]),
+    "gather_along_axis": ({"d": X3, "i": np.float32([[[0, 1, 2, 0]]] * 2)},
+                          lambda b: b.add_gather_along_axis("g", ["d", "i"], "output", axis=1),
+                          lambda d, i: np.take_along_axis(d, i.astype(int), 1)),
+    "slice_by_size": ({"d": X3, "s": np.float32([1])}, lambda b: b.add_slice_by_size("s", ["d", "s"], "output", axis=1,
+                                                                                     size=2), lambda d, s: d[:, 1:3]),
+    "where_nonzero": ({"d": np.float32([[0, 1], [2, 0]])}, lambda b: b.add_where_nonzero("w", "d", "output"),
+                      lambda d: np.argwhere(d).astype(np.float32)),
+    "range_dynamic": ({"d": np.float32([5])}, lambda b: b.add_range_dynamic("r", ["d"], "output", start=1, step=2),
+                      lambda d: np.arange(1, 5, 2, dtype=np.float32)),
+    "fill_dynamic": ({"d": np.float32([2, 3])}, lambda b: b.add_fill_dynamic("f", "d", "output", value=1.5),
+                     lambda d: np.full((2, 3), 1.5)),
+    "reshape_dynamic": ({"d": X3, "s": np.float32([4, 6])}, lambda b: b.add_reshape_dynamic("r", ["d", "s"], "output"),
+                        lambda d, s: d.reshape(4, 6)),
+    "broadcast_dynamic": ({"d": rand((1, 4)), "s": np.float32([3, 4])},
+                          lambda b: b.add_broadcast_to_dynamic("r", ["d", "s"], "output"),
+                          lambda d, s: np.broadcast_to(d, (3, 4))),
+    "one_hot_depth_input": ({"d": np.float32([1, 0, 2]), "n": np.float32([4])},
+                            lambda b: b.add_one_hot("o", ["d", "n"], "output", axis=-1), lambda d, n: np.eye(4)[[1, 0, 2]]),
+    "argsort": ({"d": X3}, lambda b: b.add_argsort("a", "d", "output", axis=-1, descending=True),
+                lambda d: np.argsort(-d, -1, kind="stable").astype(np.float32)),
+    "sliding_windows": ({"d": rand((2, 7))}, lambda b: b.add_sliding_windows("s", "d", "output", axis=1, window_size=3,
+                                                                             step=2),
+                        lambda d: np.stack([d[:, i:i + 3] for i in range(0, 5, 2)], 1)),
+    "constant_pad": ({"d": X3}, lambda b: b.add_constant_pad("p", ["d"], "output", value=0.5,
+                                                             pad_amounts=[0, 0, 1, 2, 0, 1]),
+                     lambda d: np.pad(d, [(0, 0), (1, 2), (0, 1)], constant_values=0.5)),
+    "layer_norm_two_axes": ({"d": X3}, lambda b: b.add_layer_normalization("l", "d", "output", [3, 4],
+                                                                           gamma=np.ones((3, 4)), beta=np.zeros((3, 4)),
+                                                                           eps=1e-5),
+                            lambda d: (d - d.mean((1, 2), keepdims=True)) / np.sqrt(d.var((1, 2), keepdims=True) + 1e-5)),
+    "stack_last_axis": ({"d": X3, "e": X3 + 1}, lambda b: b.add_stack("s", ["d", "e"], "output", axis=-1),
+                        lambda d, e: np.stack([d, e], -1)),
+    "clamped_relu": ({"d": X3}, lambda b: b.add_clamped_relu("c", "d", "output", alpha=0.1, beta=0.5),
+                     lambda d: np.minimum(np.where(d > 0, d, 0.1 * d), 0.5)),
+    "gelu_tanh": ({"d": X3}, lambda b: b.add_gelu("g", "d", "output", mode="TANH_APPROXIMATION"),
+                  lambda d: 0.5 * d * (1 + np.tanh(np.sqrt(2 / np.pi) * (d + 0.044715 * d ** 3)))),
+    "rank_preserving_reshape": ({"d": X3}, lambda b: b.add_rank_preserving_reshape("r", "d", "output", [4, 0, -1]),
+                                lambda d: d.reshape(4, 3, 2)),
+    "load_constant_nd": ({"d": rand((2, 3))}, lambda b: (b.add_load_constant_nd("c", "k", np.ones((2, 3)), (2, 3)),
+                                                         b.add_add_broadcastable("a", ["d", "k"], "output")),
+                         lambda d: d + 1),
+    "split_nd_single": ({"d": X3}, lambda b: b.add_split_nd("s", "d", ["output"], axis=1, num_splits=1), lambda d: d),
+    "concat_nd_single": ({"d": X3}, lambda b: b.add_concat_nd("c", ["d"], "output", axis=1), lambda d: d),
+    "argmin": ({"d": X3}, lambda b: b.add_argmin("a", "d", "output", axis=0, keepdims=False),
+               lambda d: d.argmin(0).astype(np.float32)),
+    "equal_scalar": ({"d": np.float32([1, 2, 3])}, lambda b: b.add_equal("e", ["d"], "output", alpha=2.0),
+                     lambda d: (d == 2).astype(np.float32)),
+    "logical_not": ({"d": np.float32([0, 1, 2])}, lambda b: b.add_logical("n", ["d"], "output", "NOT"),
+                    lambda d: (d == 0).astype(np.float32)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ND_CASES))
+def test_nd_layer(name, tmp_path):
+    inputs, add_layer, expect = ND_CASES[name]
+    b = builder({k: v.shape for k, v in inputs.items()})
+    add_layer(b)
+    check(predict(b, tmp_path, inputs), {"output": expect(*inputs.values())})
