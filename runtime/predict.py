@@ -89,8 +89,10 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     module = _load(path_or_module)
     fn = _main_function(module)
     record_result_names(fn)
-    # flexible inputs compile again per concrete shape, from the module as imported
-    imported = module.clone() if Signature(fn).shape_rules else None
+    # flexible inputs compile again per concrete shape, from the module as imported (a lowered
+    # module has shapes baked into its ops: it runs the shapes it was compiled for)
+    flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
+    imported = module.clone() if flexible else None
     lower_to_core(module)
     pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
     pm.add(PlanMemory())
@@ -273,8 +275,12 @@ class CompiledModel:
     def runner_for(self, args: list[np.ndarray]):
         """The runner compiled for these argument shapes (a flexible model's variant)."""
         shapes = [tuple(a.shape) for a in args]
-        if self.variants is None or all(_matches(s, t) for s, t in zip(shapes, self.inputs.values())):
+        if all(_matches(s, t) for s, t in zip(shapes, self.inputs.values())):
             return self.runner
+        if self.variants is None:
+            given = ", ".join(f"'{name}' {'x'.join(map(str, s))}" for name, s in zip(self.inputs, shapes))
+            raise MlirCoremlError(f"this compiled model runs its default input shapes only ({self}); compile the "
+                                  f"source model to predict with other allowed shapes ({given})")
         return self.variants.get(shapes).runner
 
     def save(self, path) -> str:

@@ -527,3 +527,15 @@ def test_nd_layer(name, tmp_path):
     b = builder({k: v.shape for k, v in inputs.items()})
     add_layer(b)
     check(predict(b, tmp_path, inputs), {"output": expect(*inputs.values())})
+
+
+def test_saved_flexible_model_runs_its_default_shapes_and_names_the_others(tmp_path):
+    b = builder({"data": (2, 3)})
+    b.add_transpose("t", [1, 0], "data", "output")
+    flexible_shape_utils.set_multiarray_ndshape_range(b.spec, "data", lower_bounds=[1, 1], upper_bounds=[-1, -1])
+    saved = compile_model(save(b, tmp_path), threads=1).save(tmp_path / "saved.mlir")
+    again = compile_model(saved, threads=1)
+    x = rand((2, 3))
+    check(again.predict({"data": x}), {"output": x.T})  # names survive the saved IR
+    with pytest.raises(MlirCoremlError, match=r"runs its default input shapes only .*'data' 4x5"):
+        again.predict({"data": rand((4, 5))})

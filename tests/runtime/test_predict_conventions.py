@@ -227,3 +227,23 @@ def test_flexible_image_sizes(tmp_path):
         np.testing.assert_allclose(out.reshape(want.shape), want, rtol=1e-5)
     with pytest.raises(MlirCoremlError, match=r"input 'image' is an image of 20x5 .*allowed: 4\.\.16x4\.\.inf"):
         model.predict({"image": RNG.integers(0, 256, (20, 5, 3)).astype(np.uint8)})
+
+
+def test_pipelines_and_regressors_predict_under_their_declared_names(tmp_path):
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    from coremltools.models.pipeline import Pipeline
+
+    first = builder({"data": (4,)}, outputs=("mid",))
+    first.add_activation("relu", "RELU", "data", "mid")
+    second = NeuralNetworkBuilder([("mid", datatypes.Array(4))], [("score", None)], mode="regressor",
+                                  disable_rank5_shape_mapping=True)
+    w = RNG.standard_normal((1, 4)).astype(np.float32)
+    second.add_inner_product("dense", w, None, 4, 1, False, "mid", "score")
+    pipeline = Pipeline([("data", datatypes.Array(4))], [("score", datatypes.Array(1))])
+    pipeline.add_model(first.spec)
+    pipeline.add_model(second.spec)
+    x = RNG.standard_normal(4).astype(np.float32)
+    out = compile_model(save_spec(pipeline.spec, tmp_path), threads=1).predict({"data": x})
+    assert list(out) == ["score"] and out["score"].dtype == np.float64
+    np.testing.assert_allclose(out["score"], w @ np.maximum(x, 0), rtol=1e-5)
