@@ -131,16 +131,22 @@ def sample_inputs(model):
 
 @pytest.mark.skipif(not PAIRS, reason="no paired Apple samples in tests/data/espresso_samples")
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: p.name)
-def test_apple_bundle_predicts_like_its_source(pair):
-    source = compile_model(str(next(pair.glob("source/*.mlmodel"))), threads=1)
-    bundle = compile_model(str(next(pair.glob("*.mlmodelc"))), threads=1)
+def test_apple_and_our_bundles_predict_like_their_source(pair, tmp_path):
+    from mlir_coreml.codegen.lower import lower_model
+
+    source_path = str(next(pair.glob("source/*.mlmodel")))
+    ours = tmp_path / "ours.mlmodelc"
+    lower_model(source_path, str(ours))
+    source = compile_model(source_path, threads=1)
     feeds = sample_inputs(source)
-    want, got = source.predict(feeds), bundle.predict(feeds)
-    assert list(got) == list(want)
-    for name in want:
-        assert got[name].shape == want[name].shape and got[name].dtype == want[name].dtype, name
-        scale = max(float(np.abs(want[name]).max()), 1.0)
-        assert float(np.abs(got[name] - want[name]).max()) <= 1e-3 * scale, name
+    want = source.predict(feeds)
+    for bundle in (next(pair.glob("*.mlmodelc")), ours):
+        got = compile_model(str(bundle), threads=1).predict(feeds)
+        assert list(got) == list(want), bundle.name
+        for name in want:
+            assert got[name].shape == want[name].shape and got[name].dtype == want[name].dtype, (bundle.name, name)
+            scale = max(float(np.abs(want[name]).max()), 1.0)
+            assert float(np.abs(got[name] - want[name]).max()) <= 1e-3 * scale, (bundle.name, name)
 
 
 # -- no model refused ---------------------------------------------------------------------------------
