@@ -40,6 +40,7 @@ class CoreBuilder:
         self.location = anchor.location
         # per-layer counters shared over one pass run, so new weight resources get unique names
         self.resource_names = Counter() if resource_names is None else resource_names
+        self.created: list[Operation] = []  # erased again when the op falls back to its reference
 
     # -- generic construction ----------------------------------------------------------------
     def create(self, cls: type[Operation] | str, operands, attrs: dict | None = None,
@@ -49,7 +50,15 @@ class CoreBuilder:
         new = build(cls, operands, list(result_types or ()), {k: v for k, v in (attrs or {}).items()},
                     location=self.location)
         self.rewriter.insert_before(new, self.anchor)
+        self.created.append(new)
         return new
+
+    def discard(self) -> None:
+        """Erase what this builder created (a lowering that gave up half way)."""
+        for op in reversed(self.created):
+            if op.parent is not None and not any(r.uses for r in op.results):
+                self.rewriter.erase_op(op)
+        self.created.clear()
 
     def op(self, name: str, *operands: Value, **attrs) -> Value:
         """A single-result core op `core.<name>` on positional operands."""
@@ -149,14 +158,28 @@ class LowerOp(RewritePattern):
 
     lower: Callable = None
 
-    def __init__(self, resource_names: Counter, kept: set[int]):
+    def __init__(self, resource_names: Counter, kept: set[int], fallback: set[int] | None = None):
         self.resource_names = resource_names
         self.kept = kept
+        self.fallback = fallback  # None: a lowering failure is an error; else the ops that fell back
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> bool:
         if id(op) in self.kept:
             return False
         builder = CoreBuilder(rewriter, op, self.resource_names)
+        try:
+            final = self.lowered(op, builder)
+        except Exception:
+            if self.fallback is None:
+                raise
+            builder.discard()
+            self.kept.update(id(inner) for inner in op.walk())
+            self.fallback.add(id(op))
+            return False
+        rewriter.replace_op(op, final)
+        return True
+
+    def lowered(self, op: Operation, builder: CoreBuilder) -> list[Value]:
         try:
             values = type(self).lower(op, builder)
         except MlirCoremlError:
@@ -168,16 +191,15 @@ class LowerOp(RewritePattern):
         if len(values) != len(op.results):
             raise MlirCoremlError(f"'{op.op_name}' lowered to {len(values)} values for {len(op.results)} results",
                                   describe_location(op))
-        final = [builder.to_type(v, r.type, op) for v, r in zip(values, op.results)]
-        rewriter.replace_op(op, final)
-        return True
+        return [builder.to_type(v, r.type, op) for v, r in zip(values, op.results)]
 
 
-def lowering_patterns(table: dict[str, Callable], kept: set[int]) -> list[RewritePattern]:
+def lowering_patterns(table: dict[str, Callable], kept: set[int],
+                      fallback: set[int] | None = None) -> list[RewritePattern]:
     resource_names = Counter()
     classes = [type(f"Lower_{name.replace('.', '_')}", (LowerOp,), {"root": name, "lower": staticmethod(fn)})
                for name, fn in table.items()]
-    return [cls(resource_names, kept) for cls in classes]
+    return [cls(resource_names, kept, fallback) for cls in classes]
 
 
 def kept_ops(module, reference_path: frozenset) -> set[int]:
@@ -187,17 +209,24 @@ def kept_ops(module, reference_path: frozenset) -> set[int]:
 
 def run_lowering(module, table: dict[str, Callable], dialect: str, ctx: PassContext, name: str,
                  skip: frozenset | set = frozenset(), finish: Callable | None = None,
-                 reference_path: frozenset = frozenset()) -> None:
+                 reference_path: frozenset = frozenset(), fallback: bool = False) -> None:
     """Check that every `dialect` op has a lowering (error before any rewrite), rewrite them all,
     then let `finish` handle the `skip`ped ops (constants other lowerings read). Ops named in
     `reference_path` (and their regions) stay as they are: the runtime runs them on the numpy
-    reference path, explicitly, because `core` cannot express them."""
+    reference path, explicitly, because `core` cannot express them. With `fallback`, an op
+    without a lowering, or one its lowering cannot map (an option, a dynamic shape), stays too,
+    instead of failing the pass: the runtime then never refuses a model it can interpret."""
     kept = kept_ops(module, reference_path)
     ops = [op for op in module.walk() if op.op_name.startswith(dialect + ".") and id(op) not in kept]
+    fell_back: set[int] | None = set() if fallback else None
     for op in ops:
-        if op.op_name not in table and op.op_name not in skip:
+        if op.op_name in table or op.op_name in skip:
+            continue
+        if not fallback:
             raise unsupported(op, "this op")
-    apply_patterns_greedily(module, lowering_patterns(table, kept), fold=False)
+        kept.update(id(inner) for inner in op.walk())
+        fell_back.add(id(op))
+    apply_patterns_greedily(module, lowering_patterns(table, kept, fell_back), fold=False)
     if finish is not None:
         finish(module)
     left = [op for op in module.walk() if op.op_name.startswith(dialect + ".") and id(op) not in kept]
@@ -206,3 +235,5 @@ def run_lowering(module, table: dict[str, Callable], dialect: str, ctx: PassCont
     ctx.stat(f"{name}: ops lowered", len(ops))
     if kept:
         ctx.stat(f"{name}: ops kept on the reference path", len(kept))
+    if fell_back:
+        ctx.stat(f"{name}: ops without a core lowering (reference fallback)", len(fell_back))

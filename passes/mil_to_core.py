@@ -686,8 +686,9 @@ def lower_constants(module) -> None:
 class MilToCore(ModulePass):
     name = "mil-to-core"
     description = "lower ML Program ops (mil.*) to the core compute dialect"
+    fallback: bool = False  # keep ops without a core mapping for the runtime's reference path
 
     def run(self, module, ctx: PassContext) -> None:
         # constants go last: the other lowerings read their parameters from them
         run_lowering(module, LOWERINGS, "mil", ctx, self.name, skip={"mil.const"}, finish=lower_constants,
-                     reference_path=REFERENCE_PATH)
+                     reference_path=REFERENCE_PATH, fallback=self.fallback)

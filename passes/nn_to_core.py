@@ -448,9 +448,11 @@ def lower_cumsum(op, b):
 
 @lowers("nn.top_k")
 def lower_top_k(op, b):
-    if len(op.inputs) > 1:
-        raise unsupported(op, "K given as an input")
-    top = b.create(core.TopkOp, [single(op)], {"k": int(op.K), "axis": int(op.axis), "largest": not op.useBottomK})
+    k = op.K if len(op.inputs) == 1 else evaluate_constant(op.inputs[1])
+    if k is None:
+        raise unsupported(op, "K computed at run time")
+    k = int(np.asarray(k).reshape(-1)[0])
+    top = b.create(core.TopkOp, [single(op)], {"k": k, "axis": int(op.axis), "largest": not op.useBottomK})
     return [top.results[0], b.cast(top.results[1], "f32")]
 
 
@@ -569,8 +571,12 @@ def lower_upsample(op, b):
         rows = np.minimum((np.arange(ho) * h) // ho, h - 1)
         cols = np.minimum((np.arange(wo) * w) // wo, w - 1)
         return nearest_resize(b, x, rows, cols, op)
-    coords = "half_pixel" if op.linearUpsampleMode == "ALIGN_CORNERS_FALSE" else "align_corners"
-    return b.op("upsample", x, size=list(out[-2:]), mode="bilinear", coordinates=coords)
+    return b.op("upsample", x, size=list(out[-2:]), mode="bilinear",
+                coordinates=LINEAR_UPSAMPLE_COORDS[op.linearUpsampleMode])
+
+
+LINEAR_UPSAMPLE_COORDS = {"DEFAULT": "asymmetric", "ALIGN_CORNERS_TRUE": "align_corners",
+                          "ALIGN_CORNERS_FALSE": "half_pixel"}
 
 
 RESIZE_COORDS = {"STRICT_ALIGN_ENDPOINTS_MODE": "align_corners", "ALIGN_ENDPOINTS_MODE": "align_corners",
@@ -651,7 +657,8 @@ def lower_permute(op, b):
 @lowers("nn.transpose")
 def lower_transpose(op, b):
     x = single(op)
-    return b.transpose(x, op.perm(len(static_shape(x, op))))
+    shape = op.operand_shape(static_shape(x, op))
+    return b.transpose(b.reshape(x, shape), op.perm(len(shape)))
 
 
 @lowers("nn.concat")
@@ -722,9 +729,15 @@ def lower_slice_static(op, b):
 
 @lowers("nn.tile")
 def lower_tile(op, b):
-    if len(op.inputs) > 1:
-        raise unsupported(op, "repetitions given as an input")
-    return b.op("tile", single(op), reps=[int(r) for r in op.reps])
+    reps = op.reps if len(op.inputs) == 1 else evaluate_constant(op.inputs[1])
+    if reps is None:
+        raise unsupported(op, "repetitions computed at run time")
+    x, reps = single(op), [int(r) for r in np.asarray(reps).reshape(-1)]
+    shape = static_shape(x, op)
+    if len(reps) > len(shape):  # numpy's rule: the input gains leading unit dims
+        x = b.reshape(x, (1,) * (len(reps) - len(shape)) + shape)
+    reps = [1] * (len(shape) - len(reps)) + reps
+    return b.op("tile", x, reps=reps)
 
 
 @lowers("nn.gather")
@@ -1033,6 +1046,7 @@ REFERENCE_PATH = frozenset({
 class NnToCore(ModulePass):
     name = "nn-to-core"
     description = "lower NeuralNetwork layers (nn.*) to the core compute dialect"
+    fallback: bool = False  # keep layers without a core mapping for the runtime's reference path
 
     def run(self, module, ctx: PassContext) -> None:
-        run_lowering(module, LOWERINGS, "nn", ctx, self.name, reference_path=REFERENCE_PATH)
+        run_lowering(module, LOWERINGS, "nn", ctx, self.name, reference_path=REFERENCE_PATH, fallback=self.fallback)

@@ -126,6 +126,17 @@ def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> s
     return "\n".join(lines) + "\n"
 
 
+FALLBACK = "fallback"
+
+
+def step_kind(step) -> str:
+    """kernel | reference (a core op without a kernel) | fallback (a frontend op that no
+    lowering could map, run by its own reference implementation)."""
+    if step.kind == "reference" and not step.op.op_name.startswith("core."):
+        return FALLBACK
+    return step.kind
+
+
 def step_times(model, threads: int = 1, runs: int = 10, pipeline: str | None = None):
     """(compiled model, seconds per run of each executor step): the executor path, one step
     at a time, fp16 weights as bench uses."""
@@ -158,13 +169,16 @@ def profile_model(model, threads: int = 1, runs: int = 10) -> str:
     by_op: dict[str, list] = {}
     for step, t in zip(compiled.executor.steps, seconds):
         fused = sorted({o.op_name.split(".", 1)[-1] for o in step.fused if o.op_name != "core.reshape"})
-        key = step.op.op_name + (f" +{'+'.join(fused)}" if fused else "") + f" [{step.kind}]"
+        key = step.op.op_name + (f" +{'+'.join(fused)}" if fused else "") + f" [{step_kind(step)}]"
         entry = by_op.setdefault(key, [0, 0.0])
         entry[0] += 1
         entry[1] += t
     total = sum(t for _, t in by_op.values()) or 1e-12
-    lines = [f"model: {model}  threads: {threads}  runs: {runs}  total: {total * 1e3:.2f} ms per run",
-             f"{'op':<48}{'count':>6}{'ms':>9}{'%':>7}"]
+    lines = [f"model: {model}  threads: {threads}  runs: {runs}  total: {total * 1e3:.2f} ms per run"]
+    fell_back = sorted({s.op.op_name for s in compiled.executor.steps if step_kind(s) == FALLBACK})
+    if fell_back:
+        lines.append(f"no core lowering, run by their reference implementation: {', '.join(fell_back)}")
+    lines.append(f"{'op':<48}{'count':>6}{'ms':>9}{'%':>7}")
     for key, (count, t) in sorted(by_op.items(), key=lambda kv: -kv[1][1]):
         lines.append(f"{key:<48}{count:>6}{t * 1e3:>9.3f}{100 * t / total:>7.1f}")
     return "\n".join(lines) + "\n"

@@ -21,6 +21,8 @@ import numpy as np
 from mlir_coreml.codegen.atomic import write_file
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.types import TensorType
+from mlir_coreml.runtime import features
+from mlir_coreml.runtime.flexible import VariantCache, retyped
 
 DEFAULT_PIPELINE = "canonicalize,cse"
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
@@ -34,7 +36,10 @@ def dialects_in(module) -> set[str]:
 
 
 def lower_to_core(module) -> None:
-    """Apply the lowering pass of every frontend dialect the module contains."""
+    """Apply the lowering pass of every frontend dialect the module contains; an op a lowering
+    cannot map stays for the executor's reference path (the pass's `fallback` option)."""
+    import dataclasses
+
     from mlir_coreml.passes.manager import PassManager
     from mlir_coreml.passes.registry import get_pass_class
 
@@ -49,7 +54,8 @@ def lower_to_core(module) -> None:
             raise MlirCoremlError(f"the model contains '{dialect}' ops, but this build has no '{name}' lowering "
                                   f"to run them; use `run --reference` to run the model with the reference "
                                   f"interpreter instead")
-        passes.append(cls())
+        fields = {f.name for f in dataclasses.fields(cls)}
+        passes.append(cls(fallback=True) if "fallback" in fields else cls())
     if passes:
         PassManager(passes).run(module)
 
@@ -83,14 +89,24 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     from mlir_coreml.passes.plan_memory import PlanMemory
 
     module = _load(path_or_module)
-    record_result_names(_main_function(module))
+    fn = _main_function(module)
+    record_result_names(fn)
+    # flexible inputs compile again per concrete shape, from the module as imported (a lowered
+    # module has shapes baked into its ops: it runs the shapes it was compiled for)
+    flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
+    imported = module.clone() if flexible else None
     lower_to_core(module)
     pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
     pm.add(PlanMemory())
     pm.run(module)
-    return CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
-                         source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
-                         codegen=codegen)
+    model = CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
+                          source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
+                          codegen=codegen)
+    if imported is not None:
+        model.variants = VariantCache(lambda shapes: compile_model(
+            retyped(imported, fn.attributes["sym_name"].value, shapes), pipeline=pipeline, threads=threads,
+            use_kernels=use_kernels, weight_precision=weight_precision, codegen=codegen))
+    return model
 
 
 def _main_function(module):
@@ -109,7 +125,8 @@ def _attr(fn, key, default=None):
 
 
 def record_result_names(fn) -> None:
-    """Keep the output names the frontend gave the results (see RESULT_NAMES_ATTR)."""
+    """Keep the output names the frontend gave the returned values: a lowering that forwards its
+    input (an identity reshape, a full slice) returns another value, named differently."""
     from mlir_coreml.frontend import RESULT_NAMES_ATTR
     from mlir_coreml.ir.attributes import to_attr
 
@@ -124,9 +141,16 @@ class Signature:
     def __init__(self, fn):
         self.function = fn
         self.inputs = {arg.name or f"input_{i}": arg.type for i, arg in enumerate(fn.arguments)}
-        names, operands = _attr(fn, "coreml.result_names"), fn.return_op.operands
+        names = _attr(fn, "coreml.result_names")
+        operands = fn.return_op.operands
         self.output_names = list(names) if names and len(names) == len(operands) else \
             [v.name or f"output_{i}" for i, v in enumerate(operands)]
+        self.input_features = features.features_by_name(_attr(fn, "coreml.inputs", ()))
+        self.output_features = features.features_by_name(_attr(fn, "coreml.outputs", ()))
+        self.shape_rules = {name: rule for name in self.inputs
+                            if (rule := features.shape_rule(self.input_features.get(name))) is not None}
+        module = fn.parent_op
+        self.rank5 = features.uses_rank5_blobs(module.attributes if module is not None else {}, fn.attributes)
         self.image_inputs = {f.get("name"): (f["type"]["imageType"] or {}).get("colorSpace", "RGB")
                              for f in _attr(fn, "coreml.inputs", ()) or ()
                              if isinstance(f, dict) and "imageType" in (f.get("type") or {})}
@@ -146,8 +170,12 @@ class Signature:
         return [self.check_input(name, data[name], t) for name, t in self.inputs.items()]
 
     def check_input(self, name: str, value, expected: TensorType) -> np.ndarray:
-        if name in self.image_inputs:
-            value = _image_array(value, expected, self.image_inputs[name])
+        kind, body = features.kind_of(self.input_features.get(name))
+        if kind == "imageType":
+            pixels = features.image_pixels(value, body.get("colorSpace", "RGB"))
+            value = value if pixels is None else pixels
+        if features.is_pil_image(value):
+            raise MlirCoremlError(f"input '{name}' is a PIL image, but the model expects a multi-array ({expected})")
         array = np.asarray(value)
         if not isinstance(expected, TensorType):
             return array
@@ -156,11 +184,36 @@ class Signature:
             raise MlirCoremlError(f"input '{name}' has dtype {array.dtype}, but the model expects {expected.element} "
                                   f"({expected}); pass a {_dtype_hint(want)} array")
         if expected.shape is not None:
-            array = _fit_shape(name, array, expected)
+            array = self.fit_shape(name, array, expected, kind == "imageType")
         return np.ascontiguousarray(array, dtype=want)
 
+    def fit_shape(self, name: str, array: np.ndarray, expected: TensorType, image: bool) -> np.ndarray:
+        shape = expected.shape
+        if len(shape) == array.ndim and all(d is None or d == s for d, s in zip(shape, array.shape)):
+            return array
+        # Core ML feature shapes leave out the unit dims of the rank-5 blob layout ([C] is [1,1,C,1,1])
+        if all(d is not None for d in shape) and \
+                [d for d in array.shape if d != 1] == [d for d in shape if d != 1]:
+            return array.reshape(shape)
+        rule = self.shape_rules.get(name)
+        allowed = ""
+        if rule is not None:
+            given = tuple(array.shape[-2:]) if image else features.description_shape(array.shape, rule)
+            target = features.blob_shape(given, shape, image)
+            if rule.allows(given) and len(target) == len(shape) and int(np.prod(target)) == array.size and \
+                    (not image or array.ndim >= 3 and array.shape[-3] == shape[-3]):
+                return array.reshape(target)
+            allowed = f"; allowed: {rule.describe()}"
+        if image and array.ndim >= 2 and len(shape) >= 2:
+            raise MlirCoremlError(f"input '{name}' is an image of {array.shape[-2]}x{array.shape[-1]} (height x "
+                                  f"width), but the model takes {shape[-2]}x{shape[-1]}{allowed}")
+        want = "x".join("?" if d is None else str(d) for d in shape)
+        raise MlirCoremlError(f"input '{name}' has shape {tuple(array.shape)}, but the model expects "
+                              f"{want} ({expected}){allowed}")
+
     def format_outputs(self, results: list) -> dict:
-        out = dict(zip(self.output_names, results))
+        out = {name: features.output_value(name, value, self.output_features.get(name), self.rank5)
+               for name, value in zip(self.output_names, results)}
         labels = _attr(self.function, "coreml.class_labels")
         if not labels:
             return out
@@ -200,6 +253,7 @@ class CompiledModel:
         self.options = dict(threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
                             codegen=codegen)
         self.batch_variants: dict = {}
+        self.variants: VariantCache | None = None  # compiled variants for other allowed input shapes
 
     @property
     def inputs(self) -> dict:
@@ -244,7 +298,18 @@ class CompiledModel:
             from mlir_coreml.csrc import _kernels
 
             _kernels.set_num_threads(self.threads)
-        return self.runner.run(args)
+        return self.runner_for(args).run(args)
+
+    def runner_for(self, args: list[np.ndarray]):
+        """The runner compiled for these argument shapes (a flexible model's variant)."""
+        shapes = [tuple(a.shape) for a in args]
+        if all(_matches(s, t) for s, t in zip(shapes, self.inputs.values())):
+            return self.runner
+        if self.variants is None:
+            given = ", ".join(f"'{name}' {'x'.join(map(str, s))}" for name, s in zip(self.inputs, shapes))
+            raise MlirCoremlError(f"this compiled model runs its default input shapes only ({self}); compile the "
+                                  f"source model to predict with other allowed shapes ({given})")
+        return self.variants.get(shapes).runner
 
     def save(self, path) -> str:
         """Write the lowered, planned module with its weights as IR text (`.mlir`) and, when a
@@ -279,6 +344,11 @@ def artefact_dir(model_path) -> str:
     return os.path.join(path, "mlir_coreml") if os.path.isdir(path) else path + ".kernels"
 
 
+def _matches(shape: tuple, t) -> bool:
+    return not isinstance(t, TensorType) or t.shape is None or \
+        (len(shape) == len(t.shape) and all(d is None or d == s for d, s in zip(t.shape, shape)))
+
+
 def _dtype_accepted(got: np.dtype, want: np.dtype) -> bool:
     if got.kind not in "biuf":
         return False
@@ -295,47 +365,13 @@ def _dtype_hint(want: np.dtype) -> str:
     return {"f": "float", "i": "integer", "u": "integer", "b": "bool"}.get(want.kind, str(want))
 
 
-def _fit_shape(name: str, array: np.ndarray, expected: TensorType) -> np.ndarray:
-    shape = expected.shape
-    if len(shape) == array.ndim and all(d is None or d == s for d, s in zip(shape, array.shape)):
-        return array
-    # Core ML feature shapes leave out the unit dims of the rank-5 blob layout ([C] is [1,1,C,1,1])
-    if all(d is not None for d in shape) and \
-            [d for d in array.shape if d != 1] == [d for d in shape if d != 1]:
-        return array.reshape(shape)
-    want = "x".join("?" if d is None else str(d) for d in shape)
-    raise MlirCoremlError(f"input '{name}' has shape {tuple(array.shape)}, but the model expects {want} ({expected})")
-
-
-def _image_array(value, expected: TensorType, color_space: str = "RGB"):
-    """An H x W x C uint8 array or a PIL image (RGB order, as Core ML takes them) -> the
-    model's [.., C, H, W] float pixels, channels swapped for BGR models; anything else is
-    passed on unchanged (then it must have the declared shape)."""
-    if hasattr(value, "convert") and hasattr(value, "size"):  # a PIL image
-        value = np.asarray(value)
-    array = np.asarray(value)
-    shape = expected.shape or ()
-    if array.dtype != np.uint8 or array.ndim not in (2, 3) or len(shape) < 3 or None in shape:
-        return value
-    hwc = array[..., None] if array.ndim == 2 else array
-    if hwc.shape[2] != shape[-3] or tuple(hwc.shape[:2]) != tuple(shape[-2:]):
-        return value
-    if color_space == "BGR":
-        hwc = hwc[..., ::-1]
-    return np.transpose(hwc, (2, 0, 1)).reshape(shape).astype(np.float32)
-
-
 # -- the CLI's `run` ---------------------------------------------------------------------------
 
 def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False) -> dict:
     """Predict on the arrays of `inputs_npz` (keys = input names); write the outputs to
     `outputs_npz` (atomically) or print a summary. `reference` runs the imported module
     through the numpy reference interpreter, without lowering."""
-    try:
-        with np.load(os.fspath(inputs_npz), allow_pickle=False) as f:
-            inputs = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as e:
-        raise MlirCoremlError(f"cannot read inputs: {e}", os.fspath(inputs_npz)) from None
+    inputs = read_npz(inputs_npz)
     if reference:
         outputs = _run_reference(model, inputs)
     else:
@@ -345,6 +381,27 @@ def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, ref
     else:
         _save_npz_atomic(os.fspath(outputs_npz), outputs)
     return outputs
+
+
+NPZ_MAGIC = b"PK"  # an .npz is a zip archive of .npy files
+
+
+def read_npz(path) -> dict[str, np.ndarray]:
+    """The arrays of an `.npz` inputs file; anything else (an .npy, text, a corrupt archive) is
+    one error naming the file."""
+    path = os.fspath(path)
+    hint = "expected an .npz archive of named arrays (numpy.savez(path, name=array, ...))"
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(len(NPZ_MAGIC))
+        if magic != NPZ_MAGIC:
+            raise MlirCoremlError(f"not an .npz file; {hint}", path)
+        with np.load(path, allow_pickle=False) as archive:
+            return {k: archive[k] for k in archive.files}
+    except MlirCoremlError:
+        raise
+    except Exception as e:  # zipfile/format errors of a damaged archive, object arrays
+        raise MlirCoremlError(f"cannot read inputs: {type(e).__name__}: {e}; {hint}", path) from None
 
 
 def _run_reference(model, inputs: dict) -> dict:

@@ -315,6 +315,15 @@ def offset_corners_coords(size, out):
     return (np.arange(out) + 0.5) * (max(1.0, size - 1) / out)
 
 
+# LinearUpsampleMode per NeuralNetwork.proto: DEFAULT spaces the grid by (in - in/out) / (out - 1),
+# which is in/out, i.e. the asymmetric grid i * in/out (clamped to the last pixel when sampled).
+LINEAR_UPSAMPLE_COORDS = {
+    "DEFAULT": lambda size, out: np.arange(out) * (size / out),
+    "ALIGN_CORNERS_TRUE": align_corners_coords,
+    "ALIGN_CORNERS_FALSE": half_pixel_coords,
+}
+
+
 @layer_op("upsample")
 class UpsampleOp(NNLayer):
     """Nearest or bilinear upsampling of H, W by integer `scalingFactor` or `fractionalScalingFactor`."""
@@ -342,7 +351,7 @@ class UpsampleOp(NNLayer):
             rows = np.minimum((np.arange(ho) * h) // ho, h - 1)
             cols = np.minimum((np.arange(wo) * w) // wo, w - 1)
             return x[..., rows, :][..., cols]
-        coord = half_pixel_coords if self.linearUpsampleMode == "ALIGN_CORNERS_FALSE" else align_corners_coords
+        coord = LINEAR_UPSAMPLE_COORDS[self.linearUpsampleMode]
         y = interp_axis(x, x.ndim - 2, ho, coord(h, ho))
         return interp_axis(y, x.ndim - 1, wo, coord(w, wo))
 

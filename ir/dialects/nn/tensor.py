@@ -354,11 +354,23 @@ class TransposeOp(NNLayer):
             raise ShapeError(f"axes {list(self.axes)} is not a permutation of rank {rank}")
         return axes
 
+    def operand_shape(self, shape) -> tuple:
+        """The shape the axes permute: an image blob ([1, C, H, W], or rank 5) under a transpose
+        written for the [C, H, W] array it replaced (coremltools' NHWC image inputs add one
+        with axes [1, 2, 0]) loses its leading unit dims."""
+        shape = tuple(shape)
+        extra = len(shape) - len(self.axes)
+        if self.axes and extra > 0 and all(d == 1 for d in shape[:extra]):
+            return shape[extra:]
+        return shape
+
     def shapes(self, xs, ws):
-        return [tuple(xs[0][p] for p in self.perm(len(xs[0])))]
+        shape = self.operand_shape(xs[0])
+        return [tuple(shape[p] for p in self.perm(len(shape)))]
 
     def compute(self, xs, ws):
-        return xs[0].transpose(self.perm(xs[0].ndim))
+        x = xs[0].reshape(self.operand_shape(xs[0].shape))
+        return x.transpose(self.perm(x.ndim))
 
 
 @layer_op("concatND", n_inputs=(1, None))
@@ -490,15 +502,23 @@ class TileOp(NNLayer):
     def shapes(self, xs, ws):
         if len(xs) > 1:
             raise NotImplementedError
-        reps = list(self.reps)
-        if len(reps) != len(xs[0]):
-            raise ShapeError("reps must have the input's rank")
-        return [check_size(tuple(d * r for d, r in zip(xs[0], reps)))]
+        return [check_size(tiled_shape(xs[0], self.reps))]
 
     def compute(self, xs, ws):
         reps = [int(r) for r in xs[1].reshape(-1)] if len(xs) > 1 else list(self.reps)
-        check_size([d * r for d, r in zip(xs[0].shape, reps)])
+        check_size(tiled_shape(xs[0].shape, reps))
         return np.tile(xs[0], reps)
+
+
+def tiled_shape(shape, reps) -> tuple:
+    """numpy's tile rule, which Core ML's follows: the shorter of shape and reps is padded
+    with leading 1s."""
+    shape, reps = [int(d) for d in shape], [int(r) for r in reps]
+    if any(r < 1 for r in reps):
+        raise ShapeError(f"tile repetitions must be positive, got {reps}")
+    n = max(len(shape), len(reps))
+    shape, reps = [1] * (n - len(shape)) + shape, [1] * (n - len(reps)) + reps
+    return tuple(d * r for d, r in zip(shape, reps))
 
 
 @layer_op("stack", n_inputs=(1, None))
