@@ -59,7 +59,12 @@ def write_mlmodel(module, path) -> None:
 
 
 def module_to_spec(module, where: str = "<module>"):
-    """The `model_pb2.Model` message of an `nn`-dialect module."""
+    """The `model_pb2.Model` message of an `nn`-dialect (or `classical`-dialect) module."""
+    if _plain(module.attributes.get("coreml.model_type", "neuralNetwork")) not in NN_TYPES:
+        from mlir_coreml.codegen.classical_writer import classical_module_to_spec, is_classical
+
+        if is_classical(module):
+            return classical_module_to_spec(module, where)
     return _SpecWriter(module, where).run()
 
 

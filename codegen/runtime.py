@@ -81,6 +81,10 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     from mlir_coreml.passes.plan_memory import PlanMemory
 
     module = _load(path_or_module)
+    if "classical" in dialects_in(module):  # classical models and mixed pipelines
+        from mlir_coreml.codegen.classical_runtime import ClassicalCompiledModel
+
+        return ClassicalCompiledModel(module, source=path_or_module)
     lower_to_core(module)
     pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
     pm.add(PlanMemory())

@@ -1,0 +1,56 @@
+"""Classical Core ML models for the tests, made the way users make them: coremltools' scikit-learn
+converters (and its proto classes where no converter fits), with fixed seeds.
+
+coremltools 9.0 gates its scikit-learn converters on scikit-learn <= 1.5.1; the converters
+themselves work with the installed 1.9 for every model used here, so `convert` lifts the gate
+(and gives LogisticRegression back the `multi_class` attribute 1.8 removed).
+"""
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+
+
+def coremltools():
+    import pytest
+
+    ct = pytest.importorskip("coremltools")
+    pytest.importorskip("sklearn")
+    logging.getLogger("coremltools").setLevel(logging.ERROR)
+    import coremltools._deps as deps
+
+    deps._HAS_SKLEARN = True
+    return ct
+
+
+def convert(model, inputs, output) -> bytes:
+    """The serialized Model protobuf coremltools' scikit-learn converter makes of `model`."""
+    coremltools()
+    from coremltools.converters import sklearn as converter
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return converter.convert(model, inputs, output).get_spec().SerializeToString()
+
+
+def spec_bytes(spec) -> bytes:
+    return spec.SerializeToString()
+
+
+def load(data: bytes, tmp_path, name="model"):
+    """Write `data` as an .mlmodel and compile it with the public API."""
+    import mlir_coreml
+
+    path = tmp_path / f"{name}.mlmodel"
+    path.write_bytes(data)
+    return mlir_coreml.compile_model(str(path)), path
+
+
+def dataset(seed: int, rows: int = 80, features: int = 4, classes: int = 2):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, features))
+    w = rng.normal(size=(features, classes))
+    y = np.argmax(X @ w + 0.3 * rng.normal(size=(rows, classes)), axis=1)
+    return X, y, X @ w[:, 0] + 0.1 * rng.normal(size=rows)
