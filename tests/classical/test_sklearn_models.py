@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.classical.zoo import convert, coremltools, dataset, load
+from tests.classical.zoo import check_round_trip, convert, coremltools, dataset, load
 
 ROWS = 12
 
@@ -111,7 +111,7 @@ def test_sklearn_model_predicts_like_sklearn(case, seed, tmp_path):
         inputs = {n: float(v) for n, v in zip(names, row)} if per_feature else {"x": row}
         out = compiled.predict(inputs)
         _check_prediction(case, reference, row, out)
-    _check_round_trip(path, data)
+    check_round_trip(path, data)
 
 
 def _check_prediction(case, reference, row, out):
@@ -157,22 +157,6 @@ def _forest_scale(reference) -> int:
     if isinstance(reference, BaseForest) and len(reference.classes_) > 2:
         return len(reference.estimators_)
     return 1
-
-
-def _check_round_trip(path, data):
-    import mlir_coreml
-    from mlir_coreml.codegen.mlmodel_writer import module_to_spec
-    from mlir_coreml.frontend.proto import model_pb2
-    from mlir_coreml.ir.parser import parse_module
-    from mlir_coreml.ir.printer import print_module
-
-    module = mlir_coreml.load(str(path))
-    text = print_module(module, resources=True)
-    again = parse_module(text)
-    assert print_module(again, resources=True) == text
-    source = model_pb2.Model.FromString(data)
-    assert module_to_spec(module) == source
-    assert module_to_spec(again) == source
 
 
 @pytest.mark.parametrize("k", [1, 4, 6])

@@ -44,7 +44,8 @@ class DictVectorizerOp(ClassicalModel):
 @model_op("featureVectorizer")
 @op_def("classical.feature_vectorizer")
 class FeatureVectorizerOp(ClassicalModel):
-    """Concatenates its inputs (one per `inputList` column, in that order) into one vector."""
+    """Concatenates its inputs (one per `inputList` column, in that order) into one vector; a
+    dictionary column {index: value} is a sparse vector of `inputDimensions` values."""
 
     n_inputs = (1, None)
 
@@ -58,6 +59,8 @@ class FeatureVectorizerOp(ClassicalModel):
     def compute(self, *inputs):
         parts = []
         for column, value in zip(self.columns(), inputs):
+            if isinstance(value, dict):
+                value = _densify(value, int(column.get("inputDimensions", 0)), column.get("inputColumn", ""))
             vector = numeric_vector(value, f"column '{column.get('inputColumn', '')}'")
             want = int(column.get("inputDimensions", vector.size))
             if vector.size != want:
@@ -65,6 +68,15 @@ class FeatureVectorizerOp(ClassicalModel):
                                  f"inputDimensions is {want}")
             parts.append(vector)
         return (np.concatenate(parts) if parts else np.zeros(0),)
+
+
+def _densify(sparse: dict, size: int, name: str) -> np.ndarray:
+    out = np.zeros(size, dtype=np.float64)
+    for key, value in sparse.items():
+        if not 0 <= int(key) < size:
+            raise ValueError(f"column '{name}' has index {key}, outside its {size} dimensions")
+        out[int(key)] = float(value)
+    return out
 
 
 @model_op("oneHotEncoder")
