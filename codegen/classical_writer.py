@@ -72,7 +72,6 @@ def write_op(op, model, where: str) -> None:
 
 
 def fill_params(op, model, kind: str, where: str) -> None:
-    where = f"{where}: stage '{op.location.name}'" if op.location is not None and op.location.name else where
     if op.op_name == "classical.pipeline":
         pipeline = _pipeline_message(model, kind)
         pipeline.names.extend(_plain(op.attributes.get("names", ())) or ())
@@ -80,6 +79,7 @@ def fill_params(op, model, kind: str, where: str) -> None:
             if inner.op_name != "classical.yield":
                 write_op(inner, pipeline.models.add(), where)
         return
+    where = f"{where}: stage '{op.location.name}'" if op.location is not None and op.location.name else where
     if op.op_name == "classical.neural_network":
         _write_network(op, getattr(model, kind), where)
         return

@@ -129,10 +129,25 @@ def _parse_spec(data: bytes, path: Path):
         model.ParseFromString(data)
     except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
         raise MlirCoremlError("not a Core ML model protobuf", str(path)) from None
-    if model.WhichOneof("Type") != "neuralNetwork":
-        raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' cannot be lowered to an espresso "
+    kind = model.WhichOneof("Type")
+    if kind != "neuralNetwork" and not _only_networks(model):
+        # The public compiled classical bundles (krypted/CoreML_CLI: a GLM pipeline without its
+        # source, a tree ensemble with it) show 'generic' / 'spec' coremldata.bin containers and a
+        # binary _B0000.DAT node table that is not decoded yet: too little to write them faithfully.
+        raise MlirCoremlError(f"model type '{kind}' holds classical (non-neural) models: how coremlc lays those "
+                              "out in .mlmodelc is not publicly documented, so this compiler does not write them; "
+                              "compile_model / `run` execute the .mlmodel directly, `--emit mlmodel` exports it",
+                              str(path))
+    if kind != "neuralNetwork":
+        raise MlirCoremlError(f"model type '{kind}' cannot be lowered to an espresso "
                               "bundle (only NeuralNetwork models)", str(path))
     return model
+
+
+def _only_networks(model) -> bool:
+    from mlir_coreml.frontend.mlmodel import _only_networks as only_networks
+
+    return only_networks(model)
 
 
 def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None):

@@ -362,7 +362,7 @@ class _SpecWriter:
         emitted_constants = set()
         for op in block.ops:
             name = op.location.name if op.location is not None and op.location.name else None
-            if op.op_name in ("func.return", "nn.yield"):
+            if op.op_name in ("func.return", "nn.yield", "classical.yield"):
                 continue  # outputs and carried blobs are named, not written
             if op.op_name == "nn.image_preprocess":
                 self.preprocessing(op, network)

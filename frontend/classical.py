@@ -248,6 +248,8 @@ class ClassicalImporter:
             regions.append(region)
             if kind in NETWORK_KINDS:
                 attrs["network"] = message_to_dict(getattr(model, kind), skip=("layers", "preprocessing"))
+            elif _pipeline(model, kind).names:
+                attrs["names"] = list(_pipeline(model, kind).names)
         else:
             attrs.update(params_to_attrs(getattr(model, kind), name))
         op = build(cls, operands, out_types, attrs, regions, location=Location(name=name), result_names=out_names)
