@@ -21,6 +21,9 @@ NODE_COLUMNS = {"treeId": np.int64, "nodeId": np.int64, "nodeBehavior": np.int64
                 "branchFeatureValue": np.float64, "trueChildNodeId": np.int64, "falseChildNodeId": np.int64,
                 "missingValueTracksTrueChild": np.int64, "relativeHitRate": np.float64,
                 "evaluationCount": np.int64, "evaluationIndex": np.int64, "evaluationValue": np.float64}
+# csrc/trees.h's tree_node, 24 bytes.
+NODE_DTYPE = np.dtype([("threshold", "<f8"), ("feature", "<i4"), ("child", "<i4", (2,)), ("strict", "u1"),
+                       ("missing", "u1"), ("pad", "u1", (2,))])
 LEAF = 6  # TreeNodeBehavior.LeafNode; 0..5: <=, <, >=, >, ==, !=
 STRICT = {0: 0, 1: 1, 2: 1, 3: 0}        # x <= t, x < t, !(x < t), !(x <= t)
 SWAPPED = {2, 3}                          # greater-than forms: the children trade places
@@ -42,8 +45,10 @@ class FlatForest:
             raise ValueError("BranchOnValueEqual / NotEqual nodes are not supported by the tree kernel")
         index = _node_index(tree, col["nodeId"])
         leaf = behavior == LEAF
-        true_child = np.where(leaf, np.arange(n), index(tree, _column(col, "trueChildNodeId", n)))
-        false_child = np.where(leaf, np.arange(n), index(tree, _column(col, "falseChildNodeId", n)))
+        inner = ~leaf
+        true_child, false_child = np.arange(n), np.arange(n)  # leaves point to themselves
+        true_child[inner] = index(tree[inner], _column(col, "trueChildNodeId", n)[inner])
+        false_child[inner] = index(tree[inner], _column(col, "falseChildNodeId", n)[inner])
         swapped = np.isin(behavior, list(SWAPPED))
         child = np.empty(2 * n, np.int32)
         child[0::2] = np.where(swapped, false_child, true_child)
@@ -64,6 +69,7 @@ class FlatForest:
         if self.leaf_index.size != int(self.leaf_start[-1]) or self.leaf_value.size != self.leaf_index.size:
             raise ValueError("evaluationIndex / evaluationValue do not match evaluationCount")
         self.n_features = int(self.feature.max()) + 1 if n else 0
+        self.packed = None
 
     def predict(self, X: np.ndarray, n_outputs: int) -> np.ndarray:
         """(rows, features) -> (rows, n_outputs) sums of the reached leaves' values."""
@@ -74,8 +80,18 @@ class FlatForest:
             raise ValueError(f"input has {X.shape[1]} features, the trees read feature {self.n_features - 1}")
         if self.leaf_index.size and (self.leaf_index.max() >= n_outputs or self.leaf_index.min() < 0):
             raise ValueError(f"a leaf writes output {int(self.leaf_index.max())} of {n_outputs}")
-        return _trees.predict(X, self.feature, self.threshold, self.strict, self.missing, self.child, self.roots,
-                              self.depth, self.leaf_start, self.leaf_index, self.leaf_value, n_outputs)
+        if self.packed is None:
+            self.packed = self.pack()
+        return _trees.predict(X, self.packed, self.roots, self.depth, self.leaf_start, self.leaf_index,
+                              self.leaf_value, n_outputs)
+
+    def pack(self) -> np.ndarray:
+        """The nodes as csrc/trees.h's tree_node structs, as bytes."""
+        packed = np.zeros(self.feature.size, dtype=NODE_DTYPE)
+        packed["threshold"], packed["feature"] = self.threshold, self.feature
+        packed["child"] = self.child.reshape(-1, 2)
+        packed["strict"], packed["missing"] = self.strict, self.missing
+        return packed.view(np.uint8)
 
 
 def _column(col, key, n):
