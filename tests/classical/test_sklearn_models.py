@@ -175,3 +175,112 @@ def test_knn_inverse_distance_weighting(k, tmp_path):
     rows = X[:ROWS] + 0.05  # off the training samples, so no distance is zero
     for row in rows:
         assert compiled.predict({"x": row})["y"] == weighted.predict(row[None, :])[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_sparse_support_vectors_predict_like_dense(seed, tmp_path):
+    """LibSVM's converter writes sparse support vectors (1-based indices, zeros left out)."""
+    from sklearn.svm import SVR
+
+    from mlir_coreml.frontend.proto import model_pb2
+
+    model, X, _ = _fit(SVR(kernel="rbf", gamma=0.3), seed, target="value")
+    spec = model_pb2.Model.FromString(convert(model, "x", "y"))
+    svr = spec.supportVectorRegressor
+    dense = [list(v.values) for v in svr.denseSupportVectors.vectors]
+    for values in dense:
+        node_list = svr.sparseSupportVectors.vectors.add()
+        for i, v in enumerate(values):
+            if i % 3 != seed:  # drop some entries: they must read as zeros
+                node = node_list.nodes.add()
+                node.index, node.value = i + 1, v
+    for values, vector in zip(dense, svr.sparseSupportVectors.vectors):
+        values[:] = [v if i % 3 != seed else 0.0 for i, v in enumerate(values)]
+    compiled, path = load(spec.SerializeToString(), tmp_path)
+    sv = np.array(dense)
+    alpha = np.array(list(svr.coefficients.alpha))
+    for row in X[:ROWS]:
+        want = alpha @ np.exp(-0.3 * ((sv - row) ** 2).sum(axis=1)) - svr.rho
+        assert compiled.predict({"x": row})["y"] == pytest.approx(want, abs=1e-9)
+    check_round_trip(path, spec.SerializeToString())
+
+
+@pytest.mark.parametrize("classes,seed", [(3, 0), (4, 1)])
+def test_multiclass_boosting_softmax(classes, seed, tmp_path):
+    """coremltools' converter fails on multi-class boosting with scikit-learn 1.9, so the
+    TreeEnsembleClassifier is built from the fitted trees directly: one output per class,
+    Classification_SoftMax over base (the initial raw score) + learning_rate * leaf values."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from mlir_coreml.frontend.proto import model_pb2
+
+    model, X, _ = _fit(GradientBoostingClassifier(n_estimators=5, max_depth=3, learning_rate=0.4,
+                                                  random_state=seed), seed, classes=classes)
+    spec = model_pb2.Model(specificationVersion=1)
+    _feature(spec.description.input.add(), "x", multi_array=X.shape[1])
+    spec.description.output.add().name = "y"
+    spec.description.output[0].type.int64Type.SetInParent()
+    probs = spec.description.output.add()
+    probs.name = "classProbability"
+    probs.type.dictionaryType.int64KeyType.SetInParent()
+    spec.description.predictedFeatureName, spec.description.predictedProbabilitiesName = "y", "classProbability"
+    params = spec.treeEnsembleClassifier
+    params.postEvaluationTransform = 1  # Classification_SoftMax
+    params.int64ClassLabels.vector.extend(int(c) for c in model.classes_)
+    ensemble = params.treeEnsemble
+    ensemble.numPredictionDimensions = classes
+    ensemble.basePredictionValue.extend(model._raw_predict_init(X[:1])[0])
+    for stage, trees in enumerate(model.estimators_):
+        for k, estimator in enumerate(trees):
+            _add_tree(ensemble, estimator.tree_, stage * classes + k, k, model.learning_rate)
+    data = spec.SerializeToString()
+    compiled, path = load(data, tmp_path)
+    for row in X[:ROWS]:
+        out = compiled.predict({"x": row})
+        assert out["y"] == model.predict(row[None, :])[0]
+        np.testing.assert_allclose([out["classProbability"][k] for k in model.classes_],
+                                   model.predict_proba(row[None, :])[0], atol=1e-9)
+    check_round_trip(path, data)
+
+
+def _feature(f, name, multi_array):
+    f.name = name
+    f.type.multiArrayType.shape.append(multi_array)
+    f.type.multiArrayType.dataType = 65600  # DOUBLE
+
+
+def _add_tree(ensemble, tree, tree_id, output, scale):
+    for i in range(tree.node_count):
+        node = ensemble.nodes.add()
+        node.treeId, node.nodeId = tree_id, i
+        if tree.children_left[i] < 0:
+            node.nodeBehavior = 6  # LeafNode
+            info = node.evaluationInfo.add()
+            info.evaluationIndex, info.evaluationValue = output, scale * float(tree.value[i].reshape(-1)[0])
+            continue
+        node.nodeBehavior = 0  # BranchOnValueLessThanEqual: scikit-learn's rule
+        node.branchFeatureIndex, node.branchFeatureValue = int(tree.feature[i]), float(tree.threshold[i])
+        node.trueChildNodeId, node.falseChildNodeId = int(tree.children_left[i]), int(tree.children_right[i])
+
+
+@pytest.mark.parametrize("transform", ["NoTransform", "Logit", "Probit"])
+def test_glm_regressor_transforms(transform, tmp_path):
+    import math
+
+    from mlir_coreml.frontend.proto import model_pb2
+
+    rng = np.random.default_rng(len(transform))
+    w, b = rng.normal(size=(2, 3)), rng.normal(size=2)
+    spec = model_pb2.Model(specificationVersion=1)
+    _feature(spec.description.input.add(), "x", 3)
+    _feature(spec.description.output.add(), "y", 2)
+    for row in w:
+        spec.glmRegressor.weights.add().value.extend(row)
+    spec.glmRegressor.offset.extend(b)
+    spec.glmRegressor.postEvaluationTransform = ["NoTransform", "Logit", "Probit"].index(transform)
+    compiled, path = load(spec.SerializeToString(), tmp_path)
+    link = {"NoTransform": lambda z: z, "Logit": lambda z: 1 / (1 + math.exp(-z)),
+            "Probit": lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))}[transform]
+    for x in rng.normal(size=(5, 3)):
+        np.testing.assert_allclose(compiled.predict({"x": x})["y"], [link(z) for z in w @ x + b], rtol=1e-12)
+    check_round_trip(path, spec.SerializeToString())
