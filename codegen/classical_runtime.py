@@ -4,15 +4,17 @@ Inputs and outputs follow coremltools' `MLModel.predict` for non-tensor features
 feature is a dict ({str or int: float}), int64 / double features are Python numbers, string
 features str, sequences lists, multi-arrays numpy arrays, images H x W x C uint8 arrays or PIL
 images; an optional input may be left out. A classifier returns its label and a
-{label: probability} dict. Every op runs its reference semantics through the interpreter
-(tree ensembles call the compiled kernel in csrc/trees.c); the `nn` ops of NeuralNetwork
-stages run on their numpy reference too.
+{label: probability} dict. The classical ops run their reference semantics through the
+interpreter (tree ensembles call the compiled kernel in csrc/trees.c); each NeuralNetwork stage
+is compiled on its own like a NeuralNetwork model (nn-to-core, CPU kernels), and falls back to
+its numpy reference when a layer has no lowering.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir.interpreter import Interpreter
 from mlir_coreml.ir.types import STRING, DictType, ListType, TensorType
 
 
@@ -36,6 +38,7 @@ class ClassicalCompiledModel:
         returned = self.function.return_op.operands
         described = [f.get("name") for f in _attr(self.function, "coreml.outputs") or []]
         self._outputs = described if len(described) == len(returned) else [v.name for v in returned]
+        self.networks = {op: compile_network(op) for op in module.walk() if op.op_name == "classical.neural_network"}
 
     @property
     def inputs(self) -> dict:
@@ -51,8 +54,6 @@ class ClassicalCompiledModel:
 
     def predict(self, data):
         """dict of features -> dict of features; a list of dicts -> a list of dicts."""
-        from mlir_coreml.ir.interpreter import run_module
-
         if isinstance(data, (list, tuple)):
             return [self.predict(item) for item in data]
         if not isinstance(data, dict):
@@ -69,7 +70,8 @@ class ClassicalCompiledModel:
                     continue
                 raise MlirCoremlError(f"missing input '{arg.name}' ({arg.type}); the model's inputs are {expected}")
             args.append(self.check_input(arg.name, data[arg.name], arg.type))
-        results = run_module(self.module, args)
+        interp = StageInterpreter(self.module, self.networks)
+        results = interp.run_region(interp.function().regions[0], args)
         return dict(zip(self._outputs, results))
 
     def check_input(self, name: str, value, t):
@@ -113,3 +115,43 @@ class ClassicalCompiledModel:
 def _attr(op, key):
     a = op.attributes.get(key)
     return None if a is None else a.value
+
+
+class StageInterpreter(Interpreter):
+    """The reference interpreter, with compiled runners for NeuralNetwork stages
+    (`classical.neural_network` asks for `network_runner(op)`)."""
+
+    def __init__(self, module, networks: dict):
+        super().__init__(module)
+        self.networks = networks
+
+    def network_runner(self, op):
+        return self.networks.get(op)
+
+
+def compile_network(op):
+    """`runner(arrays) -> arrays` for the region of a NeuralNetwork stage, compiled as its own
+    module by the NeuralNetwork path; None (the stage then runs on its numpy reference) when a
+    layer has no lowering."""
+    from mlir_coreml.codegen.runtime import compile_model
+    from mlir_coreml.ir.dialects.builtin import ModuleOp
+    from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
+    from mlir_coreml.ir.opdef import build
+
+    block = op.regions[0].blocks[0]
+    fn = FuncOp.create("main", [a.type for a in block.args], [], arg_names=[a.name for a in block.args])
+    mapping = dict(zip(block.args, fn.arguments))
+    for inner in block.ops:
+        if inner.op_name == "classical.yield":
+            values = [mapping[v] for v in inner.operands]
+            fn.body.append(build(ReturnOp, values))
+            fn.set_result_types([v.type for v in values])
+        else:
+            fn.body.append(inner.clone(mapping))
+    module = ModuleOp.create()
+    module.body.append(fn)
+    try:
+        compiled = compile_model(module)
+    except MlirCoremlError:
+        return None
+    return compiled.runner.run
