@@ -21,7 +21,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.nn_params import message_to_dict
 from mlir_coreml.frontend.proto import is_repeated
-from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr, ResourceBlob, to_attr
+from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr, to_attr
 from mlir_coreml.ir.core import Block, Location, Region
 from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.classical import MODEL_ATTR, MODEL_OPS, NETWORK_KINDS, PIPELINE_KINDS
@@ -79,7 +79,7 @@ def feature_type(feature, where: str):
         return ListType(element)
     if which == "multiArrayType":
         arr = ftype.multiArrayType
-        element = ARRAY_TYPES.get(feature_types_name(arr), F64)
+        element = ARRAY_TYPES.get(_array_dtype_name(arr), F64)
         shape = tuple(int(d) for d in arr.shape)
         return TensorType(shape if shape else None, element)
     if which == "imageType":
@@ -89,7 +89,7 @@ def feature_type(feature, where: str):
     raise MlirCoremlError(f"feature '{feature.name}' has type '{which}', which classical models do not take", where)
 
 
-def feature_types_name(arr) -> str:
+def _array_dtype_name(arr) -> str:
     return arr.DESCRIPTOR.fields_by_name["dataType"].enum_type.values_by_number[arr.dataType].name
 
 

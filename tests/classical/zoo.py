@@ -35,10 +35,6 @@ def convert(model, inputs, output) -> bytes:
         return converter.convert(model, inputs, output).get_spec().SerializeToString()
 
 
-def spec_bytes(spec) -> bytes:
-    return spec.SerializeToString()
-
-
 def load(data: bytes, tmp_path, name="model"):
     """Write `data` as an .mlmodel and compile it with the public API."""
     import mlir_coreml

@@ -26,7 +26,7 @@ import numpy as np
 
 from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.opdef import AnyType, Pure, VerifyError, operand, result
-from mlir_coreml.ir.types import DictType, ListType, STRING, TensorType
+from mlir_coreml.ir.types import STRING, TensorType
 
 # Model.Type oneof name -> op class (filled by `model_op`).
 MODEL_OPS: dict[str, type[Operation]] = {}
@@ -103,10 +103,6 @@ def as_feature(value, t):
     if t.is_static and array.size == t.num_elements:
         array = array.reshape(t.shape)
     return array
-
-
-def is_int_keyed(t) -> bool:
-    return isinstance(t, (DictType, ListType)) and getattr(t, "key", getattr(t, "element", None)) != STRING
 
 
 def class_labels(op) -> list:

@@ -9,6 +9,8 @@ from mlir_coreml.ir.dialects.classical.base import ClassicalModel, model_op, num
 from mlir_coreml.ir.opdef import VerifyError, op_def
 from mlir_coreml.ir.types import DictType
 
+MAX_DENSE = 1 << 28  # a sparse column's declared size is untrusted
+
 
 def _vector_attr(op, *names):
     """(field name, values) of the first set `{vector: [...]}` oneof member among `names`."""
@@ -71,6 +73,8 @@ class FeatureVectorizerOp(ClassicalModel):
 
 
 def _densify(sparse: dict, size: int, name: str) -> np.ndarray:
+    if size > MAX_DENSE:
+        raise ValueError(f"column '{name}' declares {size} dimensions, more than {MAX_DENSE}")
     out = np.zeros(size, dtype=np.float64)
     for key, value in sparse.items():
         if not 0 <= int(key) < size:

@@ -24,6 +24,7 @@ NODE_COLUMNS = {"treeId": np.int64, "nodeId": np.int64, "nodeBehavior": np.int64
 # csrc/trees.h's tree_node, 24 bytes.
 NODE_DTYPE = np.dtype([("threshold", "<f8"), ("feature", "<i4"), ("child", "<i4", (2,)), ("strict", "u1"),
                        ("missing", "u1"), ("pad", "u1", (2,))])
+MAX_ID = 1 << 31  # (treeId, nodeId) pairs are packed into one int64 key
 LEAF = 6  # TreeNodeBehavior.LeafNode; 0..5: <=, <, >=, >, ==, !=
 STRICT = {0: 0, 1: 1, 2: 1, 3: 0}        # x <= t, x < t, !(x < t), !(x <= t)
 SWAPPED = {2, 3}                          # greater-than forms: the children trade places
@@ -100,6 +101,8 @@ def _column(col, key, n):
 
 def _node_index(tree, node_id):
     """A function (tree ids, node ids) -> positions in the node arrays."""
+    if node_id.size and (node_id.min() < 0 or node_id.max() >= MAX_ID or tree.min() < 0 or tree.max() >= MAX_ID):
+        raise ValueError(f"tree and node ids must be below {MAX_ID}")
     width = int(node_id.max()) + 1 if node_id.size else 1
     keys = tree * width + node_id
     order = np.argsort(keys, kind="stable")
