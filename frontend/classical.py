@@ -79,7 +79,9 @@ def feature_type(feature, where: str):
         return ListType(element)
     if which == "multiArrayType":
         arr = ftype.multiArrayType
-        element = ARRAY_TYPES.get(_array_dtype_name(arr), F64)
+        element = ARRAY_TYPES.get(_array_dtype_name(arr))
+        if element is None:
+            raise MlirCoremlError(f"feature '{feature.name}' has an unknown multi-array data type {arr.dataType}", where)
         shape = tuple(int(d) for d in arr.shape)
         return TensorType(shape if shape else None, element)
     if which == "imageType":
@@ -90,7 +92,8 @@ def feature_type(feature, where: str):
 
 
 def _array_dtype_name(arr) -> str:
-    return arr.DESCRIPTOR.fields_by_name["dataType"].enum_type.values_by_number[arr.dataType].name
+    value = arr.DESCRIPTOR.fields_by_name["dataType"].enum_type.values_by_number.get(arr.dataType)
+    return value.name if value is not None else ""
 
 
 # -- params -> attributes -------------------------------------------------------------------------
