@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir.types import DictType, ListType, TensorType
 
 
 def random_inputs(inputs: dict, seed: int = 0) -> dict[str, np.ndarray]:
@@ -18,6 +19,9 @@ def random_inputs(inputs: dict, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     out = {}
     for name, t in inputs.items():
+        if not isinstance(t, TensorType) or t.element.name == "string":  # classical models' features
+            out[name] = {} if isinstance(t, DictType) else [] if isinstance(t, ListType) else ""
+            continue
         shape = tuple(1 if d is None else d for d in (t.shape or ()))
         dtype = t.element.numpy_dtype
         out[name] = rng.standard_normal(shape).astype(dtype) if dtype.kind == "f" else \
@@ -110,6 +114,9 @@ def profile_model(model, threads: int = 1, runs: int = 10) -> str:
     from mlir_coreml.codegen.runtime import compile_model
 
     compiled = compile_model(model, threads=threads, weight_precision="fp16", codegen=False)
+    if not hasattr(compiled, "executor"):
+        raise MlirCoremlError("--profile times the steps of a neural network schedule; this model holds classical "
+                              "models, run `bench` without --profile", str(model))
     executor = compiled.executor
     args = compiled.signature.check_inputs(random_inputs(compiled.inputs))
     executor.run(args)  # warm-up
