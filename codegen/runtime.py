@@ -317,7 +317,7 @@ def _run_reference(model, inputs: dict) -> dict:
     module = _load(model)
     signature = Signature(_main_function(module))
     results = run_module(module, signature.check_inputs(inputs))
-    return signature.format_outputs([np.asarray(r) for r in results])
+    return signature.format_outputs([r if isinstance(r, (dict, list, str)) else np.asarray(r) for r in results])
 
 
 def summarize(outputs: dict) -> str:
