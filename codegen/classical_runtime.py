@@ -11,6 +11,8 @@ its numpy reference when a layer has no lowering.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
@@ -73,6 +75,17 @@ class ClassicalCompiledModel:
         interp = StageInterpreter(self.module, self.networks)
         results = interp.run_region(interp.function().regions[0], args)
         return dict(zip(self._outputs, results))
+
+    def save(self, path) -> str:
+        """Write the module with its data as IR text (`.mlir`); compile_model reads it back."""
+        from mlir_coreml.codegen.atomic import write_file
+        from mlir_coreml.ir.printer import print_module
+
+        path = os.fspath(path)
+        if not path.endswith(".mlir"):
+            path += ".mlir"
+        write_file(path, print_module(self.module, resources=True).encode("utf-8"))
+        return path
 
     def check_input(self, name: str, value, t):
         if value is None and name in self.optional:

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+import mlir_coreml
 from tests.classical.zoo import check_round_trip, convert, coremltools, feature, load, model_spec
 
 DOCS = [{"good": 2.0, "movie": 1.0}, {"bad": 1.0, "movie": 1.0}, {"great": 1.0, "good": 1.0, "plot": 1.0},
@@ -42,6 +43,8 @@ def test_converted_text_pipeline_with_dictionary_input(C, tmp_path):
         np.testing.assert_allclose([out["classProbability"][k] for k in classifier.classes_],
                                    classifier.predict_proba(x)[0], atol=1e-6)
     check_round_trip(path, data)
+    saved = mlir_coreml.compile_model(compiled.save(tmp_path / "saved"))
+    assert all(saved.predict({"words": doc}) == compiled.predict({"words": doc}) for doc in QUERIES)
 
 
 def test_sentiment_shaped_pipeline_dict_vectorizer_feature_vectorizer_glm(tmp_path):
@@ -91,8 +94,6 @@ def test_sentiment_shaped_pipeline_dict_vectorizer_feature_vectorizer_glm(tmp_pa
 def test_dictionary_vectorizer_refuses_a_non_dictionary(tmp_path):
     coremltools()
     from sklearn.pipeline import Pipeline
-
-    import mlir_coreml
 
     vectorizer, classifier = _text_classifier()
     compiled, _ = load(convert(Pipeline([("v", vectorizer), ("c", classifier)]), "words", "label"), tmp_path)
@@ -253,8 +254,6 @@ def _cli(*args):
                                        ("soundAnalysisPreprocessing", "SoundAnalysisPreprocessing"),
                                        ("itemSimilarityRecommender", "ItemSimilarityRecommender")])
 def test_closed_apple_types_are_refused_by_name(kind, name, tmp_path):
-    import mlir_coreml
-
     spec = model_spec(4)
     feature(spec.description.input, "in", "string")
     feature(spec.description.output, "out", "string")
@@ -298,7 +297,6 @@ def test_lower_refuses_classical_models_in_one_line_and_compile_model_runs_them(
 
 
 def test_verifier_rejects_inconsistent_params():
-    import mlir_coreml
     from mlir_coreml.ir.parser import parse_module
     from mlir_coreml.ir.verifier import verify
 
