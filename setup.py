@@ -27,6 +27,7 @@ EXTENSIONS = {
     "_fp16": ["csrc/_fp16.pyx", "csrc/fp16.c"],
     "_kernels": ["csrc/_kernels.pyx", "csrc/dispatch.c", "csrc/gemm.c", "csrc/conv.c",
                  "csrc/pool.c", "csrc/resize.c", "csrc/norm.c", "csrc/fp16.c", "csrc/kernel_table.c"],
+    "_trees": ["csrc/_trees.pyx", "csrc/trees.c"],
 }
 # Threaded extensions: _kernels runs its tasks on its own pthread pool (csrc/dispatch.c) and
 # takes only the default thread count from OpenMP (OMP_NUM_THREADS / CPU count), so it needs

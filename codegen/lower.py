@@ -144,10 +144,25 @@ def _parse_spec(data: bytes, path: Path):
         model.ParseFromString(data)
     except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
         raise MlirCoremlError("not a Core ML model protobuf", str(path)) from None
-    if model.WhichOneof("Type") not in NETWORK_TYPES + PIPELINE_TYPES:
-        raise MlirCoremlError(f"model type '{model.WhichOneof('Type')}' cannot be lowered to an espresso "
-                              f"bundle (only {', '.join(NETWORK_TYPES)} and pipelines of them)", str(path))
-    return model
+    kind = model.WhichOneof("Type")
+    if kind in NETWORK_TYPES or (kind in PIPELINE_TYPES and _only_networks(model)):
+        return model
+    if kind != "mlProgram":
+        # The public compiled classical bundles (krypted/CoreML_CLI: a GLM pipeline without its
+        # source, a tree ensemble with it) show 'generic' / 'spec' coremldata.bin containers and a
+        # binary _B0000.DAT node table that is not decoded yet: too little to write them faithfully.
+        raise MlirCoremlError(f"model type '{kind}' holds classical (non-neural) models: how coremlc lays those "
+                              "out in .mlmodelc is not publicly documented, so this compiler does not write them; "
+                              "compile_model / `run` execute the .mlmodel directly, `--emit mlmodel` exports it",
+                              str(path))
+    raise MlirCoremlError(f"model type '{kind}' cannot be lowered to an espresso "
+                          f"bundle (only {', '.join(NETWORK_TYPES)} and pipelines of them)", str(path))
+
+
+def _only_networks(model) -> bool:
+    from mlir_coreml.frontend.mlmodel import _only_networks as only_networks
+
+    return only_networks(model)
 
 
 def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None, model=None):

@@ -59,7 +59,12 @@ def write_mlmodel(module, path) -> None:
 
 
 def module_to_spec(module, where: str = "<module>"):
-    """The `model_pb2.Model` message of an `nn`-dialect module."""
+    """The `model_pb2.Model` message of an `nn`-dialect (or `classical`-dialect) module."""
+    if _plain(module.attributes.get("coreml.model_type", "neuralNetwork")) not in NN_TYPES:
+        from mlir_coreml.codegen.classical_writer import classical_module_to_spec, is_classical
+
+        if is_classical(module):
+            return classical_module_to_spec(module, where)
     return _SpecWriter(module, where).run()
 
 
@@ -357,7 +362,7 @@ class _SpecWriter:
         emitted_constants = set()
         for op in block.ops:
             name = op.location.name if op.location is not None and op.location.name else None
-            if op.op_name in ("func.return", "nn.yield"):
+            if op.op_name in ("func.return", "nn.yield", "classical.yield"):
                 continue  # outputs and carried blobs are named, not written
             if op.op_name == "nn.image_preprocess":
                 self.preprocessing(op, network)

@@ -106,6 +106,10 @@ class ModelImporter:
         if kind is None:
             raise self.fail("not a Core ML model: no model type is set (is this a different protobuf, "
                             "or a truncated file?)")
+        if not _only_networks(model):  # classical models and mixed or nested pipelines
+            from mlir_coreml.frontend.classical import import_model
+
+            return import_model(model, self.where)
         if kind in PIPELINE_TYPES:
             stages = self.pipeline_stages(kind)
         elif kind in NN_TYPES:
@@ -419,6 +423,15 @@ class ModelImporter:
         op = build(ConstantOp, [], [attr.type], {"value": attr}, location=loc, result_names=[name])
         self.block.append(op)
         return op.result
+
+
+def _only_networks(model) -> bool:
+    """A NeuralNetwork, or a flat pipeline of NeuralNetworks: what this reader imports itself."""
+    kind = model.WhichOneof("Type")
+    if kind in PIPELINE_TYPES:
+        pipeline = model.pipeline if kind == "pipeline" else getattr(model, kind).pipeline
+        return all(stage.WhichOneof("Type") in NN_TYPES for stage in pipeline.models)
+    return kind in NN_TYPES or kind is None
 
 
 def _unique(names) -> list:

@@ -407,6 +407,17 @@ def _fill_resources(entries, blobs: dict[str, ResourceBlob], attrs_by_name, file
         blobs[name]._array = np.frombuffer(data, dtype=dtype).reshape(attr.type.shape)
 
 
+def _resource_attrs(attrs):
+    """The dense_resource attributes among `attrs`, including those nested in arrays and dicts."""
+    for a in attrs:
+        if isinstance(a, DenseResourceAttr):
+            yield a
+        elif isinstance(a, ArrayAttr):
+            yield from _resource_attrs(a.data)
+        elif isinstance(a, DictAttr):
+            yield from _resource_attrs(v for _, v in a.data)
+
+
 def parse_module(text: str, filename: str = "<string>") -> Operation:
     """Parse IR text into a `builtin.module` (top-level ops without one get an implicit module)."""
     from mlir_coreml.ir.dialects.builtin import ModuleOp
@@ -432,9 +443,8 @@ def parse_module(text: str, filename: str = "<string>") -> Operation:
     if resources:
         attrs_by_name = {}
         for op in module.walk():
-            for a in op.attributes.values():
-                if isinstance(a, DenseResourceAttr):
-                    attrs_by_name.setdefault(a.name, a)
+            for a in _resource_attrs(op.attributes.values()):
+                attrs_by_name.setdefault(a.name, a)
         _fill_resources(resources[0][1], blobs, attrs_by_name, filename)
     return module
 

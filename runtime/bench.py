@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir.types import DictType, ListType, TensorType
 
 
 def random_inputs(inputs: dict, seed: int = 0) -> dict[str, np.ndarray]:
@@ -20,6 +21,9 @@ def random_inputs(inputs: dict, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     out = {}
     for name, t in inputs.items():
+        if not isinstance(t, TensorType) or t.element.name == "string":  # classical models' features
+            out[name] = {} if isinstance(t, DictType) else [] if isinstance(t, ListType) else ""
+            continue
         shape = tuple(1 if d is None else d for d in (t.shape or ()))
         dtype = t.element.numpy_dtype
         out[name] = rng.standard_normal(shape).astype(dtype) if dtype.kind == "f" else \
@@ -143,6 +147,9 @@ def step_times(model, threads: int = 1, runs: int = 10, pipeline: str | None = N
     from mlir_coreml.runtime.predict import compile_model
 
     compiled = compile_model(model, pipeline=pipeline, threads=threads, weight_precision="fp16", codegen=False)
+    if not hasattr(compiled, "executor"):
+        raise MlirCoremlError("--profile times the steps of a neural network schedule; this model holds classical "
+                              "models, run `bench` without --profile", str(model))
     executor = compiled.executor
     args = compiled.signature.check_inputs(random_inputs(compiled.inputs))
     executor.run(args)  # warm-up

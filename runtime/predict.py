@@ -89,6 +89,10 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     from mlir_coreml.passes.plan_memory import PlanMemory
 
     module = _load(path_or_module)
+    if "classical" in dialects_in(module):  # classical models and mixed pipelines
+        from mlir_coreml.runtime.classical import ClassicalCompiledModel
+
+        return ClassicalCompiledModel(module, source=path_or_module)
     fn = _main_function(module)
     record_result_names(fn)
     # flexible inputs compile again per concrete shape, from the module as imported (a lowered
@@ -410,7 +414,7 @@ def _run_reference(model, inputs: dict) -> dict:
     module = _load(model)
     signature = Signature(_main_function(module))
     results = run_module(module, signature.check_inputs(inputs))
-    return signature.format_outputs([np.asarray(r) for r in results])
+    return signature.format_outputs([r if isinstance(r, (dict, list, str)) else np.asarray(r) for r in results])
 
 
 def summarize(outputs: dict) -> str:

@@ -16,6 +16,7 @@ DIALECTS = {
     "nn": "mlir_coreml.ir.dialects.nn",
     "mil": "mlir_coreml.ir.dialects.mil",
     "espresso": "mlir_coreml.ir.dialects.espresso",
+    "classical": "mlir_coreml.ir.dialects.classical",
 }
 
 _loaded: set[str] = set()
