@@ -145,7 +145,7 @@ def _parse_spec(data: bytes, path: Path):
     except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
         raise MlirCoremlError("not a Core ML model protobuf", str(path)) from None
     kind = model.WhichOneof("Type")
-    if kind in NETWORK_TYPES or (kind in PIPELINE_TYPES and _only_networks(model)):
+    if kind in NETWORK_TYPES + PIPELINE_TYPES:  # a pipeline's lowering names any stage it cannot write
         return model
     if kind != "mlProgram":
         # The public compiled classical bundles (krypted/CoreML_CLI: a GLM pipeline without its
@@ -157,12 +157,6 @@ def _parse_spec(data: bytes, path: Path):
                               str(path))
     raise MlirCoremlError(f"model type '{kind}' cannot be lowered to an espresso "
                           f"bundle (only {', '.join(NETWORK_TYPES)} and pipelines of them)", str(path))
-
-
-def _only_networks(model) -> bool:
-    from mlir_coreml.frontend.mlmodel import _only_networks as only_networks
-
-    return only_networks(model)
 
 
 def lower_mlmodel(path: Path, pipeline: str | None, era: str, data: bytes | None = None, model=None):
