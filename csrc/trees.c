@@ -1,8 +1,8 @@
 /* Tree ensemble inference over flattened nodes (tree_node, trees.h).
  *
- * Node i compares row[feature] with threshold as `x < t` (strict) or `x <= t`; the next node is
- * child[0] when the comparison holds and child[1] when not (greater-than forms are stored with
- * their children swapped); a NaN feature takes child[missing]. Leaves point to themselves, so
+ * Node i compares row[feature] with threshold as `x <= t`, `x < t` or `x == t` (mode 0, 1, 2); the
+ * next node is child[0] when the comparison holds and child[1] when not (>=, > and != are stored
+ * as their negations with the children swapped); a NaN feature takes child[missing]. Leaves point to themselves, so
  * every tree is walked exactly depth[t] steps with no leaf test: the next index is computed,
  * not branched on. Blocking: BLOCK rows go through one tree before the next tree is touched
  * (the tree stays in L1/L2 while the forest is far larger), and the rows walk it ROWS at a
@@ -20,7 +20,8 @@
 static inline int32_t step(const double *row, const tree_node *node)
 {
     double x = row[node->feature], t = node->threshold;
-    int fails = !((x < t) | (!node->strict & (x == t)));
+    int mode = node->mode;
+    int fails = !(((x < t) & (mode != 2)) | ((x == t) & (mode != 1)));
     int slot = (x != x) ? node->missing : fails;
     return node->child[slot];
 }

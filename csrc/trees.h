@@ -9,7 +9,7 @@ typedef struct {
     double threshold;
     int32_t feature;
     int32_t child[2];   /* [0]: the comparison holds, [1]: it does not */
-    uint8_t strict;     /* 1: x < t, 0: x <= t */
+    uint8_t mode;       /* 0: x <= t, 1: x < t, 2: x == t */
     uint8_t missing;    /* the child slot a NaN feature takes */
     uint8_t pad[2];
 } tree_node;

@@ -309,3 +309,45 @@ def test_verifier_rejects_inconsistent_params():
 """
     with pytest.raises(mlir_coreml.MlirCoremlError, match=r'loc\("glm"\).*different lengths'):
         verify(parse_module(text))
+
+
+def test_network_classifier_stage_after_a_scaler(tmp_path):
+    """pipelineClassifier[ Scaler, NeuralNetworkClassifier ]: the network stage's probability
+    blob becomes the label and the probability dict."""
+    coremltools()
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+
+    rng = np.random.default_rng(11)
+    shift, scale, w = rng.normal(size=3), rng.uniform(0.5, 2, size=3), rng.normal(size=(4, 3))
+    builder = NeuralNetworkBuilder([("scaled", datatypes.Array(3))], [("probs", datatypes.Array(4))],
+                                   mode="classifier")
+    builder.add_inner_product("ip", w, None, 3, 4, False, "scaled", "logits")
+    builder.add_softmax("softmax", "logits", "probs")
+    builder.set_class_labels(["a", "b", "c", "d"], predicted_feature_name="label", prediction_blob="probs")
+    network = builder.spec
+    network.description.output[0].name = "probs"
+    assert [o.name for o in network.description.output] == ["probs", "label"]
+
+    spec = model_spec(4)
+    feature(spec.description.input, "x", "array", shape=[3])
+    for f in network.description.output:
+        spec.description.output.add().CopyFrom(f)
+    spec.description.predictedFeatureName = "label"
+    spec.description.predictedProbabilitiesName = "probs"
+    scaler = spec.pipelineClassifier.pipeline.models.add()
+    scaler.specificationVersion = 1
+    feature(scaler.description.input, "x", "array", shape=[3])
+    feature(scaler.description.output, "scaled", "array", shape=[3])
+    scaler.scaler.shiftValue.extend(shift)
+    scaler.scaler.scaleValue.extend(scale)
+    spec.pipelineClassifier.pipeline.models.add().CopyFrom(network)
+    data = spec.SerializeToString()
+    compiled, path = load(data, tmp_path)
+    for x in rng.normal(size=(5, 3)):
+        z = w @ ((x + shift) * scale)
+        p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+        out = compiled.predict({"x": x})
+        assert out["label"] == "abcd"[int(np.argmax(p))]
+        np.testing.assert_allclose([out["probs"][k] for k in "abcd"], p, atol=1e-5)
+    check_round_trip(path, data)

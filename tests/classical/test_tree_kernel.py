@@ -9,7 +9,8 @@ import pytest
 
 from tests.classical.zoo import check_round_trip, feature, load, model_spec
 
-COMPARE = {0: lambda x, t: x <= t, 1: lambda x, t: x < t, 2: lambda x, t: x >= t, 3: lambda x, t: x > t}
+COMPARE = {0: lambda x, t: x <= t, 1: lambda x, t: x < t, 2: lambda x, t: x >= t, 3: lambda x, t: x > t,
+           4: lambda x, t: x == t, 5: lambda x, t: x != t}
 
 
 def _random_forest(rng, trees, depth, features, outputs):
@@ -27,8 +28,8 @@ def _random_forest(rng, trees, depth, features, outputs):
                                                                                    replace=False)]
                 nodes.append(node)
                 return node["nodeId"]
-            node.update(nodeBehavior=int(rng.integers(0, 4)), feature=int(rng.integers(0, features)),
-                        threshold=float(rng.normal()), missing_true=bool(rng.random() < 0.5))
+            node.update(nodeBehavior=int(rng.integers(0, 6)), feature=int(rng.integers(0, features)),
+                        threshold=float(rng.integers(-1, 2)), missing_true=bool(rng.random() < 0.5))
             nodes.append(node)
             node["true"], node["false"] = grow(level + 1), grow(level + 1)
             return node["nodeId"]
@@ -79,10 +80,9 @@ def test_kernel_matches_a_plain_walk(seed, trees, depth, outputs, tmp_path):
         node.missingValueTracksTrueChild = n["missing_true"]
     data = spec.SerializeToString()
     compiled, path = load(data, tmp_path)
-    X = rng.normal(size=(40, features))
+    X = rng.normal(size=(60, features))
+    X[:30] = np.round(X[:30])  # values on the (integer) thresholds tell <= from <, and == from !=
     X[rng.random(X.shape) < 0.15] = np.nan
-    X[:5] = np.array([n.get("threshold", 0.0) for n in nodes if n["nodeBehavior"] != 6][:features] + [0.0] *
-                     max(0, features - trees))[:features]  # values on thresholds exercise <= vs <
     for x in X:
         np.testing.assert_allclose(compiled.predict({"x": x})["y"], _walk(nodes, x, outputs, base), rtol=0, atol=1e-12)
     check_round_trip(path, data)

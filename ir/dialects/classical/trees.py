@@ -22,12 +22,14 @@ NODE_COLUMNS = {"treeId": np.int64, "nodeId": np.int64, "nodeBehavior": np.int64
                 "missingValueTracksTrueChild": np.int64, "relativeHitRate": np.float64,
                 "evaluationCount": np.int64, "evaluationIndex": np.int64, "evaluationValue": np.float64}
 # csrc/trees.h's tree_node, 24 bytes.
-NODE_DTYPE = np.dtype([("threshold", "<f8"), ("feature", "<i4"), ("child", "<i4", (2,)), ("strict", "u1"),
+NODE_DTYPE = np.dtype([("threshold", "<f8"), ("feature", "<i4"), ("child", "<i4", (2,)), ("mode", "u1"),
                        ("missing", "u1"), ("pad", "u1", (2,))])
 MAX_ID = 1 << 31  # (treeId, nodeId) pairs are packed into one int64 key
 LEAF = 6  # TreeNodeBehavior.LeafNode; 0..5: <=, <, >=, >, ==, !=
-STRICT = {0: 0, 1: 1, 2: 1, 3: 0}        # x <= t, x < t, !(x < t), !(x <= t)
-SWAPPED = {2, 3}                          # greater-than forms: the children trade places
+# behavior -> kernel mode (0: x <= t, 1: x < t, 2: x == t); >=, > and != are the negations of <,
+# <= and ==, stored with their children swapped.
+MODE = {0: 0, 1: 1, 2: 1, 3: 0, 4: 2, 5: 2}
+SWAPPED = {2, 3, 5}
 
 
 class FlatForest:
@@ -42,8 +44,6 @@ class FlatForest:
                 raise ValueError(f"node column '{key}' has {col[key].size} entries for {n} nodes")
         tree = col["treeId"] if col["treeId"].size else np.zeros(n, np.int64)
         behavior = col["nodeBehavior"] if col["nodeBehavior"].size else np.zeros(n, np.int64)
-        if np.isin(behavior, (4, 5)).any():
-            raise ValueError("BranchOnValueEqual / NotEqual nodes are not supported by the tree kernel")
         index = _node_index(tree, col["nodeId"])
         leaf = behavior == LEAF
         inner = ~leaf
@@ -56,8 +56,7 @@ class FlatForest:
         child[1::2] = np.where(swapped, true_child, false_child)
         tracks_true = _column(col, "missingValueTracksTrueChild", n).astype(bool)
         self.missing = np.where(swapped, tracks_true, ~tracks_true).astype(np.uint8)
-        self.strict = np.vectorize(lambda b: STRICT.get(int(b), 0), otypes=[np.uint8])(behavior) if n else \
-            np.zeros(0, np.uint8)
+        self.mode = np.array([MODE.get(int(b), 0) for b in range(7)], np.uint8)[np.clip(behavior, 0, 6)]
         self.feature = np.where(leaf, 0, _column(col, "branchFeatureIndex", n)).astype(np.int32)
         self.threshold = np.where(leaf, 0.0, col["branchFeatureValue"] if col["branchFeatureValue"].size
                                   else np.zeros(n))
@@ -91,7 +90,7 @@ class FlatForest:
         packed = np.zeros(self.feature.size, dtype=NODE_DTYPE)
         packed["threshold"], packed["feature"] = self.threshold, self.feature
         packed["child"] = self.child.reshape(-1, 2)
-        packed["strict"], packed["missing"] = self.strict, self.missing
+        packed["mode"], packed["missing"] = self.mode, self.missing
         return packed.view(np.uint8)
 
 
