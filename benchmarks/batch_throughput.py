@@ -20,14 +20,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
-def median_seconds(fn, runs: int) -> float:
-    fn()  # warm-up
-    samples = []
+def median_seconds(fns: dict, runs: int) -> dict[str, float]:
+    """Median seconds per call of each function, timed interleaved (round by round) so that a
+    change in machine load hits every variant alike."""
+    samples = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()  # warm-up
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return float(np.median(samples))
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: float(np.median(s)) for name, s in samples.items()}
 
 
 def main(argv=None) -> int:
@@ -57,8 +61,9 @@ def main(argv=None) -> int:
             if batch > 1 and model.batched(batch) is None:
                 print(f"{name:<14}{batch:>6}  not batchable: {model.unbatchable_reason}")
                 continue
-            batched = median_seconds(lambda: model.predict_batch(samples, batch_size=batch), args.runs)
-            single = median_seconds(lambda: [model.predict(s) for s in samples], args.runs)
+            t = median_seconds({"batched": lambda: model.predict_batch(samples, batch_size=batch),
+                                "single": lambda: [model.predict(s) for s in samples]}, args.runs)
+            batched, single = t["batched"], t["single"]
             print(f"{name:<14}{batch:>6}{batch / batched:>15.1f}{batch / single:>18.1f}{single / batched:>10.2f}",
                   flush=True)
     return 0
