@@ -121,3 +121,26 @@ def test_cli_errors_are_one_line_without_output(tmp_path, image_classifier, caps
     assert "no such dataset" in capsys.readouterr().err
     assert main(["run", str(image_classifier), "--dataset", str(folder)]) == 1
     assert "--output" in capsys.readouterr().err
+
+
+def test_packed_model_runs_its_shipped_build_without_compiling(image_classifier, monkeypatch, tmp_path):
+    from mlir_coreml.runtime import build
+    from mlir_coreml.runtime.dataset import pack_model, unpack_model
+    from mlir_coreml.runtime.specialized import SpecializedExecutor
+
+    monkeypatch.setenv("MLIR_COREML_CODEGEN", "1")
+    monkeypatch.setenv("MLIR_COREML_CACHE", str(tmp_path / "driver-cache"))
+    archive = pack_model(image_classifier, batch_size=4)
+
+    def no_compiler(*args, **kwargs):
+        raise AssertionError("a worker ran the C compiler")
+
+    monkeypatch.setattr(build, "_compile", no_compiler)
+    monkeypatch.setenv("MLIR_COREML_CACHE", str(tmp_path / "worker-cache"))
+    model = unpack_model(archive, 4)
+    assert isinstance(model.runner, SpecializedExecutor)
+    assert isinstance(model.batch_variants[4].runner, SpecializedExecutor)
+    images = random_images(6, seed=9)
+    out = BatchPredictor(model=model, batch_size=4)({"image": images})
+    assert list(out["classLabel"]) == [r["classLabel"] for r in expected_rows(compile_model(image_classifier), images)]
+    assert not (tmp_path / "worker-cache").exists()
