@@ -175,14 +175,29 @@ class BatchPredictor:
                 if self.on_error == "raise":
                     raise MlirCoremlError(f"{self._row_name(batch, i)}: {e}") from None
                 errors[i] = f"{type(e).__name__}: {e}" if not isinstance(e, MlirCoremlError) else str(e)
-        results = self._predict(list(checked.values()))
-        by_row = dict(zip(checked, results))
+        by_row = self._predict_rows(checked, errors)
         outputs = [by_row[i] if i in by_row else self.template() for i in range(rows)]
         columns = {k: v for k, v in batch.items() if k not in self.inputs.values()}
         columns.update(self._output_columns(outputs))
         if self.on_error == "skip":
             columns[ERROR_COLUMN] = to_column(errors)
         return columns
+
+    def _predict_rows(self, checked: dict, errors: list) -> dict[int, dict]:
+        """Row -> outputs; when the batch fails to run, each row runs alone, so only the rows
+        that fail themselves are skipped."""
+        try:
+            return dict(zip(checked, self._predict(list(checked.values()))))
+        except MlirCoremlError:
+            if self.on_error == "raise":
+                raise
+        by_row = {}
+        for i, args in checked.items():
+            try:
+                by_row[i] = self._predict([args])[0]
+            except MlirCoremlError as e:
+                errors[i] = str(e)
+        return by_row
 
     def _predict(self, checked: list) -> list[dict]:
         from mlir_coreml.runtime.batch import run_checked

@@ -47,6 +47,26 @@ def test_predictor_decodes_images_and_skips_a_corrupt_row(classifier):
         BatchPredictor(model=classifier, batch_size=4, on_error="raise")(batch)
 
 
+def test_a_row_that_fails_to_run_is_skipped_alone(classifier, monkeypatch):
+    from mlir_coreml.runtime import batch
+
+    run_checked = batch.run_checked
+
+    def failing_on_flat_images(model, checked, size):
+        if any(float(args[0].min()) == float(args[0].max()) for args in checked):
+            raise MlirCoremlError("'core.conv2d' failed: simulated kernel error")
+        return run_checked(model, checked, size)
+
+    monkeypatch.setattr(batch, "run_checked", failing_on_flat_images)
+    images = random_images(6, seed=4)
+    images[3] = 7
+    out = BatchPredictor(model=classifier, batch_size=4, on_error="skip")({"image": images})
+    assert "simulated kernel error" in out["error"][3]
+    assert_rows_match(out, expected_rows(classifier, images), skip={3})
+    with pytest.raises(MlirCoremlError, match="simulated"):
+        BatchPredictor(model=classifier, batch_size=4, on_error="raise")({"image": images})
+
+
 def test_uint8_arrays_and_renamed_columns(classifier):
     images = random_images(5, seed=1)
     out = BatchPredictor(model=classifier, input_columns={"image": "pixels"},
