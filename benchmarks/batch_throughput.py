@@ -5,7 +5,7 @@ runtime/batch.py) against the same samples predicted one at a time.
                                           [--threads 1] [--runs 10] [--form nn_fp32] [--executor]
 
 Models come from the test zoo (built once, cached). Compile time is excluded: every variant is
-compiled and warmed up before timing; each figure is the median over `runs` batches.
+compiled and warmed up before timing; each figure is the best of `runs` batches.
 """
 from __future__ import annotations
 
@@ -20,14 +20,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
-def median_seconds(fn, runs: int) -> float:
-    fn()  # warm-up
-    samples = []
+def best_seconds(fns: dict, runs: int) -> dict[str, float]:
+    """Fastest of `runs` calls of each function (as timeit reports), timed interleaved round by
+    round: on a shared machine a longer call is preempted more often, and a median would count
+    that against the larger batches."""
+    samples = {name: [] for name in fns}
+    for fn in fns.values():
+        fn()  # warm-up
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return float(np.median(samples))
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - start)
+    return {name: float(np.min(s)) for name, s in samples.items()}
 
 
 def main(argv=None) -> int:
@@ -57,8 +62,9 @@ def main(argv=None) -> int:
             if batch > 1 and model.batched(batch) is None:
                 print(f"{name:<14}{batch:>6}  not batchable: {model.unbatchable_reason}")
                 continue
-            batched = median_seconds(lambda: model.predict_batch(samples, batch_size=batch), args.runs)
-            single = median_seconds(lambda: [model.predict(s) for s in samples], args.runs)
+            t = best_seconds({"batched": lambda: model.predict_batch(samples, batch_size=batch),
+                                "single": lambda: [model.predict(s) for s in samples]}, args.runs)
+            batched, single = t["batched"], t["single"]
             print(f"{name:<14}{batch:>6}{batch / batched:>15.1f}{batch / single:>18.1f}{single / batched:>10.2f}",
                   flush=True)
     return 0

@@ -132,6 +132,8 @@ def cmd_run(args) -> int:
         raise MlirCoremlError("run needs exactly one of --inputs IN.npz or --dataset PATH --output OUT.parquet")
     if args.dataset is not None:
         return cmd_run_dataset(args)
+    if args.output:
+        raise MlirCoremlError("--output goes with --dataset; with --inputs, write the outputs with --outputs OUT.npz")
     from mlir_coreml.runtime.predict import run_npz
 
     run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference)

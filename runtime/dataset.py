@@ -50,29 +50,33 @@ def pack_model(model_path, batch_size: int, threads: int | None = 1) -> bytes:
         return buffer.getvalue()
 
 
-def _has_build(folder: str) -> bool:
-    """Whether `folder` holds a generated-kernel build this Python can load."""
-    from mlir_coreml.runtime.build import EXT_SUFFIX
+def load_shipped(path: str, threads: int | None = 1):
+    """The CompiledModel of a saved `.mlir`, running the generated module shipped beside it
+    when that build is there for this Python and toolchain, else the executor: never a compile."""
+    from mlir_coreml.codegen import cython_emitter
+    from mlir_coreml.runtime import build
+    from mlir_coreml.runtime.predict import artefact_dir, compile_model
+    from mlir_coreml.runtime.specialized import specialize
 
-    return os.path.isdir(folder) and any(name.endswith(EXT_SUFFIX) for name in os.listdir(folder))
+    model = compile_model(path, threads=threads, codegen=False)
+    folder = artefact_dir(path)
+    try:
+        source = cython_emitter.emit(cython_emitter.Schedule(model.executor))
+    except cython_emitter.Unsupported:
+        return model
+    if os.path.isfile(os.path.join(folder, build.module_name(build.cache_key(source)) + build.EXT_SUFFIX)):
+        model.runner = specialize(model.executor, search=(folder,)) or model.runner
+    return model
 
 
 def unpack_model(blob: bytes, batch_size: int, threads: int | None = 1):
-    """The CompiledModel of a `pack_model` archive, its batched variant registered. Generated
-    kernels run only when the archive has a build for this Python: a worker never compiles."""
-    from mlir_coreml.runtime.predict import artefact_dir, compile_model
-
+    """The CompiledModel of a `pack_model` archive, its batched variant registered."""
     folder = tempfile.mkdtemp(prefix="mlir_coreml-model-")
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r") as tar:
         tar.extractall(folder, filter="data")
-
-    def load(name):
-        path = os.path.join(folder, name)
-        return compile_model(path, threads=threads, codegen=_has_build(artefact_dir(path)))
-
-    model = load(SAMPLE_FILE)
-    model.batch_variants[batch_size] = load(BATCHED_FILE) if os.path.exists(os.path.join(folder, BATCHED_FILE)) \
-        else None
+    model = load_shipped(os.path.join(folder, SAMPLE_FILE), threads)
+    batched = os.path.join(folder, BATCHED_FILE)
+    model.batch_variants[batch_size] = load_shipped(batched, threads) if os.path.exists(batched) else None
     return model
 
 
@@ -171,14 +175,29 @@ class BatchPredictor:
                 if self.on_error == "raise":
                     raise MlirCoremlError(f"{self._row_name(batch, i)}: {e}") from None
                 errors[i] = f"{type(e).__name__}: {e}" if not isinstance(e, MlirCoremlError) else str(e)
-        results = self._predict(list(checked.values()))
-        by_row = dict(zip(checked, results))
+        by_row = self._predict_rows(checked, errors)
         outputs = [by_row[i] if i in by_row else self.template() for i in range(rows)]
         columns = {k: v for k, v in batch.items() if k not in self.inputs.values()}
         columns.update(self._output_columns(outputs))
         if self.on_error == "skip":
             columns[ERROR_COLUMN] = to_column(errors)
         return columns
+
+    def _predict_rows(self, checked: dict, errors: list) -> dict[int, dict]:
+        """Row -> outputs; when the batch fails to run, each row runs alone, so only the rows
+        that fail themselves are skipped."""
+        try:
+            return dict(zip(checked, self._predict(list(checked.values()))))
+        except MlirCoremlError:
+            if self.on_error == "raise":
+                raise
+        by_row = {}
+        for i, args in checked.items():
+            try:
+                by_row[i] = self._predict([args])[0]
+            except MlirCoremlError as e:
+                errors[i] = str(e)
+        return by_row
 
     def _predict(self, checked: list) -> list[dict]:
         from mlir_coreml.runtime.batch import run_checked

@@ -280,9 +280,9 @@ class CompiledModel:
         return self.signature.format_outputs(self.run_args(self.signature.check_inputs(data)))
 
     def predict_batch(self, data, batch_size: int | None = None) -> list[dict]:
-        """Predict many samples, `batch_size` (default up to 8) per run of the kernels: conv and
-        GEMM see the whole batch in one call when the model's shapes allow it (see
-        runtime/batch.py), else each sample runs alone. One dict of outputs per sample."""
+        """Predict many samples, `batch_size` per run of the kernels: conv and GEMM see the whole
+        batch in one call when the model's shapes allow it, else each sample runs alone. The
+        default batch keeps the activations in cache (runtime/batch.py). One dict per sample."""
         from mlir_coreml.runtime.batch import predict_batch
 
         return predict_batch(self, data, batch_size)

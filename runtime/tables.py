@@ -101,8 +101,9 @@ def ray_dataset(path: str):
     """The table at `path` as a ray.data.Dataset (same columns as `iter_table` gives)."""
     import ray.data
 
-    if os.path.isdir(path):
-        _image_files(path)  # the same clear error for a folder without images
+    if os.path.isdir(path) or path.endswith("/"):
+        if os.path.isdir(path):
+            _image_files(path)  # the same clear error for a folder without images
         return ray.data.read_binary_files(path, include_paths=True, file_extensions=[s[1:] for s in IMAGE_SUFFIXES])
     if path.endswith(".npz"):
         import pyarrow as pa
@@ -148,7 +149,7 @@ def run_dataset(model, dataset: str, output: str, *, ray_address: str | None = N
         import pyarrow  # noqa: F401  (reads and writes the tables)
     except ImportError as e:
         raise MlirCoremlError(f"scoring a dataset needs {e.name}: pip install 'mlir_coreml[dataset]'") from None
-    if not os.path.exists(dataset):
+    if not os.path.exists(dataset) and not (use_ray and "://" in dataset):  # Ray reads URIs (s3://...) itself
         raise MlirCoremlError("no such dataset", dataset)
     if input_columns is None and os.path.isdir(dataset):
         input_columns = ["bytes"]
@@ -178,4 +179,6 @@ def _ray_batches(model, dataset, address, batch_size, concurrency, input_columns
     ds = ray_dataset(dataset)
     scored = predict_dataset(ds, model, batch_size=batch_size, concurrency=concurrency,
                              input_columns=input_columns, on_error=on_error, num_cpus=threads or 1)
-    return ds.count(), scored.iter_batches(batch_size=batch_size, batch_format="numpy")
+    # the row count for the progress bar, without reading the rows when it can
+    rows = len(_image_files(dataset)) if os.path.isdir(dataset) else ds.count()
+    return rows, scored.iter_batches(batch_size=batch_size, batch_format="numpy")

@@ -82,10 +82,10 @@ def view_model(path: str, *, pipeline: str | None = None, report: str | None = N
                profiler=None) -> str:
     """Load `path`, apply `pipeline`, and render it. `profiler(path, pipeline)` -> (module,
     op -> seconds, op -> fused group) supplies the compiled module and its measured times."""
-    import mlir_coreml
+    from mlir_coreml.frontend import load_model
     from mlir_coreml.passes.manager import PassManager
 
-    module = mlir_coreml.load(path)
+    module = load_model(path)
     before = module.clone() if before_after else None
     times = groups = None
     segments = load_report(report) if report else ()

@@ -104,3 +104,18 @@ def test_mismatched_batch_sizes_are_one_clear_error():
     model = compile_model(module, threads=1)
     with pytest.raises(MlirCoremlError, match="share their leading"):
         model.predict_batch({"image": np.zeros((3, 3, 8, 8), np.float32), "scale": np.ones((2, 4), np.float32)})
+
+
+def test_default_batch_keeps_activations_in_cache(monkeypatch):
+    from mlir_coreml.runtime import batch
+
+    module, inputs = small_model()
+    model = compile_model(module, threads=1)
+    arena = model.executor.arena_size
+    assert batch.default_batch_size(model, 100) == min(batch.MAX_DEFAULT_BATCH, batch.CACHE_BUDGET // arena)
+    monkeypatch.setattr(batch, "CACHE_BUDGET", arena * 2)
+    assert batch.default_batch_size(model, 5) == 2
+    monkeypatch.setattr(batch, "CACHE_BUDGET", arena - 1)
+    samples = [inputs, {"image": inputs["image"] * 3, "scale": inputs["scale"]}]
+    _assert_same([model.predict(s) for s in samples], model.predict(samples))
+    assert model.batch_variants == {}  # one sample per call: no batched build

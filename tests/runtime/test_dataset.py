@@ -47,6 +47,26 @@ def test_predictor_decodes_images_and_skips_a_corrupt_row(classifier):
         BatchPredictor(model=classifier, batch_size=4, on_error="raise")(batch)
 
 
+def test_a_row_that_fails_to_run_is_skipped_alone(classifier, monkeypatch):
+    from mlir_coreml.runtime import batch
+
+    run_checked = batch.run_checked
+
+    def failing_on_flat_images(model, checked, size):
+        if any(float(args[0].min()) == float(args[0].max()) for args in checked):
+            raise MlirCoremlError("'core.conv2d' failed: simulated kernel error")
+        return run_checked(model, checked, size)
+
+    monkeypatch.setattr(batch, "run_checked", failing_on_flat_images)
+    images = random_images(6, seed=4)
+    images[3] = 7
+    out = BatchPredictor(model=classifier, batch_size=4, on_error="skip")({"image": images})
+    assert "simulated kernel error" in out["error"][3]
+    assert_rows_match(out, expected_rows(classifier, images), skip={3})
+    with pytest.raises(MlirCoremlError, match="simulated"):
+        BatchPredictor(model=classifier, batch_size=4, on_error="raise")({"image": images})
+
+
 def test_uint8_arrays_and_renamed_columns(classifier):
     images = random_images(5, seed=1)
     out = BatchPredictor(model=classifier, input_columns={"image": "pixels"},
@@ -121,3 +141,26 @@ def test_cli_errors_are_one_line_without_output(tmp_path, image_classifier, caps
     assert "no such dataset" in capsys.readouterr().err
     assert main(["run", str(image_classifier), "--dataset", str(folder)]) == 1
     assert "--output" in capsys.readouterr().err
+
+
+def test_packed_model_runs_its_shipped_build_without_compiling(image_classifier, monkeypatch, tmp_path):
+    from mlir_coreml.runtime import build
+    from mlir_coreml.runtime.dataset import pack_model, unpack_model
+    from mlir_coreml.runtime.specialized import SpecializedExecutor
+
+    monkeypatch.setenv("MLIR_COREML_CODEGEN", "1")
+    monkeypatch.setenv("MLIR_COREML_CACHE", str(tmp_path / "driver-cache"))
+    archive = pack_model(image_classifier, batch_size=4)
+
+    def no_compiler(*args, **kwargs):
+        raise AssertionError("a worker ran the C compiler")
+
+    monkeypatch.setattr(build, "_compile", no_compiler)
+    monkeypatch.setenv("MLIR_COREML_CACHE", str(tmp_path / "worker-cache"))
+    model = unpack_model(archive, 4)
+    assert isinstance(model.runner, SpecializedExecutor)
+    assert isinstance(model.batch_variants[4].runner, SpecializedExecutor)
+    images = random_images(6, seed=9)
+    out = BatchPredictor(model=model, batch_size=4)({"image": images})
+    assert list(out["classLabel"]) == [r["classLabel"] for r in expected_rows(compile_model(image_classifier), images)]
+    assert not (tmp_path / "worker-cache").exists()
