@@ -36,6 +36,7 @@ from mlir_coreml.ir.opdef import ATTR_KINDS, build
 from mlir_coreml.ir.types import TensorType, element_type_of
 
 
+
 def read(path) -> ModuleOp:
     """The bundle at `path` as an espresso-dialect module (a `mil` module for ML Program bundles)."""
     import os
