@@ -25,7 +25,7 @@ from mlir_coreml.frontend.nn_params import message_to_dict
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.bundle import EspressoBundle, read_bundle
 from mlir_coreml.frontend.espresso.format import (ANALYTICS_ATTR, COREMLDATA_ATTR, METADATA_ATTR, ND_SHAPES_ATTR,
-                                                  NET_ATTR, OPTIONALS_ATTR, PIPELINE_ATTR, PREPROCESSING_ATTR)
+                                                  NET_ATTR, OPTIONALS_ATTR, PREPROCESSING_ATTR)
 from mlir_coreml.ir.attributes import DenseResourceAttr, to_attr
 from mlir_coreml.ir.core import Location
 from mlir_coreml.ir.dialects import espresso, espresso_forms
@@ -43,122 +43,12 @@ def read(path) -> ModuleOp:
 
     if os.path.isfile(os.path.join(os.fspath(path), "model.mil")):
         return read_mlprogram_bundle(path)
-    if _model_type(path) in fmt.PIPELINE_MODEL_TYPES:
-        return read_pipeline_bundle(path)
+    from mlir_coreml.frontend import mlmodelc_pipeline
+
+    if mlmodelc_pipeline.model_type(path) in fmt.PIPELINE_MODEL_TYPES:
+        return mlmodelc_pipeline.read_pipeline_bundle(path)
     bundle = read_bundle(path)
     return module_from_bundle(bundle)
-
-
-def _model_type(path) -> int | None:
-    """The model type word of a bundle's coremldata.bin (None when there is none to read)."""
-    import struct
-    from pathlib import Path
-
-    try:
-        with open(Path(path) / fmt.COREMLDATA_FILE, "rb") as f:
-            head = f.read(4)
-    except OSError:
-        return None
-    return struct.unpack("<I", head)[0] if len(head) == 4 else None
-
-
-def _model_kind(model_type: int | None) -> str:
-    from mlir_coreml.frontend.proto import model_pb2
-
-    field = model_pb2.Model.DESCRIPTOR.fields_by_number.get(model_type)
-    return field.name if field is not None else f"model type {model_type}"
-
-
-def read_pipeline_bundle(path) -> ModuleOp:
-    """A pipeline bundle: its stages `model0/`, `model1/`, ... read as bundles of their own, then
-    inlined, in order, into one `main` whose inputs and outputs are the pipeline description's; a
-    stage reads the features of the same name that the pipeline inputs or earlier stages give."""
-    from pathlib import Path
-
-    from mlir_coreml.frontend.espresso.bundle import parse_coremldata
-
-    root = Path(path)
-    where = str(root / fmt.COREMLDATA_FILE)
-    data = parse_coremldata((root / fmt.COREMLDATA_FILE).read_bytes(), where)
-    try:
-        desc = _description(data.description)
-    except MlirCoremlError as err:
-        raise MlirCoremlError(err.message, where) from None
-    folders = []
-    while (root / fmt.pipeline_stage_folder(len(folders))).is_dir():
-        folders.append(root / fmt.pipeline_stage_folder(len(folders)))
-    if not folders:
-        raise MlirCoremlError(f"a pipeline bundle without stage folders ({fmt.pipeline_stage_folder(0)}/, ...)", str(root))
-    stages = [_stage_module(folder) for folder in folders]
-    return _inline_stages(desc, data, stages, where)
-
-
-def _stage_module(folder) -> ModuleOp:
-    model_type = _model_type(folder)
-    kind = _model_kind(model_type)
-    if model_type is not None and model_type >= BUILT_IN_MODEL_TYPES:
-        raise MlirCoremlError(f"pipeline stage {folder.name} is Apple's built-in '{kind}' model, which Core ML "
-                              "provides on Apple platforms and the bundle does not ship; it cannot run here", str(folder))
-    if model_type not in fmt.NETWORK_MODEL_TYPES + fmt.PIPELINE_MODEL_TYPES:
-        raise MlirCoremlError(f"pipeline stage {folder.name} is a '{kind}' model; only network stages "
-                              "(and pipelines of them) can be read", str(folder))
-    return read(folder)
-
-
-# Model.Type field numbers from 2000 on are Apple's built-in models (textClassifier, wordTagger,
-# visionFeaturePrint, soundAnalysisPreprocessing, gazetteer, wordEmbedding, audioFeaturePrint).
-BUILT_IN_MODEL_TYPES = 2000
-
-
-def _inline_stages(desc, data, stages: list, where: str) -> ModuleOp:
-    functions = [_main(stage) for stage in stages]
-    inputs = [f.name for f in desc.input]
-    consumers = {arg.name: arg.type for fn in reversed(functions) for arg in fn.arguments}
-    missing = [name for name in inputs if name not in consumers]
-    if missing:
-        raise MlirCoremlError(f"no pipeline stage reads the input(s) {', '.join(missing)}", where)
-    attrs = {"coreml.inputs": [message_to_dict(f) for f in desc.input],
-             "coreml.outputs": [message_to_dict(f) for f in desc.output]}
-    last = functions[-1].attributes.get("coreml.class_labels")
-    if last is not None:  # a classifier's last stage classifies for the pipeline
-        attrs.update(_classifier_attributes(desc, data, last.value))
-    module = ModuleOp.create()
-    fn = FuncOp.create("main", [consumers[name] for name in inputs], [], arg_names=inputs, attributes=attrs)
-    module.body.append(fn)
-    values = {arg.name: arg for arg in fn.arguments}
-    for folder, stage in enumerate(functions):
-        for arg in stage.arguments:
-            if arg.name not in values:
-                raise MlirCoremlError(f"stage {fmt.pipeline_stage_folder(folder)} reads '{arg.name}', which neither "
-                                      "the pipeline inputs nor an earlier stage give", where)
-            arg.replace_all_uses_with(values[arg.name])
-        ret = stage.return_op
-        for op in list(stage.body.ops):
-            if op is not ret:
-                op.detach()
-                fn.body.append(op)
-        values.update(zip(stage.attributes[RESULT_NAMES_ATTR].value, ret.operands))
-    derived = (desc.predictedFeatureName, desc.predictedProbabilitiesName) if last is not None else ()
-    unknown = [f.name for f in desc.output if f.name not in values and f.name not in derived]
-    if unknown:
-        raise MlirCoremlError(f"no pipeline stage gives the output(s) {', '.join(unknown)}", where)
-    names = [f.name for f in desc.output if f.name in values]
-    if last is not None and desc.predictedProbabilitiesName not in values:
-        stage_names = list(functions[-1].attributes[RESULT_NAMES_ATTR].value)
-        names.append(stage_names[-1])  # the last stage's probabilities
-    results = [values[name] for name in names]
-    fn.body.append(build(ReturnOp, results))
-    fn.set_result_types([v.type for v in results])
-    fn.attributes[RESULT_NAMES_ATTR] = to_attr(names)
-    nd = any(bool(stage.attributes[ND_SHAPES_ATTR].value) for stage in stages if ND_SHAPES_ATTR in stage.attributes)
-    module.attributes.update({ND_SHAPES_ATTR: to_attr(nd), PIPELINE_ATTR: to_attr(len(stages)),
-                              COREMLDATA_ATTR: to_attr({"model_type": data.model_type,
-                                                        "description": data.description.hex()})})
-    return module
-
-
-def _main(module) -> FuncOp:
-    return next(op for op in module.body.ops if op.op_name == "func.func")
 
 
 def read_mlprogram_bundle(path) -> ModuleOp:
@@ -213,7 +103,7 @@ def read_mlprogram_bundle(path) -> ModuleOp:
 def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
     where = str(bundle.path / fmt.NET_FILE)
     try:
-        desc = _description(bundle.coremldata.description)
+        desc = description_message(bundle.coremldata.description)
     except MlirCoremlError as err:
         raise MlirCoremlError(err.message, str(bundle.path / fmt.COREMLDATA_FILE)) from None
     shapes = bundle.shapes.get("layer_shapes") if isinstance(bundle.shapes, dict) else None
@@ -234,7 +124,7 @@ def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
     # the feature descriptions, as the .mlmodel importer keeps them (predict reads image inputs here)
     features = {"coreml.inputs": [message_to_dict(f) for f in desc.input],
                 "coreml.outputs": [message_to_dict(f) for f in desc.output]}
-    features.update(_classifier_attributes(desc, bundle.coremldata))
+    features.update(classifier_attributes(desc, bundle.coremldata))
     fn = FuncOp.create("main", input_types, [], arg_names=inputs, attributes=features)
     module.body.append(fn)
     blobs: dict[str, object] = {arg.name: arg for arg in fn.arguments}
@@ -264,7 +154,7 @@ def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:
     return module
 
 
-def _classifier_attributes(desc, data, labels=None) -> dict:
+def classifier_attributes(desc, data, labels=None) -> dict:
     """What predict needs to turn a classifier's probabilities into the label and the dict, under
     the names the .mlmodel importer gives them."""
     labels = data.class_labels if labels is None else labels
@@ -332,7 +222,7 @@ def _image_transform(fn, arg, params: dict, gray: bool = False):
     return op.result
 
 
-def _description(description: bytes):
+def description_message(description: bytes):
     from mlir_coreml.frontend.proto import model_pb2
 
     desc = model_pb2.ModelDescription()

@@ -96,6 +96,16 @@ def image_classifier_rgb(rng):
     return _image_classifier(rng, 3, [7, 11, 13])
 
 
+def image_classifier_flexible_sizes(rng):
+    """An image classifier whose input also allows other sizes (bundles hold the default size)."""
+    from coremltools.models.neural_network import flexible_shape_utils as flexible
+
+    spec = _image_classifier(rng, 3, ["sun", "rain"])
+    flexible.add_enumerated_image_sizes(spec, "image", [flexible.NeuralNetworkImageSize(12, 12),
+                                                        flexible.NeuralNetworkImageSize(16, 16)])
+    return spec
+
+
 def regressor(rng):
     builder = _mlp(rng, 10, 12, 2, mode="regressor", output_name="value")
     return builder.spec
@@ -204,6 +214,7 @@ BUILDERS = {
     "flexible_enumerated": (flexible_enumerated, 10),
     "flexible_range": (flexible_range, 11),
     "same_top_left_relu_output": (same_top_left_relu_output, 12),
+    "image_classifier_flexible_sizes": (image_classifier_flexible_sizes, 13),
 }
 
 

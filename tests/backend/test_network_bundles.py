@@ -152,13 +152,18 @@ def test_a_non_network_pipeline_stage_cannot_be_lowered(tmp_path):
     assert not (tmp_path / "mixed.mlmodelc").exists()
 
 
-@pytest.mark.parametrize("kind", ["flexible_enumerated", "flexible_range"])
-def test_flexible_inputs_keep_their_flexibility_and_default_shape(built, kind):
+@pytest.mark.parametrize("kind, name, default", [("flexible_enumerated", "x", (3, 10, 10)),
+                                                 ("flexible_range", "x", (3, 10, 10)),
+                                                 ("image_classifier_flexible_sizes", "image", (3, 12, 12))])
+def test_flexible_inputs_keep_their_flexibility_and_default_shape(built, kind, name, default):
     source, bundle = built(kind)
     spec = _spec(source)
     assert _coremldata(bundle).description == spec.description.SerializeToString()
     shapes = json.loads((bundle / fmt.SHAPE_FILE).read_text())["layer_shapes"]
-    assert shapes["x"] == {"n": 1, "k": 3, "h": 10, "w": 10}  # the description's default shape
+    assert shapes[name] == dict(zip("nkhw", (1, *default)))  # the description's default shape
+    metadata = json.loads((bundle / fmt.METADATA_FILE).read_text())[0]
+    flags = [f.get("hasShapeFlexibility", f.get("hasSizeFlexibility")) for f in metadata["inputSchema"]]
+    assert flags == ["1"]
 
 
 @pytest.mark.parametrize("era", fmt.COREMLC_ERAS)

@@ -67,12 +67,14 @@ def assert_same_outputs(expected: dict, actual: dict, tolerance: float, what: st
         np.testing.assert_allclose(got, want, atol=tolerance * scale, rtol=0, err_msg=f"{what}: '{name}'")
 
 
-def assert_forms_agree(paths: list, tolerance: float, scale: float = 1.0) -> None:
+def assert_forms_agree(paths: list, tolerance: float, scale: float = 1.0) -> list[str]:
+    """The forms at `paths` predict alike on one random input; returns the output names."""
     models = [mlir_coreml.compile_model(str(p)) for p in paths]
     values = random_inputs(models[0], scale=scale)
     expected = models[0].predict(feeds_for(models[0], values))
     for path, model in zip(paths[1:], models[1:]):
         assert_same_outputs(expected, model.predict(feeds_for(model, values)), tolerance, str(path))
+    return list(expected)
 
 
 def description_output_names(mlmodel) -> list[str]:
@@ -97,9 +99,7 @@ def test_zoo_model_source_and_bundle_agree(model_zoo, tmp_path, name, form):
         raise
     if _ranks_lost(path, bundle):
         pytest.skip("spec-4 shape files keeping every blob's rank: pending (espresso forms)")
-    assert_forms_agree([path, bundle], TOLERANCE[form[-4:]])
-    model = mlir_coreml.compile_model(str(bundle))
-    assert list(model.predict(random_inputs(model))) == description_output_names(path)
+    assert assert_forms_agree([path, bundle], TOLERANCE[form[-4:]]) == description_output_names(path)
 
 
 def _ranks_lost(source, bundle) -> bool:
@@ -125,18 +125,23 @@ def test_apple_sample_source_ours_and_apple_agree(tmp_path, sample):
     apple = next(sample.glob("*.mlmodelc"))
     sources = sorted((sample / "source").glob("*.mlmodel"))
     if not sources:  # no source: Apple's bundle runs, outputs named as its description says
+        from mlir_coreml.frontend.espresso import read_bundle
+        from mlir_coreml.frontend.proto import model_pb2
+
         model = mlir_coreml.compile_model(str(apple))
         out = model.predict(random_inputs(model, scale=255.0))
-        assert list(out) and all(np.all(np.isfinite(v)) for v in out.values() if isinstance(v, np.ndarray))
+        desc = model_pb2.ModelDescription()
+        desc.ParseFromString(read_bundle(apple).coremldata.description)
+        assert list(out) == [f.name for f in desc.output]  # uxmodel: `output1`, not its last blob's name
+        assert all(np.all(np.isfinite(v)) for v in out.values() if isinstance(v, np.ndarray))
         return
     ours = tmp_path / apple.name
     era = PAIRED.get(sample.name, ("2021",))[0]
     lower_model(sources[0], ours, coremlc_version=era)
     fp16 = "fp16" in sample.name or "SSDOcr" in sample.name
     # images scaled like real pixels; fp16 samples are compared at fp16 tolerance
-    assert_forms_agree([sources[0], ours, apple], TOLERANCE["fp16" if fp16 else "fp32"], scale=255.0)
-    names = list(mlir_coreml.compile_model(str(apple)).output_names)
-    assert set(names) <= set(description_output_names(sources[0]))
+    names = assert_forms_agree([sources[0], ours, apple], TOLERANCE["fp16" if fp16 else "fp32"], scale=255.0)
+    assert sorted(names) == sorted(description_output_names(sources[0]))
 
 
 # -- classifiers, regressors, pipelines, flexible shapes ----------------------------------------------
@@ -147,6 +152,5 @@ def test_network_kind_source_and_bundle_agree(tmp_path, kind, form):
     source = network_kinds.save(kind, tmp_path, fp16=form == "nn_fp16")
     bundle = tmp_path / "model.mlmodelc"
     lower_model(source, bundle)
-    assert_forms_agree([source, bundle], TOLERANCE[form[-4:]])
-    model = mlir_coreml.compile_model(str(bundle))
-    assert sorted(model.predict(random_inputs(model))) == sorted(description_output_names(source))
+    names = assert_forms_agree([source, bundle], TOLERANCE[form[-4:]])
+    assert sorted(names) == sorted(description_output_names(source))
