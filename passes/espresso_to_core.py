@@ -4,8 +4,10 @@ The lowering follows the espresso dialect's reference semantics: blobs are viewe
 (seq, n, k, h, w) (`canonical5`), spatial layers fold seq*n into the batch, axis codes
 (w=0, h=1, k=2, n=3, seq=4) become numpy axes, and fused flags (`fused_relu`, `has_relu`,
 `fused_tanh`...) become core epilogues or trailing activation ops. fp16 weight blobs stay f16
-constants. Layers and options without reference semantics (deconvolution, unknown layer types,
-pool/reduce/flatten modes never observed in a bundle) raise MlirCoremlError naming the layer.
+constants. Inferred forms of NeuralNetwork layers (ir/dialects/espresso_forms.py) become the nn
+layers they were written from, lowered by nn-to-core. Layers and options without reference
+semantics (unknown layer types, pool/reduce/flatten modes never observed in a bundle) raise
+MlirCoremlError naming the layer.
 """
 from __future__ import annotations
 
@@ -73,6 +75,21 @@ def lower_convolution(op, b):
              **epilogue_attrs(relu, tanh)}
     y = b.create(core.Conv2dOp, {"input": x4, "weight": op.weights, "bias": op.biases}, attrs).result
     return post_activation(b, y, relu, tanh) if relu and tanh else y
+
+
+@lowers("deconvolution")
+def lower_deconvolution(op, b):
+    x4 = as_batch_nchw(b, op.input, op)
+    _, _, h, w = x4.type.shape
+    ho, wo = static_shape(op.output, op)[-2:]
+    pt, pl = op.attr("pad_t", 0), op.attr("pad_l", 0)
+    bottom = (h - 1) * op.stride_y + op.Ny - pt - ho  # of the full transposed output, cropped away
+    right = (w - 1) * op.stride_x + op.Nx - pl - wo
+    attrs = {"strides": [op.stride_y, op.stride_x], "dilations": [1, 1], "groups": int(op.n_groups),
+             "pads": [pt, max(bottom, 0), pl, max(right, 0)], "output_padding": [max(-bottom, 0), max(-right, 0)]}
+    y = b.create(core.ConvTranspose2dOp, {"input": x4, "weight": b.reshape(op.weights, op.kernel_shape()),
+                                          "bias": op.biases}, attrs).result
+    return post_activation(b, y, op.attr("fused_relu", 0), op.attr("fused_tanh", 0))
 
 
 @lowers("inner_product")
@@ -238,8 +255,6 @@ def lower_general_padding(op, b):
 def check_espresso(op) -> None:
     if op.op_name == "espresso.layer" and not espresso_forms.is_inferred_layer(op):
         raise unsupported(op, f"espresso layer type '{op.espresso_type}'")
-    if op.op_name == "espresso.deconvolution":
-        raise unsupported(op, "deconvolution (no reference semantics to lower against)")
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,7 @@ class Lowering:
     # -- weighted layers ------------------------------------------------------------------
     def convolution(self, op):
         if op.attr("isDeconvolution", False):
-            self.unsupported(op, "deconvolution")
+            return self.deconvolution(op)
         if len(op.inputs) != 1:
             self.unsupported(op, "a convolution with weights as an input")
         if any(int(d) != 1 for d in op.attr("dilationFactor", ()) or ()):
@@ -129,6 +129,27 @@ class Lowering:
         if bias is not None:
             weights["biases"] = (bias, (c_out,), F32)
         return esp.ConvolutionOp, [op.inputs[0]], weights, fields
+
+    def deconvolution(self, op):
+        """A transposed convolution as espresso's `deconvolution` [inferred: readers know the type
+        with convolution's keys]: explicit pads (SAME ones computed), the output size in the
+        shape file; weights [K = input channels][C/n_groups][Ny][Nx] as the source stores them."""
+        if len(op.inputs) != 1 or any(int(d) != 1 for d in op.attr("dilationFactor", ()) or ()):
+            self.unsupported(op, "a dilated deconvolution or one with weights as an input")
+        h, w = op.inputs[0].type.shape[-2:]
+        kh, kw, sh, sw, _, _, pt, pb, pl, pr = op.geometry(h, w)
+        groups = op.groups()
+        c_in, c_out = int(op.inputs[0].type.shape[-3]), int(op.attr("outputChannels"))
+        fields = {"C": c_out, "K": c_in, "Nx": int(kw), "Ny": int(kh), "n_groups": groups, "stride_x": int(sw),
+                  "stride_y": int(sh), "pad_t": pt, "pad_b": pb, "pad_l": pl, "pad_r": pr,
+                  "pad_mode": esp.PAD_EXPLICIT}
+        bias = op.weight("bias") if op.attr("hasBias", False) else None
+        fields.update(has_biases=int(bias is not None), fused_relu=0, fused_tanh=0)
+        weights = {"weights": (op.weight("weights"), (c_in, c_out // groups, int(kh), int(kw)), None)}
+        if bias is not None:
+            weights["biases"] = (bias, (c_out,), F32)
+        self.inferred_forms.append("deconvolution")
+        return esp.DeconvolutionOp, [op.inputs[0]], weights, fields
 
     def innerProduct(self, op):
         n_in, n_out = int(op.attr("inputChannels")), int(op.attr("outputChannels"))

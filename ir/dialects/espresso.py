@@ -266,16 +266,57 @@ def _post_activation(out: np.ndarray, relu, tanh) -> np.ndarray:
 
 @op_def("espresso.deconvolution")
 class DeconvolutionOp(Layer):
-    """Transposed convolution; kept for import/export (no reference semantics yet)."""
+    """Transposed convolution [inferred form; the type and its convolution keys are known to open
+    readers]: `weights` is [K][C/n_groups][Ny][Nx], input channels first as the source layer
+    stores them; the full transposed output is cropped from (pad_t, pad_l) to the result blob's
+    height and width, which the shape file records (a source `outputShape` included)."""
 
     layer_type = "deconvolution"
     input = operand(AnyTensor)
     weights = operand(AnyTensor)
     biases = operand(AnyTensor, optional=True)
     output = result(AnyTensor)
+    C = attribute("int")
+    K = attribute("int")
+    Nx = attribute("int")
+    Ny = attribute("int")
+    n_groups = attribute("int", default=1)
+    stride_x = attribute("int", default=1)
+    stride_y = attribute("int", default=1)
+    has_biases = attribute("int", default=0)
 
     def blobs(self):
         return _weighted_blobs(self)
+
+    def kernel_shape(self) -> tuple[int, int, int, int]:
+        return self.K, self.C // max(self.n_groups, 1), self.Ny, self.Nx
+
+    def verify_(self):
+        weights = self.weights.type
+        if weights.shape is not None and weights.num_elements != math.prod(self.kernel_shape()):
+            raise VerifyError(f"weights have shape {tuple(weights.shape)}, K/C/n_groups/Ny/Nx say "
+                              f"{self.kernel_shape()}")
+        _check_channels(self, self.K, "deconvolution")
+
+    def infer_types(self):
+        shape = self.input.type.shape
+        h, w = shape[-2:]
+        oh = (h - 1) * self.stride_y + self.Ny - self.attr("pad_t", 0) - self.attr("pad_b", 0)
+        ow = (w - 1) * self.stride_x + self.Nx - self.attr("pad_l", 0) - self.attr("pad_r", 0)
+        return [self.input.type.with_shape(shape[:-3] + (self.C, oh, ow))]
+
+    def reference(self, x, weights, biases=None):
+        from mlir_coreml.ir.dialects.nn.spatial import crop_or_pad, deconv
+
+        x = canonical5(_f32(x))
+        seq, n, k, h, w = x.shape
+        full = deconv(x.reshape(seq * n, k, h, w), _f32(weights).reshape(self.kernel_shape()), self.n_groups,
+                      (self.stride_y, self.stride_x), (1, 1))
+        out = crop_or_pad(full, (self.attr("pad_t", 0), self.attr("pad_l", 0)), self.output.type.shape[-2:])
+        if biases is not None:
+            out = out + _f32(biases).reshape(1, -1, 1, 1)
+        out = _post_activation(out, self.attr("fused_relu", 0), self.attr("fused_tanh", 0))
+        return self.reference_output(out)
 
 
 @op_def("espresso.inner_product")

@@ -182,3 +182,34 @@ def test_ceil_mode_pooling_is_written_as_pool(tmp_path, shape, kernel, stride, p
     bundle = _through_bundle(str(path), source, {"x": x}, want, tmp_path)
     layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][0]
     assert layer["type"] == "pool" and layer["top_shape_style"] == 2
+
+
+# (input C, H, W), output channels, kernel, stride, border mode, groups, outputShape, bias
+DECONVOLUTIONS = [((4, 5, 5), 6, (3, 3), (2, 2), "valid", 1, None, True),
+                  ((4, 4, 6), 4, (2, 3), (1, 2), "same", 2, None, False),
+                  ((2, 3, 3), 3, (3, 3), (2, 2), "valid", 1, (8, 7), True),
+                  ((6, 4, 4), 6, (4, 4), (2, 2), "same", 3, None, True)]
+
+
+@pytest.mark.parametrize("shape, c_out, kernel, stride, mode, groups, out_shape, bias", DECONVOLUTIONS)
+def test_deconvolution_is_written_as_deconvolution(tmp_path, shape, c_out, kernel, stride, mode, groups, out_shape,
+                                                   bias):
+    import json
+
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    rng = np.random.RandomState(sum(shape) + c_out)
+    weights = rng.randn(kernel[0], kernel[1], shape[0], c_out // groups).astype(np.float32)
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(*shape))], [("y", None)])
+    builder.add_convolution("up", shape[0], c_out, kernel[0], kernel[1], stride[0], stride[1], mode, groups,
+                            weights, rng.randn(c_out).astype(np.float32) if bias else None, bias, is_deconv=True,
+                            output_shape=out_shape, input_name="x", output_name="y")
+    path = tmp_path / "deconv.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    source = per_layer.read(str(path))
+    x = rng.randn(1, 1, *shape).astype(np.float32)
+    bundle = _through_bundle(str(path), source, {"x": x}, interpret(source, {"x": x}), tmp_path)
+    layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][0]
+    assert layer["type"] == "deconvolution" and layer["K"] == shape[0] and layer["C"] == c_out
