@@ -149,6 +149,16 @@ def lower_activation(op, b):
         return b.op("linear_activation", x, alpha=alpha, beta=beta)
     if mode == esp.ACTIVATION_SIGMOID_HARD:
         return b.op("hard_sigmoid", x, alpha=alpha, beta=beta)
+    if mode == esp.ACTIVATION_SCALED_TANH:
+        return b.op("scaled_tanh", x, alpha=alpha, beta=beta)
+    if mode == esp.ACTIVATION_ELU:
+        return b.op("elu", x, alpha=alpha)
+    if mode == esp.ACTIVATION_THRESHOLDED_RELU:
+        return b.op("thresholded_relu", x, alpha=alpha)
+    if mode == esp.ACTIVATION_SOFTPLUS:
+        return b.op("softplus", x)
+    if mode == esp.ACTIVATION_SOFTSIGN:
+        return b.op("softsign", x)
     raise unsupported(op, f"activation mode {mode}")
 
 
@@ -160,6 +170,9 @@ def lower_elementwise(op, b):
         y = xs[0]
         for x in xs[1:]:
             y = b.op("add" if operation == esp.ELEMENTWISE_ADD else "mul", y, x)
+    elif operation in (esp.ELEMENTWISE_ADD_ALPHA, esp.ELEMENTWISE_MUL_ALPHA) and len(xs) == 1:
+        alpha = b.scalar(np.float32(op.attr("alpha", 1.0)))
+        y = b.op("add" if operation == esp.ELEMENTWISE_ADD_ALPHA else "mul", xs[0], alpha)
     elif operation == esp.ELEMENTWISE_INVERSE:
         y = b.op("reciprocal", xs[0])
     elif operation == esp.ELEMENTWISE_MAX_ALPHA:

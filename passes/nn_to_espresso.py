@@ -39,10 +39,15 @@ YIELD = "nn.yield"  # ends a nested network; the bundle names what it yields by 
 
 ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "leakyReLU": esp.ACTIVATION_LEAKY,
                     "sigmoid": esp.ACTIVATION_SIGMOID, "linear": esp.ACTIVATION_LINEAR,
-                    "sigmoidHard": esp.ACTIVATION_SIGMOID_HARD}
+                    "sigmoidHard": esp.ACTIVATION_SIGMOID_HARD, "scaledTanh": esp.ACTIVATION_SCALED_TANH,
+                    "ELU": esp.ACTIVATION_ELU, "thresholdedReLU": esp.ACTIVATION_THRESHOLDED_RELU,
+                    "softplus": esp.ACTIVATION_SOFTPLUS, "softsign": esp.ACTIVATION_SOFTSIGN}
+# modes known from third-party tables only: `lower` names them among its inferred forms
+THIRD_PARTY_ACTIVATIONS = frozenset({"scaledTanh", "ELU", "thresholdedReLU", "softplus", "softsign"})
 UNARY_OPERATIONS = {"THRESHOLD": esp.ELEMENTWISE_MAX_ALPHA, "EXP": esp.ELEMENTWISE_EXP,
                     "INVERSE": esp.ELEMENTWISE_INVERSE}
 CLASSIC_ELEMENTWISE = {"add": esp.ELEMENTWISE_ADD, "multiply": esp.ELEMENTWISE_MUL}
+CONSTANT_ELEMENTWISE = {"add": esp.ELEMENTWISE_ADD_ALPHA, "multiply": esp.ELEMENTWISE_MUL_ALPHA}
 # NeuralNetwork [S, C, H, W] axis index -> espresso axis code (w=0, h=1, k=2, n=3, seq=4).
 PERMUTE_AXIS_CODES = {0: 4, 1: 2, 2: 1, 3: 0}
 SLICE_AXIS_CODES = {"CHANNEL_AXIS": 2, "HEIGHT_AXIS": 1, "WIDTH_AXIS": 0}
@@ -167,7 +172,9 @@ class Lowering:
         if kind not in ACTIVATION_MODES:
             self.unsupported(op, f"activation {kind}")
         params = op.attr(kind) or {}
-        alpha = f32(params.get("alpha", 1.0 if kind in ("ReLU", "tanh", "sigmoid") else 0.0))
+        if kind in THIRD_PARTY_ACTIVATIONS:
+            self.inferred_forms.append(f"activation ({kind})")
+        alpha = f32(params.get("alpha", 1.0 if kind in ("ReLU", "tanh", "sigmoid", "softplus", "softsign") else 0.0))
         fields = {"mode": ACTIVATION_MODES[kind]}
         if alpha != 1.0:  # omitted when 1 [V: S3 (2020) and S4 (2021) hard sigmoids and linears]
             fields["alpha"] = alpha
@@ -184,8 +191,11 @@ class Lowering:
         return esp.ElementwiseOp, list(op.inputs), {}, fields
 
     def _classic(self, op):
-        if len(op.inputs) < 2:
-            self.unsupported(op, "a single-input add/multiply (with alpha)")
+        if len(op.inputs) < 2:  # x + alpha, x * alpha [seen: an Apple-internal net]
+            operation = CONSTANT_ELEMENTWISE[op.layer_kind]
+            alpha = f32(op.attr("alpha", 0.0 if op.layer_kind == "add" else 1.0))
+            return esp.ElementwiseOp, list(op.inputs), {}, {"operation": operation, "alpha": alpha, "beta": 0,
+                                                             "fused_relu": 0}
         fields = {"operation": CLASSIC_ELEMENTWISE[op.layer_kind], "alpha": 1, "beta": 0, "fused_relu": 0}
         return esp.ElementwiseOp, list(op.inputs), {}, fields
 

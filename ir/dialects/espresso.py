@@ -40,7 +40,12 @@ INTERNAL_ATTRIBUTES = frozenset({"extra_fields", "layer_type", "blob_keys", "ope
 
 ACTIVATION_RELU, ACTIVATION_TANH, ACTIVATION_LEAKY, ACTIVATION_SIGMOID = 0, 1, 2, 3
 ACTIVATION_LINEAR, ACTIVATION_SIGMOID_HARD = 6, 7
+# third-party mode tables [3P, docs/espresso-format.md 2.5], used for kinds no sample shows
+ACTIVATION_SCALED_TANH, ACTIVATION_ELU, ACTIVATION_THRESHOLDED_RELU = 5, 8, 9
+ACTIVATION_SOFTPLUS, ACTIVATION_SOFTSIGN = 10, 12
 ELEMENTWISE_ADD, ELEMENTWISE_MUL, ELEMENTWISE_INVERSE = 0, 1, 10
+# one input and a constant alpha [seen: Apple-internal net, hard-swish's x + 3 and x * 1/6]
+ELEMENTWISE_ADD_ALPHA, ELEMENTWISE_MUL_ALPHA = 2, 3
 ELEMENTWISE_MAX_ALPHA, ELEMENTWISE_EXP = 25, 27
 PAD_EXPLICIT, PAD_SAME, PAD_VALID = 0, 1, 2
 
@@ -463,7 +468,9 @@ class PoolOp(Layer):
 @op_def("espresso.activation")
 class ActivationOp(Layer):
     """mode 0 ReLU, 1 tanh, 2 leaky ReLU(alpha), 3 sigmoid, 6 linear alpha*x+beta,
-    7 hard sigmoid clip(alpha*x+beta, 0, 1); `alpha` is omitted when 1 by 2021+ coremlc."""
+    7 hard sigmoid clip(alpha*x+beta, 0, 1); `alpha` is omitted when 1 by 2021+ coremlc.
+    From third-party tables: 5 alpha*tanh(beta*x), 8 ELU(alpha), 9 x if x > alpha else 0,
+    10 softplus, 12 softsign."""
 
     layer_type = "activation"
     input = operand(AnyTensor)
@@ -489,13 +496,23 @@ class ActivationOp(Layer):
             return alpha * x + beta
         if mode == ACTIVATION_SIGMOID_HARD:
             return np.clip(alpha * x + beta, 0, 1)
+        if mode == ACTIVATION_SCALED_TANH:
+            return (alpha * np.tanh(beta * x)).astype(np.float32)
+        if mode == ACTIVATION_ELU:
+            return np.where(x >= 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(np.float32)
+        if mode == ACTIVATION_THRESHOLDED_RELU:
+            return np.where(x > alpha, x, 0).astype(np.float32)
+        if mode == ACTIVATION_SOFTPLUS:
+            return np.logaddexp(0, x).astype(np.float32)
+        if mode == ACTIVATION_SOFTSIGN:
+            return (x / (1 + np.abs(x))).astype(np.float32)
         raise NotImplementedError(f"activation mode {mode} has no reference semantics")
 
 
 @op_def("espresso.elementwise")
 class ElementwiseOp(Layer):
-    """operation 0 add, 1 multiply (over the inputs, broadcasting), 10 inverse 1/x,
-    25 max(x, alpha), 27 exp; `fused_relu` applies after."""
+    """operation 0 add, 1 multiply (over the inputs, broadcasting), 2 x + alpha, 3 x * alpha,
+    10 inverse 1/x, 25 max(x, alpha), 27 exp; `fused_relu` applies after."""
 
     layer_type = "elementwise"
     inputs = operand(AnyTensor, variadic=True)
@@ -522,6 +539,10 @@ class ElementwiseOp(Layer):
             out = xs[0]
             for x in xs[1:]:
                 out = out * x
+        elif op == ELEMENTWISE_ADD_ALPHA and len(xs) == 1:
+            out = xs[0] + alpha
+        elif op == ELEMENTWISE_MUL_ALPHA and len(xs) == 1:
+            out = xs[0] * alpha
         elif op == ELEMENTWISE_INVERSE:
             out = np.float32(1) / xs[0]
         elif op == ELEMENTWISE_MAX_ALPHA:

@@ -213,3 +213,31 @@ def test_deconvolution_is_written_as_deconvolution(tmp_path, shape, c_out, kerne
     bundle = _through_bundle(str(path), source, {"x": x}, interpret(source, {"x": x}), tmp_path)
     layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][0]
     assert layer["type"] == "deconvolution" and layer["K"] == shape[0] and layer["C"] == c_out
+
+
+ACTIVATIONS = [("RELU", None), ("TANH", None), ("SIGMOID", None), ("LEAKYRELU", [0.3]), ("LINEAR", [0.5, -1.0]),
+               ("SIGMOID_HARD", [0.25, 0.4]), ("SCALED_TANH", [1.7, 0.6]), ("ELU", 0.8),
+               ("THRESHOLDEDRELU", 0.2), ("SOFTPLUS", None), ("SOFTSIGN", None),
+               ("PRELU", np.array([0.1, -0.2, 0.3], np.float32)),
+               ("PARAMETRICSOFTPLUS", [np.array([0.5, 1.0, 2.0], np.float32), np.array([1.0, 0.7, 0.2], np.float32)])]
+
+
+@pytest.mark.parametrize("shape", [(3,), (3, 4, 5)], ids=["C", "CHW"])
+def test_activations_and_constant_elementwise_through_bundles(tmp_path, shape):
+    """Every activation kind (modes from the samples, from third-party tables, or inferred) and
+    add/multiply with a constant, on rank-1 and rank-3 inputs."""
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(*shape))], [(f"a{i}", None) for i in range(len(ACTIVATIONS))]
+                                   + [("plus", None), ("times", None)])
+    for i, (kind, params) in enumerate(ACTIVATIONS):
+        builder.add_activation(f"act{i}", kind, "x", f"a{i}", params=params)
+    builder.add_elementwise("add_c", ["x"], "plus", "ADD", alpha=1.5)
+    builder.add_elementwise("mul_c", ["x"], "times", "MULTIPLY", alpha=-0.75)
+    path = tmp_path / "acts.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    source = per_layer.read(str(path))
+    x = np.random.RandomState(len(shape)).randn(1, 1, *shape, *((1, 1) if len(shape) == 1 else ())).astype(np.float32)
+    _through_bundle(str(path), source, {"x": x}, interpret(source, {"x": x}), tmp_path)
