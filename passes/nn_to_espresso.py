@@ -166,6 +166,20 @@ class Lowering:
             weights["biases"] = (bias, (n_out,), F32)
         return esp.InnerProductOp, [op.inputs[0]], weights, fields
 
+    def batchnorm(self, op):
+        """A batchnorm coremlc could not fold into a convolution, as espresso's `batchnorm`: the
+        `blob_batchnorm_params` blob is gamma, beta, mean, variance [type and keys seen in an
+        Apple-internal net, whose layers normalise per instance; this use is inferred]."""
+        rank = len(op.inputs[0].type.shape)
+        if op.attr("computeMeanVar", False) or op.attr("instanceNormalization", False) or rank < 3:
+            self.unsupported(op, "a batchnorm computing its statistics or over a rank < 3 blob")
+        channels = int(op.attr("channels"))
+        parts = [weight_source_array(op.weight(f), op).astype(np.float32).reshape(-1)
+                 for f in ("gamma", "beta", "mean", "variance")]
+        self.inferred_forms.append("batchnorm")
+        fields = {"C": channels, "training_eps": f32(op.attr("epsilon", 0.0))}
+        return esp.BatchnormOp, [op.inputs[0]], {"params": (np.concatenate(parts), (4 * channels,), F32)}, fields
+
     # -- element-wise ---------------------------------------------------------------------
     def activation(self, op):
         kind = op.kind()

@@ -241,3 +241,30 @@ def test_activations_and_constant_elementwise_through_bundles(tmp_path, shape):
     source = per_layer.read(str(path))
     x = np.random.RandomState(len(shape)).randn(1, 1, *shape, *((1, 1) if len(shape) == 1 else ())).astype(np.float32)
     _through_bundle(str(path), source, {"x": x}, interpret(source, {"x": x}), tmp_path)
+
+
+@pytest.mark.parametrize("compute_mean_var, instance", [(False, False), (True, True)])
+def test_standalone_batchnorm_through_bundles(tmp_path, compute_mean_var, instance):
+    """A batchnorm with no convolution to fold into: espresso's `batchnorm` with its statistics
+    as params; the variants computing statistics at run time take the inferred form."""
+    import json
+
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    rng = np.random.RandomState(3)
+    c = 4
+    gamma, beta, mean = rng.randn(c), rng.randn(c), rng.randn(c)
+    variance = rng.uniform(0.5, 2.0, c)
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(c, 3, 5))], [("y", None)])
+    builder.add_activation("pre", "TANH", "x", "t")
+    builder.add_batchnorm("bn", c, gamma, beta, mean, variance, "t", "y", compute_mean_var=compute_mean_var,
+                          instance_normalization=instance, epsilon=1e-3)
+    path = tmp_path / "bn.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    source = per_layer.read(str(path))
+    x = rng.randn(1, 1, c, 3, 5).astype(np.float32)
+    bundle = _through_bundle(str(path), source, {"x": x}, interpret(source, {"x": x}), tmp_path)
+    layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][1]
+    assert layer["type"] == ("general_batchnorm" if compute_mean_var else "batchnorm")
