@@ -23,6 +23,8 @@ from mlir_coreml.passes import nn_to_core
 from mlir_coreml.passes._lowering import require_constant, run_lowering, static_shape, unsupported
 
 LOWERINGS: dict = {}
+ELEMENTWISE_FUNCTIONS = {esp.ELEMENTWISE_SQRT: "sqrt", esp.ELEMENTWISE_RSQRT: "rsqrt", esp.ELEMENTWISE_ABS: "abs",
+                         esp.ELEMENTWISE_LOG: "log"}  # espresso operation code -> core op
 IMAGE_PREPROCESS = "nn.image_preprocess"
 
 
@@ -179,6 +181,8 @@ def lower_elementwise(op, b):
         y = b.op("max", xs[0], b.scalar(np.float32(op.attr("alpha", 1.0))))
     elif operation == esp.ELEMENTWISE_EXP:
         y = b.op("exp", xs[0])
+    elif operation in ELEMENTWISE_FUNCTIONS and len(xs) == 1:
+        y = b.op(ELEMENTWISE_FUNCTIONS[operation], xs[0])
     else:
         raise unsupported(op, f"elementwise operation {operation} with {len(xs)} input(s)")
     return post_activation(b, y, op.attr("fused_relu", 0), 0)

@@ -45,7 +45,9 @@ ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "l
 # modes known from third-party tables only: `lower` names them among its inferred forms
 THIRD_PARTY_ACTIVATIONS = frozenset({"scaledTanh", "ELU", "thresholdedReLU", "softplus", "softsign"})
 UNARY_OPERATIONS = {"THRESHOLD": esp.ELEMENTWISE_MAX_ALPHA, "EXP": esp.ELEMENTWISE_EXP,
-                    "INVERSE": esp.ELEMENTWISE_INVERSE}
+                    "INVERSE": esp.ELEMENTWISE_INVERSE, "SQRT": esp.ELEMENTWISE_SQRT, "RSQRT": esp.ELEMENTWISE_RSQRT,
+                    "ABS": esp.ELEMENTWISE_ABS, "LOG": esp.ELEMENTWISE_LOG}
+THIRD_PARTY_UNARY = frozenset({"SQRT", "RSQRT", "ABS", "LOG"})  # codes from third-party tables only
 CLASSIC_ELEMENTWISE = {"add": esp.ELEMENTWISE_ADD, "multiply": esp.ELEMENTWISE_MUL}
 CONSTANT_ELEMENTWISE = {"add": esp.ELEMENTWISE_ADD_ALPHA, "multiply": esp.ELEMENTWISE_MUL_ALPHA}
 # NeuralNetwork [S, C, H, W] axis index -> espresso axis code (w=0, h=1, k=2, n=3, seq=4).
@@ -200,6 +202,10 @@ class Lowering:
         if kind not in UNARY_OPERATIONS or f32(op.attr("shift", 0.0)) != 0.0 \
                 or f32(op.attr("scale", 1.0)) not in (0.0, 1.0):
             self.unsupported(op, f"unary {kind} with shift/scale")
+        if kind == "RSQRT" and f32(op.attr("epsilon", 0.0)) != 0.0:
+            self.unsupported(op, "rsqrt with an epsilon")
+        if kind in THIRD_PARTY_UNARY:
+            self.inferred_forms.append(f"elementwise ({kind.lower()})")
         fields = {"operation": UNARY_OPERATIONS[kind], "alpha": f32(op.attr("alpha", 0.0)), "beta": 0,
                   "fused_relu": 0}
         return esp.ElementwiseOp, list(op.inputs), {}, fields

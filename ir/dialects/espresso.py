@@ -47,6 +47,9 @@ ELEMENTWISE_ADD, ELEMENTWISE_MUL, ELEMENTWISE_INVERSE = 0, 1, 10
 # one input and a constant alpha [seen: Apple-internal net, hard-swish's x + 3 and x * 1/6]
 ELEMENTWISE_ADD_ALPHA, ELEMENTWISE_MUL_ALPHA = 2, 3
 ELEMENTWISE_MAX_ALPHA, ELEMENTWISE_EXP = 25, 27
+# one-input functions from third-party operation tables [3P, docs/espresso-format.md 2.5]
+ELEMENTWISE_FUNCTIONS = {11: np.sqrt, 12: lambda x: np.float32(1) / np.sqrt(x), 24: np.abs, 26: np.log}
+ELEMENTWISE_SQRT, ELEMENTWISE_RSQRT, ELEMENTWISE_ABS, ELEMENTWISE_LOG = 11, 12, 24, 26
 PAD_EXPLICIT, PAD_SAME, PAD_VALID = 0, 1, 2
 
 
@@ -512,7 +515,8 @@ class ActivationOp(Layer):
 @op_def("espresso.elementwise")
 class ElementwiseOp(Layer):
     """operation 0 add, 1 multiply (over the inputs, broadcasting), 2 x + alpha, 3 x * alpha,
-    10 inverse 1/x, 25 max(x, alpha), 27 exp; `fused_relu` applies after."""
+    10 inverse 1/x, 25 max(x, alpha), 27 exp; from third-party tables 11 sqrt, 12 rsqrt, 24 abs,
+    26 log; `fused_relu` applies after."""
 
     layer_type = "elementwise"
     inputs = operand(AnyTensor, variadic=True)
@@ -549,6 +553,8 @@ class ElementwiseOp(Layer):
             out = np.maximum(xs[0], alpha)
         elif op == ELEMENTWISE_EXP:
             out = np.exp(xs[0])
+        elif op in ELEMENTWISE_FUNCTIONS and len(xs) == 1:
+            out = ELEMENTWISE_FUNCTIONS[op](xs[0])
         else:
             raise NotImplementedError(f"elementwise operation {op} with {len(xs)} input(s) "
                                       "has no reference semantics")

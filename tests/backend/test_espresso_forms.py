@@ -222,18 +222,25 @@ ACTIVATIONS = [("RELU", None), ("TANH", None), ("SIGMOID", None), ("LEAKYRELU", 
                ("PARAMETRICSOFTPLUS", [np.array([0.5, 1.0, 2.0], np.float32), np.array([1.0, 0.7, 0.2], np.float32)])]
 
 
+UNARIES = [("sqrt", {}), ("rsqrt", {"epsilon": 0.0}), ("rsqrt", {}), ("abs", {}), ("log", {}), ("exp", {}),
+           ("inverse", {"epsilon": 0.0}), ("threshold", {"alpha": 0.3}), ("power", {"alpha": 2.0}),
+           ("abs", {"shift": 0.5, "scale": 2.0})]
+
+
 @pytest.mark.parametrize("shape", [(3,), (3, 4, 5)], ids=["C", "CHW"])
 def test_activations_and_constant_elementwise_through_bundles(tmp_path, shape):
-    """Every activation kind (modes from the samples, from third-party tables, or inferred) and
-    add/multiply with a constant, on rank-1 and rank-3 inputs."""
+    """Every activation kind (modes from the samples, from third-party tables, or inferred), unary
+    functions and add/multiply with a constant, on rank-1 and rank-3 inputs."""
     from coremltools.models import datatypes
     from coremltools.models.neural_network import NeuralNetworkBuilder
     import coremltools as ct
 
     builder = NeuralNetworkBuilder([("x", datatypes.Array(*shape))], [(f"a{i}", None) for i in range(len(ACTIVATIONS))]
-                                   + [("plus", None), ("times", None)])
+                                   + [(f"u{i}", None) for i in range(len(UNARIES))] + [("plus", None), ("times", None)])
     for i, (kind, params) in enumerate(ACTIVATIONS):
         builder.add_activation(f"act{i}", kind, "x", f"a{i}", params=params)
+    for i, (mode, kwargs) in enumerate(UNARIES):
+        builder.add_unary(f"un{i}", "x", f"u{i}", mode=mode, **kwargs)
     builder.add_elementwise("add_c", ["x"], "plus", "ADD", alpha=1.5)
     builder.add_elementwise("mul_c", ["x"], "times", "MULTIPLY", alpha=-0.75)
     path = tmp_path / "acts.mlmodel"
