@@ -4,8 +4,10 @@ The lowering follows the espresso dialect's reference semantics: blobs are viewe
 (seq, n, k, h, w) (`canonical5`), spatial layers fold seq*n into the batch, axis codes
 (w=0, h=1, k=2, n=3, seq=4) become numpy axes, and fused flags (`fused_relu`, `has_relu`,
 `fused_tanh`...) become core epilogues or trailing activation ops. fp16 weight blobs stay f16
-constants. Layers and options without reference semantics (deconvolution, unknown layer types,
-pool/reduce/flatten modes never observed in a bundle) raise MlirCoremlError naming the layer.
+constants. Inferred forms of NeuralNetwork layers (ir/dialects/espresso_forms.py) become the nn
+layers they were written from, lowered by nn-to-core. Layers and options without reference
+semantics (unknown layer types, pool/reduce/flatten modes never observed in a bundle) raise
+MlirCoremlError naming the layer.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from mlir_coreml.passes import nn_to_core
 from mlir_coreml.passes._lowering import require_constant, run_lowering, static_shape, unsupported
 
 LOWERINGS: dict = {}
+ELEMENTWISE_FUNCTIONS = {esp.ELEMENTWISE_SQRT: "sqrt", esp.ELEMENTWISE_RSQRT: "rsqrt", esp.ELEMENTWISE_ABS: "abs",
+                         esp.ELEMENTWISE_LOG: "log"}  # espresso operation code -> core op
 IMAGE_PREPROCESS = "nn.image_preprocess"
 
 
@@ -74,6 +78,21 @@ def lower_convolution(op, b):
              **epilogue_attrs(relu, tanh)}
     y = b.create(core.Conv2dOp, {"input": x4, "weight": op.weights, "bias": op.biases}, attrs).result
     return post_activation(b, y, relu, tanh) if relu and tanh else y
+
+
+@lowers("deconvolution")
+def lower_deconvolution(op, b):
+    x4 = as_batch_nchw(b, op.input, op)
+    _, _, h, w = x4.type.shape
+    ho, wo = static_shape(op.output, op)[-2:]
+    pt, pl = op.attr("pad_t", 0), op.attr("pad_l", 0)
+    bottom = (h - 1) * op.stride_y + op.Ny - pt - ho  # of the full transposed output, cropped away
+    right = (w - 1) * op.stride_x + op.Nx - pl - wo
+    attrs = {"strides": [op.stride_y, op.stride_x], "dilations": [1, 1], "groups": int(op.n_groups),
+             "pads": [pt, max(bottom, 0), pl, max(right, 0)], "output_padding": [max(-bottom, 0), max(-right, 0)]}
+    y = b.create(core.ConvTranspose2dOp, {"input": x4, "weight": b.reshape(op.weights, op.kernel_shape()),
+                                          "bias": op.biases}, attrs).result
+    return post_activation(b, y, op.attr("fused_relu", 0), op.attr("fused_tanh", 0))
 
 
 @lowers("inner_product")
@@ -133,6 +152,16 @@ def lower_activation(op, b):
         return b.op("linear_activation", x, alpha=alpha, beta=beta)
     if mode == esp.ACTIVATION_SIGMOID_HARD:
         return b.op("hard_sigmoid", x, alpha=alpha, beta=beta)
+    if mode == esp.ACTIVATION_SCALED_TANH:
+        return b.op("scaled_tanh", x, alpha=alpha, beta=beta)
+    if mode == esp.ACTIVATION_ELU:
+        return b.op("elu", x, alpha=alpha)
+    if mode == esp.ACTIVATION_THRESHOLDED_RELU:
+        return b.op("thresholded_relu", x, alpha=alpha)
+    if mode == esp.ACTIVATION_SOFTPLUS:
+        return b.op("softplus", x)
+    if mode == esp.ACTIVATION_SOFTSIGN:
+        return b.op("softsign", x)
     raise unsupported(op, f"activation mode {mode}")
 
 
@@ -144,12 +173,17 @@ def lower_elementwise(op, b):
         y = xs[0]
         for x in xs[1:]:
             y = b.op("add" if operation == esp.ELEMENTWISE_ADD else "mul", y, x)
+    elif operation in (esp.ELEMENTWISE_ADD_ALPHA, esp.ELEMENTWISE_MUL_ALPHA) and len(xs) == 1:
+        alpha = b.scalar(np.float32(op.attr("alpha", 1.0)))
+        y = b.op("add" if operation == esp.ELEMENTWISE_ADD_ALPHA else "mul", xs[0], alpha)
     elif operation == esp.ELEMENTWISE_INVERSE:
         y = b.op("reciprocal", xs[0])
     elif operation == esp.ELEMENTWISE_MAX_ALPHA:
         y = b.op("max", xs[0], b.scalar(np.float32(op.attr("alpha", 1.0))))
     elif operation == esp.ELEMENTWISE_EXP:
         y = b.op("exp", xs[0])
+    elif operation in ELEMENTWISE_FUNCTIONS and len(xs) == 1:
+        y = b.op(ELEMENTWISE_FUNCTIONS[operation], xs[0])
     else:
         raise unsupported(op, f"elementwise operation {operation} with {len(xs)} input(s)")
     return post_activation(b, y, op.attr("fused_relu", 0), 0)
@@ -243,8 +277,6 @@ def lower_general_padding(op, b):
 def check_espresso(op) -> None:
     if op.op_name == "espresso.layer" and not espresso_forms.is_inferred_layer(op):
         raise unsupported(op, f"espresso layer type '{op.espresso_type}'")
-    if op.op_name == "espresso.deconvolution":
-        raise unsupported(op, "deconvolution (no reference semantics to lower against)")
 
 
 @dataclass(frozen=True)

@@ -39,10 +39,17 @@ YIELD = "nn.yield"  # ends a nested network; the bundle names what it yields by 
 
 ACTIVATION_MODES = {"ReLU": esp.ACTIVATION_RELU, "tanh": esp.ACTIVATION_TANH, "leakyReLU": esp.ACTIVATION_LEAKY,
                     "sigmoid": esp.ACTIVATION_SIGMOID, "linear": esp.ACTIVATION_LINEAR,
-                    "sigmoidHard": esp.ACTIVATION_SIGMOID_HARD}
+                    "sigmoidHard": esp.ACTIVATION_SIGMOID_HARD, "scaledTanh": esp.ACTIVATION_SCALED_TANH,
+                    "ELU": esp.ACTIVATION_ELU, "thresholdedReLU": esp.ACTIVATION_THRESHOLDED_RELU,
+                    "softplus": esp.ACTIVATION_SOFTPLUS, "softsign": esp.ACTIVATION_SOFTSIGN}
+# modes known from third-party tables only: `lower` names them among its inferred forms
+THIRD_PARTY_ACTIVATIONS = frozenset({"scaledTanh", "ELU", "thresholdedReLU", "softplus", "softsign"})
 UNARY_OPERATIONS = {"THRESHOLD": esp.ELEMENTWISE_MAX_ALPHA, "EXP": esp.ELEMENTWISE_EXP,
-                    "INVERSE": esp.ELEMENTWISE_INVERSE}
+                    "INVERSE": esp.ELEMENTWISE_INVERSE, "SQRT": esp.ELEMENTWISE_SQRT, "RSQRT": esp.ELEMENTWISE_RSQRT,
+                    "ABS": esp.ELEMENTWISE_ABS, "LOG": esp.ELEMENTWISE_LOG}
+THIRD_PARTY_UNARY = frozenset({"SQRT", "RSQRT", "ABS", "LOG"})  # codes from third-party tables only
 CLASSIC_ELEMENTWISE = {"add": esp.ELEMENTWISE_ADD, "multiply": esp.ELEMENTWISE_MUL}
+CONSTANT_ELEMENTWISE = {"add": esp.ELEMENTWISE_ADD_ALPHA, "multiply": esp.ELEMENTWISE_MUL_ALPHA}
 # NeuralNetwork [S, C, H, W] axis index -> espresso axis code (w=0, h=1, k=2, n=3, seq=4).
 PERMUTE_AXIS_CODES = {0: 4, 1: 2, 2: 1, 3: 0}
 SLICE_AXIS_CODES = {"CHANNEL_AXIS": 2, "HEIGHT_AXIS": 1, "WIDTH_AXIS": 0}
@@ -102,7 +109,7 @@ class Lowering:
     # -- weighted layers ------------------------------------------------------------------
     def convolution(self, op):
         if op.attr("isDeconvolution", False):
-            self.unsupported(op, "deconvolution")
+            return self.deconvolution(op)
         if len(op.inputs) != 1:
             self.unsupported(op, "a convolution with weights as an input")
         if any(int(d) != 1 for d in op.attr("dilationFactor", ()) or ()):
@@ -130,6 +137,27 @@ class Lowering:
             weights["biases"] = (bias, (c_out,), F32)
         return esp.ConvolutionOp, [op.inputs[0]], weights, fields
 
+    def deconvolution(self, op):
+        """A transposed convolution as espresso's `deconvolution` [inferred: readers know the type
+        with convolution's keys]: explicit pads (SAME ones computed), the output size in the
+        shape file; weights [K = input channels][C/n_groups][Ny][Nx] as the source stores them."""
+        if len(op.inputs) != 1 or any(int(d) != 1 for d in op.attr("dilationFactor", ()) or ()):
+            self.unsupported(op, "a dilated deconvolution or one with weights as an input")
+        h, w = op.inputs[0].type.shape[-2:]
+        kh, kw, sh, sw, _, _, pt, pb, pl, pr = op.geometry(h, w)
+        groups = op.groups()
+        c_in, c_out = int(op.inputs[0].type.shape[-3]), int(op.attr("outputChannels"))
+        fields = {"C": c_out, "K": c_in, "Nx": int(kw), "Ny": int(kh), "n_groups": groups, "stride_x": int(sw),
+                  "stride_y": int(sh), "pad_t": pt, "pad_b": pb, "pad_l": pl, "pad_r": pr,
+                  "pad_mode": esp.PAD_EXPLICIT}
+        bias = op.weight("bias") if op.attr("hasBias", False) else None
+        fields.update(has_biases=int(bias is not None), fused_relu=0, fused_tanh=0)
+        weights = {"weights": (op.weight("weights"), (c_in, c_out // groups, int(kh), int(kw)), None)}
+        if bias is not None:
+            weights["biases"] = (bias, (c_out,), F32)
+        self.inferred_forms.append("deconvolution")
+        return esp.DeconvolutionOp, [op.inputs[0]], weights, fields
+
     def innerProduct(self, op):
         n_in, n_out = int(op.attr("inputChannels")), int(op.attr("outputChannels"))
         bias = op.weight("bias") if op.attr("hasBias", False) else None
@@ -140,13 +168,29 @@ class Lowering:
             weights["biases"] = (bias, (n_out,), F32)
         return esp.InnerProductOp, [op.inputs[0]], weights, fields
 
+    def batchnorm(self, op):
+        """A batchnorm coremlc could not fold into a convolution, as espresso's `batchnorm`: the
+        `blob_batchnorm_params` blob is gamma, beta, mean, variance [type and keys seen in an
+        Apple-internal net, whose layers normalise per instance; this use is inferred]."""
+        rank = len(op.inputs[0].type.shape)
+        if op.attr("computeMeanVar", False) or op.attr("instanceNormalization", False) or rank < 3:
+            self.unsupported(op, "a batchnorm computing its statistics or over a rank < 3 blob")
+        channels = int(op.attr("channels"))
+        parts = [weight_source_array(op.weight(f), op).astype(np.float32).reshape(-1)
+                 for f in ("gamma", "beta", "mean", "variance")]
+        self.inferred_forms.append("batchnorm")
+        fields = {"C": channels, "training_eps": f32(op.attr("epsilon", 0.0))}
+        return esp.BatchnormOp, [op.inputs[0]], {"params": (np.concatenate(parts), (4 * channels,), F32)}, fields
+
     # -- element-wise ---------------------------------------------------------------------
     def activation(self, op):
         kind = op.kind()
         if kind not in ACTIVATION_MODES:
             self.unsupported(op, f"activation {kind}")
         params = op.attr(kind) or {}
-        alpha = f32(params.get("alpha", 1.0 if kind in ("ReLU", "tanh", "sigmoid") else 0.0))
+        if kind in THIRD_PARTY_ACTIVATIONS:
+            self.inferred_forms.append(f"activation ({kind})")
+        alpha = f32(params.get("alpha", 1.0 if kind in ("ReLU", "tanh", "sigmoid", "softplus", "softsign") else 0.0))
         fields = {"mode": ACTIVATION_MODES[kind]}
         if alpha != 1.0:  # omitted when 1 [V: S3 (2020) and S4 (2021) hard sigmoids and linears]
             fields["alpha"] = alpha
@@ -159,13 +203,20 @@ class Lowering:
         if kind not in UNARY_OPERATIONS or f32(op.attr("shift", 0.0)) != 0.0 \
                 or f32(op.attr("scale", 1.0)) not in (0.0, 1.0):
             self.unsupported(op, f"unary {kind} with shift/scale")
+        if kind == "RSQRT" and f32(op.attr("epsilon", 0.0)) != 0.0:
+            self.unsupported(op, "rsqrt with an epsilon")
+        if kind in THIRD_PARTY_UNARY:
+            self.inferred_forms.append(f"elementwise ({kind.lower()})")
         fields = {"operation": UNARY_OPERATIONS[kind], "alpha": f32(op.attr("alpha", 0.0)), "beta": 0,
                   "fused_relu": 0}
         return esp.ElementwiseOp, list(op.inputs), {}, fields
 
     def _classic(self, op):
-        if len(op.inputs) < 2:
-            self.unsupported(op, "a single-input add/multiply (with alpha)")
+        if len(op.inputs) < 2:  # x + alpha, x * alpha [seen: an Apple-internal net]
+            operation = CONSTANT_ELEMENTWISE[op.layer_kind]
+            alpha = f32(op.attr("alpha", 0.0 if op.layer_kind == "add" else 1.0))
+            return esp.ElementwiseOp, list(op.inputs), {}, {"operation": operation, "alpha": alpha, "beta": 0,
+                                                             "fused_relu": 0}
         fields = {"operation": CLASSIC_ELEMENTWISE[op.layer_kind], "alpha": 1, "beta": 0, "fused_relu": 0}
         return esp.ElementwiseOp, list(op.inputs), {}, fields
 

@@ -40,8 +40,16 @@ INTERNAL_ATTRIBUTES = frozenset({"extra_fields", "layer_type", "blob_keys", "ope
 
 ACTIVATION_RELU, ACTIVATION_TANH, ACTIVATION_LEAKY, ACTIVATION_SIGMOID = 0, 1, 2, 3
 ACTIVATION_LINEAR, ACTIVATION_SIGMOID_HARD = 6, 7
+# third-party mode tables [3P, docs/espresso-format.md 2.5], used for kinds no sample shows
+ACTIVATION_SCALED_TANH, ACTIVATION_ELU, ACTIVATION_THRESHOLDED_RELU = 5, 8, 9
+ACTIVATION_SOFTPLUS, ACTIVATION_SOFTSIGN = 10, 12
 ELEMENTWISE_ADD, ELEMENTWISE_MUL, ELEMENTWISE_INVERSE = 0, 1, 10
+# one input and a constant alpha [seen: Apple-internal net, hard-swish's x + 3 and x * 1/6]
+ELEMENTWISE_ADD_ALPHA, ELEMENTWISE_MUL_ALPHA = 2, 3
 ELEMENTWISE_MAX_ALPHA, ELEMENTWISE_EXP = 25, 27
+# one-input functions from third-party operation tables [3P, docs/espresso-format.md 2.5]
+ELEMENTWISE_FUNCTIONS = {11: np.sqrt, 12: lambda x: np.float32(1) / np.sqrt(x), 24: np.abs, 26: np.log}
+ELEMENTWISE_SQRT, ELEMENTWISE_RSQRT, ELEMENTWISE_ABS, ELEMENTWISE_LOG = 11, 12, 24, 26
 PAD_EXPLICIT, PAD_SAME, PAD_VALID = 0, 1, 2
 # "same" padding with the odd pixel at the top/left (NeuralNetwork SamePadding TOP_LEFT_HEAVY)
 # [V: MNISTClassifier's three convolutions, a 2024+ coremlc bundle with its source]
@@ -272,16 +280,57 @@ def _post_activation(out: np.ndarray, relu, tanh) -> np.ndarray:
 
 @op_def("espresso.deconvolution")
 class DeconvolutionOp(Layer):
-    """Transposed convolution; kept for import/export (no reference semantics yet)."""
+    """Transposed convolution [inferred form; the type and its convolution keys are known to open
+    readers]: `weights` is [K][C/n_groups][Ny][Nx], input channels first as the source layer
+    stores them; the full transposed output is cropped from (pad_t, pad_l) to the result blob's
+    height and width, which the shape file records (a source `outputShape` included)."""
 
     layer_type = "deconvolution"
     input = operand(AnyTensor)
     weights = operand(AnyTensor)
     biases = operand(AnyTensor, optional=True)
     output = result(AnyTensor)
+    C = attribute("int")
+    K = attribute("int")
+    Nx = attribute("int")
+    Ny = attribute("int")
+    n_groups = attribute("int", default=1)
+    stride_x = attribute("int", default=1)
+    stride_y = attribute("int", default=1)
+    has_biases = attribute("int", default=0)
 
     def blobs(self):
         return _weighted_blobs(self)
+
+    def kernel_shape(self) -> tuple[int, int, int, int]:
+        return self.K, self.C // max(self.n_groups, 1), self.Ny, self.Nx
+
+    def verify_(self):
+        weights = self.weights.type
+        if weights.shape is not None and weights.num_elements != math.prod(self.kernel_shape()):
+            raise VerifyError(f"weights have shape {tuple(weights.shape)}, K/C/n_groups/Ny/Nx say "
+                              f"{self.kernel_shape()}")
+        _check_channels(self, self.K, "deconvolution")
+
+    def infer_types(self):
+        shape = self.input.type.shape
+        h, w = shape[-2:]
+        oh = (h - 1) * self.stride_y + self.Ny - self.attr("pad_t", 0) - self.attr("pad_b", 0)
+        ow = (w - 1) * self.stride_x + self.Nx - self.attr("pad_l", 0) - self.attr("pad_r", 0)
+        return [self.input.type.with_shape(shape[:-3] + (self.C, oh, ow))]
+
+    def reference(self, x, weights, biases=None):
+        from mlir_coreml.ir.dialects.nn.spatial import crop_or_pad, deconv
+
+        x = canonical5(_f32(x))
+        seq, n, k, h, w = x.shape
+        full = deconv(x.reshape(seq * n, k, h, w), _f32(weights).reshape(self.kernel_shape()), self.n_groups,
+                      (self.stride_y, self.stride_x), (1, 1))
+        out = crop_or_pad(full, (self.attr("pad_t", 0), self.attr("pad_l", 0)), self.output.type.shape[-2:])
+        if biases is not None:
+            out = out + _f32(biases).reshape(1, -1, 1, 1)
+        out = _post_activation(out, self.attr("fused_relu", 0), self.attr("fused_tanh", 0))
+        return self.reference_output(out)
 
 
 @op_def("espresso.inner_product")
@@ -428,7 +477,9 @@ class PoolOp(Layer):
 @op_def("espresso.activation")
 class ActivationOp(Layer):
     """mode 0 ReLU, 1 tanh, 2 leaky ReLU(alpha), 3 sigmoid, 6 linear alpha*x+beta,
-    7 hard sigmoid clip(alpha*x+beta, 0, 1); `alpha` is omitted when 1 by 2021+ coremlc."""
+    7 hard sigmoid clip(alpha*x+beta, 0, 1); `alpha` is omitted when 1 by 2021+ coremlc.
+    From third-party tables: 5 alpha*tanh(beta*x), 8 ELU(alpha), 9 x if x > alpha else 0,
+    10 softplus, 12 softsign."""
 
     layer_type = "activation"
     input = operand(AnyTensor)
@@ -454,13 +505,24 @@ class ActivationOp(Layer):
             return alpha * x + beta
         if mode == ACTIVATION_SIGMOID_HARD:
             return np.clip(alpha * x + beta, 0, 1)
+        if mode == ACTIVATION_SCALED_TANH:
+            return (alpha * np.tanh(beta * x)).astype(np.float32)
+        if mode == ACTIVATION_ELU:
+            return np.where(x >= 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(np.float32)
+        if mode == ACTIVATION_THRESHOLDED_RELU:
+            return np.where(x > alpha, x, 0).astype(np.float32)
+        if mode == ACTIVATION_SOFTPLUS:
+            return np.logaddexp(0, x).astype(np.float32)
+        if mode == ACTIVATION_SOFTSIGN:
+            return (x / (1 + np.abs(x))).astype(np.float32)
         raise NotImplementedError(f"activation mode {mode} has no reference semantics")
 
 
 @op_def("espresso.elementwise")
 class ElementwiseOp(Layer):
-    """operation 0 add, 1 multiply (over the inputs, broadcasting), 10 inverse 1/x,
-    25 max(x, alpha), 27 exp; `fused_relu` applies after."""
+    """operation 0 add, 1 multiply (over the inputs, broadcasting), 2 x + alpha, 3 x * alpha,
+    10 inverse 1/x, 25 max(x, alpha), 27 exp; from third-party tables 11 sqrt, 12 rsqrt, 24 abs,
+    26 log; `fused_relu` applies after."""
 
     layer_type = "elementwise"
     inputs = operand(AnyTensor, variadic=True)
@@ -487,12 +549,18 @@ class ElementwiseOp(Layer):
             out = xs[0]
             for x in xs[1:]:
                 out = out * x
+        elif op == ELEMENTWISE_ADD_ALPHA and len(xs) == 1:
+            out = xs[0] + alpha
+        elif op == ELEMENTWISE_MUL_ALPHA and len(xs) == 1:
+            out = xs[0] * alpha
         elif op == ELEMENTWISE_INVERSE:
             out = np.float32(1) / xs[0]
         elif op == ELEMENTWISE_MAX_ALPHA:
             out = np.maximum(xs[0], alpha)
         elif op == ELEMENTWISE_EXP:
             out = np.exp(xs[0])
+        elif op in ELEMENTWISE_FUNCTIONS and len(xs) == 1:
+            out = ELEMENTWISE_FUNCTIONS[op](xs[0])
         else:
             raise NotImplementedError(f"elementwise operation {op} with {len(xs)} input(s) "
                                       "has no reference semantics")

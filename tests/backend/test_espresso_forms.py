@@ -182,3 +182,96 @@ def test_ceil_mode_pooling_is_written_as_pool(tmp_path, shape, kernel, stride, p
     bundle = _through_bundle(str(path), source, {"x": x}, want, tmp_path)
     layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][0]
     assert layer["type"] == "pool" and layer["top_shape_style"] == 2
+
+
+# (input C, H, W), output channels, kernel, stride, border mode, groups, outputShape, bias
+DECONVOLUTIONS = [((4, 5, 5), 6, (3, 3), (2, 2), "valid", 1, None, True),
+                  ((4, 4, 6), 4, (2, 3), (1, 2), "same", 2, None, False),
+                  ((2, 3, 3), 3, (3, 3), (2, 2), "valid", 1, (8, 7), True),
+                  ((6, 4, 4), 6, (4, 4), (2, 2), "same", 3, None, True)]
+
+
+@pytest.mark.parametrize("shape, c_out, kernel, stride, mode, groups, out_shape, bias", DECONVOLUTIONS)
+def test_deconvolution_is_written_as_deconvolution(tmp_path, shape, c_out, kernel, stride, mode, groups, out_shape,
+                                                   bias):
+    import json
+
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    rng = np.random.RandomState(sum(shape) + c_out)
+    weights = rng.randn(kernel[0], kernel[1], shape[0], c_out // groups).astype(np.float32)
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(*shape))], [("y", None)])
+    builder.add_convolution("up", shape[0], c_out, kernel[0], kernel[1], stride[0], stride[1], mode, groups,
+                            weights, rng.randn(c_out).astype(np.float32) if bias else None, bias, is_deconv=True,
+                            output_shape=out_shape, input_name="x", output_name="y")
+    path = tmp_path / "deconv.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    source = per_layer.read(str(path))
+    x = rng.randn(1, 1, *shape).astype(np.float32)
+    bundle = _through_bundle(str(path), source, {"x": x}, interpret(source, {"x": x}), tmp_path)
+    layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][0]
+    assert layer["type"] == "deconvolution" and layer["K"] == shape[0] and layer["C"] == c_out
+
+
+ACTIVATIONS = [("RELU", None), ("TANH", None), ("SIGMOID", None), ("LEAKYRELU", [0.3]), ("LINEAR", [0.5, -1.0]),
+               ("SIGMOID_HARD", [0.25, 0.4]), ("SCALED_TANH", [1.7, 0.6]), ("ELU", 0.8),
+               ("THRESHOLDEDRELU", 0.2), ("SOFTPLUS", None), ("SOFTSIGN", None),
+               ("PRELU", np.array([0.1, -0.2, 0.3], np.float32)),
+               ("PARAMETRICSOFTPLUS", [np.array([0.5, 1.0, 2.0], np.float32), np.array([1.0, 0.7, 0.2], np.float32)])]
+
+
+UNARIES = [("sqrt", {}), ("rsqrt", {"epsilon": 0.0}), ("rsqrt", {}), ("abs", {}), ("log", {}), ("exp", {}),
+           ("inverse", {"epsilon": 0.0}), ("threshold", {"alpha": 0.3}), ("power", {"alpha": 2.0}),
+           ("abs", {"shift": 0.5, "scale": 2.0})]
+
+
+@pytest.mark.parametrize("shape", [(3,), (3, 4, 5)], ids=["C", "CHW"])
+def test_activations_and_constant_elementwise_through_bundles(tmp_path, shape):
+    """Every activation kind (modes from the samples, from third-party tables, or inferred), unary
+    functions and add/multiply with a constant, on rank-1 and rank-3 inputs."""
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(*shape))], [(f"a{i}", None) for i in range(len(ACTIVATIONS))]
+                                   + [(f"u{i}", None) for i in range(len(UNARIES))] + [("plus", None), ("times", None)])
+    for i, (kind, params) in enumerate(ACTIVATIONS):
+        builder.add_activation(f"act{i}", kind, "x", f"a{i}", params=params)
+    for i, (mode, kwargs) in enumerate(UNARIES):
+        builder.add_unary(f"un{i}", "x", f"u{i}", mode=mode, **kwargs)
+    builder.add_elementwise("add_c", ["x"], "plus", "ADD", alpha=1.5)
+    builder.add_elementwise("mul_c", ["x"], "times", "MULTIPLY", alpha=-0.75)
+    path = tmp_path / "acts.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    source = per_layer.read(str(path))
+    x = np.random.RandomState(len(shape)).randn(1, 1, *shape, *((1, 1) if len(shape) == 1 else ())).astype(np.float32)
+    _through_bundle(str(path), source, {"x": x}, interpret(source, {"x": x}), tmp_path)
+
+
+@pytest.mark.parametrize("compute_mean_var, instance", [(False, False), (True, True)])
+def test_standalone_batchnorm_through_bundles(tmp_path, compute_mean_var, instance):
+    """A batchnorm with no convolution to fold into: espresso's `batchnorm` with its statistics
+    as params; the variants computing statistics at run time take the inferred form."""
+    import json
+
+    from coremltools.models import datatypes
+    from coremltools.models.neural_network import NeuralNetworkBuilder
+    import coremltools as ct
+
+    rng = np.random.RandomState(3)
+    c = 4
+    gamma, beta, mean = rng.randn(c), rng.randn(c), rng.randn(c)
+    variance = rng.uniform(0.5, 2.0, c)
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(c, 3, 5))], [("y", None)])
+    builder.add_activation("pre", "TANH", "x", "t")
+    builder.add_batchnorm("bn", c, gamma, beta, mean, variance, "t", "y", compute_mean_var=compute_mean_var,
+                          instance_normalization=instance, epsilon=1e-3)
+    path = tmp_path / "bn.mlmodel"
+    ct.utils.save_spec(builder.spec, str(path))
+    source = per_layer.read(str(path))
+    x = rng.randn(1, 1, c, 3, 5).astype(np.float32)
+    bundle = _through_bundle(str(path), source, {"x": x}, interpret(source, {"x": x}), tmp_path)
+    layer = json.loads((bundle / "model.espresso.net").read_text())["layers"][1]
+    assert layer["type"] == ("general_batchnorm" if compute_mean_var else "batchnorm")
