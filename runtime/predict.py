@@ -83,9 +83,6 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
     models with control flow, or a machine without a C compiler, use the executor."""
-    from mlir_coreml.passes.manager import PassManager
-    from mlir_coreml.passes.plan_memory import PlanMemory
-
     module = _load(path_or_module)
     fn = _main_function(module)
     record_result_names(fn)
@@ -93,18 +90,26 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     # module has shapes baked into its ops: it runs the shapes it was compiled for)
     flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
     imported = module.clone() if flexible else None
+    options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
+                   codegen=codegen)
+    source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
+    model = _compile_module(module, source=source, **options)
+    if imported is not None:
+        name = fn.attributes["sym_name"].value
+        model.variants = VariantCache(lambda shapes: _compile_module(retyped(imported, name, shapes), **options))
+    return model
+
+
+def _compile_module(module, pipeline: str | None, source=None, **options) -> CompiledModel:
+    """Lower `module` (in place), optimise, plan memory and build its runner."""
+    from mlir_coreml.passes.manager import PassManager
+    from mlir_coreml.passes.plan_memory import PlanMemory
+
     lower_to_core(module)
     pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
     pm.add(PlanMemory())
     pm.run(module)
-    model = CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
-                          source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
-                          codegen=codegen)
-    if imported is not None:
-        model.variants = VariantCache(lambda shapes: compile_model(
-            retyped(imported, fn.attributes["sym_name"].value, shapes), pipeline=pipeline, threads=threads,
-            use_kernels=use_kernels, weight_precision=weight_precision, codegen=codegen))
-    return model
+    return CompiledModel(module, source=source, **options)
 
 
 def _main_function(module):
@@ -391,6 +396,8 @@ def summarize(outputs: dict) -> str:
         if isinstance(value, dict):
             top = sorted(value.items(), key=lambda kv: -kv[1])[:5]
             lines.append(f"{name}: " + ", ".join(f"{k}={v:.4f}" for k, v in top))
+        elif features.is_pil_image(value):
+            lines.append(f"{name}: {value.mode} image {value.size[0]}x{value.size[1]} (width x height)")
         elif isinstance(value, np.ndarray):
             flat = value.reshape(-1)[:6]
             lines.append(f"{name}: {value.dtype} {tuple(value.shape)} [{', '.join(str(x) for x in flat)}"
