@@ -150,12 +150,17 @@ class Signature:
         operands = fn.return_op.operands
         self.output_names = list(names) if names and len(names) == len(operands) else \
             [v.name or f"output_{i}" for i, v in enumerate(operands)]
-        self.input_features = features.features_by_name(_attr(fn, "coreml.inputs", ()))
-        self.output_features = features.features_by_name(_attr(fn, "coreml.outputs", ()))
+        module = fn.parent_op
+        module_attributes = module.attributes if module is not None else {}
+        described_inputs, described_outputs = _attr(fn, "coreml.inputs"), _attr(fn, "coreml.outputs")
+        description = module_attributes.get("coreml.description")  # an ML Program's, for its main function
+        if described_inputs is None and description is not None and _attr(fn, "sym_name") == "main":
+            described_inputs, described_outputs = description.value.get("input"), description.value.get("output")
+        self.input_features = features.features_by_name(described_inputs)
+        self.output_features = features.features_by_name(described_outputs)
         self.shape_rules = {name: rule for name in self.inputs
                             if (rule := features.shape_rule(self.input_features.get(name))) is not None}
-        module = fn.parent_op
-        self.rank5 = features.uses_rank5_blobs(module.attributes if module is not None else {}, fn.attributes)
+        self.rank5 = features.uses_rank5_blobs(module_attributes, fn.attributes)
 
     def check_inputs(self, data) -> list[np.ndarray]:
         if not isinstance(data, dict):

@@ -253,3 +253,28 @@ def test_pipelines_and_regressors_predict_under_their_declared_names(tmp_path):
     out = compile_model(save_spec(pipeline.spec, tmp_path), threads=1).predict({"data": x})
     assert list(out) == ["score"] and out["score"].dtype == np.float64
     np.testing.assert_allclose(out["score"], w @ np.maximum(x, 0), rtol=1e-5)
+
+
+def test_ml_program_flexible_shapes_and_description(tmp_path):
+    """An ML Program's description (module attribute) drives the same conventions and the same
+    per-shape variants."""
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            return torch.softmax(x * 2.0, dim=-1).transpose(0, 1)
+
+    traced = torch.jit.trace(Net().eval(), torch.randn(2, 5))
+    shape = (ct.RangeDim(1, 8, default=2), 5)
+    mlmodel = ct.convert(traced, inputs=[ct.TensorType(name="x", shape=shape)], convert_to="mlprogram",
+                         compute_precision=ct.precision.FLOAT32)
+    path = str(tmp_path / "flexible.mlpackage")
+    mlmodel.save(path)
+    model = compile_model(path, threads=1)
+    (name,) = [o.name for o in mlmodel.get_spec().description.output]
+    for rows in (2, 6):
+        x = RNG.standard_normal((rows, 5)).astype(np.float32)
+        e = np.exp(2 * x)
+        out = model.predict({"x": x})
+        assert list(out) == [name]
+        np.testing.assert_allclose(out[name], (e / e.sum(-1, keepdims=True)).T, rtol=1e-5)
