@@ -278,3 +278,16 @@ def test_ml_program_flexible_shapes_and_description(tmp_path):
         out = model.predict({"x": x})
         assert list(out) == [name]
         np.testing.assert_allclose(out[name], (e / e.sum(-1, keepdims=True)).T, rtol=1e-5)
+
+
+def test_grayscale_image_input(tmp_path):
+    b = builder({"gray": (1, 6, 5)}, rank5=True)
+    b.add_activation("identity", "LINEAR", "gray", "output", params=[1.0, 0.0])
+    b.set_pre_processing_parameters(image_input_names=["gray"], image_scale=1 / 255.0)
+    model = compile_model(save(b, tmp_path), threads=1)
+    pixels = HWC[..., 0]
+    for value in (pixels, Image.fromarray(pixels, mode="L"), Image.fromarray(HWC)):
+        out = model.predict({"gray": value})["output"]
+        want = np.asarray(Image.fromarray(HWC).convert("L")) if isinstance(value, Image.Image) and \
+            value.mode == "RGB" else pixels
+        np.testing.assert_allclose(out.reshape(6, 5), want / 255.0, rtol=1e-6)
