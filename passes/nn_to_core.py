@@ -9,8 +9,9 @@ elementwise (core.conv2d / linear / norms read f16 weights directly).
 
 A layer without a mapping raises MlirCoremlError naming the op and the layer before anything
 is rewritten; an unsupported option of a mapped layer (e.g. LSTM peepholes) raises when that
-layer is reached, failing the pass. The `CoreBuilder` and `run_lowering` here are shared by
-`mil-to-core` and `espresso-to-core`.
+layer is reached, failing the pass. With `nn-to-core{fallback=true}` (what compile_model runs)
+such layers stay as they are instead, for the runtime's reference path. The `CoreBuilder` and
+`run_lowering` here are shared by `mil-to-core` and `espresso-to-core`.
 """
 from __future__ import annotations
 

@@ -28,22 +28,25 @@ def retyped(module, fn_name: str, shapes: list[tuple]) -> object:
         if isinstance(arg.type, TensorType):
             arg.type = TensorType(tuple(shape), arg.type.element)
     for op in fn.walk():
-        if op is fn or not op.results or not hasattr(op, "infer_types"):
-            continue
-        types = op.infer_types()
-        if len(types) != len(op.results):
-            continue
-        for result, t in zip(op.results, types):
-            if isinstance(t, TensorType) and t.shape is None and isinstance(result.type, TensorType) \
-                    and result.type.shape is not None and not op.operands:
-                continue  # an op without operands keeps its declared shape
-            if t.shape is None and result.type != t:
-                raise MlirCoremlError(f"'{op.op_name}': result shape cannot be inferred for input shapes "
-                                      f"{', '.join('x'.join(map(str, s)) for s in shapes)}", describe_location(op))
-            result.type = t
+        if op is not fn:
+            _infer_again(op, shapes)
     fn.attributes["function_type"] = type(fn.attributes["function_type"])(
         FunctionType(tuple(a.type for a in fn.arguments), tuple(v.type for v in fn.return_op.operands)))
     return module
+
+
+def _infer_again(op, shapes: list[tuple]) -> None:
+    types = op.infer_types() if op.results and hasattr(op, "infer_types") else ()
+    if len(types) != len(op.results):
+        return
+    for result, t in zip(op.results, types):
+        known = isinstance(result.type, TensorType) and result.type.shape is not None
+        if isinstance(t, TensorType) and t.shape is None and known:
+            if not op.operands:
+                continue  # nothing to infer from: the declared shape stands
+            raise MlirCoremlError(f"'{op.op_name}': result shape cannot be inferred for input shapes "
+                                  f"{', '.join('x'.join(map(str, s)) for s in shapes)}", describe_location(op))
+        result.type = t
 
 
 class VariantCache:

@@ -85,9 +85,6 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
     models with control flow, or a machine without a C compiler, use the executor."""
-    from mlir_coreml.passes.manager import PassManager
-    from mlir_coreml.passes.plan_memory import PlanMemory
-
     module = _load(path_or_module)
     if "classical" in dialects_in(module):  # classical models and mixed pipelines
         from mlir_coreml.runtime.classical import ClassicalCompiledModel
@@ -99,18 +96,26 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     # module has shapes baked into its ops: it runs the shapes it was compiled for)
     flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
     imported = module.clone() if flexible else None
+    options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
+                   codegen=codegen)
+    source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
+    model = _compile_module(module, source=source, **options)
+    if imported is not None:
+        name = fn.attributes["sym_name"].value
+        model.variants = VariantCache(lambda shapes: _compile_module(retyped(imported, name, shapes), **options))
+    return model
+
+
+def _compile_module(module, pipeline: str | None, source=None, **options) -> CompiledModel:
+    """Lower `module` (in place), optimise, plan memory and build its runner."""
+    from mlir_coreml.passes.manager import PassManager
+    from mlir_coreml.passes.plan_memory import PlanMemory
+
     lower_to_core(module)
     pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
     pm.add(PlanMemory())
     pm.run(module)
-    model = CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
-                          source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
-                          codegen=codegen)
-    if imported is not None:
-        model.variants = VariantCache(lambda shapes: compile_model(
-            retyped(imported, fn.attributes["sym_name"].value, shapes), pipeline=pipeline, threads=threads,
-            use_kernels=use_kernels, weight_precision=weight_precision, codegen=codegen))
-    return model
+    return CompiledModel(module, source=source, **options)
 
 
 def _main_function(module):
@@ -149,14 +154,19 @@ class Signature:
         operands = fn.return_op.operands
         self.output_names = list(names) if names and len(names) == len(operands) else \
             [v.name or f"output_{i}" for i, v in enumerate(operands)]
-        self.input_features = features.features_by_name(_attr(fn, "coreml.inputs", ()))
-        self.output_features = features.features_by_name(_attr(fn, "coreml.outputs", ()))
+        module = fn.parent_op
+        module_attributes = module.attributes if module is not None else {}
+        described_inputs, described_outputs = _attr(fn, "coreml.inputs"), _attr(fn, "coreml.outputs")
+        description = module_attributes.get("coreml.description")  # an ML Program's, for its main function
+        if described_inputs is None and description is not None and _attr(fn, "sym_name") == "main":
+            described_inputs, described_outputs = description.value.get("input"), description.value.get("output")
+        self.input_features = features.features_by_name(described_inputs)
+        self.output_features = features.features_by_name(described_outputs)
         self.shape_rules = {name: rule for name in self.inputs
                             if (rule := features.shape_rule(self.input_features.get(name))) is not None}
-        module = fn.parent_op
-        self.rank5 = features.uses_rank5_blobs(module.attributes if module is not None else {}, fn.attributes)
+        self.rank5 = features.uses_rank5_blobs(module_attributes, fn.attributes)
         self.image_inputs = {f.get("name"): (f["type"]["imageType"] or {}).get("colorSpace", "RGB")
-                             for f in _attr(fn, "coreml.inputs", ()) or ()
+                             for f in described_inputs or ()
                              if isinstance(f, dict) and "imageType" in (f.get("type") or {})}
 
     def check_inputs(self, data) -> list[np.ndarray]:
@@ -423,6 +433,8 @@ def summarize(outputs: dict) -> str:
         if isinstance(value, dict):
             top = sorted(value.items(), key=lambda kv: -kv[1])[:5]
             lines.append(f"{name}: " + ", ".join(f"{k}={v:.4f}" for k, v in top))
+        elif features.is_pil_image(value):
+            lines.append(f"{name}: {value.mode} image {value.size[0]}x{value.size[1]} (width x height)")
         elif isinstance(value, np.ndarray):
             flat = value.reshape(-1)[:6]
             lines.append(f"{name}: {value.dtype} {tuple(value.shape)} [{', '.join(str(x) for x in flat)}"

@@ -253,3 +253,62 @@ def test_pipelines_and_regressors_predict_under_their_declared_names(tmp_path):
     out = compile_model(save_spec(pipeline.spec, tmp_path), threads=1).predict({"data": x})
     assert list(out) == ["score"] and out["score"].dtype == np.float64
     np.testing.assert_allclose(out["score"], w @ np.maximum(x, 0), rtol=1e-5)
+
+
+def test_ml_program_flexible_shapes_and_description(tmp_path):
+    """An ML Program's description (module attribute) drives the same conventions and the same
+    per-shape variants."""
+    torch = pytest.importorskip("torch")
+
+    class Net(torch.nn.Module):
+        def forward(self, x):
+            return torch.softmax(x * 2.0, dim=-1).transpose(0, 1)
+
+    traced = torch.jit.trace(Net().eval(), torch.randn(2, 5))
+    shape = (ct.RangeDim(1, 8, default=2), 5)
+    mlmodel = ct.convert(traced, inputs=[ct.TensorType(name="x", shape=shape)], convert_to="mlprogram",
+                         compute_precision=ct.precision.FLOAT32)
+    path = str(tmp_path / "flexible.mlpackage")
+    mlmodel.save(path)
+    model = compile_model(path, threads=1)
+    (name,) = [o.name for o in mlmodel.get_spec().description.output]
+    for rows in (2, 6):
+        x = RNG.standard_normal((rows, 5)).astype(np.float32)
+        e = np.exp(2 * x)
+        out = model.predict({"x": x})
+        assert list(out) == [name]
+        np.testing.assert_allclose(out[name], (e / e.sum(-1, keepdims=True)).T, rtol=1e-5)
+
+
+def test_grayscale_image_input(tmp_path):
+    b = builder({"gray": (1, 6, 5)}, rank5=True)
+    b.add_activation("identity", "LINEAR", "gray", "output", params=[1.0, 0.0])
+    b.set_pre_processing_parameters(image_input_names=["gray"], image_scale=1 / 255.0)
+    model = compile_model(save(b, tmp_path), threads=1)
+    pixels = HWC[..., 0]
+    for value in (pixels, Image.fromarray(pixels, mode="L"), Image.fromarray(HWC)):
+        out = model.predict({"gray": value})["output"]
+        want = np.asarray(Image.fromarray(HWC).convert("L")) if isinstance(value, Image.Image) and \
+            value.mode == "RGB" else pixels
+        np.testing.assert_allclose(out.reshape(6, 5), want / 255.0, rtol=1e-6)
+
+
+# Zoo networks whose every layer has an espresso form today; widen as `lower` learns more forms
+# (and, for rank-3 outputs such as layer_softmax's, once model.espresso.shape records their N-D rank).
+LOWERED_ZOO = [(name, form) for name in ("mobilenet_v2_small", "resnet18_small", "mlp", "layer_conv_bn_relu")
+               for form in ("nn_fp32", "nn_fp16")]
+
+
+@pytest.mark.parametrize("name, form", LOWERED_ZOO, ids=[f"{n}-{f}" for n, f in LOWERED_ZOO])
+def test_our_bundle_of_a_zoo_model_predicts_like_its_source(model_zoo, tmp_path, name, form):
+    from mlir_coreml.codegen.lower import lower_model
+
+    path, inputs, _ = model_zoo.get(name, form)
+    bundle = tmp_path / "model.mlmodelc"
+    lower_model(path, str(bundle))
+    want = compile_model(path, threads=1).predict(inputs)
+    got = compile_model(str(bundle), threads=1).predict(inputs)
+    assert list(got) == list(want)
+    for key in want:
+        assert got[key].shape == want[key].shape and got[key].dtype == want[key].dtype, key
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-3, atol=1e-3 * max(1.0, np.abs(want[key]).max()))
