@@ -108,17 +108,18 @@ def _read_if_mlmodel(path: Path) -> bytes | None:
     (lower_mlmodel reports that, after the option checks)."""
     if path.suffix.lower() != ".mlmodel":
         return None
+    from mlir_coreml.ir.guard import read_file
+
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_file(path, "protobuf")
+    except MlirCoremlError:
         return None
 
 
 def _read_source(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise MlirCoremlError(f"cannot read: {err.strerror}", str(path)) from None
+    from mlir_coreml.ir.guard import read_file
+
+    return read_file(path, "protobuf")
 
 
 def _parse_spec(data: bytes, path: Path):

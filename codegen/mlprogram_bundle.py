@@ -501,10 +501,8 @@ def lower_ml_program(path, output, pipeline: str | None = None) -> None:
     else:
         model_file = None
     if model_file is not None:
-        try:
-            with open(model_file, "rb") as f:
-                source = f.read()
-        except OSError as e:
-            raise MlirCoremlError(f"cannot read: {e.strerror or e}", model_file) from None
+        from mlir_coreml.ir.guard import read_file
+
+        source = read_file(model_file, "protobuf")
     name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
     write_mlprogram_bundle(module, output, model_name=name, source_model=source)

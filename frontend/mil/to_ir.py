@@ -18,6 +18,7 @@ from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, DenseAttr, DenseRes
 from mlir_coreml.ir.core import Block, Location, Region
 from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
+from mlir_coreml.ir.guard import check_elements, check_depth
 from mlir_coreml.ir.dialects.mil import MIL_DTYPES, MIL_OPS, OPSETS
 from mlir_coreml.ir.dialects.mil.base import SUB_BYTE_BITS
 from mlir_coreml.ir.dialects.mil.control import ConstOp, YieldOp, value_type
@@ -25,7 +26,6 @@ from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType, Type
 
 MAX_DIM = 1 << 31
-MAX_ELEMENTS = 1 << 34
 MAX_NESTING = 64
 
 
@@ -78,8 +78,7 @@ def tensor_type(dtype: str, shape, where: str | None) -> TensorType:
             raise MlirCoremlError(f"tensor dimension {d} is out of range", where)
         total *= d
         dims.append(d)
-    if total > MAX_ELEMENTS:
-        raise MlirCoremlError(f"tensor shape {tuple(dims)} is too large", where)
+    check_elements(total, where, f"tensor shape {tuple(dims)}")
     return TensorType(tuple(dims), element)
 
 
@@ -241,11 +240,9 @@ def read_mil(path: str):
     """Read a `model.mil` file (BLOBFILE paths resolve inside the bundle that holds it)."""
     from mlir_coreml.frontend.mil.text import parse_mil
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise MlirCoremlError(f"cannot read model.mil: {e}", path) from None
+    from mlir_coreml.ir.guard import read_text
+
+    text = read_text(path, "text", root=os.path.dirname(os.path.abspath(path)))
     program = parse_mil(text, filename=path)
     return program_to_module(program, os.path.dirname(os.path.abspath(path)), path)
 
