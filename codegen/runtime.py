@@ -66,7 +66,7 @@ def _load(path_or_module):
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
                   use_kernels: bool = True, weight_precision: str = "stored",
-                  codegen: bool | None = None) -> CompiledModel:
+                  codegen: bool | None = None, trust_bundled_kernels: bool = False) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
     `weight_precision` "stored" (default) computes with weights in the precision the model
@@ -76,7 +76,9 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     precision, faster). `use_kernels=False` runs every op through its numpy reference.
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see codegen/build.py);
-    models with control flow, or a machine without a C compiler, use the executor."""
+    models with control flow, or a machine without a C compiler, use the executor.
+    A build shipped with the model (`lower --kernels`, `save`) is native code: it is loaded only
+    if this machine made it (keyed hash, codegen/build.py) or with `trust_bundled_kernels=True`."""
     from mlir_coreml.passes.manager import PassManager
     from mlir_coreml.passes.plan_memory import PlanMemory
 
@@ -87,7 +89,7 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     pm.run(module)
     return CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
                          source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
-                         codegen=codegen)
+                         codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
 
 
 def _main_function(module):
@@ -164,7 +166,8 @@ class CompiledModel:
     """A model ready to predict; see the module docstring for the conventions."""
 
     def __init__(self, module, threads: int | None = None, use_kernels: bool = True,
-                 weight_precision: str = "stored", source=None, codegen: bool | None = None):
+                 weight_precision: str = "stored", source=None, codegen: bool | None = None,
+                 trust_bundled_kernels: bool = False):
         from mlir_coreml.codegen.executor import Executor
         from mlir_coreml.codegen.specialized import specialize
 
@@ -179,7 +182,8 @@ class CompiledModel:
             codegen = os.environ.get(CODEGEN_ENV, "1") != "0"
         # what predict runs: the generated module when there is one, else the executor
         search = (artefact_dir(source),) if source is not None else ()
-        self.runner = (specialize(self.executor, search=search) if codegen and use_kernels else None) \
+        self.runner = (specialize(self.executor, search=search, trust=trust_bundled_kernels)
+                       if codegen and use_kernels else None) \
             or self.executor
 
     @property
@@ -287,7 +291,8 @@ def _image_array(value, expected: TensorType, color_space: str = "RGB"):
 
 # -- the CLI's `run` ---------------------------------------------------------------------------
 
-def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False) -> dict:
+def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False,
+            trust_kernels: bool = False) -> dict:
     """Predict on the arrays of `inputs_npz` (keys = input names); write the outputs to
     `outputs_npz` (atomically) or print a summary. `reference` runs the imported module
     through the numpy reference interpreter, without lowering."""
@@ -299,7 +304,7 @@ def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, ref
     if reference:
         outputs = _run_reference(model, inputs)
     else:
-        outputs = compile_model(model, threads=threads).predict(inputs)
+        outputs = compile_model(model, threads=threads, trust_bundled_kernels=trust_kernels).predict(inputs)
     if outputs_npz is None:
         sys.stdout.write(summarize(outputs))
     else:

@@ -103,7 +103,8 @@ def cmd_lower(args) -> int:
 def cmd_run(args) -> int:
     from mlir_coreml.codegen.runtime import run_npz
 
-    run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference)
+    run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference,
+            trust_kernels=args.trust_kernels)
     return 0
 
 
@@ -166,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--outputs")
     s.add_argument("--threads", type=int, default=None)
     s.add_argument("--reference", action="store_true", help="use the numpy reference interpreter")
+    s.add_argument("--trust-kernels", action="store_true",
+                   help="load native kernels shipped inside the model even if this machine did not build them")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")
