@@ -80,7 +80,7 @@ def _lower_with_kernels(model_path, output, pipeline, coremlc_version) -> None:
     def fill(staging: Path) -> None:
         scratch = Path(tempfile.mkdtemp(dir=staging.parent, prefix=f".{staging.name}.bundle-"))
         try:
-            bundle = scratch / Path(output).name
+            bundle = scratch / "model.mlmodelc"  # the reader knows a bundle by its suffix; `output` may lack it
             lower_model(model_path, bundle, pipeline, "mlmodelc", coremlc_version)
             if not compile_model(bundle, codegen=True).export_kernels(artefact_dir(bundle)):
                 raise MlirCoremlError("cannot build the generated kernels for this model (control flow, or "
