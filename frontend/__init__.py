@@ -22,10 +22,10 @@ def load_model(path: str):
     if not os.path.exists(path):
         raise MlirCoremlError("no such file or directory", path)
     if path.endswith(".mlir"):
-        from mlir_coreml.ir.guard import read_text
+        from mlir_coreml.ir.guard import read_file
         from mlir_coreml.ir.parser import parse_module
 
-        return parse_module(read_text(path, "text"), filename=path)
+        return parse_module(read_file(path, "text"), filename=path)
     ext = os.path.splitext(path.rstrip("/"))[1].lower()
     if ext not in READERS:
         raise MlirCoremlError(f"unknown model form '{ext}' (expected .mlmodel, .mlpackage, .mlmodelc or .mlir)", path)

@@ -301,10 +301,12 @@ class _ProtoDecoder:
             attrs["mil.attributes"] = DictAttr(tuple((k, self.value(v, where)) for k, v in sorted(fn.attributes.items())))
         return FunctionRecord(name, fn.opset, self.named(fn.inputs, where), self.block(block, where), attrs)
 
-    def block(self, b, where) -> BlockRecord:
-        return BlockRecord(self.named(b.inputs, where), [self.op(op, where) for op in b.operations], list(b.outputs))
+    def block(self, b, where, depth: int = 0) -> BlockRecord:
+        guard.check_depth(depth, where)  # before descending: the walk below recurses per level
+        return BlockRecord(self.named(b.inputs, where), [self.op(op, where, depth) for op in b.operations],
+                           list(b.outputs))
 
-    def op(self, op, fn_where) -> OpRecord:
+    def op(self, op, fn_where, depth: int = 0) -> OpRecord:
         name = None
         if "name" in op.attributes:
             attr = self.value(op.attributes["name"], fn_where)
@@ -318,7 +320,7 @@ class _ProtoDecoder:
                              for b in op.inputs[param].arguments]
         attrs = {k: self.value(v, where) for k, v in sorted(op.attributes.items()) if k != "name"}
         return OpRecord(op.type, inputs, self.named(op.outputs, where), attrs, name,
-                        [self.block(b, where) for b in op.blocks], where)
+                        [self.block(b, where, depth + 1) for b in op.blocks], where)
 
     def value(self, v, where) -> Attribute:
         ty = self.type(v.type, where)

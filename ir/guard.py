@@ -33,7 +33,7 @@ DEFAULTS = {
     "text": 2 * _GIB,        # model.mil, .mlir (a .mlir may carry its weights as hex)
     "weights": 64 * _GIB,    # weight.bin, model.espresso.weights: memory-mapped, never read whole
     "elements": 1 << 31,     # elements of one tensor (8 GiB of float32)
-    "nesting": 64,           # nested levels of structure in any format
+    "nesting": 100,          # nested levels of structure in any format (Python recursion stays bounded)
     "digits": 64,            # digits of one integer literal in JSON
 }
 KINDS = ("protobuf", "json", "text", "weights")
@@ -98,7 +98,7 @@ def open_regular(path, kind: str, root=None) -> tuple[int, int]:
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise MlirCoremlError("no such file", where) from None
+        raise MlirCoremlError("cannot read: no such file", where) from None
     except OSError as e:
         raise MlirCoremlError(f"cannot read: {e.strerror or e}", where) from None
     info = os.fstat(fd)

@@ -19,11 +19,9 @@ DEFAULT_MODEL = "default"  # the embedded demo model, built on first use
 def _read_text(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise MlirCoremlError(f"cannot read: {getattr(e, 'strerror', None) or e}", path) from None
+    from mlir_coreml.ir.guard import read_text
+
+    return read_text(path, "text")
 
 
 def write_text_atomic(path: str | None, text: str) -> None:
@@ -62,7 +60,11 @@ def cmd_opt(args) -> int:
         write_text_atomic(args.output, out)
         return 0
     pm.run(module)
-    write_text_atomic(args.output, print_module(module, generic=args.generic))
+    from mlir_coreml.ir.resource_section import split
+
+    # Self-contained input stays self-contained: its weights go out with it.
+    with_resources = split(text) < len(text)
+    write_text_atomic(args.output, print_module(module, generic=args.generic, resources=with_resources))
     return 0
 
 

@@ -470,7 +470,7 @@ class _AstBuilder(lark.Transformer):
 
 
 _SCALAR_TYPE_OF = {name: MilScalarType(name) for name in SCALAR_TYPES}
-_BLOB = re.compile(r'BLOBFILE\(path = ([^(]*)\(("(?:[^"\\\n]|\\.)*")\), offset = ([^(]*)\(([0-9]+)\)\)')
+_BLOB = re.compile(r'BLOBFILE\(path = ([^(]*)\(("[^"\\\n]*(?:\\.[^"\\\n]*)*")\), offset = ([^(]*)\(([0-9]+)\)\)')
 _DIM = re.compile(r"-?[0-9]+|\?|[A-Za-z_][A-Za-z0-9_]*")
 
 

@@ -26,7 +26,6 @@ from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType, Type
 
 MAX_DIM = 1 << 31
-MAX_NESTING = 64
 
 
 # -- records (what both decoders produce) --------------------------------------------------
@@ -116,8 +115,7 @@ class _Builder:
         return fn
 
     def block_ops(self, record: BlockRecord, block: Block, scope: ChainMap, where: str, depth: int) -> list:
-        if depth > MAX_NESTING:
-            raise MlirCoremlError(f"blocks are nested more than {MAX_NESTING} deep", where)
+        check_depth(depth, where)
         for op_record in record.ops:
             self.op(op_record, block, scope, depth)
         outputs = []
@@ -293,10 +291,11 @@ class _TextDecoder:
             attrs["mil.attributes"] = DictAttr(tuple((a.name, self.value(a.value, where)) for a in f.attributes))
         return FunctionRecord(f.name, f.opset, self.named(f.inputs, where), self.block(f.body, where), attrs)
 
-    def block(self, b, where) -> BlockRecord:
-        return BlockRecord(self.named(b.inputs, where), [self.op(op) for op in b.ops], list(b.outputs))
+    def block(self, b, where, depth: int = 0) -> BlockRecord:
+        check_depth(depth, where)  # before descending: the walk below recurses per level
+        return BlockRecord(self.named(b.inputs, where), [self.op(op, depth) for op in b.ops], list(b.outputs))
 
-    def op(self, op) -> OpRecord:
+    def op(self, op, depth: int = 0) -> OpRecord:
         from mlir_coreml.frontend.mil import text as T
 
         where = self.where(op.line)
@@ -312,7 +311,7 @@ class _TextDecoder:
             else:
                 attrs[a.name] = self.value(a.value, where)
         return OpRecord(op.op_type, inputs, self.named(op.results, where), attrs, name,
-                        [self.block(b, where) for b in op.blocks], where)
+                        [self.block(b, where, depth + 1) for b in op.blocks], where)
 
     def value(self, v, where) -> Attribute:
         """A typed MIL literal as an attribute (tensors as dense, BLOBFILE as dense_resource)."""
