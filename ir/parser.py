@@ -3,8 +3,10 @@ names scope by scope and creates the operations. Errors carry `file:line:col`.""
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
+import sys
 from typing import Any
 
 import lark
@@ -29,7 +31,22 @@ def unquote(token: str) -> str:
     body = token[1:-1]
     if "\\" not in body:
         return body
-    return _ESCAPE.sub(lambda m: _SIMPLE_ESCAPES.get(m.group(1)) or chr(int(m.group(1), 16)), body)
+    return substitute(_ESCAPE, lambda m: _SIMPLE_ESCAPES.get(m.group(1)) or chr(int(m.group(1), 16)), body)
+
+
+def substitute(pattern: re.Pattern, replace, text: str) -> str:
+    """`pattern.sub(replace, text)` in bounded memory: re.sub keeps two string objects per match
+    until it joins them (~90 bytes per escape), so a long string of escapes is written through a
+    buffer instead, one match at a time."""
+    if len(text) < 1 << 16:
+        return pattern.sub(replace, text)
+    out, last = io.StringIO(), 0
+    for m in pattern.finditer(text):
+        out.write(text[last:m.start()])
+        out.write(replace(m))
+        last = m.end()
+    out.write(text[last:])
+    return out.getvalue()
 
 
 def name_of(token: str) -> str:
@@ -238,10 +255,20 @@ class _TokenError(Exception):
         self.token = token
 
 
+def regex_text(pattern: str) -> str:
+    """`pattern` for this Python: possessive repeats (`*+`, 3.11 and later) become plain ones
+    before that, still correct, only costlier on long strings."""
+    return pattern if sys.version_info >= (3, 11) else pattern.replace("*+", "*")
+
+
+def grammar_text(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return regex_text(f.read())
+
+
 @functools.lru_cache(maxsize=None)
 def _grammar() -> str:
-    with open(os.path.join(os.path.dirname(__file__), "grammar.lark"), encoding="utf-8") as f:
-        return f.read()
+    return grammar_text(os.path.join(os.path.dirname(__file__), "grammar.lark"))
 
 
 class _Builder:

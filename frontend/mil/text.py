@@ -23,6 +23,7 @@ from typing import Union
 import lark
 from lark import Token, v_args
 
+from mlir_coreml.ir.parser import regex_text, substitute
 from mlir_coreml.errors import MlirCoremlError
 
 # -- types -----------------------------------------------------------------------------------
@@ -243,7 +244,7 @@ def unquote(token: str) -> str:
     body = token[1:-1]
     if "\\" not in body:
         return body
-    return _ESCAPE.sub(_unescape_one, body)
+    return substitute(_ESCAPE, _unescape_one, body)
 
 
 def _unescape_one(m: re.Match) -> str:
@@ -470,7 +471,7 @@ class _AstBuilder(lark.Transformer):
 
 
 _SCALAR_TYPE_OF = {name: MilScalarType(name) for name in SCALAR_TYPES}
-_BLOB = re.compile(r'BLOBFILE\(path = ([^(]*)\(("[^"\\\n]*(?:\\.[^"\\\n]*)*")\), offset = ([^(]*)\(([0-9]+)\)\)')
+_BLOB = re.compile(regex_text(r'BLOBFILE\(path = ([^(]*)\(("[^"\\\n]*+(?:\\.[^"\\\n]*+)*+")\), offset = ([^(]*)\(([0-9]+)\)\)'))
 _DIM = re.compile(r"-?[0-9]+|\?|[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -605,9 +606,9 @@ def _advance_lines(text: str, begin: int, line: int, line_start: int, end: int) 
 
 @functools.lru_cache(maxsize=None)
 def _parser() -> lark.Lark:
-    path = os.path.join(os.path.dirname(__file__), "milgrammar.lark")
-    with open(path, encoding="utf-8") as f:
-        grammar = f.read()
+    from mlir_coreml.ir.parser import grammar_text
+
+    grammar = grammar_text(os.path.join(os.path.dirname(__file__), "milgrammar.lark"))
     return lark.Lark(grammar, parser="lalr", lexer=_MilLexer, maybe_placeholders=True,
                      transformer=_AstBuilder())
 
