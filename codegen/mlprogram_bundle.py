@@ -89,7 +89,7 @@ def write_mlprogram_bundle(module, output, *, model_name: str = "model", source_
     program = program_from_module(module, blobs, where=output)
     from mlir_coreml.codegen.mil_text import print_mil
 
-    mil_text = print_mil(program).encode("utf-8")
+    mil_text = print_mil(program, where=output).encode("utf-8")
     description = description_bytes(module, source_model, output)
     spec_version = int(_plain(module.attributes.get("coreml.specification_version", 7)))
     functions = [op for op in module.body.ops if op.op_name == "func.func"]
