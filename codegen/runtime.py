@@ -291,16 +291,32 @@ def _image_array(value, expected: TensorType, color_space: str = "RGB"):
 
 # -- the CLI's `run` ---------------------------------------------------------------------------
 
+def read_npz(path) -> dict[str, np.ndarray]:
+    """The arrays of an `.npz` archive (np.savez), anything else one error: the file must be a
+    regular file (not a FIFO or device), an archive (not a bare .npy), of plain arrays (no pickles)."""
+    import zipfile
+
+    from mlir_coreml.ir.guard import open_regular
+
+    where = os.fspath(path)
+    fd, _ = open_regular(where, "weights")
+    with os.fdopen(fd, "rb") as stream:
+        try:
+            loaded = np.load(stream, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an .npz archive of named inputs (write one with np.savez)")
+            with loaded as f:
+                return {k: f[k] for k in f.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+            raise MlirCoremlError(f"cannot read inputs: {e}", where) from None
+
+
 def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False,
             trust_kernels: bool = False) -> dict:
     """Predict on the arrays of `inputs_npz` (keys = input names); write the outputs to
     `outputs_npz` (atomically) or print a summary. `reference` runs the imported module
     through the numpy reference interpreter, without lowering."""
-    try:
-        with np.load(os.fspath(inputs_npz), allow_pickle=False) as f:
-            inputs = {k: f[k] for k in f.files}
-    except (OSError, ValueError) as e:
-        raise MlirCoremlError(f"cannot read inputs: {e}", os.fspath(inputs_npz)) from None
+    inputs = read_npz(inputs_npz)
     if reference:
         outputs = _run_reference(model, inputs)
     else:
