@@ -40,13 +40,28 @@ def write_file(path, content: bytes | Callable) -> None:
         raise
 
 
-def write_directory(output, fill: Callable[[Path], None], replaceable: Callable[[Path], bool] | None = None,
-                    kind: str = "a directory") -> None:
+def is_our_output(path: Path) -> bool:
+    """Whether the directory `path` is something this project writes, so replacing it loses
+    nothing the user made: empty, a compiled bundle (coremldata.bin), a package (Manifest.json)
+    or a generated-kernel folder (only mc_program_* files)."""
+    entries = list(path.iterdir())
+    if not entries:
+        return True
+    if any((path / marker).is_file() and not (path / marker).is_symlink()
+           for marker in ("coremldata.bin", "Manifest.json")):
+        return True
+    return all(e.name.startswith("mc_program_") and e.is_file() and not e.is_symlink() for e in entries)
+
+
+def write_directory(output, fill: Callable[[Path], None], replaceable: Callable[[Path], bool] = is_our_output,
+                    kind: str = "a directory this tool wrote") -> None:
     """Build a directory with `fill(staging_dir)` and move it to `output`. An existing `output`
-    is replaced only if it is a directory and `replaceable(output)` (default: any directory);
-    `kind` names what it must be in the error otherwise."""
+    is replaced only if it is a real directory (not a symlink) and `replaceable(output)`
+    (default `is_our_output`); `kind` names what it must be in the error otherwise."""
     output = Path(os.fspath(output)).absolute()
-    if output.exists() and not (output.is_dir() and (replaceable is None or replaceable(output))):
+    if output.is_symlink():
+        raise MlirCoremlError("output path is a symbolic link; not replacing it (name the real path)", str(output))
+    if output.exists() and not (output.is_dir() and replaceable(output)):
         raise MlirCoremlError(f"output path exists and is not {kind}; not replacing it", str(output))
     if not output.parent.is_dir():
         raise MlirCoremlError("the output's parent directory does not exist", str(output))

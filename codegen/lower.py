@@ -95,7 +95,7 @@ def _lower_with_kernels(model_path, output, pipeline, coremlc_version) -> None:
     def fill(staging: Path) -> None:
         scratch = Path(tempfile.mkdtemp(dir=staging.parent, prefix=f".{staging.name}.bundle-"))
         try:
-            bundle = scratch / Path(output).name
+            bundle = scratch / "model.mlmodelc"  # the reader knows a bundle by its suffix; `output` may lack it
             lower_model(model_path, bundle, pipeline, "mlmodelc", coremlc_version)
             if not compile_model(bundle, codegen=True).export_kernels(artefact_dir(bundle)):
                 raise MlirCoremlError("cannot build the generated kernels for this model (control flow, or "
@@ -123,17 +123,18 @@ def _read_if_mlmodel(path: Path) -> bytes | None:
     (lower_mlmodel reports that, after the option checks)."""
     if path.suffix.lower() != ".mlmodel":
         return None
+    from mlir_coreml.ir.guard import read_file
+
     try:
-        return path.read_bytes()
-    except OSError:
+        return read_file(path, "protobuf")
+    except MlirCoremlError:
         return None
 
 
 def _read_source(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as err:
-        raise MlirCoremlError(f"cannot read: {err.strerror}", str(path)) from None
+    from mlir_coreml.ir.guard import read_file
+
+    return read_file(path, "protobuf")
 
 
 def _parse_spec(data: bytes, path: Path):

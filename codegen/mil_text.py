@@ -7,6 +7,9 @@ and the block's closing `} -> (outputs);` at 8: a block is indented 4 past its o
 """
 from __future__ import annotations
 
+import re
+
+from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.mil.text import (MilArgTuple, MilBlobFile, MilBlock, MilBool, MilDict,
                                            MilDictType, MilFunction, MilList, MilListType,
                                            MilNamedType, MilNumber, MilOp, MilProgram,
@@ -14,9 +17,14 @@ from mlir_coreml.frontend.mil.text import (MilArgTuple, MilBlobFile, MilBlock, M
                                            MilTuple, MilTupleType, MilValue, MilVar, quote)
 
 INDENT = 4
+# model.mil has no quoting for names (milgrammar.lark NAME): anything else would be read back
+# as different tokens, i.e. a different program, so it is refused.
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def print_mil(program: MilProgram) -> str:
+def print_mil(program: MilProgram, where: str | None = None) -> str:
+    """The text of `program`; a name model.mil cannot spell is an error naming it (`where`: the output)."""
+    check_names(program, where)
     out = [f"program({program.version})\n"]
     if program.attributes:
         out.append(f"{format_attributes(program.attributes)}\n")
@@ -25,6 +33,36 @@ def print_mil(program: MilProgram) -> str:
         _print_function(function, out)
     out.append("}\n")
     return "".join(out)
+
+
+def check_names(program: MilProgram, where: str | None) -> None:
+    for function in program.functions:
+        _check_name(function.name, "function", where)
+        _check_name(function.opset, f"opset of function {function.name}", where)
+        _check_block(function.body, f"function {function.name}", where)
+
+
+def _check_block(block: MilBlock, context: str, where: str | None) -> None:
+    for name in (*(x.name for x in block.inputs), *block.outputs):
+        _check_name(name, f"value in {context}", where)
+    for op in block.ops:
+        for name in (op.op_type, *(x.name for x in op.results), *(a.name for a in op.args),
+                     *(a.name for a in op.attributes), *_var_names(op)):
+            _check_name(name, f"name in a '{op.op_type}' op of {context}", where)
+        for nested in op.blocks:
+            _check_block(nested, context, where)
+
+
+def _var_names(op: MilOp):
+    for arg in op.args:
+        items = arg.value.items if isinstance(arg.value, MilArgTuple) else (arg.value,)
+        yield from (x.name for x in items if isinstance(x, MilVar))
+
+
+def _check_name(name: str, what: str, where: str | None) -> None:
+    if not IDENTIFIER.fullmatch(name):
+        raise MlirCoremlError(f"the {what} {name!r} cannot be written in model.mil (names there are "
+                              "letters, digits and '_', not starting with a digit); rename it", where)
 
 
 def _print_function(function: MilFunction, out: list[str]) -> None:

@@ -89,7 +89,7 @@ def write_mlprogram_bundle(module, output, *, model_name: str = "model", source_
     program = program_from_module(module, blobs, where=output)
     from mlir_coreml.codegen.mil_text import print_mil
 
-    mil_text = print_mil(program).encode("utf-8")
+    mil_text = print_mil(program, where=output).encode("utf-8")
     description = description_bytes(module, source_model, output)
     spec_version = int(_plain(module.attributes.get("coreml.specification_version", 7)))
     functions = [op for op in module.body.ops if op.op_name == "func.func"]
@@ -501,10 +501,8 @@ def lower_ml_program(path, output, pipeline: str | None = None) -> None:
     else:
         model_file = None
     if model_file is not None:
-        try:
-            with open(model_file, "rb") as f:
-                source = f.read()
-        except OSError as e:
-            raise MlirCoremlError(f"cannot read: {e.strerror or e}", model_file) from None
+        from mlir_coreml.ir.guard import read_file
+
+        source = read_file(model_file, "protobuf")
     name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
     write_mlprogram_bundle(module, output, model_name=name, source_model=source)

@@ -53,7 +53,7 @@ int mc_act_is_linear(int act) {
 
 float mc_act_scalar(float v, const mc_epilogue *ep) {
     switch (ep->act) {
-    case MC_ACT_RELU: return v > 0.f ? v : 0.f;
+    case MC_ACT_RELU: return v < 0.f ? 0.f : v;  /* NaN stays NaN */
     case MC_ACT_CLIP: return v < ep->alpha ? ep->alpha : (v > ep->beta ? ep->beta : v);
     case MC_ACT_LEAKY_RELU: return v >= 0.f ? v : v * ep->alpha;
     case MC_ACT_SIGMOID: return 1.f / (1.f + expf(-v));

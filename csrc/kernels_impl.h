@@ -52,4 +52,7 @@ int mc_threads_for(double flops);
 float mc_act_scalar(float v, const mc_epilogue *ep);
 int mc_act_is_linear(int act);
 
+/* max that is NaN when either operand is (np.maximum's rule; fmaxf drops the NaN). */
+static inline float mc_max_nan(float m, float v) { return (v > m || v != v) ? v : m; }
+
 #endif

@@ -28,9 +28,9 @@ static float pool_scalar(const mc_pool_shape *s, const float *xc, int oh, int ow
     int h0, h1, w0, w1, full;
     window(s, oh, ow, &h0, &h1, &w0, &w1, &full);
     if (is_max) {
-        float m = -FLT_MAX;
+        float m = -INFINITY;
         for (int h = h0; h < h1; h++)
-            for (int w = w0; w < w1; w++) m = xc[h * s->W + w] > m ? xc[h * s->W + w] : m;
+            for (int w = w0; w < w1; w++) m = mc_max_nan(m, xc[h * s->W + w]);
         return h0 < h1 && w0 < w1 ? m : 0.f;
     }
     float sum = 0.f;
@@ -78,12 +78,12 @@ MC_T256 static void pool_channel_avx2(const pool_job *j, const float *xc, float 
             __m256 inv = _mm256_set1_ps(1.f / (float)count);
             for (; ow + 8 <= vec_end; ow += 8) {
                 const float *base = xc + (ptrdiff_t)ow * sw - s->pad_l;
-                __m256 acc = j->is_max ? _mm256_set1_ps(-FLT_MAX) : _mm256_setzero_ps();
+                __m256 acc = j->is_max ? _mm256_set1_ps(-INFINITY) : _mm256_setzero_ps();
                 for (int h = h0; h < h1; h++) {
                     const float *row = base + (size_t)h * s->W;
                     for (int kw = 0; kw < s->KW; kw++) {
                         __m256 v = load_strided(row + kw, sw);
-                        acc = j->is_max ? _mm256_max_ps(acc, v) : _mm256_add_ps(acc, v);
+                        acc = j->is_max ? mc_max256_nan(acc, v) : _mm256_add_ps(acc, v);
                     }
                 }
                 if (!j->is_max) acc = _mm256_mul_ps(acc, inv);
@@ -136,18 +136,18 @@ void mc_avg_pool2d(const mc_pool_shape *s, const float *x, float *out, int exclu
 
 #ifdef MC_X86
 MC_T256 static float global_avx2(const float *xc, int HW, int is_max) {
-    __m256 a0 = is_max ? _mm256_set1_ps(-FLT_MAX) : _mm256_setzero_ps(), a1 = a0;
+    __m256 a0 = is_max ? _mm256_set1_ps(-INFINITY) : _mm256_setzero_ps(), a1 = a0;
     int i = 0;
     for (; i + 16 <= HW; i += 16) {
         __m256 v0 = _mm256_loadu_ps(xc + i), v1 = _mm256_loadu_ps(xc + i + 8);
-        if (is_max) a0 = _mm256_max_ps(a0, v0), a1 = _mm256_max_ps(a1, v1);
+        if (is_max) a0 = mc_max256_nan(a0, v0), a1 = mc_max256_nan(a1, v1);
         else a0 = _mm256_add_ps(a0, v0), a1 = _mm256_add_ps(a1, v1);
     }
     float t[8];
-    _mm256_storeu_ps(t, is_max ? _mm256_max_ps(a0, a1) : _mm256_add_ps(a0, a1));
+    _mm256_storeu_ps(t, is_max ? mc_max256_nan(a0, a1) : _mm256_add_ps(a0, a1));
     float r = t[0];
-    for (int q = 1; q < 8; q++) r = is_max ? (t[q] > r ? t[q] : r) : r + t[q];
-    for (; i < HW; i++) r = is_max ? (xc[i] > r ? xc[i] : r) : r + xc[i];
+    for (int q = 1; q < 8; q++) r = is_max ? mc_max_nan(r, t[q]) : r + t[q];
+    for (; i < HW; i++) r = is_max ? mc_max_nan(r, xc[i]) : r + xc[i];
     return r;
 }
 #endif
@@ -164,8 +164,8 @@ void mc_global_pool(int C, int HW, const float *x, float *out, int is_max) {
         else
 #endif
         if (is_max) {
-            r = -FLT_MAX;
-            for (int i = 0; i < HW; i++) r = xc[i] > r ? xc[i] : r;
+            r = -INFINITY;
+            for (int i = 0; i < HW; i++) r = mc_max_nan(r, xc[i]);
         } else {
             r = 0.f;
             for (int i = 0; i < HW; i++) r += xc[i];

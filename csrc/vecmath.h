@@ -1,9 +1,14 @@
 /* Vector activations for the AVX-512 and AVX2 epilogues: Cephes-style exp (~2 ulp),
-   Abramowitz-Stegun 7.1.26 erf (abs err 1.5e-7); sigmoid/tanh/gelu/silu built on them. */
+   Abramowitz-Stegun 7.1.26 erf (abs err 1.5e-7); sigmoid/tanh/gelu/silu built on them.
+   NaN and +-Inf behave as in the numpy reference: x86 max/min return their SECOND operand
+   when either is NaN, so every clamp puts the data operand second (max(0, v), not max(v, 0)),
+   and exp saturates to 0 / +inf outside the range its polynomial covers. */
 #ifndef MC_VECMATH_H
 #define MC_VECMATH_H
 
 #include "kernels_impl.h"
+
+#include <math.h>
 
 #ifdef MC_X86
 #define MC_T512 __attribute__((target("avx512f,avx2,fma,f16c")))
@@ -17,7 +22,9 @@
 #define VT __m512
 MC_T512 static inline __m512 mc_exp512(__m512 x) {
     MC_EXP_COEFFS(_mm512_set1_ps);
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    const __m512 big = _mm512_set1_ps(88.3f), tiny = _mm512_set1_ps(-87.3f);
+    __mmask16 over = _mm512_cmp_ps_mask(x, big, _CMP_GT_OQ), under = _mm512_cmp_ps_mask(x, tiny, _CMP_LT_OQ);
+    x = _mm512_min_ps(big, _mm512_max_ps(tiny, x));
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
@@ -28,7 +35,9 @@ MC_T512 static inline __m512 mc_exp512(__m512 x) {
     p = _mm512_fmadd_ps(p, r, c4);
     p = _mm512_fmadd_ps(p, r, c5);
     p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.f)));
-    return _mm512_scalef_ps(p, n);
+    p = _mm512_scalef_ps(p, n);
+    p = _mm512_mask_mov_ps(p, over, _mm512_set1_ps(INFINITY));
+    return _mm512_mask_mov_ps(p, under, _mm512_setzero_ps());
 }
 
 MC_T512 static inline __m512 mc_sigmoid512(__m512 x) {
@@ -60,9 +69,9 @@ MC_T512 static inline __m512 mc_erf512(__m512 x) {
 MC_T512 static inline __m512 mc_act512(__m512 v, const mc_epilogue *ep) {
     const __m512 half = _mm512_set1_ps(0.5f);
     switch (ep->act) {
-    case MC_ACT_RELU: return _mm512_max_ps(v, _mm512_setzero_ps());
+    case MC_ACT_RELU: return _mm512_max_ps(_mm512_setzero_ps(), v);
     case MC_ACT_CLIP:
-        return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(ep->alpha)), _mm512_set1_ps(ep->beta));
+        return _mm512_min_ps(_mm512_set1_ps(ep->beta), _mm512_max_ps(_mm512_set1_ps(ep->alpha), v));
     case MC_ACT_LEAKY_RELU: {
         __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
         return _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(ep->alpha));
@@ -88,7 +97,9 @@ MC_T512 static inline __m512 mc_act512(__m512 v, const mc_epilogue *ep) {
 #define VT __m256
 MC_T256 static inline __m256 mc_exp256(__m256 x) {
     MC_EXP_COEFFS(_mm256_set1_ps);
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    const __m256 big = _mm256_set1_ps(88.3f), tiny = _mm256_set1_ps(-87.3f);
+    __m256 over = _mm256_cmp_ps(x, big, _CMP_GT_OQ), under = _mm256_cmp_ps(x, tiny, _CMP_LT_OQ);
+    x = _mm256_min_ps(big, _mm256_max_ps(tiny, x));
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
@@ -100,7 +111,9 @@ MC_T256 static inline __m256 mc_exp256(__m256 x) {
     p = _mm256_fmadd_ps(p, r, c5);
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.f)));
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    p = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    p = _mm256_blendv_ps(p, _mm256_set1_ps(INFINITY), over);
+    return _mm256_andnot_ps(under, p);
 }
 
 MC_T256 static inline __m256 mc_sigmoid256(__m256 x) {
@@ -130,9 +143,9 @@ MC_T256 static inline __m256 mc_erf256(__m256 x) {
 MC_T256 static inline __m256 mc_act256(__m256 v, const mc_epilogue *ep) {
     const __m256 half = _mm256_set1_ps(0.5f);
     switch (ep->act) {
-    case MC_ACT_RELU: return _mm256_max_ps(v, _mm256_setzero_ps());
+    case MC_ACT_RELU: return _mm256_max_ps(_mm256_setzero_ps(), v);
     case MC_ACT_CLIP:
-        return _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(ep->alpha)), _mm256_set1_ps(ep->beta));
+        return _mm256_min_ps(_mm256_set1_ps(ep->beta), _mm256_max_ps(_mm256_set1_ps(ep->alpha), v));
     case MC_ACT_LEAKY_RELU: {
         __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
         return _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(ep->alpha)), neg);
@@ -154,6 +167,12 @@ MC_T256 static inline __m256 mc_act256(__m256 v, const mc_epilogue *ep) {
     }
 }
 #undef VT
+
+/* max(a, b) that is NaN when either is (max pooling, like np.max): max_ps alone keeps a NaN
+   only in its second operand. */
+MC_T256 static inline __m256 mc_max256_nan(__m256 a, __m256 b) {
+    return _mm256_blendv_ps(_mm256_max_ps(a, b), a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+}
 
 /* Lane masks for AVX2 tails: mc_mask256(n) enables the first n (0..8) lanes. */
 MC_T256 static inline __m256i mc_mask256(int n) {

@@ -28,10 +28,10 @@ def load_model(path: str):
     if not os.path.exists(path):
         raise MlirCoremlError("no such file or directory", path)
     if path.endswith(".mlir"):
+        from mlir_coreml.ir.guard import read_file
         from mlir_coreml.ir.parser import parse_module
 
-        with open(path, encoding="utf-8") as f:
-            return parse_module(f.read(), filename=path)
+        return parse_module(read_file(path, "text"), filename=path)
     ext = os.path.splitext(path.rstrip("/"))[1].lower()
     if ext not in READERS:
         raise MlirCoremlError(f"unknown model form '{ext}' (expected .mlmodel, .mlpackage, .mlmodelc or .mlir)", path)
@@ -61,8 +61,9 @@ def is_ml_program(path, data: bytes | None = None) -> bool:
 
     try:
         if data is None:
-            with open(path, "rb") as f:
-                data = f.read()
+            from mlir_coreml.ir.guard import read_file
+
+            data = read_file(path, "protobuf")
         return MODEL_TYPE_ML_PROGRAM in scan_fields(data, path)
     except (OSError, MlirCoremlError):
         return False

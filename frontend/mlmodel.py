@@ -33,12 +33,12 @@ from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
 from mlir_coreml.ir.dialects.nn import LAYER_OPS
-from mlir_coreml.ir.dialects.nn.base import MAX_ELEMENTS, ShapeError
+from mlir_coreml.ir.dialects.nn.base import ShapeError
+from mlir_coreml.ir.guard import check_elements
 from mlir_coreml.ir.dialects.nn.misc import DequantizeOp, ImagePreprocessOp, YieldOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import F32, TensorType, tensor
 
-MAX_FILE_BYTES = 2 << 30       # protobuf's own limit for one message
 MAX_DIM = 1 << 31
 NN_TYPES = ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor")
 PIPELINE_TYPES = ("pipeline", "pipelineClassifier", "pipelineRegressor")
@@ -49,15 +49,9 @@ CONTROL_FLOW = ("loop", "branch", "loopBreak", "loopContinue")
 def read(path: str) -> ModuleOp:
     """Import a `.mlmodel` file into a module in the `nn` dialect."""
     path = os.fspath(path)
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_FILE_BYTES:
-            raise MlirCoremlError(f"file is {size} bytes, larger than a protobuf model can be", path)
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise MlirCoremlError(f"cannot read: {e.strerror or e}", path) from None
-    return read_bytes(data, path)
+    from mlir_coreml.ir.guard import read_file
+
+    return read_bytes(read_file(path, "protobuf"), path)
 
 
 def read_bytes(data: bytes, where: str = "<bytes>") -> ModuleOp:
@@ -80,9 +74,7 @@ def _dims_ok(shape, what: str, where: str) -> tuple:
         if not 0 < d <= MAX_DIM:
             raise MlirCoremlError(f"{what} has an invalid dimension {d} in shape {list(shape)}", where)
         total *= d
-    if total > MAX_ELEMENTS:
-        raise MlirCoremlError(f"{what} has shape {list(shape)} with {total} elements, more than the "
-                              f"{MAX_ELEMENTS} this importer accepts", where)
+    check_elements(total, where, f"{what} of shape {list(shape)}")
     return tuple(shape)
 
 

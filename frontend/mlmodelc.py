@@ -68,9 +68,10 @@ def read_mlprogram_bundle(path) -> ModuleOp:
     module = read_mil(os.path.join(root, "model.mil"))
     attrs = {}
     core_path = os.path.join(root, "coremldata.bin")
-    if os.path.isfile(core_path):
-        with open(core_path, "rb") as f:
-            data = f.read()
+    if os.path.lexists(core_path):
+        from mlir_coreml.ir.guard import read_file
+
+        data = read_file(core_path, "protobuf", root=root)
         if len(data) < 0x53 or struct.unpack_from("<I", data, 0)[0] != 502:
             raise MlirCoremlError("not an ML Program coremldata.bin (expected model type 502)", core_path)
         (spec_version,) = struct.unpack_from("<Q", data, 0x2B)

@@ -15,7 +15,6 @@ checked against the file, and every problem is an MlirCoremlError naming the fil
 """
 from __future__ import annotations
 
-import json
 import mmap
 import os
 import struct
@@ -24,6 +23,7 @@ import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.proto import is_repeated
+from mlir_coreml.ir import guard
 from mlir_coreml.frontend.mil.to_ir import (BlockRecord, FunctionRecord, OpRecord, build_module, tensor_type,
                                             unpack_sub_byte)
 from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr,
@@ -78,15 +78,13 @@ def root_model_path(package: str) -> str:
     manifest = os.path.join(package, "Manifest.json")
     if not os.path.isdir(package):
         raise MlirCoremlError("not a directory (an .mlpackage is a folder)", package)
+    if not os.path.lexists(manifest):
+        raise MlirCoremlError("missing Manifest.json", package)
+    raw = guard.read_file(manifest, "json", root=package)
     try:
-        with open(manifest, "rb") as f:
-            data = json.loads(f.read().decode("utf-8"))
-    except FileNotFoundError:
-        raise MlirCoremlError("missing Manifest.json", package) from None
-    except (ValueError, UnicodeDecodeError) as e:
-        raise MlirCoremlError(f"malformed Manifest.json: {e}", manifest) from None
-    except OSError as e:
-        raise MlirCoremlError(f"cannot read Manifest.json: {e}", manifest) from None
+        data = guard.load_json(raw, manifest)
+    except MlirCoremlError as e:
+        raise MlirCoremlError(f"malformed Manifest.json: {e.message}", e.where) from None
     if not isinstance(data, dict):
         raise MlirCoremlError("malformed Manifest.json: expected a JSON object", manifest)
     entries = data.get("itemInfoEntries")
@@ -107,11 +105,7 @@ def _parse_model(path: str):
 
     from mlir_coreml.frontend.proto import model_pb2
 
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError as e:
-        raise MlirCoremlError(f"cannot read model: {e}", path) from None
+    data = guard.read_file(path, "protobuf")
     spec = model_pb2.Model()
     try:
         spec.ParseFromString(data)
@@ -127,16 +121,18 @@ class BlobFile:
 
     def __init__(self, path: str, where: str):
         self.path = path
+        if not os.path.lexists(path):
+            raise MlirCoremlError(f"missing weight file {os.path.basename(path)}", where)
+        fd, size = guard.open_regular(path, "weights")
         try:
-            with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
-                if size < RECORD_SIZE:
-                    raise MlirCoremlError(f"weight file is truncated ({size} bytes, the header alone is 64)", path)
-                self.map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except FileNotFoundError:
-            raise MlirCoremlError(f"missing weight file {os.path.basename(path)}", where) from None
+            if size < RECORD_SIZE:
+                raise MlirCoremlError(f"weight file is truncated ({size} bytes, the header alone is 64)", path)
+            # Map exactly the size fstat reported: a file growing behind our back changes nothing.
+            self.map = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
         except OSError as e:
             raise MlirCoremlError(f"cannot read weight file: {e}", path) from None
+        finally:
+            os.close(fd)
         self.size = size
         count, version = HEADER.unpack_from(self.map, 0)
         if version != 2:
@@ -305,10 +301,12 @@ class _ProtoDecoder:
             attrs["mil.attributes"] = DictAttr(tuple((k, self.value(v, where)) for k, v in sorted(fn.attributes.items())))
         return FunctionRecord(name, fn.opset, self.named(fn.inputs, where), self.block(block, where), attrs)
 
-    def block(self, b, where) -> BlockRecord:
-        return BlockRecord(self.named(b.inputs, where), [self.op(op, where) for op in b.operations], list(b.outputs))
+    def block(self, b, where, depth: int = 0) -> BlockRecord:
+        guard.check_depth(depth, where)  # before descending: the walk below recurses per level
+        return BlockRecord(self.named(b.inputs, where), [self.op(op, where, depth) for op in b.operations],
+                           list(b.outputs))
 
-    def op(self, op, fn_where) -> OpRecord:
+    def op(self, op, fn_where, depth: int = 0) -> OpRecord:
         name = None
         if "name" in op.attributes:
             attr = self.value(op.attributes["name"], fn_where)
@@ -322,7 +320,7 @@ class _ProtoDecoder:
                              for b in op.inputs[param].arguments]
         attrs = {k: self.value(v, where) for k, v in sorted(op.attributes.items()) if k != "name"}
         return OpRecord(op.type, inputs, self.named(op.outputs, where), attrs, name,
-                        [self.block(b, where) for b in op.blocks], where)
+                        [self.block(b, where, depth + 1) for b in op.blocks], where)
 
     def value(self, v, where) -> Attribute:
         ty = self.type(v.type, where)

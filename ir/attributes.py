@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mlir_coreml.ir.types import TensorType, Type, element_type_of
+from mlir_coreml.ir.types import NoneType, TensorType, Type, element_type_of
 
 
 class Attribute:
@@ -203,10 +203,16 @@ def arrays_identical(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
+# A JSON null (espresso nets may carry one) as an attribute: the `none` type prints and parses.
+JSON_NULL = TypeAttr(NoneType())
+
+
 def to_attr(value: Any) -> Attribute:
     """Wrap a plain Python/numpy value as an attribute (attributes pass through unchanged)."""
     if isinstance(value, Attribute):
         return value
+    if value is None:
+        return JSON_NULL
     if isinstance(value, (bool, np.bool_)):
         return BoolAttr(bool(value))
     if isinstance(value, (int, np.integer)):

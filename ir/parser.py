@@ -3,8 +3,10 @@ names scope by scope and creates the operations. Errors carry `file:line:col`.""
 from __future__ import annotations
 
 import functools
+import io
 import os
 import re
+import sys
 from typing import Any
 
 import lark
@@ -12,6 +14,7 @@ import numpy as np
 from lark import Token, v_args
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir import guard
 from mlir_coreml.ir.attributes import (ArrayAttr, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr,
                                        FloatAttr, IntAttr, ResourceBlob, StringAttr, SymbolRefAttr,
                                        TypeAttr)
@@ -28,7 +31,22 @@ def unquote(token: str) -> str:
     body = token[1:-1]
     if "\\" not in body:
         return body
-    return _ESCAPE.sub(lambda m: _SIMPLE_ESCAPES.get(m.group(1)) or chr(int(m.group(1), 16)), body)
+    return substitute(_ESCAPE, lambda m: _SIMPLE_ESCAPES.get(m.group(1)) or chr(int(m.group(1), 16)), body)
+
+
+def substitute(pattern: re.Pattern, replace, text: str) -> str:
+    """`pattern.sub(replace, text)` in bounded memory: re.sub keeps two string objects per match
+    until it joins them (~90 bytes per escape), so a long string of escapes is written through a
+    buffer instead, one match at a time."""
+    if len(text) < 1 << 16:
+        return pattern.sub(replace, text)
+    out, last = io.StringIO(), 0
+    for m in pattern.finditer(text):
+        out.write(text[last:m.start()])
+        out.write(replace(m))
+        last = m.end()
+    out.write(text[last:])
+    return out.getvalue()
 
 
 def name_of(token: str) -> str:
@@ -197,13 +215,6 @@ class _TreeBuilder(lark.Transformer):
         return ("module", sym, attrs or (), region)
 
     @v_args(inline=False)
-    def resources(self, entries):
-        return ("resources", _items(entries))
-
-    def resource_entry(self, name, blob):
-        return (name_of(str(name)), str(blob)[1:-1], blob)
-
-    @v_args(inline=False)
     def start(self, items):
         return items
 
@@ -244,10 +255,20 @@ class _TokenError(Exception):
         self.token = token
 
 
+def regex_text(pattern: str) -> str:
+    """`pattern` for this Python: possessive repeats (`*+`, 3.11 and later) become plain ones
+    before that, still correct, only costlier on long strings."""
+    return pattern if sys.version_info >= (3, 11) else pattern.replace("*+", "*")
+
+
+def grammar_text(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return regex_text(f.read())
+
+
 @functools.lru_cache(maxsize=None)
 def _grammar() -> str:
-    with open(os.path.join(os.path.dirname(__file__), "grammar.lark"), encoding="utf-8") as f:
-        return f.read()
+    return grammar_text(os.path.join(os.path.dirname(__file__), "grammar.lark"))
 
 
 class _Builder:
@@ -389,22 +410,19 @@ class _Builder:
         return op
 
 
-def _fill_resources(entries, blobs: dict[str, ResourceBlob], attrs_by_name, filename: str) -> None:
-    for name, hex_text, tok in entries:
+def _fill_resources(entries, blobs: dict[str, ResourceBlob], attrs_by_name) -> None:
+    for token, raw, where in entries:
+        name = name_of(token)
         attr = attrs_by_name.get(name)
         if attr is None:
             continue  # unused resources are dropped, like MLIR
-        try:
-            raw = bytes.fromhex(hex_text[2:])
-        except ValueError:
-            raise MlirCoremlError(f"resource '{name}' is not valid hex", f"{filename}:{tok.line}:{tok.column}") from None
-        data = raw[4:]
+        size = len(raw) - 4  # after the 4-byte alignment prefix
         dtype = attr.type.element.numpy_dtype
         count = attr.type.num_elements
-        if count is None or len(data) != count * dtype.itemsize:
-            raise MlirCoremlError(f"resource '{name}' has {len(data)} bytes but {attr.type} needs "
-                                  f"{(count or 0) * dtype.itemsize}", f"{filename}:{tok.line}:{tok.column}")
-        blobs[name]._array = np.frombuffer(data, dtype=dtype).reshape(attr.type.shape)
+        if count is None or size != count * dtype.itemsize:
+            raise MlirCoremlError(f"resource '{name}' has {max(size, 0)} bytes but {attr.type} needs "
+                                  f"{(count or 0) * dtype.itemsize}", where)
+        blobs[name]._array = np.frombuffer(raw, dtype=dtype, offset=4).reshape(attr.type.shape)
 
 
 def _resource_attrs(attrs):
@@ -418,18 +436,27 @@ def _resource_attrs(attrs):
             yield from _resource_attrs(v for _, v in a.data)
 
 
-def parse_module(text: str, filename: str = "<string>") -> Operation:
-    """Parse IR text into a `builtin.module` (top-level ops without one get an implicit module)."""
+def parse_module(text: str | bytes, filename: str = "<string>") -> Operation:
+    """Parse IR text (str, or UTF-8 bytes) into a `builtin.module` (top-level ops without one
+    get an implicit module). The trailing resources section is read by ir/resource_section.py."""
+    from mlir_coreml.ir import resource_section
     from mlir_coreml.ir.dialects.builtin import ModuleOp
 
+    start = resource_section.split(text)
+    entries = resource_section.read_entries(text, start, filename) if start < len(text) else None
+    head = text[:start]
+    if isinstance(head, bytes):
+        try:
+            head = head.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise MlirCoremlError(f"not UTF-8 text (byte {e.start})", filename) from None
     blobs: dict[str, ResourceBlob] = {}
     try:
-        items = _parser(blobs).parse(text)
+        items = _parser(blobs).parse(head)
     except lark.exceptions.UnexpectedInput as e:
         raise MlirCoremlError(_describe(e, text), f"{filename}:{e.line}:{e.column}") from None
     except _TokenError as e:
         raise MlirCoremlError(str(e), f"{filename}:{e.token.line}:{e.token.column}") from None
-    resources = [x for x in items if x[0] == "resources"]
     ops = [x for x in items if x[0] == "op"]
     builder = _Builder(filename)
     builder.scopes.append(({}, True))
@@ -440,26 +467,57 @@ def parse_module(text: str, filename: str = "<string>") -> Operation:
         module = ModuleOp.create()
         for op in built:
             module.body.append(op)
-    if resources:
+    if entries:
         attrs_by_name = {}
         for op in module.walk():
             for a in _resource_attrs(op.attributes.values()):
                 attrs_by_name.setdefault(a.name, a)
-        _fill_resources(resources[0][1], blobs, attrs_by_name, filename)
+        _fill_resources(entries, blobs, attrs_by_name)
     return module
 
 
 _PARSERS: dict[int, Any] = {}
 
 
+class _Depth:
+    """Counts open brackets as the lexer meets them (regions and dicts `{`, arrays `[`, types
+    `<`), so text nested past the guard's limit stops at the token that crosses it, before any
+    recursive step (tree building, printing) sees it."""
+
+    OPEN = ("LBRACE", "LSQB", "LESSTHAN")
+    CLOSE = ("RBRACE", "RSQB", "MORETHAN")
+
+    def __init__(self):
+        self.depth = 0
+        self.limit = 0
+
+    def reset(self) -> None:
+        self.depth = 0
+        self.limit = guard.limit("nesting")
+
+    def open(self, tok):
+        self.depth += 1
+        if self.depth > self.limit:
+            raise _TokenError(guard.nesting_error(self.depth, None).message, tok)
+        return tok
+
+    def close(self, tok):
+        self.depth -= 1
+        return tok
+
+
 def _parser(blobs):
     # The transformer needs the per-parse blob table, so keep one LALR table and swap it in.
     base = _PARSERS.get(0)
     if base is None:
+        depth = _Depth()
+        callbacks = {**{name: depth.open for name in _Depth.OPEN}, **{name: depth.close for name in _Depth.CLOSE}}
         base = lark.Lark(_grammar(), parser="lalr", lexer="contextual", maybe_placeholders=True,
-                         transformer=_TreeBuilder({}))
+                         transformer=_TreeBuilder({}), lexer_callbacks=callbacks)
+        base.depth = depth
         _PARSERS[0] = base
     base.options.transformer.blobs = blobs
+    base.depth.reset()
     return base
 
 

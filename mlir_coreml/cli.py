@@ -20,11 +20,9 @@ DEFAULT_MODEL = "default"  # the embedded demo model, built on first use
 def _read_text(path: str) -> str:
     if path == "-":
         return sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise MlirCoremlError(f"cannot read: {getattr(e, 'strerror', None) or e}", path) from None
+    from mlir_coreml.ir.guard import read_text
+
+    return read_text(path, "text")
 
 
 def write_text_atomic(path: str | None, text: str) -> None:
@@ -63,7 +61,11 @@ def cmd_opt(args) -> int:
         write_text_atomic(args.output, out)
         return 0
     pm.run(module)
-    write_text_atomic(args.output, print_module(module, generic=args.generic))
+    from mlir_coreml.ir.resource_section import split
+
+    # Self-contained input stays self-contained: its weights go out with it.
+    with_resources = split(text) < len(text)
+    write_text_atomic(args.output, print_module(module, generic=args.generic, resources=with_resources))
     return 0
 
 
@@ -136,7 +138,8 @@ def cmd_run(args) -> int:
         raise MlirCoremlError("--output goes with --dataset; with --inputs, write the outputs with --outputs OUT.npz")
     from mlir_coreml.runtime.predict import run_npz
 
-    run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference)
+    run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference,
+            trust_kernels=args.trust_kernels)
     return 0
 
 
@@ -232,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rows that cannot be read: listed in the 'error' column, or stop the run")
     s.add_argument("--threads", type=int, default=None)
     s.add_argument("--reference", action="store_true", help="use the numpy reference interpreter")
+    s.add_argument("--trust-kernels", action="store_true",
+                   help="load native kernels shipped inside the model even if this machine did not build them")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")

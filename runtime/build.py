@@ -5,10 +5,17 @@ flags, the kernel table version, Python's ABI and the Cython and numpy versions.
 in `$MLIR_COREML_CACHE` (default `~/.cache/mlir_coreml`) under `kernels/<key>/`, written in a
 temporary directory and renamed into place, so concurrent builds of the same model are safe
 and an interrupted one leaves nothing behind. A progress bar (tqdm) shows on a terminal.
+
+A build shipped inside a model (`export`, read back through `build(search=...)`) is native
+code from wherever the model came from, so it is loaded only when the caller trusts it
+(`trust=True`) or when it carries a keyed hash (HMAC-SHA256) made with this cache's secret key
+(`<cache>/machine.key`, created on first export, readable only by its owner): proof that this
+machine built it. Anything else is ignored and the kernels are rebuilt from the IR.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import importlib.util
 import os
 import re
@@ -24,6 +31,8 @@ from mlir_coreml.errors import MlirCoremlError
 CACHE_ENV = "MLIR_COREML_CACHE"
 CFLAGS = ("-O3", "-fno-strict-aliasing", "-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION")
 STAGES = ("cython", "compile", "link")
+KEY_FILE = "machine.key"
+MAC_SUFFIX = ".mac"  # beside an exported library: HMAC-SHA256(machine key, name + library bytes), hex
 EXT_SUFFIX = sysconfig.get_config_var("EXT_SUFFIX") or ".so"  # this Python's extension-module suffix
 
 
@@ -83,30 +92,96 @@ def load_module(path: str, name: str):
     return _LOADED[name]
 
 
-def build(source: str, progress: bool | None = None, search: tuple[str, ...] = ()):
-    """The compiled, loaded module for `source`: from a `search` folder holding its build
-    (a bundle's artefacts, see `export`), else from the cache, built into it the first time."""
+def build(source: str, progress: bool | None = None, search: tuple[str, ...] = (), trust: bool = False):
+    """The compiled, loaded module for `source`: from the cache; else from a `search` folder
+    holding its build (a bundle's artefacts, see `export`) if `trust` or if this machine made it;
+    else built into the cache."""
     key = cache_key(source)
-    if module_name(key) in _LOADED:
-        return _LOADED[module_name(key)]
-    for folder in search:
-        path = os.path.join(folder, module_name(key) + EXT_SUFFIX)
-        if os.path.isfile(path):
-            return load_module(path, module_name(key))
+    name = module_name(key)
+    if name in _LOADED:
+        return _LOADED[name]
     path = cached_path(key)
-    if not os.path.exists(path):
-        _compile(source, key, path, sys.stderr.isatty() if progress is None else progress)
-    return load_module(path, module_name(key))
+    if os.path.exists(path):
+        return load_module(path, name)
+    for folder in search:
+        shipped = os.path.join(folder, name + EXT_SUFFIX)
+        if not os.path.isfile(shipped):
+            continue
+        if trust:
+            return load_module(shipped, name)
+        if _adopt_own_build(shipped, name, path):
+            return load_module(path, name)
+    _compile(source, key, path, sys.stderr.isatty() if progress is None else progress)
+    return load_module(path, name)
 
 
 def export(module, folder: str) -> str:
-    """Copy the build of a loaded generated `module` (and its source, for reading) into `folder`."""
+    """Copy the build of a loaded generated `module` (and its source, for reading) into `folder`,
+    with the keyed hash that lets this machine recognise the library as its own later."""
     os.makedirs(folder, exist_ok=True)
     built = module.__file__
     for path in (built, os.path.splitext(os.path.splitext(built)[0])[0] + ".pyx"):
         if os.path.isfile(path):
             shutil.copyfile(path, os.path.join(folder, os.path.basename(path)))
+    with open(built, "rb") as f:
+        mac = _mac(module.__name__, f.read())
+    with open(os.path.join(folder, os.path.basename(built) + MAC_SUFFIX), "w", encoding="ascii") as f:
+        f.write(mac)
     return folder
+
+
+def _machine_key(create: bool) -> bytes | None:
+    """This cache's secret (32 random bytes, mode 0600); None when absent and not `create`."""
+    path = os.path.join(cache_root(), KEY_FILE)
+    try:
+        with open(path, "rb") as f:
+            key = f.read(64)
+        if len(key) == 32:
+            return key
+    except FileNotFoundError:
+        pass
+    if not create:
+        return None
+    os.makedirs(cache_root(), exist_ok=True)
+    key = os.urandom(32)
+    fd, tmp = tempfile.mkstemp(dir=cache_root(), prefix=".key-")
+    with os.fdopen(fd, "wb") as f:  # mkstemp files are 0600 already
+        f.write(key)
+    try:
+        os.link(tmp, path)  # never replaces a key another process wrote first
+    except FileExistsError:
+        pass
+    finally:
+        os.remove(tmp)
+    return _machine_key(create=False)
+
+
+def _mac(name: str, library: bytes, create: bool = True) -> str | None:
+    key = _machine_key(create)
+    if key is None:
+        return None
+    return hmac.new(key, name.encode() + b"\0" + library, hashlib.sha256).hexdigest()
+
+
+def _adopt_own_build(shipped: str, name: str, path: str) -> bool:
+    """Copy a shipped library into the cache at `path` if its keyed hash proves this machine
+    built it. The bytes checked are the bytes installed: the shipped file is not loaded itself,
+    so it cannot be swapped between the check and the load."""
+    from mlir_coreml.codegen.atomic import write_file
+    from mlir_coreml.ir.guard import read_file
+
+    try:
+        with open(shipped + MAC_SUFFIX, encoding="ascii") as f:
+            claimed = f.read(128).strip()
+        library = read_file(shipped, "weights")
+    except (OSError, UnicodeDecodeError, MlirCoremlError):
+        return False
+    ours = _mac(name, library, create=False)
+    if ours is None or not hmac.compare_digest(ours, claimed):
+        return False
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    write_file(path, library)
+    return True
 
 
 def _run(cmd: list[str], cwd: str, stage: str) -> None:

@@ -74,7 +74,7 @@ def _load(path_or_module):
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
                   use_kernels: bool = True, weight_precision: str = "stored",
-                  codegen: bool | None = None) -> CompiledModel:
+                  codegen: bool | None = None, trust_bundled_kernels: bool = False) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
     `weight_precision` "stored" (default) computes with weights in the precision the model
@@ -84,7 +84,9 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     precision, faster). `use_kernels=False` runs every op through its numpy reference.
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
-    models with control flow, or a machine without a C compiler, use the executor."""
+    models with control flow, or a machine without a C compiler, use the executor.
+    A build shipped with the model (`lower --kernels`, `save`) is native code: it is loaded only
+    if this machine made it (keyed hash, runtime/build.py) or with `trust_bundled_kernels=True`."""
     module = _load(path_or_module)
     if "classical" in dialects_in(module):  # classical models and mixed pipelines
         from mlir_coreml.runtime.classical import ClassicalCompiledModel
@@ -97,7 +99,7 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
     imported = module.clone() if flexible else None
     options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
-                   codegen=codegen)
+                   codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
     source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
     model = _compile_module(module, source=source, **options)
     if imported is not None:
@@ -246,7 +248,8 @@ class CompiledModel:
     """A model ready to predict; see the module docstring for the conventions."""
 
     def __init__(self, module, threads: int | None = None, use_kernels: bool = True,
-                 weight_precision: str = "stored", source=None, codegen: bool | None = None):
+                 weight_precision: str = "stored", source=None, codegen: bool | None = None,
+                 trust_bundled_kernels: bool = False):
         from mlir_coreml.runtime.executor import Executor
         from mlir_coreml.runtime.specialized import specialize
 
@@ -261,11 +264,12 @@ class CompiledModel:
             codegen = os.environ.get(CODEGEN_ENV, "1") != "0"
         # what predict runs: the generated module when there is one, else the executor
         search = (artefact_dir(source),) if source is not None else ()
-        self.runner = (specialize(self.executor, search=search) if codegen and use_kernels else None) \
+        self.runner = (specialize(self.executor, search=search, trust=trust_bundled_kernels)
+                       if codegen and use_kernels else None) \
             or self.executor
         # what a batched variant is compiled with (runtime/batch.py); batch size -> model or None
         self.options = dict(threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
-                            codegen=codegen)
+                            codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
         self.batch_variants: dict = {}
         self.variants: VariantCache | None = None  # compiled variants for other allowed input shapes
 
@@ -381,7 +385,28 @@ def _dtype_hint(want: np.dtype) -> str:
 
 # -- the CLI's `run` ---------------------------------------------------------------------------
 
-def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False) -> dict:
+def read_npz(path) -> dict[str, np.ndarray]:
+    """The arrays of an `.npz` archive (np.savez), anything else one error: the file must be a
+    regular file (not a FIFO or device), an archive (not a bare .npy), of plain arrays (no pickles)."""
+    import zipfile
+
+    from mlir_coreml.ir.guard import open_regular
+
+    where = os.fspath(path)
+    fd, _ = open_regular(where, "weights")
+    with os.fdopen(fd, "rb") as stream:
+        try:
+            loaded = np.load(stream, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an .npz archive of named inputs (write one with np.savez)")
+            with loaded as f:
+                return {k: f[k] for k in f.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
+            raise MlirCoremlError(f"cannot read inputs: {e}", where) from None
+
+
+def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False,
+            trust_kernels: bool = False) -> dict:
     """Predict on the arrays of `inputs_npz` (keys = input names); write the outputs to
     `outputs_npz` (atomically) or print a summary. `reference` runs the imported module
     through the numpy reference interpreter, without lowering."""
@@ -389,33 +414,12 @@ def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, ref
     if reference:
         outputs = _run_reference(model, inputs)
     else:
-        outputs = compile_model(model, threads=threads).predict(inputs)
+        outputs = compile_model(model, threads=threads, trust_bundled_kernels=trust_kernels).predict(inputs)
     if outputs_npz is None:
         sys.stdout.write(summarize(outputs))
     else:
         _save_npz_atomic(os.fspath(outputs_npz), outputs)
     return outputs
-
-
-NPZ_MAGIC = b"PK"  # an .npz is a zip archive of .npy files
-
-
-def read_npz(path) -> dict[str, np.ndarray]:
-    """The arrays of an `.npz` inputs file; anything else (an .npy, text, a corrupt archive) is
-    one error naming the file."""
-    path = os.fspath(path)
-    hint = "expected an .npz archive of named arrays (numpy.savez(path, name=array, ...))"
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(len(NPZ_MAGIC))
-        if magic != NPZ_MAGIC:
-            raise MlirCoremlError(f"not an .npz file; {hint}", path)
-        with np.load(path, allow_pickle=False) as archive:
-            return {k: archive[k] for k in archive.files}
-    except MlirCoremlError:
-        raise
-    except Exception as e:  # zipfile/format errors of a damaged archive, object arrays
-        raise MlirCoremlError(f"cannot read inputs: {type(e).__name__}: {e}; {hint}", path) from None
 
 
 def _run_reference(model, inputs: dict) -> dict:

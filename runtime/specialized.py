@@ -21,13 +21,13 @@ from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.plan_memory import ALIGNMENT
 
 
-def specialize(executor, progress: bool | None = None, search: tuple[str, ...] = ()):
+def specialize(executor, progress: bool | None = None, search: tuple[str, ...] = (), trust: bool = False):
     try:
         schedule = cython_emitter.Schedule(executor)
     except cython_emitter.Unsupported:
         return None
     try:
-        module = build.build(cython_emitter.emit(schedule), progress=progress, search=search)
+        module = build.build(cython_emitter.emit(schedule), progress=progress, search=search, trust=trust)
     except build.BuildError as e:
         warnings.warn(f"running without generated kernels: {e}", RuntimeWarning, stacklevel=3)
         return None

@@ -5,7 +5,6 @@ checked against the file size, and anything inconsistent raises MlirCoremlError 
 """
 from __future__ import annotations
 
-import json
 import os
 import struct
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir import guard
 from mlir_coreml.frontend.espresso import format as fmt
 from mlir_coreml.frontend.espresso.format import Analytics, CoremlData, PreprocessingRecords
 
@@ -123,66 +123,59 @@ def read_bundle(path) -> EspressoBundle:
     coremldata_path = root / fmt.COREMLDATA_FILE
     return EspressoBundle(
         path=root,
-        net=read_json(root / fmt.NET_FILE),
-        shapes=read_json(root / fmt.SHAPE_FILE),
+        net=read_json(root / fmt.NET_FILE, root),
+        shapes=read_json(root / fmt.SHAPE_FILE, root),
         weights=read_weights(root / fmt.WEIGHTS_FILE),
-        coremldata=parse_coremldata(_read_bytes(coremldata_path), str(coremldata_path)),
-        preprocessing=_optional(root / fmt.PREPROCESSING_FILE, parse_preprocessing),
-        optionals=_optional(root / fmt.OPTIONALS_FILE, lambda data, where: data),
-        analytics=_optional(root / fmt.ANALYTICS_FILE, parse_analytics),
-        metadata=read_json(root / fmt.METADATA_FILE) if (root / fmt.METADATA_FILE).exists() else None,
+        coremldata=parse_coremldata(_read_bytes(coremldata_path, "protobuf", root), str(coremldata_path)),
+        preprocessing=_optional(root, fmt.PREPROCESSING_FILE, parse_preprocessing),
+        optionals=_optional(root, fmt.OPTIONALS_FILE, lambda data, where: data),
+        analytics=_optional(root, fmt.ANALYTICS_FILE, parse_analytics),
+        metadata=read_json(root / fmt.METADATA_FILE, root) if os.path.lexists(root / fmt.METADATA_FILE) else None,
     )
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+def _read_bytes(path: Path, kind: str, root: Path) -> bytes:
+    """A file of the bundle at `root`: regular, inside it, within its kind's size limit."""
+    if not os.path.lexists(path):
         raise MlirCoremlError("missing file of the compiled bundle", where=str(path))
-    except OSError as err:
-        raise MlirCoremlError(f"cannot read: {err.strerror}", where=str(path))
+    return guard.read_file(path, kind, root=root)
 
 
-def _optional(path: Path, parse):
-    if not path.exists():
+def _optional(root: Path, relative: str, parse):
+    path = root / relative
+    if not os.path.lexists(path):
         return None
-    return parse(_read_bytes(path), str(path))
+    return parse(_read_bytes(path, "protobuf", root), str(path))
 
 
 # --- JSON files ----------------------------------------------------------------------------------
-def read_json(path: Path):
-    """Parse an espresso JSON file (net, shape, metadata), keeping key order."""
-    return parse_json(_read_bytes(path), str(path))
+def read_json(path: Path, root: Path | None = None):
+    """Parse an espresso JSON file (net, shape, metadata) of the bundle at `root` (default: its folder)."""
+    path = Path(path)
+    return parse_json(_read_bytes(path, "json", root or path.parent), str(path))
 
 
 def parse_json(data: bytes, where: str):
     if data[:4] == fmt.PBZE_MAGIC:
         raise MlirCoremlError("LZFSE-compressed espresso files are not supported "
                               "(pbze header); decompress the file first", where=where)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise MlirCoremlError(f"not UTF-8 text (byte {err.start})", where=where)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise MlirCoremlError(f"invalid JSON at {err.lineno}:{err.colno}: {err.msg}", where=where)
+    return guard.load_json(data, where)
 
 
 # --- model.espresso.weights ----------------------------------------------------------------------
 def read_weights(path: Path) -> dict[int, np.ndarray]:
     """Map the weights file and return blob id -> uint8 view (no copy), in table order."""
     where = str(path)
-    try:
-        file_size = os.path.getsize(path)
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         raise MlirCoremlError("missing file of the compiled bundle", where=where)
-    if file_size < fmt.WEIGHTS_COUNT_SIZE:
-        raise MlirCoremlError(f"truncated file: {file_size} bytes, the blob count needs 8", where=where)
-    with open(path, "rb") as stream:
+    fd, file_size = guard.open_regular(path, "weights", root=Path(path).parent)
+    with os.fdopen(fd, "rb") as stream:
+        if file_size < fmt.WEIGHTS_COUNT_SIZE:
+            raise MlirCoremlError(f"truncated file: {file_size} bytes, the blob count needs 8", where=where)
         if stream.read(4) == fmt.PBZE_MAGIC:
             raise MlirCoremlError("LZFSE-compressed espresso files are not supported", where=where)
-    mapped = np.memmap(path, dtype=np.uint8, mode="r")
+        # Mapped from the checked descriptor, exactly the size fstat reported.
+        mapped = np.memmap(stream, dtype=np.uint8, mode="r", shape=(file_size,))
     count = int(mapped[:8].view("<u8")[0])
     table_end = fmt.WEIGHTS_COUNT_SIZE + count * fmt.WEIGHTS_ENTRY_SIZE
     if table_end > file_size:

@@ -23,7 +23,9 @@ from typing import Union
 import lark
 from lark import Token, v_args
 
+from mlir_coreml.ir.parser import regex_text, substitute
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir import guard
 
 # -- types -----------------------------------------------------------------------------------
 
@@ -243,7 +245,7 @@ def unquote(token: str) -> str:
     body = token[1:-1]
     if "\\" not in body:
         return body
-    return _ESCAPE.sub(_unescape_one, body)
+    return substitute(_ESCAPE, _unescape_one, body)
 
 
 def _unescape_one(m: re.Match) -> str:
@@ -470,7 +472,7 @@ class _AstBuilder(lark.Transformer):
 
 
 _SCALAR_TYPE_OF = {name: MilScalarType(name) for name in SCALAR_TYPES}
-_BLOB = re.compile(r'BLOBFILE\(path = ([^(]*)\(("(?:[^"\\\n]|\\.)*")\), offset = ([^(]*)\(([0-9]+)\)\)')
+_BLOB = re.compile(regex_text(r'BLOBFILE\(path = ([^(]*)\(("[^"\\\n]*+(?:\\.[^"\\\n]*+)*+")\), offset = ([^(]*)\(([0-9]+)\)\)'))
 _DIM = re.compile(r"-?[0-9]+|\?|[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -568,6 +570,9 @@ class _MilLexer(lark.lexer.Lexer):
         states = parser_state.parse_conf.states
         stack = parser_state.state_stack
         pos, line, line_start, end = 0, 1, 0, len(text)
+        # Brackets are counted as they are met, so text nested past the guard's limit stops at the
+        # token that crosses it, before the decoder's recursive walk sees it.
+        depth, deepest = 0, guard.limit("nesting")
         while True:
             m = match(text, pos)
             if m is not None and m.lastgroup in _COMPOUND_TERMINALS and m.lastgroup not in states[stack[-1]]:
@@ -590,10 +595,19 @@ class _MilLexer(lark.lexer.Lexer):
                 kind = keywords[value]
             elif kind == "NUMBER" and value in ("inf", "nan") and "NUMBER" not in states[stack[-1]]:
                 kind = "NAME"
-            yield Token(kind, value, start, line, start - line_start + 1)
+            token = Token(kind, value, start, line, start - line_start + 1)
+            if kind in _OPENING:
+                depth += 1
+                if depth > deepest:
+                    raise _TokenError(guard.nesting_error(depth, None).message, token)
+            elif kind in _CLOSING:
+                depth -= 1
+            yield token
 
 
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
+_OPENING = frozenset({"LPAR", "LSQB", "LBRACE", "LESSTHAN"})
+_CLOSING = frozenset({"RPAR", "RSQB", "RBRACE", "MORETHAN"})
 
 
 def _advance_lines(text: str, begin: int, line: int, line_start: int, end: int) -> tuple[int, int]:
@@ -605,9 +619,9 @@ def _advance_lines(text: str, begin: int, line: int, line_start: int, end: int) 
 
 @functools.lru_cache(maxsize=None)
 def _parser() -> lark.Lark:
-    path = os.path.join(os.path.dirname(__file__), "milgrammar.lark")
-    with open(path, encoding="utf-8") as f:
-        grammar = f.read()
+    from mlir_coreml.ir.parser import grammar_text
+
+    grammar = grammar_text(os.path.join(os.path.dirname(__file__), "milgrammar.lark"))
     return lark.Lark(grammar, parser="lalr", lexer=_MilLexer, maybe_placeholders=True,
                      transformer=_AstBuilder())
 

@@ -18,6 +18,7 @@ from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, DenseAttr, DenseRes
 from mlir_coreml.ir.core import Block, Location, Region
 from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
+from mlir_coreml.ir.guard import check_elements, check_depth
 from mlir_coreml.ir.dialects.mil import MIL_DTYPES, MIL_OPS, OPSETS
 from mlir_coreml.ir.dialects.mil.base import SUB_BYTE_BITS
 from mlir_coreml.ir.dialects.mil.control import ConstOp, YieldOp, value_type
@@ -25,8 +26,6 @@ from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType, Type
 
 MAX_DIM = 1 << 31
-MAX_ELEMENTS = 1 << 34
-MAX_NESTING = 64
 
 
 # -- records (what both decoders produce) --------------------------------------------------
@@ -78,8 +77,7 @@ def tensor_type(dtype: str, shape, where: str | None) -> TensorType:
             raise MlirCoremlError(f"tensor dimension {d} is out of range", where)
         total *= d
         dims.append(d)
-    if total > MAX_ELEMENTS:
-        raise MlirCoremlError(f"tensor shape {tuple(dims)} is too large", where)
+    check_elements(total, where, f"tensor shape {tuple(dims)}")
     return TensorType(tuple(dims), element)
 
 
@@ -117,8 +115,7 @@ class _Builder:
         return fn
 
     def block_ops(self, record: BlockRecord, block: Block, scope: ChainMap, where: str, depth: int) -> list:
-        if depth > MAX_NESTING:
-            raise MlirCoremlError(f"blocks are nested more than {MAX_NESTING} deep", where)
+        check_depth(depth, where)
         for op_record in record.ops:
             self.op(op_record, block, scope, depth)
         outputs = []
@@ -241,11 +238,9 @@ def read_mil(path: str):
     """Read a `model.mil` file (BLOBFILE paths resolve inside the bundle that holds it)."""
     from mlir_coreml.frontend.mil.text import parse_mil
 
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise MlirCoremlError(f"cannot read model.mil: {e}", path) from None
+    from mlir_coreml.ir.guard import read_text
+
+    text = read_text(path, "text", root=os.path.dirname(os.path.abspath(path)))
     program = parse_mil(text, filename=path)
     return program_to_module(program, os.path.dirname(os.path.abspath(path)), path)
 
@@ -296,10 +291,11 @@ class _TextDecoder:
             attrs["mil.attributes"] = DictAttr(tuple((a.name, self.value(a.value, where)) for a in f.attributes))
         return FunctionRecord(f.name, f.opset, self.named(f.inputs, where), self.block(f.body, where), attrs)
 
-    def block(self, b, where) -> BlockRecord:
-        return BlockRecord(self.named(b.inputs, where), [self.op(op) for op in b.ops], list(b.outputs))
+    def block(self, b, where, depth: int = 0) -> BlockRecord:
+        check_depth(depth, where)  # before descending: the walk below recurses per level
+        return BlockRecord(self.named(b.inputs, where), [self.op(op, depth) for op in b.ops], list(b.outputs))
 
-    def op(self, op) -> OpRecord:
+    def op(self, op, depth: int = 0) -> OpRecord:
         from mlir_coreml.frontend.mil import text as T
 
         where = self.where(op.line)
@@ -315,7 +311,7 @@ class _TextDecoder:
             else:
                 attrs[a.name] = self.value(a.value, where)
         return OpRecord(op.op_type, inputs, self.named(op.results, where), attrs, name,
-                        [self.block(b, where) for b in op.blocks], where)
+                        [self.block(b, where, depth + 1) for b in op.blocks], where)
 
     def value(self, v, where) -> Attribute:
         """A typed MIL literal as an attribute (tensors as dense, BLOBFILE as dense_resource)."""

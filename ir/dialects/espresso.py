@@ -25,7 +25,7 @@ from typing import ClassVar
 import numpy as np
 
 from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DictAttr, FloatAttr, IntAttr,
-                                       StringAttr)
+                                       JSON_NULL, StringAttr)
 from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.opdef import AnyTensor, Pure, VerifyError, attribute, op_def, operand, region, result
 from mlir_coreml.ir.types import F16, F32, TensorType
@@ -104,6 +104,8 @@ def json_value(attr: Attribute):
         return [json_value(value) for value in attr.data]
     if isinstance(attr, (IntAttr, FloatAttr, BoolAttr, StringAttr)):
         return attr.data
+    if attr == JSON_NULL:
+        return None
     raise TypeError(f"attribute {attr!r} has no JSON form")
 
 

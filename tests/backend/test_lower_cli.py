@@ -31,6 +31,7 @@ def test_lower_writes_the_2021_bundle_by_default(tmp_path):
 def test_lower_replaces_an_existing_bundle(tmp_path):
     out = tmp_path / "x.mlmodelc"
     out.mkdir()
+    (out / "coremldata.bin").write_bytes(b"")  # recognisably a bundle (tests/security/test_outputs.py)
     (out / "stale").write_text("old")
     proc = lower(S4 / "source" / "SSDOcr.mlmodel", "-o", out)
     assert proc.returncode == 0, proc.stderr

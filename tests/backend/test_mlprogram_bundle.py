@@ -223,6 +223,7 @@ def test_atomic_write_replaces_and_leaves_nothing_on_error(model_zoo, tmp_path, 
     path, _, _ = model_zoo.get("layer_conv", "mlprogram")
     out = tmp_path / "out.mlmodelc"
     out.mkdir()
+    (out / "coremldata.bin").write_bytes(b"")  # recognisably a bundle: only those are replaced
     (out / "stale.txt").write_text("old")
     lower_model(path, out)
     assert not (out / "stale.txt").exists() and (out / "model.mil").is_file()

@@ -225,8 +225,8 @@ def test_saved_model_reloads_without_compiling(tmp_path, monkeypatch):
     model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
     saved = model.save(tmp_path / "cnn.mlir")
     assert any(p.suffix == ".so" or ".so" in p.name for p in (tmp_path / "cnn.mlir.kernels").iterdir())
-    _no_compiler(monkeypatch, tmp_path)
-    again = compile_model(saved, threads=1, codegen=True, weight_precision="fp16")
+    _no_compiler(monkeypatch, tmp_path)  # another machine: its build is used only when trusted
+    again = compile_model(saved, threads=1, codegen=True, weight_precision="fp16", trust_bundled_kernels=True)
     assert isinstance(again.runner, SpecializedExecutor)
     np.testing.assert_array_equal(again.predict(inputs)["probs"], model.predict(inputs)["probs"])
 
@@ -241,7 +241,7 @@ def test_bundle_with_kernels_runs_without_compiling(model_zoo, tmp_path, monkeyp
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
     plain = compile_model(bundle, threads=1, codegen=False).predict(inputs)
     _no_compiler(monkeypatch, tmp_path)
-    model = compile_model(bundle, threads=1, codegen=True)
+    model = compile_model(bundle, threads=1, codegen=True, trust_bundled_kernels=True)
     assert isinstance(model.runner, SpecializedExecutor)
     ours = model.predict(inputs)
     for key in plain:

@@ -4,13 +4,11 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.ir.core import Operation
+from mlir_coreml.ir.guard import max_elements
 # core.constant lives in ir/dialects/constant.py, importable without the rest of the dialect
 from mlir_coreml.ir.dialects.constant import ConstantOp, constant_array, materialize_constant  # noqa: F401
 from mlir_coreml.ir.opdef import Pure, VerifyError, _group_sizes
 from mlir_coreml.ir.types import TensorType
-
-
-MAX_ELEMENTS = 1 << 31  # refuse inferred result shapes above this (models are untrusted)
 
 
 # =========================================================================== shared helpers
@@ -67,7 +65,7 @@ def _f32(x) -> np.ndarray:
 
 
 def _check_size(shape):
-    if _numel(shape) > MAX_ELEMENTS:
+    if _numel(shape) > max_elements():
         raise VerifyError(f"result shape {_fmt(shape)} is too large")
     if any(d is not None and d < 0 for d in shape):
         raise VerifyError(f"result shape {_fmt(shape)} has a negative dimension")

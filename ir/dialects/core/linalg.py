@@ -11,8 +11,20 @@ from mlir_coreml.ir.dialects.core.base import (CoreOp, _check_size, _f32, _fmt, 
 from mlir_coreml.ir.dialects.core.elementwise import (_check_activation, apply_activation)
 
 
+C_INT_MAX = (1 << 31) - 1  # the kernels take geometry as C ints
+
+
+def c_ints(values, what: str) -> tuple[int, ...]:
+    """`values` checked to fit the C int the kernels take: a model's stride of 2**32 is refused
+    here, with the op named, rather than overflowing in a kernel wrapper."""
+    values = tuple(values)
+    if any(abs(v) > C_INT_MAX for v in values):
+        raise VerifyError(f"{what} {list(values)} out of range (each must be below 2**31)")
+    return values
+
+
 def _pair(v, what: str) -> tuple[int, int]:
-    v = tuple(v)
+    v = c_ints(v, what)
     if len(v) != 2:
         raise VerifyError(f"{what} must have 2 values, got {len(v)}")
     return v
@@ -97,9 +109,9 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
         x, w = _shape(self.input), _shape(self.weight)
         sh, sw = _pair(self.strides, "strides")
         dh, dw = _pair(self.dilations, "dilations")
-        if len(self.pads) != 4 or min(self.pads) < 0:
+        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0:
             raise VerifyError(f"pads must be 4 non-negative values (top, bottom, left, right), got {list(self.pads)}")
-        if min(sh, sw, dh, dw) < 1 or self.groups < 1:
+        if min(sh, sw, dh, dw) < 1 or not 1 <= self.groups <= C_INT_MAX:
             raise VerifyError("strides, dilations and groups must be positive")
         if x is None or w is None:
             return _unranked_like(self.input)
@@ -146,6 +158,7 @@ class ConvTranspose2dOp(CoreOp):
         sh, sw = _pair(self.strides, "strides")
         dh, dw = _pair(self.dilations, "dilations")
         oph, opw = _pair(self.output_padding, "output_padding")
+        c_ints((*self.pads, self.groups), "pads and groups")
         if len(self.pads) != 4 or min(self.pads) < 0 or min(sh, sw, dh, dw, self.groups) < 1 or min(oph, opw) < 0:
             raise VerifyError("invalid pads/strides/dilations/groups/output_padding")
         if x is None or w is None:

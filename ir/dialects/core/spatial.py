@@ -7,7 +7,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import TensorType
 from mlir_coreml.ir.dialects.core.base import (CoreOp, _check_size, _f32, _fmt, _numel, _shape, _unranked_like)
-from mlir_coreml.ir.dialects.core.linalg import (_pair)
+from mlir_coreml.ir.dialects.core.linalg import _pair, c_ints
 
 
 def pool_output_size(size, kernel, stride, pad_before, pad_after, ceil_mode):
@@ -45,7 +45,7 @@ class Pool2dOp(CoreOp):
             raise VerifyError(f"kind must be 'max' or 'avg', got '{self.kind}'")
         kh, kw = _pair(self.kernel, "kernel")
         sh, sw = _pair(self.strides, "strides")
-        if len(self.pads) != 4 or min(self.pads) < 0 or min(kh, kw, sh, sw) < 1:
+        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0 or min(kh, kw, sh, sw) < 1:
             raise VerifyError("invalid kernel/strides/pads")
         x = _shape(self.input)
         if x is None:

@@ -36,8 +36,6 @@ SUB_BYTE_BITS = {"int4": 4, "uint1": 1, "uint2": 2, "uint3": 3, "uint4": 4, "uin
 # Function opset spellings: the protobuf writes `CoreML5`..`CoreML8`, model.mil `ios15`..`ios18`.
 OPSETS = {"CoreML5": "ios15", "CoreML6": "ios16", "CoreML7": "ios17", "CoreML8": "ios18"}
 
-MAX_ELEMENTS = 1 << 31  # result shapes above this are refused (untrusted models)
-
 # MIL op type -> op class (filled by `mil_op`).
 MIL_OPS: dict[str, type[Operation]] = {}
 

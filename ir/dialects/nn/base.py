@@ -23,10 +23,10 @@ import numpy as np
 
 from mlir_coreml.ir.attributes import DictAttr
 from mlir_coreml.ir.core import Operation
+from mlir_coreml.ir.guard import max_elements
 from mlir_coreml.ir.opdef import AnyTensor, Pure, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import F32, TensorType
 
-MAX_ELEMENTS = 1 << 31  # refuse result shapes above this (untrusted models)
 
 # Proto oneof field name of NeuralNetworkLayer.layer -> op class (filled by `layer_op`).
 LAYER_OPS: dict[str, type[Operation]] = {}
@@ -147,7 +147,7 @@ class NNLayer(Operation):
             if isinstance(r.type, TensorType) and r.type.shape is not None and r.type != t:
                 raise VerifyError(f"result '{r.name}' has type {r.type} but the layer computes {t}")
         for t in inferred:
-            if t.is_static and t.num_elements > MAX_ELEMENTS:
+            if t.is_static and t.num_elements > max_elements():
                 raise VerifyError(f"result shape {t.shape} is too large")
 
 
@@ -188,7 +188,7 @@ def check_size(shape) -> tuple:
         if d < 0:
             raise ShapeError(f"negative dimension in {tuple(shape)}")
         total *= d
-    if total > MAX_ELEMENTS:
+    if total > max_elements():
         raise ShapeError(f"shape {tuple(shape)} is too large")
     return tuple(shape)
 
