@@ -23,14 +23,16 @@ BUILT_IN_MODEL_TYPES = 2000
 
 def model_type(path) -> int | None:
     """The model type word of a bundle's coremldata.bin (None when there is none to read)."""
+    import os
     import struct
     from pathlib import Path
 
-    try:
-        with open(Path(path) / fmt.COREMLDATA_FILE, "rb") as f:
-            head = f.read(4)
-    except OSError:
+    from mlir_coreml.ir import guard
+
+    file = Path(path) / fmt.COREMLDATA_FILE
+    if not os.path.lexists(file):
         return None
+    head = guard.read_file(file, "protobuf", root=path)[:4]  # a FIFO or a link out of the bundle: one error
     return struct.unpack("<I", head)[0] if len(head) == 4 else None
 
 
@@ -51,7 +53,9 @@ def read_pipeline_bundle(path) -> ModuleOp:
 
     root = Path(path)
     where = str(root / fmt.COREMLDATA_FILE)
-    data = parse_coremldata((root / fmt.COREMLDATA_FILE).read_bytes(), where)
+    from mlir_coreml.ir import guard
+
+    data = parse_coremldata(guard.read_file(root / fmt.COREMLDATA_FILE, "protobuf", root=root), where)
     try:
         desc = description_message(data.description)
     except MlirCoremlError as err:

@@ -402,7 +402,8 @@ def read_npz(path) -> dict[str, np.ndarray]:
             with loaded as f:
                 return {k: f[k] for k in f.files}
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as e:
-            raise MlirCoremlError(f"cannot read inputs: {e}", where) from None
+            raise MlirCoremlError(f"cannot read inputs: {e}; expected an .npz archive of named arrays "
+                                  "(numpy.savez(path, name=array, ...))", where) from None
 
 
 def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False,
