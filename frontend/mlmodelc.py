@@ -38,13 +38,14 @@ from mlir_coreml.ir.types import F32, TensorType, element_type_of
 
 
 def read(path) -> ModuleOp:
-    """The bundle at `path` as an espresso-dialect module (a `mil` module for ML Program bundles)."""
+    """The bundle at `path` as an espresso-dialect module (a `mil` module for ML Program bundles;
+    a pipeline's stages inlined into one function)."""
     import os
+
+    from mlir_coreml.frontend import mlmodelc_pipeline  # imports this module: not at the top
 
     if os.path.isfile(os.path.join(os.fspath(path), "model.mil")):
         return read_mlprogram_bundle(path)
-    from mlir_coreml.frontend import mlmodelc_pipeline
-
     if mlmodelc_pipeline.model_type(path) in fmt.PIPELINE_MODEL_TYPES:
         return mlmodelc_pipeline.read_pipeline_bundle(path)
     bundle = read_bundle(path)
