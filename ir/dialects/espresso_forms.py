@@ -26,8 +26,10 @@ import numpy as np
 
 from mlir_coreml.ir.attributes import DenseResourceAttr
 from mlir_coreml.ir.dialects.constant import ConstantOp
+from mlir_coreml.ir.dialects.espresso import LAYER_OPS as TYPED_LAYERS
+from mlir_coreml.ir.dialects.espresso import STRUCTURAL_KEYS
 from mlir_coreml.ir.opdef import build
-from mlir_coreml.ir.types import TensorType, element_type_of
+from mlir_coreml.ir.types import F16, TensorType, element_type_of
 
 GENERAL_PREFIX = "general_"
 PARAM_PREFIX = "param_"
@@ -39,7 +41,6 @@ F16_SUFFIX = "_f16"
 # espresso keys of a layer that are not layer parameters (era- and compiler-added)
 NON_PARAM_KEYS = frozenset({"debug_info", "attributes", "hint_fallback_from_metal", "hint_fallback_from_ane",
                             WEIGHT_SHAPES, ND_MODE})
-STRUCTURAL_KEYS = frozenset({"name", "type", "bottom", "top", "weights"})
 
 
 # layer type -> net keys of its nested networks, in region order
@@ -64,31 +65,20 @@ def _layer_ops() -> dict:
     return LAYER_OPS
 
 
-def _typed_espresso_types() -> frozenset:
-    from mlir_coreml.ir.dialects.espresso import LAYER_OPS
-
-    return frozenset(LAYER_OPS)
-
-
 def espresso_type_of(kind: str) -> str:
     """The inferred espresso layer type of NeuralNetwork layer kind `kind`."""
     snake = _layer_ops()[kind].name[len("nn."):]
-    return GENERAL_PREFIX + snake if snake in _typed_espresso_types() else snake
+    return GENERAL_PREFIX + snake if snake in TYPED_LAYERS else snake
+
+
+_TYPES: dict[str, str] = {}  # inferred type -> layer kind, filled on first use
 
 
 def kind_of(espresso_type: str) -> str | None:
     """The layer kind whose inferred form has type `espresso_type`, or None."""
-    table = _inferred_types()
-    return table.get(espresso_type)
-
-
-_TYPES: dict[str, str] = {}
-
-
-def _inferred_types() -> dict[str, str]:
     if not _TYPES:
         _TYPES.update({espresso_type_of(kind): kind for kind in _layer_ops()})
-    return _TYPES
+    return _TYPES.get(espresso_type)
 
 
 def is_inferred_layer(op) -> bool:
@@ -115,8 +105,6 @@ def encode_params(params: dict) -> dict:
 
 
 def blob_key(field: str, element) -> str:
-    from mlir_coreml.ir.types import F16
-
     return BLOB_PREFIX + field + (F16_SUFFIX if element == F16 else "")
 
 
@@ -124,8 +112,9 @@ def blob_key(field: str, element) -> str:
 
 def decode_params(fields: dict) -> dict:
     """The params fields of an inferred layer's keys (inverse of encode_params)."""
-    lists = {key[len(SIZE_PREFIX):]: int(n) for key, n in fields.items()
-             if key.startswith(SIZE_PREFIX) and isinstance(n, int)}
+    lists = {key[len(SIZE_PREFIX):]: n for key, n in fields.items()
+             if key.startswith(SIZE_PREFIX) and isinstance(n, int) and n >= 0
+             and all(f"{key[len(SIZE_PREFIX):]}_{i}" in fields for i in range(n))}
     items = {f"{name}_{i}" for name, n in lists.items() for i in range(n)}
     params = {}
     for key, value in fields.items():
@@ -181,7 +170,7 @@ def nn_layer(op, inputs: list, weights: list, regions=()):
                  result_names=[r.name for r in op.results])
 
 
-def weight_constants(op) -> list[tuple[ConstantOp, str]]:
+def weight_constants(op) -> list[ConstantOp]:
     """New constants holding the typed, shaped weights of inferred layer `op` (for the rewrite)."""
     shapes = op.fields().get(WEIGHT_SHAPES, {})
     out = []
