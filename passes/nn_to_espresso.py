@@ -102,6 +102,7 @@ class Lowering:
             fields[forms.WEIGHT_SHAPES] = shapes
         if self.nd:
             fields[forms.ND_MODE] = True
+        fields[forms.SOURCE_KIND] = op.layer_kind
         fields["layer_type"] = forms.espresso_type_of(op.layer_kind)
         data = op.operands[:len(op.operands) - len(op.weight_fields)]  # a loop's carried values too
         return (esp.NestedLayerOp if op.regions else esp.GenericLayerOp), list(data), weights, fields

@@ -13,6 +13,8 @@ form follows the closest evidence, the ND layers Apple's own compilers wrote (`s
   stay JSON objects; a proto field named like a structural key (`type`) is prefixed `param_`;
 * each weight is a `blob_<proto path>` blob (`_f16` appended for half-precision blobs, as in
   `blob_weights_f16`), its logical shape in the `weight_shapes` object;
+* `nn_layer_kind` names the source kind: only layers carrying it are read as inferred forms (a
+  layer another compiler wrote under the same type name stays an unknown layer);
 * `nd_mode: true` (the key spec-4 `elementwise` layers carry) marks a layer of an ND network,
   whose blobs keep their ranks; without it the layer is a classic one, which sees every blob as
   rank 5 [S, B, C, H, W] (the shape file drops a unit sequence axis, so the reader restores it).
@@ -36,11 +38,14 @@ PARAM_PREFIX = "param_"
 SIZE_PREFIX = "size_of_"
 WEIGHT_SHAPES = "weight_shapes"
 ND_MODE = "nd_mode"
+# names the source layer kind: marks the layer as ours, so that a layer Apple's own compilers
+# wrote under the same type (`squeeze`, `split_nd`) is never run with guessed semantics
+SOURCE_KIND = "nn_layer_kind"
 BLOB_PREFIX = "blob_"
 F16_SUFFIX = "_f16"
 # espresso keys of a layer that are not layer parameters (era- and compiler-added)
 NON_PARAM_KEYS = frozenset({"debug_info", "attributes", "hint_fallback_from_metal", "hint_fallback_from_ane",
-                            WEIGHT_SHAPES, ND_MODE})
+                            WEIGHT_SHAPES, ND_MODE, SOURCE_KIND})
 
 
 # layer type -> net keys of its nested networks, in region order
@@ -82,7 +87,12 @@ def kind_of(espresso_type: str) -> str | None:
 
 
 def is_inferred_layer(op) -> bool:
-    return op.op_name in ("espresso.layer", "espresso.nested_layer") and kind_of(op.espresso_type) is not None
+    """An inferred form we wrote: its type is the one its `nn_layer_kind` key names."""
+    if op.op_name not in ("espresso.layer", "espresso.nested_layer"):
+        return False
+    marker = op.attributes.get(SOURCE_KIND)
+    kind = kind_of(op.espresso_type)
+    return kind is not None and marker is not None and marker.value == kind
 
 
 # -- writing ---------------------------------------------------------------------------------
