@@ -7,8 +7,11 @@ chain that older converters wrote as separate layers, with their helper names [O
 Field values and enumeration codes are the ones observed in coremlc output [V S1-S4, see
 docs/espresso-format.md 2.4-2.5]. A layer kind (or option) without an observed form is written
 in its inferred form (ir/dialects/espresso_forms.py: the params as keys of a layer named after the
-kind), listed in the module attribute `nn-to-espresso.inferred` so that `lower` can say which
-inferred forms it wrote; docs/espresso-layers.md gives every kind's form and evidence level.
+kind; loop/branch keep their nested networks as regions), as are blobs whose shapes are known
+only at run time. Some espresso types are used beyond what the samples show (deconvolution,
+ceil-mode pool, ND transpose, batchnorm, codes from third-party tables); those and every
+inferred form are listed in the module attribute `nn-to-espresso.inferred`, so that `lower` can
+say which it wrote. docs/espresso-layers.md gives every kind's form and evidence level.
 
 `coremlc-version` picks the era-dependent fields: 2021+ adds `debug_info` (the source layer
 name) to every layer, `attributes = {is_output = 1}` to layers producing a model output and
@@ -102,6 +105,7 @@ class Lowering:
             fields[forms.WEIGHT_SHAPES] = shapes
         if self.nd:
             fields[forms.ND_MODE] = True
+        fields[forms.SOURCE_KIND] = op.layer_kind
         fields["layer_type"] = forms.espresso_type_of(op.layer_kind)
         data = op.operands[:len(op.operands) - len(op.weight_fields)]  # a loop's carried values too
         return (esp.NestedLayerOp if op.regions else esp.GenericLayerOp), list(data), weights, fields

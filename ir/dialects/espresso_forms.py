@@ -13,6 +13,8 @@ form follows the closest evidence, the ND layers Apple's own compilers wrote (`s
   stay JSON objects; a proto field named like a structural key (`type`) is prefixed `param_`;
 * each weight is a `blob_<proto path>` blob (`_f16` appended for half-precision blobs, as in
   `blob_weights_f16`), its logical shape in the `weight_shapes` object;
+* `nn_layer_kind` names the source kind: only layers carrying it are read as inferred forms (a
+  layer another compiler wrote under the same type name stays an unknown layer);
 * `nd_mode: true` (the key spec-4 `elementwise` layers carry) marks a layer of an ND network,
   whose blobs keep their ranks; without it the layer is a classic one, which sees every blob as
   rank 5 [S, B, C, H, W] (the shape file drops a unit sequence axis, so the reader restores it).
@@ -26,20 +28,24 @@ import numpy as np
 
 from mlir_coreml.ir.attributes import DenseResourceAttr
 from mlir_coreml.ir.dialects.constant import ConstantOp
+from mlir_coreml.ir.dialects.espresso import LAYER_OPS as TYPED_LAYERS
+from mlir_coreml.ir.dialects.espresso import STRUCTURAL_KEYS
 from mlir_coreml.ir.opdef import build
-from mlir_coreml.ir.types import TensorType, element_type_of
+from mlir_coreml.ir.types import F16, TensorType, element_type_of
 
 GENERAL_PREFIX = "general_"
 PARAM_PREFIX = "param_"
 SIZE_PREFIX = "size_of_"
 WEIGHT_SHAPES = "weight_shapes"
 ND_MODE = "nd_mode"
+# names the source layer kind: marks the layer as ours, so that a layer Apple's own compilers
+# wrote under the same type (`squeeze`, `split_nd`) is never run with guessed semantics
+SOURCE_KIND = "nn_layer_kind"
 BLOB_PREFIX = "blob_"
 F16_SUFFIX = "_f16"
 # espresso keys of a layer that are not layer parameters (era- and compiler-added)
 NON_PARAM_KEYS = frozenset({"debug_info", "attributes", "hint_fallback_from_metal", "hint_fallback_from_ane",
-                            WEIGHT_SHAPES, ND_MODE})
-STRUCTURAL_KEYS = frozenset({"name", "type", "bottom", "top", "weights"})
+                            WEIGHT_SHAPES, ND_MODE, SOURCE_KIND})
 
 
 # layer type -> net keys of its nested networks, in region order
@@ -64,35 +70,29 @@ def _layer_ops() -> dict:
     return LAYER_OPS
 
 
-def _typed_espresso_types() -> frozenset:
-    from mlir_coreml.ir.dialects.espresso import LAYER_OPS
-
-    return frozenset(LAYER_OPS)
-
-
 def espresso_type_of(kind: str) -> str:
     """The inferred espresso layer type of NeuralNetwork layer kind `kind`."""
     snake = _layer_ops()[kind].name[len("nn."):]
-    return GENERAL_PREFIX + snake if snake in _typed_espresso_types() else snake
+    return GENERAL_PREFIX + snake if snake in TYPED_LAYERS else snake
+
+
+_TYPES: dict[str, str] = {}  # inferred type -> layer kind, filled on first use
 
 
 def kind_of(espresso_type: str) -> str | None:
     """The layer kind whose inferred form has type `espresso_type`, or None."""
-    table = _inferred_types()
-    return table.get(espresso_type)
-
-
-_TYPES: dict[str, str] = {}
-
-
-def _inferred_types() -> dict[str, str]:
     if not _TYPES:
         _TYPES.update({espresso_type_of(kind): kind for kind in _layer_ops()})
-    return _TYPES
+    return _TYPES.get(espresso_type)
 
 
 def is_inferred_layer(op) -> bool:
-    return op.op_name in ("espresso.layer", "espresso.nested_layer") and kind_of(op.espresso_type) is not None
+    """An inferred form we wrote: its type is the one its `nn_layer_kind` key names."""
+    if op.op_name not in ("espresso.layer", "espresso.nested_layer"):
+        return False
+    marker = op.attributes.get(SOURCE_KIND)
+    kind = kind_of(op.espresso_type)
+    return kind is not None and marker is not None and marker.value == kind
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -115,8 +115,6 @@ def encode_params(params: dict) -> dict:
 
 
 def blob_key(field: str, element) -> str:
-    from mlir_coreml.ir.types import F16
-
     return BLOB_PREFIX + field + (F16_SUFFIX if element == F16 else "")
 
 
@@ -124,8 +122,9 @@ def blob_key(field: str, element) -> str:
 
 def decode_params(fields: dict) -> dict:
     """The params fields of an inferred layer's keys (inverse of encode_params)."""
-    lists = {key[len(SIZE_PREFIX):]: int(n) for key, n in fields.items()
-             if key.startswith(SIZE_PREFIX) and isinstance(n, int)}
+    lists = {key[len(SIZE_PREFIX):]: n for key, n in fields.items()
+             if key.startswith(SIZE_PREFIX) and isinstance(n, int) and n >= 0
+             and all(f"{key[len(SIZE_PREFIX):]}_{i}" in fields for i in range(n))}
     items = {f"{name}_{i}" for name, n in lists.items() for i in range(n)}
     params = {}
     for key, value in fields.items():
@@ -181,7 +180,7 @@ def nn_layer(op, inputs: list, weights: list, regions=()):
                  result_names=[r.name for r in op.results])
 
 
-def weight_constants(op) -> list[tuple[ConstantOp, str]]:
+def weight_constants(op) -> list[ConstantOp]:
     """New constants holding the typed, shaped weights of inferred layer `op` (for the rewrite)."""
     shapes = op.fields().get(WEIGHT_SHAPES, {})
     out = []

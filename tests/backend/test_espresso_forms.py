@@ -110,6 +110,22 @@ def test_every_layer_kind_goes_through_a_bundle():
     assert covered | NO_FORM_KINDS == set(per_layer.LAYER_OPS)
 
 
+def test_a_foreign_layer_of_an_inferred_type_is_not_run_as_ours():
+    """An Apple-internal `squeeze` (catalogue example: axes 3, 4, nd_axis, version) lacks our
+    `nn_layer_kind` key: it stays an unknown layer."""
+    from mlir_coreml.ir.dialects import espresso
+    from mlir_coreml.ir.opdef import build
+    from mlir_coreml.ir.types import F32, TensorType
+
+    x = build(espresso.GenericLayerOp, [], [TensorType((1, 4, 1, 1), F32)], {"layer_type": "load_constant"})
+    fields = {"size_of_axes": 2, "axes_0": 3, "axes_1": 4, "nd_axis": 0, "version": 1}
+    foreign = build(espresso.GenericLayerOp, [x.results[0]], [TensorType((4,), F32)], {"layer_type": "squeeze", **fields})
+    ours = build(espresso.GenericLayerOp, [x.results[0]], [TensorType((4,), F32)],
+                 {"layer_type": "squeeze", "nn_layer_kind": "squeeze", **fields})
+    assert not espresso_forms.is_inferred_layer(foreign) and espresso_forms.is_inferred_layer(ours)
+    assert espresso_forms.decode_params(ours.fields())["axes"] == [3, 4]
+
+
 def test_every_kind_has_a_distinct_inferred_type():
     types = {espresso_forms.espresso_type_of(kind) for kind in per_layer.LAYER_OPS}
     assert len(types) == len(per_layer.LAYER_OPS)
