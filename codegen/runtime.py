@@ -66,7 +66,7 @@ def _load(path_or_module):
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
                   use_kernels: bool = True, weight_precision: str = "stored",
-                  codegen: bool | None = None) -> CompiledModel:
+                  codegen: bool | None = None, function_name: str | None = None):
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
     `weight_precision` "stored" (default) computes with weights in the precision the model
@@ -76,18 +76,34 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     precision, faster). `use_kernels=False` runs every op through its numpy reference.
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see codegen/build.py);
-    models with control flow, or a machine without a C compiler, use the executor."""
-    from mlir_coreml.passes.manager import PassManager
-    from mlir_coreml.passes.plan_memory import PlanMemory
+    models with control flow, or a machine without a C compiler, use the executor.
+    `function_name` picks the function of a multi-function model (default: the model's
+    defaultFunctionName, else `main`). A model with flexible input shapes gives a FlexibleModel
+    (codegen/flexible.py): compiled per concrete input shape on first use."""
+    from mlir_coreml.codegen.flexible import FlexibleModel, input_constraints, single_function_module
+    from mlir_coreml.ir.dialects.func import entry_function
 
     module = _load(path_or_module)
-    lower_to_core(module)
-    pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
-    pm.add(PlanMemory())
-    pm.run(module)
-    return CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
-                         source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
-                         codegen=codegen)
+    fn = entry_function(module, function_name)
+    if sum(op.op_name == "func.func" for op in module.body.ops) > 1:
+        module = single_function_module(module, fn)
+        fn = entry_function(module)
+    source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
+
+    def compile_static(static_module) -> CompiledModel:
+        from mlir_coreml.passes.manager import PassManager
+        from mlir_coreml.passes.plan_memory import PlanMemory
+
+        lower_to_core(static_module)
+        pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
+        pm.add(PlanMemory())
+        pm.run(static_module)
+        return CompiledModel(static_module, threads=threads, use_kernels=use_kernels,
+                             weight_precision=weight_precision, source=source, codegen=codegen)
+
+    if input_constraints(module, fn):
+        return FlexibleModel(module, fn, compile_static, source)
+    return compile_static(module)
 
 
 def _main_function(module):

@@ -54,7 +54,9 @@ def read(path: str):
     package = os.path.abspath(os.fspath(path))
     model_path = root_model_path(package)
     spec = _parse_model(model_path)
-    return model_to_module(spec, os.path.dirname(model_path), model_path)
+    from mlir_coreml.frontend.pipeline import spec_to_module
+
+    return spec_to_module(spec, os.path.dirname(model_path), model_path)
 
 
 # -- the package -----------------------------------------------------------------------------

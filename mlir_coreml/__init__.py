@@ -17,11 +17,13 @@ def load(path):
     return load_model(path)
 
 
-def compile_model(path_or_module, pipeline=None, threads=None):
-    """Compile a model for CPU execution; returns a CompiledModel with `.predict`."""
+def compile_model(path_or_module, pipeline=None, threads=None, function_name=None):
+    """Compile a model for CPU execution; returns a CompiledModel with `.predict`.
+    `function_name` picks the function of a multi-function ML Program (as coremltools'
+    `MLModel(..., function_name=...)`; default: the model's default function)."""
     from mlir_coreml.codegen.runtime import compile_model as _compile
 
-    return _compile(path_or_module, pipeline=pipeline, threads=threads)
+    return _compile(path_or_module, pipeline=pipeline, threads=threads, function_name=function_name)
 
 
 def register_custom_layer(class_name, fn=None):

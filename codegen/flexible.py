@@ -1,0 +1,193 @@
+"""Flexible input shapes at predict: the allowed shapes of each input, and a model compiled once
+per concrete shape.
+
+Core ML keeps the flexibility in the feature description (`ArrayFeatureType.shapeRange` or
+`.enumeratedShapes`, per function for multi-function models); the program's own types leave the
+flexible dims unknown (`?`). The CPU runtime plans memory and packs kernels for static shapes,
+so a flexible model is specialised on first use of each concrete input shape: a copy of the
+module with the argument types fixed, result types inferred op by op, then lowered and planned
+like any static model. Specialisations are cached by shape; a shape seen before is not compiled
+again. This works for every dialect whose ops infer their result types (`mil`, `nn`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir.attributes import ArrayAttr, DictAttr
+from mlir_coreml.ir.types import TensorType
+
+
+@dataclass(frozen=True)
+class ShapeConstraint:
+    """The shapes one input accepts: `ranges` ((lo, hi) per dim, hi -1 = unbounded) or
+    `enumerated` shapes; `default` is the shape the description lists first."""
+    ranges: tuple | None = None
+    enumerated: tuple | None = None
+    default: tuple | None = None
+
+    def allows(self, shape: tuple) -> bool:
+        if self.enumerated is not None:
+            return tuple(shape) in self.enumerated
+        if self.ranges is None:
+            return True
+        return len(shape) == len(self.ranges) and all(
+            lo <= d and (hi < 0 or d <= hi) for d, (lo, hi) in zip(shape, self.ranges))
+
+    def describe(self) -> str:
+        if self.enumerated is not None:
+            return "one of " + ", ".join("x".join(map(str, s)) for s in self.enumerated)
+        dims = [str(lo) if lo == hi else f"{lo}..{'inf' if hi < 0 else hi}" for lo, hi in self.ranges or ()]
+        return "x".join(dims)
+
+
+def _plain(attr):
+    if isinstance(attr, DictAttr):
+        return {k: _plain(v) for k, v in attr.data}
+    if isinstance(attr, ArrayAttr):
+        return [_plain(v) for v in attr.data]
+    return getattr(attr, "value", attr)
+
+
+def feature_descriptions(module, function_name: str) -> tuple[list, list]:
+    """(inputs, outputs) feature descriptions (plain dicts) of one function: the description's
+    `functions` entry for it when the model has several functions, else the model's own."""
+    description = module.attributes.get("coreml.description")
+    if not isinstance(description, DictAttr):
+        return [], []
+    desc = _plain(description)
+    for fn in desc.get("functions") or ():
+        if fn.get("name") == function_name:
+            return list(fn.get("input") or ()), list(fn.get("output") or ())
+    return list(desc.get("input") or ()), list(desc.get("output") or ())
+
+
+def constraint_of(feature: dict) -> ShapeConstraint | None:
+    array = (feature.get("type") or {}).get("multiArrayType")
+    if not isinstance(array, dict):
+        return None
+    default = tuple(int(d) for d in array.get("shape") or ()) or None
+    if array.get("shapeRange"):
+        ranges = tuple((int(r.get("lowerBound", 0)), int(r.get("upperBound", 0)))
+                       for r in array["shapeRange"].get("sizeRanges") or ())
+        return ShapeConstraint(ranges=ranges, default=default)
+    if array.get("enumeratedShapes"):
+        shapes = tuple(tuple(int(d) for d in s.get("shape") or ()) for s in array["enumeratedShapes"].get("shapes") or ())
+        return ShapeConstraint(enumerated=shapes, default=default or (shapes[0] if shapes else None))
+    return None
+
+
+def input_constraints(module, fn) -> dict[str, ShapeConstraint]:
+    """Input name -> its constraint, for the flexible inputs of `fn` (the description's, or a
+    plain `?` in the argument type when the description says nothing)."""
+    inputs, _ = feature_descriptions(module, fn.attributes["sym_name"].value)
+    declared = {f.get("name"): constraint_of(f) for f in inputs}
+    out = {}
+    for arg in fn.arguments:
+        t = arg.type
+        if not isinstance(t, TensorType) or t.shape is None or None not in t.shape:
+            continue
+        found = declared.get(arg.name)
+        out[arg.name] = found or ShapeConstraint(ranges=tuple((d, d) if d is not None else (0, -1) for d in t.shape))
+    return out
+
+
+def check_shape(name: str, shape: tuple, constraint: ShapeConstraint, where: str | None = None) -> None:
+    if not constraint.allows(tuple(shape)):
+        raise MlirCoremlError(f"input '{name}' has shape {'x'.join(map(str, shape))}, which the model does not "
+                              f"accept; allowed shapes: {constraint.describe()}", where)
+
+
+def single_function_module(module, fn):
+    """A copy of `module` holding only `fn` (as the lowering and the planner expect one entry)."""
+    copy = module.clone()
+    name = fn.attributes["sym_name"].value
+    for op in list(copy.body.ops):
+        if op.op_name == "func.func" and op.attributes["sym_name"].value != name:
+            op.erase(check_uses=False)
+    return copy
+
+
+def specialize(module, shapes: dict[str, tuple]):
+    """A copy of the one-function `module` whose arguments have the given static shapes, every
+    result type re-inferred from them."""
+    from mlir_coreml.ir.types import FunctionType
+
+    copy = module.clone()
+    fn = next(op for op in copy.body.ops if op.op_name == "func.func")
+    for arg in fn.arguments:
+        if arg.name in shapes and isinstance(arg.type, TensorType):
+            arg.type = TensorType(tuple(int(d) for d in shapes[arg.name]), arg.type.element)
+    _reinfer_block(fn.body)
+    results = tuple(v.type for v in fn.return_op.operands)
+    fn.attributes["function_type"] = type(fn.attributes["function_type"])(
+        FunctionType(tuple(a.type for a in fn.arguments), results))
+    return copy
+
+
+def _reinfer_block(block) -> None:
+    for op in block.ops:
+        for region in op.regions:
+            for inner in region.blocks:
+                _reinfer_block(inner)
+        types = _inferred(op)
+        if types is None or len(types) != len(op.results):
+            continue
+        for r, t in zip(op.results, types):
+            if isinstance(t, TensorType) and t.shape is not None:
+                r.type = t
+
+
+def _inferred(op):
+    infer = getattr(op, "infer_types", None) or getattr(op, "_infer", None)
+    if infer is None or not op.results:
+        return None
+    try:
+        return infer()
+    except Exception:  # noqa: BLE001 - ops that cannot infer (yet) keep their declared types
+        return None
+
+
+class FlexibleModel:
+    """A model with flexible inputs: `predict` validates each input's shape against the allowed
+    set and runs the model compiled for that shape (compiled on first use, then cached)."""
+
+    def __init__(self, module, fn, compile_static, source=None):
+        from mlir_coreml.codegen.runtime import Signature
+
+        self.module = module
+        self.function = fn
+        self.signature = Signature(fn)
+        self.constraints = input_constraints(module, fn)
+        self.compile_static = compile_static
+        self.source = source
+        self.compiled: dict[tuple, object] = {}   # shape key -> CompiledModel
+
+    @property
+    def inputs(self) -> dict:
+        return dict(self.signature.inputs)
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self.signature.output_names)
+
+    def __repr__(self):
+        flex = ", ".join(f"{k}: {c.describe()}" for k, c in self.constraints.items())
+        return f"FlexibleModel(flexible inputs=({flex}), compiled shapes={len(self.compiled)})"
+
+    def predict(self, data, state=None):
+        if isinstance(data, (list, tuple)):
+            return [self.predict(item, state) for item in data]
+        arrays = dict(zip(self.signature.inputs, self.signature.check_inputs(data)))
+        shapes = {}
+        for name, constraint in self.constraints.items():
+            shape = tuple(arrays[name].shape)
+            check_shape(name, shape, constraint, None if self.source is None else str(self.source))
+            shapes[name] = shape
+        key = tuple(sorted(shapes.items()))
+        model = self.compiled.get(key)
+        if model is None:
+            model = self.compiled[key] = self.compile_static(specialize(self.module, shapes))
+        if state is not None:
+            return model.predict(arrays, state=state)
+        return model.predict(arrays)
