@@ -16,14 +16,16 @@ from mlir_coreml.frontend.mil.text import (MilArgTuple, MilBlobFile, MilBlock, M
 INDENT = 4
 
 
-def print_mil(program: MilProgram) -> str:
+def print_mil(program: MilProgram, final_newline: bool = True) -> str:
+    """The text of `program`; coremlc 3520 and later end the file without a newline after the
+    closing brace [V], 3402 with one [V add_model.mlmodelc]."""
     out = [f"program({program.version})\n"]
     if program.attributes:
         out.append(f"{format_attributes(program.attributes)}\n")
     out.append("{\n")
     for function in program.functions:
         _print_function(function, out)
-    out.append("}\n")
+    out.append("}\n" if final_newline else "}")
     return "".join(out)
 
 

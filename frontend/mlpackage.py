@@ -19,6 +19,7 @@ import json
 import mmap
 import os
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -124,6 +125,16 @@ def _parse_model(path: str):
 
 # -- weight.bin ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class BlobOrigin:
+    """Where a weight was read: its BLOBFILE reference and the MIL dtype it is stored as (a
+    sub-byte dtype is unpacked in memory); writers that leave the weight unchanged reuse it."""
+    file_name: str        # as the program spells it, e.g. "@model_path/weights/weights.bin"
+    path: str             # that file on disk
+    offset: int           # of the blob's metadata record
+    dtype: str
+
+
 class BlobFile:
     """One memory-mapped blob storage v2 file."""
 
@@ -146,7 +157,7 @@ class BlobFile:
         self.count = count
         self.cache: dict[tuple, ResourceBlob] = {}
 
-    def blob(self, offset: int, ty: TensorType, dtype: str, where: str) -> ResourceBlob:
+    def blob(self, offset: int, ty: TensorType, dtype: str, where: str, file_name: str = "") -> ResourceBlob:
         key = (offset, ty, dtype)
         found = self.cache.get(key)
         if found is not None:
@@ -173,7 +184,8 @@ class BlobFile:
         if data_offset + nbytes > self.size or data_offset < RECORD_SIZE:
             raise MlirCoremlError(f"blob data [{data_offset}, {data_offset + nbytes}) lies outside the weight "
                                   f"file ({self.size} bytes) — is weight.bin truncated?", place)
-        blob = ResourceBlob(loader=self._loader(data_offset, nbytes, ty, dtype))
+        blob = ResourceBlob(loader=self._loader(data_offset, nbytes, ty, dtype),
+                            origin=BlobOrigin(file_name, self.path, offset, dtype))
         self.cache[key] = blob
         return blob
 
@@ -205,7 +217,7 @@ class BlobStore:
         blob_file = self.files.get(path)
         if blob_file is None:
             blob_file = self.files[path] = BlobFile(path, where)
-        blob = blob_file.blob(int(offset), ty, dtype, where)
+        blob = blob_file.blob(int(offset), ty, dtype, where, file_name)
         return DenseResourceAttr(f"blob_{offset}", ty, blob)
 
 

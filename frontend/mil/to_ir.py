@@ -292,8 +292,11 @@ class _TextDecoder:
     def function(self, f) -> FunctionRecord:
         where = f"{self.filename}:{f.name}"
         attrs = {}
-        if f.attributes:
-            attrs["mil.attributes"] = DictAttr(tuple((a.name, self.value(a.value, where)) for a in f.attributes))
+        # FlexibleShapeInformation restates the description's shape flexibility (coremldata.bin
+        # holds it; the bundle writer derives the attribute from there again).
+        kept = [a for a in f.attributes if a.name != "FlexibleShapeInformation"]
+        if kept:
+            attrs["mil.attributes"] = DictAttr(tuple((a.name, self.value(a.value, where)) for a in kept))
         return FunctionRecord(f.name, f.opset, self.named(f.inputs, where), self.block(f.body, where), attrs)
 
     def block(self, b, where) -> BlockRecord:
