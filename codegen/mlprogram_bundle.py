@@ -278,8 +278,8 @@ def flexible_shape_attribute(module, fn) -> MilAttribute | None:
     -> [[lower, upper], ...]) or `EnumeratedShapes` (key -> {input -> shape}). Inputs without
     flexibility are left out [G]; an unbounded upper bound is written -1 as in the description
     [G]. The enumerated keys are 8 hex digits whose derivation is unknown (not the md5/sha/crc of
-    the obvious spellings): ours are the first 8 hex digits of the SHA-256 of `name:shape`, sorted
-    [G, differs from Apple's]."""
+    the obvious spellings): ours are the first 8 hex digits of the SHA-256 of `name:shape` [G, differs
+    from Apple's], in the description's order [V: the order of Apple's (sorted) keys is the shapes' order]."""
     from mlir_coreml.codegen.flexible import constraint_of, feature_descriptions
 
     inputs, _ = feature_descriptions(module, str(_plain(fn.attributes["sym_name"])))
@@ -300,7 +300,7 @@ def flexible_shape_attribute(module, fn) -> MilAttribute | None:
             for shape in c.enumerated:
                 key = hashlib.sha256(f"{n}:{list(shape)}".encode()).hexdigest()[:8]
                 shapes[key] = MilDict(((MilString(n), _int_list(shape)),))
-        entries = tuple((MilString(k), shapes[k]) for k in sorted(shapes))
+        entries = tuple((MilString(k), v) for k, v in shapes.items())
         second = (MilTupleType((_STR, MilDictType(_STR, MilDictType(_STR, _DIMS)))),
                   MilTuple((MilString("EnumeratedShapes"), MilDict(entries))))
     value = MilValue(MilTupleType((default_part[0], second[0])), (MilTuple((default_part[1], second[1])),))
@@ -526,34 +526,46 @@ def _hex_float(x: float) -> str:
 # -- from a source model ---------------------------------------------------------------------
 
 def lower_ml_program(path, output, pipeline: str | None = None) -> None:
-    """Read an ML Program (any form), run `pipeline` (none by default: coremlc keeps the program
-    as the source gives it, as far as model.mil shows) and write the bundle at `output`."""
+    """Read an ML Program (any form, or a pipeline holding ML Programs), run `pipeline` (none by
+    default: coremlc keeps the program as the source gives it, as far as model.mil shows) and
+    write the bundle at `output`."""
     import mlir_coreml
+    from mlir_coreml.frontend.pipeline import pipeline_models, spec_to_module
     from mlir_coreml.passes.manager import PassManager
 
     path = os.fspath(path)
-    if path.endswith(".mlmodel"):  # frontend.mlmodel reads NeuralNetworks only; weights sit beside the file
-        from mlir_coreml.frontend.mlpackage import _parse_model, model_to_module
-
-        module = model_to_module(_parse_model(path), os.path.dirname(os.path.abspath(path)), path)
-    else:
-        module = mlir_coreml.load(path)
-    if pipeline:
-        PassManager.from_pipeline(pipeline).run(module)
+    name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
+    model_file = _source_model_file(path)
     source = None
-    if path.rstrip("/").endswith(".mlpackage"):
-        from mlir_coreml.frontend.mlpackage import root_model_path
-
-        model_file = root_model_path(os.path.abspath(path))
-    elif path.endswith(".mlmodel"):
-        model_file = path
-    else:
-        model_file = None
     if model_file is not None:
         try:
             with open(model_file, "rb") as f:
                 source = f.read()
         except OSError as e:
             raise MlirCoremlError(f"cannot read: {e.strerror or e}", model_file) from None
-    name = os.path.splitext(os.path.basename(path.rstrip("/")))[0]
+        from mlir_coreml.frontend.mlpackage import _parse_model
+
+        spec = _parse_model(model_file)
+        model_dir = os.path.dirname(os.path.abspath(model_file))
+        if pipeline_models(spec):
+            from mlir_coreml.codegen.pipeline_bundle import write_pipeline_bundle
+
+            if pipeline:
+                raise MlirCoremlError("a pass pipeline cannot be applied to a pipeline model's stages yet", path)
+            write_pipeline_bundle(spec, model_dir, output, name, source)
+            return
+        module = spec_to_module(spec, model_dir, model_file)
+    else:
+        module = mlir_coreml.load(path)
+    if pipeline:
+        PassManager.from_pipeline(pipeline).run(module)
     write_mlprogram_bundle(module, output, model_name=name, source_model=source)
+
+
+def _source_model_file(path: str) -> str | None:
+    """The Model protobuf file of an `.mlpackage` or `.mlmodel` (None for a compiled bundle)."""
+    if path.rstrip("/").endswith(".mlpackage"):
+        from mlir_coreml.frontend.mlpackage import root_model_path
+
+        return root_model_path(os.path.abspath(path))
+    return path if path.endswith(".mlmodel") else None

@@ -15,7 +15,8 @@ bundles in tests/data/coremlc_mlprogram (coremlc 3520.5.1 and 3600.25.1, see SOU
   ([V] Ios16.mul, Ios18.relu); iOS15 functions `Ios15` [G].
 - `computePrecision`: the element types of the tensors the non-const ops read and write
   ("Mixed (A, B)" sorted, when several) [V: an fp16 const cast to fp32 gives "Mixed (Float16,
-  Float32)"; an fp32 add "Float32"]. Strings do not count [G].
+  Float32)"; an fp32 add "Float32"; int32 index arithmetic "Int32" but its bool masks nothing].
+  Strings do not count [G].
 - `storagePrecision`: present only when weights live in a weight file [V]; the element types of
   those blobs ("Int8" for constexpr_affine_dequantize data [V]), "Palettized (N bits)" for a
   LUT's indices [O "Mixed (Float16, Palettized (8 bits))"], "Mixed (...)" when several [O].
@@ -114,8 +115,8 @@ def compute_precision(fn) -> str:
             continue
         for v in list(op.operands) + list(op.results):
             t = v.type
-            if isinstance(t, TensorType) and t.element.name in PRECISION_NAMES:
-                names.add(PRECISION_NAMES[t.element.name])
+            if isinstance(t, TensorType) and t.element.name in PRECISION_NAMES and t.element.name != "bool":
+                names.add(PRECISION_NAMES[t.element.name])  # bools do not count [V flexible-gather]
     return _mixed(names) or "Float32"
 
 

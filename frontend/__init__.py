@@ -6,6 +6,8 @@ import os
 from mlir_coreml.errors import MlirCoremlError
 
 
+PIPELINE_FIELDS = (200, 201, 202)   # Model.proto: pipelineClassifier, pipelineRegressor, pipeline
+
 # Reader module per model form; each exposes `read(path) -> module` (imported on first use).
 READERS = {
     ".mlmodel": "mlir_coreml.frontend.mlmodel",
@@ -57,6 +59,14 @@ def is_ml_program(path, data: bytes | None = None) -> bool:
         if data is None:
             with open(path, "rb") as f:
                 data = f.read()
-        return MODEL_TYPE_ML_PROGRAM in scan_fields(data, path)
-    except (OSError, MlirCoremlError):
+        fields = scan_fields(data, path)
+        if MODEL_TYPE_ML_PROGRAM in fields:
+            return True
+        if not any(number in fields for number in PIPELINE_FIELDS):
+            return False
+        from mlir_coreml.frontend.pipeline import holds_ml_program
+        from mlir_coreml.frontend.proto import model_pb2
+
+        return holds_ml_program(model_pb2.Model.FromString(data))
+    except Exception:  # noqa: BLE001 - unreadable or corrupt: not ours to report here (the reader will)
         return False

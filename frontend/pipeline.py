@@ -62,39 +62,51 @@ def _stage_module(stage, index: int, model_dir: str, filename: str) -> ModuleOp:
 
 
 def _pipeline_module(spec, stages, model_dir: str, filename: str) -> ModuleOp:
+    from mlir_coreml.frontend.mlpackage import message_attr
+
     modules = [_stage_module(stage, i, model_dir, filename) for i, stage in enumerate(stages)]
+    kinds = [s.WhichOneof("Type") for s in stages]
+    return pipeline_module(message_attr(spec.description), spec.specificationVersion, modules, kinds, filename)
+
+
+def pipeline_module(description: DictAttr, spec_version: int, modules, kinds, filename: str) -> ModuleOp:
+    """One module running the stage `modules` in order: their entry functions inlined into `main`,
+    whose inputs and outputs are the pipeline `description`'s (a ModelDescription as a dict)."""
     bodies = [entry_function(m) for m in modules]
-    desc = spec.description
+    desc = dict(description.data)
     arg_types = {}
     for fn in bodies:
         for arg in fn.arguments:
             arg_types.setdefault(arg.name, arg.type)
-    names = [f.name for f in desc.input]
+    names = [dict(f.data)["name"].value for f in _features(desc, "input")]
     missing = [n for n in names if n not in arg_types]
     if missing:
         raise MlirCoremlError(f"pipeline input '{missing[0]}' is not an input of any stage", filename)
     main = FuncOp.create("main", [arg_types[n] for n in names], [], names, _entry_attributes(bodies))
     features = dict(zip(names, main.arguments))
-    for index, (stage, fn) in enumerate(zip(stages, bodies)):
-        _inline(fn, stage, index, main, features, filename)
+    for index, fn in enumerate(bodies):
+        _inline(fn, index, main, features, filename)
     outputs = []
-    for feature in desc.output:
-        if feature.name not in features:
-            raise MlirCoremlError(f"pipeline output '{feature.name}' is not produced by any stage", filename)
-        outputs.append(features[feature.name])
+    for feature in _features(desc, "output"):
+        name = dict(feature.data)["name"].value
+        if name not in features:
+            raise MlirCoremlError(f"pipeline output '{name}' is not produced by any stage", filename)
+        outputs.append(features[name])
     main.body.append(build(ReturnOp, outputs, []))
     main.set_result_types([v.type for v in outputs])
     module = ModuleOp.create()
     first = next((m for m in modules if "coreml.specification_version" in m.attributes), modules[0])
     module.attributes.update(first.attributes)
-    from mlir_coreml.frontend.mlpackage import message_attr
-
-    module.attributes["coreml.specification_version"] = _int_attr(spec.specificationVersion)
-    module.attributes["coreml.description"] = message_attr(desc)
-    module.attributes["coreml.pipeline_stages"] = ArrayAttr(tuple(
-        StringAttr(s.WhichOneof("Type")) for s in stages))
+    module.attributes["coreml.specification_version"] = _int_attr(spec_version)
+    module.attributes["coreml.description"] = description
+    module.attributes["coreml.pipeline_stages"] = ArrayAttr(tuple(StringAttr(k) for k in kinds))
     module.body.append(main)
     return module
+
+
+def _features(desc: dict, key: str) -> list:
+    found = desc.get(key)
+    return list(found.data) if isinstance(found, ArrayAttr) else []
 
 
 def _int_attr(value: int):
@@ -109,24 +121,27 @@ def _entry_attributes(bodies) -> dict:
     return {"opset": max(opsets, key=lambda o: (len(o), o))} if opsets else {}
 
 
-def _inline(fn, stage, index: int, main, features: dict, filename: str) -> None:
-    """Clone `fn`'s body into `main`, its arguments bound to the features of the same name."""
+def _inline(fn, index: int, main, features: dict, filename: str) -> None:
+    """Clone `fn`'s body into `main`, its arguments bound to the features of the same name; what
+    it returns becomes the features named as its results (stage outputs keep their names)."""
     mapping = {}
     for arg in fn.arguments:
         value = features.get(arg.name)
         if value is None:
             raise MlirCoremlError(f"pipeline stage {index} needs feature '{arg.name}', which neither the "
                                   f"pipeline inputs nor an earlier stage provide", filename)
-        if value.type != arg.type and getattr(arg.type, "shape", None) is not None \
-                and getattr(value.type, "shape", None) is not None \
-                and len(arg.type.shape) != len(value.type.shape):
+        if _rank(value.type) is not None and _rank(arg.type) is not None and _rank(value.type) != _rank(arg.type):
             raise MlirCoremlError(f"pipeline stage {index} takes '{arg.name}' as {arg.type}, but it is "
                                   f"{value.type}", filename)
         mapping[arg] = value
     for op in fn.body.ops:
         if op.op_name == "func.return":
-            names = [f.name for f in stage.description.output] or [v.name for v in op.operands]
-            for name, value in zip(names, op.operands):
-                features[name] = mapping.get(value, value)
+            for value in op.operands:
+                features[value.name] = mapping.get(value, value)
             continue
         main.body.append(op.clone(mapping))
+
+
+def _rank(t):
+    shape = getattr(t, "shape", None)
+    return None if shape is None else len(shape)
