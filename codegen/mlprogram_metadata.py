@@ -19,7 +19,8 @@ bundles in tests/data/coremlc_mlprogram (coremlc 3520.5.1 and 3600.25.1, see SOU
   Strings do not count [G].
 - `storagePrecision`: present only when weights live in a weight file [V]; the element types of
   those blobs ("Int8" for constexpr_affine_dequantize data [V]), "Palettized (N bits)" for a
-  LUT's indices [O "Mixed (Float16, Palettized (8 bits))"], "Mixed (...)" when several [O].
+  LUT's indices [O "Mixed (Float16, Palettized (8 bits))"], "Mixed (...)" when several [O]. Of a
+  decompression op only the stored weight counts (not its scales, LUT or mask) [G].
 - Schema entries: flexible inputs add `shapeFlexibility` ("0...4" for a range, "1 | 2 | 4" for
   enumerated shapes, dims joined by " × ") and `shapeRange` / `enumeratedShapes` [V rank 1;
   G the " × " joint for higher ranks, as for the NN writer].
@@ -61,6 +62,10 @@ IOS17_OPS = frozenset(
     "add sub mul real_div floor_div mod pow maximum minimum equal not_equal less less_equal greater "
     "greater_equal logical_and logical_or logical_xor".split())
 UNPREFIXED = {"tile": "Tile"}
+# The parameter of each decompression op that holds the stored weight.
+STORED_WEIGHT = {"constexpr_affine_dequantize": "quantized_data", "constexpr_lut_to_dense": "indices",
+                 "constexpr_sparse_to_dense": "nonzero_data", "constexpr_blockwise_shift_scale": "data",
+                 "constexpr_cast": "source_val"}
 SKIPPED = ("func.return", "mil.yield", "core.constant")
 
 
@@ -111,8 +116,8 @@ def _mixed(names: set[str]) -> str | None:
 def compute_precision(fn) -> str:
     names = set()
     for op in walk_ops(fn.body):
-        if op_type(op) == "const" or op.op_name in SKIPPED:
-            continue
+        if op_type(op) == "const" or op.op_name in SKIPPED or op_type(op).startswith("constexpr_"):
+            continue  # constexpr ops run when the model loads [G: iOS18 int8 data is not computed with]
         for v in list(op.operands) + list(op.results):
             t = v.type
             if isinstance(t, TensorType) and t.element.name in PRECISION_NAMES and t.element.name != "bool":
@@ -129,9 +134,11 @@ def storage_precision(functions, stored_dtype) -> str | None:
                 if not isinstance(attr, DenseResourceAttr):
                     continue
                 user, param = _consumer(op, key)
-                if op_type(user) == "constexpr_lut_to_dense":
-                    if param == "indices":  # the LUT itself is not counted [G]
-                        names.add(f"Palettized ({_lut_bits(user)} bits)")
+                kind = op_type(user)
+                if kind in STORED_WEIGHT and param != STORED_WEIGHT[kind]:
+                    continue  # scales, LUTs, masks describe the weight; they are not it [G]
+                if kind == "constexpr_lut_to_dense":
+                    names.add(f"Palettized ({_lut_bits(user)} bits)")
                     continue
                 names.add(_storage_name(stored_dtype(attr)))
     return _mixed(names)
