@@ -175,10 +175,21 @@ class FlexibleModel:
         flex = ", ".join(f"{k}: {c.describe()}" for k, c in self.constraints.items())
         return f"FlexibleModel(flexible inputs=({flex}), compiled shapes={len(self.compiled)})"
 
+    def make_state(self):
+        from mlir_coreml.codegen.state import make_state, state_names
+
+        return make_state(self.signature, state_names(self.function))
+
     def predict(self, data, state=None):
+        from mlir_coreml.codegen.state import state_names, with_state
+
         if isinstance(data, (list, tuple)):
             return [self.predict(item, state) for item in data]
-        arrays = dict(zip(self.signature.inputs, self.signature.check_inputs(data)))
+        states = state_names(self.function)
+        if states:
+            state = state if state is not None else self.make_state()
+        full = with_state(data, state, states) if states else data
+        arrays = {k: v for k, v in zip(self.signature.inputs, self.signature.check_inputs(full)) if k not in states}
         shapes = {}
         for name, constraint in self.constraints.items():
             shape = tuple(arrays[name].shape)
@@ -188,6 +199,4 @@ class FlexibleModel:
         model = self.compiled.get(key)
         if model is None:
             model = self.compiled[key] = self.compile_static(specialize(self.module, shapes))
-        if state is not None:
-            return model.predict(arrays, state=state)
-        return model.predict(arrays)
+        return model.predict(arrays, state=state) if states else model.predict(arrays)

@@ -37,7 +37,7 @@ from mlir_coreml.codegen.atomic import write_directory
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.attributes import (ArrayAttr, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr, FloatAttr,
                                        IntAttr, StringAttr)
-from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType
+from mlir_coreml.ir.types import DictType, ListType, StateType, TensorType, TupleType
 
 WEIGHTS_FILE = "@model_path/weights/weight.bin"
 AUTHOR = "com.apple.CoreML"
@@ -328,6 +328,8 @@ class _ProgramWriter:
         elif isinstance(t, DictType):
             self.type(t.key, out.dictionaryType.keyType, where)
             self.type(t.value, out.dictionaryType.valueType, where)
+        elif isinstance(t, StateType):
+            self.type(t.wrapped, out.stateType.wrappedType, where)
         else:
             raise MlirCoremlError(f"type {t} has no ML Program form", where)
 

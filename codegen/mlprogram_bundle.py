@@ -43,12 +43,12 @@ from mlir_coreml.codegen.atomic import write_directory, write_files
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.mil.text import (MilArg, MilArgTuple, MilAttribute, MilBlobFile, MilBlock, MilBool,
                                            MilDict, MilDictType, MilFunction, MilList, MilListType,
-                                           MilNamedType, MilNumber, MilOp, MilProgram, MilScalarType,
+                                           MilNamedType, MilNumber, MilOp, MilProgram, MilScalarType, MilStateType,
                                            MilString, MilTensorType, MilTuple, MilTupleType, MilValue, MilVar)
 from mlir_coreml.ir.attributes import (ArrayAttr, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr, FloatAttr,
                                        IntAttr, StringAttr)
 from mlir_coreml.ir.dialects.mil.base import SUB_BYTE_BITS
-from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType
+from mlir_coreml.ir.types import DictType, ListType, StateType, TensorType, TupleType
 from mlir_coreml.codegen.mlprogram_metadata import AVAILABILITY, metadata_for_program as _metadata  # noqa: F401
 
 MODEL_TYPE_ML_PROGRAM = 502          # Model.proto oneof field number of `mlProgram`
@@ -453,6 +453,8 @@ class _AstBuilder:
             return MilTupleType(tuple(self.type(e, where) for e in t.elements))
         if isinstance(t, DictType):
             return MilDictType(self.type(t.key, where), self.type(t.value, where))
+        if isinstance(t, StateType):
+            return MilStateType(self.type(t.wrapped, where))
         raise MlirCoremlError(f"type {t} has no model.mil form", where)
 
     def value(self, attr, where) -> MilValue:

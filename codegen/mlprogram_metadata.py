@@ -21,6 +21,7 @@ bundles in tests/data/coremlc_mlprogram (coremlc 3520.5.1 and 3600.25.1, see SOU
   those blobs ("Int8" for constexpr_affine_dequantize data [V]), "Palettized (N bits)" for a
   LUT's indices [O "Mixed (Float16, Palettized (8 bits))"], "Mixed (...)" when several [O]. Of a
   decompression op only the stored weight counts (not its scales, LUT or mask) [G].
+- State schema entries: a multi-array's fields, `type` "State", formattedType "State (Float16 1 × 4)" [G].
 - Schema entries: flexible inputs add `shapeFlexibility` ("0...4" for a range, "1 | 2 | 4" for
   enumerated shapes, dims joined by " × ") and `shapeRange` / `enumeratedShapes` [V rank 1;
   G the " × " joint for higher ranks, as for the NN writer].
@@ -196,8 +197,16 @@ def feature_schema(feature) -> dict:
     from mlir_coreml.codegen.espresso.metadata import _feature_schema
 
     entry = _feature_schema(feature)
-    if feature.type.WhichOneof("Type") == "multiArrayType":
+    kind = feature.type.WhichOneof("Type")
+    if kind == "multiArrayType":
         entry.update(flexible_schema_fields(feature.type.multiArrayType))
+    elif kind == "stateType" and feature.type.stateType.WhichOneof("Type") == "arrayType":
+        # a state's array, spelled as a multi-array's [G: no sample has a state]
+        array_feature = type(feature)(name=feature.name, shortDescription=feature.shortDescription)
+        array_feature.type.multiArrayType.CopyFrom(feature.type.stateType.arrayType)
+        array = _feature_schema(array_feature)
+        entry.update({k: array[k] for k in ("dataType", "shape", "hasShapeFlexibility")})
+        entry["formattedType"] = "State (" + array["formattedType"][len("MultiArray ("):]
     return entry
 
 

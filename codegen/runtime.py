@@ -19,8 +19,9 @@ import sys
 import numpy as np
 
 from mlir_coreml.codegen.atomic import write_file
+from mlir_coreml.codegen.state import make_state, state_names, update_state, with_state
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.ir.types import TensorType
+from mlir_coreml.ir.types import StateType, TensorType
 
 DEFAULT_PIPELINE = "canonicalize,cse"
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
@@ -88,6 +89,10 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     if sum(op.op_name == "func.func" for op in module.body.ops) > 1:
         module = single_function_module(module, fn)
         fn = entry_function(module)
+    if any(isinstance(a.type, StateType) for a in fn.arguments):  # iOS18 state: see codegen/state.py
+        from mlir_coreml.passes.functionalize_state import functionalize
+
+        functionalize(fn)
     source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
 
     def compile_static(static_module) -> CompiledModel:
@@ -128,6 +133,9 @@ class Signature:
         self.function = fn
         self.inputs = {arg.name or f"input_{i}": arg.type for i, arg in enumerate(fn.arguments)}
         self.output_names = [v.name or f"output_{i}" for i, v in enumerate(fn.return_op.operands)]
+        states = state_names(fn)  # the new state values end the results (passes/functionalize_state.py)
+        if states:
+            self.output_names[len(self.output_names) - len(states):] = [f"state:{n}" for n in states]
         self.image_inputs = {f.get("name"): (f["type"]["imageType"] or {}).get("colorSpace", "RGB")
                              for f in _attr(fn, "coreml.inputs", ()) or ()
                              if isinstance(f, dict) and "imageType" in (f.get("type") or {})}
@@ -189,6 +197,7 @@ class CompiledModel:
         self.source = source
         self.function = _main_function(module)
         self.signature = Signature(self.function)
+        self.states = state_names(self.function)
         self.executor = Executor(module, self.function, use_kernels=use_kernels,
                                  weight_precision=weight_precision)
         if codegen is None:
@@ -201,26 +210,35 @@ class CompiledModel:
     @property
     def inputs(self) -> dict:
         """Input name -> declared tensor type."""
-        return dict(self.signature.inputs)
+        return {k: t for k, t in self.signature.inputs.items() if k not in self.states}
 
     @property
     def output_names(self) -> list[str]:
-        return list(self.signature.output_names)
+        return self.signature.output_names[:len(self.signature.output_names) - len(self.states)]
 
     def __repr__(self):
         ins = ", ".join(f"{k}: {t}" for k, t in self.inputs.items())
         return f"CompiledModel(inputs=({ins}), outputs={self.output_names})"
 
-    def predict(self, data):
-        """dict name -> array  ->  dict name -> array; a list of dicts -> a list of dicts."""
+    def make_state(self):
+        """A fresh (zeroed) state for a stateful model, to pass to `predict(..., state=)`."""
+        return make_state(self.signature, self.states)
+
+    def predict(self, data, state=None):
+        """dict name -> array  ->  dict name -> array; a list of dicts -> a list of dicts.
+        A stateful model reads and updates `state` (default: a fresh one per call)."""
         if isinstance(data, (list, tuple)):
-            return [self.predict(item) for item in data]
+            return [self.predict(item, state) for item in data]
+        if self.states:
+            state = state if state is not None else self.make_state()
+            data = with_state(data, state, self.states)
         args = self.signature.check_inputs(data)
         if self.threads is not None:
             from mlir_coreml.csrc import _kernels
 
             _kernels.set_num_threads(self.threads)
-        return self.signature.format_outputs(self.runner.run(args))
+        outputs = self.signature.format_outputs(self.runner.run(args))
+        return update_state(outputs, state, self.states, self.signature.output_names) if self.states else outputs
 
     def save(self, path) -> str:
         """Write the lowered, planned module with its weights as IR text (`.mlir`) and, when a

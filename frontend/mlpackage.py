@@ -30,7 +30,7 @@ from mlir_coreml.frontend.mil.to_ir import (BlockRecord, FunctionRecord, OpRecor
 from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr,
                                        FloatAttr, IntAttr, ResourceBlob, StringAttr)
 from mlir_coreml.ir.dialects.mil.base import SUB_BYTE_BITS
-from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType, Type
+from mlir_coreml.ir.types import DictType, ListType, StateType, TensorType, TupleType, Type
 
 MODEL_PATH_PREFIX = "@model_path/"
 
@@ -302,6 +302,8 @@ class _ProtoDecoder:
             return TupleType(tuple(self.type(t, where) for t in vt.tupleType.types))
         if kind == "dictionaryType":
             return DictType(self.type(vt.dictionaryType.keyType, where), self.type(vt.dictionaryType.valueType, where))
+        if kind == "stateType":
+            return StateType(self.type(vt.stateType.wrappedType, where))
         raise MlirCoremlError(f"unsupported MIL value type '{kind}'", where)
 
     def named(self, items, where) -> list[tuple[str, Type]]:
