@@ -5,8 +5,9 @@
       [model0/weights/...]                      analytics [V cast and dynamic fixtures]; each stage keeps its
                                                 own copy of the weight files it uses [3P mlmodelc-export README]
       model1/...                                stage 1 (a NeuralNetwork stage: an espresso bundle [G])
-      metadata.json                             the pipeline's description; histogram and computePrecision
-                                                over all ML Program stages; modelType {name, structure} [V]
+      metadata.json                             the pipeline's description; histogram, computePrecision and
+                                                storagePrecision over all ML Program stages; modelType
+                                                {name, structure} [V]
       coremldata.bin                            [G] the ML Program header with the pipeline's model type
                                                 field, its description, one trailer per stage
       analytics/coremldata.bin                  [G] as for an ML Program
@@ -31,14 +32,14 @@ def write_pipeline_bundle(spec, model_dir: str, output, model_name: str, source:
     output = os.path.abspath(os.fspath(output))
     stages = pipeline_models(spec)
     writers = [_stage_writer(stage, i, model_dir, output, model_name) for i, stage in enumerate(stages)]
-    modules = [w[1] for w in writers if w[1] is not None]
-    files = {"metadata.json": _metadata(spec, stages, modules, model_name),
+    programs = [(w[1], w[2]) for w in writers if w[1] is not None]
+    files = {"metadata.json": _metadata(spec, stages, [m for m, _ in programs], [w for _, w in programs], model_name),
              "coremldata.bin": _coremldata(spec, source, output, len(stages)),
              "analytics/coremldata.bin": _analytics(source, model_name)}
 
     def fill(staging: Path) -> None:
         write_files(staging, files)
-        for index, (write, _) in enumerate(writers):
+        for index, (write, _, _) in enumerate(writers):
             folder = staging / f"model{index}"
             folder.mkdir()
             write(folder)
@@ -47,7 +48,7 @@ def write_pipeline_bundle(spec, model_dir: str, output, model_name: str, source:
 
 
 def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str):
-    """(a function filling the stage folder, the stage's mil module or None)."""
+    """(a function filling the stage folder, the stage's mil module and WeightFiles, or None twice)."""
     from mlir_coreml.frontend.pipeline import holds_ml_program, pipeline_models, spec_to_module
 
     kind = stage.WhichOneof("Type")
@@ -64,7 +65,7 @@ def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str
             write_files(folder, {name: files[name] for name in STAGE_FILES})
             weights.write(folder)
 
-        return write_program, module
+        return write_program, module, weights
     if kind not in ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor"):
         raise MlirCoremlError(f"pipeline stage {index} is a '{kind}' model, which cannot be lowered", where)
     from mlir_coreml.codegen.espresso.bundle_writer import _contents
@@ -72,10 +73,10 @@ def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str
 
     module = lower_mlmodel(Path(f"{model_name}.mlmodel"), None, "2025", stage.SerializeToString())
     nn_files = _contents(module)
-    return (lambda folder: write_files(folder, nn_files)), None
+    return (lambda folder: write_files(folder, nn_files)), None, None
 
 
-def _metadata(spec, stages, modules, model_name: str) -> bytes:
+def _metadata(spec, stages, modules, weights, model_name: str) -> bytes:
     from mlir_coreml.codegen import mlprogram_metadata as meta
     from mlir_coreml.codegen.espresso.coremldata import write_metadata
     from mlir_coreml.ir.dialects.func import entry_function
@@ -86,8 +87,12 @@ def _metadata(spec, stages, modules, model_name: str) -> bytes:
         for key, count in meta.function_histogram(fn).items():
             histogram[key] = histogram.get(key, 0) + count
     precisions = {p for fn in entries for p in _precision_names(meta.compute_precision(fn))}
+    storage = {p for m, w in zip(modules, weights) for fn in [entry_function(m)]
+               if (text := meta.storage_precision([fn], w.stored_dtype)) for p in _precision_names(text)}
     desc = spec.description
     out = {"metadataOutputVersion": "3.0"}
+    if storage:
+        out["storagePrecision"] = meta._mixed(storage)  # over all stages [V weighted pipeline]
     for key, value in (("shortDescription", desc.metadata.shortDescription),
                        ("version", desc.metadata.versionString), ("author", desc.metadata.author),
                        ("license", desc.metadata.license)):

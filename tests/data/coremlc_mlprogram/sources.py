@@ -224,6 +224,41 @@ def pipeline_cast():
     return m, {}
 
 
+def _weighted_stage(source, target, source_type, steps):
+    """`steps`: ("add", name) adds the shared weights, ("cast", name, dtype code, MIL dtype) casts."""
+    stage = model_pb2.Model(specificationVersion=9)
+    feature = {FP32: FLOAT32, FP16: 65552}
+    array_feature(stage.description.input, source, [4], feature[source_type])
+    last_type = {"add": FP32}
+    block = program(stage, [(source, source_type, [4])], [steps[-1][1]])
+    op(block, "const", [("weights", FP32, [4])], attrs=[("val", ("blob", FP32, [4]))])
+    current = source
+    for step in steps:
+        if step[0] == "add":
+            op(block, "add", [(step[1], FP32, [4])], [("x", current), ("y", "weights")])
+            out_type = last_type["add"]
+        else:
+            op(block, "cast", [(step[1], step[2], [4])], [("dtype", (STRING, [], "strings", [step[3]])), ("x", current)])
+            out_type = step[2]
+        current = step[1]
+    array_feature(stage.description.output, current, [4], feature[out_type])
+    return stage
+
+
+def pipeline_weighted():
+    """Both stages read the one weight file beside the pipeline [0.25, -0.25, 0.5, -0.5]; the
+    intermediate half tensor is a pipeline output too."""
+    m = model_pb2.Model(specificationVersion=9)
+    array_feature(m.description.input, "input", [4])
+    array_feature(m.description.output, "rounded", [4], 65552)
+    array_feature(m.description.output, "result", [4])
+    m.pipeline.models.add().CopyFrom(_weighted_stage("input", "rounded", FP32,
+                                                     [("add", "sum"), ("cast", "rounded", FP16, "fp16")]))
+    m.pipeline.models.add().CopyFrom(_weighted_stage("rounded", "result", FP16,
+                                                     [("cast", "widened", FP32, "fp32"), ("add", "result")]))
+    return m, {"weights/weights.bin": blob_file(2, np.array([0.25, -0.25, 0.5, -0.5], "<f4").tobytes())}
+
+
 def pipeline_dynamic():
     child, _ = flexible_range()
     m = model_pb2.Model(specificationVersion=9)
@@ -237,9 +272,9 @@ CASES = {"flexible-range": flexible_range, "flexible-enumerated": flexible_enume
          "flexible-multifunction": flexible_multifunction, "flexible-weighted-legacy": flexible_weighted_legacy,
          "flexible-gather": flexible_gather, "fp16-subnormal-cast": fp16_subnormal_cast,
          "quantized-constexpr": quantized_constexpr, "neg-0d-scalar": neg_0d_scalar,
-         "pipeline-cast": pipeline_cast, "pipeline-dynamic": pipeline_dynamic}
+         "pipeline-cast": pipeline_cast, "pipeline-dynamic": pipeline_dynamic, "pipeline-weighted": pipeline_weighted}
 # the source file's base name (coremlc names generatedClassName after it)
-MODEL_NAMES = {"pipeline-cast": "cast_pipeline"}
+MODEL_NAMES = {"pipeline-cast": "cast_pipeline", "pipeline-weighted": "weighted_pipeline"}
 
 
 def build(case: str, folder: Path) -> Path:
