@@ -175,6 +175,22 @@ class FlexibleModel:
         flex = ", ".join(f"{k}: {c.describe()}" for k, c in self.constraints.items())
         return f"FlexibleModel(flexible inputs=({flex}), compiled shapes={len(self.compiled)})"
 
+    def save(self, path) -> str:
+        """Write the (not yet specialised) module as IR text (`.mlir`) with its weights."""
+        import os
+
+        from mlir_coreml.codegen.atomic import write_file
+        from mlir_coreml.ir.printer import print_module
+
+        path = os.fspath(path)
+        path = path if path.endswith(".mlir") else path + ".mlir"
+        write_file(path, print_module(self.module, resources=True).encode("utf-8"))
+        return path
+
+    def export_kernels(self, folder: str) -> bool:
+        """No generated module to export: each input shape gets its own, built on first use."""
+        return False
+
     def make_state(self):
         from mlir_coreml.codegen.state import make_state, state_names
 

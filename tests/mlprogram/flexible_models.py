@@ -9,7 +9,7 @@ import numpy as np
 
 # zoo name -> (flexible axis -> (lower, upper)), the three shapes to predict (the first is the default)
 FLEXIBLE = {
-    "mobilenet_v2_small": ({2: (32, 96), 3: (32, 96)}, [(1, 3, 64, 64), (1, 3, 32, 48), (1, 3, 96, 80)]),
+    "mobilenet_v2_small": ({2: (32, 64), 3: (32, 64)}, [(1, 3, 64, 64), (1, 3, 32, 32), (1, 3, 48, 40)]),
     "layer_conv": ({2: (4, 32), 3: (4, 32)}, [(1, 8, 16, 16), (1, 8, 4, 9), (1, 8, 32, 20)]),
     "mlp": ({0: (1, 8)}, [(1, 256), (3, 256), (8, 256)]),
 }
@@ -59,6 +59,39 @@ def convert(name: str, kind: str, path: Path, target: str = "iOS17"):
                            compute_precision=ct.precision.FLOAT32)
     model.save(str(path))
     return path
+
+
+def cached_convert(name: str, kind: str, target: str, cache_root) -> Path:
+    """`convert`, built once into `<cache_root>/flexible-<hash>/` (the zoo's cache, MLIR_COREML_FIXTURES):
+    keyed by this file, the zoo, the arguments and the tool versions; published by an atomic rename."""
+    import fcntl
+    import hashlib
+    import json
+    import os
+    import shutil
+
+    from tests.models import zoo
+
+    digest = hashlib.sha256(Path(__file__).read_bytes() + Path(zoo.__file__).read_bytes())
+    digest.update(f"\0{name}\0{kind}\0{target}\0{json.dumps(zoo._versions(), sort_keys=True)}".encode())
+    root = Path(cache_root)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"flexible-{digest.hexdigest()[:20]}"
+    if (final / "model.mlpackage").is_dir():
+        return final / "model.mlpackage"
+    with open(root / f"{final.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (final / "model.mlpackage").is_dir():
+            tmp = root / f"{final.name}.tmp-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir()
+            try:
+                convert(name, kind, tmp / "model.mlpackage", target)
+                shutil.rmtree(final, ignore_errors=True)
+                os.replace(tmp, final)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
+    return final / "model.mlpackage"
 
 
 def multifunction(paths: dict[str, Path], out: Path, default: str):

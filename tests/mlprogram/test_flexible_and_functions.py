@@ -21,21 +21,23 @@ from mlir_coreml.errors import MlirCoremlError
 pytest.importorskip("coremltools")
 pytest.importorskip("torch")
 
-from tests.mlprogram.flexible_models import FLEXIBLE, convert, expected, multifunction  # noqa: E402
+from tests.mlprogram.flexible_models import FLEXIBLE, cached_convert, expected, multifunction  # noqa: E402
 
-CASES = [(name, kind) for name in FLEXIBLE for kind in ("range", "enumerated")]
+# every zoo model with range shapes; the network (the slow one to compile per shape) not twice
+CASES = [(name, kind) for name in FLEXIBLE for kind in ("range", "enumerated")
+         if (name, kind) != ("mobilenet_v2_small", "enumerated")]
 
 
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
-    root = tmp_path_factory.mktemp("flexible")
-    cache = {}
+    """Conversions are cached beside the zoo's (MLIR_COREML_FIXTURES, else tests/.fixtures)."""
+    import os
+    from pathlib import Path
+
+    root = os.environ.get("MLIR_COREML_FIXTURES") or Path(__file__).resolve().parent.parent / ".fixtures"
 
     def get(name, kind, target="iOS17"):
-        key = (name, kind, target)
-        if key not in cache:
-            cache[key] = convert(name, kind, root / f"{name}-{kind}-{target}.mlpackage", target)
-        return cache[key]
+        return cached_convert(name, kind, target, root)
 
     return get
 
@@ -69,6 +71,21 @@ def test_flexible_model_predicts_at_three_shapes(converted, tmp_path, name, kind
     for shape in shapes:
         inputs, want = expected(name, shape)
         _close(compiled.predict(inputs), want)
+
+
+def test_flexibility_survives_the_ir_text(converted):
+    """The allowed shapes live in the module's description attribute: print -> parse keeps them."""
+    from mlir_coreml.ir.parser import parse_module
+    from mlir_coreml.ir.printer import print_module
+
+    module = mlir_coreml.load(converted("layer_conv", "enumerated"))
+    text = print_module(module, resources=True)
+    assert print_module(parse_module(text), resources=True) == text
+    model = mlir_coreml.compile_model(parse_module(text))
+    inputs, want = expected("layer_conv", FLEXIBLE["layer_conv"][1][1])
+    _close(model.predict(inputs), want)
+    with pytest.raises(MlirCoremlError, match="input 'x' has shape 1x8x5x5"):
+        model.predict({"x": np.zeros((1, 8, 5, 5), np.float32)})
 
 
 def test_shape_outside_the_allowed_set_is_a_clear_error(converted):

@@ -179,6 +179,11 @@ def test_stateful_model(tmp_path):
     bundle = tmp_path / "state.mlmodelc"
     lower_model(path, bundle)
     assert "state<tensor<fp16, [1, 4]>> acc" in (bundle / "model.mil").read_text()
+    from mlir_coreml.ir.parser import parse_module
+    from mlir_coreml.ir.printer import print_module
+
+    text = print_module(mlir_coreml.load(path))
+    assert "state<tensor<1x4xf16>>" in text and print_module(parse_module(text)) == text
     xs = np.random.default_rng(0).standard_normal((3, 1, 4)).astype(np.float32)
     with torch.no_grad():
         want = [module(torch.from_numpy(x)).numpy() for x in xs]
