@@ -154,19 +154,9 @@ def flexible_gather():
     array_feature(m.description.input, "indices", [2, 4], INT32, ranges=[(0, 2), (0, 4)])
     array_feature(m.description.output, "output", [2, 4, 2], ranges=[(0, 2), (0, 4), (2, 2)])
     block = program(m, [("data", FP32, [3, 2]), ("indices", I32, [None, None])], ["output"])
-    dyn = [None, None]
-    string = (STRING, [], "strings", ["int32"])
-    op(block, "cast", [("output_idx_i32", I32, dyn)], [("dtype", string), ("x", "indices")])
-    for name, v in (("output_gsz", 3), ("output_gszm1", 2), ("output_gz", 0)):
-        op(block, "const", [(name, I32, [])], attrs=[("val", (I32, [], "ints", [v]))])
-    op(block, "less", [("output_gneg", 1, dyn)], [("x", "output_idx_i32"), ("y", "output_gz")])
-    op(block, "cast", [("output_gnegi", I32, dyn)], [("dtype", string), ("x", "output_gneg")])
-    op(block, "mul", [("output_goff", I32, dyn)], [("x", "output_gnegi"), ("y", "output_gsz")])
-    op(block, "add", [("output_gwrap", I32, dyn)], [("x", "output_idx_i32"), ("y", "output_goff")])
-    op(block, "maximum", [("output_gmx", I32, dyn)], [("x", "output_gwrap"), ("y", "output_gz")])
-    op(block, "minimum", [("output_gcl", I32, dyn)], [("x", "output_gmx"), ("y", "output_gszm1")])
+    clamped = _gather_clamped(block, "output", "indices", 3, [None, None])
     op(block, "gather", [("output", FP32, [None, None, 2])],
-       [("axis", (I32, [], "ints", [0])), ("indices", "output_gcl"), ("validate_indices", (1, [], "bools", [False])),
+       [("axis", (I32, [], "ints", [0])), ("indices", clamped), ("validate_indices", (1, [], "bools", [False])),
         ("x", "data")])
     return m, {}
 
@@ -259,6 +249,52 @@ def pipeline_weighted():
     return m, {"weights/weights.bin": blob_file(2, np.array([0.25, -0.25, 0.5, -0.5], "<f4").tobytes())}
 
 
+def _gather_clamped(block, prefix, indices, size, shape):
+    """The index normalisation the RustNN converter writes before a gather (negative indices wrap)."""
+    op(block, "cast", [(f"{prefix}_idx_i32", I32, shape)], [("dtype", (STRING, [], "strings", ["int32"])),
+                                                             ("x", indices)])
+    for name, v in ((f"{prefix}_gsz", size), (f"{prefix}_gszm1", size - 1), (f"{prefix}_gz", 0)):
+        op(block, "const", [(name, I32, [])], attrs=[("val", (I32, [], "ints", [v]))])
+    steps = [("less", "gneg", 1, "idx_i32", "gz"), ("cast", "gnegi", I32, "gneg", None),
+             ("mul", "goff", I32, "gnegi", "gsz"), ("add", "gwrap", I32, "idx_i32", "goff"),
+             ("maximum", "gmx", I32, "gwrap", "gz"), ("minimum", "gcl", I32, "gmx", "gszm1")]
+    for kind, out, dtype, a, b in steps:
+        if kind == "cast":
+            args = [("dtype", (STRING, [], "strings", ["int32"])), ("x", f"{prefix}_{a}")]
+        else:
+            args = [("x", f"{prefix}_{a}"), ("y", f"{prefix}_{b}")]
+        op(block, kind, [(f"{prefix}_{out}", dtype, shape)], args)
+    return f"{prefix}_gcl"
+
+
+def pipeline_indexed():
+    """argmax indices (int32) cross the stage boundary into a gather after an fp16 round trip."""
+    first = model_pb2.Model(specificationVersion=9)
+    array_feature(first.description.input, "input", [2, 2])
+    array_feature(first.description.output, "indices", [2], INT32)
+    array_feature(first.description.output, "rounded", [2, 2], 65552)
+    block = program(first, [("input", FP32, [2, 2])], ["indices", "rounded"])
+    op(block, "reduce_argmax", [("indices", I32, [2])],
+       [("axis", (I32, [], "ints", [1])), ("keep_dims", (1, [], "bools", [False])), ("x", "input")])
+    op(block, "cast", [("rounded", FP16, [2, 2])], [("dtype", (STRING, [], "strings", ["fp16"])), ("x", "input")])
+    second = model_pb2.Model(specificationVersion=9)
+    array_feature(second.description.input, "indices", [2], INT32)
+    array_feature(second.description.input, "rounded", [2, 2], 65552)
+    array_feature(second.description.output, "result", [2, 2])
+    block = program(second, [("indices", I32, [2]), ("rounded", FP16, [2, 2])], ["result"])
+    op(block, "cast", [("widened", FP32, [2, 2])], [("dtype", (STRING, [], "strings", ["fp32"])), ("x", "rounded")])
+    clamped = _gather_clamped(block, "result", "indices", 2, [2])
+    op(block, "gather", [("result", FP32, [2, 2])],
+       [("axis", (I32, [], "ints", [1])), ("indices", clamped), ("validate_indices", (1, [], "bools", [False])),
+        ("x", "widened")])
+    m = model_pb2.Model(specificationVersion=9)
+    array_feature(m.description.input, "input", [2, 2])
+    array_feature(m.description.output, "result", [2, 2])
+    m.pipeline.models.add().CopyFrom(first)
+    m.pipeline.models.add().CopyFrom(second)
+    return m, {}
+
+
 def pipeline_dynamic():
     child, _ = flexible_range()
     m = model_pb2.Model(specificationVersion=9)
@@ -272,7 +308,8 @@ CASES = {"flexible-range": flexible_range, "flexible-enumerated": flexible_enume
          "flexible-multifunction": flexible_multifunction, "flexible-weighted-legacy": flexible_weighted_legacy,
          "flexible-gather": flexible_gather, "fp16-subnormal-cast": fp16_subnormal_cast,
          "quantized-constexpr": quantized_constexpr, "neg-0d-scalar": neg_0d_scalar,
-         "pipeline-cast": pipeline_cast, "pipeline-dynamic": pipeline_dynamic, "pipeline-weighted": pipeline_weighted}
+         "pipeline-cast": pipeline_cast, "pipeline-dynamic": pipeline_dynamic, "pipeline-weighted": pipeline_weighted,
+         "pipeline-indexed": pipeline_indexed}
 # the source file's base name (coremlc names generatedClassName after it)
 MODEL_NAMES = {"pipeline-cast": "cast_pipeline", "pipeline-weighted": "weighted_pipeline"}
 
