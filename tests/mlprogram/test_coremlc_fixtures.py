@@ -26,7 +26,7 @@ SHAPES = {"flexible-range": {"input": [(4,), (1,), (3,)]}, "flexible-enumerated"
           "flexible-multifunction": {"input": [(2,), (4,), (1,)]},
           "flexible-weighted-legacy": {"input": [(1, 4), (2, 4), (4, 4)]},
           "flexible-gather": {"data": [(3, 2)] * 3, "indices": [(2, 4), (1, 1), (2, 3)]},
-          "pipeline-dynamic": {"input": [(4,), (2,), (1,)]}}
+          "pipeline-dynamic": {"input": [(4,), (2,), (1,)]}, "pipeline-dynamic-boundary": {"input": [(8,), (3,), (7,)]}}
 
 
 def _mil_files(bundle: Path) -> dict[str, str]:

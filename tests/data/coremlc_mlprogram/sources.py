@@ -196,12 +196,15 @@ def neg_0d_scalar():
     return m, {}
 
 
-def _cast_stage(source, target, source_type, target_type, code):
+def _cast_stage(source, target, source_type, target_type, code, size=4, ranges=None):
+    """One cast; `ranges` makes the extent flexible (unknown in the program, a range in the description)."""
     stage = model_pb2.Model(specificationVersion=9)
-    array_feature(stage.description.input, source, [4], {FP32: FLOAT32, FP16: 65552}[source_type])
-    array_feature(stage.description.output, target, [4], {FP32: FLOAT32, FP16: 65552}[target_type])
-    block = program(stage, [(source, source_type, [4])], [target])
-    op(block, "cast", [(target, target_type, [4])], [("dtype", (STRING, [], "strings", [code])), ("x", source)])
+    feature = {FP32: FLOAT32, FP16: 65552}
+    array_feature(stage.description.input, source, [size], feature[source_type], ranges=ranges)
+    array_feature(stage.description.output, target, [size], feature[target_type], ranges=ranges)
+    dims = [None] if ranges else [size]
+    block = program(stage, [(source, source_type, dims)], [target])
+    op(block, "cast", [(target, target_type, dims)], [("dtype", (STRING, [], "strings", [code])), ("x", source)])
     return stage
 
 
@@ -295,6 +298,16 @@ def pipeline_indexed():
     return m, {}
 
 
+def pipeline_dynamic_boundary():
+    """Two precision stages with an unknown extent, bounds [0, 8]."""
+    m = model_pb2.Model(specificationVersion=9)
+    array_feature(m.description.input, "input", [8], ranges=[(0, 8)])
+    array_feature(m.description.output, "result", [8], ranges=[(0, 8)])
+    m.pipeline.models.add().CopyFrom(_cast_stage("input", "rounded", FP32, FP16, "fp16", 8, [(0, 8)]))
+    m.pipeline.models.add().CopyFrom(_cast_stage("rounded", "result", FP16, FP32, "fp32", 8, [(0, 8)]))
+    return m, {}
+
+
 def pipeline_dynamic():
     child, _ = flexible_range()
     m = model_pb2.Model(specificationVersion=9)
@@ -309,7 +322,7 @@ CASES = {"flexible-range": flexible_range, "flexible-enumerated": flexible_enume
          "flexible-gather": flexible_gather, "fp16-subnormal-cast": fp16_subnormal_cast,
          "quantized-constexpr": quantized_constexpr, "neg-0d-scalar": neg_0d_scalar,
          "pipeline-cast": pipeline_cast, "pipeline-dynamic": pipeline_dynamic, "pipeline-weighted": pipeline_weighted,
-         "pipeline-indexed": pipeline_indexed}
+         "pipeline-indexed": pipeline_indexed, "pipeline-dynamic-boundary": pipeline_dynamic_boundary}
 # the source file's base name (coremlc names generatedClassName after it)
 MODEL_NAMES = {"pipeline-cast": "cast_pipeline", "pipeline-weighted": "weighted_pipeline"}
 
