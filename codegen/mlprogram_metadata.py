@@ -107,7 +107,7 @@ def function_histogram(fn) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _mixed(names: set[str]) -> str | None:
+def mixed_precision(names: set[str]) -> str | None:
     ordered = sorted(names)
     if not ordered:
         return None
@@ -123,7 +123,7 @@ def compute_precision(fn) -> str:
             t = v.type
             if isinstance(t, TensorType) and t.element.name in PRECISION_NAMES and t.element.name != "bool":
                 names.add(PRECISION_NAMES[t.element.name])  # bools do not count [V flexible-gather]
-    return _mixed(names) or "Float32"
+    return mixed_precision(names) or "Float32"
 
 
 def storage_precision(functions, stored_dtype) -> str | None:
@@ -142,7 +142,7 @@ def storage_precision(functions, stored_dtype) -> str | None:
                     names.add(f"Palettized ({_lut_bits(user)} bits)")
                     continue
                 names.add(_storage_name(stored_dtype(attr)))
-    return _mixed(names)
+    return mixed_precision(names)
 
 
 def _consumer(op, key: str):

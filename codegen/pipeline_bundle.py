@@ -68,12 +68,11 @@ def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str
         return write_program, module, weights
     if kind not in ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor"):
         raise MlirCoremlError(f"pipeline stage {index} is a '{kind}' model, which cannot be lowered", where)
-    from mlir_coreml.codegen.espresso.bundle_writer import _contents
+    from mlir_coreml.codegen.espresso.bundle_writer import write_bundle
     from mlir_coreml.codegen.lower import lower_mlmodel
 
     module = lower_mlmodel(Path(f"{model_name}.mlmodel"), None, "2025", stage.SerializeToString())
-    nn_files = _contents(module)
-    return (lambda folder: write_files(folder, nn_files)), None, None
+    return (lambda folder: write_bundle(module, folder)), None, None
 
 
 def _metadata(spec, stages, modules, weights, model_name: str) -> bytes:
@@ -92,7 +91,7 @@ def _metadata(spec, stages, modules, weights, model_name: str) -> bytes:
     desc = spec.description
     out = {"metadataOutputVersion": "3.0"}
     if storage:
-        out["storagePrecision"] = meta._mixed(storage)  # over all stages [V weighted pipeline]
+        out["storagePrecision"] = meta.mixed_precision(storage)  # over all stages [V weighted pipeline]
     for key, value in (("shortDescription", desc.metadata.shortDescription),
                        ("version", desc.metadata.versionString), ("author", desc.metadata.author),
                        ("license", desc.metadata.license)):
@@ -102,7 +101,7 @@ def _metadata(spec, stages, modules, weights, model_name: str) -> bytes:
     out.update({
         "outputSchema": [meta.feature_schema(f) for f in desc.output], "modelParameters": [],
         "specificationVersion": version, "mlProgramOperationTypeHistogram": dict(sorted(histogram.items())),
-        "computePrecision": meta._mixed(precisions) or "Float32", "isUpdatable": "0",
+        "computePrecision": meta.mixed_precision(precisions) or "Float32", "isUpdatable": "0",
         "stateSchema": [meta.feature_schema(f) for f in desc.state]})
     if version in meta.AVAILABILITY:
         out["availability"] = dict(meta.AVAILABILITY[version])
