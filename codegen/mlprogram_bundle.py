@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import struct
 from pathlib import Path
 
@@ -280,7 +279,7 @@ def flexible_shape_attribute(module, fn) -> MilAttribute | None:
     [G]. The enumerated keys are 8 hex digits whose derivation is unknown (not the md5/sha/crc of
     the obvious spellings): ours are the first 8 hex digits of the SHA-256 of `name:shape` [G, differs
     from Apple's], in the description's order [V: the order of Apple's (sorted) keys is the shapes' order]."""
-    from mlir_coreml.codegen.flexible import constraint_of, feature_descriptions
+    from mlir_coreml.codegen.feature_shapes import constraint_of, feature_descriptions
 
     inputs, _ = feature_descriptions(module, str(_plain(fn.attributes["sym_name"])))
     flexible = [(f["name"], c) for f in inputs if (c := constraint_of(f)) is not None]

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
-
 from mlir_coreml.ir.attributes import DenseResourceAttr
 from mlir_coreml.ir.types import TensorType
 
