@@ -44,10 +44,16 @@ def _plain(attr):
 
 def feature_descriptions(module, function_name: str) -> tuple[list, list]:
     """(inputs, outputs) feature descriptions (plain dicts) of one function: the description's
-    `functions` entry for it when the model has several functions, else the model's own."""
+    `functions` entry for it when the model has several functions, else the model's own; for a
+    NeuralNetwork import, the function's `coreml.inputs` / `coreml.outputs`."""
     description = module.attributes.get("coreml.description")
     if not isinstance(description, DictAttr):
-        return [], []
+        fn = next((op for op in module.body.ops if op.op_name == "func.func"
+                   and op.attributes["sym_name"].value == function_name), None)
+        if fn is None:
+            return [], []
+        return (list(_plain(fn.attributes.get("coreml.inputs", ArrayAttr(()))) or ()),
+                list(_plain(fn.attributes.get("coreml.outputs", ArrayAttr(()))) or ()))
     desc = _plain(description)
     for fn in desc.get("functions") or ():
         if fn.get("name") == function_name:
