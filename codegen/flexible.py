@@ -83,12 +83,10 @@ class FlexibleModel:
     """A model with flexible inputs: `predict` validates each input's shape against the allowed
     set and runs the model compiled for that shape (compiled on first use, then cached)."""
 
-    def __init__(self, module, fn, compile_static, source=None):
-        from mlir_coreml.codegen.runtime import Signature
-
+    def __init__(self, module, fn, signature, compile_static, source=None):
         self.module = module
         self.function = fn
-        self.signature = Signature(fn)
+        self.signature = signature       # the predict API's Signature of `fn` (names, dtypes)
         self.constraints = input_constraints(module, fn)
         self.compile_static = compile_static
         self.source = source

@@ -107,7 +107,7 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
                              weight_precision=weight_precision, source=source, codegen=codegen)
 
     if input_constraints(module, fn):
-        return FlexibleModel(module, fn, compile_static, source)
+        return FlexibleModel(module, fn, Signature(fn), compile_static, source)
     return compile_static(module)
 
 
