@@ -87,3 +87,25 @@ def test_bundle_predicts_like_its_source(lowered, case):
         assert sorted(want) == sorted(got)
         for key in want:
             np.testing.assert_array_equal(np.asarray(got[key]), np.asarray(want[key]), err_msg=key)
+
+
+APPLE_ADD_MODEL = FIXTURES.parent / "apple_add_model" / "add_model.mlmodelc"
+
+
+def test_apples_compiled_bundle_loads_runs_and_lowers_again(tmp_path):
+    """coremltools' add_model.mlmodelc (coremlc 3402.4.1): predicts x * y in fp16 and lowers to
+    the same metadata.json, and to its model.mil up to the era's spelling of scalars (3402 writes
+    `tensor<string, []>`, we write 3520's `string(...)`)."""
+    model = mlir_coreml.compile_model(APPLE_ADD_MODEL)
+    rng = np.random.default_rng(3)
+    x, y = (rng.standard_normal((1, 10)).astype(np.float16) for _ in range(2))
+    np.testing.assert_array_equal(model.predict({"x": x, "y": y})["var_3"], x * y)
+    bundle = tmp_path / "add_model.mlmodelc"
+    lower_model(APPLE_ADD_MODEL, bundle)
+    assert json.loads((bundle / "metadata.json").read_text()) == \
+        json.loads((APPLE_ADD_MODEL / "metadata.json").read_text())
+    ours = _without_build_info((bundle / "model.mil").read_text())
+    apple = (APPLE_ADD_MODEL / "model.mil").read_text().replace("tensor<string, []>", "string")
+    apple = "\n".join(line for i, line in enumerate(apple.split("\n")) if i != 1)
+    assert ours == apple
+    np.testing.assert_array_equal(mlir_coreml.compile_model(bundle).predict({"x": x, "y": y})["var_3"], x * y)
