@@ -46,7 +46,6 @@ from mlir_coreml.frontend.mil.text import (MilArg, MilArgTuple, MilAttribute, Mi
                                            MilString, MilTensorType, MilTuple, MilTupleType, MilValue, MilVar)
 from mlir_coreml.ir.attributes import (ArrayAttr, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr, FloatAttr,
                                        IntAttr, StringAttr)
-from mlir_coreml.ir.dialects.mil.base import SUB_BYTE_BITS
 from mlir_coreml.ir.types import DictType, ListType, StateType, TensorType, TupleType
 from mlir_coreml.codegen.mlprogram_metadata import AVAILABILITY, metadata_for_program as _metadata  # noqa: F401
 
@@ -120,10 +119,8 @@ class WeightFiles:
         return weights
 
     def stored_dtype(self, attr: DenseResourceAttr) -> str:
-        origin = attr.blob.origin
-        if origin is not None and (self.copy or origin.dtype not in SUB_BYTE_BITS):
-            return origin.dtype
-        return MIL_DTYPE_NAMES.get(attr.type.element.name, "fp32")
+        origin = attr.blob.origin  # BlobWriter packs sub-byte weights again: their dtype stays
+        return origin.dtype if origin is not None else MIL_DTYPE_NAMES.get(attr.type.element.name, "fp32")
 
     def write(self, staging: Path) -> None:
         import shutil
@@ -395,6 +392,8 @@ class _AstBuilder:
         if op.op_name in ("mil.const", "core.constant"):
             key = "val" if op.op_name == "mil.const" else "value"
             attributes["val"] = self.value(op.attributes[key], here)
+            if isinstance(op.attributes[key], DenseResourceAttr):  # the result has the stored type (uint4...)
+                results = (MilNamedType(attributes["val"].type, results[0].name),)
             for k, v in op.attributes.items():
                 if k not in (key, "operand_segments"):
                     attributes[k] = self.value(v, here)

@@ -152,6 +152,11 @@ def test_compressed_weights_stay_compressed(tmp_path, target, kind, op):
     assert (bundle / "weights" / "weight.bin").read_bytes() == source_weights.read_bytes()
     assert "storagePrecision" in json.loads((bundle / "metadata.json").read_text())[0]
     _predicts_like(path, bundle, {"x": x}, want, 1e-4)
+    exported = tmp_path / "exported.mlpackage"  # and back to Apple's source format, still compressed
+    lower_model(path, exported, emit="mlpackage")
+    assert (exported / "Data" / "com.apple.CoreML" / "weights" / "weight.bin").read_bytes() == \
+        source_weights.read_bytes()
+    _predicts_like(exported, bundle, {"x": x}, want, 1e-4)
 
 
 class _Accumulator(torch.nn.Module):

@@ -71,6 +71,14 @@ def unpack_bits(packed, nbits: int, count: int) -> np.ndarray:
     return (bits << np.arange(nbits, dtype=np.uint32)).sum(axis=1)
 
 
+def pack_bits(values, nbits: int) -> bytes:
+    """The inverse of `unpack_bits`: `nbits`-wide values (two's complement for signed ones) packed
+    little-endian first, the last byte zero-padded."""
+    values = np.asarray(values).reshape(-1).astype(np.int64) & ((1 << nbits) - 1)
+    bits = ((values[:, None] >> np.arange(nbits)) & 1).astype(np.uint8).reshape(-1)
+    return np.packbits(bits, bitorder="little").tobytes()
+
+
 def _along(values, axis, rank):
     values = np.asarray(values)
     if values.ndim != 1 or rank == 0:
