@@ -29,6 +29,7 @@ analytics/coremldata.bin — see `analytics_for_program`.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import struct
@@ -59,24 +60,33 @@ MIL_DTYPE_NAMES = {"bool": "bool", "string": "string", "f16": "fp16", "f32": "fp
 _FLOATS = {"f16", "f32", "f64", "bf16"}
 # -- public API ------------------------------------------------------------------------------
 
-def write_mlprogram_bundle(module, output, *, model_name: str = "model", source_model: bytes | None = None) -> None:
+def write_mlprogram_bundle(module, output, *, model_name: str = "model", source_model: bytes | None = None,
+                           era: str | None = None) -> None:
     """Write `module` (mil dialect) as an ML Program `.mlmodelc` at `output`, atomically.
 
     `source_model` is the source `model.mlmodel` protobuf (its ModelDescription bytes go to
     coremldata.bin unchanged, its SHA-256 to the analytics); without it the description comes
     from the module's `coreml.description` attribute (or main's signature)."""
     output = os.path.abspath(os.fspath(output))
-    files, weights = bundle_files(module, output, model_name, source_model)
+    files, weights = bundle_files(module, output, model_name, source_model, era)
     write_directory(output, lambda staging: (write_files(staging, files), weights.write(staging)))
 
 
-def bundle_files(module, where: str, model_name: str, source_model: bytes | None):
-    """The bundle's files (relative path -> bytes) and its WeightFiles (written beside them)."""
+def legacy_era(era: str | None) -> bool:
+    """Whether `--coremlc-version` names a compiler before coremlc 3520 (Xcode 26, "2025")."""
+    return era is not None and era < "2025"
+
+
+def bundle_files(module, where: str, model_name: str, source_model: bytes | None, era: str | None = None):
+    """The bundle's files (relative path -> bytes) and its WeightFiles (written beside them);
+    `era` as `lower --coremlc-version` (default: coremlc 3520/3600's text)."""
     weights = WeightFiles(module)
     program = program_from_module(module, weights, where=where)
     from mlir_coreml.codegen.mil_text import print_mil
 
-    mil_text = print_mil(program, final_newline=program.version != "1.3").encode("utf-8")
+    if legacy_era(era):
+        program = legacy_spelling(program)
+    mil_text = print_mil(program, final_newline=legacy_era(era) or program.version != "1.3").encode("utf-8")
     description = description_bytes(module, source_model, where)
     spec_version = int(_plain(module.attributes.get("coreml.specification_version", 7)))
     functions = [op for op in module.body.ops if op.op_name == "func.func"]
@@ -251,6 +261,20 @@ def program_from_module(module, weights=None, where: str = "<module>") -> MilPro
     elif isinstance(weights, BlobWriter):
         weights = WeightFiles.repacking(weights)
     return _AstBuilder(weights, where).program(module)
+
+
+def legacy_spelling(node):
+    """`node` (a model.mil AST) with every scalar type spelled as a rank-0 tensor, as coremlc
+    before 3520 writes them: `tensor<string, []>("x")`, `tensor<uint64, []>(64)` [V 3402 add_model;
+    G for the eras before it]."""
+    if isinstance(node, MilScalarType):
+        return MilTensorType(node.dtype, ())
+    if isinstance(node, tuple):
+        return tuple(legacy_spelling(x) for x in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {f.name: legacy_spelling(getattr(node, f.name)) for f in dataclasses.fields(node)}
+        return dataclasses.replace(node, **changes)
+    return node
 
 
 def program_version(module, functions) -> str:
@@ -525,10 +549,10 @@ def _hex_float(x: float) -> str:
 
 # -- from a source model ---------------------------------------------------------------------
 
-def lower_ml_program(path, output, pipeline: str | None = None) -> None:
+def lower_ml_program(path, output, pipeline: str | None = None, era: str | None = None) -> None:
     """Read an ML Program (any form, or a pipeline holding ML Programs), run `pipeline` (none by
     default: coremlc keeps the program as the source gives it, as far as model.mil shows) and
-    write the bundle at `output`."""
+    write the bundle at `output` as coremlc of `era` would (default: 3520/3600)."""
     import mlir_coreml
     from mlir_coreml.frontend.pipeline import pipeline_models, spec_to_module
     from mlir_coreml.passes.manager import PassManager
@@ -552,14 +576,14 @@ def lower_ml_program(path, output, pipeline: str | None = None) -> None:
 
             if pipeline:
                 raise MlirCoremlError("a pass pipeline cannot be applied to a pipeline model's stages yet", path)
-            write_pipeline_bundle(spec, model_dir, output, name, source)
+            write_pipeline_bundle(spec, model_dir, output, name, source, era)
             return
         module = spec_to_module(spec, model_dir, model_file)
     else:
         module = mlir_coreml.load(path)
     if pipeline:
         PassManager.from_pipeline(pipeline).run(module)
-    write_mlprogram_bundle(module, output, model_name=name, source_model=source)
+    write_mlprogram_bundle(module, output, model_name=name, source_model=source, era=era)
 
 
 def _source_model_file(path: str) -> str | None:

@@ -25,13 +25,13 @@ from mlir_coreml.errors import MlirCoremlError
 STAGE_FILES = ("model.mil", "coremldata.bin")      # what a stage folder holds besides its weights [V]
 
 
-def write_pipeline_bundle(spec, model_dir: str, output, model_name: str, source: bytes) -> None:
+def write_pipeline_bundle(spec, model_dir: str, output, model_name: str, source: bytes, era: str | None = None) -> None:
     """Write the pipeline `spec` (its weight paths relative to `model_dir`) at `output`, atomically."""
     from mlir_coreml.frontend.pipeline import pipeline_models
 
     output = os.path.abspath(os.fspath(output))
     stages = pipeline_models(spec)
-    writers = [_stage_writer(stage, i, model_dir, output, model_name) for i, stage in enumerate(stages)]
+    writers = [_stage_writer(stage, i, model_dir, output, model_name, era) for i, stage in enumerate(stages)]
     programs = [(w[1], w[2]) for w in writers if w[1] is not None]
     files = {"metadata.json": _metadata(spec, stages, [m for m, _ in programs], [w for _, w in programs], model_name),
              "coremldata.bin": _coremldata(spec, source, output, len(stages)),
@@ -47,7 +47,7 @@ def write_pipeline_bundle(spec, model_dir: str, output, model_name: str, source:
     write_directory(output, fill)
 
 
-def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str):
+def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str, era: str | None):
     """(a function filling the stage folder, the stage's mil module and WeightFiles, or None twice)."""
     from mlir_coreml.frontend.pipeline import holds_ml_program, pipeline_models, spec_to_module
 
@@ -59,7 +59,7 @@ def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str
         from mlir_coreml.codegen.mlprogram_bundle import bundle_files
 
         module = spec_to_module(stage, model_dir, f"{where}: stage {index}")
-        files, weights = bundle_files(module, where, model_name, stage.SerializeToString())
+        files, weights = bundle_files(module, where, model_name, stage.SerializeToString(), era)
 
         def write_program(folder: Path) -> None:
             write_files(folder, {name: files[name] for name in STAGE_FILES})
@@ -71,7 +71,7 @@ def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str
     from mlir_coreml.codegen.espresso.bundle_writer import write_bundle
     from mlir_coreml.codegen.lower import lower_mlmodel
 
-    module = lower_mlmodel(Path(f"{model_name}.mlmodel"), None, "2025", stage.SerializeToString())
+    module = lower_mlmodel(Path(f"{model_name}.mlmodel"), None, era or "2025", stage.SerializeToString())
     return (lambda folder: write_bundle(module, folder)), None, None
 
 

@@ -94,18 +94,21 @@ APPLE_ADD_MODEL = FIXTURES.parent / "apple_add_model" / "add_model.mlmodelc"
 
 def test_apples_compiled_bundle_loads_runs_and_lowers_again(tmp_path):
     """coremltools' add_model.mlmodelc (coremlc 3402.4.1): predicts x * y in fp16 and lowers to
-    the same metadata.json, and to its model.mil up to the era's spelling of scalars (3402 writes
-    `tensor<string, []>`, we write 3520's `string(...)`)."""
+    the same metadata.json, and, for an era before 2025, to the same model.mil except buildInfo
+    (the default, 3520's text, spells scalars `string(...)` where 3402 wrote `tensor<string, []>`)."""
     model = mlir_coreml.compile_model(APPLE_ADD_MODEL)
     rng = np.random.default_rng(3)
     x, y = (rng.standard_normal((1, 10)).astype(np.float16) for _ in range(2))
     np.testing.assert_array_equal(model.predict({"x": x, "y": y})["var_3"], x * y)
-    bundle = tmp_path / "add_model.mlmodelc"
-    lower_model(APPLE_ADD_MODEL, bundle)
-    assert json.loads((bundle / "metadata.json").read_text()) == \
-        json.loads((APPLE_ADD_MODEL / "metadata.json").read_text())
-    ours = _without_build_info((bundle / "model.mil").read_text())
-    apple = (APPLE_ADD_MODEL / "model.mil").read_text().replace("tensor<string, []>", "string")
-    apple = "\n".join(line for i, line in enumerate(apple.split("\n")) if i != 1)
-    assert ours == apple
+    apple = (APPLE_ADD_MODEL / "model.mil").read_text()
+    apple_lines = apple.split("\n")
+    for era, expected_mil in (("2021", apple), (None, apple.replace("tensor<string, []>", "string"))):
+        bundle = tmp_path / f"{era}" / "add_model.mlmodelc"
+        bundle.parent.mkdir()
+        lower_model(APPLE_ADD_MODEL, bundle, coremlc_version=era)
+        assert json.loads((bundle / "metadata.json").read_text()) == \
+            json.loads((APPLE_ADD_MODEL / "metadata.json").read_text())
+        ours = (bundle / "model.mil").read_text().split("\n")
+        assert ours[1].startswith("[buildInfo = dict<") and apple_lines[1].startswith("[buildInfo = dict<")
+        assert ours[:1] + ours[2:] == expected_mil.split("\n")[:1] + expected_mil.split("\n")[2:]
     np.testing.assert_array_equal(mlir_coreml.compile_model(bundle).predict({"x": x, "y": y})["var_3"], x * y)
