@@ -5,8 +5,8 @@ whose stages include ML Programs (alone or mixed with NeuralNetwork stages).
 A pipeline runs its stages in order, each stage's outputs feeding later stages by feature name.
 It is imported as ONE function: each stage is imported by its own reader (an ML Program by
 frontend/mlpackage.py, a NeuralNetwork by frontend/mlmodel.py) and its function body is inlined
-into `main`, so passes and the runtime see one graph. The stages' own module attributes are kept
-per stage in `coreml.pipeline_stages` (what the bundle writer needs to write `model0/`, ...).
+into `main`, so passes and the runtime see one graph; `coreml.pipeline_stages` lists the stages'
+model types. (Lowering works from the stages' specs instead: codegen/pipeline_bundle.py.)
 """
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp, entry_function
 from mlir_coreml.ir.opdef import build
 
-PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
-
-
 def pipeline_models(spec) -> list:
     """The stage models of a pipeline spec (empty for other model types)."""
+    from mlir_coreml.frontend.mlmodel import PIPELINE_TYPES
+
     kind = spec.WhichOneof("Type")
-    if kind not in PIPELINE_KINDS:
+    if kind not in PIPELINE_TYPES:
         return []
     pipeline = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
     return list(pipeline.models)
