@@ -123,13 +123,26 @@ COMPRESSED = [("iOS16", "int8", "constexpr_affine_dequantize"), ("iOS16", "palet
               ("iOS18", "int4-blocks", "constexpr_blockwise_shift_scale")]
 
 
+@pytest.fixture(scope="module")
+def uncompressed():
+    """target -> (torch module, its ML Program): one conversion per target for all compressions."""
+    cache = {}
+
+    def get(target):
+        if target not in cache:
+            torch.manual_seed(3)
+            module = _Net().eval()
+            cache[target] = module, _program(module, (1, 8, 8, 8), target=target)
+        return cache[target]
+
+    return get
+
+
 @pytest.mark.parametrize("target, kind, op", COMPRESSED, ids=[f"{t}-{k}" for t, k, _ in COMPRESSED])
-def test_compressed_weights_stay_compressed(tmp_path, target, kind, op):
+def test_compressed_weights_stay_compressed(tmp_path, uncompressed, target, kind, op):
     import coremltools.optimize.coreml as cto
 
-    torch.manual_seed(3)
-    module = _Net().eval()
-    model = _program(module, (1, 8, 8, 8), target=target)
+    module, model = uncompressed(target)
     compress, config = _compressions()[kind]
     path = tmp_path / "q.mlpackage"
     with zoo._quiet():
