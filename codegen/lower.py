@@ -19,6 +19,7 @@ ERAS = fmt.COREMLC_ERAS
 GRAYSCALE = 10  # ImageFeatureType.ColorSpace
 NETWORK_TYPES = fmt.NETWORK_MODEL_KINDS
 PIPELINE_TYPES = fmt.PIPELINE_MODEL_KINDS
+DEFAULT_ERA = "2021"   # NeuralNetwork bundles; ML Programs default to coremlc 3520/3600 (2025-2026)
 
 
 def default_pipeline(era: str) -> str:
@@ -30,7 +31,7 @@ def default_pipeline(era: str) -> str:
 
 
 def lower_model(model_path, output, pipeline: str | None = None, emit: str = "mlmodelc",
-                coremlc_version: str = "2021", kernels: bool = False) -> None:
+                coremlc_version: str | None = None, kernels: bool = False) -> None:
     """Compile `model_path` and write the bundle at `output` atomically. With `emit` "mlmodel" or
     "mlpackage", the (optimised) model goes back to Apple's toolchain formats instead.
     `kernels` also builds the CPU runtime's generated module for the bundle into its
@@ -56,8 +57,11 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
     if is_ml_program(path, data):  # .mlpackage, ML Program .mlmodel or model.mil bundle
         from mlir_coreml.codegen.mlprogram_bundle import lower_ml_program
 
-        lower_ml_program(path, output, pipeline)
+        if coremlc_version is not None and coremlc_version not in ERAS:
+            raise MlirCoremlError(f"unknown coremlc version '{coremlc_version}' (expected {', '.join(ERAS)})")
+        lower_ml_program(path, output, pipeline, coremlc_version)
         return
+    coremlc_version = coremlc_version or DEFAULT_ERA
     if coremlc_version not in ERAS:
         raise MlirCoremlError(f"unknown coremlc version '{coremlc_version}' (expected {', '.join(ERAS)})")
     from mlir_coreml.codegen.espresso.bundle_writer import write_bundle

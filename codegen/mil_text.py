@@ -22,8 +22,10 @@ INDENT = 4
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def print_mil(program: MilProgram, where: str | None = None) -> str:
-    """The text of `program`; a name model.mil cannot spell is an error naming it (`where`: the output)."""
+def print_mil(program: MilProgram, where: str | None = None, final_newline: bool = True) -> str:
+    """The text of `program`; a name model.mil cannot spell is an error naming it (`where`: the
+    output). coremlc 3520 and later end the file without a newline after the closing brace [V],
+    3402 with one [V add_model.mlmodelc]."""
     check_names(program, where)
     out = [f"program({program.version})\n"]
     if program.attributes:
@@ -31,7 +33,7 @@ def print_mil(program: MilProgram, where: str | None = None) -> str:
     out.append("{\n")
     for function in program.functions:
         _print_function(function, out)
-    out.append("}\n")
+    out.append("}\n" if final_newline else "}")
     return "".join(out)
 
 

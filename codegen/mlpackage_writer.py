@@ -37,7 +37,9 @@ from mlir_coreml.codegen.atomic import write_directory
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.attributes import (ArrayAttr, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr, FloatAttr,
                                        IntAttr, StringAttr)
-from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType
+from mlir_coreml.frontend.mlpackage import BLOB_DTYPES as READ_BLOB_DTYPES, PROTO_DTYPES as READ_PROTO_DTYPES
+from mlir_coreml.ir.dialects.mil.base import SUB_BYTE_BITS
+from mlir_coreml.ir.types import DictType, ListType, StateType, TensorType, TupleType
 
 WEIGHTS_FILE = "@model_path/weights/weight.bin"
 AUTHOR = "com.apple.CoreML"
@@ -48,6 +50,9 @@ PROTO_DTYPES = {"bool": 1, "string": 2, "f16": 10, "f32": 11, "f64": 12, "bf16":
                 "i32": 23, "i64": 24, "u8": 31, "u16": 32, "u32": 33, "u64": 34}
 # IR element type -> blob storage v2 BlobDataType.
 BLOB_DTYPES = {"f16": 1, "f32": 2, "u8": 3, "i8": 4, "bf16": 5, "i16": 6, "u16": 7, "i32": 14, "u32": 15}
+# Sub-byte MIL dtypes -> blob storage v2 BlobDataType and MIL.proto DataType codes (the reader's tables).
+SUB_BYTE_BLOB_DTYPES = {name: code for code, name in READ_BLOB_DTYPES.items() if name in SUB_BYTE_BITS}
+SUB_BYTE_PROTO_DTYPES = {name: code for code, name in READ_PROTO_DTYPES.items() if name in SUB_BYTE_BITS}
 # IR element type -> TensorValue field coremltools writes immediate values to.
 IMMEDIATE_FIELDS = {"bool": "bools", "string": "strings", "f16": "bytes", "f32": "floats", "f64": "doubles",
                     "i8": "bytes", "u8": "bytes", "u32": "bytes", "i16": "ints", "u16": "ints", "i32": "ints",
@@ -112,7 +117,8 @@ class BlobWriter:
     def add(self, attr: DenseResourceAttr, where: str) -> int:
         """The metadata offset of `attr`'s data in the file (each resource is stored once)."""
         element = attr.type.element.name
-        code = BLOB_DTYPES.get(element)
+        stored = sub_byte_dtype(attr)
+        code = SUB_BYTE_BLOB_DTYPES[stored] if stored else BLOB_DTYPES.get(element)
         if code is None:
             raise MlirCoremlError(f"weights of element type {element} cannot be stored in weight.bin", where)
         key = (id(attr.blob), element, attr.type)
@@ -120,10 +126,18 @@ class BlobWriter:
         if found is not None:
             return found
         array = np.asarray(attr.value)
-        dtype = attr.type.element.numpy_dtype.newbyteorder("<")
-        data = np.ascontiguousarray(array, dtype=dtype).tobytes()
+        padding = 0
+        if stored:  # read from a sub-byte blob: packed again, as compressed as it came
+            from mlir_coreml.ir.dialects.mil.control import pack_bits
+
+            bits = SUB_BYTE_BITS[stored]
+            data = pack_bits(array, bits)
+            padding = len(data) * 8 - array.size * bits
+        else:
+            dtype = attr.type.element.numpy_dtype.newbyteorder("<")
+            data = np.ascontiguousarray(array, dtype=dtype).tobytes()
         offset = _align(self.end)
-        record = struct.pack("<IIQQQ", SENTINEL, code, len(data), offset + ALIGNMENT, 0).ljust(ALIGNMENT, b"\0")
+        record = struct.pack("<IIQQQ", SENTINEL, code, len(data), offset + ALIGNMENT, padding).ljust(ALIGNMENT, b"\0")
         self.chunks.append((offset, record + data))
         self.end = offset + ALIGNMENT + len(data)
         self.offsets[key] = offset
@@ -137,6 +151,13 @@ class BlobWriter:
             f.write(b"\0" * (offset - position))
             f.write(chunk)
             position = offset + len(chunk)
+
+
+def sub_byte_dtype(attr) -> str | None:
+    """The sub-byte MIL dtype (`uint4`, `int4`...) a weight was read as, else None (in memory it
+    is unpacked one value per byte, its IR element i8/u8)."""
+    origin = getattr(attr.blob, "origin", None) if isinstance(attr, DenseResourceAttr) else None
+    return origin.dtype if origin is not None and origin.dtype in SUB_BYTE_BITS else None
 
 
 def _align(n: int) -> int:
@@ -266,6 +287,9 @@ class _ProgramWriter:
                     binding.name = self.var(v, here)
         for r in op.results:
             self.named(out.outputs.add(), r, here)
+        stored = sub_byte_dtype(op.attributes.get("val")) if op.op_name == "mil.const" else None
+        if stored:  # the const's result has the stored sub-byte type too
+            out.outputs[0].type.tensorType.dataType = SUB_BYTE_PROTO_DTYPES[stored]
         for region in op.regions:
             self.block(region.blocks[0], out.blocks.add(), here)
         # Blobs are laid out in the order they are met; coremltools writes an op's parameters
@@ -328,6 +352,8 @@ class _ProgramWriter:
         elif isinstance(t, DictType):
             self.type(t.key, out.dictionaryType.keyType, where)
             self.type(t.value, out.dictionaryType.valueType, where)
+        elif isinstance(t, StateType):
+            self.type(t.wrapped, out.stateType.wrappedType, where)
         else:
             raise MlirCoremlError(f"type {t} has no ML Program form", where)
 
@@ -338,6 +364,8 @@ class _ProgramWriter:
         v = mil_pb2.Value()
         if isinstance(attr, DenseResourceAttr):
             self.type(attr.type, v.type, where)
+            if sub_byte_dtype(attr):
+                v.type.tensorType.dataType = SUB_BYTE_PROTO_DTYPES[sub_byte_dtype(attr)]
             v.blobFileValue.fileName = WEIGHTS_FILE
             v.blobFileValue.offset = self.blobs.add(attr, where)
         elif isinstance(attr, DenseAttr):

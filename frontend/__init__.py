@@ -11,6 +11,7 @@ from mlir_coreml.errors import MlirCoremlError
 # compile_model records the result names before lowering, which may forward a result (an identity
 # reshape, a flatten) to a value named differently.
 RESULT_NAMES_ATTR = "coreml.result_names"
+PIPELINE_FIELDS = (200, 201, 202)   # Model.proto: pipelineClassifier, pipelineRegressor, pipeline
 
 # Reader module per model form; each exposes `read(path) -> module` (imported on first use).
 READERS = {
@@ -64,6 +65,14 @@ def is_ml_program(path, data: bytes | None = None) -> bool:
             from mlir_coreml.ir.guard import read_file
 
             data = read_file(path, "protobuf")
-        return MODEL_TYPE_ML_PROGRAM in scan_fields(data, path)
-    except (OSError, MlirCoremlError):
+        fields = scan_fields(data, path)
+        if MODEL_TYPE_ML_PROGRAM in fields:
+            return True
+        if not any(number in fields for number in PIPELINE_FIELDS):
+            return False
+        from mlir_coreml.frontend.pipeline import holds_ml_program
+        from mlir_coreml.frontend.proto import model_pb2
+
+        return holds_ml_program(model_pb2.Model.FromString(data))
+    except Exception:  # noqa: BLE001 - unreadable or corrupt: not ours to report here (the reader will)
         return False

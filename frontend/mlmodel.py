@@ -63,6 +63,10 @@ def read_bytes(data: bytes, where: str = "<bytes>") -> ModuleOp:
     except (DecodeError, RuntimeError, ValueError) as e:
         raise MlirCoremlError(f"not a valid Core ML model (protobuf decoding failed: {e}); "
                               "the file may be truncated or corrupt", where) from None
+    from mlir_coreml.frontend.pipeline import holds_ml_program, spec_to_module
+
+    if holds_ml_program(model):  # its weights/ folder sits beside the file
+        return spec_to_module(model, os.path.dirname(os.path.abspath(where)), where)
     return ModelImporter(model, where).run()
 
 

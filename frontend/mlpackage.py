@@ -18,6 +18,7 @@ from __future__ import annotations
 import mmap
 import os
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from mlir_coreml.frontend.mil.to_ir import (BlockRecord, FunctionRecord, OpRecor
 from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DenseAttr, DenseResourceAttr, DictAttr,
                                        FloatAttr, IntAttr, ResourceBlob, StringAttr)
 from mlir_coreml.ir.dialects.mil.base import SUB_BYTE_BITS
-from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType, Type
+from mlir_coreml.ir.types import DictType, ListType, StateType, TensorType, TupleType, Type
 
 MODEL_PATH_PREFIX = "@model_path/"
 
@@ -54,7 +55,9 @@ def read(path: str):
     package = os.path.abspath(os.fspath(path))
     model_path = root_model_path(package)
     spec = _parse_model(model_path)
-    return model_to_module(spec, os.path.dirname(model_path), model_path)
+    from mlir_coreml.frontend.pipeline import spec_to_module
+
+    return spec_to_module(spec, os.path.dirname(model_path), model_path)
 
 
 # -- the package -----------------------------------------------------------------------------
@@ -116,6 +119,16 @@ def _parse_model(path: str):
 
 # -- weight.bin ------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class BlobOrigin:
+    """Where a weight was read: its BLOBFILE reference and the MIL dtype it is stored as (a
+    sub-byte dtype is unpacked in memory); writers that leave the weight unchanged reuse it."""
+    file_name: str        # as the program spells it, e.g. "@model_path/weights/weights.bin"
+    path: str             # that file on disk
+    offset: int           # of the blob's metadata record
+    dtype: str
+
+
 class BlobFile:
     """One memory-mapped blob storage v2 file."""
 
@@ -140,7 +153,7 @@ class BlobFile:
         self.count = count
         self.cache: dict[tuple, ResourceBlob] = {}
 
-    def blob(self, offset: int, ty: TensorType, dtype: str, where: str) -> ResourceBlob:
+    def blob(self, offset: int, ty: TensorType, dtype: str, where: str, file_name: str = "") -> ResourceBlob:
         key = (offset, ty, dtype)
         found = self.cache.get(key)
         if found is not None:
@@ -167,7 +180,8 @@ class BlobFile:
         if data_offset + nbytes > self.size or data_offset < RECORD_SIZE:
             raise MlirCoremlError(f"blob data [{data_offset}, {data_offset + nbytes}) lies outside the weight "
                                   f"file ({self.size} bytes) — is weight.bin truncated?", place)
-        blob = ResourceBlob(loader=self._loader(data_offset, nbytes, ty, dtype))
+        blob = ResourceBlob(loader=self._loader(data_offset, nbytes, ty, dtype),
+                            origin=BlobOrigin(file_name, self.path, offset, dtype))
         self.cache[key] = blob
         return blob
 
@@ -199,7 +213,7 @@ class BlobStore:
         blob_file = self.files.get(path)
         if blob_file is None:
             blob_file = self.files[path] = BlobFile(path, where)
-        blob = blob_file.blob(int(offset), ty, dtype, where)
+        blob = blob_file.blob(int(offset), ty, dtype, where, file_name)
         return DenseResourceAttr(f"blob_{offset}", ty, blob)
 
 
@@ -284,6 +298,8 @@ class _ProtoDecoder:
             return TupleType(tuple(self.type(t, where) for t in vt.tupleType.types))
         if kind == "dictionaryType":
             return DictType(self.type(vt.dictionaryType.keyType, where), self.type(vt.dictionaryType.valueType, where))
+        if kind == "stateType":
+            return StateType(self.type(vt.stateType.wrappedType, where))
         raise MlirCoremlError(f"unsupported MIL value type '{kind}'", where)
 
     def named(self, items, where) -> list[tuple[str, Type]]:

@@ -140,11 +140,13 @@ class DenseAttr(Attribute):
 class ResourceBlob:
     """The bytes behind a `dense_resource` handle: an array, or a loader called on first use."""
 
-    __slots__ = ("_array", "_loader")
+    __slots__ = ("_array", "_loader", "origin")
 
-    def __init__(self, array: np.ndarray | None = None, loader: Callable[[], np.ndarray] | None = None):
+    def __init__(self, array: np.ndarray | None = None, loader: Callable[[], np.ndarray] | None = None,
+                 origin=None):
         self._array = array
         self._loader = loader
+        self.origin = origin  # where a reader found the bytes (e.g. frontend.mlpackage.BlobOrigin), or None
 
     @property
     def loaded(self) -> bool:

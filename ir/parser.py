@@ -20,8 +20,8 @@ from mlir_coreml.ir.attributes import (ArrayAttr, BoolAttr, DenseAttr, DenseReso
                                        TypeAttr)
 from mlir_coreml.ir.core import Block, Location, Operation, Region, Value
 from mlir_coreml.ir.opdef import IsolatedFromAbove, lookup_op
-from mlir_coreml.ir.types import (ELEMENT_TYPES, DictType, FunctionType, ListType, NoneType, TensorType,
-                                  TupleType)
+from mlir_coreml.ir.types import (ELEMENT_TYPES, DictType, FunctionType, ListType, NoneType, StateType,
+                                  TensorType, TupleType)
 
 _ESCAPE = re.compile(r'\\([0-9A-Fa-f]{2}|.)')
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
@@ -90,6 +90,9 @@ class _TreeBuilder(lark.Transformer):
 
     def dict_type(self, k, v):
         return DictType(k, v)
+
+    def state_type(self, t):
+        return StateType(t)
 
     def none_type(self):
         return NoneType()

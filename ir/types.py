@@ -114,6 +114,17 @@ class TupleType(Type):
 
 
 @dataclass(frozen=True, slots=True)
+class StateType(Type):
+    """`state<tensor<1x4xf16>>`: a model state (iOS18 ML Programs), read with `read_state`,
+    written with `coreml_update_state`; it lives across predictions (`CompiledModel.make_state`)."""
+
+    wrapped: Type
+
+    def __str__(self) -> str:
+        return f"state<{self.wrapped}>"
+
+
+@dataclass(frozen=True, slots=True)
 class DictType(Type):
     """`dict<string, f64>`: classifier probability outputs."""
 

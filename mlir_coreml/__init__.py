@@ -17,12 +17,15 @@ def load(path):
     return load_model(path)
 
 
-def compile_model(path_or_module, pipeline=None, threads=None, trust_bundled_kernels=False):
-    """Compile a model for CPU execution; returns a CompiledModel with `.predict`. Native code
+def compile_model(path_or_module, pipeline=None, threads=None, function_name=None, trust_bundled_kernels=False):
+    """Compile a model for CPU execution; returns a CompiledModel with `.predict`.
+    `function_name` picks the function of a multi-function ML Program (as coremltools'
+    `MLModel(..., function_name=...)`; default: the model's default function). Native code
     shipped inside the model runs only if this machine built it or `trust_bundled_kernels`."""
     from mlir_coreml.runtime.predict import compile_model as _compile
 
-    return _compile(path_or_module, pipeline=pipeline, threads=threads, trust_bundled_kernels=trust_bundled_kernels)
+    return _compile(path_or_module, pipeline=pipeline, threads=threads, function_name=function_name,
+                    trust_bundled_kernels=trust_bundled_kernels)
 
 
 def register_custom_layer(class_name, fn=None):

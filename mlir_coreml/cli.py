@@ -215,8 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("-p", "--pipeline", default=None)
     s.add_argument("--emit", choices=["mlmodelc", "mlmodel", "mlpackage"], default="mlmodelc")
-    s.add_argument("--coremlc-version", choices=["2019-early", "2019", "2020", "2021", "2025"], default="2021",
-                   help="which coremlc era's bundle layout to reproduce")
+    s.add_argument("--coremlc-version", choices=["2019-early", "2019", "2020", "2021", "2025"], default=None,
+                   help="which coremlc era's bundle layout to reproduce (default: 2021 for NeuralNetwork "
+                        "models, 2025 for ML Programs)")
     s.add_argument("--kernels", action="store_true",
                    help="also build the CPU runtime's generated kernels into the bundle (mlir_coreml/)")
     s.set_defaults(func=cmd_lower)

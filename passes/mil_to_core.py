@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr
+from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr, ResourceBlob
 from mlir_coreml.ir.dialects import core
-from mlir_coreml.ir.dialects.mil.base import MIL_DTYPES, NotConstant, defining_const, ints, scalar
+from mlir_coreml.ir.dialects.mil.base import MIL_DTYPES, NotConstant, defining_const, ints, rounded, scalar
 from mlir_coreml.ir.dialects.mil.nn import conv_out_size
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import TensorType
@@ -587,17 +587,31 @@ def lower_band_part(op, b):
     return b.op("mul", x, const_like(b, keep, x))
 
 
-@lowers("constexpr_affine_dequantize", "constexpr_cast", "constexpr_lut_to_dense", "constexpr_sparse_to_dense")
+@lowers("constexpr_affine_dequantize", "constexpr_cast", "constexpr_lut_to_dense", "constexpr_sparse_to_dense",
+        "constexpr_blockwise_shift_scale")
 def lower_constexpr(op, b):
-    """Compile-time weight decompression: evaluated once into a constant of the declared type."""
+    """Compressed weights stay compressed until they are used: the constant's blob decompresses
+    (the op's reference semantics) on first access, i.e. when the executor packs the weight."""
     arrays = []
     for v in op.operands:
         array = defining_const(v)
         if array is None:
             raise unsupported(op, "a run-time operand")
         arrays.append(array)
-    value = op.reference(*arrays)
-    return b.const(np.asarray(value[0] if isinstance(value, tuple) else value), dtype=None)
+    result = op.results[0].type
+    if not isinstance(result, TensorType) or not result.is_static:
+        value = op.reference(*arrays)
+        return b.const(np.asarray(value[0] if isinstance(value, tuple) else value), dtype=None)
+
+    bound = op.bind(arrays)  # now: the mil op is erased before the weight is first used
+
+    def decompress():
+        value = op.compute(bound)
+        return np.asarray(rounded(value[0] if isinstance(value, tuple) else value, result)).reshape(result.shape)
+
+    name = op.location.name if op.location is not None and op.location.name else "constexpr"
+    attr = DenseResourceAttr(f"{name}.dense", result, ResourceBlob(loader=decompress))
+    return b.create(core.ConstantOp, [], {"value": attr}, [result]).result
 
 
 # =========================================================================== recurrent

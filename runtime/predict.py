@@ -19,8 +19,9 @@ import sys
 import numpy as np
 
 from mlir_coreml.codegen.atomic import write_file
+from mlir_coreml.runtime.state import make_state, state_names, update_state, with_state
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.ir.types import TensorType
+from mlir_coreml.ir.types import StateType, TensorType
 from mlir_coreml.runtime import features
 from mlir_coreml.runtime.flexible import VariantCache, retyped
 
@@ -74,7 +75,8 @@ def _load(path_or_module):
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
                   use_kernels: bool = True, weight_precision: str = "stored",
-                  codegen: bool | None = None, trust_bundled_kernels: bool = False) -> CompiledModel:
+                  codegen: bool | None = None, trust_bundled_kernels: bool = False,
+                  function_name: str | None = None) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
     `weight_precision` "stored" (default) computes with weights in the precision the model
@@ -86,13 +88,27 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
     models with control flow, or a machine without a C compiler, use the executor.
     A build shipped with the model (`lower --kernels`, `save`) is native code: it is loaded only
-    if this machine made it (keyed hash, runtime/build.py) or with `trust_bundled_kernels=True`."""
+    if this machine made it (keyed hash, runtime/build.py) or with `trust_bundled_kernels=True`.
+    `function_name` picks the function of a multi-function model (default: the model's
+    defaultFunctionName, else `main`). An ML Program whose inputs have `?` dims gives a
+    FlexibleModel (runtime/flexible_model.py), compiled per concrete input shape on first use;
+    a NeuralNetwork's enumerated/range shapes compile variants (runtime/flexible.py)."""
+    from mlir_coreml.ir.dialects.func import entry_function
+    from mlir_coreml.runtime.flexible_model import FlexibleModel, input_constraints, single_function_module
+
     module = _load(path_or_module)
     if "classical" in dialects_in(module):  # classical models and mixed pipelines
         from mlir_coreml.runtime.classical import ClassicalCompiledModel
 
         return ClassicalCompiledModel(module, source=path_or_module)
-    fn = _main_function(module)
+    fn = entry_function(module, function_name)
+    if sum(op.op_name == "func.func" for op in module.body.ops) > 1:
+        module = single_function_module(module, fn)
+        fn = entry_function(module)
+    if any(isinstance(a.type, StateType) for a in fn.arguments):  # iOS18 state: see runtime/state.py
+        from mlir_coreml.passes.functionalize_state import functionalize
+
+        functionalize(fn)
     record_result_names(fn)
     # flexible inputs compile again per concrete shape, from the module as imported (a lowered
     # module has shapes baked into its ops: it runs the shapes it was compiled for)
@@ -101,6 +117,9 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
                    codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
     source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
+    if input_constraints(module, fn):
+        return FlexibleModel(module, fn, Signature(fn), lambda static: _compile_module(static, source=source, **options),
+                             source)
     model = _compile_module(module, source=source, **options)
     if imported is not None:
         name = fn.attributes["sym_name"].value
@@ -167,6 +186,9 @@ class Signature:
         self.shape_rules = {name: rule for name in self.inputs
                             if (rule := features.shape_rule(self.input_features.get(name))) is not None}
         self.rank5 = features.uses_rank5_blobs(module_attributes, fn.attributes)
+        states = state_names(fn)  # the new state values end the results (passes/functionalize_state.py)
+        if states:
+            self.output_names[len(self.output_names) - len(states):] = [f"state:{n}" for n in states]
         self.image_inputs = {f.get("name"): (f["type"]["imageType"] or {}).get("colorSpace", "RGB")
                              for f in described_inputs or ()
                              if isinstance(f, dict) and "imageType" in (f.get("type") or {})}
@@ -258,6 +280,7 @@ class CompiledModel:
         self.source = source
         self.function = _main_function(module)
         self.signature = Signature(self.function)
+        self.states = state_names(self.function)
         self.executor = Executor(module, self.function, use_kernels=use_kernels,
                                  weight_precision=weight_precision)
         if codegen is None:
@@ -276,19 +299,31 @@ class CompiledModel:
     @property
     def inputs(self) -> dict:
         """Input name -> declared tensor type."""
-        return dict(self.signature.inputs)
+        return {k: t for k, t in self.signature.inputs.items() if k not in self.states}
 
     @property
     def output_names(self) -> list[str]:
-        return list(self.signature.output_names)
+        return self.signature.output_names[:len(self.signature.output_names) - len(self.states)]
 
     def __repr__(self):
         ins = ", ".join(f"{k}: {t}" for k, t in self.inputs.items())
         return f"CompiledModel(inputs=({ins}), outputs={self.output_names})"
 
-    def predict(self, data, batch_size: int | None = None):
+    def make_state(self):
+        """A fresh (zeroed) state for a stateful model, to pass to `predict(..., state=)`."""
+        return make_state(self.signature, self.states)
+
+    def predict(self, data, batch_size: int | None = None, state=None):
         """dict name -> array  ->  dict name -> array; a list of dicts (or, with `batch_size`, a
-        dict of arrays with a leading batch dim) -> a list of dicts, run as by `predict_batch`."""
+        dict of arrays with a leading batch dim) -> a list of dicts, run as by `predict_batch`.
+        A stateful model reads and updates `state` (default: a fresh one per call)."""
+        if self.states:
+            if isinstance(data, (list, tuple)):
+                return [self.predict(item, state=state) for item in data]
+            state = state if state is not None else self.make_state()
+            outputs = self.signature.format_outputs(self.run_args(self.signature.check_inputs(
+                with_state(data, state, self.states))))
+            return update_state(outputs, state, self.states, self.signature.output_names)
         if isinstance(data, (list, tuple)) or batch_size is not None:
             return self.predict_batch(data, batch_size)
         return self.signature.format_outputs(self.run_args(self.signature.check_inputs(data)))

@@ -23,7 +23,7 @@ from mlir_coreml.ir.dialects.mil import MIL_DTYPES, MIL_OPS, OPSETS
 from mlir_coreml.ir.dialects.mil.base import SUB_BYTE_BITS
 from mlir_coreml.ir.dialects.mil.control import ConstOp, YieldOp, value_type
 from mlir_coreml.ir.opdef import build
-from mlir_coreml.ir.types import DictType, ListType, TensorType, TupleType, Type
+from mlir_coreml.ir.types import DictType, ListType, StateType, TensorType, TupleType, Type
 
 MAX_DIM = 1 << 31
 
@@ -131,7 +131,7 @@ class _Builder:
         if cls is None:
             raise MlirCoremlError(f"unknown MIL op '{r.op_type}' (not in the mil dialect; add it to "
                                   f"ir/dialects/mil/ to import this model)", where)
-        if not r.outputs:
+        if not r.outputs and cls.result_defs:
             raise MlirCoremlError(f"'{r.op_type}' op has no outputs", where)
         location = Location(r.name) if r.name is not None else None
         result_types = [t for _, t in r.outputs]
@@ -279,6 +279,8 @@ class _TextDecoder:
             return TupleType(tuple(self.type(e, where) for e in t.elements))
         if isinstance(t, T.MilDictType):
             return DictType(self.type(t.key, where), self.type(t.value, where))
+        if isinstance(t, T.MilStateType):
+            return StateType(self.type(t.wrapped, where))
         raise MlirCoremlError(f"unsupported MIL type {type(t).__name__}", where)
 
     def named(self, items, where) -> list[tuple[str, Type]]:
@@ -287,8 +289,11 @@ class _TextDecoder:
     def function(self, f) -> FunctionRecord:
         where = f"{self.filename}:{f.name}"
         attrs = {}
-        if f.attributes:
-            attrs["mil.attributes"] = DictAttr(tuple((a.name, self.value(a.value, where)) for a in f.attributes))
+        # FlexibleShapeInformation restates the description's shape flexibility (coremldata.bin
+        # holds it; the bundle writer derives the attribute from there again).
+        kept = [a for a in f.attributes if a.name != "FlexibleShapeInformation"]
+        if kept:
+            attrs["mil.attributes"] = DictAttr(tuple((a.name, self.value(a.value, where)) for a in kept))
         return FunctionRecord(f.name, f.opset, self.named(f.inputs, where), self.block(f.body, where), attrs)
 
     def block(self, b, where, depth: int = 0) -> BlockRecord:

@@ -66,3 +66,25 @@ class CallOp(Operation):
     args = operand(AnyType, variadic=True)
     outputs = result(AnyType, variadic=True)
     callee = attribute("symbol")
+
+
+def entry_function(module, function_name: str | None = None):
+    """The function a prediction runs: `function_name`, else the description's
+    `defaultFunctionName`, else `main`, else the first function."""
+    from mlir_coreml.errors import MlirCoremlError
+    from mlir_coreml.ir.attributes import DictAttr
+
+    functions = [op for op in module.body.ops if op.op_name == "func.func"]
+    if not functions:
+        raise MlirCoremlError("the model has no function to run")
+    by_name = {f.attributes["sym_name"].value: f for f in functions}
+    if function_name is not None:
+        if function_name not in by_name:
+            raise MlirCoremlError(f"the model has no function '{function_name}' (its functions: "
+                                  f"{', '.join(by_name)})")
+        return by_name[function_name]
+    description = module.attributes.get("coreml.description")
+    default = dict(description.data).get("defaultFunctionName") if isinstance(description, DictAttr) else None
+    if default is not None and default.value in by_name:
+        return by_name[default.value]
+    return by_name.get("main", functions[0])

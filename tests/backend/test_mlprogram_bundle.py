@@ -229,12 +229,13 @@ def test_atomic_write_replaces_and_leaves_nothing_on_error(model_zoo, tmp_path, 
     assert not (out / "stale.txt").exists() and (out / "model.mil").is_file()
     before = (out / "model.mil").read_bytes()
 
-    from mlir_coreml.codegen import mlpackage_writer
+    from mlir_coreml.codegen import mlprogram_bundle
 
-    def boom(self, f):
-        f.write(b"partial")
+    def boom(self, staging):
+        (staging / "weights").mkdir(exist_ok=True)
+        (staging / "weights" / "weight.bin").write_bytes(b"partial")
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(mlpackage_writer.BlobWriter, "write", boom)
+    monkeypatch.setattr(mlprogram_bundle.WeightFiles, "write", boom)
     with pytest.raises(MlirCoremlError):
         lower_model(path, out)
     assert (out / "model.mil").read_bytes() == before  # the old bundle is untouched

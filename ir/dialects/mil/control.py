@@ -71,6 +71,14 @@ def unpack_bits(packed, nbits: int, count: int) -> np.ndarray:
     return (bits << np.arange(nbits, dtype=np.uint32)).sum(axis=1)
 
 
+def pack_bits(values, nbits: int) -> bytes:
+    """The inverse of `unpack_bits`: `nbits`-wide values (two's complement for signed ones) packed
+    little-endian first, the last byte zero-padded."""
+    values = np.asarray(values).reshape(-1).astype(np.int64) & ((1 << nbits) - 1)
+    bits = ((values[:, None] >> np.arange(nbits)) & 1).astype(np.uint8).reshape(-1)
+    return np.packbits(bits, bitorder="little").tobytes()
+
+
 def _along(values, axis, rank):
     values = np.asarray(values)
     if values.ndim != 1 or rank == 0:
@@ -147,6 +155,39 @@ mil_op("constexpr_cast", "source_val? output_dtype?", compute=_constexpr_cast)
 mil_op("constexpr_lut_to_dense", "indices? lut? shape? vector_axis?", compute=_lut_to_dense)
 mil_op("constexpr_sparse_to_dense", "nonzero_data? mask? shape?", compute=_sparse_to_dense)
 mil_op("constexpr_blockwise_shift_scale", "data? scale? offset?", compute=_blockwise_shift_scale)
+
+# -- state (iOS18) ---------------------------------------------------------------------------
+# A `state<tensor<...>>` value is, at run time, the state's buffer (a numpy array that lives
+# across predictions): `read_state` copies it out, `coreml_update_state` writes into it and
+# passes the new value on. The runtime turns both into plain data flow (passes/functionalize_state.py).
+
+
+def _wrapped(value):
+    from mlir_coreml.ir.types import StateType
+
+    t = value.type
+    return t.wrapped if isinstance(t, StateType) else t
+
+
+def _write_state(self, a):
+    state, value = a["state"], a["value"]
+    np.copyto(state, np.asarray(value, dtype=state.dtype))
+    return np.array(state)
+
+
+mil_op("read_state", "input", compute=lambda self, a: np.array(a["input"]),
+       result_elements=lambda self: [_wrapped(self.param("input")).element],
+       shapes=lambda self: [_wrapped(self.param("input")).shape])
+def _write_state_in_place(self, a):
+    np.copyto(a["input"], np.asarray(a["data"], dtype=a["input"].dtype))
+    return ()
+
+
+# `coreml_update_state` is what converters build; coremltools stores it as write_state + read_state.
+mil_op("write_state", "input data", results="", compute=_write_state_in_place, shapes=lambda self: [])
+mil_op("coreml_update_state", "state value", compute=_write_state,
+       result_elements=lambda self: [_wrapped(self.param("state")).element],
+       shapes=lambda self: [_wrapped(self.param("state")).shape])
 
 # -- control flow --------------------------------------------------------------------------
 
