@@ -361,8 +361,11 @@ class InnerProductOp(Layer):
                               f"{'present' if self.biases is not None else 'absent'}")
 
     def infer_types(self):
-        shape = self.input.type.shape
-        return [self.input.type.with_shape(shape[:-1] + (self.nC,))]
+        shape = tuple(self.input.type.shape)
+        if len(shape) >= 4 and (shape[-1] != self.nB or shape[-3:] == (self.nB, 1, 1)):
+            # a rank-4/5 blob is one vector of k*h*w per (seq, n): the result is (.., n, nC, 1, 1)
+            return [self.input.type.with_shape(shape[:-3] + (self.nC, 1, 1))]
+        return [self.input.type.with_shape(shape[:-1] + (self.nC,))]  # N-D: over the last axis
 
     def reference(self, x, weights, biases=None):
         x = _f32(x)

@@ -15,15 +15,11 @@ import pytest
 
 import mlir_coreml
 from mlir_coreml.codegen.lower import lower_model
-from mlir_coreml.errors import MlirCoremlError
 from tests.backend import network_kinds
 from tests.samples import SAMPLES, SHARED_ONLY, SHARED_SAMPLES
 
 ZOO_FORMS = ("nn_fp32", "nn_fp16")
 TOLERANCE = {"fp32": 1e-4, "fp16": 3e-2}
-# Layers whose espresso form another part of issue 18 supplies (passes/nn_to_espresso.py); once every
-# kind has one, no zoo model skips here.
-NO_FORM_YET = "has no known espresso form"
 
 
 def _zoo_names():
@@ -91,28 +87,8 @@ def description_output_names(mlmodel) -> list[str]:
 def test_zoo_model_source_and_bundle_agree(model_zoo, tmp_path, name, form):
     path, _, _ = model_zoo.get(name, form)
     bundle = tmp_path / "model.mlmodelc"
-    try:
-        lower_model(path, bundle)
-    except MlirCoremlError as err:
-        if NO_FORM_YET in err.message:
-            pytest.skip(f"espresso form pending: {err.message}")
-        raise
-    if _ranks_lost(path, bundle):
-        pytest.skip("spec-4 shape files keeping every blob's rank: pending (espresso forms)")
+    lower_model(path, bundle)
     assert assert_forms_agree([path, bundle], TOLERANCE[form[-4:]]) == description_output_names(path)
-
-
-def _ranks_lost(source, bundle) -> bool:
-    """Whether the bundle's shape file records an output of an ND (spec 4+) model with a rank
-    other than the source network's (the `_rank` rule belongs to nn-to-espresso)."""
-    import json
-
-    from mlir_coreml.frontend.mlmodel import read
-
-    shapes = json.loads((bundle / "model.espresso.shape").read_text())["layer_shapes"]
-    fn = next(op for op in read(str(source)).body.ops if op.op_name == "func.func")
-    return any("_rank" in shapes.get(v.name, {}) and shapes[v.name]["_rank"] != len(v.type.shape)
-               for v in fn.return_op.operands)
 
 
 # -- Apple's samples ------------------------------------------------------------------------------
@@ -154,3 +130,20 @@ def test_network_kind_source_and_bundle_agree(tmp_path, kind, form):
     lower_model(source, bundle)
     names = assert_forms_agree([source, bundle], TOLERANCE[form[-4:]])
     assert sorted(names) == sorted(description_output_names(source))
+
+
+@pytest.mark.parametrize("form", ZOO_FORMS)
+@pytest.mark.parametrize("kind", sorted(network_kinds.OTHER_ALLOWED_SHAPES))
+def test_flexible_bundle_predicts_other_allowed_shapes_like_source(tmp_path, kind, form):
+    """A bundle keeps its source's flexibility: at every allowed shape, same names, shapes, values."""
+    pytest.importorskip("coremltools")
+    source = network_kinds.save(kind, tmp_path, fp16=form == "nn_fp16")
+    bundle = tmp_path / "model.mlmodelc"
+    lower_model(source, bundle)
+    models = [mlir_coreml.compile_model(str(p)) for p in (source, bundle)]
+    rng = np.random.default_rng(0)
+    for name, shapes in network_kinds.OTHER_ALLOWED_SHAPES[kind].items():
+        for shape in shapes:
+            feeds = {name: rng.random(shape).astype(np.float32)}
+            expected = models[0].predict(feeds)
+            assert_same_outputs(expected, models[1].predict(feeds), TOLERANCE[form[-4:]], f"{kind} at {shape}")
