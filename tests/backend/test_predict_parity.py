@@ -123,6 +123,44 @@ def test_apple_sample_source_ours_and_apple_agree(tmp_path, sample):
     assert sorted(names) == sorted(description_output_names(sources[0]))
 
 
+def _other_allowed_shape(rule) -> tuple[tuple, int | None]:
+    """A shape `rule` allows besides the smallest one, and the one dim that differs (None for an
+    enumeration)."""
+    if rule.shapes:
+        return rule.shapes[-1], None
+    lows = [lo for lo, _ in rule.ranges]
+    axis = next(i for i, (lo, hi) in enumerate(rule.ranges) if hi < 0 or hi > lo)
+    lows[axis] += 2
+    return tuple(lows), axis
+
+
+def test_apple_flexible_bundles_predict_other_allowed_shapes():
+    """Apple's bundles with flexible inputs (parkinson_wave: any batch) run at other allowed shapes;
+    a batch predicts what its samples predict one by one."""
+    from mlir_coreml.codegen.espresso.bundle_writer import main_function
+    from mlir_coreml.runtime.predict import Signature
+
+    bundles = [str(next(d.glob("*.mlmodelc"))) for d in _sample_dirs() if d.is_dir()]
+    if not bundles:
+        pytest.skip(f"no sample bundles at {SAMPLES} or {SHARED_SAMPLES}")
+    flexible = [b for b in bundles if Signature(main_function(mlir_coreml.load(b))).shape_rules]
+    assert flexible, "the samples include a flexible-shape bundle (parkinson_wave)"
+    models = [mlir_coreml.compile_model(b) for b in flexible]
+    rng = np.random.default_rng(0)
+    for model in models:
+        (name, rule), = model.signature.shape_rules.items()
+        shape, axis = _other_allowed_shape(rule)
+        x = rng.random(shape).astype(np.float32)
+        out = model.predict({name: x})
+        assert list(out) == model.output_names
+        if axis != 0:
+            continue
+        for i in range(shape[0]):
+            one = model.predict({name: x[i:i + 1]})
+            for key, value in out.items():
+                np.testing.assert_allclose(value[i:i + 1], one[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
 # -- classifiers, regressors, pipelines, flexible shapes ----------------------------------------------
 @pytest.mark.parametrize("form", ZOO_FORMS)
 @pytest.mark.parametrize("kind", sorted(network_kinds.BUILDERS))
