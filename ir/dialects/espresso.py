@@ -830,6 +830,19 @@ class GenericLayerOp(Layer):
         if not isinstance(self.attributes.get("layer_type"), StringAttr):
             raise VerifyError("requires a string attribute 'layer_type'")
 
+    def infer_types(self):
+        """An N-D inferred form's result types are those of its nn layer (flexible shapes retype the
+        bundle); other layers keep the types the shape file declares (no types: nothing inferred)."""
+        from mlir_coreml.ir.dialects import espresso_forms
+
+        if self.regions or not espresso_forms.is_inferred_layer(self) or espresso_forms.is_classic(self):
+            return []
+        layer = espresso_forms.nn_layer(self, self.data_inputs(), [value for _, value in self.blobs()])
+        try:
+            return layer.infer_types() if hasattr(layer, "infer_types") else []
+        finally:
+            layer.drop_operands()
+
     def execute(self, interp, env, *arrays):
         """Inferred forms of NeuralNetwork layers run as the nn layer they were written from."""
         from mlir_coreml.ir.dialects import espresso_forms
