@@ -86,7 +86,8 @@ def shape_rule(feature: dict | None) -> ShapeRule | None:
 def blob_shape(given: tuple, declared: tuple, image: bool) -> tuple:
     """The function argument's shape for an input of description-level shape `given`: images
     replace the declared blob's trailing H, W; arrays drop extra leading unit dims and take the
-    rank-5 blob layout ([C] -> [1,1,C,1,1], [C,H,W] -> [1,1,C,H,W]) when the blob has it."""
+    rank-5 blob layout ([C] -> [1,1,C,1,1], [C,H,W] -> [1,1,C,H,W]) when the blob has it, else
+    pad to the blob's rank with leading unit dims (a spec-3 bundle's [C,H,W] -> [1,C,H,W])."""
     if image:
         return tuple(declared[:-2]) + tuple(given[-2:])
     given = tuple(given)
@@ -96,8 +97,8 @@ def blob_shape(given: tuple, declared: tuple, image: bool) -> tuple:
         return given
     if len(declared) == 5 and len(given) == 1:
         return (1, 1, given[0], 1, 1)
-    if len(declared) == 5 and len(given) == 3:
-        return (1, 1) + given
+    if len(given) < len(declared):  # a bundle's N x K x H x W blob for a [C, H, W] feature, ...
+        return (1,) * (len(declared) - len(given)) + given
     return given
 
 

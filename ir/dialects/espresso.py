@@ -361,8 +361,11 @@ class InnerProductOp(Layer):
                               f"{'present' if self.biases is not None else 'absent'}")
 
     def infer_types(self):
-        shape = self.input.type.shape
-        return [self.input.type.with_shape(shape[:-1] + (self.nC,))]
+        shape = tuple(self.input.type.shape)
+        if len(shape) >= 4 and (shape[-1] != self.nB or shape[-3:] == (self.nB, 1, 1)):
+            # a rank-4/5 blob is one vector of k*h*w per (seq, n): the result is (.., n, nC, 1, 1)
+            return [self.input.type.with_shape(shape[:-3] + (self.nC, 1, 1))]
+        return [self.input.type.with_shape(shape[:-1] + (self.nC,))]  # N-D: over the last axis
 
     def reference(self, x, weights, biases=None):
         x = _f32(x)
@@ -826,6 +829,19 @@ class GenericLayerOp(Layer):
     def verify_(self):
         if not isinstance(self.attributes.get("layer_type"), StringAttr):
             raise VerifyError("requires a string attribute 'layer_type'")
+
+    def infer_types(self):
+        """An N-D inferred form's result types are those of its nn layer (flexible shapes retype the
+        bundle); other layers keep the types the shape file declares (no types: nothing inferred)."""
+        from mlir_coreml.ir.dialects import espresso_forms
+
+        if self.regions or not espresso_forms.is_inferred_layer(self) or espresso_forms.is_classic(self):
+            return []
+        layer = espresso_forms.nn_layer(self, self.data_inputs(), [value for _, value in self.blobs()])
+        try:
+            return layer.infer_types() if hasattr(layer, "infer_types") else []
+        finally:
+            layer.drop_operands()
 
     def execute(self, interp, env, *arrays):
         """Inferred forms of NeuralNetwork layers run as the nn layer they were written from."""

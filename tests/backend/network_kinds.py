@@ -62,7 +62,9 @@ def classifier_probability_blob_renamed(rng):
     return spec
 
 
-def _image_classifier(rng, channels, labels, size=12):
+def _image_classifier(rng, channels, labels, size=12, global_pool=False):
+    """conv -> relu -> max pool (global with `global_pool`: any image size then fits the dense
+    layer) -> flatten -> dense -> softmax, on a `size` x `size` image."""
     coremltools, datatypes, Builder = _ct()
     builder = Builder([("image", datatypes.Array(channels, size, size))], [("probs", None)], mode="classifier")
     weights = rng.standard_normal((3, 3, channels, 4)).astype(np.float32) * 0.3
@@ -71,9 +73,9 @@ def _image_classifier(rng, channels, labels, size=12):
                             b=rng.standard_normal(4).astype(np.float32), has_bias=True, input_name="image",
                             output_name="c")
     builder.add_activation("relu", "RELU", "c", "c_relu")
-    builder.add_pooling("pool", 2, 2, 2, 2, "MAX", "VALID", "c_relu", "p")
+    builder.add_pooling("pool", 2, 2, 2, 2, "MAX", "VALID", "c_relu", "p", is_global=global_pool)
     builder.add_flatten("flatten", 0, "p", "f")
-    n_flat = 4 * ((size - 2) // 2) ** 2
+    n_flat = 4 if global_pool else 4 * ((size - 2) // 2) ** 2
     _dense(builder, rng, "fc", n_flat, len(labels), "f", "logits")
     builder.add_softmax("softmax", "logits", "probs")
     builder.set_class_labels(labels, prediction_blob="probs")
@@ -100,7 +102,7 @@ def image_classifier_flexible_sizes(rng):
     """An image classifier whose input also allows other sizes (bundles hold the default size)."""
     from coremltools.models.neural_network import flexible_shape_utils as flexible
 
-    spec = _image_classifier(rng, 3, ["sun", "rain"])
+    spec = _image_classifier(rng, 3, ["sun", "rain"], global_pool=True)
     flexible.add_enumerated_image_sizes(spec, "image", [flexible.NeuralNetworkImageSize(12, 12),
                                                         flexible.NeuralNetworkImageSize(16, 16)])
     return spec
@@ -215,6 +217,14 @@ BUILDERS = {
     "flexible_range": (flexible_range, 11),
     "same_top_left_relu_output": (same_top_left_relu_output, 12),
     "image_classifier_flexible_sizes": (image_classifier_flexible_sizes, 13),
+}
+
+# Other shapes each flexible kind allows (description level: [C, H, W] arrays, images as C x H x W
+# pixels), beside its default one; predict must run them all.
+OTHER_ALLOWED_SHAPES = {
+    "flexible_enumerated": {"x": [(3, 16, 16)]},
+    "flexible_range": {"x": [(3, 8, 8), (3, 20, 12), (1, 3, 32, 41)]},
+    "image_classifier_flexible_sizes": {"image": [(3, 16, 16)]},
 }
 
 

@@ -2,7 +2,7 @@
 and, where there is one, Apple's compiled bundle give the same output names (the description's), the
 same shapes and dtypes, and the same values within the usual tolerances, for
 
-* every test-sized zoo model in NN fp32 and NN fp16 form,
+* every zoo model (test-sized and full-size) in NN fp32 and NN fp16 form,
 * every Apple sample bundle (with its source where the sample has one),
 * classifiers (string and int64 labels), regressors, pipelines (plain, classifier, regressor) and
   flexible-shape networks built with coremltools' NeuralNetworkBuilder from fixed seeds
@@ -15,15 +15,11 @@ import pytest
 
 import mlir_coreml
 from mlir_coreml.codegen.lower import lower_model
-from mlir_coreml.errors import MlirCoremlError
 from tests.backend import network_kinds
 from tests.samples import SAMPLES, SHARED_ONLY, SHARED_SAMPLES
 
 ZOO_FORMS = ("nn_fp32", "nn_fp16")
 TOLERANCE = {"fp32": 1e-4, "fp16": 3e-2}
-# Layers whose espresso form another part of issue 18 supplies (passes/nn_to_espresso.py); once every
-# kind has one, no zoo model skips here.
-NO_FORM_YET = "has no known espresso form"
 
 
 def _zoo_names():
@@ -31,7 +27,7 @@ def _zoo_names():
         from tests.models.zoo import names
     except ImportError:  # torch is a test-only dependency
         return []
-    return names(small=True)
+    return names()  # the full-size networks too: the Done-when of issue 18 is every zoo model
 
 
 def _sample_dirs():
@@ -42,7 +38,8 @@ def _sample_dirs():
 
 def feeds_for(model, values: dict) -> dict:
     """`values` (one array per input name) in the shape each compiled model declares."""
-    return {name: np.asarray(values[name], np.float32).reshape(t.shape) for name, t in model.inputs.items()}
+    return {name: np.asarray(values[name]).astype(t.element.numpy_dtype).reshape(t.shape)
+            for name, t in model.inputs.items()}
 
 
 def random_inputs(model, seed: int = 0, scale: float = 1.0) -> dict:
@@ -67,10 +64,11 @@ def assert_same_outputs(expected: dict, actual: dict, tolerance: float, what: st
         np.testing.assert_allclose(got, want, atol=tolerance * scale, rtol=0, err_msg=f"{what}: '{name}'")
 
 
-def assert_forms_agree(paths: list, tolerance: float, scale: float = 1.0) -> list[str]:
-    """The forms at `paths` predict alike on one random input; returns the output names."""
+def assert_forms_agree(paths: list, tolerance: float, scale: float = 1.0, values: dict | None = None) -> list[str]:
+    """The forms at `paths` predict alike on `values` (default: one random input); returns the
+    output names."""
     models = [mlir_coreml.compile_model(str(p)) for p in paths]
-    values = random_inputs(models[0], scale=scale)
+    values = random_inputs(models[0], scale=scale) if values is None else values
     expected = models[0].predict(feeds_for(models[0], values))
     for path, model in zip(paths[1:], models[1:]):
         assert_same_outputs(expected, model.predict(feeds_for(model, values)), tolerance, str(path))
@@ -89,30 +87,11 @@ def description_output_names(mlmodel) -> list[str]:
 @pytest.mark.parametrize("form", ZOO_FORMS)
 @pytest.mark.parametrize("name", _zoo_names())
 def test_zoo_model_source_and_bundle_agree(model_zoo, tmp_path, name, form):
-    path, _, _ = model_zoo.get(name, form)
+    path, inputs, _ = model_zoo.get(name, form)  # the zoo's inputs: normal values, valid indices
     bundle = tmp_path / "model.mlmodelc"
-    try:
-        lower_model(path, bundle)
-    except MlirCoremlError as err:
-        if NO_FORM_YET in err.message:
-            pytest.skip(f"espresso form pending: {err.message}")
-        raise
-    if _ranks_lost(path, bundle):
-        pytest.skip("spec-4 shape files keeping every blob's rank: pending (espresso forms)")
-    assert assert_forms_agree([path, bundle], TOLERANCE[form[-4:]]) == description_output_names(path)
-
-
-def _ranks_lost(source, bundle) -> bool:
-    """Whether the bundle's shape file records an output of an ND (spec 4+) model with a rank
-    other than the source network's (the `_rank` rule belongs to nn-to-espresso)."""
-    import json
-
-    from mlir_coreml.frontend.mlmodel import read
-
-    shapes = json.loads((bundle / "model.espresso.shape").read_text())["layer_shapes"]
-    fn = next(op for op in read(str(source)).body.ops if op.op_name == "func.func")
-    return any("_rank" in shapes.get(v.name, {}) and shapes[v.name]["_rank"] != len(v.type.shape)
-               for v in fn.return_op.operands)
+    lower_model(path, bundle)
+    names = assert_forms_agree([path, bundle], TOLERANCE[form[-4:]], values=inputs)
+    assert names == description_output_names(path)
 
 
 # -- Apple's samples ------------------------------------------------------------------------------
@@ -144,6 +123,44 @@ def test_apple_sample_source_ours_and_apple_agree(tmp_path, sample):
     assert sorted(names) == sorted(description_output_names(sources[0]))
 
 
+def _other_allowed_shape(rule) -> tuple[tuple, int | None]:
+    """A shape `rule` allows besides the smallest one, and the one dim that differs (None for an
+    enumeration)."""
+    if rule.shapes:
+        return rule.shapes[-1], None
+    lows = [lo for lo, _ in rule.ranges]
+    axis = next(i for i, (lo, hi) in enumerate(rule.ranges) if hi < 0 or hi > lo)
+    lows[axis] += 2
+    return tuple(lows), axis
+
+
+def test_apple_flexible_bundles_predict_other_allowed_shapes():
+    """Apple's bundles with flexible inputs (parkinson_wave: any batch) run at other allowed shapes;
+    a batch predicts what its samples predict one by one."""
+    from mlir_coreml.codegen.espresso.bundle_writer import main_function
+    from mlir_coreml.runtime.predict import Signature
+
+    bundles = [str(next(d.glob("*.mlmodelc"))) for d in _sample_dirs() if d.is_dir()]
+    if not bundles:
+        pytest.skip(f"no sample bundles at {SAMPLES} or {SHARED_SAMPLES}")
+    flexible = [b for b in bundles if Signature(main_function(mlir_coreml.load(b))).shape_rules]
+    assert flexible, "the samples include a flexible-shape bundle (parkinson_wave)"
+    models = [mlir_coreml.compile_model(b) for b in flexible]
+    rng = np.random.default_rng(0)
+    for model in models:
+        (name, rule), = model.signature.shape_rules.items()
+        shape, axis = _other_allowed_shape(rule)
+        x = rng.random(shape).astype(np.float32)
+        out = model.predict({name: x})
+        assert list(out) == model.output_names
+        if axis != 0:
+            continue
+        for i in range(shape[0]):
+            one = model.predict({name: x[i:i + 1]})
+            for key, value in out.items():
+                np.testing.assert_allclose(value[i:i + 1], one[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
 # -- classifiers, regressors, pipelines, flexible shapes ----------------------------------------------
 @pytest.mark.parametrize("form", ZOO_FORMS)
 @pytest.mark.parametrize("kind", sorted(network_kinds.BUILDERS))
@@ -154,3 +171,20 @@ def test_network_kind_source_and_bundle_agree(tmp_path, kind, form):
     lower_model(source, bundle)
     names = assert_forms_agree([source, bundle], TOLERANCE[form[-4:]])
     assert sorted(names) == sorted(description_output_names(source))
+
+
+@pytest.mark.parametrize("form", ZOO_FORMS)
+@pytest.mark.parametrize("kind", sorted(network_kinds.OTHER_ALLOWED_SHAPES))
+def test_flexible_bundle_predicts_other_allowed_shapes_like_source(tmp_path, kind, form):
+    """A bundle keeps its source's flexibility: at every allowed shape, same names, shapes, values."""
+    pytest.importorskip("coremltools")
+    source = network_kinds.save(kind, tmp_path, fp16=form == "nn_fp16")
+    bundle = tmp_path / "model.mlmodelc"
+    lower_model(source, bundle)
+    models = [mlir_coreml.compile_model(str(p)) for p in (source, bundle)]
+    rng = np.random.default_rng(0)
+    for name, shapes in network_kinds.OTHER_ALLOWED_SHAPES[kind].items():
+        for shape in shapes:
+            feeds = {name: rng.random(shape).astype(np.float32)}
+            expected = models[0].predict(feeds)
+            assert_same_outputs(expected, models[1].predict(feeds), TOLERANCE[form[-4:]], f"{kind} at {shape}")

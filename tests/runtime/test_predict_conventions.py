@@ -293,22 +293,4 @@ def test_grayscale_image_input(tmp_path):
         np.testing.assert_allclose(out.reshape(6, 5), want / 255.0, rtol=1e-6)
 
 
-# Zoo networks whose every layer has an espresso form today; widen as `lower` learns more forms
-# (and, for rank-3 outputs such as layer_softmax's, once model.espresso.shape records their N-D rank).
-LOWERED_ZOO = [(name, form) for name in ("mobilenet_v2_small", "resnet18_small", "mlp", "layer_conv_bn_relu")
-               for form in ("nn_fp32", "nn_fp16")]
-
-
-@pytest.mark.parametrize("name, form", LOWERED_ZOO, ids=[f"{n}-{f}" for n, f in LOWERED_ZOO])
-def test_our_bundle_of_a_zoo_model_predicts_like_its_source(model_zoo, tmp_path, name, form):
-    from mlir_coreml.codegen.lower import lower_model
-
-    path, inputs, _ = model_zoo.get(name, form)
-    bundle = tmp_path / "model.mlmodelc"
-    lower_model(path, str(bundle))
-    want = compile_model(path, threads=1).predict(inputs)
-    got = compile_model(str(bundle), threads=1).predict(inputs)
-    assert list(got) == list(want)
-    for key in want:
-        assert got[key].shape == want[key].shape and got[key].dtype == want[key].dtype, key
-        np.testing.assert_allclose(got[key], want[key], rtol=1e-3, atol=1e-3 * max(1.0, np.abs(want[key]).max()))
+# Our bundle of every zoo model predicting like its source: tests/backend/test_predict_parity.py.
