@@ -1,5 +1,5 @@
-/* Packed GEMM, fp16 weights -> fp32: A is stored as fp16 panels [M/8][K][8] and converted to
-   fp32 one micro-panel at a time (L1), fp32 accumulation, bias / residual / activation fused
+/* Packed GEMM, fp16 or fp32 weights -> fp32: A is stored as panels [M/8][K][8] (fp16 ones are
+   converted to fp32 one micro-panel at a time, in L1; fp32 ones are read in place), fp32 accumulation, bias / residual / activation fused
    into the final store.  Two families of drivers:
    - AVX2 (also used on AVX-512 CPUs), when the caller can hand out B as a row-major block
      (mc_gemm: the input itself; conv: an im2col block or nothing at all):
@@ -36,6 +36,25 @@ void mc_pack_weights_f32(const float *w, int M, int K, ptrdiff_t ldw, uint16_t *
     for (int i = 0; i < M; i++) mc_float_to_half(w + i * ldw, rows + (size_t)i * K, (size_t)K);
     mc_pack_weights_f16(rows, M, K, K, packed);
     free(rows);
+}
+
+void mc_pack_weights_f32_panels(const float *w, int M, int K, ptrdiff_t ldw, float *packed) {
+    for (int p = 0; p * MC_MR < M; p++) {
+        float *dst = packed + (size_t)p * K * MC_MR;
+        for (int k = 0; k < K; k++)
+            for (int i = 0; i < MC_MR; i++) {
+                int row = p * MC_MR + i;
+                dst[(size_t)k * MC_MR + i] = row < M ? w[row * ldw + k] : 0.f;
+            }
+    }
+}
+
+const float *mc_panel_rows(mc_panels w, int K, int panel, int k0, int kc, float *buf) {
+    size_t at = (size_t)panel * K * MC_MR + (size_t)k0 * MC_MR;
+    if (w.f32) return (const float *)w.p + at;
+    if (mc_isa() == MC_ISA_PORTABLE) mc_half_to_float_portable((const uint16_t *)w.p + at, buf, (size_t)kc * MC_MR);
+    else mc_half_to_float((const uint16_t *)w.p + at, buf, (size_t)kc * MC_MR);
+    return buf;
 }
 
 /* ---------------------------------------------------------------- micro-kernels ---- */
@@ -288,16 +307,21 @@ MC_T256 static void mv_finish(const float *acc, float *C, ptrdiff_t ldc, int mr,
     }
 }
 
-/* fp16 panels [M/8][K][8] -> fp32 [kc][MV_MR] for rows [ic, ic+MV_MR) (zero past M) */
-MC_T256 static void mv_convert_a(const uint16_t *packed, int M, int K, int ic, int pc, int kc,
-                                 float *abuf) {
+/* panels [M/8][K][8] -> fp32 [kc][MV_MR] for rows [ic, ic+MV_MR) (zero past M) */
+MC_T256 static void mv_convert_a(mc_panels w, int M, int K, int ic, int pc, int kc, float *abuf) {
     for (int v = 0; v < MV_MR / 8; v++) {
         float *d = abuf + 8 * v;
         if (ic + 8 * v >= M) {
             for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_setzero_ps());
             continue;
         }
-        const uint16_t *p = packed + (size_t)(ic / MC_MR + v) * K * MC_MR + (size_t)pc * MC_MR;
+        size_t at = (size_t)(ic / MC_MR + v) * K * MC_MR + (size_t)pc * MC_MR;
+        if (w.f32) {
+            const float *p = (const float *)w.p + at;
+            for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_loadu_ps(p + k * 8));
+            continue;
+        }
+        const uint16_t *p = (const uint16_t *)w.p + at;
         for (int k = 0; k < kc; k++)
             _mm256_store_ps(d + k * MV_MR, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + k * 8))));
     }
@@ -307,7 +331,7 @@ MC_T256 static void mv_convert_a(const uint16_t *packed, int M, int K, int ic, i
 /* ---------------------------------------------------------------- driver ----------- */
 
 typedef struct {
-    const uint16_t *packed;
+    mc_panels packed;
     int M, K, N;
     mc_pack_b_fn pack_b;
     mc_rows_b_fn rows_b;
@@ -322,7 +346,6 @@ typedef struct {
 } gemm_job;
 
 static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1) {
-    int portable = mc_isa() == MC_ISA_PORTABLE;
     float *abuf = mc_scratch(MC_SLOT_A, (size_t)MC_KC * MC_MR);
     float *bbuf = mc_scratch(MC_SLOT_B, (size_t)MC_KC * (MC_NC + 48));
     for (int jc = n0; jc < n1; jc += MC_NC) {
@@ -334,9 +357,7 @@ static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1) {
             g->pack_b(g->ctx, pc, kc, jc, nc, g->nr, bbuf);
             for (int ic = m0; ic < m1; ic += MC_MR) {
                 int mr = m1 - ic < MC_MR ? m1 - ic : MC_MR;
-                const uint16_t *ap = g->packed + (size_t)(ic / MC_MR) * g->K * MC_MR + (size_t)pc * MC_MR;
-                if (portable) mc_half_to_float_portable(ap, abuf, (size_t)kc * MC_MR);
-                else mc_half_to_float(ap, abuf, (size_t)kc * MC_MR);
+                const float *A = mc_panel_rows(g->packed, g->K, ic / MC_MR, pc, kc, abuf);
                 for (int jr = 0; jr < nc; jr += g->nr) {
                     int nr = nc - jr < g->nr ? nc - jr : g->nr;
                     float *c = g->out + (ptrdiff_t)ic * g->ldc + jc + jr;
@@ -347,7 +368,7 @@ static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1) {
                         if (tile_ep.residual) tile_ep.residual += (ptrdiff_t)ic * tile_ep.ldr + jc + jr;
                         ep = &tile_ep;
                     }
-                    g->ukr(kc, abuf, bbuf + (size_t)jr * kc, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    g->ukr(kc, A, bbuf + (size_t)jr * kc, c, g->ldc, mr, nr, pc > 0, ep, ic);
                 }
             }
             pc += kc;
@@ -410,8 +431,7 @@ MC_T256 static void run_tile_nv(const gemm_job *g, int m0, int m1, int n0, int n
             }
             for (int ic = m0; ic < m1; ic += MC_MR) {
                 int mr = m1 - ic < MC_MR ? m1 - ic : MC_MR;
-                mc_half_to_float(g->packed + (size_t)(ic / MC_MR) * g->K * MC_MR + (size_t)pc * MC_MR, abuf,
-                                 (size_t)kc * MC_MR);
+                const float *A = mc_panel_rows(g->packed, g->K, ic / MC_MR, pc, kc, abuf);
                 for (int jr = 0; jr < nc; jr += 24) {
                     int nr = nc - jr < 24 ? nc - jr : 24;
                     float *c = g->out + (ptrdiff_t)ic * g->ldc + jc + jr;
@@ -422,8 +442,8 @@ MC_T256 static void run_tile_nv(const gemm_job *g, int m0, int m1, int n0, int n
                         if (tile_ep.residual) tile_ep.residual += (ptrdiff_t)ic * tile_ep.ldr + jc + jr;
                         ep = &tile_ep;
                     }
-                    if (jr < full * 24) ukr_avx2_ld(kc, abuf, B + jr, ldb, c, g->ldc, mr, nr, pc > 0, ep, ic);
-                    else ukr_avx2_ld(kc, abuf, tail, 24, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    if (jr < full * 24) ukr_avx2_ld(kc, A, B + jr, ldb, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    else ukr_avx2_ld(kc, A, tail, 24, c, g->ldc, mr, nr, pc > 0, ep, ic);
                 }
             }
         }
@@ -462,7 +482,7 @@ static const float *rows_dense(const void *ctx, int k0, int kc, int n0, int nc, 
    tile costs about as much as 32 k-steps. */
 static const int mv_min_k = 32;
 
-void mc_gemm_driver2(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+void mc_gemm_driver2(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                      mc_rows_b_fn rows_b, const void *ctx, float *out, ptrdiff_t ldc,
                      const mc_epilogue *ep) {
     if (M <= 0 || N <= 0) return;
@@ -519,7 +539,7 @@ void mc_gemm_driver2(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn p
     mc_parallel(tn * tm, threads, gemm_task, &g);
 }
 
-void mc_gemm_driver(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+void mc_gemm_driver(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                     const void *ctx, float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
     mc_gemm_driver2(packed, M, K, N, pack_b, NULL, ctx, out, ldc, ep);
 }
@@ -543,7 +563,15 @@ static void pack_dense(const void *ctx, int k0, int kc, int n0, int nc, int nr, 
 void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
              float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
     dense_b d = {x, ldx};
-    mc_gemm_driver2(packed, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+    mc_panels w = {packed, 0};
+    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+}
+
+void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                 float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
+    dense_b d = {x, ldx};
+    mc_panels w = {packed, 1};
+    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
 }
 
 /* Activation over a flat array, through the same vector code as the epilogues. */
