@@ -16,7 +16,9 @@ cdef extern from "kernels.h":
     int mc_detect_isa()
     int mc_force_isa(int isa)
     int mc_current_isa()
+    int mc_verified_isa()
     void mc_set_num_threads(int n)
+    double mc_fma_probe(long iters) nogil
     int mc_get_num_threads()
 
     ctypedef struct mc_epilogue:
@@ -86,6 +88,26 @@ _ISA_NAMES = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
 
 # ------------------------------------------------------------------ runtime settings
 
+def fma_peak(double seconds=0.05, int repeats=5):
+    """Single-core FMA peak of the current ISA in GFLOP/s, measured here: the best of
+    `repeats` timed runs of independent FMA chains (contention on a shared machine only ever
+    lowers a run, so the best is the closest to the hardware's)."""
+    import time
+    cdef long iters = 1000
+    cdef double flops
+    t = time.perf_counter()
+    with nogil:
+        mc_fma_probe(iters)
+    iters = max(1000, <long>(iters * seconds / max(time.perf_counter() - t, 1e-6)))
+    best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        with nogil:
+            flops = mc_fma_probe(iters)
+        best = max(best, flops / (time.perf_counter() - t) / 1e9)
+    return best
+
+
 def set_num_threads(int n):
     """Threads used by every kernel (n <= 0: OpenMP default). 1 thread is deterministic."""
     mc_set_num_threads(n)
@@ -104,11 +126,18 @@ def current_isa():
     return _isa_name(mc_current_isa())
 
 
+def verified_isa():
+    """Best ISA that passed the first-use self-check against the portable kernels (runs it if
+    it has not run yet); one that failed is disabled for the process."""
+    return _isa_name(mc_verified_isa())
+
+
 def force_isa(name):
     """Force a dispatch path (tests): "avx512" | "avx2" | "portable" | "auto"/None."""
     code = _ISA_NAMES.get("auto" if name is None else name)
     if code is None or mc_force_isa(code) != 0:
-        raise ValueError(f"cannot force ISA {name!r}: this CPU supports up to {detect_isa()!r}")
+        raise ValueError(f"cannot force ISA {name!r}: this CPU supports up to {detect_isa()!r}"
+                         f" (verified: {verified_isa()!r})")
 
 
 def _isa_name(int code):

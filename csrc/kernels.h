@@ -11,11 +11,17 @@ extern "C" {
 #endif
 
 /* ISA selection: mc_force_isa(MC_ISA_AUTO) restores detection; forcing an ISA the CPU
-   lacks is refused (returns -1). */
+   lacks (or that failed the self-check) is refused (returns -1). */
 enum { MC_ISA_AUTO = 0, MC_ISA_PORTABLE = 1, MC_ISA_AVX2 = 2, MC_ISA_AVX512 = 3 };
 int mc_detect_isa(void);
 int mc_force_isa(int isa);
 int mc_current_isa(void);
+/* Best ISA that passed the first-use self-check against the portable code (dispatch.c); an
+   ISA that failed is disabled: never chosen, and forcing it is refused. */
+int mc_verified_isa(void);
+
+/* FMA peak probe (benchmarks): runs on the current ISA and returns the flops it did. */
+double mc_fma_probe(long iters);
 
 void mc_set_num_threads(int n);
 int mc_get_num_threads(void);
