@@ -2,10 +2,15 @@
 U-Net and the transformer encoder (PyTorch + coremltools, fixed seeds, cached), then times
 mlir_coreml, onnxruntime and PyTorch on the same inputs, interleaved, with 1 and 2 threads.
 
-    python benchmarks/models.py [--models mobilenet_v2,resnet18] [--threads 1,2] [--runs 30] [--form nn_fp32]
+    python benchmarks/models.py [--fp32] [--models mobilenet_v2,resnet18] [--threads 1,2] [--runs 30]
+                                [--form nn_fp16]
 
-Prints latency (ours: the generated module; exec: the same schedule on the executor), ratio
-to onnxruntime, achieved GFLOP/s, weight bytes and peak RSS.
+Without --fp32 the models are the fp16-weight .mlmodel form, with it the fp32 one; both compile
+with the default settings (weights computed in the precision they are stored in).  Prints
+latency (ours: the generated module; exec: the same schedule on the executor), ratio to
+onnxruntime, achieved GFLOP/s and its % of the FMA peak measured at start-up on this machine
+(csrc fma_peak, one core per thread), weight bytes and peak RSS.  The machine may be shared:
+the engines run interleaved and medians are reported.
 """
 from __future__ import annotations
 
@@ -43,6 +48,16 @@ def torch_model(name: str, inputs: dict, threads: int):
     return run
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        import platform
+
+        return platform.processor() or "unknown CPU"
+
+
 def weight_bytes(module) -> tuple[int, int]:
     """(bytes as our kernels keep them: fp16, bytes as fp32) over conv/linear/matmul weights."""
     from mlir_coreml.ir.opdef import ConstantLike
@@ -63,21 +78,28 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--runs", type=int, default=30)
-    ap.add_argument("--form", default="nn_fp32", help="Core ML form to compile: nn_fp32, nn_fp16, mlprogram_fp32")
+    ap.add_argument("--fp32", action="store_true", help="the fp32-weight .mlmodel form (default: fp16 weights)")
+    ap.add_argument("--form", default=None, help="Core ML form to compile: nn_fp16, nn_fp32, mlprogram_fp32")
     args = ap.parse_args(argv)
+    form = args.form or ("nn_fp32" if args.fp32 else "nn_fp16")
+    from mlir_coreml.csrc import _kernels as K
+
+    peak = K.fma_peak() if hasattr(K, "fma_peak") else float("nan")
+    print(f"CPU: {cpu_name()}; kernels ISA: {K.current_isa()}; measured FMA peak {peak:.1f} GFLOP/s per core; "
+          f"form {form}")
     rows = []
     print(f"{'model':<14}{'thr':>4}{'GFLOP':>7}{'ours ms':>9}{'exec ms':>9}{'ort ms':>8}{'torch ms':>9}"
-          f"{'ours/ort':>9}{'GFLOP/s':>8}{'w fp16 MB':>10}{'w fp32 MB':>10}")
+          f"{'ours/ort':>9}{'GFLOP/s':>8}{'% peak':>7}{'w fp16 MB':>10}{'w fp32 MB':>10}")
     for name in args.models.split(","):
-        coreml = zoo.cached_build(name, args.form)
+        coreml = zoo.cached_build(name, form)
         onnx_dir = zoo.cached_build(name, "onnx")
         inputs, _ = zoo.load_io(coreml)
         model_file = next(p for p in coreml.iterdir() if p.suffix in (".mlmodel", ".mlpackage"))
         for threads in (int(t) for t in args.threads.split(",")):
-            # Core ML's precision model: fp16 weights, fp32 accumulation
-            compiled = compile_model(str(model_file), threads=threads, weight_precision="fp16")
+            # default settings: weights in their stored precision, fp32 accumulation
+            compiled = compile_model(str(model_file), threads=threads)
             # the same schedule without the generated module: what codegen itself buys
-            executor = compile_model(str(model_file), threads=threads, weight_precision="fp16", codegen=False)
+            executor = compile_model(str(model_file), threads=threads, codegen=False)
             feeds = {k: np.ascontiguousarray(v) for k, v in inputs.items()}
             runners = {"ours": compiled.predict, "exec": executor.predict,
                        "ort": onnxruntime_runner(str(onnx_dir / "model.onnx"), threads),
@@ -91,6 +113,7 @@ def main(argv=None) -> int:
             print(f"{name:<14}{threads:>4}{flops / 1e9:>7.2f}{med['ours'] * 1e3:>9.2f}{med['exec'] * 1e3:>9.2f}"
                   f"{med['ort'] * 1e3:>8.2f}"
                   f"{med['torch'] * 1e3:>9.2f}{ratio:>9.2f}{flops / med['ours'] / 1e9:>8.1f}"
+                  f"{100 * flops / med['ours'] / 1e9 / (peak * threads):>7.1f}"
                   f"{w16 / 1e6:>10.1f}{w32 / 1e6:>10.1f}", flush=True)
     for threads in sorted({t for t, _ in rows}):
         ratios = [r for t, r in rows if t == threads]

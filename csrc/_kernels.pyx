@@ -16,7 +16,9 @@ cdef extern from "kernels.h":
     int mc_detect_isa()
     int mc_force_isa(int isa)
     int mc_current_isa()
+    int mc_verified_isa()
     void mc_set_num_threads(int n)
+    double mc_fma_probe(long iters) nogil
     int mc_get_num_threads()
 
     ctypedef struct mc_epilogue:
@@ -29,8 +31,11 @@ cdef extern from "kernels.h":
 
     size_t mc_packed_size(int M, int K)
     void mc_pack_weights_f16(const uint16_t *w, int M, int K, Py_ssize_t ldw, uint16_t *packed) nogil
+    void mc_pack_weights_f32_panels(const float *w, int M, int K, Py_ssize_t ldw, float *packed) nogil
     void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, Py_ssize_t ldx,
                  float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
+    void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, Py_ssize_t ldx,
+                     float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
 
     ctypedef struct mc_conv_shape:
         int C, H, W, Cout, KH, KW, groups
@@ -42,9 +47,15 @@ cdef extern from "kernels.h":
                    const mc_epilogue *ep) nogil
     void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
                              float *out, const mc_epilogue *ep) nogil
+    void mc_conv2d_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                       const mc_epilogue *ep) nogil
+    void mc_depthwise_conv2d_w32(const mc_conv_shape *s, const float *x, const float *w,
+                                 float *out, const mc_epilogue *ep) nogil
     int mc_conv_transpose_out_shape(mc_conv_shape *s, int out_pad_h, int out_pad_w)
     void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
                              float *out, const mc_epilogue *ep) nogil
+    void mc_conv_transpose2d_w32(const mc_conv_shape *s, const float *x, const float *packed,
+                                 float *out, const mc_epilogue *ep) nogil
 
     ctypedef struct mc_pool_shape:
         int C, H, W, KH, KW, stride_h, stride_w, pad_t, pad_b, pad_l, pad_r, OH, OW
@@ -77,6 +88,26 @@ _ISA_NAMES = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
 
 # ------------------------------------------------------------------ runtime settings
 
+def fma_peak(double seconds=0.05, int repeats=5):
+    """Single-core FMA peak of the current ISA in GFLOP/s, measured here: the best of
+    `repeats` timed runs of independent FMA chains (contention on a shared machine only ever
+    lowers a run, so the best is the closest to the hardware's)."""
+    import time
+    cdef long iters = 1000
+    cdef double flops
+    t = time.perf_counter()
+    with nogil:
+        mc_fma_probe(iters)
+    iters = max(1000, <long>(iters * seconds / max(time.perf_counter() - t, 1e-6)))
+    best = 0.0
+    for _ in range(repeats):
+        t = time.perf_counter()
+        with nogil:
+            flops = mc_fma_probe(iters)
+        best = max(best, flops / (time.perf_counter() - t) / 1e9)
+    return best
+
+
 def set_num_threads(int n):
     """Threads used by every kernel (n <= 0: OpenMP default). 1 thread is deterministic."""
     mc_set_num_threads(n)
@@ -95,11 +126,18 @@ def current_isa():
     return _isa_name(mc_current_isa())
 
 
+def verified_isa():
+    """Best ISA that passed the first-use self-check against the portable kernels (runs it if
+    it has not run yet); one that failed is disabled for the process."""
+    return _isa_name(mc_verified_isa())
+
+
 def force_isa(name):
     """Force a dispatch path (tests): "avx512" | "avx2" | "portable" | "auto"/None."""
     code = _ISA_NAMES.get("auto" if name is None else name)
     if code is None or mc_force_isa(code) != 0:
-        raise ValueError(f"cannot force ISA {name!r}: this CPU supports up to {detect_isa()!r}")
+        raise ValueError(f"cannot force ISA {name!r}: this CPU supports up to {detect_isa()!r}"
+                         f" (verified: {verified_isa()!r})")
 
 
 def _isa_name(int code):
@@ -117,8 +155,8 @@ def kernel_table():
 # ------------------------------------------------------------------ weights
 
 cdef class PackedWeights:
-    """fp16 weights in the GEMM panel layout (see kernels.h); for depthwise convolutions
-    the plain fp16 [C, KH, KW] array. `groups` packings of [M, K] each are stored back to back.
+    """fp16 (or, with f32 set, fp32) weights in the GEMM panel layout (see kernels.h); for
+    depthwise convolutions the plain [C, KH, KW] array. `groups` packings of [M, K] each are stored back to back.
     Transposed-convolution weights (pack_conv_transpose_weights) have transposed=True,
     M = (Cout/groups)*KH*KW, K = Cin/groups and cout_per_group set."""
     cdef readonly object data
@@ -126,17 +164,21 @@ cdef class PackedWeights:
     cdef readonly bint depthwise
     cdef readonly bint transposed
     cdef readonly int cout_per_group
+    cdef readonly bint f32
 
     def __repr__(self):
         kind = "depthwise" if self.depthwise else "transposed" if self.transposed else "gemm"
-        return (f"PackedWeights({kind}, M={self.M}, K={self.K}, groups={self.groups}, "
+        return (f"PackedWeights({kind}, {'fp32' if self.f32 else 'fp16'}, M={self.M}, K={self.K}, groups={self.groups}, "
                 f"kernel=({self.KH}, {self.KW}))")
 
 
 cdef _pack_matrix(w16, PackedWeights p, int groups):
-    """w16: float16 [groups * M, K] -> p.data"""
+    """w16: [groups * M, K] (float16, or float32 when p.f32) -> p.data"""
     cdef int M = p.M, K = p.K, g
     cdef size_t psize = mc_packed_size(M, K)
+    if p.f32:
+        _pack_matrix_f32(w16, p, groups, psize)
+        return
     cdef cnp.ndarray src = np.ascontiguousarray(w16, dtype=np.float16)
     cdef cnp.ndarray dst = np.zeros(max(psize * groups, 1), dtype=np.uint16)
     cdef const uint16_t *s = <const uint16_t *>cnp.PyArray_DATA(src)
@@ -146,20 +188,41 @@ cdef _pack_matrix(w16, PackedWeights p, int groups):
     p.data = dst
 
 
-def pack_weights(w):
-    """w: [M, K] float32 or float16 -> PackedWeights (fp16 panels, rounded to nearest even)."""
+cdef _pack_matrix_f32(w32, PackedWeights p, int groups, size_t psize):
+    cdef int M = p.M, K = p.K, g
+    cdef cnp.ndarray src = np.ascontiguousarray(w32, dtype=np.float32)
+    cdef cnp.ndarray dst = np.zeros(max(psize * groups, 1), dtype=np.float32)
+    cdef const float *s = <const float *>cnp.PyArray_DATA(src)
+    cdef float *d = <float *>cnp.PyArray_DATA(dst)
+    for g in range(groups):
+        mc_pack_weights_f32_panels(s + <size_t>g * M * K, M, K, K, d + g * psize)
+    p.data = dst
+
+
+cdef _panel_dtype(PackedWeights p, str precision):
+    """Sets p.f32 from precision ("fp16": half panels; "fp32": float panels) -> element dtype."""
+    if precision not in ("fp16", "fp32"):
+        raise ValueError(f"precision must be 'fp16' or 'fp32', got {precision!r}")
+    p.f32 = precision == "fp32"
+    return np.float32 if p.f32 else np.float16
+
+
+def pack_weights(w, str precision="fp16"):
+    """w: [M, K] float32 or float16 -> PackedWeights: fp16 panels (rounded to nearest even),
+    or fp32 panels with precision="fp32"."""
     w = np.asarray(w)
     if w.ndim != 2:
         raise ValueError(f"pack_weights expects a [M, K] matrix, got shape {w.shape}")
     cdef PackedWeights p = PackedWeights()
     p.M, p.K, p.groups, p.KH, p.KW, p.cin_per_group, p.depthwise = w.shape[0], w.shape[1], 1, 1, 1, w.shape[1], False
-    _pack_matrix(w.astype(np.float16), p, 1)
+    _pack_matrix(w.astype(_panel_dtype(p, precision)), p, 1)
     return p
 
 
-def pack_conv_weights(w, int groups=1):
-    """w: [Cout, Cin/groups, KH, KW] float32/float16 -> PackedWeights for conv2d.
-    Depthwise (Cin/groups == 1 and groups == Cout) keeps plain fp16 [C, KH, KW]."""
+def pack_conv_weights(w, int groups=1, str precision="fp16"):
+    """w: [Cout, Cin/groups, KH, KW] float32/float16 -> PackedWeights for conv2d (fp16 or, with
+    precision="fp32", fp32 elements).  Depthwise (Cin/groups == 1 and groups == Cout) keeps
+    the plain [C, KH, KW] array."""
     w = np.asarray(w)
     if w.ndim != 4 or groups <= 0 or w.shape[0] % groups:
         raise ValueError(f"conv weights must be [Cout, Cin/groups, KH, KW] with Cout divisible "
@@ -169,9 +232,10 @@ def pack_conv_weights(w, int groups=1):
     p.groups, p.KH, p.KW, p.cin_per_group = groups, kh, kw, cg
     p.M, p.K = cout // groups, cg * kh * kw
     p.depthwise = cg == 1 and groups == cout and groups > 1
-    w16 = w.astype(np.float16)
+    w16 = w.astype(_panel_dtype(p, precision))
     if p.depthwise:
-        p.data = np.ascontiguousarray(w16.reshape(cout, kh * kw)).view(np.uint16)
+        flat = np.ascontiguousarray(w16.reshape(cout, kh * kw))
+        p.data = flat if p.f32 else flat.view(np.uint16)
     else:
         _pack_matrix(w16.reshape(cout, p.K), p, groups)
     return p
@@ -235,11 +299,15 @@ def gemm(PackedWeights packed, x, out=None, bias=None, str act="none", float alp
     _fill_epilogue(&ep, act, alpha, beta, bias, residual, keep)
     ep.ldr = N
     cdef cnp.ndarray data = packed.data
-    cdef const uint16_t *w = <const uint16_t *>cnp.PyArray_DATA(data)
+    cdef const void *w = cnp.PyArray_DATA(data)
     cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
     cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef bint f32 = packed.f32
     with nogil:
-        mc_gemm(w, M, K, N, xp, N, op, N, &ep)
+        if f32:
+            mc_gemm_w32(<const float *>w, M, K, N, xp, N, op, N, &ep)
+        else:
+            mc_gemm(<const uint16_t *>w, M, K, N, xp, N, op, N, &ep)
     return o
 
 
@@ -304,7 +372,8 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
     ep.ldr = s.OH * s.OW
     cdef const float *res0 = ep.residual
     cdef cnp.ndarray data = packed.data
-    cdef const uint16_t *w = <const uint16_t *>cnp.PyArray_DATA(data)
+    cdef const void *w = cnp.PyArray_DATA(data)
+    cdef bint f32 = packed.f32
     cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
     cdef float *op = <float *>cnp.PyArray_DATA(o)
     cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>s.Cout * s.OH * s.OW
@@ -313,10 +382,14 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
         for b in range(n):
             if res0 != NULL:
                 ep.residual = res0 + b * out_sz
-            if dw:
-                mc_depthwise_conv2d(&s, xp + b * in_sz, w, op + b * out_sz, &ep)
+            if dw and f32:
+                mc_depthwise_conv2d_w32(&s, xp + b * in_sz, <const float *>w, op + b * out_sz, &ep)
+            elif dw:
+                mc_depthwise_conv2d(&s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)
+            elif f32:
+                mc_conv2d_w32(&s, xp + b * in_sz, <const float *>w, op + b * out_sz, &ep)
             else:
-                mc_conv2d(&s, xp + b * in_sz, w, op + b * out_sz, &ep)
+                mc_conv2d(&s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)
     return o[0] if squeeze else o
 
 
@@ -332,7 +405,7 @@ def conv_output_size(int H, int W, int KH, int KW, stride=1, dilation=1, padding
     return s.OH, s.OW
 
 
-def pack_conv_transpose_weights(w, int groups=1):
+def pack_conv_transpose_weights(w, int groups=1, str precision="fp16"):
     """w: [Cin, Cout/groups, KH, KW] float32/float16 (PyTorch ConvTranspose2d / Core ML
     deconvolution layout) -> PackedWeights for conv_transpose2d (fp16 GEMM panels)."""
     w = np.asarray(w)
@@ -345,7 +418,7 @@ def pack_conv_transpose_weights(w, int groups=1):
     p.M, p.K = mg * kh * kw, cin // groups
     p.depthwise, p.transposed = False, True
     # group g: [Cg, Mg, KH, KW] -> rows (co, kh, kw), columns ci
-    w16 = w.astype(np.float16).reshape(groups, cin // groups, mg * kh * kw).transpose(0, 2, 1)
+    w16 = w.astype(_panel_dtype(p, precision)).reshape(groups, cin // groups, mg * kh * kw).transpose(0, 2, 1)
     _pack_matrix(np.ascontiguousarray(w16).reshape(groups * p.M, p.K), p, groups)
     return p
 
@@ -393,7 +466,8 @@ def conv_transpose2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, p
     ep.ldr = s.OH * s.OW
     cdef const float *res0 = ep.residual
     cdef cnp.ndarray data = packed.data
-    cdef const uint16_t *w = <const uint16_t *>cnp.PyArray_DATA(data)
+    cdef const void *w = cnp.PyArray_DATA(data)
+    cdef bint f32 = packed.f32
     cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
     cdef float *op = <float *>cnp.PyArray_DATA(o)
     cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>s.Cout * s.OH * s.OW
@@ -401,7 +475,10 @@ def conv_transpose2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, p
         for b in range(n):
             if res0 != NULL:
                 ep.residual = res0 + b * out_sz
-            mc_conv_transpose2d(&s, xp + b * in_sz, w, op + b * out_sz, &ep)
+            if f32:
+                mc_conv_transpose2d_w32(&s, xp + b * in_sz, <const float *>w, op + b * out_sz, &ep)
+            else:
+                mc_conv_transpose2d(&s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)
     return o[0] if squeeze else o
 
 

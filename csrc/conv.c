@@ -152,8 +152,8 @@ static void pad_input(const mc_conv_shape *s, int C, const float *x, float *dst,
     }
 }
 
-void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
-               const mc_epilogue *ep) {
+static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels packed, float *out,
+                          const mc_epilogue *ep) {
     int G = s->groups, Mg = s->Cout / G, Cg = s->C / G;
     int K = Cg * s->KH * s->KW, N = s->OH * s->OW;
     size_t psize = mc_packed_size(Mg, K);
@@ -173,8 +173,10 @@ void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, f
             if (gep.residual) gep.residual += (size_t)g * Mg * gep.ldr;
             epp = &gep;
         }
+        mc_panels wg = mc_panels_at(packed, g * psize);
         if (pointwise) {
-            mc_gemm(packed + g * psize, Mg, K, N, xg, N, og, N, epp);
+            if (wg.f32) mc_gemm_w32(wg.p, Mg, K, N, xg, N, og, N, epp);
+            else mc_gemm(wg.p, Mg, K, N, xg, N, og, N, epp);
         } else {
             /* one context for both B providers: pack_im2col reads the leading im2col_b */
             im2col_both both = {{&gs, xg}, {&gs, xg, s->H, s->W}};
@@ -185,10 +187,22 @@ void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, f
                 both.r.x = p, both.r.PH = PH, both.r.PW = PW;
                 rows_ok = 1;
             }
-            mc_gemm_driver2(packed + g * psize, Mg, K, N, pack_im2col, rows_ok ? rows_im2col_both : NULL,
+            mc_gemm_driver2(wg, Mg, K, N, pack_im2col, rows_ok ? rows_im2col_both : NULL,
                             &both, og, N, epp);
         }
     }
+}
+
+void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+               const mc_epilogue *ep) {
+    mc_panels w = {packed, 0};
+    conv2d_panels(s, x, w, out, ep);
+}
+
+void mc_conv2d_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                   const mc_epilogue *ep) {
+    mc_panels w = {packed, 1};
+    conv2d_panels(s, x, w, out, ep);
 }
 
 /* ---------------------------------------------------------------- depthwise -------- */
@@ -367,7 +381,7 @@ MC_T256 static void dw_channel_avx2(const dw_geom *g, const float *planes, const
 typedef struct {
     const mc_conv_shape *s;
     const float *x;
-    const uint16_t *w;
+    mc_panels w;      /* [C][taps], fp16 or fp32 */
     float *out;
     const mc_epilogue *ep;
     int PH, PW, blocks_per_task;
@@ -380,8 +394,12 @@ MC_T256 static void dwb_block(const dwb_job *j, int c0, float *P, float *O, floa
     int HW = s->H * s->W, PW = j->PW, OW = s->OW, ON = s->OH * s->OW;
     /* weights [taps][8] (8 channels' halves gathered per tap, then F16C) */
     for (int t = 0; t < taps; t++) {
+        if (j->w.f32) {
+            for (int i = 0; i < 8; i++) wv[t * 8 + i] = i < nv ? ((const float *)j->w.p)[(size_t)(c0 + i) * taps + t] : 0.f;
+            continue;
+        }
         uint16_t h8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        for (int i = 0; i < nv; i++) h8[i] = j->w[(size_t)(c0 + i) * taps + t];
+        for (int i = 0; i < nv; i++) h8[i] = ((const uint16_t *)j->w.p)[(size_t)(c0 + i) * taps + t];
         _mm256_store_ps(wv + t * 8, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)h8)));
     }
     float bb[8] = {0};
@@ -491,7 +509,7 @@ typedef struct {
     const mc_conv_shape *s;
     dw_geom g;
     const float *x;
-    const uint16_t *w;
+    mc_panels w;      /* [C][taps], fp16 or fp32 */
     float *out;
     const mc_epilogue *ep;
     int chunk, isa;
@@ -512,8 +530,10 @@ static void dw_task(void *ctx, int t, int thread) {
     const mc_epilogue *ep = j->ep;
     int c1 = (t + 1) * j->chunk < s->C ? (t + 1) * j->chunk : s->C;
     for (int c = t * j->chunk; c < c1; c++) {
-        if (isa == MC_ISA_PORTABLE) mc_half_to_float_portable(j->w + (size_t)c * taps, wt, taps);
-        else mc_half_to_float(j->w + (size_t)c * taps, wt, taps);
+        const uint16_t *wh = (const uint16_t *)j->w.p + (size_t)c * taps;
+        if (j->w.f32) memcpy(wt, (const float *)j->w.p + (size_t)c * taps, sizeof(float) * taps);
+        else if (isa == MC_ISA_PORTABLE) mc_half_to_float_portable(wh, wt, taps);
+        else mc_half_to_float(wh, wt, taps);
         dw_split_phases(&j->g, j->x + (size_t)c * s->H * s->W, planes);
         float bias = ep && ep->bias ? ep->bias[c] : 0.f;
         const float *res = ep && ep->residual ? ep->residual + (size_t)c * ep->ldr : NULL;
@@ -528,8 +548,8 @@ static void dw_task(void *ctx, int t, int thread) {
     if (offp != off) free(offp);
 }
 
-void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
-                         float *out, const mc_epilogue *ep) {
+static void depthwise_panels(const mc_conv_shape *s, const float *x, mc_panels w, float *out,
+                             const mc_epilogue *ep) {
 #ifdef MC_X86
     if (mc_isa() >= MC_ISA_AVX2 && (s->OW < DW_PLANAR_MIN_OW || s->stride_w > 1)) {
         int threads0 = mc_threads_for(2.0 * s->KH * s->KW * (double)s->OH * s->OW * s->C);
@@ -559,6 +579,18 @@ void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t 
     j.chunk = (s->C + ntasks - 1) / ntasks;
     ntasks = (s->C + j.chunk - 1) / j.chunk;
     mc_parallel(ntasks, threads, dw_task, &j);
+}
+
+void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
+                         float *out, const mc_epilogue *ep) {
+    mc_panels p = {w, 0};
+    depthwise_panels(s, x, p, out, ep);
+}
+
+void mc_depthwise_conv2d_w32(const mc_conv_shape *s, const float *x, const float *w,
+                             float *out, const mc_epilogue *ep) {
+    mc_panels p = {w, 1};
+    depthwise_panels(s, x, p, out, ep);
 }
 
 /* ---------------------------------------------------------------- transposed -------- */
@@ -629,15 +661,17 @@ static void col2im_task(void *ctx, int t, int thread) {
     }
 }
 
-void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
-                         float *out, const mc_epilogue *ep) {
+static void conv_transpose_panels(const mc_conv_shape *s, const float *x, mc_panels packed,
+                                  float *out, const mc_epilogue *ep) {
     int G = s->groups, Mg = s->Cout / G, Cg = s->C / G, taps = s->KH * s->KW;
     int M = Mg * taps, HW = s->H * s->W;
     size_t psize = mc_packed_size(M, Cg), ON = (size_t)s->OH * s->OW;
     float *cols = malloc(sizeof(float) * (size_t)M * HW + 64);
     if (!cols) return;
     for (int g = 0; g < G; g++) {
-        mc_gemm(packed + g * psize, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
+        mc_panels wg = mc_panels_at(packed, g * psize);
+        if (wg.f32) mc_gemm_w32(wg.p, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
+        else mc_gemm(wg.p, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
         mc_epilogue gep, *epp = NULL;
         if (ep) {
             gep = *ep;
@@ -654,4 +688,16 @@ void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t 
         mc_parallel(ntasks, threads, col2im_task, &j);
     }
     free(cols);
+}
+
+void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
+                         float *out, const mc_epilogue *ep) {
+    mc_panels w = {packed, 0};
+    conv_transpose_panels(s, x, w, out, ep);
+}
+
+void mc_conv_transpose2d_w32(const mc_conv_shape *s, const float *x, const float *packed,
+                             float *out, const mc_epilogue *ep) {
+    mc_panels w = {packed, 1};
+    conv_transpose_panels(s, x, w, out, ep);
 }

@@ -1,5 +1,5 @@
-/* Packed GEMM, fp16 weights -> fp32: A is stored as fp16 panels [M/8][K][8] and converted to
-   fp32 one micro-panel at a time (L1), fp32 accumulation, bias / residual / activation fused
+/* Packed GEMM, fp16 or fp32 weights -> fp32: A is stored as panels [M/8][K][8] (fp16 ones are
+   converted to fp32 one micro-panel at a time, in L1; fp32 ones are read in place), fp32 accumulation, bias / residual / activation fused
    into the final store.  Two families of drivers:
    - AVX2 (also used on AVX-512 CPUs), when the caller can hand out B as a row-major block
      (mc_gemm: the input itself; conv: an im2col block or nothing at all):
@@ -36,6 +36,25 @@ void mc_pack_weights_f32(const float *w, int M, int K, ptrdiff_t ldw, uint16_t *
     for (int i = 0; i < M; i++) mc_float_to_half(w + i * ldw, rows + (size_t)i * K, (size_t)K);
     mc_pack_weights_f16(rows, M, K, K, packed);
     free(rows);
+}
+
+void mc_pack_weights_f32_panels(const float *w, int M, int K, ptrdiff_t ldw, float *packed) {
+    for (int p = 0; p * MC_MR < M; p++) {
+        float *dst = packed + (size_t)p * K * MC_MR;
+        for (int k = 0; k < K; k++)
+            for (int i = 0; i < MC_MR; i++) {
+                int row = p * MC_MR + i;
+                dst[(size_t)k * MC_MR + i] = row < M ? w[row * ldw + k] : 0.f;
+            }
+    }
+}
+
+const float *mc_panel_rows(mc_panels w, int K, int panel, int k0, int kc, float *buf) {
+    size_t at = (size_t)panel * K * MC_MR + (size_t)k0 * MC_MR;
+    if (w.f32) return (const float *)w.p + at;
+    if (mc_isa() == MC_ISA_PORTABLE) mc_half_to_float_portable((const uint16_t *)w.p + at, buf, (size_t)kc * MC_MR);
+    else mc_half_to_float((const uint16_t *)w.p + at, buf, (size_t)kc * MC_MR);
+    return buf;
 }
 
 /* ---------------------------------------------------------------- micro-kernels ---- */
@@ -256,6 +275,45 @@ MC_T256 static void ukr_mv_tail(int kc, const float *A, const float *B, ptrdiff_
     }
 }
 
+/* AVX-512 twin of ukr_mv_n: the 16 rows are one zmm vector, so a tile is 16 x MV_NR512
+   columns (12 accumulators + the A vector + a broadcast) and each FMA does twice the work
+   of the AVX2 tile's.  Same acc layout (column-major [NR][16]), same K order. */
+#define MV_NR512 12
+MC_T512 static inline __attribute__((always_inline)) void
+ukr_mv512_n(int kc, const float *A, const float *B, ptrdiff_t ldb, float *acc, int load, const int NR) {
+    __m512 c[MV_NR512];
+#pragma GCC unroll 12
+    for (int j = 0; j < NR; j++) c[j] = load ? _mm512_load_ps(acc + j * MV_MR) : _mm512_setzero_ps();
+#pragma GCC unroll 2
+    for (int k = 0; k < kc; k++) {
+        __m512 a = _mm512_load_ps(A);
+#pragma GCC unroll 12
+        for (int j = 0; j < NR; j++) c[j] = _mm512_fmadd_ps(a, _mm512_set1_ps(B[j]), c[j]);
+        A += MV_MR;
+        B += ldb;
+    }
+#pragma GCC unroll 12
+    for (int j = 0; j < NR; j++) _mm512_store_ps(acc + j * MV_MR, c[j]);
+}
+
+MC_T512 static void ukr_mv512(int kc, const float *A, const float *B, ptrdiff_t ldb, float *acc,
+                              int load, int nr) {
+    switch (nr) {
+    case 1: ukr_mv512_n(kc, A, B, ldb, acc, load, 1); break;
+    case 2: ukr_mv512_n(kc, A, B, ldb, acc, load, 2); break;
+    case 3: ukr_mv512_n(kc, A, B, ldb, acc, load, 3); break;
+    case 4: ukr_mv512_n(kc, A, B, ldb, acc, load, 4); break;
+    case 5: ukr_mv512_n(kc, A, B, ldb, acc, load, 5); break;
+    case 6: ukr_mv512_n(kc, A, B, ldb, acc, load, 6); break;
+    case 7: ukr_mv512_n(kc, A, B, ldb, acc, load, 7); break;
+    case 8: ukr_mv512_n(kc, A, B, ldb, acc, load, 8); break;
+    case 9: ukr_mv512_n(kc, A, B, ldb, acc, load, 9); break;
+    case 10: ukr_mv512_n(kc, A, B, ldb, acc, load, 10); break;
+    case 11: ukr_mv512_n(kc, A, B, ldb, acc, load, 11); break;
+    default: ukr_mv512_n(kc, A, B, ldb, acc, load, MV_NR512); break;
+    }
+}
+
 /* acc is column-major [6][16]; writes rows [0, mr) x columns [0, nr) of C. */
 MC_T256 static void mv_finish(const float *acc, float *C, ptrdiff_t ldc, int mr, int nr,
                               const mc_epilogue *ep, const float *res, int row0) {
@@ -288,16 +346,21 @@ MC_T256 static void mv_finish(const float *acc, float *C, ptrdiff_t ldc, int mr,
     }
 }
 
-/* fp16 panels [M/8][K][8] -> fp32 [kc][MV_MR] for rows [ic, ic+MV_MR) (zero past M) */
-MC_T256 static void mv_convert_a(const uint16_t *packed, int M, int K, int ic, int pc, int kc,
-                                 float *abuf) {
+/* panels [M/8][K][8] -> fp32 [kc][MV_MR] for rows [ic, ic+MV_MR) (zero past M) */
+MC_T256 static void mv_convert_a(mc_panels w, int M, int K, int ic, int pc, int kc, float *abuf) {
     for (int v = 0; v < MV_MR / 8; v++) {
         float *d = abuf + 8 * v;
         if (ic + 8 * v >= M) {
             for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_setzero_ps());
             continue;
         }
-        const uint16_t *p = packed + (size_t)(ic / MC_MR + v) * K * MC_MR + (size_t)pc * MC_MR;
+        size_t at = (size_t)(ic / MC_MR + v) * K * MC_MR + (size_t)pc * MC_MR;
+        if (w.f32) {
+            const float *p = (const float *)w.p + at;
+            for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_loadu_ps(p + k * 8));
+            continue;
+        }
+        const uint16_t *p = (const uint16_t *)w.p + at;
         for (int k = 0; k < kc; k++)
             _mm256_store_ps(d + k * MV_MR, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + k * 8))));
     }
@@ -307,7 +370,7 @@ MC_T256 static void mv_convert_a(const uint16_t *packed, int M, int K, int ic, i
 /* ---------------------------------------------------------------- driver ----------- */
 
 typedef struct {
-    const uint16_t *packed;
+    mc_panels packed;
     int M, K, N;
     mc_pack_b_fn pack_b;
     mc_rows_b_fn rows_b;
@@ -318,11 +381,11 @@ typedef struct {
     ukr_fn ukr;
     int nr;
     int mv, kc, nk, nc;       /* M-vectorised path: K block, number of K blocks, N block */
+    int mvnr;                 /* its tile width: MV_NR (AVX2) or MV_NR512 */
     int tm, tn, chunk_m, chunk_n;
 } gemm_job;
 
 static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1) {
-    int portable = mc_isa() == MC_ISA_PORTABLE;
     float *abuf = mc_scratch(MC_SLOT_A, (size_t)MC_KC * MC_MR);
     float *bbuf = mc_scratch(MC_SLOT_B, (size_t)MC_KC * (MC_NC + 48));
     for (int jc = n0; jc < n1; jc += MC_NC) {
@@ -334,9 +397,7 @@ static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1) {
             g->pack_b(g->ctx, pc, kc, jc, nc, g->nr, bbuf);
             for (int ic = m0; ic < m1; ic += MC_MR) {
                 int mr = m1 - ic < MC_MR ? m1 - ic : MC_MR;
-                const uint16_t *ap = g->packed + (size_t)(ic / MC_MR) * g->K * MC_MR + (size_t)pc * MC_MR;
-                if (portable) mc_half_to_float_portable(ap, abuf, (size_t)kc * MC_MR);
-                else mc_half_to_float(ap, abuf, (size_t)kc * MC_MR);
+                const float *A = mc_panel_rows(g->packed, g->K, ic / MC_MR, pc, kc, abuf);
                 for (int jr = 0; jr < nc; jr += g->nr) {
                     int nr = nc - jr < g->nr ? nc - jr : g->nr;
                     float *c = g->out + (ptrdiff_t)ic * g->ldc + jc + jr;
@@ -347,7 +408,7 @@ static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1) {
                         if (tile_ep.residual) tile_ep.residual += (ptrdiff_t)ic * tile_ep.ldr + jc + jr;
                         ep = &tile_ep;
                     }
-                    g->ukr(kc, abuf, bbuf + (size_t)jr * kc, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    g->ukr(kc, A, bbuf + (size_t)jr * kc, c, g->ldc, mr, nr, pc > 0, ep, ic);
                 }
             }
             pc += kc;
@@ -357,14 +418,15 @@ static void run_tile(const gemm_job *g, int m0, int m1, int n0, int n1) {
 
 #ifdef MC_X86
 MC_T256 static void run_tile_mv(const gemm_job *g, int m0, int m1, int n0, int n1) {
-    int nb = (g->nc + MV_NR - 1) / MV_NR, mb = (m1 - m0 + MV_MR - 1) / MV_MR;
+    const int NRT = g->mvnr;
+    int nb = (g->nc + NRT - 1) / NRT, mb = (m1 - m0 + MV_MR - 1) / MV_MR;
     float *abuf = mc_scratch(MC_SLOT_A, (size_t)g->kc * MV_MR);
     float *bbuf = mc_scratch(MC_SLOT_B, (size_t)g->kc * g->nc + 64);
-    float *accs = mc_scratch(MC_SLOT_ACC, g->nk > 1 ? (size_t)mb * nb * MV_MR * MV_NR : MV_MR * MV_NR);
+    float *accs = mc_scratch(MC_SLOT_ACC, g->nk > 1 ? (size_t)mb * nb * MV_MR * NRT : MV_MR * NRT);
     const mc_epilogue *ep = g->ep;
     for (int jc = n0; jc < n1; jc += g->nc) {
         int nc = n1 - jc < g->nc ? n1 - jc : g->nc;
-        int full = nc / MV_NR, npan = (nc + MV_NR - 1) / MV_NR, rest = nc - full * MV_NR;
+        int full = nc / NRT, npan = (nc + NRT - 1) / NRT, rest = nc - full * NRT;
         for (int kb = 0; kb < g->nk; kb++) {
             int pc = kb * g->kc, kc = g->K - pc < g->kc ? g->K - pc : g->kc;
             int last = kb == g->nk - 1;
@@ -374,13 +436,19 @@ MC_T256 static void run_tile_mv(const gemm_job *g, int m0, int m1, int n0, int n
                 int mr = m1 - ic < MV_MR ? m1 - ic : MV_MR;
                 mv_convert_a(g->packed, g->M, g->K, ic, pc, kc, abuf);
                 for (int jp = 0; jp < npan; jp++) {
-                    float *acc = g->nk > 1 ? accs + ((size_t)((ic - m0) / MV_MR) * nb + jp) * (MV_MR * MV_NR) : accs;
-                    if (jp < full) ukr_mv(kc, abuf, B + jp * MV_NR, ldb, acc, kb > 0);
-                    else ukr_mv_tail(kc, abuf, B + full * MV_NR, ldb, acc, kb > 0, rest);
+                    float *acc = g->nk > 1 ? accs + ((size_t)((ic - m0) / MV_MR) * nb + jp) * (MV_MR * NRT) : accs;
+                    const float *Bp = B + jp * NRT;
+                    int cols = jp < full ? NRT : rest;
+                    if (NRT == MV_NR512) ukr_mv512(kc, abuf, Bp, ldb, acc, kb > 0, cols);
+                    else if (jp < full) ukr_mv(kc, abuf, Bp, ldb, acc, kb > 0);
+                    else ukr_mv_tail(kc, abuf, Bp, ldb, acc, kb > 0, rest);
                     if (last) {
-                        int n = jc + jp * MV_NR, nr = nc - jp * MV_NR < MV_NR ? nc - jp * MV_NR : MV_NR;
-                        const float *res = ep && ep->residual ? ep->residual + (ptrdiff_t)ic * ep->ldr + n : NULL;
-                        mv_finish(acc, g->out + (ptrdiff_t)ic * g->ldc + n, g->ldc, mr, nr, ep, res, ic);
+                        /* the transposing store works on MV_NR columns at a time */
+                        for (int j0 = 0; j0 < cols; j0 += MV_NR) {
+                            int n = jc + jp * NRT + j0, nr = cols - j0 < MV_NR ? cols - j0 : MV_NR;
+                            const float *res = ep && ep->residual ? ep->residual + (ptrdiff_t)ic * ep->ldr + n : NULL;
+                            mv_finish(acc + j0 * MV_MR, g->out + (ptrdiff_t)ic * g->ldc + n, g->ldc, mr, nr, ep, res, ic);
+                        }
                     }
                 }
             }
@@ -410,8 +478,7 @@ MC_T256 static void run_tile_nv(const gemm_job *g, int m0, int m1, int n0, int n
             }
             for (int ic = m0; ic < m1; ic += MC_MR) {
                 int mr = m1 - ic < MC_MR ? m1 - ic : MC_MR;
-                mc_half_to_float(g->packed + (size_t)(ic / MC_MR) * g->K * MC_MR + (size_t)pc * MC_MR, abuf,
-                                 (size_t)kc * MC_MR);
+                const float *A = mc_panel_rows(g->packed, g->K, ic / MC_MR, pc, kc, abuf);
                 for (int jr = 0; jr < nc; jr += 24) {
                     int nr = nc - jr < 24 ? nc - jr : 24;
                     float *c = g->out + (ptrdiff_t)ic * g->ldc + jc + jr;
@@ -422,8 +489,8 @@ MC_T256 static void run_tile_nv(const gemm_job *g, int m0, int m1, int n0, int n
                         if (tile_ep.residual) tile_ep.residual += (ptrdiff_t)ic * tile_ep.ldr + jc + jr;
                         ep = &tile_ep;
                     }
-                    if (jr < full * 24) ukr_avx2_ld(kc, abuf, B + jr, ldb, c, g->ldc, mr, nr, pc > 0, ep, ic);
-                    else ukr_avx2_ld(kc, abuf, tail, 24, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    if (jr < full * 24) ukr_avx2_ld(kc, A, B + jr, ldb, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    else ukr_avx2_ld(kc, A, tail, 24, c, g->ldc, mr, nr, pc > 0, ep, ic);
                 }
             }
         }
@@ -462,26 +529,27 @@ static const float *rows_dense(const void *ctx, int k0, int kc, int n0, int nc, 
    tile costs about as much as 32 k-steps. */
 static const int mv_min_k = 32;
 
-void mc_gemm_driver2(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+void mc_gemm_driver2(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                      mc_rows_b_fn rows_b, const void *ctx, float *out, ptrdiff_t ldc,
                      const mc_epilogue *ep) {
     if (M <= 0 || N <= 0) return;
-    gemm_job g = {packed, M, K, N, pack_b, rows_b, ctx, out, ldc, ep, NULL, 0, 0, 0, 0, 0, 1, 1, 0, 0};
+    gemm_job g = {packed, M, K, N, pack_b, rows_b, ctx, out, ldc, ep, NULL, 0, 0, 0, 0, 0, MV_NR, 1, 1, 0, 0};
     select_ukr(&g.ukr, &g.nr);
     int threads = mc_threads_for(2.0 * M * (double)K * N);
     int mr_unit = MC_MR, nr_unit = g.nr;
 #ifdef MC_X86
     if (mc_isa() >= MC_ISA_AVX2 && rows_b && K >= mv_min_k && K > 0 && (M % MV_MR == 0 || M >= 64)) {
         g.mv = 1;
+        g.mvnr = mc_isa() == MC_ISA_AVX512 ? MV_NR512 : MV_NR;
         g.nk = ceil_div(K, MV_KC);
         g.kc = ceil_div(K, g.nk);
         /* B block (kc x nc) about 192 KB so it stays in L2 next to the weights */
-        int nc = (MV_NCB / g.kc) / MV_NR * MV_NR;
-        g.nc = nc < 48 ? 48 : nc > 4096 ? 4096 : nc;
+        int nc = (MV_NCB / g.kc) / g.mvnr * g.mvnr;
+        g.nc = nc < 48 ? 48 : nc > 4092 ? 4092 : nc;   /* multiples of 6 and 12 */
         /* a little over budget beats converting the weights twice (14x14: N = 196) */
-        if (N <= g.nc * 8 / 5) g.nc = ceil_div(N, MV_NR) * MV_NR;
+        if (N <= g.nc * 8 / 5) g.nc = ceil_div(N, g.mvnr) * g.mvnr;
         mr_unit = MV_MR;
-        nr_unit = MV_NR;
+        nr_unit = g.mvnr;
     } else if (mc_isa() >= MC_ISA_AVX2 && rows_b && K > 0) {
         g.mv = 2;
         int kc = K < MC_KC ? K : MC_KC;
@@ -519,7 +587,7 @@ void mc_gemm_driver2(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn p
     mc_parallel(tn * tm, threads, gemm_task, &g);
 }
 
-void mc_gemm_driver(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+void mc_gemm_driver(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                     const void *ctx, float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
     mc_gemm_driver2(packed, M, K, N, pack_b, NULL, ctx, out, ldc, ep);
 }
@@ -543,7 +611,15 @@ static void pack_dense(const void *ctx, int k0, int kc, int n0, int nc, int nr, 
 void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
              float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
     dense_b d = {x, ldx};
-    mc_gemm_driver2(packed, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+    mc_panels w = {packed, 0};
+    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+}
+
+void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                 float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
+    dense_b d = {x, ldx};
+    mc_panels w = {packed, 1};
+    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
 }
 
 /* Activation over a flat array, through the same vector code as the epilogues. */

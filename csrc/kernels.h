@@ -1,4 +1,4 @@
-/* Core CPU kernels: fp16 weights, fp32 activations (NCHW) and fp32 accumulation.
+/* Core CPU kernels: fp16 or fp32 weights, fp32 activations (NCHW) and fp32 accumulation.
    Every entry point dispatches at run time to AVX-512, AVX2+FMA+F16C or portable C. */
 #ifndef MC_KERNELS_H
 #define MC_KERNELS_H
@@ -11,11 +11,17 @@ extern "C" {
 #endif
 
 /* ISA selection: mc_force_isa(MC_ISA_AUTO) restores detection; forcing an ISA the CPU
-   lacks is refused (returns -1). */
+   lacks (or that failed the self-check) is refused (returns -1). */
 enum { MC_ISA_AUTO = 0, MC_ISA_PORTABLE = 1, MC_ISA_AVX2 = 2, MC_ISA_AVX512 = 3 };
 int mc_detect_isa(void);
 int mc_force_isa(int isa);
 int mc_current_isa(void);
+/* Best ISA that passed the first-use self-check against the portable code (dispatch.c); an
+   ISA that failed is disabled: never chosen, and forcing it is refused. */
+int mc_verified_isa(void);
+
+/* FMA peak probe (benchmarks): runs on the current ISA and returns the flops it did. */
+double mc_fma_probe(long iters);
 
 void mc_set_num_threads(int n);
 int mc_get_num_threads(void);
@@ -41,9 +47,15 @@ size_t mc_packed_size(int M, int K);
 void mc_pack_weights_f32(const float *w, int M, int K, ptrdiff_t ldw, uint16_t *packed);
 void mc_pack_weights_f16(const uint16_t *w, int M, int K, ptrdiff_t ldw, uint16_t *packed);
 
+/* fp32 panels: the same layout with float elements (mc_packed_size floats); the *_w32 entry
+   points below take them and compute exactly as their fp16 twins otherwise. */
+void mc_pack_weights_f32_panels(const float *w, int M, int K, ptrdiff_t ldw, float *packed);
+
 /* out[M, N] (row stride ldc) = epilogue(W @ X), X[K, N] with row stride ldx. */
 void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
              float *out, ptrdiff_t ldc, const mc_epilogue *ep);
+void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                 float *out, ptrdiff_t ldc, const mc_epilogue *ep);
 
 /* One image: x [C, H, W] -> out [Cout, OH, OW]; packed holds `groups` packings of
    W_g[Cout/groups, (C/groups)*KH*KW] back to back (each mc_packed_size long). */
@@ -56,9 +68,13 @@ typedef struct {
 int mc_conv_out_shape(mc_conv_shape *s);  /* fills OH/OW; returns 0, or -1 if invalid */
 void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
                const mc_epilogue *ep);
+void mc_conv2d_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                   const mc_epilogue *ep);
 /* Depthwise (groups == C == Cout): weights fp16 [C, KH, KW]; any K, stride, dilation. */
 void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
                          float *out, const mc_epilogue *ep);
+void mc_depthwise_conv2d_w32(const mc_conv_shape *s, const float *x, const float *w,
+                             float *out, const mc_epilogue *ep);
 
 /* Transposed convolution on one image: x [C, H, W] -> out [Cout, OH, OW] with
    OH = (H-1)*stride_h + (KH-1)*dil_h + 1 + out_pad_h - pad_t - pad_b (pads crop the output).
@@ -67,6 +83,8 @@ void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t 
 int mc_conv_transpose_out_shape(mc_conv_shape *s, int out_pad_h, int out_pad_w);
 void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
                          float *out, const mc_epilogue *ep);
+void mc_conv_transpose2d_w32(const mc_conv_shape *s, const float *x, const float *packed,
+                             float *out, const mc_epilogue *ep);
 
 /* Pooling on one image [C, H, W]; ceil_mode picks the output size rule. */
 typedef struct {

@@ -20,9 +20,20 @@
 
 /* B packer: writes columns [n0, n0+nc) of rows [k0, k0+kc) of the logical B matrix as
    ceil(nc/nr) panels of [kc][nr] floats, zero padded past nc. */
+/* Weight panels as the drivers see them: fp16 (uint16) or fp32 (float) elements in the same
+   [ceil(M/8)][K][8] layout.  fp32 panels keep fp32-stored models at fp32 accuracy; fp16 ones
+   halve the weight traffic. */
+typedef struct { const void *p; int f32; } mc_panels;
+static inline mc_panels mc_panels_at(mc_panels w, size_t elements) {
+    w.p = w.f32 ? (const void *)((const float *)w.p + elements) : (const void *)((const uint16_t *)w.p + elements);
+    return w;
+}
+/* kc x 8 floats of panel `panel` from k0: in place for fp32, converted into buf for fp16. */
+const float *mc_panel_rows(mc_panels w, int K, int panel, int k0, int kc, float *buf);
+
 typedef void (*mc_pack_b_fn)(const void *ctx, int k0, int kc, int n0, int nc, int nr, float *dst);
 
-void mc_gemm_driver(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+void mc_gemm_driver(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                     const void *ctx, float *out, ptrdiff_t ldc, const mc_epilogue *ep);
 
 /* Work-sharing pool (dispatch.c): runs fn(ctx, task, thread) for task in [0, ntasks) on up
@@ -43,7 +54,7 @@ float *mc_scratch(int slot, size_t floats);
    (capacity kc * nc floats, row stride nc). */
 typedef const float *(*mc_rows_b_fn)(const void *ctx, int k0, int kc, int n0, int nc, float *buf,
                                      ptrdiff_t *ldb);
-void mc_gemm_driver2(const uint16_t *packed, int M, int K, int N, mc_pack_b_fn pack_b,
+void mc_gemm_driver2(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                      mc_rows_b_fn rows_b, const void *ctx, float *out, ptrdiff_t ldc,
                      const mc_epilogue *ep);
 

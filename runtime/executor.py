@@ -2,10 +2,10 @@
 
 At construction every op becomes a step. conv2d, conv_transpose2d, linear, matmul by a constant
 matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis and the activations the kernels know run
-through csrc._kernels with their weights packed once here (fp16 panels, fp32 accumulation);
+through csrc._kernels with their weights packed once here (fp16 or fp32 panels, fp32 accumulation);
 a conv2d/linear also absorbs the batch norm / residual add / activation after it (fusion.py);
 every other op runs its numpy `reference`. `weight_precision="stored"` keeps f32-stored
-weights in f32 (they then take the reference path, numpy's sgemm) for fp32 parity.
+weights in f32 (fp32 panels) for fp32 parity; "fp16" packs every weight as fp16.
 
 Kernel results that `plan-memory` placed in the arena are written there in place (`out=`);
 intermediates are dropped after their last reader. One executor is not reentrant: `run`
@@ -112,9 +112,13 @@ def _post_activation(act: str, alpha: float, beta: float):
 
 
 def _packable(w, precision: str) -> bool:
-    """fp16 mode packs every weight (Core ML's accelerator precision); stored mode leaves f32
-    weights to the fp32 reference path, for fp32 parity."""
-    return w is not None and (precision == "fp16" or w.dtype == np.float16)
+    return w is not None and w.dtype in (np.float16, np.float32)
+
+
+def _panel_precision(w, precision: str) -> str:
+    """fp16 mode packs every weight as fp16 (Core ML's accelerator precision); stored mode keeps
+    f32-stored weights in fp32 panels, for fp32 parity."""
+    return "fp32" if precision == "stored" and w.dtype != np.float16 else "fp16"
 
 
 def _weight_and_bias(op, precision: str) -> tuple | None:
@@ -134,6 +138,7 @@ def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None
     params = _weight_and_bias(op, precision)
     if params is None:
         return None
+    panels = _panel_precision(params[0], precision)
     if epilogue is None:
         w, bias = params
         act, alpha, beta, has_residual, shape = op.activation, op.alpha, op.beta, op.residual is not None, None
@@ -142,7 +147,7 @@ def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None
         act, alpha, beta = epilogue.act, epilogue.alpha, epilogue.beta
         has_residual, shape = epilogue.residual is not None, epilogue.result.type.shape
     K = _kernels()
-    packed = K.pack_conv_weights(w, op.groups)
+    packed = K.pack_conv_weights(w, op.groups, panels)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, float(alpha), float(beta))
     alpha, beta = float(alpha), float(beta)
@@ -157,7 +162,8 @@ def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None
 
     in_shape, out_shape = _static4(op.input), _static4(op.output)
     spec = None
-    if post is None and in_shape and out_shape and \
+    # generated modules bind fp16 panels only: an fp32-panel step runs through its callback
+    if post is None and not packed.f32 and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
         spec = KernelSpec("conv2d", np.prod(out_shape), packed.data, bias, act=act, alpha=alpha, beta=beta,
                           has_residual=has_residual, in_shape=in_shape, out_shape=out_shape, groups=packed.groups,
@@ -172,7 +178,7 @@ def conv_transpose2d_kernel(op: ConvTranspose2dOp, precision: str) -> Kernel | N
         return None
     w, bias = params
     K = _kernels()
-    packed = K.pack_conv_transpose_weights(w, op.groups)
+    packed = K.pack_conv_transpose_weights(w, op.groups, _panel_precision(w, precision))
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
     output_padding = tuple(op.output_padding)
@@ -211,11 +217,12 @@ def layer_norm_kernel(op: LayerNormOp, precision: str) -> Kernel | None:
 
 
 def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
-                    result_shape=None) -> Kernel:
-    """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the packed GEMM;
-    the result is reshaped to `result_shape` when given (a fused chain's final value)."""
+                    result_shape=None, panels: str = "fp16") -> Kernel:
+    """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the packed GEMM
+    (`panels`: "fp16" or "fp32"); the result is reshaped to `result_shape` when given (a fused
+    chain's final value)."""
     K = _kernels()
-    packed = K.pack_weights(w)
+    packed = K.pack_weights(w, panels)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, alpha, beta)
     n_out, k_in = w.shape
@@ -234,7 +241,7 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    spec = None if post else KernelSpec("gemm", rows * n_out, packed.data, bias, act=act, alpha=alpha, beta=beta,
+    spec = None if post or packed.f32 else KernelSpec("gemm", rows * n_out, packed.data, bias, act=act, alpha=alpha, beta=beta,
                                         has_residual=has_residual, M=n_out, K=k_in, rows=rows,
                                         scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
     return _with_spec(run, spec)
@@ -245,11 +252,12 @@ def linear_kernel(op: LinearOp, precision: str, epilogue: Epilogue | None = None
     if params is None:
         return None
     w, bias = params
+    panels = _panel_precision(w, precision)
     if epilogue is not None:
         return row_gemm_kernel(w, bias, op.output.type.shape, epilogue.act, epilogue.alpha, epilogue.beta,
-                               epilogue.residual is not None, epilogue.result.type.shape)
+                               epilogue.residual is not None, epilogue.result.type.shape, panels)
     return row_gemm_kernel(w, bias, op.output.type.shape, op.activation, float(op.alpha), float(op.beta),
-                           op.residual is not None)
+                           op.residual is not None, panels=panels)
 
 
 def matmul_kernel(op: MatmulOp, precision: str) -> Kernel | None:
@@ -258,7 +266,8 @@ def matmul_kernel(op: MatmulOp, precision: str) -> Kernel | None:
     if not _packable(b, precision) or b.ndim != 2 or op.transpose_a or \
             not (_is_float_static(op.a) and _is_float_static(op.output)):
         return None
-    return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape)
+    return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape,
+                           panels=_panel_precision(b, precision))
 
 
 def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:

@@ -347,10 +347,10 @@ class CompiledModel:
 
     def run_args(self, args: list[np.ndarray]) -> list[np.ndarray]:
         """Run checked arguments (in the function's order) through the kernels."""
-        if self.threads is not None:
-            from mlir_coreml.csrc import _kernels
+        from mlir_coreml.csrc import _kernels
 
-            _kernels.set_num_threads(self.threads)
+        # None: MLIR_COREML_NUM_THREADS or the CPU count, not a previous model's setting
+        _kernels.set_num_threads(self.threads or 0)
         return self.runner_for(args).run(args)
 
     def runner_for(self, args: list[np.ndarray]):

@@ -1,11 +1,14 @@
 """GFLOP/s of the csrc._kernels GEMM and convolutions against onnxruntime, same process.
 
     python benchmarks/kernels/bench_kernels.py [--threads 1,2] [--model resnet18,mobilenetv2]
-                                               [--extra] [--cpu-time]
+                                               [--extra] [--cpu-time] [--weights fp16|fp32]
 
 Each layer runs as a one-node ONNX model in onnxruntime (intra_op_num_threads = threads)
-and through our kernels (fp16 weights, fp32 accumulation), timed interleaved; the median of
-the rounds is reported.  ratio = our time / onnxruntime time (< 1 is faster).  Every thread
+and through our kernels (fp16 or fp32 weight panels, fp32 accumulation), timed interleaved; the
+median of the rounds is reported (the machine may be shared: interleaving and medians keep the
+comparison fair, not the absolute numbers).  ratio = our time / onnxruntime time (< 1 is
+faster).  "% peak" is GFLOP/s over the single-core FMA peak of the ISA in use times the thread
+count, that peak measured here at start-up by csrc's fma_peak probe (best of 5 runs).  Every thread
 count in --threads gets its own per-layer table; a summary of all of them closes the run.
 --cpu-time (1 thread only) times with the calling thread's CPU clock, far less sensitive to
 other processes on a shared machine than wall time; --stat min reports the fastest round
@@ -74,6 +77,8 @@ def session(model, threads):
 
 CLOCK = time.perf_counter
 STAT = statistics.median
+WEIGHTS = "fp16"
+PEAK = float("nan")   # GFLOP/s of one core, measured in main()
 
 
 def interleaved(fns, budget=0.25, rounds=7):
@@ -101,7 +106,7 @@ def bench_conv(layer, threads, rng):
     w = (rng.standard_normal((cout, cin // groups, k, k)) * 0.1).astype(np.float32)
     b = rng.standard_normal(cout).astype(np.float32)
     x = rng.standard_normal((1, cin, hw, hw)).astype(np.float32)
-    packed = K.pack_conv_weights(w, groups)
+    packed = K.pack_conv_weights(w, groups, WEIGHTS)
     out = K.conv2d(x, packed, bias=b, stride=s, padding=p)
     sess = session(onnx_conv(w, b, s, p, groups, list(x.shape)), threads)
     ref = sess.run(None, {"x": x})[0]
@@ -115,7 +120,7 @@ def bench_conv(layer, threads, rng):
 def bench_gemm(n, threads, rng):
     w = rng.standard_normal((n, n)).astype(np.float32)
     x = rng.standard_normal((n, n)).astype(np.float32)
-    packed = K.pack_weights(w)
+    packed = K.pack_weights(w, WEIGHTS)
     out = np.empty((n, n), np.float32)
     node = helper.make_node("MatMul", ["w", "x"], ["y"])
     graph = helper.make_graph([node], "mm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [n, n])],
@@ -149,7 +154,9 @@ def bench_extra(rng):
 def run_model(name, layers, threads, rng):
     print(f"\n{name} 224, batch 1, {threads} thread(s), isa {K.current_isa()}")
     print(f"{'cin':>5} {'cout':>5} {'k':>2} {'s':>2} {'hw':>4} {'grp':>4} {'x':>2} "
-          f"{'MFLOP':>7} {'ours ms':>8} {'ort ms':>8} {'ours GF/s':>9} {'ort GF/s':>9} {'ratio':>6} {'relerr':>8}")
+          f"{'MFLOP':>7} {'ours ms':>8} {'ort ms':>8} {'ours GF/s':>9} {'ort GF/s':>9} {'ours %pk':>8} "
+          f"{'ort %pk':>7} {'ratio':>6} {'relerr':>8}")
+    peak = PEAK * threads
     tot_ours = tot_ort = tot_flops = 0.0
     for layer in layers:
         flops, ours, theirs, err = bench_conv(layer, threads, rng)
@@ -160,9 +167,10 @@ def run_model(name, layers, threads, rng):
         cin, cout, k, s, p, hw, groups, _ = layer
         print(f"{cin:5d} {cout:5d} {k:2d} {s:2d} {hw:4d} {groups:4d} {count:2d} {flops / 1e6:7.1f} "
               f"{ours * 1e3:8.3f} {theirs * 1e3:8.3f} {flops / ours / 1e9:9.1f} {flops / theirs / 1e9:9.1f} "
+              f"{100 * flops / ours / 1e9 / peak:8.1f} {100 * flops / theirs / 1e9 / peak:7.1f} "
               f"{ours / theirs:6.2f} {err:8.1e}")
     print(f"all conv layers: {tot_flops / 1e9:.2f} GFLOP, ours {tot_ours * 1e3:.2f} ms "
-          f"({tot_flops / tot_ours / 1e9:.1f} GFLOP/s), onnxruntime {tot_ort * 1e3:.2f} ms "
+          f"({tot_flops / tot_ours / 1e9:.1f} GFLOP/s, {100 * tot_flops / tot_ours / 1e9 / peak:.0f} % of peak), onnxruntime {tot_ort * 1e3:.2f} ms "
           f"({tot_flops / tot_ort / 1e9:.1f} GFLOP/s), ratio {tot_ours / tot_ort:.2f}")
     return tot_ours, tot_ort
 
@@ -177,8 +185,10 @@ def main():
     ap.add_argument("--extra", action="store_true", help="also time conv_transpose2d, pooling, softmax")
     ap.add_argument("--stat", choices=("median", "min"), default="median",
                     help="per-layer statistic over the rounds; min approximates an idle machine")
+    ap.add_argument("--weights", choices=("fp16", "fp32"), default="fp16", help="weight panel precision")
     args = ap.parse_args()
-    global STAT
+    global STAT, WEIGHTS, PEAK
+    WEIGHTS = args.weights
     STAT = min if args.stat == "min" else statistics.median
     thread_counts = [int(t) for t in str(args.threads).split(",")]
     if args.cpu_time:
@@ -187,6 +197,8 @@ def main():
         CLOCK = time.thread_time
     if args.isa:
         K.force_isa(args.isa)
+    PEAK = K.fma_peak()
+    print(f"isa {K.current_isa()}: measured FMA peak {PEAK:.1f} GFLOP/s per core; {WEIGHTS} weight panels")
     models = {"resnet18": resnet18_layers, "mobilenetv2": mobilenetv2_layers}
     summary = []
     for threads in thread_counts:
