@@ -30,6 +30,10 @@ from mlir_coreml.errors import MlirCoremlError
 
 CACHE_ENV = "MLIR_COREML_CACHE"
 CFLAGS = ("-O3", "-fno-strict-aliasing", "-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION")
+# Extra flags for both the compile and the link step, e.g. "-fsanitize=address,undefined" for the
+# sanitizer run (tests/tools/asan_run.sh): a generated module must be instrumented like the
+# extensions it calls. Part of the cache key, so such builds never mix with normal ones.
+EXTRA_FLAGS_ENV = "MLIR_COREML_EXTRA_CFLAGS"
 STAGES = ("cython", "compile", "link")
 KEY_FILE = "machine.key"
 MAC_SUFFIX = ".mac"  # beside an exported library: HMAC-SHA256(machine key, name + library bytes), hex
@@ -67,7 +71,7 @@ def cache_key(source: str) -> str:
     from mlir_coreml.csrc import _kernels
 
     cc, ldshared, includes = _toolchain()
-    parts = [source, " ".join(cc + ldshared + list(CFLAGS)), str(_kernels.KERNEL_TABLE_VERSION), sys.version,
+    parts = [source, " ".join(cc + ldshared + list(CFLAGS) + extra_flags()), str(_kernels.KERNEL_TABLE_VERSION), sys.version,
              EXT_SUFFIX, Cython.__version__, numpy.__version__]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
@@ -206,9 +210,9 @@ def _compile(source: str, key: str, path: str, progress: bool) -> None:
             f.write(source)
         steps = [
             ("cython", [sys.executable, "-m", "cython", "-3", "-I", _csrc_dir(), name + ".pyx", "-o", name + ".c"]),
-            ("compile", cc + list(CFLAGS) + _cflags() + [f"-I{d}" for d in includes] +
+            ("compile", cc + list(CFLAGS) + _cflags() + extra_flags() + [f"-I{d}" for d in includes] +
              ["-c", name + ".c", "-o", name + ".o"]),
-            ("link", ldshared + [name + ".o", "-o", name + EXT_SUFFIX]),
+            ("link", ldshared + extra_flags() + [name + ".o", "-o", name + EXT_SUFFIX]),
         ]
         for stage, cmd in steps:
             bar.update(stage)
@@ -225,6 +229,10 @@ def _compile(source: str, key: str, path: str, progress: bool) -> None:
         bar.close()
         if os.path.isdir(work):
             shutil.rmtree(work, ignore_errors=True)
+
+
+def extra_flags() -> list[str]:
+    return shlex.split(os.environ.get(EXTRA_FLAGS_ENV, ""))
 
 
 def _cflags() -> list[str]:
