@@ -27,19 +27,15 @@ def default_pipeline(era: str) -> str:
 
 
 def lower_model(model_path, output, pipeline: str | None = None, emit: str = "mlmodelc",
-                coremlc_version: str = "2021", kernels: bool = False) -> None:
+                coremlc_version: str = "2021") -> None:
     """Compile `model_path` and write the bundle at `output` atomically. With `emit` "mlmodel" or
     "mlpackage", the (optimised) model goes back to Apple's toolchain formats instead.
-    `kernels` also builds the CPU runtime's generated module for the bundle into its
-    `mlir_coreml/` folder, so `compile_model(output)` needs no C compiler."""
-    if kernels and emit == "mlmodelc":
-        _lower_with_kernels(model_path, output, pipeline, coremlc_version)
-        return
+    (runtime.bundle_kernels adds the CPU runtime's generated module to such a bundle.)"""
     if emit in ("mlmodel", "mlpackage"):
-        import mlir_coreml
         from mlir_coreml.codegen.mlmodel_writer import export_model
+        from mlir_coreml.frontend import load_model
 
-        module = mlir_coreml.load(str(model_path))
+        module = load_model(str(model_path))
         _run_pipeline(module, pipeline or "")
         export_model(module, output, emit)
         return
@@ -67,30 +63,6 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
     else:
         module = lower_mlmodel(path, pipeline, coremlc_version, data)
     write_bundle(module, output)
-
-
-def _lower_with_kernels(model_path, output, pipeline, coremlc_version) -> None:
-    """The bundle is complete (kernels included) before it appears at `output`."""
-    import shutil
-    import tempfile
-
-    from mlir_coreml.codegen.atomic import write_directory
-    from mlir_coreml.runtime.predict import artefact_dir, compile_model
-
-    def fill(staging: Path) -> None:
-        scratch = Path(tempfile.mkdtemp(dir=staging.parent, prefix=f".{staging.name}.bundle-"))
-        try:
-            bundle = scratch / Path(output).name
-            lower_model(model_path, bundle, pipeline, "mlmodelc", coremlc_version)
-            if not compile_model(bundle, codegen=True).export_kernels(artefact_dir(bundle)):
-                raise MlirCoremlError("cannot build the generated kernels for this model (control flow, or "
-                                      "no working C compiler: see the warning above)", str(output))
-            for item in bundle.iterdir():
-                shutil.move(str(item), staging / item.name)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-    write_directory(output, fill, kind="a .mlmodelc bundle")
 
 
 def _run_pipeline(module, pipeline: str) -> None:

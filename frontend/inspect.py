@@ -39,7 +39,7 @@ def summarize(module, title: str) -> str:
 
 def flops_line(module) -> str:
     """FLOPs from the core ops' estimates, on a copy lowered to `core` when needed."""
-    from mlir_coreml.runtime.predict import lower_to_core
+    from mlir_coreml.passes.to_core import lower_to_core
     from mlir_coreml.errors import MlirCoremlError
 
     lowered = module.clone()
@@ -61,6 +61,6 @@ def flops_line(module) -> str:
 
 
 def inspect_model(path: str) -> str:
-    import mlir_coreml
+    from mlir_coreml.frontend import load_model
 
-    return summarize(mlir_coreml.load(path), path)
+    return summarize(load_model(path), path)

@@ -91,9 +91,13 @@ def cmd_lower(args) -> int:
     gc.disable()
     try:
         from mlir_coreml.codegen.lower import lower_model
+        from mlir_coreml.runtime.bundle_kernels import lower_with_kernels
 
-        lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
-                    coremlc_version=args.coremlc_version, kernels=args.kernels)
+        if args.kernels and args.emit == "mlmodelc":
+            lower_with_kernels(resolve_model(args.model), args.output, args.pipeline, args.coremlc_version)
+        else:
+            lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
+                        coremlc_version=args.coremlc_version)
     finally:
         if was_enabled:
             gc.enable()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlir_coreml.passes.base import ModulePass, PassContext
-from mlir_coreml.passes.rewriter import apply_patterns_greedily
+from mlir_coreml.ir.rewriter import apply_patterns_greedily
 
 
 def collect_canonicalization_patterns(module) -> list:

@@ -25,7 +25,7 @@ from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import TensorType, element_type_of
 from mlir_coreml.passes.base import ModulePass, PassContext
-from mlir_coreml.passes.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
+from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 
 
 def constant_value(value) -> np.ndarray | None:

@@ -24,32 +24,6 @@ from mlir_coreml.ir.types import TensorType
 
 DEFAULT_PIPELINE = "canonicalize,cse"
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
-FRONTEND_DIALECTS = ("nn", "mil", "espresso")
-
-
-def dialects_in(module) -> set[str]:
-    return {op.op_name.split(".", 1)[0] for op in module.walk() if "." in op.op_name}
-
-
-def lower_to_core(module) -> None:
-    """Apply the lowering pass of every frontend dialect the module contains."""
-    from mlir_coreml.passes.manager import PassManager
-    from mlir_coreml.passes.registry import get_pass_class
-
-    present = dialects_in(module)
-    passes = []
-    for dialect in FRONTEND_DIALECTS:
-        if dialect not in present:
-            continue
-        name = f"{dialect}-to-core"
-        cls = get_pass_class(name)
-        if cls is None:
-            raise MlirCoremlError(f"the model contains '{dialect}' ops, but this build has no '{name}' lowering "
-                                  f"to run them; use `run --reference` to run the model with the reference "
-                                  f"interpreter instead")
-        passes.append(cls())
-    if passes:
-        PassManager(passes).run(module)
 
 
 def _load(path_or_module):
@@ -58,9 +32,9 @@ def _load(path_or_module):
     if isinstance(path_or_module, Operation):
         return path_or_module.clone()
     if isinstance(path_or_module, (str, os.PathLike)):
-        import mlir_coreml
+        from mlir_coreml.frontend import load_model
 
-        return mlir_coreml.load(os.fspath(path_or_module))
+        return load_model(os.fspath(path_or_module))
     raise MlirCoremlError(f"compile_model expects a model path or an IR module, got {type(path_or_module).__name__}")
 
 
@@ -78,13 +52,13 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
     models with control flow, or a machine without a C compiler, use the executor."""
     from mlir_coreml.passes.manager import PassManager
+    from mlir_coreml.passes.pipeline import parse_pipeline
     from mlir_coreml.passes.plan_memory import PlanMemory
+    from mlir_coreml.passes.to_core import ToCore
 
     module = _load(path_or_module)
-    lower_to_core(module)
-    pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
-    pm.add(PlanMemory())
-    pm.run(module)
+    optimise = parse_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
+    PassManager([ToCore(), *optimise, PlanMemory()]).run(module)
     return CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
                          source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
                          codegen=codegen)

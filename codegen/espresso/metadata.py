@@ -50,7 +50,7 @@ def _title(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def _feature_schema(feature) -> dict:
+def feature_schema(feature) -> dict:
     kind = feature.type.WhichOneof("Type")
     entry = {"isOptional": str(int(feature.type.isOptional)), "shortDescription": feature.shortDescription,
              "name": feature.name}
@@ -97,7 +97,7 @@ def metadata_for(model, model_name: str, era: str = "2021") -> list:
     if era < "2025" or meta.shortDescription:
         out["shortDescription"] = meta.shortDescription
     out["metadataOutputVersion"] = "3.0"
-    out["outputSchema"] = [_feature_schema(f) for f in desc.output]
+    out["outputSchema"] = [feature_schema(f) for f in desc.output]
     if era < "2025" or meta.versionString:
         out["version"] = meta.versionString
     out["modelParameters"] = []
@@ -110,7 +110,7 @@ def metadata_for(model, model_name: str, era: str = "2021") -> list:
     if model.specificationVersion in AVAILABILITY:
         out["availability"] = dict(AVAILABILITY[model.specificationVersion])
     out["modelType"] = {"name": "MLModelType_neuralNetwork"}
-    out["inputSchema"] = [_feature_schema(f) for f in desc.input]
+    out["inputSchema"] = [feature_schema(f) for f in desc.input]
     out["userDefinedMetadata"] = dict(sorted(meta.userDefined.items()))  # protobuf map order varies by process
     out["generatedClassName"] = model_name
     out["neuralNetworkLayerTypeHistogram"] = layer_histogram(model.neuralNetwork.layers)

@@ -36,8 +36,6 @@ SUB_BYTE_BITS = {"int4": 4, "uint1": 1, "uint2": 2, "uint3": 3, "uint4": 4, "uin
 # Function opset spellings: the protobuf writes `CoreML5`..`CoreML8`, model.mil `ios15`..`ios18`.
 OPSETS = {"CoreML5": "ios15", "CoreML6": "ios16", "CoreML7": "ios17", "CoreML8": "ios18"}
 
-MAX_ELEMENTS = 1 << 31  # result shapes above this are refused (untrusted models)
-
 # MIL op type -> op class (filled by `mil_op`).
 MIL_OPS: dict[str, type[Operation]] = {}
 
@@ -215,30 +213,6 @@ def shape_of(value: Value) -> tuple:
     if not isinstance(t, TensorType) or t.shape is None:
         raise NotImplementedError
     return tuple(t.shape)
-
-
-def broadcast(*shapes) -> tuple:
-    rank = max(len(s) for s in shapes)
-    out = []
-    for i in range(rank):
-        dims = [s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0]
-        known = {d for d in dims if d is not None} - {1}
-        if len(known) > 1:
-            raise ValueError(f"shapes {', '.join(map(str, shapes))} do not broadcast")
-        if known:
-            out.append(known.pop())
-        elif any(d is None for d in dims):
-            out.append(None)
-        else:
-            out.append(1)
-    return tuple(out)
-
-
-def norm_axis(axis, rank: int) -> int:
-    axis = int(axis)
-    if not -rank <= axis < max(rank, 1):
-        raise ValueError(f"axis {axis} out of range for rank {rank}")
-    return axis % max(rank, 1)
 
 
 def ints(x) -> list[int]:
