@@ -37,32 +37,17 @@ def write_text_atomic(path: str | None, text: str) -> None:
 
 
 def cmd_opt(args) -> int:
-    from mlir_coreml.ir.parser import parse_module
-    from mlir_coreml.ir.printer import print_module
-    from mlir_coreml.passes.manager import PassManager
+    from mlir_coreml.opt import OptOptions, run_opt
 
+    options = OptOptions(
+        pipeline=args.pipeline or "", generic=args.generic, verify=not args.no_verify,
+        split_input_file=args.split_input_file, verify_diagnostics=args.verify_diagnostics,
+        pass_manager_options=dict(print_ir_after_all=args.print_ir_after_all,
+                                  print_ir_after_change=args.print_ir_after_change,
+                                  print_ir_after_failure=args.print_ir_after_failure,
+                                  time_passes=args.time_passes, stream=sys.stderr))
     text = _read_text(args.file)
-    module = parse_module(text, filename=args.file if args.file != "-" else "<stdin>")
-    pm = PassManager.from_pipeline(
-        args.pipeline or "",
-        verify_each=not args.no_verify,
-        print_ir_after_all=args.print_ir_after_all,
-        print_ir_after_change=args.print_ir_after_change,
-        print_ir_after_failure=args.print_ir_after_failure,
-        time_passes=args.time_passes,
-        stream=sys.stderr,
-    )
-    if not pm.passes:
-        # An empty pipeline reproduces its input exactly (mlir-opt does the same modulo format).
-        from mlir_coreml.ir.verifier import verify
-
-        if not args.no_verify:
-            verify(module)
-        out = print_module(module, generic=True) if args.generic else text
-        write_text_atomic(args.output, out)
-        return 0
-    pm.run(module)
-    write_text_atomic(args.output, print_module(module, generic=args.generic))
+    write_text_atomic(args.output, run_opt(text, args.file if args.file != "-" else "<stdin>", options))
     return 0
 
 
@@ -150,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--print-ir-after-change", action="store_true")
     s.add_argument("--print-ir-after-failure", action="store_true")
     s.add_argument("--time-passes", action="store_true")
+    s.add_argument("--split-input-file", action="store_true",
+                   help="run each chunk between '// -----' lines as a file of its own")
+    s.add_argument("--verify-diagnostics", action="store_true",
+                   help="check errors against '// expected-error {{...}}' comments instead of failing")
     s.set_defaults(func=cmd_opt)
 
     s = sub.add_parser("lower", help="compile a model to a .mlmodelc bundle (like xcrun coremlc compile)")
