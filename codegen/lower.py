@@ -15,15 +15,13 @@ from pathlib import Path
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 
-ERAS = ("2019", "2020", "2021", "2025")
+from mlir_coreml.passes.pipelines import COREMLC_ERAS as ERAS
 
 
 def default_pipeline(era: str) -> str:
-    passes = ["fuse-conv-batchnorm"]
-    if era >= "2020":
-        passes.append("fold-padding")
-    passes += [f"nn-to-espresso{{coremlc-version={era}}}", "fuse-activation"]
-    return ",".join(passes)
+    from mlir_coreml.passes.pipelines import named_pipeline
+
+    return named_pipeline(f"coremlc-{era}")
 
 
 def lower_model(model_path, output, pipeline: str | None = None, emit: str = "mlmodelc",

@@ -12,7 +12,7 @@ import os
 from mlir_coreml.passes.base import ModulePass
 
 # Modules of this package that hold infrastructure rather than a pass.
-INFRASTRUCTURE = {"__init__", "base", "manager", "pipeline", "registry"}
+INFRASTRUCTURE = {"__init__", "base", "manager", "pipeline", "pipelines", "registry"}
 
 _extra: dict[str, type[ModulePass]] = {}
 

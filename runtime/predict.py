@@ -22,7 +22,7 @@ from mlir_coreml.codegen.atomic import write_file
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.types import TensorType
 
-DEFAULT_PIPELINE = "canonicalize,cse"
+DEFAULT_PIPELINE = "coreml-cpu"  # passes/pipelines.py
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
 
 
@@ -36,6 +36,22 @@ def _load(path_or_module):
 
         return load_model(os.fspath(path_or_module))
     raise MlirCoremlError(f"compile_model expects a model path or an IR module, got {type(path_or_module).__name__}")
+
+
+def cpu_passes(pipeline: str | None = None) -> list:
+    """The passes `compile_model` runs: the named CPU pipeline by default; a pipeline of one's
+    own gets the lowering to core before it and plan-memory after it when it lacks them
+    (the runtime needs both)."""
+    from mlir_coreml.passes.pipeline import parse_pipeline
+    from mlir_coreml.passes.plan_memory import PlanMemory
+    from mlir_coreml.passes.to_core import ToCore
+
+    passes = parse_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
+    if not passes or passes[0].name != ToCore.name:
+        passes.insert(0, ToCore())
+    if passes[-1].name != PlanMemory.name:
+        passes.append(PlanMemory())
+    return passes
 
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
@@ -52,13 +68,9 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
     models with control flow, or a machine without a C compiler, use the executor."""
     from mlir_coreml.passes.manager import PassManager
-    from mlir_coreml.passes.pipeline import parse_pipeline
-    from mlir_coreml.passes.plan_memory import PlanMemory
-    from mlir_coreml.passes.to_core import ToCore
 
     module = _load(path_or_module)
-    optimise = parse_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
-    PassManager([ToCore(), *optimise, PlanMemory()]).run(module)
+    PassManager(cpu_passes(pipeline)).run(module)
     return CompiledModel(module, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
                          source=path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None,
                          codegen=codegen)

@@ -1,0 +1,36 @@
+"""Every fusion pass keeps every case of tests/filecheck/core/fusion.mlir computing the same
+(reference interpreter before vs after, random inputs), and the CPU pipeline does on a real
+NeuralNetwork model whose batch norms, ReLU6 chains, pads and rank wrappers it fuses away."""
+import os
+
+import pytest
+
+from mlir_coreml.frontend import load_model
+from mlir_coreml.passes.manager import PassManager
+from mlir_coreml.passes.pipelines import named_pipeline
+from tests.passes.equivalence import assert_equivalent, ir_cases, parse
+from tests.samples import SOURCE_MODELS
+
+CASES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "filecheck", "core", "fusion.mlir")
+PASSES = ["fuse-conv-batchnorm", "fuse-conv-scale", "fuse-conv-bias", "fuse-linear-bias", "fuse-pad-conv",
+          "fuse-epilogue"]
+
+
+@pytest.mark.parametrize("index", range(len(ir_cases(CASES))))
+def test_every_pass_keeps_every_case_equivalent(index):
+    module = parse(ir_cases(CASES)[index])
+    for name in PASSES:
+        assert_equivalent(module, name, rtol=1e-5, atol=1e-4)
+
+
+def test_cpu_pipeline_fuses_a_real_model():
+    source = next((p for p in SOURCE_MODELS if p.name == "FourRecognize.mlmodel"), None)
+    if source is None:
+        pytest.skip("tests/data/espresso_samples has no FourRecognize.mlmodel")
+    module = load_model(str(source))
+    PassManager.from_pipeline("to-core").run(module)
+    fused = module.clone()
+    PassManager.from_pipeline(named_pipeline("coreml-cpu").replace("to-core,", "")).run(fused)
+    names = [op.op_name for op in fused.walk() if op.op_name.startswith("core.") and op.op_name != "core.constant"]
+    assert names.count("core.conv2d") == 22 and len(names) <= 27  # 147 ops before
+    assert_equivalent(module, "canonicalize,fuse-conv-batchnorm,fuse-pad-conv,fuse-epilogue", rtol=1e-4, atol=1e-3)
