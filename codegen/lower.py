@@ -24,6 +24,19 @@ def default_pipeline(era: str) -> str:
     return named_pipeline(f"coremlc-{era}")
 
 
+def lower_pipeline(model_path, pipeline: str | None = None, emit: str = "mlmodelc",
+                   coremlc_version: str = "2021") -> str:
+    """The pipeline `lower_model` runs for these arguments (`lower --print-pipeline`)."""
+    if pipeline is not None:
+        return pipeline
+    if emit != "mlmodelc" or Path(model_path).suffix == ".mlmodelc":
+        return ""
+    from mlir_coreml.frontend import is_ml_program
+
+    path = Path(model_path)
+    return "" if is_ml_program(path, _read_if_mlmodel(path)) else default_pipeline(coremlc_version)
+
+
 def lower_model(model_path, output, pipeline: str | None = None, emit: str = "mlmodelc",
                 coremlc_version: str = "2021") -> None:
     """Compile `model_path` and write the bundle at `output` atomically. With `emit` "mlmodel" or

@@ -6,6 +6,7 @@ non-zero exit; `--debug` shows the traceback instead. Outputs are written atomic
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import os
 import sys
@@ -39,6 +40,15 @@ def write_text_atomic(path: str | None, text: str) -> None:
 def cmd_opt(args) -> int:
     from mlir_coreml.opt import OptOptions, run_opt
 
+    if args.list_passes or args.list_pipelines:
+        from mlir_coreml.passes.pipelines import list_pipelines
+        from mlir_coreml.passes.registry import describe_passes
+
+        sys.stdout.write(describe_passes() if args.list_passes else list_pipelines())
+        return 0
+    if args.file is None:
+        raise MlirCoremlError("opt needs an IR file (or - for stdin)")
+
     options = OptOptions(
         pipeline=args.pipeline or "", generic=args.generic, verify=not args.no_verify,
         split_input_file=args.split_input_file, verify_diagnostics=args.verify_diagnostics,
@@ -70,6 +80,11 @@ def resolve_model(path: str) -> str:
 
 
 def cmd_lower(args) -> int:
+    if args.print_pipeline:
+        from mlir_coreml.codegen.lower import lower_pipeline
+
+        print(lower_pipeline(resolve_model(args.model), args.pipeline, args.emit, args.coremlc_version))
+        return 0
     # A one-shot compile allocates many objects and frees them at exit: the cyclic collector
     # would only re-scan them (~10% of the run); reference counting frees the garbage there is.
     was_enabled = gc.isenabled()
@@ -92,6 +107,13 @@ def cmd_lower(args) -> int:
 def cmd_run(args) -> int:
     from mlir_coreml.runtime.predict import run_npz
 
+    if args.print_pipeline:
+        from mlir_coreml.passes.pipeline import format_pipeline
+        from mlir_coreml.runtime.predict import cpu_passes
+
+        print(format_pipeline(cpu_passes()))
+        return 0
+
     run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference)
     return 0
 
@@ -113,6 +135,15 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _help_with_passes(parser: argparse.ArgumentParser) -> str:
+    """`opt --help` lists the passes as mlir-opt does (imported only when help is asked for)."""
+    from mlir_coreml.passes.pipelines import list_pipelines
+    from mlir_coreml.passes.registry import describe_passes
+
+    return (argparse.ArgumentParser.format_help(parser) + "\npasses:\n" + describe_passes()
+            + "\nnamed pipelines:\n" + list_pipelines())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mlir-coreml", description=__doc__.splitlines()[0])
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -126,7 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("opt", help="run a pass pipeline over an IR file (like mlir-opt)")
-    s.add_argument("file", help="IR text file, or - for stdin")
+    s.add_argument("file", nargs="?", help="IR text file, or - for stdin")
+    s.add_argument("--list-passes", action="store_true", help="list every pass with its options")
+    s.add_argument("--list-pipelines", action="store_true", help="list the named pipelines")
+    s.format_help = functools.partial(_help_with_passes, s)
     s.add_argument("-p", "--pipeline", default="", help="e.g. 'canonicalize,cse,fuse-conv-batchnorm'")
     s.add_argument("-o", "--output")
     s.add_argument("--generic", action="store_true")
@@ -151,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="which coremlc era's bundle layout to reproduce")
     s.add_argument("--kernels", action="store_true",
                    help="also build the CPU runtime's generated kernels into the bundle (mlir_coreml/)")
+    s.add_argument("--print-pipeline", action="store_true", help="print the pipeline lower runs, then stop")
     s.set_defaults(func=cmd_lower)
 
     s = sub.add_parser("run", help="predict with a model on inputs from an .npz file")
@@ -159,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--outputs")
     s.add_argument("--threads", type=int, default=None)
     s.add_argument("--reference", action="store_true", help="use the numpy reference interpreter")
+    s.add_argument("--print-pipeline", action="store_true", help="print the pipeline compiling runs, then stop")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")
