@@ -299,7 +299,7 @@ class Emitter:
             arena_size=s.arena_size, n_steps=len(s.steps),
             weight_sizes=tuple(int(w.size) for w in s.weights), bias_sizes=tuple(int(b.size) for b in s.biases))
         for i, (step, spec) in enumerate(zip(s.steps, s.specs)):
-            label = f"step {i}: {step.op.op_name}" + (f" + {len(step.fused)} fused" if step.fused else "")
+            label = f"step {i}: {step.op.op_name}"
             self.line(f"# {label}")
             self.line(f"self.at = {i}")
             if i in s.elided:

@@ -104,9 +104,18 @@ def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> s
     return "\n".join(lines) + "\n"
 
 
+def epilogue_label(op) -> str:
+    """` +residual+relu` for a conv2d/linear whose attributes fuse those (empty otherwise)."""
+    parts = ["residual"] if getattr(op, "residual", None) is not None else []
+    act = getattr(op, "activation", "none")
+    if isinstance(act, str) and act != "none":  # an activation op's `activation` is a method
+        parts.append(act)
+    return f" +{'+'.join(parts)}" if parts else ""
+
+
 def profile_model(model, threads: int = 1, runs: int = 10) -> str:
     """Where the time goes: seconds per step of the schedule (executor path, one step at a time),
-    summed by op (a fused step is named after its producer, with what it absorbed)."""
+    summed by op (a conv2d/linear with an epilogue is named with its activation and residual)."""
     from mlir_coreml.runtime.predict import compile_model
 
     compiled = compile_model(model, threads=threads, weight_precision="fp16", codegen=False)
@@ -118,8 +127,7 @@ def profile_model(model, threads: int = 1, runs: int = 10) -> str:
         executor.run(args, timings)
     by_op: dict[str, list] = {}
     for step, seconds in zip(executor.steps, timings):
-        fused = sorted({o.op_name.split(".", 1)[-1] for o in step.fused if o.op_name != "core.reshape"})
-        key = step.op.op_name + (f" +{'+'.join(fused)}" if fused else "") + f" [{step.kind}]"
+        key = step.op.op_name + epilogue_label(step.op) + f" [{step.kind}]"
         entry = by_op.setdefault(key, [0, 0.0])
         entry[0] += 1
         entry[1] += seconds / runs
