@@ -8,10 +8,11 @@ from __future__ import annotations
 
 CPU_PIPELINE = "coreml-cpu"
 
-# The CPU runtime's pipeline: lower, remove converter noise, fold what the kernels absorb
-# (weights, bias, padding, epilogue), then plan memory last: the runtime binds to its offsets.
-_CPU = ("to-core,canonicalize,fuse-conv-batchnorm,fuse-conv-scale,fuse-conv-bias,fuse-linear-bias,"
-        "fuse-pad-conv,fuse-epilogue,canonicalize,cse,plan-memory")
+# The CPU runtime's pipeline: lower, remove converter noise, recognise decomposed layers the
+# kernels run whole, fold what the kernels absorb (weights, bias, padding, epilogue), then plan
+# memory last: the runtime binds to its offsets.
+_CPU = ("to-core,canonicalize,fuse-layernorm,fuse-gelu,fuse-silu,fuse-conv-batchnorm,fuse-conv-scale,"
+        "fuse-conv-bias,fuse-linear-bias,fuse-pad-conv,fuse-epilogue,canonicalize,cse,plan-memory")
 
 COREMLC_ERAS = ("2019", "2020", "2021", "2025")
 

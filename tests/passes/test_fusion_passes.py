@@ -1,4 +1,4 @@
-"""Every fusion pass keeps every case of tests/filecheck/core/fusion.mlir computing the same
+"""Every fusion pass keeps every case of tests/filecheck/core/{fusion,recognize}.mlir computing the same
 (reference interpreter before vs after, random inputs), and the CPU pipeline does on a real
 NeuralNetwork model whose batch norms, ReLU6 chains, pads and rank wrappers it fuses away."""
 import os
@@ -11,14 +11,15 @@ from mlir_coreml.passes.pipelines import named_pipeline
 from tests.passes.equivalence import assert_equivalent, ir_cases, parse
 from tests.samples import SOURCE_MODELS
 
-CASES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "filecheck", "core", "fusion.mlir")
+FOLDER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "filecheck", "core")
+CASES = [text for name in ("fusion.mlir", "recognize.mlir") for text in ir_cases(os.path.join(FOLDER, name))]
 PASSES = ["fuse-conv-batchnorm", "fuse-conv-scale", "fuse-conv-bias", "fuse-linear-bias", "fuse-pad-conv",
-          "fuse-epilogue"]
+          "fuse-epilogue", "fuse-layernorm", "fuse-gelu", "fuse-silu"]
 
 
-@pytest.mark.parametrize("index", range(len(ir_cases(CASES))))
+@pytest.mark.parametrize("index", range(len(CASES)))
 def test_every_pass_keeps_every_case_equivalent(index):
-    module = parse(ir_cases(CASES)[index])
+    module = parse(CASES[index])
     for name in PASSES:
         assert_equivalent(module, name, rtol=1e-5, atol=1e-4)
 
