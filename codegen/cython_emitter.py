@@ -17,6 +17,7 @@ import numpy as np
 
 from mlir_coreml.ir.dialects.core import ConcatOp
 from mlir_coreml.ir.types import F32
+from mlir_coreml.passes.concat_in_place import is_in_place
 from mlir_coreml.passes.plan_memory import Buffer, align, place_buffers
 
 
@@ -77,15 +78,17 @@ class Schedule:
         return self.slots[value]
 
     def _concats_in_place(self) -> set[int]:
-        """Concats whose operands direct kernel steps can write straight into the result (the
-        result is one contiguous run per operand: all dims before the axis are 1); those steps
-        become no-ops. Fills `within`; returns the concat steps."""
+        """The concats `concat-in-place` marked whose operands direct kernel steps compute: those
+        steps write straight into the result, the concat steps become no-ops. Fills `within`;
+        returns the concat steps."""
         direct = {step.outputs[0] for step, spec in zip(self.steps, self.specs) if spec is not None and not spec.out_f16}
         elided = set()
         for i, step in enumerate(self.steps):
             out = step.outputs[0]
             t = out.type
-            if not isinstance(step.op, ConcatOp) or not (t.is_static and t.element == F32):
+            if not isinstance(step.op, ConcatOp) or not is_in_place(step.op):
+                continue
+            if not (t.is_static and t.element == F32):
                 continue
             axis = step.op.axis % t.rank
             operands = step.inputs

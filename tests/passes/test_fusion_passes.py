@@ -1,4 +1,4 @@
-"""Every fusion pass keeps every case of tests/filecheck/core/{fusion,recognize}.mlir computing the same
+"""Every fusion pass keeps every case of tests/filecheck/core/{fusion,recognize,concat_in_place}.mlir computing the same
 (reference interpreter before vs after, random inputs), and the CPU pipeline does on a real
 NeuralNetwork model whose batch norms, ReLU6 chains, pads and rank wrappers it fuses away."""
 import os
@@ -12,9 +12,9 @@ from tests.passes.equivalence import assert_equivalent, ir_cases, parse
 from tests.samples import SOURCE_MODELS
 
 FOLDER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "filecheck", "core")
-CASES = [text for name in ("fusion.mlir", "recognize.mlir") for text in ir_cases(os.path.join(FOLDER, name))]
+CASES = [text for name in ("fusion.mlir", "recognize.mlir", "concat_in_place.mlir") for text in ir_cases(os.path.join(FOLDER, name))]
 PASSES = ["fuse-conv-batchnorm", "fuse-conv-scale", "fuse-conv-bias", "fuse-linear-bias", "fuse-pad-conv",
-          "fuse-epilogue", "fuse-layernorm", "fuse-gelu", "fuse-silu"]
+          "fuse-epilogue", "fuse-layernorm", "fuse-gelu", "fuse-silu", "concat-in-place,plan-memory"]
 
 
 @pytest.mark.parametrize("index", range(len(CASES)))

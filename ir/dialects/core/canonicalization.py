@@ -223,8 +223,8 @@ class NegatedMinMax(RewritePattern):
         if neg is None or linear(neg) != (-1.0, 0.0) or neg.input.type != op.output.type:
             return False
         flipped = MinOp if isinstance(mm, MaxOp) else MaxOp
-        bound = rewriter.insert_before(materialize_constant(np.float32(-split[1]), TensorType((), op.output.type.element),
-                                                            op.location), op).result
+        scalar_type = TensorType((), op.output.type.element)
+        bound = rewriter.insert_before(materialize_constant(np.float32(-split[1]), scalar_type, op.location), op).result
         rewriter.replace_op(op, build(flipped, [neg.input, bound], [op.output.type], location=op.location))
         return True
 
