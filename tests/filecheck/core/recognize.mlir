@@ -1,6 +1,7 @@
 // RUN: mlir-coreml opt %s --split-input-file -p fuse-silu | filecheck %s --check-prefix=SILU
 // RUN: mlir-coreml opt %s --split-input-file -p fuse-gelu | filecheck %s --check-prefix=GELU
 // RUN: mlir-coreml opt %s --split-input-file -p fuse-layernorm | filecheck %s --check-prefix=LN
+// RUN: mlir-coreml opt %s --split-input-file -p fuse-softmax | filecheck %s --check-prefix=SM
 // Decomposed activations and norms recognised as the fused ops the kernels run; every chunk
 // is also an equivalence case of tests/passes/test_fusion_passes.py.
 
@@ -90,3 +91,32 @@ module {
 // LN:         %y = core.layer_norm %x, %mvn_gamma, %mvn_beta
 // LN-NOT:     core.mul
 // LN-NOT:     core.add
+
+// -----
+
+module {
+  func.func @softmax_shifted(%x: tensor<2x3x7xf32>) -> tensor<2x3x7xf32> {
+    %m = core.reduce %x {kind = "max", axes = [-1], keepdims = true} : (tensor<2x3x7xf32>) -> tensor<2x3x1xf32>
+    %d = core.sub %x, %m : (tensor<2x3x7xf32>, tensor<2x3x1xf32>) -> tensor<2x3x7xf32>
+    %e = core.exp %d : tensor<2x3x7xf32>
+    %s = core.reduce %e {kind = "sum", axes = [2], keepdims = true} : (tensor<2x3x7xf32>) -> tensor<2x3x1xf32>
+    %y = core.div %e, %s : (tensor<2x3x7xf32>, tensor<2x3x1xf32>) -> tensor<2x3x7xf32>
+    func.return %y : tensor<2x3x7xf32>
+  }
+}
+// SM-LABEL: func.func @softmax_shifted
+// SM-NEXT:    %y = core.softmax %x {axis = 2} : tensor<2x3x7xf32>
+// SM-NEXT:    func.return %y
+
+// -----
+
+module {
+  func.func @softmax_channels(%x: tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32> {
+    %e = core.exp %x : tensor<1x4x3x3xf32>
+    %s = core.reduce %e {kind = "sum", axes = [1], keepdims = true} : (tensor<1x4x3x3xf32>) -> tensor<1x1x3x3xf32>
+    %y = core.div %e, %s : (tensor<1x4x3x3xf32>, tensor<1x1x3x3xf32>) -> tensor<1x4x3x3xf32>
+    func.return %y : tensor<1x4x3x3xf32>
+  }
+}
+// SM-LABEL: func.func @softmax_channels
+// SM-NEXT:    %y = core.softmax %x {axis = 1} : tensor<1x4x3x3xf32>
