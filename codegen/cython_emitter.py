@@ -1,7 +1,7 @@
 """Emit one Cython module specialised to an Executor's schedule.
 
-The generated `Program.run(env)` walks the schedule in order. A step whose kernel left a
-`KernelSpec` (runtime/executor.py) becomes a direct call through the kernel table (csrc/kernel_table.h)
+The generated `Program.run(env)` walks the schedule in order. A step whose kernel left a typed
+`KernelCall` (codegen/kernel_calls.py) becomes a direct call through the kernel table (csrc/kernel_table.h)
 with its static shapes and fused epilogue written in as numbers, reading and writing fp32
 activations at fixed offsets of one arena; every other step calls back into Python by its
 index. `Schedule` assigns the places: an env slot (a Python list entry) per value, and for

@@ -21,6 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from mlir_coreml.codegen.kernel_calls import (ActivationCall, Conv2dCall, GemmCall, GlobalPoolCall, KernelCall,
+                                             Pool2dCall, SoftmaxCall)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
@@ -70,27 +72,7 @@ class Step:
         self.release: list = []   # values last read by this step: dropped after it
 
 
-class KernelSpec:
-    """A kernel step as a generated module calls it directly (codegen/cython_emitter.py): the
-    C kernel (`kind`), its packed fp16 weights and fp32 bias, and static numbers only. The
-    builders below attach one (`run.spec`) when the step's call is fully static."""
-
-    def __init__(self, kind: str, out_elements: int, weights=None, bias=None, scratch_elements: int = 0,
-                 act: str = "none", alpha: float = 0.0, beta: float = 0.0, has_residual: bool = False, **params):
-        self.kind, self.out_elements, self.weights, self.bias = kind, int(out_elements), weights, bias
-        self.scratch_elements = int(scratch_elements)
-        self.act, self.alpha, self.beta, self.has_residual = act, float(alpha), float(beta), bool(has_residual)
-        self.out_f16 = False  # the fp32 result is rounded to fp16 (ML Programs computing in fp16)
-        self.params = params
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["params"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _with_spec(run: Kernel, spec: KernelSpec | None) -> Kernel:
+def _with_spec(run: Kernel, spec: KernelCall | None) -> Kernel:
     run.spec = spec
     return run
 
@@ -151,10 +133,10 @@ def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
     spec = None
     if post is None and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
-        spec = KernelSpec("conv2d", np.prod(out_shape), packed.data, bias, act=act, alpha=alpha, beta=beta,
-                          has_residual=has_residual, in_shape=in_shape, out_shape=out_shape, groups=packed.groups,
-                          kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation, pads=pads,
-                          depthwise=packed.depthwise)
+        spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act, alpha=alpha,
+                          beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
+                          groups=packed.groups, kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation,
+                          pads=pads, depthwise=packed.depthwise)
     return _with_spec(run, spec)
 
 
@@ -226,9 +208,9 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    spec = None if post else KernelSpec("gemm", rows * n_out, packed.data, bias, act=act, alpha=alpha, beta=beta,
-                                        has_residual=has_residual, M=n_out, K=k_in, rows=rows,
-                                        scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
+    spec = None if post else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias, act=act, alpha=alpha,
+                                      beta=beta, has_residual=has_residual, M=n_out, K=k_in, rows=rows,
+                                      scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
     return _with_spec(run, spec)
 
 
@@ -264,7 +246,7 @@ def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:
     spec = None
     if in_shape and out_shape and in_shape[:2] == out_shape[:2] and \
             K.pool_output_size(in_shape, kernel, stride, pads, ceil) == out_shape[2:]:
-        spec = KernelSpec("pool2d", np.prod(out_shape), pool=op.kind, in_shape=in_shape, out_shape=out_shape,
+        spec = Pool2dCall(out_elements=np.prod(out_shape), pool=op.kind, in_shape=in_shape, out_shape=out_shape,
                           kernel=kernel, stride=stride, pads=pads, exclude_padding=exclude)
     return _with_spec(run, spec)
 
@@ -275,8 +257,8 @@ def global_pool_kernel(op: GlobalPoolOp, precision: str) -> Kernel | None:
     K = _kernels()
     fn = K.global_max_pool if op.kind == "max" else K.global_avg_pool
     in_shape = _static4(op.input)
-    spec = None if not in_shape else KernelSpec("global_pool", in_shape[0] * in_shape[1], pool=op.kind,
-                                                 in_shape=in_shape)
+    spec = None if not in_shape else GlobalPoolCall(out_elements=in_shape[0] * in_shape[1], pool=op.kind,
+                                                     in_shape=in_shape)
     return _with_spec(lambda inputs, out: fn(inputs[0]), spec)
 
 
@@ -288,7 +270,7 @@ def softmax_kernel(op: SoftmaxOp, precision: str) -> Kernel | None:
     shape = op.input.type.shape
     n = shape[-1] if shape else 1
     size = int(np.prod(shape, dtype=np.int64))
-    spec = KernelSpec("softmax", size, rows=size // n if n else 0, n=n) if op.input.type.is_static else None
+    spec = SoftmaxCall(out_elements=size, rows=size // n if n else 0, n=n) if op.input.type.is_static else None
     return _with_spec(lambda inputs, out: K.softmax(inputs[0], out=out), spec)
 
 
@@ -297,7 +279,7 @@ def activation_kernel(op: ActivationOp, precision: str) -> Kernel | None:
     if act not in KERNEL_ACTIVATIONS or not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
     K = _kernels()
-    spec = KernelSpec("activation", op.input.type.num_elements, act=act, alpha=alpha, beta=beta) \
+    spec = ActivationCall(out_elements=op.input.type.num_elements, act=act, alpha=alpha, beta=beta) \
         if op.input.type.is_static else None
     return _with_spec(lambda inputs, out: K.activation(inputs[0], act, alpha, beta), spec)
 
