@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlir_coreml.codegen.mlpackage_writer import (BlobWriter, WEIGHTS_FILE, _ProgramWriter,
-                                                  all_value_names, _plain)
+from mlir_coreml.codegen.mlpackage_writer import (BlobWriter, WEIGHTS_FILE, ProgramWriter,
+                                                  all_value_names, plain_value)
 from mlir_coreml.codegen.atomic import write_directory, write_files
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.mil.text import (MilArg, MilArgTuple, MilAttribute, MilBlobFile, MilBlock, MilBool,
@@ -91,7 +91,7 @@ def write_mlprogram_bundle(module, output, *, model_name: str = "model", source_
 
     mil_text = print_mil(program, where=output).encode("utf-8")
     description = description_bytes(module, source_model, output)
-    spec_version = int(_plain(module.attributes.get("coreml.specification_version", 7)))
+    spec_version = int(plain_value(module.attributes.get("coreml.specification_version", 7)))
     functions = [op for op in module.body.ops if op.op_name == "func.func"]
     files = {
         "model.mil": mil_text,
@@ -167,7 +167,7 @@ def _description_message(module, where: str):
         dict_to_message(module.attributes["coreml.description"], desc, where)
     else:
         functions = [op for op in module.body.ops if op.op_name == "func.func"]
-        writer = _ProgramWriter(BlobWriter(), where)
+        writer = ProgramWriter(BlobWriter(), where)
         writer.used_names = all_value_names(module)
         writer.describe(functions[0], desc)
     return desc
@@ -197,15 +197,15 @@ def metadata_for_program(module, description: bytes, model_name: str) -> list:
     [G]: histogram keys are `<Opset>.<camelCased op type>` over main's non-const ops (docs show
     `Ios16.mul`); `computePrecision` names the element types of those ops' results ("Mixed (…)"
     when several); author/license/version/shortDescription appear only when the source has them."""
-    from mlir_coreml.codegen.espresso.metadata import _feature_schema
+    from mlir_coreml.codegen.espresso.metadata import feature_schema
     from mlir_coreml.frontend.proto import model_pb2
 
     desc = model_pb2.ModelDescription()
     desc.ParseFromString(description)
-    spec_version = int(_plain(module.attributes.get("coreml.specification_version", 7)))
+    spec_version = int(plain_value(module.attributes.get("coreml.specification_version", 7)))
     functions = [op for op in module.body.ops if op.op_name == "func.func"]
-    main = next((f for f in functions if _plain(f.attributes["sym_name"]) == "main"), functions[0])
-    opset = str(_plain(main.attributes.get("opset", "ios15")))
+    main = next((f for f in functions if plain_value(f.attributes["sym_name"]) == "main"), functions[0])
+    opset = str(plain_value(main.attributes.get("opset", "ios15")))
     prefix = opset[:1].upper() + opset[1:]
     histogram: dict[str, int] = {}
     precisions = set()
@@ -226,18 +226,18 @@ def metadata_for_program(module, description: bytes, model_name: str) -> list:
                        ("author", meta.author), ("license", meta.license)):
         if value:
             out[key] = value
-    out["outputSchema"] = [_feature_schema(f) for f in desc.output]
+    out["outputSchema"] = [feature_schema(f) for f in desc.output]
     out["modelParameters"] = []
     out["specificationVersion"] = spec_version
     out["mlProgramOperationTypeHistogram"] = dict(sorted(histogram.items()))
     out["computePrecision"] = precision
     out["isUpdatable"] = "0"
-    out["stateSchema"] = [_feature_schema(f) for f in desc.state]
+    out["stateSchema"] = [feature_schema(f) for f in desc.state]
     if spec_version in AVAILABILITY:
         out["availability"] = dict(AVAILABILITY[spec_version])
     out["modelType"] = {"name": "MLModelType_mlProgram"}
     out["userDefinedMetadata"] = dict(sorted(meta.userDefined.items()))  # protobuf map order varies by process
-    out["inputSchema"] = [_feature_schema(f) for f in desc.input]
+    out["inputSchema"] = [feature_schema(f) for f in desc.input]
     out["generatedClassName"] = _class_name(model_name)
     out["method"] = "predict"
     return [out]
@@ -286,12 +286,12 @@ class _AstBuilder:
     def __init__(self, blobs: BlobWriter, where: str):
         self.blobs = blobs
         self.where = where
-        self.writer = _ProgramWriter(blobs, where)   # for variable names and inline-const detection
+        self.writer = ProgramWriter(blobs, where)   # for variable names and inline-const detection
 
     def program(self, module) -> MilProgram:
         attrs = module.attributes
         self.writer.used_names = all_value_names(module)
-        version = _plain(attrs.get("mil.program_version", 1))
+        version = plain_value(attrs.get("mil.program_version", 1))
         version = f"{version}.0" if isinstance(version, int) else str(version)
         program_attrs = []
         source = attrs.get("mil.attributes")
@@ -311,19 +311,19 @@ class _AstBuilder:
         functions = [op for op in module.body.ops if op.op_name == "func.func"]
         if not functions:
             raise MlirCoremlError("the module has no function", self.where)
-        functions.sort(key=lambda f: _plain(f.attributes["sym_name"]) != "main")
+        functions.sort(key=lambda f: plain_value(f.attributes["sym_name"]) != "main")
         return MilProgram(version, tuple(program_attrs), tuple(self.function(f) for f in functions))
 
     def plain_string(self, attr) -> str:
-        value = _plain(attr)
+        value = plain_value(attr)
         if isinstance(value, np.ndarray):
             value = value.reshape(-1)[0] if value.size == 1 else value.tolist()
         return str(value)
 
     def function(self, fn) -> MilFunction:
-        name = str(_plain(fn.attributes["sym_name"]))
+        name = str(plain_value(fn.attributes["sym_name"]))
         where = f"{self.where}:{name}"
-        opset = str(_plain(fn.attributes.get("opset", "ios15")))
+        opset = str(plain_value(fn.attributes.get("opset", "ios15")))
         inputs = tuple(self.named(a, where) for a in fn.body.args)
         attributes = ()
         if isinstance(fn.attributes.get("mil.attributes"), DictAttr):
@@ -479,16 +479,16 @@ def _hex_float(x: float) -> str:
 def lower_ml_program(path, output, pipeline: str | None = None) -> None:
     """Read an ML Program (any form), run `pipeline` (none by default: coremlc keeps the program
     as the source gives it, as far as model.mil shows) and write the bundle at `output`."""
-    import mlir_coreml
+    from mlir_coreml.frontend import load_model
     from mlir_coreml.passes.manager import PassManager
 
     path = os.fspath(path)
     if path.endswith(".mlmodel"):  # frontend.mlmodel reads NeuralNetworks only; weights sit beside the file
-        from mlir_coreml.frontend.mlpackage import _parse_model, model_to_module
+        from mlir_coreml.frontend.mlpackage import parse_model, model_to_module
 
-        module = model_to_module(_parse_model(path), os.path.dirname(os.path.abspath(path)), path)
+        module = model_to_module(parse_model(path), os.path.dirname(os.path.abspath(path)), path)
     else:
-        module = mlir_coreml.load(path)
+        module = load_model(path)
     if pipeline:
         PassManager.from_pipeline(pipeline).run(module)
     source = None
