@@ -30,7 +30,7 @@ def timed(fn) -> float:
 def main(argv=None) -> int:
     import ray
 
-    from mlir_coreml.ray import predict_dataset
+    from mlir_coreml.runtime.ray import predict_dataset
     from mlir_coreml.runtime.dataset import BatchPredictor
     from mlir_coreml.runtime.predict import compile_model
     from tests.models import zoo

@@ -47,7 +47,7 @@ def main(argv=None) -> None:
 
     logging.disable(logging.WARNING)
     warnings.simplefilter("ignore")
-    import mlir_coreml
+    from mlir_coreml.runtime.predict import compile_model
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(4000, args.features))
@@ -62,7 +62,7 @@ def main(argv=None) -> None:
         with open(path, "wb") as f:
             f.write(data)
         start = time.perf_counter()
-        compiled = mlir_coreml.compile_model(path)
+        compiled = compile_model(path)
         compile_s = time.perf_counter() - start
     op = next(o for o in compiled.module.walk() if o.op_name == "classical.tree_ensemble_classifier")
     rows = rng.normal(size=(args.rows, args.features))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlir_coreml.codegen.mlmodel_writer import _plain, _SpecWriter, all_value_names, dict_to_message
+from mlir_coreml.codegen.mlmodel_writer import SpecWriter, all_value_names, dict_to_message, plain_value
 from mlir_coreml.errors import MlirCoremlError
 
 PIPELINE_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
@@ -27,10 +27,10 @@ def classical_module_to_spec(module, where: str = "<module>"):
         raise MlirCoremlError(f"a classical model has one function, the module has {len(functions)}", where)
     fn = functions[0]
     mattrs, fattrs = module.attributes, fn.attributes
-    kind = _plain(mattrs.get("coreml.model_type", ""))
+    kind = plain_value(mattrs.get("coreml.model_type", ""))
     model = model_pb2.Model()
-    model.specificationVersion = int(_plain(mattrs.get("coreml.spec_version", 1)))
-    if _plain(mattrs.get("coreml.updatable", False)):
+    model.specificationVersion = int(plain_value(mattrs.get("coreml.spec_version", 1)))
+    if plain_value(mattrs.get("coreml.updatable", False)):
         model.isUpdatable = True
     desc = {"input": fattrs.get("coreml.inputs", ()), "output": fattrs.get("coreml.outputs", ())}
     for key in ("predictedFeatureName", "predictedProbabilitiesName"):
@@ -44,7 +44,7 @@ def classical_module_to_spec(module, where: str = "<module>"):
     stages = [op for op in fn.body.ops if op.op_name != "func.return"]
     if kind in PIPELINE_KINDS:
         pipeline = _pipeline_message(model, kind)
-        names = _plain(fattrs.get("coreml.stage_names", ())) or ()
+        names = plain_value(fattrs.get("coreml.stage_names", ())) or ()
         pipeline.names.extend(names)
         for op in stages:
             write_op(op, pipeline.models.add(), where)
@@ -67,14 +67,14 @@ def write_op(op, model, where: str) -> None:
     if envelope is None:
         raise MlirCoremlError(f"stage op '{op.op_name}' has no coreml.model description", where)
     dict_to_message(envelope, model, where)
-    kind = _plain(op.attributes["kind"]) if "kind" in op.attributes else op.model_kind
+    kind = plain_value(op.attributes["kind"]) if "kind" in op.attributes else op.model_kind
     fill_params(op, model, kind, where)
 
 
 def fill_params(op, model, kind: str, where: str) -> None:
     if op.op_name == "classical.pipeline":
         pipeline = _pipeline_message(model, kind)
-        pipeline.names.extend(_plain(op.attributes.get("names", ())) or ())
+        pipeline.names.extend(plain_value(op.attributes.get("names", ())) or ())
         for inner in op.regions[0].blocks[0].ops:
             if inner.op_name != "classical.yield":
                 write_op(inner, pipeline.models.add(), where)
@@ -91,7 +91,7 @@ def fill_params(op, model, kind: str, where: str) -> None:
     ensemble = fields.pop("treeEnsemble", None)
     dict_to_message(fields, params, where)
     if ensemble is not None:
-        _write_ensemble(_plain(ensemble), params.treeEnsemble, where)
+        _write_ensemble(plain_value(ensemble), params.treeEnsemble, where)
 
 
 def _write_ensemble(ensemble: dict, target, where: str) -> None:
@@ -123,7 +123,7 @@ def _write_network(op, network, where: str) -> None:
     network.SetInParent()
     dict_to_message(op.attributes.get("network", {}), network, where)
     block = op.regions[0].blocks[0]
-    writer = _SpecWriter(None, where)
+    writer = SpecWriter(None, where)
     writer.used_names = all_value_names(op)
     for arg in block.args:
         writer.name_of(arg)

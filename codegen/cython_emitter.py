@@ -1,7 +1,7 @@
 """Emit one Cython module specialised to an Executor's schedule.
 
-The generated `Program.run(env)` walks the schedule in order. A step whose kernel left a
-`KernelSpec` (runtime/executor.py) becomes a direct call through the kernel table (csrc/kernel_table.h)
+The generated `Program.run(env)` walks the schedule in order. A step whose kernel left a typed
+`KernelCall` (codegen/kernel_calls.py) becomes a direct call through the kernel table (csrc/kernel_table.h)
 with its static shapes and fused epilogue written in as numbers, reading and writing fp32
 activations at fixed offsets of one arena; every other step calls back into Python by its
 index. `Schedule` assigns the places: an env slot (a Python list entry) per value, and for
@@ -17,6 +17,7 @@ import numpy as np
 
 from mlir_coreml.ir.dialects.core import ConcatOp
 from mlir_coreml.ir.types import F32
+from mlir_coreml.passes.concat_in_place import is_in_place
 from mlir_coreml.passes.plan_memory import Buffer, align, place_buffers
 
 
@@ -77,15 +78,17 @@ class Schedule:
         return self.slots[value]
 
     def _concats_in_place(self) -> set[int]:
-        """Concats whose operands direct kernel steps can write straight into the result (the
-        result is one contiguous run per operand: all dims before the axis are 1); those steps
-        become no-ops. Fills `within`; returns the concat steps."""
+        """The concats `concat-in-place` marked whose operands direct kernel steps compute: those
+        steps write straight into the result, the concat steps become no-ops. Fills `within`;
+        returns the concat steps."""
         direct = {step.outputs[0] for step, spec in zip(self.steps, self.specs) if spec is not None and not spec.out_f16}
         elided = set()
         for i, step in enumerate(self.steps):
             out = step.outputs[0]
             t = out.type
-            if not isinstance(step.op, ConcatOp) or not (t.is_static and t.element == F32):
+            if not isinstance(step.op, ConcatOp) or not is_in_place(step.op):
+                continue
+            if not (t.is_static and t.element == F32):
                 continue
             axis = step.op.axis % t.rank
             operands = step.inputs
@@ -299,7 +302,7 @@ class Emitter:
             arena_size=s.arena_size, n_steps=len(s.steps),
             weight_sizes=tuple(int(w.size) for w in s.weights), bias_sizes=tuple(int(b.size) for b in s.biases))
         for i, (step, spec) in enumerate(zip(s.steps, s.specs)):
-            label = f"step {i}: {step.op.op_name}" + (f" + {len(step.fused)} fused" if step.fused else "")
+            label = f"step {i}: {step.op.op_name}"
             self.line(f"# {label}")
             self.line(f"self.at = {i}")
             if i in s.elided:

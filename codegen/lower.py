@@ -23,27 +23,34 @@ DEFAULT_ERA = "2021"   # NeuralNetwork bundles; ML Programs default to coremlc 3
 
 
 def default_pipeline(era: str) -> str:
-    passes = ["fuse-conv-batchnorm"]
-    if era >= "2020":
-        passes.append("fold-padding")
-    passes += [f"nn-to-espresso{{coremlc-version={era}}}", "fuse-activation"]
-    return ",".join(passes)
+    from mlir_coreml.passes.pipelines import named_pipeline
+
+    return named_pipeline(f"coremlc-{era}")
+
+
+def lower_pipeline(model_path, pipeline: str | None = None, emit: str = "mlmodelc",
+                   coremlc_version: str = "2021") -> str:
+    """The pipeline `lower_model` runs for these arguments (`lower --print-pipeline`)."""
+    if pipeline is not None:
+        return pipeline
+    if emit != "mlmodelc" or Path(model_path).suffix == ".mlmodelc":
+        return ""
+    from mlir_coreml.frontend import is_ml_program
+
+    path = Path(model_path)
+    return "" if is_ml_program(path, _read_if_mlmodel(path)) else default_pipeline(coremlc_version)
 
 
 def lower_model(model_path, output, pipeline: str | None = None, emit: str = "mlmodelc",
-                coremlc_version: str | None = None, kernels: bool = False) -> None:
+                coremlc_version: str | None = None) -> None:
     """Compile `model_path` and write the bundle at `output` atomically. With `emit` "mlmodel" or
     "mlpackage", the (optimised) model goes back to Apple's toolchain formats instead.
-    `kernels` also builds the CPU runtime's generated module for the bundle into its
-    `mlir_coreml/` folder, so `compile_model(output)` needs no C compiler."""
-    if kernels and emit == "mlmodelc":
-        _lower_with_kernels(model_path, output, pipeline, coremlc_version)
-        return
+    (runtime.bundle_kernels adds the CPU runtime's generated module to such a bundle.)"""
     if emit in ("mlmodel", "mlpackage"):
-        import mlir_coreml
         from mlir_coreml.codegen.mlmodel_writer import export_model
+        from mlir_coreml.frontend import load_model
 
-        module = mlir_coreml.load(str(model_path))
+        module = load_model(str(model_path))
         _run_pipeline(module, pipeline or "")
         export_model(module, output, emit)
         return
@@ -86,30 +93,6 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
         write_directory(output, lambda staging: write_files(staging, files))
         return
     write_bundle(lower_mlmodel(path, pipeline, coremlc_version, data, model), output)
-
-
-def _lower_with_kernels(model_path, output, pipeline, coremlc_version) -> None:
-    """The bundle is complete (kernels included) before it appears at `output`."""
-    import shutil
-    import tempfile
-
-    from mlir_coreml.codegen.atomic import write_directory
-    from mlir_coreml.runtime.predict import artefact_dir, compile_model
-
-    def fill(staging: Path) -> None:
-        scratch = Path(tempfile.mkdtemp(dir=staging.parent, prefix=f".{staging.name}.bundle-"))
-        try:
-            bundle = scratch / "model.mlmodelc"  # the reader knows a bundle by its suffix; `output` may lack it
-            lower_model(model_path, bundle, pipeline, "mlmodelc", coremlc_version)
-            if not compile_model(bundle, codegen=True).export_kernels(artefact_dir(bundle)):
-                raise MlirCoremlError("cannot build the generated kernels for this model (control flow, or "
-                                      "no working C compiler: see the warning above)", str(output))
-            for item in bundle.iterdir():
-                shutil.move(str(item), staging / item.name)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-    write_directory(output, fill, kind="a .mlmodelc bundle")
 
 
 def _run_pipeline(module, pipeline: str) -> None:

@@ -60,17 +60,17 @@ def write_mlmodel(module, path) -> None:
 
 def module_to_spec(module, where: str = "<module>"):
     """The `model_pb2.Model` message of an `nn`-dialect (or `classical`-dialect) module."""
-    if _plain(module.attributes.get("coreml.model_type", "neuralNetwork")) not in NN_TYPES:
+    if plain_value(module.attributes.get("coreml.model_type", "neuralNetwork")) not in NN_TYPES:
         from mlir_coreml.codegen.classical_writer import classical_module_to_spec, is_classical
 
         if is_classical(module):
             return classical_module_to_spec(module, where)
-    return _SpecWriter(module, where).run()
+    return SpecWriter(module, where).run()
 
 
 # -- dict <-> protobuf by descriptor -------------------------------------------------------------
 
-def _plain(value):
+def plain_value(value):
     """An attribute or plain value as plain Python (attributes unwrap through `.value`)."""
     from mlir_coreml.ir.attributes import Attribute
 
@@ -109,7 +109,7 @@ def scalar_to_proto(fd, value, where: str):
 
 def dict_to_message(data, msg, where: str = "<module>"):
     """Fill protobuf message `msg` from a dict of its field names (the importers' dict form)."""
-    data = _plain(data)
+    data = plain_value(data)
     if not isinstance(data, dict):
         raise MlirCoremlError(f"expected a dict for message {msg.DESCRIPTOR.name}, got {type(data).__name__}", where)
     fields = msg.DESCRIPTOR.fields_by_name
@@ -122,7 +122,7 @@ def dict_to_message(data, msg, where: str = "<module>"):
 
 
 def set_field(msg, fd, value, where: str) -> None:
-    value = _plain(value)
+    value = plain_value(value)
     if fd.type == FieldDescriptor.TYPE_MESSAGE:
         target = getattr(msg, fd.name)
         if fd.message_type.GetOptions().map_entry:
@@ -133,7 +133,7 @@ def set_field(msg, fd, value, where: str) -> None:
                 if vfd.type == FieldDescriptor.TYPE_MESSAGE:
                     dict_to_message(v, target[key], where)
                 else:
-                    target[key] = scalar_to_proto(vfd, _plain(v), where)
+                    target[key] = scalar_to_proto(vfd, plain_value(v), where)
         elif is_repeated(fd):
             for item in value:
                 dict_to_message(item, target.add(), where)
@@ -144,7 +144,7 @@ def set_field(msg, fd, value, where: str) -> None:
     if is_repeated(fd):
         if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
             raise MlirCoremlError(f"field '{fd.name}' is repeated but the attribute is a single value", where)
-        getattr(msg, fd.name).extend([scalar_to_proto(fd, _plain(v), where) for v in value])
+        getattr(msg, fd.name).extend([scalar_to_proto(fd, plain_value(v), where) for v in value])
     else:
         setattr(msg, fd.name, scalar_to_proto(fd, value, where))
 
@@ -234,11 +234,11 @@ def fill_weight_params(wp, value, where: str) -> None:
         mode = op.attributes["mode"].value
         if mode == "linear":
             q.linearQuantization.SetInParent()
-            q.linearQuantization.scale.extend(float(v) for v in _plain(op.attributes.get("scale", ())) or ())
-            q.linearQuantization.bias.extend(float(v) for v in _plain(op.attributes.get("bias", ())) or ())
+            q.linearQuantization.scale.extend(float(v) for v in plain_value(op.attributes.get("scale", ())) or ())
+            q.linearQuantization.bias.extend(float(v) for v in plain_value(op.attributes.get("bias", ())) or ())
         elif mode == "lut":
             q.lookupTableQuantization.SetInParent()
-            q.lookupTableQuantization.floatValue.extend(float(v) for v in _plain(op.attributes.get("lut", ())) or ())
+            q.lookupTableQuantization.floatValue.extend(float(v) for v in plain_value(op.attributes.get("lut", ())) or ())
         else:
             raise MlirCoremlError(f"unknown quantization mode '{mode}'", where)
         return
@@ -268,7 +268,7 @@ def _set_float_values(wp, array: np.ndarray) -> None:
 
 # -- the model -----------------------------------------------------------------------------------
 
-class _SpecWriter:
+class SpecWriter:
     def __init__(self, module, where: str):
         self.module = module
         self.where = where
@@ -289,19 +289,19 @@ class _SpecWriter:
         mattrs = self.module.attributes
         fattrs = fn.attributes
         default = "mlProgram" if "mil.program_version" in mattrs else "neuralNetwork"
-        kind = _plain(mattrs.get("coreml.model_type", default))
+        kind = plain_value(mattrs.get("coreml.model_type", default))
         if kind not in NN_TYPES:
             raise self.fail(f"model type '{kind}' is not a NeuralNetwork; write ML Programs as .mlpackage")
         model = model_pb2.Model()
-        model.specificationVersion = int(_plain(mattrs.get("coreml.spec_version", 4)))
-        if _plain(mattrs.get("coreml.updatable", False)):
+        model.specificationVersion = int(plain_value(mattrs.get("coreml.spec_version", 4)))
+        if plain_value(mattrs.get("coreml.updatable", False)):
             model.isUpdatable = True
         self.description(model.description, fn, fattrs, mattrs)
         network = getattr(model, kind)
         network.SetInParent()
         if "coreml.network" in fattrs:
             dict_to_message(fattrs["coreml.network"], network, self.where)
-        labels = _plain(fattrs.get("coreml.class_labels"))
+        labels = plain_value(fattrs.get("coreml.class_labels"))
         if labels is not None:
             if kind != "neuralNetworkClassifier":
                 raise self.fail("class labels on a model that is not a classifier")
@@ -319,14 +319,14 @@ class _SpecWriter:
     def description(self, desc, fn, fattrs, mattrs):
         for key, field, values in (("coreml.inputs", desc.input, fn.arguments),
                                    ("coreml.outputs", desc.output, self.returned(fn))):
-            features = _plain(fattrs.get(key))
+            features = plain_value(fattrs.get(key))
             if features is None:
                 features = [self.default_feature(v) for v in values]
             for feature in features:
                 dict_to_message(feature, field.add(), self.where)
         for key in ("predictedFeatureName", "predictedProbabilitiesName"):
             if f"coreml.{key}" in fattrs:
-                setattr(desc, key, str(_plain(fattrs[f"coreml.{key}"])))
+                setattr(desc, key, str(plain_value(fattrs[f"coreml.{key}"])))
         if "coreml.metadata" in mattrs:
             desc.metadata.SetInParent()
             dict_to_message(mattrs["coreml.metadata"], desc.metadata, self.where)
@@ -386,7 +386,7 @@ class _SpecWriter:
     def layer_inputs(op) -> list:
         """The operands that are the layer's input blobs (not weights, not carried loop values)."""
         if op.layer_kind in CONTROL_FLOW:
-            carried = len(_plain(op.attributes.get("carried", ())) or ())
+            carried = len(plain_value(op.attributes.get("carried", ())) or ())
             inputs = list(op.inputs)
             return inputs[:len(inputs) - carried] if op.layer_kind in ("loop", "loopBreak", "loopContinue") \
                 else inputs

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlir_coreml.codegen.mlmodel_writer import (_plain, all_value_names, dict_to_message,  # noqa: F401
+from mlir_coreml.codegen.mlmodel_writer import (plain_value, all_value_names, dict_to_message,  # noqa: F401
                                                export_model, fresh_name)
 from mlir_coreml.codegen.atomic import write_directory
 from mlir_coreml.errors import MlirCoremlError
@@ -96,7 +96,7 @@ def write_mlpackage(module, path) -> None:
 
 def module_to_spec(module, blobs: BlobWriter | None = None, where: str = "<module>"):
     """The `model_pb2.Model` of a `mil`-dialect module; weights go to `blobs`."""
-    return _ProgramWriter(blobs if blobs is not None else BlobWriter(), where).model(module)
+    return ProgramWriter(blobs if blobs is not None else BlobWriter(), where).model(module)
 
 
 # -- weight.bin ------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def _align(n: int) -> int:
 
 # -- the program -----------------------------------------------------------------------------
 
-class _ProgramWriter:
+class ProgramWriter:
     def __init__(self, blobs: BlobWriter, where: str):
         self.blobs = blobs
         self.where = where
@@ -178,27 +178,27 @@ class _ProgramWriter:
 
         attrs = module.attributes
         model = model_pb2.Model()
-        model.specificationVersion = int(_plain(attrs.get("coreml.specification_version", 7)))
+        model.specificationVersion = int(plain_value(attrs.get("coreml.specification_version", 7)))
         functions = [op for op in module.body.ops if op.op_name == "func.func"]
         if not functions:
             raise MlirCoremlError("the module has no function", self.where)
         if "coreml.description" in attrs:
             dict_to_message(attrs["coreml.description"], model.description, self.where)
         else:  # e.g. imported from a compiled model.mil: describe main's signature
-            main = next((f for f in functions if _plain(f.attributes["sym_name"]) == "main"), functions[0])
+            main = next((f for f in functions if plain_value(f.attributes["sym_name"]) == "main"), functions[0])
             self.describe(main, model.description)
         program = model.mlProgram
         program.SetInParent()
-        version = _plain(attrs.get("mil.program_version", 1))
+        version = plain_value(attrs.get("mil.program_version", 1))
         program.version = int(float(version)) if isinstance(version, str) else int(version)
         if "mil.doc_string" in attrs:
-            program.docString = str(_plain(attrs["mil.doc_string"]))
+            program.docString = str(plain_value(attrs["mil.doc_string"]))
         if "mil.attributes" in attrs:
             for key, value in attrs["mil.attributes"].data:
                 program.attributes[key].CopyFrom(self.value(value, self.where))
         self.used_names = all_value_names(module)
         for fn in functions:
-            self.function(fn, program.functions[str(_plain(fn.attributes["sym_name"]))])
+            self.function(fn, program.functions[str(plain_value(fn.attributes["sym_name"]))])
         return model
 
     def describe(self, fn, desc):
@@ -223,9 +223,9 @@ class _ProgramWriter:
                     array.shape.extend(int(d) for d in t.shape)
 
     def function(self, fn, out):
-        name = _plain(fn.attributes["sym_name"])
+        name = plain_value(fn.attributes["sym_name"])
         where = f"{self.where}:{name}"
-        opset = str(_plain(fn.attributes.get("opset", "ios15")))
+        opset = str(plain_value(fn.attributes.get("opset", "ios15")))
         opset = OPSETS.get(opset, opset)
         out.opset = opset
         for arg in fn.body.args:

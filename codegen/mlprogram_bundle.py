@@ -37,8 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mlir_coreml.codegen.mlpackage_writer import (BlobWriter, WEIGHTS_FILE, _ProgramWriter,
-                                                  all_value_names, _plain)
+from mlir_coreml.codegen.mlpackage_writer import (BlobWriter, WEIGHTS_FILE, ProgramWriter,
+                                                  all_value_names, plain_value)
 from mlir_coreml.codegen.atomic import write_directory, write_files
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.mil.text import (MilArg, MilArgTuple, MilAttribute, MilBlobFile, MilBlock, MilBool,
@@ -88,7 +88,7 @@ def bundle_files(module, where: str, model_name: str, source_model: bytes | None
         program = legacy_spelling(program)
     mil_text = print_mil(program, where=where, final_newline=legacy_era(era) or program.version != "1.3").encode("utf-8")
     description = description_bytes(module, source_model, where)
-    spec_version = int(_plain(module.attributes.get("coreml.specification_version", 7)))
+    spec_version = int(plain_value(module.attributes.get("coreml.specification_version", 7)))
     functions = [op for op in module.body.ops if op.op_name == "func.func"]
     files = {
         "model.mil": mil_text,
@@ -211,7 +211,7 @@ def _description_message(module, where: str):
         dict_to_message(module.attributes["coreml.description"], desc, where)
     else:
         functions = [op for op in module.body.ops if op.op_name == "func.func"]
-        writer = _ProgramWriter(BlobWriter(), where)
+        writer = ProgramWriter(BlobWriter(), where)
         writer.used_names = all_value_names(module)
         writer.describe(functions[0], desc)
     return desc
@@ -280,10 +280,10 @@ def legacy_spelling(node):
 def program_version(module, functions) -> str:
     """`program(1.3)` once a function uses an iOS17 or later opset [V coremlc 3520, 3600]; else the
     source's version (`program(1.0)` for iOS15/16 opsets [V coremlc 3402])."""
-    opsets = [str(_plain(f.attributes.get("opset", "ios15"))) for f in functions]
+    opsets = [str(plain_value(f.attributes.get("opset", "ios15"))) for f in functions]
     if any(o.startswith("ios") and o[3:].isdigit() and int(o[3:]) >= 17 for o in opsets):
         return "1.3"
-    version = _plain(module.attributes.get("mil.program_version", 1))
+    version = plain_value(module.attributes.get("mil.program_version", 1))
     return f"{version}.0" if isinstance(version, int) else str(version)
 
 
@@ -302,7 +302,7 @@ def flexible_shape_attribute(module, fn) -> MilAttribute | None:
     from Apple's], in the description's order [V: the order of Apple's (sorted) keys is the shapes' order]."""
     from mlir_coreml.codegen.feature_shapes import constraint_of, feature_descriptions
 
-    inputs, _ = feature_descriptions(module, str(_plain(fn.attributes["sym_name"])))
+    inputs, _ = feature_descriptions(module, str(plain_value(fn.attributes["sym_name"])))
     flexible = [(f["name"], c) for f in inputs if (c := constraint_of(f)) is not None]
     if not flexible:
         return None
@@ -341,7 +341,7 @@ class _AstBuilder:
     def __init__(self, weights: WeightFiles, where: str):
         self.weights = weights
         self.where = where
-        self.writer = _ProgramWriter(BlobWriter(), where)   # for variable names and inline-const detection
+        self.writer = ProgramWriter(BlobWriter(), where)   # for variable names and inline-const detection
         self.module = None
 
     def program(self, module) -> MilProgram:
@@ -367,19 +367,19 @@ class _AstBuilder:
         functions = [op for op in module.body.ops if op.op_name == "func.func"]
         if not functions:
             raise MlirCoremlError("the module has no function", self.where)
-        functions.sort(key=lambda f: _plain(f.attributes["sym_name"]) != "main")
+        functions.sort(key=lambda f: plain_value(f.attributes["sym_name"]) != "main")
         return MilProgram(version, tuple(program_attrs), tuple(self.function(f) for f in functions))
 
     def plain_string(self, attr) -> str:
-        value = _plain(attr)
+        value = plain_value(attr)
         if isinstance(value, np.ndarray):
             value = value.reshape(-1)[0] if value.size == 1 else value.tolist()
         return str(value)
 
     def function(self, fn) -> MilFunction:
-        name = str(_plain(fn.attributes["sym_name"]))
+        name = str(plain_value(fn.attributes["sym_name"]))
         where = f"{self.where}:{name}"
-        opset = str(_plain(fn.attributes.get("opset", "ios15")))
+        opset = str(plain_value(fn.attributes.get("opset", "ios15")))
         inputs = tuple(self.named(a, where) for a in fn.body.args)
         attributes = ()
         if isinstance(fn.attributes.get("mil.attributes"), DictAttr):
@@ -553,7 +553,7 @@ def lower_ml_program(path, output, pipeline: str | None = None, era: str | None 
     """Read an ML Program (any form, or a pipeline holding ML Programs), run `pipeline` (none by
     default: coremlc keeps the program as the source gives it, as far as model.mil shows) and
     write the bundle at `output` as coremlc of `era` would (default: 3520/3600)."""
-    import mlir_coreml
+    from mlir_coreml.frontend import load_model
     from mlir_coreml.frontend.pipeline import pipeline_models, spec_to_module
     from mlir_coreml.passes.manager import PassManager
 
@@ -565,9 +565,9 @@ def lower_ml_program(path, output, pipeline: str | None = None, era: str | None 
         from mlir_coreml.ir.guard import read_file
 
         source = read_file(model_file, "protobuf")
-        from mlir_coreml.frontend.mlpackage import _parse_model
+        from mlir_coreml.frontend.mlpackage import parse_model
 
-        spec = _parse_model(model_file)
+        spec = parse_model(model_file)
         model_dir = os.path.dirname(os.path.abspath(model_file))
         if pipeline_models(spec):
             from mlir_coreml.codegen.pipeline_bundle import write_pipeline_bundle
@@ -578,7 +578,7 @@ def lower_ml_program(path, output, pipeline: str | None = None, era: str | None 
             return
         module = spec_to_module(spec, model_dir, model_file)
     else:
-        module = mlir_coreml.load(path)
+        module = load_model(path)
     if pipeline:
         PassManager.from_pipeline(pipeline).run(module)
     write_mlprogram_bundle(module, output, model_name=name, source_model=source, era=era)

@@ -192,9 +192,9 @@ def flexible_schema_fields(array) -> dict:
 
 
 def feature_schema(feature) -> dict:
-    from mlir_coreml.codegen.espresso.metadata import _feature_schema
+    from mlir_coreml.codegen.espresso.metadata import feature_schema
 
-    entry = _feature_schema(feature)
+    entry = feature_schema(feature)
     kind = feature.type.WhichOneof("Type")
     if kind == "multiArrayType":
         entry.update(flexible_schema_fields(feature.type.multiArrayType))
@@ -202,7 +202,7 @@ def feature_schema(feature) -> dict:
         # a state's array, spelled as a multi-array's [G: no sample has a state]
         array_feature = type(feature)(name=feature.name, shortDescription=feature.shortDescription)
         array_feature.type.multiArrayType.CopyFrom(feature.type.stateType.arrayType)
-        array = _feature_schema(array_feature)
+        array = feature_schema(array_feature)
         entry.update({k: array[k] for k in ("dataType", "shape", "hasShapeFlexibility")})
         entry["formattedType"] = "State (" + array["formattedType"][len("MultiArray ("):]
     return entry

@@ -63,7 +63,7 @@ def flops_text(summary: dict) -> str:
 def model_flops(module) -> tuple[int | None, int, str | None]:
     """(FLOPs or None, ops without an estimate, why unknown) from the core ops' estimates, on a
     copy lowered to `core` when needed."""
-    from mlir_coreml.runtime.predict import lower_to_core
+    from mlir_coreml.passes.to_core import lower_to_core
     from mlir_coreml.errors import MlirCoremlError
 
     lowered = module.clone()
@@ -86,9 +86,9 @@ def model_flops(module) -> tuple[int | None, int, str | None]:
 def inspect_model(path: str, as_json: bool = False) -> str:
     import json
 
-    import mlir_coreml
+    from mlir_coreml.frontend import load_model
 
-    module = mlir_coreml.load(path)
+    module = load_model(path)
     if as_json:
         return json.dumps(model_summary(module, path), indent=2) + "\n"
     return summarize(module, path)

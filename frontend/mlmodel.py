@@ -33,8 +33,8 @@ from mlir_coreml.ir.dialects.builtin import ModuleOp
 from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.dialects.func import FuncOp, ReturnOp
 from mlir_coreml.ir.dialects.nn import LAYER_OPS
-from mlir_coreml.ir.dialects.nn.base import ShapeError
 from mlir_coreml.ir.guard import check_elements
+from mlir_coreml.ir.shapes import ShapeError
 from mlir_coreml.ir.dialects.nn.misc import DequantizeOp, ImagePreprocessOp, YieldOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import F32, TensorType, tensor

@@ -54,7 +54,7 @@ def read(path: str):
     """Read an `.mlpackage` into a `mil` IR module."""
     package = os.path.abspath(os.fspath(path))
     model_path = root_model_path(package)
-    spec = _parse_model(model_path)
+    spec = parse_model(model_path)
     from mlir_coreml.frontend.pipeline import spec_to_module
 
     return spec_to_module(spec, os.path.dirname(model_path), model_path)
@@ -103,7 +103,7 @@ def root_model_path(package: str) -> str:
     return path
 
 
-def _parse_model(path: str):
+def parse_model(path: str):
     from google.protobuf.message import DecodeError
 
     from mlir_coreml.frontend.proto import model_pb2

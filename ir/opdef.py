@@ -230,7 +230,7 @@ def lookup_op(name: str) -> type[Operation] | None:
 
 # -- Operation helpers that depend on the definitions ------------------------------------
 
-def _group_sizes(op: Operation, defs, count: int, segments_attr: str | None) -> list[int]:
+def group_sizes(op: Operation, defs, count: int, segments_attr: str | None) -> list[int]:
     if segments_attr and segments_attr in op.attributes:
         return list(op.attributes[segments_attr].value)
     flexible = [i for i, d in enumerate(defs) if d.variadic or getattr(d, "optional", False)]
@@ -242,7 +242,7 @@ def _group_sizes(op: Operation, defs, count: int, segments_attr: str | None) -> 
 
 def operand_group(self: Operation, name: str) -> list[Value]:
     defs = type(self).operand_defs
-    sizes = _group_sizes(self, defs, len(self._operands),
+    sizes = group_sizes(self, defs, len(self._operands),
                          "operand_segments" if type(self).uses_segments else None)
     start = 0
     for d, n in zip(defs, sizes):
@@ -254,7 +254,7 @@ def operand_group(self: Operation, name: str) -> list[Value]:
 
 def result_group(self: Operation, name: str) -> tuple:
     defs = type(self).result_defs
-    sizes = _group_sizes(self, defs, len(self.results), None)
+    sizes = group_sizes(self, defs, len(self.results), None)
     start = 0
     for d, n in zip(defs, sizes):
         if d.name == name:

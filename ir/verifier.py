@@ -76,11 +76,11 @@ def check_definition(op: Operation) -> None:
     cls = type(op)
     if cls is Operation:
         return  # unregistered: only structural rules apply
-    from mlir_coreml.ir.opdef import _group_sizes
+    from mlir_coreml.ir.opdef import group_sizes
 
     seg = "operand_segments" if cls.uses_segments else None
-    _check_group(op, "operand", cls.operand_defs, op.operands, _group_sizes(op, cls.operand_defs, len(op.operands), seg))
-    _check_group(op, "result", cls.result_defs, op.results, _group_sizes(op, cls.result_defs, len(op.results), None))
+    _check_group(op, "operand", cls.operand_defs, op.operands, group_sizes(op, cls.operand_defs, len(op.operands), seg))
+    _check_group(op, "result", cls.result_defs, op.results, group_sizes(op, cls.result_defs, len(op.results), None))
     for name, d in cls.attribute_defs.items():
         attr = op.attributes.get(name)
         if attr is None:

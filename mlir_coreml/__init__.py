@@ -5,6 +5,26 @@ Submodules are imported lazily so `import mlir_coreml` stays fast.
 """
 __version__ = "0.1.0"
 
+import os as _os
+import sys as _sys
+
+
+def _subpackage_path() -> list[str]:
+    """Where `mlir_coreml.ir`, `.passes`, ... live when this folder is imported from the source
+    checkout (`python -m mlir_coreml` run at its root): the top-level folders become subpackages
+    only at install time, so look in an installed copy first, then beside this folder."""
+    here = _os.path.dirname(_os.path.abspath(__file__))
+    root = _os.path.dirname(here)
+    if not (_os.path.isfile(_os.path.join(root, "setup.py")) and _os.path.isdir(_os.path.join(root, "ir"))):
+        return []  # an installed package: setuptools laid the subpackages out inside it
+    installed = [_os.path.join(entry, "mlir_coreml") for entry in _sys.path if entry]
+    installed = [d for d in installed if _os.path.isdir(_os.path.join(d, "ir")) and
+                 _os.path.abspath(d) != here]
+    return installed + [root]
+
+
+__path__ += _subpackage_path()
+
 from mlir_coreml.errors import MlirCoremlError
 
 __all__ = ["MlirCoremlError", "load", "compile_model", "register_custom_layer", "__version__"]

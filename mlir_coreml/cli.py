@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import os
 import sys
@@ -36,36 +37,26 @@ def write_text_atomic(path: str | None, text: str) -> None:
 
 
 def cmd_opt(args) -> int:
-    from mlir_coreml.ir.parser import parse_module
-    from mlir_coreml.ir.printer import print_module
-    from mlir_coreml.passes.manager import PassManager
+    from mlir_coreml.opt import OptOptions, run_opt
 
-    text = _read_text(args.file)
-    module = parse_module(text, filename=args.file if args.file != "-" else "<stdin>")
-    pm = PassManager.from_pipeline(
-        args.pipeline or "",
-        verify_each=not args.no_verify,
-        print_ir_after_all=args.print_ir_after_all,
-        print_ir_after_change=args.print_ir_after_change,
-        print_ir_after_failure=args.print_ir_after_failure,
-        time_passes=args.time_passes,
-        stream=sys.stderr,
-    )
-    if not pm.passes:
-        # An empty pipeline reproduces its input exactly (mlir-opt does the same modulo format).
-        from mlir_coreml.ir.verifier import verify
+    if args.list_passes or args.list_pipelines:
+        from mlir_coreml.passes.pipelines import list_pipelines
+        from mlir_coreml.passes.registry import describe_passes
 
-        if not args.no_verify:
-            verify(module)
-        out = print_module(module, generic=True) if args.generic else text
-        write_text_atomic(args.output, out)
+        sys.stdout.write(describe_passes() if args.list_passes else list_pipelines())
         return 0
-    pm.run(module)
-    from mlir_coreml.ir.resource_section import split
+    if args.file is None:
+        raise MlirCoremlError("opt needs an IR file (or - for stdin)")
 
-    # Self-contained input stays self-contained: its weights go out with it.
-    with_resources = split(text) < len(text)
-    write_text_atomic(args.output, print_module(module, generic=args.generic, resources=with_resources))
+    options = OptOptions(
+        pipeline=args.pipeline or "", generic=args.generic, verify=not args.no_verify,
+        split_input_file=args.split_input_file, verify_diagnostics=args.verify_diagnostics,
+        pass_manager_options=dict(print_ir_after_all=args.print_ir_after_all,
+                                  print_ir_after_change=args.print_ir_after_change,
+                                  print_ir_after_failure=args.print_ir_after_failure,
+                                  time_passes=args.time_passes, stream=sys.stderr))
+    text = _read_text(args.file)
+    write_text_atomic(args.output, run_opt(text, args.file if args.file != "-" else "<stdin>", options))
     return 0
 
 
@@ -113,16 +104,25 @@ def busy(desc: str, interval: float = 0.5):
 
 
 def cmd_lower(args) -> int:
+    if args.print_pipeline:
+        from mlir_coreml.codegen.lower import lower_pipeline
+
+        print(lower_pipeline(resolve_model(args.model), args.pipeline, args.emit, args.coremlc_version))
+        return 0
     # A one-shot compile allocates many objects and frees them at exit: the cyclic collector
     # would only re-scan them (~10% of the run); reference counting frees the garbage there is.
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         from mlir_coreml.codegen.lower import lower_model
+        from mlir_coreml.runtime.bundle_kernels import lower_with_kernels
 
         with busy(f"mlir_coreml: lowering {os.path.basename(args.model)}"):
-            lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
-                        coremlc_version=args.coremlc_version, kernels=args.kernels)
+            if args.kernels and args.emit == "mlmodelc":
+                lower_with_kernels(resolve_model(args.model), args.output, args.pipeline, args.coremlc_version)
+            else:
+                lower_model(resolve_model(args.model), args.output, pipeline=args.pipeline, emit=args.emit,
+                            coremlc_version=args.coremlc_version)
     finally:
         if was_enabled:
             gc.enable()
@@ -130,6 +130,12 @@ def cmd_lower(args) -> int:
 
 
 def cmd_run(args) -> int:
+    if args.print_pipeline:
+        from mlir_coreml.passes.pipeline import format_pipeline
+        from mlir_coreml.runtime.predict import cpu_passes
+
+        print(format_pipeline(cpu_passes()))
+        return 0
     if (args.inputs is None) == (args.dataset is None):
         raise MlirCoremlError("run needs exactly one of --inputs IN.npz or --dataset PATH --output OUT.parquet")
     if args.dataset is not None:
@@ -185,6 +191,15 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def _help_with_passes(parser: argparse.ArgumentParser) -> str:
+    """`opt --help` lists the passes as mlir-opt does (imported only when help is asked for)."""
+    from mlir_coreml.passes.pipelines import list_pipelines
+    from mlir_coreml.passes.registry import describe_passes
+
+    return (argparse.ArgumentParser.format_help(parser) + "\npasses:\n" + describe_passes()
+            + "\nnamed pipelines:\n" + list_pipelines())
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mlir-coreml", description=__doc__.splitlines()[0])
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -198,7 +213,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("opt", help="run a pass pipeline over an IR file (like mlir-opt)")
-    s.add_argument("file", help="IR text file, or - for stdin")
+    s.add_argument("file", nargs="?", help="IR text file, or - for stdin")
+    s.add_argument("--list-passes", action="store_true", help="list every pass with its options")
+    s.add_argument("--list-pipelines", action="store_true", help="list the named pipelines")
+    s.format_help = functools.partial(_help_with_passes, s)
     s.add_argument("-p", "--pipeline", default="", help="e.g. 'canonicalize,cse,fuse-conv-batchnorm'")
     s.add_argument("-o", "--output")
     s.add_argument("--generic", action="store_true")
@@ -207,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--print-ir-after-change", action="store_true")
     s.add_argument("--print-ir-after-failure", action="store_true")
     s.add_argument("--time-passes", action="store_true")
+    s.add_argument("--split-input-file", action="store_true",
+                   help="run each chunk between '// -----' lines as a file of its own")
+    s.add_argument("--verify-diagnostics", action="store_true",
+                   help="check errors against '// expected-error {{...}}' comments instead of failing")
     s.set_defaults(func=cmd_opt)
 
     s = sub.add_parser("lower", help="compile a model to a .mlmodelc bundle (like xcrun coremlc compile)")
@@ -220,6 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "models, 2025 for ML Programs)")
     s.add_argument("--kernels", action="store_true",
                    help="also build the CPU runtime's generated kernels into the bundle (mlir_coreml/)")
+    s.add_argument("--print-pipeline", action="store_true", help="print the pipeline lower runs, then stop")
     s.set_defaults(func=cmd_lower)
 
     s = sub.add_parser("run", help="predict with a model on inputs from an .npz file, or score a dataset")
@@ -238,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--reference", action="store_true", help="use the numpy reference interpreter")
     s.add_argument("--trust-kernels", action="store_true",
                    help="load native kernels shipped inside the model even if this machine did not build them")
+    s.add_argument("--print-pipeline", action="store_true", help="print the pipeline compiling runs, then stop")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")

@@ -16,7 +16,7 @@ from mlir_coreml.ir.opdef import build, lookup_op
 from mlir_coreml.ir.types import F32, TensorType, element_type_of
 from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.base import PassContext
-from mlir_coreml.passes.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
+from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 
 
 class LoweringError(MlirCoremlError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from mlir_coreml.ir.attributes import to_attr
 from mlir_coreml.passes.base import ModulePass, PassContext
-from mlir_coreml.passes.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
+from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 
 
 def _edges(border: dict | None) -> list[tuple[int, int]]:

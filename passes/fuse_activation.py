@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from mlir_coreml.ir.attributes import IntAttr
 from mlir_coreml.ir.dialects.espresso import ACTIVATION_RELU, ActivationOp, ConvolutionOp, InnerProductOp
 from mlir_coreml.passes.base import ModulePass, PassContext
-from mlir_coreml.passes.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
+from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 
 RELU_FLAGS = {ConvolutionOp: "fused_relu", InnerProductOp: "has_relu"}
 

@@ -1,4 +1,6 @@
-"""`fuse-conv-batchnorm`: fold an `nn.batchnorm` into the `nn.convolution` that feeds it.
+"""`fuse-conv-batchnorm`: fold a batch norm into the convolution that feeds it: `nn.batchnorm`
+after `nn.convolution` (the espresso backend's pipeline) and `core.batch_norm` after
+`core.conv2d` (the CPU pipeline), with one arithmetic for both.
 
 coremlc's arithmetic: the standard deviation in float32, everything after it in float64, each
 result rounded once to float32 [V: bit-identical weights and biases on every conv+batchnorm pair
@@ -25,7 +27,7 @@ from mlir_coreml.ir.dialects.constant import ConstantOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import TensorType, element_type_of
 from mlir_coreml.passes.base import ModulePass, PassContext
-from mlir_coreml.passes.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
+from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 
 
 def constant_value(value) -> np.ndarray | None:
@@ -91,14 +93,37 @@ class FoldBatchnormIntoConvolution(RewritePattern):
         return True
 
 
+class FoldBatchNormIntoConv2d(RewritePattern):
+    """core.batch_norm(core.conv2d(x, W, b)) -> core.conv2d(x, W', b') (constant parameters, a
+    conv whose epilogue is still empty and which nothing else reads)."""
+
+    root = "core.batch_norm"
+
+    def match_and_rewrite(self, op, rewriter: PatternRewriter) -> bool:
+        from mlir_coreml.passes._fusion import constant_weights, plain_producer, rebuild
+
+        conv = plain_producer(op.input)
+        if conv is None or conv.op_name != "core.conv2d" or op.input.type.rank != 4:
+            return False
+        stats = [constant_value(v) for v in (op.gamma, op.beta, op.mean, op.variance)]
+        weights = constant_weights(conv)
+        if any(s is None for s in stats) or weights is None:
+            return False
+        folded_w, folded_b = fold_batchnorm_into_conv(weights[0], weights[1], *stats, float(op.eps))
+        rebuild(conv, rewriter, op, weight=folded_w, bias=folded_b)
+        return True
+
+
+BATCH_NORMS = ("nn.batchnorm", "core.batch_norm")
+
+
 @dataclass(frozen=True)
 class FuseConvBatchnorm(ModulePass):
     name = "fuse-conv-batchnorm"
-    description = "fold batchnorm layers into the preceding convolution's weights and bias"
+    description = "fold batch norms into the preceding convolution's weights and bias"
 
     def run(self, module, ctx: PassContext) -> None:
-        pattern = FoldBatchnormIntoConvolution()
-        count = sum(1 for op in module.walk() if op.op_name == "nn.batchnorm")
-        apply_patterns_greedily(module, [pattern], fold=False)
+        count = sum(1 for op in module.walk() if op.op_name in BATCH_NORMS)
+        apply_patterns_greedily(module, [FoldBatchnormIntoConvolution(), FoldBatchNormIntoConv2d()], fold=False)
         ctx.stat("fuse-conv-batchnorm: batchnorms folded",
-                 count - sum(1 for op in module.walk() if op.op_name == "nn.batchnorm"))
+                 count - sum(1 for op in module.walk() if op.op_name in BATCH_NORMS))

@@ -19,7 +19,7 @@ import numpy as np
 from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr, ResourceBlob
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects.mil.base import MIL_DTYPES, NotConstant, defining_const, ints, rounded, scalar
-from mlir_coreml.ir.dialects.mil.nn import conv_out_size
+from mlir_coreml.ir.shapes import window_output_size
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
@@ -264,7 +264,8 @@ def lower_pool(op, b):
     y = b.create(core.Pool2dOp, [x], {"kind": "max" if op.mil_type == "max_pool" else "avg", "kernel": kernels,
                                       "strides": strides, "pads": [p for pair in pads for p in pair],
                                       "ceil_mode": ceil_mode, "exclude_padding": exclude}).result
-    want = [conv_out_size(s, k, st, 1, p, ceil_mode) for s, k, st, p in zip(shape[2:], kernels, strides, pads)]
+    want = [window_output_size(s, k, st, 1, p[0], p[1], ceil_mode)
+            for s, k, st, p in zip(shape[2:], kernels, strides, pads)]
     if list(y.type.shape[2:]) != want:
         raise unsupported(op, "this pooling geometry (MIL and core disagree on the output size)")
     return y

@@ -116,13 +116,19 @@ def parse_pipeline(text: str) -> list[ModulePass]:
     """`canonicalize,cse,my-pass{opt=1 list=a,b}` -> pass instances (unknown names suggest the closest)."""
     from mlir_coreml.passes.registry import all_pass_names, get_pass_class
 
+    from mlir_coreml.passes.pipelines import PIPELINES, named_pipeline
+
     if not text.strip():
         return []
     passes = []
     for name, options in _parse(text):
         cls = get_pass_class(name)
+        if cls is None and name in PIPELINES and not options:
+            passes += parse_pipeline(named_pipeline(name))
+            continue
         if cls is None:
-            raise MlirCoremlError(f"unknown pass '{name}'{suggest(name, all_pass_names())}", "pipeline")
+            raise MlirCoremlError(f"unknown pass '{name}'{suggest(name, all_pass_names() + list(PIPELINES))}",
+                                  "pipeline")
         passes.append(build_pass(cls, options))
     return passes
 

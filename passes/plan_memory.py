@@ -7,6 +7,9 @@ the buffer they view. Buffers are placed greedily, largest first, each at the be
 gap (the smallest one it fits) among the already placed buffers whose live ranges overlap
 its own, at 64-byte-aligned offsets.
 
+The operands of a concat that `concat-in-place` marked live in their slice of the concat's
+buffer, which is then live from the first operand's definition on.
+
 Results: `arena_offset` on each op with a planned result (an int; a list with -1 for
 unplanned results on multi-result ops), `arena_size` (bytes) on the function. Statistics:
 peak (arena) bytes vs naive bytes (every buffer separate).
@@ -57,9 +60,19 @@ def value_bytes(value) -> int | None:
     return t.num_elements * itemsize
 
 
-def live_buffers(fn) -> list[Buffer]:
-    """The buffers of `fn`'s top-level ops with their live ranges (views merged into roots)."""
+def concat_slices(ops) -> dict:
+    """operand -> (concat result, byte offset) for the concats marked in place."""
+    from mlir_coreml.passes.concat_in_place import is_in_place, operand_slices
+
+    return {v: (op.results[0], delta) for op in ops if op.op_name == "core.concat" and is_in_place(op)
+            for v, delta in operand_slices(op)}
+
+
+def live_buffers(fn, within: dict | None = None) -> list[Buffer]:
+    """The buffers of `fn`'s top-level ops with their live ranges (views merged into roots;
+    operands of in-place concats, `within`, into their concat's buffer)."""
     ops = list(fn.body.ops)
+    within = concat_slices(ops) if within is None else within
     index = {id(op): i for i, op in enumerate(ops)}
     end_of_function = len(ops)
     root: dict = {}        # value -> value owning its memory
@@ -68,6 +81,13 @@ def live_buffers(fn) -> list[Buffer]:
         if op.has_trait(Terminator) or op.has_trait(ConstantLike) or op.regions:
             continue
         for r in op.results:
+            if r in buffers:
+                continue  # an in-place concat: its buffer began with its first operand
+            if r in within:
+                whole = within[r][0]
+                root[r] = root[whole] = whole
+                buffers.setdefault(whole, Buffer(whole, align(value_bytes(whole)), i, i))
+                continue
             if getattr(op, "view_like", False) and op.operands:
                 if op.operands[0] in root:  # else it views an input or a constant: no buffer
                     root[r] = root[op.operands[0]]
@@ -138,9 +158,11 @@ class PlanMemory(ModulePass):
     def plan_function(self, fn, ctx: PassContext) -> None:
         for op in fn.body.ops:
             op.attributes.pop(OFFSET_ATTR, None)
-        buffers = live_buffers(fn)
+        within = concat_slices(list(fn.body.ops))
+        buffers = live_buffers(fn, within)
         arena = place_buffers(buffers)
         offsets = {b.value: b.offset for b in buffers}
+        offsets.update({v: offsets[whole] + delta for v, (whole, delta) in within.items() if whole in offsets})
         for op in fn.body.ops:
             found = [offsets.get(r, -1) for r in op.results]
             if all(o < 0 for o in found):

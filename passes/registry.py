@@ -12,7 +12,7 @@ import os
 from mlir_coreml.passes.base import ModulePass
 
 # Modules of this package that hold infrastructure rather than a pass.
-INFRASTRUCTURE = {"__init__", "base", "manager", "pipeline", "registry", "rewriter"}
+INFRASTRUCTURE = {"__init__", "base", "manager", "pipeline", "pipelines", "registry"}
 
 _extra: dict[str, type[ModulePass]] = {}
 
@@ -55,3 +55,20 @@ def get_pass_class(name: str) -> type[ModulePass] | None:
         _extra[name] = cls
         return cls
     return None
+
+
+def describe_passes() -> str:
+    """Every pass with its one-line description and options (`opt --list-passes`, `opt --help`)."""
+    import dataclasses
+    import typing
+
+    lines = []
+    for name in all_pass_names():
+        cls = get_pass_class(name)
+        lines.append(f"  {name:<22} {cls.description}")
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            kind = getattr(hints.get(f.name), "__name__", str(hints.get(f.name)))
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            lines.append(f"  {'':<22}   {f.name.replace('_', '-')}: {kind} = {default!r}")
+    return "\n".join(lines) + "\n"

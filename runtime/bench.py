@@ -141,6 +141,15 @@ def step_kind(step) -> str:
     return step.kind
 
 
+def epilogue_label(op) -> str:
+    """` +residual+relu` for a conv2d/linear whose attributes fuse those (empty otherwise)."""
+    parts = ["residual"] if getattr(op, "residual", None) is not None else []
+    act = getattr(op, "activation", "none")
+    if isinstance(act, str) and act != "none":  # an activation op's `activation` is a method
+        parts.append(act)
+    return f" +{'+'.join(parts)}" if parts else ""
+
+
 def step_times(model, threads: int = 1, runs: int = 10, pipeline: str | None = None):
     """(compiled model, seconds per run of each executor step): the executor path, one step
     at a time, fp16 weights as bench uses."""
@@ -160,23 +169,22 @@ def step_times(model, threads: int = 1, runs: int = 10, pipeline: str | None = N
 
 
 def profile_ops(model, threads: int = 1, runs: int = 10, pipeline: str | None = None):
-    """For the graph view: (compiled module, op -> seconds, op -> fused group index). A fused
-    step's time is its producer's; the ops it absorbed share its group."""
+    """For the graph view: (compiled module, op -> seconds, op -> fused group index). Fusion
+    happens in the IR (fuse-epilogue): an op that carries an epilogue is one fused group."""
     compiled, seconds = step_times(model, threads, runs, pipeline)
     steps = compiled.executor.steps
     times = {step.op: t for step, t in zip(steps, seconds)}
-    groups = {op: k for k, step in enumerate(s for s in steps if s.fused) for op in (step.op, *step.fused)}
+    groups = {op: k for k, op in enumerate(s.op for s in steps if epilogue_label(s.op))}
     return compiled.module, times, groups
 
 
 def profile_model(model, threads: int = 1, runs: int = 10) -> str:
     """Where the time goes: seconds per step of the schedule (executor path, one step at a time),
-    summed by op (a fused step is named after its producer, with what it absorbed)."""
+    summed by op (a conv2d/linear with an epilogue is named with its activation and residual)."""
     compiled, seconds = step_times(model, threads, runs)
     by_op: dict[str, list] = {}
     for step, t in zip(compiled.executor.steps, seconds):
-        fused = sorted({o.op_name.split(".", 1)[-1] for o in step.fused if o.op_name != "core.reshape"})
-        key = step.op.op_name + (f" +{'+'.join(fused)}" if fused else "") + f" [{step_kind(step)}]"
+        key = step.op.op_name + epilogue_label(step.op) + f" [{step_kind(step)}]"
         entry = by_op.setdefault(key, [0, 0.0])
         entry[0] += 1
         entry[1] += t

@@ -24,13 +24,13 @@ class ClassicalCompiledModel:
     """The CompiledModel of a classical model or pipeline (same predict / inputs API)."""
 
     def __init__(self, module, source=None):
-        from mlir_coreml.runtime.predict import _main_function
+        from mlir_coreml.runtime.predict import main_function
         from mlir_coreml.ir.verifier import verify
 
         verify(module)
         self.module = module
         self.source = source
-        self.function = _main_function(module)
+        self.function = main_function(module)
         self.arguments = list(self.function.arguments)
         features = _attr(self.function, "coreml.inputs") or []
         by_name = {f.get("name"): f.get("type", {}) for f in features if isinstance(f, dict)}

@@ -3,7 +3,8 @@
 At construction every op becomes a step. conv2d, conv_transpose2d, linear, matmul by a constant
 matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis and the activations the kernels know run
 through csrc._kernels with their weights packed once here (fp16 or fp32 panels, fp32 accumulation);
-a conv2d/linear also absorbs the batch norm / residual add / activation after it (fusion.py);
+a conv2d/linear applies the epilogue its attributes name (bias, residual, activation: the
+fusion passes wrote them; this runtime fuses nothing of its own);
 every other op runs its numpy `reference`. `weight_precision="stored"` keeps f32-stored
 weights in f32 (fp32 panels) for fp32 parity; "fp16" packs every weight as fp16.
 
@@ -20,7 +21,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mlir_coreml.codegen.fusion import Epilogue, find_epilogue, folded_conv_weights
+from mlir_coreml.codegen.kernel_calls import (ActivationCall, Conv2dCall, GemmCall, GlobalPoolCall, KernelCall,
+                                             Pool2dCall, SoftmaxCall)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
@@ -58,41 +60,19 @@ def _rounded_to(run: Kernel, outputs) -> Kernel:
 class Step:
     """One op: how to compute its results from its operands."""
 
-    __slots__ = ("op", "inputs", "outputs", "run", "out_offset", "kind", "release", "fused")
+    __slots__ = ("op", "inputs", "outputs", "run", "out_offset", "kind", "release")
 
-    def __init__(self, op, run: Kernel, kind: str, out_offset: int = -1, inputs=None, outputs=None,
-                 fused=()):
+    def __init__(self, op, run: Kernel, kind: str, out_offset: int = -1, inputs=None, outputs=None):
         self.op = op
         self.inputs = list(op.operands if inputs is None else inputs)
         self.outputs = list(op.results if outputs is None else outputs)
-        self.fused = list(fused)  # ops whose work this step does too (epilogue fusion)
         self.run = run
         self.kind = kind          # "kernel" or "reference"
         self.out_offset = out_offset
         self.release: list = []   # values last read by this step: dropped after it
 
 
-class KernelSpec:
-    """A kernel step as a generated module calls it directly (codegen/cython_emitter.py): the
-    C kernel (`kind`), its packed fp16 weights and fp32 bias, and static numbers only. The
-    builders below attach one (`run.spec`) when the step's call is fully static."""
-
-    def __init__(self, kind: str, out_elements: int, weights=None, bias=None, scratch_elements: int = 0,
-                 act: str = "none", alpha: float = 0.0, beta: float = 0.0, has_residual: bool = False, **params):
-        self.kind, self.out_elements, self.weights, self.bias = kind, int(out_elements), weights, bias
-        self.scratch_elements = int(scratch_elements)
-        self.act, self.alpha, self.beta, self.has_residual = act, float(alpha), float(beta), bool(has_residual)
-        self.out_f16 = False  # the fp32 result is rounded to fp16 (ML Programs computing in fp16)
-        self.params = params
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["params"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def _with_spec(run: Kernel, spec: KernelSpec | None) -> Kernel:
+def _with_spec(run: Kernel, spec: KernelCall | None) -> Kernel:
     run.spec = spec
     return run
 
@@ -133,19 +113,14 @@ def _weight_and_bias(op, precision: str) -> tuple | None:
     return w, bias
 
 
-def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None) -> Kernel | None:
-    """The conv kernel for `op`, with `epilogue` (a fused chain, see fusion.py) absorbed."""
+def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
+    """The conv kernel for `op` with the epilogue its attributes name."""
     params = _weight_and_bias(op, precision)
     if params is None:
         return None
-    panels = _panel_precision(params[0], precision)
-    if epilogue is None:
-        w, bias = params
-        act, alpha, beta, has_residual, shape = op.activation, op.alpha, op.beta, op.residual is not None, None
-    else:
-        w, bias = folded_conv_weights(op, epilogue)
-        act, alpha, beta = epilogue.act, epilogue.alpha, epilogue.beta
-        has_residual, shape = epilogue.residual is not None, epilogue.result.type.shape
+    w, bias = params
+    panels = _panel_precision(w, precision)
+    act, alpha, beta, has_residual = op.activation, op.alpha, op.beta, op.residual is not None
     K = _kernels()
     packed = K.pack_conv_weights(w, op.groups, panels)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
@@ -157,18 +132,17 @@ def conv2d_kernel(op: Conv2dOp, precision: str, epilogue: Epilogue | None = None
         residual = inputs[-1] if has_residual else None
         y = K.conv2d(inputs[0], packed, bias=bias, stride=stride, dilation=dilation, padding=pads, act=act,
                      alpha=alpha, beta=beta, residual=residual, out=None if post else out)
-        y = post(y) if post else y
-        return y if shape is None else y.reshape(shape)
+        return post(y) if post else y
 
     in_shape, out_shape = _static4(op.input), _static4(op.output)
     spec = None
     # generated modules bind fp16 panels only: an fp32-panel step runs through its callback
     if post is None and not packed.f32 and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
-        spec = KernelSpec("conv2d", np.prod(out_shape), packed.data, bias, act=act, alpha=alpha, beta=beta,
-                          has_residual=has_residual, in_shape=in_shape, out_shape=out_shape, groups=packed.groups,
-                          kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation, pads=pads,
-                          depthwise=packed.depthwise)
+        spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act, alpha=alpha,
+                          beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
+                          groups=packed.groups, kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation,
+                          pads=pads, depthwise=packed.depthwise)
     return _with_spec(run, spec)
 
 
@@ -241,21 +215,19 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    spec = None if post or packed.f32 else KernelSpec("gemm", rows * n_out, packed.data, bias, act=act, alpha=alpha, beta=beta,
-                                        has_residual=has_residual, M=n_out, K=k_in, rows=rows,
-                                        scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
+    spec = None if post or packed.f32 else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
+                                                    act=act, alpha=alpha, beta=beta, has_residual=has_residual,
+                                                    M=n_out, K=k_in, rows=rows,
+                                                    scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
     return _with_spec(run, spec)
 
 
-def linear_kernel(op: LinearOp, precision: str, epilogue: Epilogue | None = None) -> Kernel | None:
+def linear_kernel(op: LinearOp, precision: str) -> Kernel | None:
     params = _weight_and_bias(op, precision)
     if params is None:
         return None
     w, bias = params
     panels = _panel_precision(w, precision)
-    if epilogue is not None:
-        return row_gemm_kernel(w, bias, op.output.type.shape, epilogue.act, epilogue.alpha, epilogue.beta,
-                               epilogue.residual is not None, epilogue.result.type.shape, panels)
     return row_gemm_kernel(w, bias, op.output.type.shape, op.activation, float(op.alpha), float(op.beta),
                            op.residual is not None, panels=panels)
 
@@ -284,7 +256,7 @@ def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:
     spec = None
     if in_shape and out_shape and in_shape[:2] == out_shape[:2] and \
             K.pool_output_size(in_shape, kernel, stride, pads, ceil) == out_shape[2:]:
-        spec = KernelSpec("pool2d", np.prod(out_shape), pool=op.kind, in_shape=in_shape, out_shape=out_shape,
+        spec = Pool2dCall(out_elements=np.prod(out_shape), pool=op.kind, in_shape=in_shape, out_shape=out_shape,
                           kernel=kernel, stride=stride, pads=pads, exclude_padding=exclude)
     return _with_spec(run, spec)
 
@@ -295,8 +267,8 @@ def global_pool_kernel(op: GlobalPoolOp, precision: str) -> Kernel | None:
     K = _kernels()
     fn = K.global_max_pool if op.kind == "max" else K.global_avg_pool
     in_shape = _static4(op.input)
-    spec = None if not in_shape else KernelSpec("global_pool", in_shape[0] * in_shape[1], pool=op.kind,
-                                                 in_shape=in_shape)
+    spec = None if not in_shape else GlobalPoolCall(out_elements=in_shape[0] * in_shape[1], pool=op.kind,
+                                                     in_shape=in_shape)
     return _with_spec(lambda inputs, out: fn(inputs[0]), spec)
 
 
@@ -308,7 +280,7 @@ def softmax_kernel(op: SoftmaxOp, precision: str) -> Kernel | None:
     shape = op.input.type.shape
     n = shape[-1] if shape else 1
     size = int(np.prod(shape, dtype=np.int64))
-    spec = KernelSpec("softmax", size, rows=size // n if n else 0, n=n) if op.input.type.is_static else None
+    spec = SoftmaxCall(out_elements=size, rows=size // n if n else 0, n=n) if op.input.type.is_static else None
     return _with_spec(lambda inputs, out: K.softmax(inputs[0], out=out), spec)
 
 
@@ -317,7 +289,7 @@ def activation_kernel(op: ActivationOp, precision: str) -> Kernel | None:
     if act not in KERNEL_ACTIVATIONS or not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
     K = _kernels()
-    spec = KernelSpec("activation", op.input.type.num_elements, act=act, alpha=alpha, beta=beta) \
+    spec = ActivationCall(out_elements=op.input.type.num_elements, act=act, alpha=alpha, beta=beta) \
         if op.input.type.is_static else None
     return _with_spec(lambda inputs, out: K.activation(inputs[0], act, alpha, beta), spec)
 
@@ -337,9 +309,6 @@ KERNEL_BUILDERS: dict[type, Callable] = {
 # typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
 KERNELS_WRITE_OUT = frozenset({Conv2dOp, LinearOp, MatmulOp})
 WEIGHT_PRECISIONS = ("fp16", "stored")
-
-
-FUSABLE_PRODUCERS: dict[type, Callable] = {Conv2dOp: conv2d_kernel, LinearOp: linear_kernel}
 
 
 def kernel_for(op, precision: str = "fp16") -> Kernel | None:
@@ -377,10 +346,8 @@ class Executor:
         self.arena_size = arena_attr.value if arena_attr is not None else 0
         ops = list(fn.body.ops)
         self.returned = list(ops[-1].operands) if ops and ops[-1].has_trait(Terminator) else []
-        position = {id(op): i for i, op in enumerate(ops)}
-        absorbed: set[int] = set()
         for op in ops:
-            if op.has_trait(Terminator) or id(op) in absorbed:
+            if op.has_trait(Terminator):
                 continue
             if op.has_trait(ConstantLike):
                 self.constants[op.results[0]] = op.reference()
@@ -388,11 +355,6 @@ class Executor:
             if not (hasattr(op, "reference") or hasattr(op, "execute")):
                 raise MlirCoremlError(f"'{op.op_name}' has neither a kernel nor reference semantics; lower it to "
                                       f"the core dialect first", describe_location(op))
-            fused = self._fused_step(op, weight_precision, position) if use_kernels else None
-            if fused is not None:
-                self.steps.append(fused)
-                absorbed.update(id(o) for o in fused.fused)
-                continue
             kernel = kernel_for(op, weight_precision) if use_kernels else None
             if kernel is None:
                 self.steps.append(Step(op, self._reference_step(op), "reference"))
@@ -402,33 +364,10 @@ class Executor:
             self.steps.append(Step(op, _rounded_to(kernel, op.results), "kernel", offset))
         self._plan_releases()
 
-    def _fused_step(self, op, precision: str, position: dict) -> Step | None:
-        """A conv2d/linear kernel step that also does the single-use ops after it (fusion.py).
-        It runs at the producer's place and writes fresh memory: its result exists earlier
-        than the memory plan assumed."""
-        builder = FUSABLE_PRODUCERS.get(type(op))
-        if builder is None:
-            return None
-
-        def available(value):
-            producer = getattr(value, "op", None)
-            return producer is None or producer.has_trait(ConstantLike) or \
-                position.get(id(producer), len(position)) < position[id(op)]
-
-        epilogue = find_epilogue(op, set(self.returned), available)
-        if epilogue is None:
-            return None
-        kernel = builder(op, precision, epilogue)
-        if kernel is None:
-            return None
-        inputs = [op.input] + ([epilogue.residual] if epilogue.residual is not None else [])
-        return Step(op, _rounded_to(kernel, [epilogue.result]), "kernel", -1, inputs=inputs,
-                    outputs=[epilogue.result], fused=epilogue.ops)
-
     def _plan_releases(self) -> None:
         """Free each intermediate right after its last reader, so reference-path values do
         not pile up; returned values are kept."""
-        index = {id(op): i for i, step in enumerate(self.steps) for op in [step.op] + step.fused}
+        index = {id(step.op): i for i, step in enumerate(self.steps)}
         keep = set(self.returned)
         for i, step in enumerate(self.steps):
             for value in step.outputs:

@@ -1,9 +1,8 @@
 """The predict API: `compile_model(path_or_module) -> CompiledModel` and the CLI's `run`.
 
-Compiling loads the model, lowers its frontend dialect (`nn`, `mil`, `espresso`) to `core`
-with the `<dialect>-to-core` pass, runs the optimisation pipeline (default
-`canonicalize,cse`), plans activation memory (`plan-memory`) and builds an Executor (kernels
-with weights packed once, the numpy reference for the rest).
+Compiling loads the model and runs the named pipeline `coreml-cpu` (passes/pipelines.py:
+lower the frontend dialect to `core`, canonicalize, fuse, plan activation memory last), then
+builds an Executor (kernels with weights packed once, the numpy reference for the rest).
 
 `predict` follows coremltools' `MLModel.predict`: a dict of input name -> array in, a dict of
 output name -> array out (classifiers add the predicted label and a label -> probability
@@ -22,43 +21,12 @@ from mlir_coreml.codegen.atomic import write_file
 from mlir_coreml.runtime.state import make_state, state_names, update_state, with_state
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.types import StateType, TensorType
+from mlir_coreml.passes.to_core import FRONTEND_DIALECTS, dialects_in
 from mlir_coreml.runtime import features
 from mlir_coreml.runtime.flexible import VariantCache, retyped
 
-DEFAULT_PIPELINE = "canonicalize,cse"
+DEFAULT_PIPELINE = "coreml-cpu"  # passes/pipelines.py
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
-# espresso first: a bundle's control-flow layers hold nn.yield terminators that only
-# espresso-to-core (which lowers the nn layers it rewrites them into) knows what to do with
-FRONTEND_DIALECTS = ("espresso", "nn", "mil")
-
-
-def dialects_in(module) -> set[str]:
-    return {op.op_name.split(".", 1)[0] for op in module.walk() if "." in op.op_name}
-
-
-def lower_to_core(module) -> None:
-    """Apply the lowering pass of every frontend dialect the module contains; an op a lowering
-    cannot map stays for the executor's reference path (the pass's `fallback` option)."""
-    import dataclasses
-
-    from mlir_coreml.passes.manager import PassManager
-    from mlir_coreml.passes.registry import get_pass_class
-
-    present = dialects_in(module)
-    passes = []
-    for dialect in FRONTEND_DIALECTS:
-        if dialect not in present:
-            continue
-        name = f"{dialect}-to-core"
-        cls = get_pass_class(name)
-        if cls is None:
-            raise MlirCoremlError(f"the model contains '{dialect}' ops, but this build has no '{name}' lowering "
-                                  f"to run them; use `run --reference` to run the model with the reference "
-                                  f"interpreter instead")
-        fields = {f.name for f in dataclasses.fields(cls)}
-        passes.append(cls(fallback=True) if "fallback" in fields else cls())
-    if passes:
-        PassManager(passes).run(module)
 
 
 def _load(path_or_module):
@@ -67,10 +35,26 @@ def _load(path_or_module):
     if isinstance(path_or_module, Operation):
         return path_or_module.clone()
     if isinstance(path_or_module, (str, os.PathLike)):
-        import mlir_coreml
+        from mlir_coreml.frontend import load_model
 
-        return mlir_coreml.load(os.fspath(path_or_module))
+        return load_model(os.fspath(path_or_module))
     raise MlirCoremlError(f"compile_model expects a model path or an IR module, got {type(path_or_module).__name__}")
+
+
+def cpu_passes(pipeline: str | None = None) -> list:
+    """The passes `compile_model` runs: the named CPU pipeline by default; a pipeline of one's
+    own gets the lowering to core before it and plan-memory after it when it lacks them
+    (the runtime needs both)."""
+    from mlir_coreml.passes.pipeline import parse_pipeline
+    from mlir_coreml.passes.plan_memory import PlanMemory
+    from mlir_coreml.passes.to_core import ToCore
+
+    passes = parse_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
+    if not passes or passes[0].name != ToCore.name:
+        passes.insert(0, ToCore())
+    if passes[-1].name != PlanMemory.name:
+        passes.append(PlanMemory())
+    return passes
 
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
@@ -109,7 +93,6 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
         from mlir_coreml.passes.functionalize_state import functionalize
 
         functionalize(fn)
-    record_result_names(fn)
     # flexible inputs compile again per concrete shape, from the module as imported (a lowered
     # module has shapes baked into its ops: it runs the shapes it was compiled for)
     flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
@@ -130,16 +113,12 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
 def _compile_module(module, pipeline: str | None, source=None, **options) -> CompiledModel:
     """Lower `module` (in place), optimise, plan memory and build its runner."""
     from mlir_coreml.passes.manager import PassManager
-    from mlir_coreml.passes.plan_memory import PlanMemory
 
-    lower_to_core(module)
-    pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
-    pm.add(PlanMemory())
-    pm.run(module)
+    PassManager(cpu_passes(pipeline)).run(module)
     return CompiledModel(module, source=source, **options)
 
 
-def _main_function(module):
+def main_function(module):
     funcs = [op for op in module.walk() if op.op_name == "func.func"]
     if not funcs:
         raise MlirCoremlError("the model has no function to run")
@@ -152,17 +131,6 @@ def _main_function(module):
 def _attr(fn, key, default=None):
     a = fn.attributes.get(key)
     return default if a is None else a.value
-
-
-def record_result_names(fn) -> None:
-    """Keep the output names the frontend gave the returned values: a lowering that forwards its
-    input (an identity reshape, a full slice) returns another value, named differently."""
-    from mlir_coreml.frontend import RESULT_NAMES_ATTR
-    from mlir_coreml.ir.attributes import to_attr
-
-    if RESULT_NAMES_ATTR not in fn.attributes:
-        fn.attributes[RESULT_NAMES_ATTR] = to_attr([v.name or f"output_{i}"
-                                                     for i, v in enumerate(fn.return_op.operands)])
 
 
 class Signature:
@@ -278,7 +246,7 @@ class CompiledModel:
         self.module = module
         self.threads = threads
         self.source = source
-        self.function = _main_function(module)
+        self.function = main_function(module)
         self.signature = Signature(self.function)
         self.states = state_names(self.function)
         self.executor = Executor(module, self.function, use_kernels=use_kernels,
@@ -462,7 +430,7 @@ def _run_reference(model, inputs: dict) -> dict:
     from mlir_coreml.ir.interpreter import run_module
 
     module = _load(model)
-    signature = Signature(_main_function(module))
+    signature = Signature(main_function(module))
     results = run_module(module, signature.check_inputs(inputs))
     return signature.format_outputs([r if isinstance(r, (dict, list, str)) else np.asarray(r) for r in results])
 

@@ -52,7 +52,7 @@ def _title(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def _feature_schema(feature) -> dict:
+def feature_schema(feature) -> dict:
     kind = feature.type.WhichOneof("Type")
     entry = {"isOptional": str(int(feature.type.isOptional)), "shortDescription": feature.shortDescription,
              "name": feature.name}
@@ -105,7 +105,7 @@ def metadata_for(model, model_name: str, era: str = "2021") -> list:
     if era < "2025" or meta.shortDescription:
         out["shortDescription"] = meta.shortDescription
     out["metadataOutputVersion"] = "3.0"
-    out["outputSchema"] = [_feature_schema(f) for f in desc.output]
+    out["outputSchema"] = [feature_schema(f) for f in desc.output]
     if era < "2025" or meta.versionString:
         out["version"] = meta.versionString
     out["modelParameters"] = []
@@ -125,7 +125,7 @@ def metadata_for(model, model_name: str, era: str = "2021") -> list:
     labels = _class_labels(model)
     if labels is not None:
         out["classLabels"] = labels
-    out["inputSchema"] = [_feature_schema(f) for f in desc.input]
+    out["inputSchema"] = [feature_schema(f) for f in desc.input]
     out["userDefinedMetadata"] = dict(sorted(meta.userDefined.items()))  # protobuf map order varies by process
     out["generatedClassName"] = model_name
     layers = [layer for network in _networks(model) for layer in network.layers]

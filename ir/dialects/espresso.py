@@ -29,6 +29,7 @@ from mlir_coreml.ir.attributes import (ArrayAttr, Attribute, BoolAttr, DictAttr,
 from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.opdef import AnyTensor, Pure, VerifyError, attribute, op_def, operand, region, result
 from mlir_coreml.ir.types import F16, F32, TensorType
+from mlir_coreml.ir.shapes import same_padding, window_output_size
 
 # Espresso axis code (w=0 ... seq=4) -> axis of the canonical rank-5 (seq, n, k, h, w) array.
 AXIS_CODE_TO_CANONICAL = {0: 4, 1: 3, 2: 2, 3: 1, 4: 0}
@@ -177,21 +178,15 @@ def _conv_out(size: int, kernel: int, stride: int, before: int, after: int, pad_
         return -(-size // stride)
     if pad_mode == PAD_VALID:
         before = after = 0
-    return (size + before + after - kernel) // stride + 1
-
-
-def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    return total // 2, total - total // 2
+    return window_output_size(size, kernel, stride, 1, before, after)
 
 
 def _window_pads(op, h: int, w: int, ky: int, kx: int, sy: int, sx: int) -> tuple[int, int, int, int]:
     mode = op.attr("pad_mode", PAD_EXPLICIT)
     if mode == PAD_SAME:
-        return _same_pads(h, ky, sy) + _same_pads(w, kx, sx)
+        return same_padding(h, ky, sy) + same_padding(w, kx, sx)
     if mode == PAD_SAME_TOP_LEFT:
-        return _same_pads(h, ky, sy)[::-1] + _same_pads(w, kx, sx)[::-1]
+        return same_padding(h, ky, sy, top_left_heavy=True) + same_padding(w, kx, sx, top_left_heavy=True)
     if mode == PAD_VALID:
         return 0, 0, 0, 0
     return op.attr("pad_t", 0), op.attr("pad_b", 0), op.attr("pad_l", 0), op.attr("pad_r", 0)

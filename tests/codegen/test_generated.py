@@ -232,11 +232,11 @@ def test_saved_model_reloads_without_compiling(tmp_path, monkeypatch):
 
 
 def test_bundle_with_kernels_runs_without_compiling(model_zoo, tmp_path, monkeypatch):
-    from mlir_coreml.codegen.lower import lower_model
+    from mlir_coreml.runtime.bundle_kernels import lower_with_kernels
 
     path, inputs, _ = model_zoo.get("mobilenet_v2_small", "nn_fp16")
     bundle = tmp_path / "m.mlmodelc"
-    lower_model(path, bundle, kernels=True)
+    lower_with_kernels(path, bundle)
     assert list((bundle / "mlir_coreml").glob("mc_program_*.pyx"))
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
     plain = compile_model(bundle, threads=1, codegen=False).predict(inputs)

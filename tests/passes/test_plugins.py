@@ -13,7 +13,7 @@ PLUGIN = textwrap.dedent('''
     from mlir_coreml.ir.core import Operation
     from mlir_coreml.ir.opdef import AnyTensor, Pure, op_def, operand, result
     from mlir_coreml.passes.base import ModulePass
-    from mlir_coreml.passes.rewriter import RewritePattern, apply_patterns_greedily
+    from mlir_coreml.ir.rewriter import RewritePattern, apply_patterns_greedily
 
 
     @op_def("acme.identity")

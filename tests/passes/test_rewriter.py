@@ -8,7 +8,7 @@ from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.opdef import AnyTensor, Pure, attribute, build, op_def, operand, result
 from mlir_coreml.ir.parser import parse_module
 from mlir_coreml.ir.printer import print_module
-from mlir_coreml.passes.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
+from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 
 
 @op_def("rw.neg")

@@ -143,12 +143,11 @@ def test_profile_heat_and_fused_groups(tmp_path, mobilenet):
     records = [r for r in json.loads(page.scripts["graph-data"])[0] if "share" in r]
     assert records and sum(r["share"] for r in records) == pytest.approx(1.0)
     assert {r["colours"]["profile"] for r in records} != {"#ffffff"}
-    groups = {}
-    for r in json.loads(page.scripts["graph-data"])[0]:
-        if "group" in r:
-            groups.setdefault(r["group"], []).append(r["kind"])
-    # the executor fuses a conv with the clip (relu6) after it: both are in one group
-    assert any("conv2d" in kinds and "clip" in kinds for kinds in groups.values())
+    grouped = [r for r in json.loads(page.scripts["graph-data"])[0] if "group" in r]
+    # fuse-epilogue folds the clip (relu6) after a conv into the conv's attributes: that conv
+    # is its own fused group, and no clip op is left to draw
+    assert any(r["kind"] == "conv2d" and "clip" in json.dumps(r["attributes"]) for r in grouped)
+    assert len({r["group"] for r in grouped}) == len(grouped)
 
 
 def test_before_after_shows_two_panes(tmp_path, mobilenet):

@@ -8,13 +8,13 @@ import numpy as np
 
 from mlir_coreml.ir.opdef import AnyTensor, Commutative, Pure, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import BOOL, ELEMENT_TYPES, ElementType, TensorType
-from mlir_coreml.ir.dialects.core.base import (CoreOp, _f32, _fmt, _shape, _unranked_like, broadcast_shapes,
-                                               constant_array)
+from mlir_coreml.ir.dialects.core.base import CoreOp, as_f32, shape_of, unranked_like, constant_array
+from mlir_coreml.ir.shapes import format_shape, broadcast_shapes
 
 
 # =========================================================================== activations
 
-def _sigmoid(x):
+def sigmoid(x):
     e = np.exp(-np.abs(x))  # never overflows
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
@@ -39,14 +39,14 @@ ACTIVATIONS: dict[str, Callable] = {
     "relu6": lambda x, a, b: np.clip(x, 0, 6),
     "clip": lambda x, a, b: np.minimum(np.maximum(x, a), b),
     "leaky_relu": lambda x, a, b: np.where(x >= 0, x, a * x),
-    "sigmoid": lambda x, a, b: _sigmoid(x),
+    "sigmoid": lambda x, a, b: sigmoid(x),
     "hard_sigmoid": lambda x, a, b: np.clip(a * x + b, 0, 1),
     "tanh": lambda x, a, b: np.tanh(x),
     "scaled_tanh": lambda x, a, b: a * np.tanh(b * x),
     "gelu": lambda x, a, b: 0.5 * x * (1 + erf(x / math.sqrt(2))),
     "gelu_tanh": lambda x, a, b: 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))),
-    "gelu_sigmoid": lambda x, a, b: x * _sigmoid(1.702 * x),
-    "silu": lambda x, a, b: x * _sigmoid(x),
+    "gelu_sigmoid": lambda x, a, b: x * sigmoid(1.702 * x),
+    "silu": lambda x, a, b: x * sigmoid(x),
     "elu": lambda x, a, b: np.where(x > 0, x, a * np.expm1(np.minimum(x, 0))),
     "softplus": lambda x, a, b: _softplus(x),
     "softsign": lambda x, a, b: x / (1 + np.abs(x)),
@@ -66,7 +66,7 @@ def apply_activation(x, act: str, alpha: float = 0.0, beta: float = 0.0) -> np.n
         return ACTIVATIONS[act](np.asarray(x, dtype=np.float64), alpha, beta)
 
 
-def _check_activation(act: str):
+def check_activation(act: str):
     if act not in ACTIVATIONS:
         raise VerifyError(f"unknown activation '{act}'; expected one of {', '.join(ACTIVATIONS)}")
 
@@ -162,15 +162,15 @@ class PreluOp(CoreOp):
     output = result(AnyTensor)
 
     def infer_types(self):
-        x, s = _shape(self.input), _shape(self.slope)
+        x, s = shape_of(self.input), shape_of(self.slope)
         if x is not None and s is not None:
             if len(s) != 1 or len(x) < 2 or (s[0] not in (1, x[1]) and None not in (s[0], x[1])):
-                raise VerifyError(f"slope shape {_fmt(s)} must be [C] or [1] for input {_fmt(x)}")
+                raise VerifyError(f"slope shape {format_shape(s)} must be [C] or [1] for input {format_shape(x)}")
         return [self.input.type]
 
     def reference(self, x, slope):
-        s = _f32(slope).reshape((1, -1) + (1,) * (x.ndim - 2))
-        return self.out(np.where(x >= 0, x, s * _f32(x)))
+        s = as_f32(slope).reshape((1, -1) + (1,) * (x.ndim - 2))
+        return self.out(np.where(x >= 0, x, s * as_f32(x)))
 
     def flops(self):
         return 2 * self.out_numel()
@@ -308,9 +308,9 @@ class WhereOp(CoreOp):
     def infer_types(self):
         if self.a.type.element != self.b.type.element:
             raise VerifyError(f"branches have different element types: {self.a.type.element} vs {self.b.type.element}")
-        shapes = [_shape(v) for v in (self.cond, self.a, self.b)]
+        shapes = [shape_of(v) for v in (self.cond, self.a, self.b)]
         if any(s is None for s in shapes):
-            return _unranked_like(self.a)
+            return unranked_like(self.a)
         return [TensorType(broadcast_shapes(*shapes), self.a.type.element)]
 
     def reference(self, cond, a, b):

@@ -6,9 +6,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import F32, TensorType
-from mlir_coreml.ir.dialects.core.base import (CoreOp, _check_size, _f32, _fmt, _numel, _shape,
-                                               _unranked_like, broadcast_shapes, types_compatible)
-from mlir_coreml.ir.dialects.core.elementwise import (_check_activation, apply_activation)
+from mlir_coreml.ir.dialects.core.base import CoreOp, as_f32, shape_of, unranked_like, types_compatible
+from mlir_coreml.ir.shapes import broadcast_shapes, check_size, format_shape, num_elements, window_output_size
+from mlir_coreml.ir.dialects.core.elementwise import (check_activation, apply_activation)
 
 
 C_INT_MAX = (1 << 31) - 1  # the kernels take geometry as C ints
@@ -23,20 +23,11 @@ def c_ints(values, what: str) -> tuple[int, ...]:
     return values
 
 
-def _pair(v, what: str) -> tuple[int, int]:
+def int_pair(v, what: str) -> tuple[int, int]:
     v = c_ints(v, what)
     if len(v) != 2:
         raise VerifyError(f"{what} must have 2 values, got {len(v)}")
     return v
-
-
-def conv_output_size(size, kernel, stride, dilation, pad_before, pad_after):
-    if size is None:
-        return None
-    extent = size + pad_before + pad_after - dilation * (kernel - 1) - 1
-    if extent < 0:
-        raise VerifyError(f"kernel {kernel} (dilation {dilation}) is larger than the padded input {size}")
-    return extent // stride + 1
 
 
 class FusedEpilogueMixin:
@@ -50,26 +41,26 @@ class FusedEpilogueMixin:
         if bias is not None:
             shape = [1] * y.ndim
             shape[channel_axis] = -1
-            y = y + _f32(bias).reshape(shape)
+            y = y + as_f32(bias).reshape(shape)
         if residual is not None:
-            y = y + _f32(residual)
+            y = y + as_f32(residual)
         return apply_activation(y, self.activation, float(self.alpha), float(self.beta))
 
     def check_epilogue(self, out_shape, channels):
-        _check_activation(self.activation)
-        if self.bias is not None and _shape(self.bias) is not None and channels is not None \
-                and tuple(_shape(self.bias)) != (channels,):
-            raise VerifyError(f"bias must have shape [{channels}], got {_fmt(_shape(self.bias))}")
-        if self.residual is not None and _shape(self.residual) is not None and out_shape is not None:
-            if not types_compatible(TensorType(out_shape, F32), TensorType(_shape(self.residual), F32)):
-                raise VerifyError(f"residual shape {_fmt(_shape(self.residual))} differs from the "
-                                  f"result shape {_fmt(out_shape)}")
+        check_activation(self.activation)
+        if self.bias is not None and shape_of(self.bias) is not None and channels is not None \
+                and tuple(shape_of(self.bias)) != (channels,):
+            raise VerifyError(f"bias must have shape [{channels}], got {format_shape(shape_of(self.bias))}")
+        if self.residual is not None and shape_of(self.residual) is not None and out_shape is not None:
+            if not types_compatible(TensorType(out_shape, F32), TensorType(shape_of(self.residual), F32)):
+                raise VerifyError(f"residual shape {format_shape(shape_of(self.residual))} differs from the "
+                                  f"result shape {format_shape(out_shape)}")
 
 
 def conv2d_reference(x, w, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), groups=1) -> np.ndarray:
     """NCHW cross-correlation in float32: im2col through sliding windows, one sgemm per group
     (for depthwise, a multiply-reduce over the window)."""
-    x, w = _f32(x), _f32(w)
+    x, w = as_f32(x), as_f32(w)
     pt, pb, pl, pr = pads
     sh, sw = strides
     dh, dw = dilations
@@ -106,25 +97,25 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
     groups = attribute("int", default=1)
 
     def infer_types(self):
-        x, w = _shape(self.input), _shape(self.weight)
-        sh, sw = _pair(self.strides, "strides")
-        dh, dw = _pair(self.dilations, "dilations")
+        x, w = shape_of(self.input), shape_of(self.weight)
+        sh, sw = int_pair(self.strides, "strides")
+        dh, dw = int_pair(self.dilations, "dilations")
         if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0:
             raise VerifyError(f"pads must be 4 non-negative values (top, bottom, left, right), got {list(self.pads)}")
         if min(sh, sw, dh, dw) < 1 or not 1 <= self.groups <= C_INT_MAX:
             raise VerifyError("strides, dilations and groups must be positive")
         if x is None or w is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if len(x) != 4 or len(w) != 4:
-            raise VerifyError(f"expects rank-4 input and weight, got {_fmt(x)} and {_fmt(w)}")
+            raise VerifyError(f"expects rank-4 input and weight, got {format_shape(x)} and {format_shape(w)}")
         cout, cg, kh, kw = w
         if cout % self.groups or (x[1] is not None and x[1] != cg * self.groups):
-            raise VerifyError(f"input has {x[1]} channels but the weight {_fmt(w)} with groups={self.groups} "
+            raise VerifyError(f"input has {x[1]} channels but the weight {format_shape(w)} with groups={self.groups} "
                               f"expects {cg * self.groups}")
         pt, pb, pl, pr = self.pads
-        oh = conv_output_size(x[2], kh, sh, dh, pt, pb)
-        ow = conv_output_size(x[3], kw, sw, dw, pl, pr)
-        shape = _check_size((x[0], cout, oh, ow))
+        oh = window_output_size(x[2], kh, sh, dh, pt, pb)
+        ow = window_output_size(x[3], kw, sw, dw, pl, pr)
+        shape = check_size((x[0], cout, oh, ow))
         self.check_epilogue(shape, cout)
         return [TensorType(shape, self.input.type.element)]
 
@@ -134,7 +125,7 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
         return self.out(self.epilogue(y, a["bias"], a["residual"], 1))
 
     def flops(self):
-        cout, cg, kh, kw = _shape(self.weight)
+        cout, cg, kh, kw = shape_of(self.weight)
         return 2 * self.out_numel() * cg * kh * kw
 
 
@@ -154,33 +145,33 @@ class ConvTranspose2dOp(CoreOp):
     groups = attribute("int", default=1)
 
     def infer_types(self):
-        x, w = _shape(self.input), _shape(self.weight)
-        sh, sw = _pair(self.strides, "strides")
-        dh, dw = _pair(self.dilations, "dilations")
-        oph, opw = _pair(self.output_padding, "output_padding")
+        x, w = shape_of(self.input), shape_of(self.weight)
+        sh, sw = int_pair(self.strides, "strides")
+        dh, dw = int_pair(self.dilations, "dilations")
+        oph, opw = int_pair(self.output_padding, "output_padding")
         c_ints((*self.pads, self.groups), "pads and groups")
         if len(self.pads) != 4 or min(self.pads) < 0 or min(sh, sw, dh, dw, self.groups) < 1 or min(oph, opw) < 0:
             raise VerifyError("invalid pads/strides/dilations/groups/output_padding")
         if x is None or w is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if len(x) != 4 or len(w) != 4 or (x[1] is not None and x[1] != w[0]) or w[0] % self.groups:
-            raise VerifyError(f"input {_fmt(x)} does not fit weight {_fmt(w)} with groups={self.groups}")
+            raise VerifyError(f"input {format_shape(x)} does not fit weight {format_shape(w)} with groups={self.groups}")
         cout = w[1] * self.groups
         pt, pb, pl, pr = self.pads
 
         def size(n, k, s, d, p0, p1, op):
             return None if n is None else (n - 1) * s - p0 - p1 + d * (k - 1) + 1 + op
 
-        shape = _check_size((x[0], cout, size(x[2], w[2], sh, dh, pt, pb, oph), size(x[3], w[3], sw, dw, pl, pr, opw)))
+        shape = check_size((x[0], cout, size(x[2], w[2], sh, dh, pt, pb, oph), size(x[3], w[3], sw, dw, pl, pr, opw)))
         if any(d is not None and d <= 0 for d in shape[2:]):
-            raise VerifyError(f"padding leaves an empty result {_fmt(shape)}")
-        if self.bias is not None and _shape(self.bias) not in (None, (cout,)):
+            raise VerifyError(f"padding leaves an empty result {format_shape(shape)}")
+        if self.bias is not None and shape_of(self.bias) not in (None, (cout,)):
             raise VerifyError(f"bias must have shape [{cout}]")
         return [TensorType(shape, self.input.type.element)]
 
     def reference(self, *arrays):
         a = self.arrays_by_name(arrays)
-        x, w = _f32(a["input"]), _f32(a["weight"])
+        x, w = as_f32(a["input"]), as_f32(a["weight"])
         n, c, h, wd = x.shape
         _, og, kh, kw = w.shape
         g = self.groups
@@ -199,12 +190,12 @@ class ConvTranspose2dOp(CoreOp):
         pt, pb, pl, pr = self.pads
         y = full[:, :, pt:full.shape[2] - pb, pl:full.shape[3] - pr]
         if a["bias"] is not None:
-            y = y + _f32(a["bias"]).reshape(1, -1, 1, 1)
+            y = y + as_f32(a["bias"]).reshape(1, -1, 1, 1)
         return self.out(y)
 
     def flops(self):
-        c, og, kh, kw = _shape(self.weight)
-        return 2 * _numel(_shape(self.input)) * og * kh * kw
+        c, og, kh, kw = shape_of(self.weight)
+        return 2 * num_elements(shape_of(self.input)) * og * kh * kw
 
 
 @op_def("core.linear")
@@ -218,24 +209,24 @@ class LinearOp(FusedEpilogueMixin, CoreOp):
     output = result(AnyTensor)
 
     def infer_types(self):
-        x, w = _shape(self.input), _shape(self.weight)
+        x, w = shape_of(self.input), shape_of(self.weight)
         if w is not None and len(w) != 2:
-            raise VerifyError(f"weight must be [N, K], got {_fmt(w)}")
+            raise VerifyError(f"weight must be [N, K], got {format_shape(w)}")
         if x is None or w is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if not x or (x[-1] is not None and x[-1] != w[1]):
-            raise VerifyError(f"input {_fmt(x)} does not end in K={w[1]} of weight {_fmt(w)}")
+            raise VerifyError(f"input {format_shape(x)} does not end in K={w[1]} of weight {format_shape(w)}")
         shape = tuple(x[:-1]) + (w[0],)
         self.check_epilogue(shape, w[0])
         return [TensorType(shape, self.input.type.element)]
 
     def reference(self, *arrays):
         a = self.arrays_by_name(arrays)
-        y = _f32(a["input"]) @ _f32(a["weight"]).T
+        y = as_f32(a["input"]) @ as_f32(a["weight"]).T
         return self.out(self.epilogue(y, a["bias"], a["residual"], -1))
 
     def flops(self):
-        return 2 * self.out_numel() * _shape(self.weight)[1]
+        return 2 * self.out_numel() * shape_of(self.weight)[1]
 
 
 @op_def("core.matmul")
@@ -250,7 +241,7 @@ class MatmulOp(CoreOp):
     transpose_b = attribute("bool", default=False)
 
     def _operand_shapes(self):
-        a, b = _shape(self.a), _shape(self.b)
+        a, b = shape_of(self.a), shape_of(self.b)
         if a is None or b is None:
             return None, None
         if len(a) < 1 or len(b) < 1:
@@ -266,20 +257,20 @@ class MatmulOp(CoreOp):
             raise VerifyError("operand element types differ")
         a, b = self._operand_shapes()
         if a is None:
-            return _unranked_like(self.a)
+            return unranked_like(self.a)
         a2 = a if len(a) >= 2 else (1,) + a
         b2 = b if len(b) >= 2 else b + (1,)
         if None not in (a2[-1], b2[-2]) and a2[-1] != b2[-2]:
-            raise VerifyError(f"contraction sizes differ: {_fmt(a)} @ {_fmt(b)}")
+            raise VerifyError(f"contraction sizes differ: {format_shape(a)} @ {format_shape(b)}")
         shape = broadcast_shapes(a2[:-2], b2[:-2]) + (a2[-2], b2[-1])
         if len(a) == 1:
             shape = shape[:-2] + shape[-1:]
         if len(b) == 1:
             shape = shape[:-1]
-        return [TensorType(_check_size(shape), self.a.type.element)]
+        return [TensorType(check_size(shape), self.a.type.element)]
 
     def reference(self, a, b):
-        a, b = _f32(a), _f32(b)
+        a, b = as_f32(a), as_f32(b)
         if self.transpose_a and a.ndim >= 2:
             a = np.swapaxes(a, -1, -2)
         if self.transpose_b and b.ndim >= 2:
@@ -297,7 +288,7 @@ class BatchMatmulOp(MatmulOp):
 
     def infer_types(self):
         for v in (self.a, self.b):
-            if _shape(v) is not None and len(_shape(v)) < 3:
+            if shape_of(v) is not None and len(shape_of(v)) < 3:
                 raise VerifyError(f"batch_matmul operands must have rank >= 3, got {v.type}")
         return super().infer_types()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
-from mlir_coreml.ir.dialects.core.base import (CoreOp, _f32, _fmt, _norm_axes, _norm_axis, _numel, _shape)
+from mlir_coreml.ir.dialects.core.base import CoreOp, as_f32, shape_of
+from mlir_coreml.ir.shapes import format_shape, normalize_axes, normalize_axis, num_elements
 
 
 class AxisOp(CoreOp):
@@ -13,9 +14,9 @@ class AxisOp(CoreOp):
     axis = attribute("int", default=-1)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is not None:
-            _norm_axis(self.axis, len(x))
+            normalize_axis(self.axis, len(x))
         return [self.input.type]
 
 
@@ -48,7 +49,7 @@ class LogSoftmaxOp(AxisOp):
 def _broadcast_param(p, rank, axes):
     """A parameter shaped like the normalized `axes` of a rank-`rank` input, ready to broadcast."""
     shape = [1] * rank
-    p = _f32(p)
+    p = as_f32(p)
     if p.size == 1:
         return p.reshape(())
     sizes = list(p.shape) if p.ndim == len(axes) else [p.size]
@@ -70,20 +71,20 @@ class LayerNormOp(CoreOp):
     eps = attribute("float", default=1e-5)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is not None:
-            axes = _norm_axes(self.axes, len(x))
+            axes = normalize_axes(self.axes, len(x))
             want = tuple(x[a] for a in axes)
             for p in (self.gamma, self.beta):
-                if p is not None and _shape(p) is not None and _numel(_shape(p)) not in (1, _numel(want)) \
+                if p is not None and shape_of(p) is not None and num_elements(shape_of(p)) not in (1, num_elements(want)) \
                         and None not in want:
-                    raise VerifyError(f"gamma/beta shape {_fmt(_shape(p))} does not fit the normalized axes {_fmt(want)}")
+                    raise VerifyError(f"gamma/beta shape {format_shape(shape_of(p))} does not fit the normalized axes {format_shape(want)}")
         return [self.input.type]
 
     def reference(self, *arrays):
         a = self.arrays_by_name(arrays)
         x = np.asarray(a["input"], dtype=np.float64)
-        axes = _norm_axes(self.axes, x.ndim)
+        axes = normalize_axes(self.axes, x.ndim)
         mean = x.mean(axis=axes, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
         y = (x - mean) / np.sqrt(var + self.eps)
@@ -110,21 +111,21 @@ class BatchNormOp(CoreOp):
     eps = attribute("float", default=1e-5)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is not None:
             if len(x) < 2:
                 raise VerifyError("batch_norm needs rank >= 2 (channels on axis 1)")
             for p in (self.mean, self.variance, self.gamma, self.beta):
-                s = _shape(p)
-                if s is not None and x[1] is not None and _numel(s) != x[1]:
-                    raise VerifyError(f"parameter shape {_fmt(s)} does not have {x[1]} channels")
+                s = shape_of(p)
+                if s is not None and x[1] is not None and num_elements(s) != x[1]:
+                    raise VerifyError(f"parameter shape {format_shape(s)} does not have {x[1]} channels")
         return [self.input.type]
 
     def reference(self, x, mean, var, gamma, beta):
         x = np.asarray(x, dtype=np.float64)
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        scale = _f32(gamma).astype(np.float64) / np.sqrt(_f32(var).astype(np.float64) + self.eps)
-        y = (x - _f32(mean).reshape(shape)) * scale.reshape(shape) + _f32(beta).reshape(shape)
+        scale = as_f32(gamma).astype(np.float64) / np.sqrt(as_f32(var).astype(np.float64) + self.eps)
+        y = (x - as_f32(mean).reshape(shape)) * scale.reshape(shape) + as_f32(beta).reshape(shape)
         return self.out(y)
 
     def flops(self):
@@ -142,7 +143,7 @@ class InstanceNormOp(CoreOp):
     eps = attribute("float", default=1e-5)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is not None and len(x) < 3:
             raise VerifyError("instance_norm needs rank >= 3 (N, C, spatial...)")
         return [self.input.type]
@@ -153,7 +154,7 @@ class InstanceNormOp(CoreOp):
         mean = x.mean(axis=axes, keepdims=True)
         var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        y = (x - mean) / np.sqrt(var + self.eps) * _f32(gamma).reshape(shape) + _f32(beta).reshape(shape)
+        y = (x - mean) / np.sqrt(var + self.eps) * as_f32(gamma).reshape(shape) + as_f32(beta).reshape(shape)
         return self.out(y)
 
     def flops(self):
@@ -170,14 +171,14 @@ class L2NormOp(CoreOp):
     eps = attribute("float", default=1e-6)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is not None:
-            _norm_axes(self.axes, len(x))
+            normalize_axes(self.axes, len(x))
         return [self.input.type]
 
     def reference(self, x):
         x = np.asarray(x, dtype=np.float64)
-        axes = _norm_axes(self.axes, x.ndim)
+        axes = normalize_axes(self.axes, x.ndim)
         return self.out(x / np.sqrt((x * x).sum(axis=axes, keepdims=True) + self.eps))
 
     def flops(self):
@@ -197,7 +198,7 @@ class LrnOp(CoreOp):
     k = attribute("float", default=1.0)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if self.size < 1:
             raise VerifyError("size must be positive")
         if x is not None and len(x) < 2:

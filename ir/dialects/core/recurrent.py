@@ -5,8 +5,9 @@ import numpy as np
 
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import TensorType
-from mlir_coreml.ir.dialects.core.base import (CoreOp, _fmt, _shape)
-from mlir_coreml.ir.dialects.core.elementwise import (_sigmoid)
+from mlir_coreml.ir.dialects.core.base import CoreOp, shape_of
+from mlir_coreml.ir.shapes import format_shape
+from mlir_coreml.ir.dialects.core.elementwise import (sigmoid)
 
 
 RNN_DIRECTIONS = ("forward", "reverse", "bidirectional")
@@ -30,16 +31,16 @@ class RecurrentOp(CoreOp):
     def _dims(self):
         if self.direction not in RNN_DIRECTIONS:
             raise VerifyError(f"direction must be one of {', '.join(RNN_DIRECTIONS)}")
-        x, wih, whh = _shape(self.input), _shape(self.w_ih), _shape(self.w_hh)
+        x, wih, whh = shape_of(self.input), shape_of(self.w_ih), shape_of(self.w_hh)
         d = 2 if self.direction == "bidirectional" else 1
         if wih is None or whh is None or len(wih) != 3 or len(whh) != 3:
             raise VerifyError("w_ih and w_hh must be rank 3 [directions, gates*hidden, ...]")
         hidden = whh[2]
         if wih[0] != d or whh[0] != d or wih[1] != self.gates * hidden or whh[1] != self.gates * hidden:
-            raise VerifyError(f"weights {_fmt(wih)} / {_fmt(whh)} do not fit {d} direction(s) of "
+            raise VerifyError(f"weights {format_shape(wih)} / {format_shape(whh)} do not fit {d} direction(s) of "
                               f"{self.gates} gate(s) x hidden {hidden}")
         if x is not None and (len(x) != 3 or (x[2] is not None and x[2] != wih[2])):
-            raise VerifyError(f"input must be [T, B, {wih[2]}], got {_fmt(x)}")
+            raise VerifyError(f"input must be [T, B, {wih[2]}], got {format_shape(x)}")
         return x, d, hidden
 
     def infer_types(self):
@@ -85,8 +86,8 @@ class RecurrentOp(CoreOp):
         return tuple(outs)
 
     def flops(self):
-        x = _shape(self.input)
-        wih, whh = _shape(self.w_ih), _shape(self.w_hh)
+        x = shape_of(self.input)
+        wih, whh = shape_of(self.w_ih), shape_of(self.w_hh)
         return 2 * x[0] * x[1] * wih[0] * wih[1] * (wih[2] + whh[2]) + 10 * self.out_numel()
 
 
@@ -119,8 +120,8 @@ class GruOp(RecurrentOp):
     def cell(self, xp, h, c, w_hh, b_hh):
         hp = h @ w_hh.T + b_hh
         hidden = h.shape[1]
-        r = _sigmoid(xp[:, :hidden] + hp[:, :hidden])
-        z = _sigmoid(xp[:, hidden:2 * hidden] + hp[:, hidden:2 * hidden])
+        r = sigmoid(xp[:, :hidden] + hp[:, :hidden])
+        z = sigmoid(xp[:, hidden:2 * hidden] + hp[:, hidden:2 * hidden])
         n = np.tanh(xp[:, 2 * hidden:] + r * hp[:, 2 * hidden:])
         return (1 - z) * n + z * h, c
 
@@ -139,8 +140,8 @@ class LstmOp(RecurrentOp):
     def cell(self, xp, h, c, w_hh, b_hh):
         z = xp + h @ w_hh.T + b_hh
         hidden = h.shape[1]
-        i, f = _sigmoid(z[:, :hidden]), _sigmoid(z[:, hidden:2 * hidden])
-        g, o = np.tanh(z[:, 2 * hidden:3 * hidden]), _sigmoid(z[:, 3 * hidden:])
+        i, f = sigmoid(z[:, :hidden]), sigmoid(z[:, hidden:2 * hidden])
+        g, o = np.tanh(z[:, 2 * hidden:3 * hidden]), sigmoid(z[:, 3 * hidden:])
         c = f * c + i * g
         return o * np.tanh(c), c
 

@@ -7,7 +7,8 @@ import numpy as np
 
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import I32, TensorType
-from mlir_coreml.ir.dialects.core.base import (CoreOp, _norm_axes, _norm_axis, _numel, _shape, _unranked_like)
+from mlir_coreml.ir.dialects.core.base import CoreOp, shape_of, unranked_like
+from mlir_coreml.ir.shapes import normalize_axes, normalize_axis, num_elements
 
 
 REDUCTIONS = {
@@ -41,14 +42,14 @@ class ReduceOp(CoreOp):
     keepdims = attribute("bool", default=False)
 
     def _axes(self, rank):
-        return _norm_axes(self.axes, rank) if self.axes else tuple(range(rank))
+        return normalize_axes(self.axes, rank) if self.axes else tuple(range(rank))
 
     def infer_types(self):
         if self.kind not in REDUCTIONS:
             raise VerifyError(f"kind must be one of {', '.join(REDUCTIONS)}, got '{self.kind}'")
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         return [TensorType(_reduced_shape(x, self._axes(len(x)), self.keepdims), self.input.type.element)]
 
     def reference(self, x):
@@ -63,7 +64,7 @@ class ReduceOp(CoreOp):
         return self.out(y)
 
     def flops(self):
-        return 2 * _numel(_shape(self.input))
+        return 2 * num_elements(shape_of(self.input))
 
 
 class ArgReduceOp(CoreOp):
@@ -74,17 +75,17 @@ class ArgReduceOp(CoreOp):
     fn = staticmethod(np.argmax)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is None:
             return [TensorType(None, I32)]
-        axis = _norm_axis(self.axis, len(x))
+        axis = normalize_axis(self.axis, len(x))
         return [TensorType(_reduced_shape(x, (axis,), self.keepdims), I32)]
 
     def reference(self, x):
         return self.out(type(self).fn(np.asarray(x), axis=self.axis, keepdims=self.keepdims))
 
     def flops(self):
-        return _numel(_shape(self.input))
+        return num_elements(shape_of(self.input))
 
 
 @op_def("core.argmax")
@@ -114,12 +115,12 @@ class TopkOp(CoreOp):
     largest = attribute("bool", default=True)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if self.k < 0:
             raise VerifyError("k must be non-negative")
         if x is None:
             return [TensorType(None, self.input.type.element), TensorType(None, I32)]
-        axis = _norm_axis(self.axis, len(x))
+        axis = normalize_axis(self.axis, len(x))
         if x[axis] is not None and self.k > x[axis]:
             raise VerifyError(f"k={self.k} exceeds the axis size {x[axis]}")
         shape = x[:axis] + (self.k,) + x[axis + 1:]
@@ -133,7 +134,7 @@ class TopkOp(CoreOp):
         return self.out(np.take_along_axis(x, idx, axis=self.axis), 0), self.out(idx, 1)
 
     def flops(self):
-        return _numel(_shape(self.input)) * max(1, int(math.log2(max(self.k, 2))))
+        return num_elements(shape_of(self.input)) * max(1, int(math.log2(max(self.k, 2))))
 
 
 @op_def("core.cumsum")
@@ -145,9 +146,9 @@ class CumsumOp(CoreOp):
     reverse = attribute("bool", default=False)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is not None:
-            _norm_axis(self.axis, len(x))
+            normalize_axis(self.axis, len(x))
         return [self.input.type]
 
     def reference(self, x):

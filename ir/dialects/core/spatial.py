@@ -6,24 +6,9 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import TensorType
-from mlir_coreml.ir.dialects.core.base import (CoreOp, _check_size, _f32, _fmt, _numel, _shape, _unranked_like)
-from mlir_coreml.ir.dialects.core.linalg import _pair, c_ints
-
-
-def pool_output_size(size, kernel, stride, pad_before, pad_after, ceil_mode):
-    """Output length of a pooling window sweep; in ceil mode the last window must start inside
-    the input or the leading padding (PyTorch's rule, the kernels' rule)."""
-    if size is None:
-        return None
-    extent = size + pad_before + pad_after - kernel
-    if extent < 0:
-        raise VerifyError(f"pooling window {kernel} is larger than the padded input {size}")
-    if not ceil_mode:
-        return extent // stride + 1
-    out = -(-extent // stride) + 1
-    if (out - 1) * stride >= size + pad_before:
-        out -= 1
-    return out
+from mlir_coreml.ir.dialects.core.base import CoreOp, as_f32, shape_of, unranked_like
+from mlir_coreml.ir.shapes import check_size, format_shape, num_elements, window_output_size
+from mlir_coreml.ir.dialects.core.linalg import c_ints, int_pair
 
 
 @op_def("core.pool2d")
@@ -43,26 +28,26 @@ class Pool2dOp(CoreOp):
     def infer_types(self):
         if self.kind not in ("max", "avg"):
             raise VerifyError(f"kind must be 'max' or 'avg', got '{self.kind}'")
-        kh, kw = _pair(self.kernel, "kernel")
-        sh, sw = _pair(self.strides, "strides")
+        kh, kw = int_pair(self.kernel, "kernel")
+        sh, sw = int_pair(self.strides, "strides")
         if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0 or min(kh, kw, sh, sw) < 1:
             raise VerifyError("invalid kernel/strides/pads")
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if len(x) != 4:
-            raise VerifyError(f"expects an NCHW input, got {_fmt(x)}")
+            raise VerifyError(f"expects an NCHW input, got {format_shape(x)}")
         pt, pb, pl, pr = self.pads
-        shape = (x[0], x[1], pool_output_size(x[2], kh, sh, pt, pb, self.ceil_mode),
-                 pool_output_size(x[3], kw, sw, pl, pr, self.ceil_mode))
+        shape = (x[0], x[1], window_output_size(x[2], kh, sh, 1, pt, pb, self.ceil_mode),
+                 window_output_size(x[3], kw, sw, 1, pl, pr, self.ceil_mode))
         return [TensorType(shape, self.input.type.element)]
 
     def reference(self, x):
-        x = _f32(x)
+        x = as_f32(x)
         (kh, kw), (sh, sw), (pt, pb, pl, pr) = self.kernel, self.strides, self.pads
         n, c, h, w = x.shape
-        oh = pool_output_size(h, kh, sh, pt, pb, self.ceil_mode)
-        ow = pool_output_size(w, kw, sw, pl, pr, self.ceil_mode)
+        oh = window_output_size(h, kh, sh, 1, pt, pb, self.ceil_mode)
+        ow = window_output_size(w, kw, sw, 1, pl, pr, self.ceil_mode)
         # windows past the padded extent (ceil mode) read extra cells that count for nothing
         eb = max(0, (oh - 1) * sh + kh - (h + pt + pb))
         er = max(0, (ow - 1) * sw + kw - (w + pl + pr))
@@ -98,20 +83,20 @@ class GlobalPoolOp(CoreOp):
     def infer_types(self):
         if self.kind not in ("max", "avg"):
             raise VerifyError(f"kind must be 'max' or 'avg', got '{self.kind}'")
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if len(x) != 4:
-            raise VerifyError(f"expects an NCHW input, got {_fmt(x)}")
+            raise VerifyError(f"expects an NCHW input, got {format_shape(x)}")
         return [TensorType((x[0], x[1], 1, 1), self.input.type.element)]
 
     def reference(self, x):
-        x = _f32(x)
+        x = as_f32(x)
         reduce = np.max if self.kind == "max" else np.mean
         return self.out(reduce(x.astype(np.float64), axis=(2, 3), keepdims=True))
 
     def flops(self):
-        return _numel(_shape(self.input))
+        return num_elements(shape_of(self.input))
 
 
 # =========================================================================== normalization
@@ -151,15 +136,15 @@ class UpsampleOp(CoreOp):
             raise VerifyError(f"mode must be nearest or bilinear, got '{self.mode}'")
         if self.coordinates not in UPSAMPLE_COORDINATES:
             raise VerifyError(f"coordinates must be one of {', '.join(UPSAMPLE_COORDINATES)}")
-        oh, ow = _pair(self.size, "size")
+        oh, ow = int_pair(self.size, "size")
         if min(oh, ow) < 1 or len(self.scales) not in (0, 2):
             raise VerifyError("size must be positive and scales empty or 2 values")
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if len(x) < 2:
             raise VerifyError("upsample needs rank >= 2")
-        return [TensorType(_check_size(tuple(x[:-2]) + (oh, ow)), self.input.type.element)]
+        return [TensorType(check_size(tuple(x[:-2]) + (oh, ow)), self.input.type.element)]
 
     def reference(self, x):
         x = np.asarray(x, dtype=np.float64)

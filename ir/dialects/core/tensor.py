@@ -5,10 +5,10 @@ import math
 
 import numpy as np
 
-from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, build, op_def, operand, result
+from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import BOOL, ELEMENT_TYPES, F32, I32, TensorType
-from mlir_coreml.ir.dialects.core.base import (CoreOp, _LazyPatterns, _check_size, _fmt, _norm_axis, _numel,
-                                               _shape, _unranked_like, constant_array)
+from mlir_coreml.ir.dialects.core.base import CoreOp, shape_of, unranked_like, constant_array
+from mlir_coreml.ir.shapes import check_size, format_shape, normalize_axis, num_elements
 
 
 @op_def("core.reshape")
@@ -24,23 +24,23 @@ class ReshapeOp(CoreOp):
         shape = list(self.shape)
         if shape.count(-1) > 1 or any(d < -1 for d in shape):
             raise VerifyError(f"shape {shape} may contain at most one -1 and no other negative value")
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if -1 in shape:
-            n = _numel(x) if x is not None and None not in x else None
+            n = num_elements(x) if x is not None and None not in x else None
             known = int(np.prod([d for d in shape if d != -1], dtype=np.int64))
             if n is None:
                 shape[shape.index(-1)] = None
             elif known == 0 or n % known:
-                raise VerifyError(f"cannot reshape {_fmt(x)} to {list(self.shape)}")
+                raise VerifyError(f"cannot reshape {format_shape(x)} to {list(self.shape)}")
             else:
                 shape[shape.index(-1)] = n // known
         return tuple(shape)
 
     def infer_types(self):
         shape = self.target_shape()
-        x = _shape(self.input)
-        if x is not None and None not in x and None not in shape and _numel(x) != _numel(shape):
-            raise VerifyError(f"cannot reshape {_fmt(x)} ({_numel(x)} elements) to {_fmt(shape)}")
+        x = shape_of(self.input)
+        if x is not None and None not in x and None not in shape and num_elements(x) != num_elements(shape):
+            raise VerifyError(f"cannot reshape {format_shape(x)} ({num_elements(x)} elements) to {format_shape(shape)}")
         return [TensorType(shape, self.input.type.element)]
 
     def reference(self, x):
@@ -52,24 +52,6 @@ class ReshapeOp(CoreOp):
         return None
 
 
-def _reshape_patterns():
-    from mlir_coreml.passes.rewriter import PatternRewriter, RewritePattern
-
-    class FoldReshapeOfReshape(RewritePattern):
-        root = "core.reshape"
-
-        def match_and_rewrite(self, op, rewriter: PatternRewriter) -> bool:
-            inner = getattr(op.input, "op", None)
-            if not isinstance(inner, ReshapeOp) or not op.output.type.is_static:
-                return False
-            new = build(ReshapeOp, [inner.input], [op.output.type], {"shape": list(op.output.type.shape)},
-                        location=op.location)
-            rewriter.replace_op(op, new)
-            return True
-
-    return FoldReshapeOfReshape
-
-
 @op_def("core.transpose")
 class TransposeOp(CoreOp):
     input = operand(AnyTensor)
@@ -78,12 +60,12 @@ class TransposeOp(CoreOp):
     view_like = True
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         perm = tuple(self.perm)
         if sorted(perm) != list(range(len(perm))):
             raise VerifyError(f"perm {list(perm)} is not a permutation")
         if x is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if len(perm) != len(x):
             raise VerifyError(f"perm {list(perm)} does not fit rank {len(x)}")
         return [TensorType(tuple(x[p] for p in perm), self.input.type.element)]
@@ -97,24 +79,6 @@ class TransposeOp(CoreOp):
         return None
 
 
-def _transpose_patterns():
-    from mlir_coreml.passes.rewriter import PatternRewriter, RewritePattern
-
-    class FoldTransposeOfTranspose(RewritePattern):
-        root = "core.transpose"
-
-        def match_and_rewrite(self, op, rewriter: PatternRewriter) -> bool:
-            inner = getattr(op.input, "op", None)
-            if not isinstance(inner, TransposeOp):
-                return False
-            perm = [inner.perm[p] for p in op.perm]
-            new = build(TransposeOp, [inner.input], [op.output.type], {"perm": perm}, location=op.location)
-            rewriter.replace_op(op, new)
-            return True
-
-    return FoldTransposeOfTranspose
-
-
 @op_def("core.broadcast_to")
 class BroadcastToOp(CoreOp):
     """numpy broadcasting of `input` to the static `shape` (a read-only view)."""
@@ -125,12 +89,12 @@ class BroadcastToOp(CoreOp):
     view_like = True
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         shape = tuple(self.shape)
         if x is not None and (len(x) > len(shape) or any(
                 d not in (1, None, s) for d, s in zip(x[::-1], shape[::-1]))):
-            raise VerifyError(f"cannot broadcast {_fmt(x)} to {_fmt(shape)}")
-        return [TensorType(_check_size(shape), self.input.type.element)]
+            raise VerifyError(f"cannot broadcast {format_shape(x)} to {format_shape(shape)}")
+        return [TensorType(check_size(shape), self.input.type.element)]
 
     def reference(self, x):
         return np.broadcast_to(x, self.shape)
@@ -150,19 +114,19 @@ class ConcatOp(CoreOp):
     def infer_types(self):
         if not self.inputs:
             raise VerifyError("needs at least one input")
-        shapes = [_shape(v) for v in self.inputs]
+        shapes = [shape_of(v) for v in self.inputs]
         element = self.inputs[0].type.element
         if any(v.type.element != element for v in self.inputs):
             raise VerifyError("inputs have different element types")
         if any(s is None for s in shapes):
             return [TensorType(None, element)]
         rank = len(shapes[0])
-        axis = _norm_axis(self.axis, rank)
+        axis = normalize_axis(self.axis, rank)
         out = list(shapes[0])
         for s in shapes[1:]:
             if len(s) != rank or any(i != axis and None not in (a, b) and a != b
                                      for i, (a, b) in enumerate(zip(s, out))):
-                raise VerifyError(f"input shapes {', '.join(_fmt(s) for s in shapes)} differ off axis {self.axis}")
+                raise VerifyError(f"input shapes {', '.join(format_shape(s) for s in shapes)} differ off axis {self.axis}")
         out[axis] = None if any(s[axis] is None for s in shapes) else sum(s[axis] for s in shapes)
         return [TensorType(tuple(out), element)]
 
@@ -186,12 +150,12 @@ class SplitOp(CoreOp):
     view_like = True
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if any(s < 0 for s in self.sizes) or not self.sizes:
             raise VerifyError("sizes must be non-negative and not empty")
         if x is None:
             return [TensorType(None, self.input.type.element)] * len(self.sizes)
-        axis = _norm_axis(self.axis, len(x))
+        axis = normalize_axis(self.axis, len(x))
         if x[axis] is not None and sum(self.sizes) != x[axis]:
             raise VerifyError(f"sizes {list(self.sizes)} do not add up to {x[axis]}")
         return [TensorType(x[:axis] + (s,) + x[axis + 1:], self.input.type.element) for s in self.sizes]
@@ -221,9 +185,9 @@ class SliceOp(CoreOp):
         return [slice(b, e, s) for b, e, s in zip(self.begin, self.end, strides)]
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         slices = self._slices(len(x))
         shape = tuple(None if d is None else len(range(*s.indices(d))) for s, d in zip(slices, x))
         return [TensorType(shape, self.input.type.element)]
@@ -251,9 +215,9 @@ class PadOp(CoreOp):
     def infer_types(self):
         if self.mode not in ("constant", "reflect", "replicate"):
             raise VerifyError(f"mode must be constant, reflect or replicate, got '{self.mode}'")
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if len(self.pads) != 2 * len(x) or min(self.pads, default=0) < 0:
             raise VerifyError(f"pads need 2 non-negative values per axis ({2 * len(x)}), got {len(self.pads)}")
         shape = []
@@ -262,7 +226,7 @@ class PadOp(CoreOp):
             if self.mode == "reflect" and d is not None and (before >= d or after >= d) and (before or after):
                 raise VerifyError(f"reflect padding {before}/{after} needs axis {i} longer than {max(before, after)}")
             shape.append(None if d is None else d + before + after)
-        return [TensorType(_check_size(shape), self.input.type.element)]
+        return [TensorType(check_size(shape), self.input.type.element)]
 
     def reference(self, x):
         pairs = [(self.pads[2 * i], self.pads[2 * i + 1]) for i in range(np.ndim(x))]
@@ -283,12 +247,12 @@ class TileOp(CoreOp):
     reps = attribute("ints")
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         if x is None:
-            return _unranked_like(self.input)
+            return unranked_like(self.input)
         if len(self.reps) != len(x) or min(self.reps, default=1) < 0:
             raise VerifyError(f"reps need one non-negative value per axis ({len(x)})")
-        return [TensorType(_check_size([None if d is None else d * r for d, r in zip(x, self.reps)]),
+        return [TensorType(check_size([None if d is None else d * r for d, r in zip(x, self.reps)]),
                            self.input.type.element)]
 
     def reference(self, x):
@@ -316,10 +280,10 @@ class GatherOp(CoreOp):
 
     def infer_types(self):
         _check_index_element(self.indices)
-        d, i = _shape(self.data), _shape(self.indices)
+        d, i = shape_of(self.data), shape_of(self.indices)
         if d is None or i is None:
-            return _unranked_like(self.data)
-        axis = _norm_axis(self.axis, len(d))
+            return unranked_like(self.data)
+        axis = normalize_axis(self.axis, len(d))
         return [TensorType(d[:axis] + tuple(i) + d[axis + 1:], self.data.type.element)]
 
     def reference(self, data, indices):
@@ -341,11 +305,11 @@ class GatherNdOp(CoreOp):
 
     def infer_types(self):
         _check_index_element(self.indices)
-        d, i = _shape(self.data), _shape(self.indices)
+        d, i = shape_of(self.data), shape_of(self.indices)
         if d is None or i is None or i[-1] is None:
-            return _unranked_like(self.data)
+            return unranked_like(self.data)
         if not i or i[-1] > len(d):
-            raise VerifyError(f"indices {_fmt(i)} index more axes than data {_fmt(d)} has")
+            raise VerifyError(f"indices {format_shape(i)} index more axes than data {format_shape(d)} has")
         return [TensorType(tuple(i[:-1]) + tuple(d[i[-1]:]), self.data.type.element)]
 
     def reference(self, data, indices):
@@ -374,18 +338,18 @@ class OneHotOp(CoreOp):
         _check_index_element(self.indices)
         if self.depth < 0:
             raise VerifyError("depth must be non-negative")
-        i = _shape(self.indices)
+        i = shape_of(self.indices)
         if i is None:
             return [TensorType(None, F32)]
-        axis = _norm_axis(self.axis, len(i) + 1)
-        return [TensorType(_check_size(i[:axis] + (self.depth,) + i[axis:]), F32)]
+        axis = normalize_axis(self.axis, len(i) + 1)
+        return [TensorType(check_size(i[:axis] + (self.depth,) + i[axis:]), F32)]
 
     def reference(self, indices):
         idx = np.asarray(indices).astype(np.int64)
         idx = np.where(idx < 0, idx + self.depth, idx)
         hot = idx[..., None] == np.arange(self.depth)
         y = np.where(hot, self.on_value, self.off_value)
-        axis = _norm_axis(self.axis, idx.ndim + 1)
+        axis = normalize_axis(self.axis, idx.ndim + 1)
         return self.out(np.moveaxis(y, -1, axis))
 
 
@@ -397,7 +361,7 @@ class ShapeOp(CoreOp):
     output = result(AnyTensor)
 
     def infer_types(self):
-        x = _shape(self.input)
+        x = shape_of(self.input)
         return [TensorType((None if x is None else len(x),), I32)]
 
     def reference(self, x):
@@ -421,7 +385,7 @@ class FillOp(CoreOp):
     def infer_types(self):
         if self.dtype not in ELEMENT_TYPES:
             raise VerifyError(f"unknown element type '{self.dtype}'")
-        return [TensorType(_check_size(tuple(self.shape)), ELEMENT_TYPES[self.dtype])]
+        return [TensorType(check_size(tuple(self.shape)), ELEMENT_TYPES[self.dtype])]
 
     def reference(self):
         return self.out(np.full(self.shape, self.value))
@@ -444,7 +408,7 @@ class RangeOp(CoreOp):
         start, end, step = (v.reshape(-1)[0] for v in values)
         if step == 0:
             raise VerifyError("step must not be 0")
-        return [TensorType(_check_size((max(0, int(math.ceil((end - start) / step))),)), element)]
+        return [TensorType(check_size((max(0, int(math.ceil((end - start) / step))),)), element)]
 
     def reference(self, start, end, step):
         s, e, d = (np.asarray(v).reshape(-1)[0] for v in (start, end, step))
@@ -456,5 +420,3 @@ class RangeOp(CoreOp):
 # =========================================================================== recurrent
 
 
-ReshapeOp.canonicalization_patterns = _LazyPatterns(_reshape_patterns)
-TransposeOp.canonicalization_patterns = _LazyPatterns(_transpose_patterns)

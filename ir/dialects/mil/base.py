@@ -215,30 +215,6 @@ def shape_of(value: Value) -> tuple:
     return tuple(t.shape)
 
 
-def broadcast(*shapes) -> tuple:
-    rank = max(len(s) for s in shapes)
-    out = []
-    for i in range(rank):
-        dims = [s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0]
-        known = {d for d in dims if d is not None} - {1}
-        if len(known) > 1:
-            raise ValueError(f"shapes {', '.join(map(str, shapes))} do not broadcast")
-        if known:
-            out.append(known.pop())
-        elif any(d is None for d in dims):
-            out.append(None)
-        else:
-            out.append(1)
-    return tuple(out)
-
-
-def norm_axis(axis, rank: int) -> int:
-    axis = int(axis)
-    if not -rank <= axis < max(rank, 1):
-        raise ValueError(f"axis {axis} out of range for rank {rank}")
-    return axis % max(rank, 1)
-
-
 def ints(x) -> list[int]:
     return [int(v) for v in np.asarray(x).reshape(-1)]
 

@@ -5,7 +5,8 @@ import math
 
 import numpy as np
 
-from mlir_coreml.ir.dialects.mil.base import MilOp, broadcast, mil_op, scalar, shape_of
+from mlir_coreml.ir.dialects.mil.base import MilOp, mil_op, scalar, shape_of
+from mlir_coreml.ir.shapes import broadcast_shapes
 from mlir_coreml.ir.types import ELEMENT_TYPES
 
 BOOL = ELEMENT_TYPES["bool"]
@@ -119,7 +120,7 @@ class Binary(MilOp):
     result_bool = False
 
     def shapes(self):
-        return [broadcast(shape_of(self.x), shape_of(self.y))]
+        return [broadcast_shapes(shape_of(self.x), shape_of(self.y))]
 
     def result_elements(self):
         return [BOOL] if self.result_bool else [self.x.type.element]
@@ -151,7 +152,7 @@ for _name, _fn in {
 
 class SelectBase(MilOp):
     def shapes(self):
-        return [broadcast(shape_of(self.cond), shape_of(self.a), shape_of(self.b))]
+        return [broadcast_shapes(shape_of(self.cond), shape_of(self.a), shape_of(self.b))]
 
     def result_elements(self):
         return [self.a.type.element]

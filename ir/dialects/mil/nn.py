@@ -13,8 +13,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mlir_coreml.ir.dialects.mil.base import (MilOp, broadcast, ints, mil_op, norm_axis, scalar,
-                                             shape_of)
+from mlir_coreml.ir.dialects.mil.base import MilOp, ints, mil_op, scalar, shape_of
+from mlir_coreml.ir.shapes import broadcast_shapes, normalize_axis, window_output_size
 
 # -- padding and windows -------------------------------------------------------------------
 
@@ -37,17 +37,6 @@ def padding(pad_type: str, pad, sizes, kernels, strides, dilations) -> list[tupl
             out.append((small, total - small) if pad_type == "same" else (total - small, small))
         return out
     raise ValueError(f"unknown pad_type '{pad_type}'")
-
-
-def conv_out_size(size, k, s, d, pads, ceil_mode=False) -> int:
-    effective = (k - 1) * d + 1
-    span = size + pads[0] + pads[1] - effective
-    if not ceil_mode:
-        return span // s + 1
-    out = -(-span // s) + 1
-    if (out - 1) * s >= size + pads[0]:  # the last window must start inside the input or left pad
-        out -= 1
-    return out
 
 
 def windows(x, kernels, strides, dilations):
@@ -98,7 +87,7 @@ class ConvBase(_Spatial):
         if None in x[2:] or None in w:
             raise NotImplementedError
         strides, dil, pads = self.geometry(x, w[2:])
-        spatial = [conv_out_size(s, k, st, d, p) for s, k, st, d, p in zip(x[2:], w[2:], strides, dil, pads)]
+        spatial = [window_output_size(s, k, st, d, p[0], p[1]) for s, k, st, d, p in zip(x[2:], w[2:], strides, dil, pads)]
         groups = int(scalar(self.const_param("groups", 1)))
         if x[1] is not None and x[1] != w[1] * groups:
             raise ValueError(f"input has {x[1]} channels but weight expects {w[1]} x {groups} groups")
@@ -234,7 +223,7 @@ class MatmulBase(MilOp):
             raise NotImplementedError
         if x[-1] is not None and y[-2] is not None and x[-1] != y[-2]:
             raise ValueError(f"inner dimensions {x[-1]} and {y[-2]} differ")
-        return [broadcast(tuple(x[:-2]), tuple(y[:-2])) + (x[-2], y[-1])]
+        return [broadcast_shapes(tuple(x[:-2]), tuple(y[:-2])) + (x[-2], y[-1])]
 
     def compute(self, a):
         tx = bool(scalar(a["transpose_x"])) if a.get("transpose_x") is not None else False
@@ -259,7 +248,7 @@ class PoolBase(_Spatial):
         kernels = ints(self.const_param("kernel_sizes"))
         strides, dil, pads = self.geometry(x, kernels)
         ceil = bool(scalar(self.const_param("ceil_mode", False)))
-        return [x[:2] + tuple(conv_out_size(s, k, st, 1, p, ceil) for s, k, st, p in zip(x[2:], kernels, strides, pads))]
+        return [x[:2] + tuple(window_output_size(s, k, st, 1, p[0], p[1], ceil) for s, k, st, p in zip(x[2:], kernels, strides, pads))]
 
     def compute(self, a):
         x = a["x"]
@@ -268,7 +257,7 @@ class PoolBase(_Spatial):
         strides = _strides_of(a, n)
         pads = _pads_of(a, x, kernels, strides, [1] * n)
         ceil = bool(scalar(a["ceil_mode"])) if a.get("ceil_mode") is not None else False
-        outs = [conv_out_size(s, k, st, 1, p, ceil) for s, k, st, p in zip(x.shape[2:], kernels, strides, pads)]
+        outs = [window_output_size(s, k, st, 1, p[0], p[1], ceil) for s, k, st, p in zip(x.shape[2:], kernels, strides, pads)]
         # extra end padding so that ceil-mode windows fit
         extra = [max((o - 1) * st + k - (s + p[0] + p[1]), 0) for o, st, k, s, p in zip(outs, strides, kernels, x.shape[2:], pads)]
         full_pads = [(0, 0), (0, 0)] + [(p[0], p[1] + e) for p, e in zip(pads, extra)]
@@ -331,7 +320,7 @@ def _affine_on_axes(y, gamma, beta, axes):
 
 def _layer_norm(self, a):
     x = a["x"]
-    axes = sorted(norm_axis(v, x.ndim) for v in ints(a["axes"])) if a.get("axes") is not None else list(range(x.ndim))
+    axes = sorted(normalize_axis(v, x.ndim) for v in ints(a["axes"])) if a.get("axes") is not None else list(range(x.ndim))
     mean = x.mean(axis=tuple(axes), keepdims=True)
     var = np.square(x - mean).mean(axis=tuple(axes), keepdims=True)
     y = (x - mean) / np.sqrt(var + a["epsilon"])
@@ -555,7 +544,7 @@ def _scaled_dot_product_attention(self, a):
 class AttentionBase(MilOp):
     def shapes(self):
         q, v = shape_of(self.query), shape_of(self.value)
-        return [broadcast(q[:-2], v[:-2]) + (q[-2], v[-1])]
+        return [broadcast_shapes(q[:-2], v[:-2]) + (q[-2], v[-1])]
 
 
 mil_op("scaled_dot_product_attention", "query key value attn_mask?", base=AttentionBase,

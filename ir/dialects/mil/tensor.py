@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlir_coreml.ir.dialects.mil.base import (MIL_DTYPES, MilOp, NotConstant, ints, mil_op, norm_axis,
-                                             numpy_dtype, scalar, shape_of)
+from mlir_coreml.ir.dialects.mil.base import MIL_DTYPES, MilOp, NotConstant, ints, mil_op, numpy_dtype, scalar, shape_of
+from mlir_coreml.ir.shapes import normalize_axis
 from mlir_coreml.ir.types import ELEMENT_TYPES
 
 I32 = ELEMENT_TYPES["i32"]
@@ -63,7 +63,7 @@ class TransposeBase(MilOp):
     def shapes(self):
         x = shape_of(self.x)
         perm = ints(self.const_param("perm"))
-        if sorted(norm_axis(p, len(x)) for p in perm) != list(range(len(x))):
+        if sorted(normalize_axis(p, len(x)) for p in perm) != list(range(len(x))):
             raise ValueError(f"perm {perm} is not a permutation of rank {len(x)}")
         return [tuple(x[p] for p in perm)]
 
@@ -77,7 +77,7 @@ mil_op("transpose", "x perm", base=TransposeBase)
 class ConcatBase(MilOp):
     def shapes(self):
         shapes = [shape_of(v) or (1,) for v in self.values]  # scalars concatenate as [1]
-        axis = norm_axis(scalar(self.const_param("axis")), len(shapes[0]))
+        axis = normalize_axis(scalar(self.const_param("axis")), len(shapes[0]))
         dims = [s[axis] for s in shapes]
         out = list(shapes[0])
         out[axis] = None if None in dims else sum(dims)
@@ -113,7 +113,7 @@ class SplitBase(MilOp):
 
     def shapes(self):
         x = shape_of(self.x)
-        axis = norm_axis(scalar(self.const_param("axis")), len(x))
+        axis = normalize_axis(scalar(self.const_param("axis")), len(x))
         sizes = self.sizes(x[axis],
                            self.const_param("num_splits") if self.param("num_splits") is not None else None,
                            self.const_param("split_sizes") if self.param("split_sizes") is not None else None)
@@ -121,7 +121,7 @@ class SplitBase(MilOp):
 
     def compute(self, a):
         x = a["x"]
-        axis = norm_axis(scalar(a["axis"]), x.ndim)
+        axis = normalize_axis(scalar(a["axis"]), x.ndim)
         sizes = self.sizes(x.shape[axis], a.get("num_splits"), a.get("split_sizes"))
         return tuple(np.split(x, np.cumsum(sizes)[:-1], axis=axis))
 
@@ -186,7 +186,7 @@ class SqueezeBase(MilOp):
     def squeeze_axes(self, shape, axes):
         if axes is None:
             return [i for i, d in enumerate(shape) if d == 1]
-        return sorted(norm_axis(v, len(shape)) for v in ints(axes))
+        return sorted(normalize_axis(v, len(shape)) for v in ints(axes))
 
     def shapes(self):
         x = shape_of(self.x)
@@ -203,7 +203,7 @@ mil_op("squeeze", "x axes?", base=SqueezeBase)
 
 def expanded_shape(shape, axes):
     rank = len(shape) + len(axes)
-    axes = sorted(norm_axis(v, rank) for v in axes)
+    axes = sorted(normalize_axis(v, rank) for v in axes)
     out, it = [], iter(shape)
     for i in range(rank):
         out.append(1 if i in axes else next(it))
@@ -223,7 +223,7 @@ mil_op("expand_dims", "x axes", base=ExpandDimsBase)
 
 def _flatten2d(self, a):
     x = a["x"]
-    axis = norm_axis(scalar(a["axis"]), x.ndim + 1) if x.ndim else 0
+    axis = normalize_axis(scalar(a["axis"]), x.ndim + 1) if x.ndim else 0
     return x.reshape(int(np.prod(x.shape[:axis])), -1)
 
 
@@ -282,7 +282,7 @@ mil_op("reverse", "x axes?", compute=_reverse)
 
 def _gather(self, a):
     x, idx = a["x"], np.asarray(a["indices"]).astype(np.int64)
-    axis = norm_axis(scalar(a["axis"]), x.ndim)
+    axis = normalize_axis(scalar(a["axis"]), x.ndim)
     batch = int(scalar(a["batch_dims"])) if a.get("batch_dims") is not None else 0
     if batch == 0:
         return np.take(x, idx, axis=axis)
@@ -301,7 +301,7 @@ class GatherBase(MilOp):
         x, idx = shape_of(self.x), shape_of(self.indices)
         if self.param("batch_dims") is not None and int(scalar(self.const_param("batch_dims"))) != 0:
             return None
-        axis = norm_axis(scalar(self.const_param("axis", 0)), len(x))
+        axis = normalize_axis(scalar(self.const_param("axis", 0)), len(x))
         return [x[:axis] + idx + x[axis + 1:]]
 
 
@@ -340,7 +340,7 @@ def _apply_scatter(out, index, updates, mode):
 def _scatter(self, a):
     data = np.array(a["data"])
     idx = np.asarray(a["indices"]).astype(np.int64).reshape(-1)
-    axis = norm_axis(scalar(a["axis"]), data.ndim)
+    axis = normalize_axis(scalar(a["axis"]), data.ndim)
     moved = np.moveaxis(data, axis, 0)  # a view into `data`
     updates = np.moveaxis(np.asarray(a["updates"]), axis, 0)
     _apply_scatter(moved, idx % data.shape[axis], updates, str(scalar(a["mode"])))
@@ -350,7 +350,7 @@ def _scatter(self, a):
 def _scatter_along_axis(self, a):
     data = np.array(a["data"])
     idx = np.asarray(a["indices"]).astype(np.int64)
-    axis = norm_axis(scalar(a["axis"]), data.ndim)
+    axis = normalize_axis(scalar(a["axis"]), data.ndim)
     grids = list(np.indices(idx.shape, sparse=True))
     grids[axis] = idx % data.shape[axis]
     _apply_scatter(data, tuple(grids), a["updates"], str(scalar(a["mode"])))
@@ -478,7 +478,7 @@ class ReduceBase(MilOp):
     def reduce_axes(self, rank, axes):
         if axes is None:
             return tuple(range(rank))
-        return tuple(sorted(norm_axis(v, rank) for v in ints(axes)))
+        return tuple(sorted(normalize_axis(v, rank) for v in ints(axes)))
 
     def shapes(self):
         x = shape_of(self.x)
@@ -520,7 +520,7 @@ for _name, _fn in _REDUCTIONS.items():
 class ArgReduceBase(MilOp):
     def shapes(self):
         x = shape_of(self.x)
-        axis = norm_axis(scalar(self.const_param("axis", -1)), len(x))
+        axis = normalize_axis(scalar(self.const_param("axis", -1)), len(x))
         keep = bool(scalar(self.const_param("keep_dims", False)))
         return [tuple(1 if i == axis else d for i, d in enumerate(x) if keep or i != axis)]
 
@@ -557,7 +557,7 @@ mil_op("non_zero", "x", compute=lambda self, a: np.transpose(np.nonzero(a["x"]))
 
 def _sliding_windows(self, a):
     x = a["x"]
-    axis, size = norm_axis(scalar(a["axis"]), x.ndim), int(scalar(a["size"]))
+    axis, size = normalize_axis(scalar(a["axis"]), x.ndim), int(scalar(a["size"]))
     stride = int(scalar(a["stride"]))
     view = np.lib.stride_tricks.sliding_window_view(x, size, axis=axis)[(slice(None),) * axis + (slice(None, None, stride),)]
     return np.moveaxis(view, -1, axis + 1)
@@ -577,7 +577,7 @@ def _along_axis(values, axis, rank):
 
 def _quantize(self, a):
     x = a["input"]
-    axis = None if a.get("axis") is None else norm_axis(scalar(a["axis"]), x.ndim)
+    axis = None if a.get("axis") is None else normalize_axis(scalar(a["axis"]), x.ndim)
     dtype = numpy_dtype(MIL_DTYPES[str(scalar(a["output_dtype"]))])
     zero = 0 if a.get("zero_point") is None else _along_axis(a["zero_point"], axis, x.ndim).astype(np.float32)
     q = np.round(x / _along_axis(a["scale"], axis, x.ndim)) + zero
@@ -587,7 +587,7 @@ def _quantize(self, a):
 
 def _dequantize(self, a):
     x = np.asarray(a["input"]).astype(np.float32)
-    axis = None if a.get("axis") is None else norm_axis(scalar(a["axis"]), x.ndim)
+    axis = None if a.get("axis") is None else normalize_axis(scalar(a["axis"]), x.ndim)
     if a.get("zero_point") is not None:
         x = x - _along_axis(a["zero_point"], axis, x.ndim).astype(np.float32)
     return x * _along_axis(a["scale"], axis, x.ndim)

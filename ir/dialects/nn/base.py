@@ -26,6 +26,7 @@ from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.guard import max_elements
 from mlir_coreml.ir.opdef import AnyTensor, Pure, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import F32, TensorType
+from mlir_coreml.ir.shapes import ShapeError
 
 
 # Proto oneof field name of NeuralNetworkLayer.layer -> op class (filled by `layer_op`).
@@ -47,10 +48,6 @@ def snake_case(name: str) -> str:
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
-
-
-class ShapeError(Exception):
-    """A layer's inputs or params do not fit together (reported by the verifier)."""
 
 
 class NNLayer(Operation):
@@ -179,36 +176,6 @@ def declare_layers(kinds, base, n_inputs=(1, 1), namespace=None, **extra):
 
 
 # -- shape helpers -----------------------------------------------------------------------
-
-def check_size(shape) -> tuple:
-    total = 1
-    for d in shape:
-        if d is None:
-            return tuple(shape)
-        if d < 0:
-            raise ShapeError(f"negative dimension in {tuple(shape)}")
-        total *= d
-    if total > max_elements():
-        raise ShapeError(f"shape {tuple(shape)} is too large")
-    return tuple(shape)
-
-
-def broadcast_shapes(*shapes) -> tuple:
-    rank = max(len(s) for s in shapes)
-    out = []
-    for i in range(rank):
-        dims = {s[len(s) - rank + i] for s in shapes if len(s) - rank + i >= 0} - {1}
-        if len(dims) > 1:
-            raise ShapeError(f"shapes {', '.join(map(str, shapes))} do not broadcast")
-        out.append(dims.pop() if dims else 1)
-    return tuple(out)
-
-
-def norm_axis(axis: int, rank: int) -> int:
-    if not -rank <= axis < rank:
-        raise ShapeError(f"axis {axis} out of range for rank {rank}")
-    return axis % rank
-
 
 def f32(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)

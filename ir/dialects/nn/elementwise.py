@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from mlir_coreml.ir.dialects.nn.base import NNLayer, ShapeError, broadcast_shapes, declare_layers, layer_op
+from mlir_coreml.ir.dialects.nn.base import NNLayer, declare_layers, layer_op
+from mlir_coreml.ir.shapes import ShapeError, broadcast_shapes
 from mlir_coreml.ir.opdef import attribute
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlir_coreml.ir.dialects.nn.base import (NNLayer, ShapeError, broadcast_shapes, declare_layers, layer_op,
-                                             norm_axis)
+from mlir_coreml.ir.dialects.nn.base import NNLayer, declare_layers, layer_op
+from mlir_coreml.ir.shapes import ShapeError, broadcast_shapes, normalize_axis
 from mlir_coreml.ir.opdef import attribute
 
 
@@ -202,7 +202,7 @@ class SoftmaxNDOp(_SameShape):
     axis = attribute("int", default=0)
 
     def shapes(self, xs, ws):
-        norm_axis(self.axis, len(xs[0]))
+        normalize_axis(self.axis, len(xs[0]))
         return [xs[0]]
 
     def compute(self, xs, ws):
@@ -319,7 +319,7 @@ class _ReduceND(NNLayer):
     def reduced_axes(self, rank):
         if self.reduceAll or not self.axes:
             return tuple(range(rank))
-        return tuple(sorted({norm_axis(a, rank) for a in self.axes}))
+        return tuple(sorted({normalize_axis(a, rank) for a in self.axes}))
 
     def shapes(self, xs, ws):
         axes = self.reduced_axes(len(xs[0]))
@@ -342,7 +342,7 @@ class _ArgReduce(NNLayer):
     removeDim = attribute("bool", default=False)
 
     def shapes(self, xs, ws):
-        a = norm_axis(self.axis, len(xs[0]))
+        a = normalize_axis(self.axis, len(xs[0]))
         if self.removeDim:
             return [tuple(d for i, d in enumerate(xs[0]) if i != a) or (1,)]
         return [tuple(1 if i == a else d for i, d in enumerate(xs[0]))]
@@ -385,7 +385,7 @@ class TopKOp(NNLayer):
     def shapes(self, xs, ws):
         if len(xs) > 1:
             raise NotImplementedError  # K known only at run time
-        a = norm_axis(self.axis, len(xs[0]))
+        a = normalize_axis(self.axis, len(xs[0]))
         s = tuple(self.K if i == a else d for i, d in enumerate(xs[0]))
         return [s, s]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.ir.dialects.nn.base import NNLayer, ShapeError, check_size, declare_layers, layer_op
+from mlir_coreml.ir.dialects.nn.base import NNLayer, declare_layers, layer_op
+from mlir_coreml.ir.shapes import ShapeError, check_size
 from mlir_coreml.ir.opdef import AnyTensor, Pure, Terminator, VerifyError, attribute, op_def, operand, region, result
 from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.types import F32, TensorType

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlir_coreml.ir.dialects.nn.base import NNLayer, ShapeError, layer_op
+from mlir_coreml.ir.dialects.nn.base import NNLayer, layer_op
+from mlir_coreml.ir.shapes import ShapeError
 from mlir_coreml.ir.dialects.nn.elementwise import ACTIVATIONS
 from mlir_coreml.ir.opdef import attribute
 

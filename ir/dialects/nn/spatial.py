@@ -12,7 +12,8 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mlir_coreml.ir.dialects.nn.base import NNLayer, ShapeError, check_size, layer_op
+from mlir_coreml.ir.dialects.nn.base import NNLayer, layer_op
+from mlir_coreml.ir.shapes import ShapeError, check_size, same_padding
 from mlir_coreml.ir.opdef import attribute
 
 
@@ -31,13 +32,6 @@ def border_amounts(params: dict | None) -> tuple[int, int, int, int]:
     edges += [{}] * (2 - len(edges))
     h, w = edges[0], edges[1]
     return (h.get("startEdgeSize", 0), h.get("endEdgeSize", 0), w.get("startEdgeSize", 0), w.get("endEdgeSize", 0))
-
-
-def same_padding(size: int, kernel: int, stride: int, top_left_heavy: bool) -> tuple[int, int]:
-    out = -(-size // stride)
-    total = max((out - 1) * stride + kernel - size, 0)
-    small = total // 2
-    return (total - small, small) if top_left_heavy else (small, total - small)
 
 
 def spatial(shape) -> tuple[int, int, int]:

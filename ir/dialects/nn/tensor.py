@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlir_coreml.ir.dialects.nn.base import (NNLayer, ShapeError, broadcast_shapes, check_size, declare_layers,
-                                             layer_op, norm_axis)
+from mlir_coreml.ir.dialects.nn.base import NNLayer, declare_layers, layer_op
+from mlir_coreml.ir.shapes import ShapeError, broadcast_shapes, check_size, normalize_axis
 from mlir_coreml.ir.opdef import attribute
 
 
@@ -349,7 +349,7 @@ class TransposeOp(NNLayer):
     axes = attribute("ints", default=())
 
     def perm(self, rank):
-        axes = [norm_axis(a, rank) for a in self.axes] if self.axes else list(range(rank))[::-1]
+        axes = [normalize_axis(a, rank) for a in self.axes] if self.axes else list(range(rank))[::-1]
         if sorted(axes) != list(range(rank)):
             raise ShapeError(f"axes {list(self.axes)} is not a permutation of rank {rank}")
         return axes
@@ -379,10 +379,10 @@ class ConcatNDOp(NNLayer):
     interleave = attribute("bool", default=False)
 
     def shapes(self, xs, ws):
-        return [concat_shape(xs, norm_axis(self.axis, len(xs[0])))]
+        return [concat_shape(xs, normalize_axis(self.axis, len(xs[0])))]
 
     def compute(self, xs, ws):
-        axis = norm_axis(self.axis, xs[0].ndim)
+        axis = normalize_axis(self.axis, xs[0].ndim)
         if not self.interleave:
             return np.concatenate(xs, axis=axis)
         stacked = np.stack(xs, axis=axis + 1)
@@ -408,7 +408,7 @@ class SplitNDOp(NNLayer):
         return sizes
 
     def shapes(self, xs, ws):
-        a = norm_axis(self.axis, len(xs[0]))
+        a = normalize_axis(self.axis, len(xs[0]))
         out = []
         for size in self.sizes(xs[0][a]):
             s = list(xs[0])
@@ -417,7 +417,7 @@ class SplitNDOp(NNLayer):
         return out
 
     def compute(self, xs, ws):
-        a = norm_axis(self.axis, xs[0].ndim)
+        a = normalize_axis(self.axis, xs[0].ndim)
         cuts = np.cumsum(self.sizes(xs[0].shape[a]))[:-1]
         return tuple(np.split(xs[0], cuts, axis=a))
 
@@ -432,7 +432,7 @@ class SqueezeOp(NNLayer):
         if self.squeezeAll or not self.axes:
             out = tuple(d for d in xs[0] if d != 1)
         else:
-            axes = {norm_axis(a, rank) for a in self.axes}
+            axes = {normalize_axis(a, rank) for a in self.axes}
             if any(xs[0][a] != 1 for a in axes):
                 raise ShapeError(f"cannot squeeze non-unit axes of {xs[0]}")
             out = tuple(d for i, d in enumerate(xs[0]) if i not in axes)
@@ -448,7 +448,7 @@ class ExpandDimsOp(NNLayer):
 
     def shapes(self, xs, ws):
         rank = len(xs[0]) + len(self.axes)
-        axes = {norm_axis(a, rank) for a in self.axes}
+        axes = {normalize_axis(a, rank) for a in self.axes}
         it = iter(xs[0])
         return [tuple(1 if i in axes else next(it) for i in range(rank))]
 
@@ -461,11 +461,11 @@ class GatherOp(NNLayer):
     axis = attribute("int", default=0)
 
     def shapes(self, xs, ws):
-        a = norm_axis(self.axis, len(xs[0]))
+        a = normalize_axis(self.axis, len(xs[0]))
         return [tuple(xs[0][:a]) + tuple(xs[1]) + tuple(xs[0][a + 1:])]
 
     def compute(self, xs, ws):
-        a = norm_axis(self.axis, xs[0].ndim)
+        a = normalize_axis(self.axis, xs[0].ndim)
         idx = xs[1].astype(np.int64)
         idx = np.where(idx < 0, idx + xs[0].shape[a], idx)
         return np.take(xs[0], idx, axis=a)
@@ -479,7 +479,7 @@ class GatherAlongAxisOp(NNLayer):
         return [tuple(xs[1])]
 
     def compute(self, xs, ws):
-        a = norm_axis(self.axis, xs[0].ndim)
+        a = normalize_axis(self.axis, xs[0].ndim)
         idx = xs[1].astype(np.int64)
         return np.take_along_axis(xs[0], np.where(idx < 0, idx + xs[0].shape[a], idx), axis=a)
 
@@ -528,11 +528,11 @@ class StackOp(NNLayer):
     def shapes(self, xs, ws):
         if any(tuple(s) != tuple(xs[0]) for s in xs):
             raise ShapeError("stack inputs must have one shape")
-        a = norm_axis(self.axis, len(xs[0]) + 1)
+        a = normalize_axis(self.axis, len(xs[0]) + 1)
         return [tuple(xs[0][:a]) + (len(xs),) + tuple(xs[0][a:])]
 
     def compute(self, xs, ws):
-        return np.stack(xs, axis=norm_axis(self.axis, xs[0].ndim + 1))
+        return np.stack(xs, axis=normalize_axis(self.axis, xs[0].ndim + 1))
 
 
 @layer_op("reverse")
@@ -733,7 +733,7 @@ class OneHotOp(NNLayer):
         if len(xs) > 1:
             raise NotImplementedError
         rank = len(xs[0]) + 1
-        a = norm_axis(self.axis, rank)
+        a = normalize_axis(self.axis, rank)
         return [tuple(xs[0][:a]) + (self.oneHotVectorSize,) + tuple(xs[0][a:])]
 
     def compute(self, xs, ws):
@@ -741,7 +741,7 @@ class OneHotOp(NNLayer):
         idx = xs[0].astype(np.int64)
         hot = idx[..., None] == np.arange(depth)
         y = np.where(hot, self.onValue, self.offValue)
-        return np.moveaxis(y, -1, norm_axis(self.axis, idx.ndim + 1))
+        return np.moveaxis(y, -1, normalize_axis(self.axis, idx.ndim + 1))
 
 
 SCATTER_MODES = {
@@ -770,7 +770,7 @@ class ScatterOp(_Scatter):
 
     def compute(self, xs, ws):
         data, idx, upd = xs
-        a = norm_axis(self.axis, data.ndim)
+        a = normalize_axis(self.axis, data.ndim)
         idx = idx.astype(np.int64).reshape(-1)
         out = np.moveaxis(data.copy(), a, 0)
         upd = np.moveaxis(upd.reshape(data.shape[:a] + (idx.size,) + data.shape[a + 1:]), a, 0)
@@ -803,7 +803,7 @@ class ScatterAlongAxisOp(_Scatter):
 
     def compute(self, xs, ws):
         data, idx, upd = xs
-        a = norm_axis(self.axis, data.ndim)
+        a = normalize_axis(self.axis, data.ndim)
         out = data.copy()
         idx = idx.astype(np.int64)
         for pos in np.ndindex(*idx.shape):
@@ -824,7 +824,7 @@ class ReverseSeqOp(NNLayer):
 
     def compute(self, xs, ws):
         x, lengths = xs
-        b, t = norm_axis(self.batchAxis, x.ndim), norm_axis(self.sequenceAxis, x.ndim)
+        b, t = normalize_axis(self.batchAxis, x.ndim), normalize_axis(self.sequenceAxis, x.ndim)
         out = np.moveaxis(x.copy(), (b, t), (0, 1))
         src = np.moveaxis(x, (b, t), (0, 1))
         for i, n in enumerate(lengths.astype(np.int64).reshape(-1)):
@@ -841,11 +841,11 @@ class SliceBySizeOp(NNLayer):
 
     def shapes(self, xs, ws):
         s = list(xs[0])
-        s[norm_axis(self.axis, len(s))] = self.size
+        s[normalize_axis(self.axis, len(s))] = self.size
         return [tuple(s)]
 
     def compute(self, xs, ws):
-        a = norm_axis(self.axis, xs[0].ndim)
+        a = normalize_axis(self.axis, xs[0].ndim)
         begin = int(xs[1].reshape(-1)[0])
         return np.take(xs[0], np.arange(begin, begin + self.size), axis=a)
 
@@ -889,7 +889,7 @@ class SlidingWindowsOp(NNLayer):
 
     def shapes(self, xs, ws):
         s = list(xs[0])
-        a = norm_axis(self.axis, len(s))
+        a = normalize_axis(self.axis, len(s))
         n = (s[a] - self.windowSize) // max(self.step, 1) + 1
         if n <= 0:
             raise ShapeError("window is longer than the axis")
@@ -898,7 +898,7 @@ class SlidingWindowsOp(NNLayer):
     def compute(self, xs, ws):
         from numpy.lib.stride_tricks import sliding_window_view
 
-        a = norm_axis(self.axis, xs[0].ndim)
+        a = normalize_axis(self.axis, xs[0].ndim)
         view = sliding_window_view(xs[0], self.windowSize, axis=a)[(slice(None),) * a + (slice(None, None, max(self.step, 1)),)]
         return np.moveaxis(view, -1, a + 1)
 
