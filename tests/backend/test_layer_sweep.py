@@ -140,3 +140,49 @@ def test_weighted_nd_kinds_at_ranks_and_weight_dtypes(tmp_path, rank, fp16):
             assert out[name].shape == value.shape, f"{path}: {name}"
             np.testing.assert_allclose(out[name], value, rtol=0, atol=tolerance * max(1.0, np.abs(value).max()),
                                        err_msg=f"{path}: {name}")
+
+
+# classic (rank-5 blob) kinds on a [C, H, W] input with a shape range: layer kind -> add it from `x` to `out`
+CLASSIC_KINDS = {
+    "upsample": lambda b, name, x, out: b.add_upsample(name, 2, 2, x, out, mode="NN"),
+    "lrn": lambda b, name, x, out: b.add_lrn(name, x, out, alpha=1e-2, beta=0.75, local_size=3, k=1.0),
+    "l2normalize": lambda b, name, x, out: b.add_l2_normalize(name, x, out),
+    "mvn": lambda b, name, x, out: b.add_mvn(name, x, out, across_channels=False, normalize_variance=True),
+    "unary": lambda b, name, x, out: b.add_unary(name, x, out, mode="sqrt"),
+    "activation": lambda b, name, x, out: b.add_activation(name, "ELU", x, out, params=0.5),
+    "pooling": lambda b, name, x, out: b.add_pooling(name, 2, 2, 1, 1, "AVERAGE", "SAME", x, out),
+    "padding": lambda b, name, x, out: b.add_padding(name, 1, 2, 0, 1, value=0.5, input_name=x, output_name=out),
+    "softmax": lambda b, name, x, out: b.add_softmax(name, x, out),
+    "permute": lambda b, name, x, out: b.add_permute(name, (0, 2, 3, 1), x, out),
+    "reduce": lambda b, name, x, out: b.add_reduce(name, x, out, axis="HW", mode="max"),
+}
+
+
+@pytest.mark.parametrize("fp16", [False, True], ids=["fp32", "fp16"])
+def test_classic_kinds_at_other_allowed_shapes(tmp_path, fp16):
+    """Source and bundle agree at the declared [C, H, W] shape and at other sizes of the range."""
+    from coremltools.models.utils import _convert_neural_network_spec_weights_to_fp16 as to_fp16
+
+    outputs = [(f"y_{kind}", None) for kind in CLASSIC_KINDS]
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(3, 4, 6))], outputs)
+    for kind, add in CLASSIC_KINDS.items():
+        add(builder, kind, "x", f"y_{kind}")
+    ranges = flexible.NeuralNetworkMultiArrayShapeRange()
+    ranges.add_channel_range((3, 3))
+    ranges.add_height_range((2, 10))
+    ranges.add_width_range((4, -1))
+    spec = builder.spec
+    flexible.update_multiarray_shape_range(spec, "x", ranges)
+    source = str(tmp_path / "classic.mlmodel")
+    ct.utils.save_spec(to_fp16(spec) if fp16 else spec, source)
+    bundle = tmp_path / "classic.mlmodelc"
+    lower_model(source, bundle)
+    models = [mlir_coreml.compile_model(str(p)) for p in (source, bundle)]
+    rng = np.random.default_rng(int(fp16))
+    for shape in ((3, 4, 6), (3, 2, 9), (3, 10, 4)):
+        x = rng.uniform(0.1, 2.0, shape).astype(np.float32)
+        want, got = (model.predict({"x": x}) for model in models)
+        assert list(got) == list(want) == [name for name, _ in outputs]
+        for name, value in want.items():
+            assert got[name].shape == value.shape, f"{name} at {shape}"
+            np.testing.assert_allclose(got[name], value, rtol=1e-5, atol=1e-5, err_msg=f"{name} at {shape}")
