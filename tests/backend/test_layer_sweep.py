@@ -89,11 +89,14 @@ def test_nd_kinds_at_every_rank_and_allowed_shape(tmp_path, rank):
     lower_model(source, bundle)
     models = [mlir_coreml.compile_model(str(p)) for p in (source, bundle)]
     rng = np.random.default_rng(rank)
-    for shape in (SHAPES[rank], tuple(d + 1 for d in SHAPES[rank])):
-        x = rng.uniform(0.1, 0.9, shape).astype(np.float32)
+    dtypes = {}
+    # the declared shape fed as float32, another allowed one as float64 (a DOUBLE feature takes both)
+    for shape, dtype in ((SHAPES[rank], np.float32), (tuple(d + 1 for d in SHAPES[rank]), np.float64)):
+        x = rng.uniform(0.1, 0.9, shape).astype(dtype)
         for model, what in zip(models, ("source", "bundle")):
             out = model.predict({"x": x})
             assert list(out) == [f"y_{kind}" for kind in KINDS], what
+            assert dtypes.setdefault(shape, {k: v.dtype for k, v in out.items()}) == {k: v.dtype for k, v in out.items()}
             for kind, (_, reference) in KINDS.items():
                 want = (reference or erf)(x.astype(np.float64))
                 got = out[f"y_{kind}"]
@@ -184,5 +187,5 @@ def test_classic_kinds_at_other_allowed_shapes(tmp_path, fp16):
         want, got = (model.predict({"x": x}) for model in models)
         assert list(got) == list(want) == [name for name, _ in outputs]
         for name, value in want.items():
-            assert got[name].shape == value.shape, f"{name} at {shape}"
+            assert (got[name].shape, got[name].dtype) == (value.shape, value.dtype), f"{name} at {shape}"
             np.testing.assert_allclose(got[name], value, rtol=1e-5, atol=1e-5, err_msg=f"{name} at {shape}")
