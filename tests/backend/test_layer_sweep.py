@@ -225,3 +225,26 @@ def test_classic_kinds_at_other_allowed_shapes(tmp_path, fp16):
         for name, value in want.items():
             assert (got[name].shape, got[name].dtype) == (value.shape, value.dtype), f"{name} at {shape}"
             np.testing.assert_allclose(got[name], value, rtol=1e-5, atol=1e-5, err_msg=f"{name} at {shape}")
+
+
+def test_branch_at_other_allowed_shapes(tmp_path):
+    """Control flow (a branch holding nested networks) in a bundle retyped for another allowed shape."""
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(2, 3)), ("c", datatypes.Array(1))], [("y", None)],
+                                   disable_rank5_shape_mapping=True)
+    branch = builder.add_branch("br", "c")
+    NeuralNetworkBuilder(nn_spec=branch.branch.ifBranch, disable_rank5_shape_mapping=True) \
+        .add_activation("relu", "RELU", "x", "y")
+    NeuralNetworkBuilder(nn_spec=branch.branch.elseBranch, disable_rank5_shape_mapping=True) \
+        .add_activation("neg", "LINEAR", "x", "y", params=[-1.0, 0.0])
+    spec = builder.spec
+    flexible.set_multiarray_ndshape_range(spec, "x", lower_bounds=[2, 3], upper_bounds=[4, 6])
+    source = str(tmp_path / "branch.mlmodel")
+    ct.utils.save_spec(spec, source)
+    lower_model(source, tmp_path / "branch.mlmodelc")
+    rng = np.random.default_rng(7)
+    for path in (source, tmp_path / "branch.mlmodelc"):
+        model = mlir_coreml.compile_model(str(path))
+        for shape, condition in (((2, 3), 1.0), ((4, 5), 0.0), ((3, 6), 1.0)):
+            x = rng.standard_normal(shape).astype(np.float32)
+            y = model.predict({"x": x, "c": np.array([condition], np.float32)})["y"]
+            np.testing.assert_allclose(y, np.maximum(x, 0) if condition else -x, err_msg=f"{path} at {shape}")
