@@ -826,17 +826,24 @@ class GenericLayerOp(Layer):
             raise VerifyError("requires a string attribute 'layer_type'")
 
     def infer_types(self):
-        """An N-D inferred form's result types are those of its nn layer (flexible shapes retype the
-        bundle); other layers keep the types the shape file declares (no types: nothing inferred)."""
+        """An inferred form's result types are those of its nn layer (flexible shapes retype the
+        bundle), at the blob ranks the layer declares; other layers keep the types the shape file
+        declares (no types: nothing inferred)."""
+        from mlir_coreml.ir.core import Value
         from mlir_coreml.ir.dialects import espresso_forms
 
-        if self.regions or not espresso_forms.is_inferred_layer(self) or espresso_forms.is_classic(self):
+        if self.regions or not espresso_forms.is_inferred_layer(self):
             return []
-        layer = espresso_forms.nn_layer(self, self.data_inputs(), [value for _, value in self.blobs()])
+        classic = espresso_forms.is_classic(self)
+        data = [Value(espresso_forms.rank5(v.type)) for v in self.data_inputs()] if classic else self.data_inputs()
+        layer = espresso_forms.nn_layer(self, data, [value for _, value in self.blobs()])
         try:
-            return layer.infer_types() if hasattr(layer, "infer_types") else []
+            types = layer.infer_types() if hasattr(layer, "infer_types") else []
         finally:
             layer.drop_operands()
+        if not classic or len(types) != len(self.results):
+            return types
+        return [_at_blob_rank(t, r.type) for t, r in zip(types, self.results)]
 
     def execute(self, interp, env, *arrays):
         """Inferred forms of NeuralNetwork layers run as the nn layer they were written from."""
@@ -845,6 +852,17 @@ class GenericLayerOp(Layer):
         if not espresso_forms.is_inferred_layer(self):
             raise NotImplementedError(f"espresso layer type '{self.espresso_type}' has no reference semantics")
         return espresso_forms.execute(self, interp, env, *arrays)
+
+
+def _at_blob_rank(view: TensorType, declared) -> TensorType:
+    """A classic layer's rank-5 result type at the rank of the blob it declares (leading unit axes
+    dropped; a blob that outgrew them keeps rank 5)."""
+    if not isinstance(declared, TensorType) or declared.shape is None or view.shape is None:
+        return view
+    cut = len(view.shape) - len(declared.shape)
+    if cut <= 0 or any(d != 1 for d in view.shape[:cut]):
+        return view
+    return view.with_shape(tuple(view.shape[cut:]))
 
 
 @op_def("espresso.nested_layer")

@@ -108,6 +108,18 @@ def image_classifier_flexible_sizes(rng):
     return spec
 
 
+def image_classifier_size_range(rng):
+    """An image classifier whose input takes any size in a range (global pooling before the dense layer)."""
+    from coremltools.models.neural_network import flexible_shape_utils as flexible
+
+    spec = _image_classifier(rng, 1, ["dark", "light", "grey"], global_pool=True)
+    sizes = flexible.NeuralNetworkImageSizeRange()
+    sizes.add_height_range((8, 20))
+    sizes.add_width_range((10, -1))
+    flexible.update_image_size_range(spec, "image", sizes)
+    return spec
+
+
 def regressor(rng):
     builder = _mlp(rng, 10, 12, 2, mode="regressor", output_name="value")
     return builder.spec
@@ -217,6 +229,7 @@ BUILDERS = {
     "flexible_range": (flexible_range, 11),
     "same_top_left_relu_output": (same_top_left_relu_output, 12),
     "image_classifier_flexible_sizes": (image_classifier_flexible_sizes, 13),
+    "image_classifier_size_range": (image_classifier_size_range, 14),
 }
 
 # Other shapes each flexible kind allows (description level: [C, H, W] arrays, images as C x H x W
@@ -225,6 +238,7 @@ OTHER_ALLOWED_SHAPES = {
     "flexible_enumerated": {"x": [(3, 16, 16)]},
     "flexible_range": {"x": [(3, 8, 8), (3, 20, 12), (1, 3, 32, 41)]},
     "image_classifier_flexible_sizes": {"image": [(3, 16, 16)]},
+    "image_classifier_size_range": {"image": [(1, 8, 10), (1, 20, 33)]},
 }
 
 

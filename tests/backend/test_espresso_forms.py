@@ -20,7 +20,6 @@ from mlir_coreml.ir.dialects.nn.base import NNLayer
 from mlir_coreml.ir.interpreter import run_module as interpret
 from tests.frontend import test_mlmodel_import as per_layer
 
-NO_FORM_KINDS: frozenset = frozenset()  # every kind has a form (docs/espresso-layers.md)
 # values that cannot match draw for draw (numpy's generator, seeded per layer)
 RANDOM_KINDS = per_layer.RANDOM_KINDS
 
@@ -28,7 +27,6 @@ SEMANTIC_TESTS = sorted({name.split("[")[0] for name in per_layer.semantic_cover
 globals().update({name: getattr(per_layer, name) for name in SEMANTIC_TESTS})
 
 _bundled_kinds: set = set()
-_skipped: list = []
 _counter = itertools.count()
 
 
@@ -53,10 +51,6 @@ def _compare(got, want, random: bool, what: str):
 def _through_bundle(path, source, inputs, want, tmp_path):
     """Lower `path`, read the bundle back and run it two ways; both must match `want`."""
     kinds = {op.layer_kind for op in source.walk() if isinstance(op, NNLayer)}
-    model_type = source.attributes.get("coreml.model_type")
-    if kinds & NO_FORM_KINDS or (model_type is not None and model_type.value != "neuralNetwork"):
-        _skipped.append(path)  # classifiers are lowered by their own work item
-        return
     bundle = tmp_path / f"model{next(_counter)}.mlmodelc"
     lower_model(path, bundle)
     module = read_bundle(bundle)
@@ -95,19 +89,16 @@ def through_bundles(monkeypatch, tmp_path, request):
     monkeypatch.setattr(per_layer, "read", read)
     monkeypatch.setattr(per_layer, "run_module", run_module)
     _bundled_kinds.clear()
-    _skipped.clear()
     yield
-    if _skipped:
-        return
     table = per_layer.semantic_coverage()
     declared = table.get(request.node.name, table.get(request.node.originalname, frozenset()))
-    missed = declared - _bundled_kinds - NO_FORM_KINDS
+    missed = declared - _bundled_kinds
     assert not missed, f"{request.node.name}: {sorted(missed)} never went through a bundle"
 
 
 def test_every_layer_kind_goes_through_a_bundle():
     covered = set().union(*per_layer.semantic_coverage().values())
-    assert covered | NO_FORM_KINDS == set(per_layer.LAYER_OPS)
+    assert covered == set(per_layer.LAYER_OPS)
 
 
 def test_a_foreign_layer_of_an_inferred_type_is_not_run_as_ours():

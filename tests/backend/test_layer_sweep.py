@@ -2,9 +2,11 @@
 
 The per-layer tests (tests/frontend/test_mlmodel_import.py, run through bundles by
 test_espresso_forms.py) pin each kind's semantics, mostly at one shape. Here one NeuralNetworkBuilder
-model per rank (1 to 5) holds every rank-agnostic kind of the table, its input declared with a
-shape range; the `.mlmodel`, and the bundle `lower` writes from it, must give numpy's values at the
-declared shape and at another allowed one. The weighted N-D kinds run with fp32 and fp16 weights.
+model per rank (1 to 5) holds every kind of the tables (about 50 N-D kinds, parameters chosen per
+rank), its input declared with a shape range; the `.mlmodel`, and the bundle `lower` writes from it,
+must give numpy's values at the declared shape (float32 feed) and at another allowed one (float64
+feed). Weighted N-D kinds run with fp32 and fp16 weights; classic (rank-5 blob) kinds on a [C, H, W]
+range at three shapes.
 """
 from __future__ import annotations
 
@@ -65,13 +67,47 @@ KINDS = {
     "equal": (_binary("add_equal"), lambda x: (x == x[..., ::-1]).astype(np.float32)),
 }
 
+# kinds whose parameters depend on the rank: rank -> {kind: (add, numpy)}, merged into KINDS per model
+def _rank_kinds(rank: int) -> dict:
+    kinds = {
+        "argMin": (_unary("add_argmin", axis=-1), lambda x: np.argmin(x, -1)[..., None]),
+        "argSort": (_unary("add_argsort", axis=-1), lambda x: np.argsort(x, -1, kind="stable")),
+        "reduceL1": (_unary("add_reduce_l1", axes=[-1]), lambda x: np.abs(x).sum(-1, keepdims=True)),
+        "reduceL2": (_unary("add_reduce_l2", axes=[0]), lambda x: np.sqrt((x * x).sum(0, keepdims=True))),
+        "reduceLogSum": (_unary("add_reduce_logsum", axes=[-1]), lambda x: np.log(x.sum(-1, keepdims=True))),
+        "reduceMin": (_unary("add_reduce_min", axes=[-1]), lambda x: x.min(-1, keepdims=True)),
+        "reduceSumSquare": (_unary("add_reduce_sumsquare", axes=[-1]), lambda x: (x * x).sum(-1, keepdims=True)),
+        "concatND": (_binary("add_concat_nd", axis=-1), lambda x: np.concatenate([x, x[..., ::-1]], -1)),
+        "tile": (_unary("add_tile", reps=[2] + [1] * (rank - 1)), lambda x: np.tile(x, [2] + [1] * (rank - 1))),
+        "transpose": (lambda b, name, x, out: b.add_transpose(name, list(reversed(range(rank))), x, out),
+                      lambda x: x.transpose()),
+    }
+    if rank < 5:  # a rank-6 result is beyond Core ML's blobs
+        kinds.update({
+            "stack": (_binary("add_stack", axis=0), lambda x: np.stack([x, x[..., ::-1]], 0)),
+            "expandDims": (_unary("add_expand_dims", axes=[0]), lambda x: x[None]),
+        })
+    if rank >= 2:
+        kinds.update({
+            "lowerTriangular": (_unary("add_lower_triangular", k=0), lambda x: np.tril(x)),
+            "upperTriangular": (_unary("add_upper_triangular", k=1), lambda x: np.triu(x, 1)),
+            "matrixBandPart": (_unary("add_matrix_band_part", num_lower=1, num_upper=0),
+                               lambda x: np.triu(np.tril(x), -1)),
+            "flattenTo2D": (_unary("add_flatten_to_2d", axis=1), lambda x: x.reshape(x.shape[0], -1)),
+        })
+    return kinds
+
+
+def _sweep_kinds(rank: int) -> dict:
+    return {**KINDS, **_rank_kinds(rank)}
+
 
 def _sweep_model(rank: int, folder) -> str:
     shape = SHAPES[rank]
-    outputs = [(f"y_{kind}", None) for kind in KINDS]
+    outputs = [(f"y_{kind}", None) for kind in _sweep_kinds(rank)]
     builder = NeuralNetworkBuilder([("x", datatypes.Array(*shape))], outputs, disable_rank5_shape_mapping=True)
     builder.add_reverse("rev", "x", "x_rev", reverse_dim=[i == rank - 1 for i in range(rank)])
-    for kind, (add, _) in KINDS.items():
+    for kind, (add, _) in _sweep_kinds(rank).items():
         add(builder, kind, "x", f"y_{kind}")
     spec = builder.spec
     flexible.set_multiarray_ndshape_range(spec, "x", lower_bounds=list(shape), upper_bounds=[d + 2 for d in shape])
@@ -89,12 +125,15 @@ def test_nd_kinds_at_every_rank_and_allowed_shape(tmp_path, rank):
     lower_model(source, bundle)
     models = [mlir_coreml.compile_model(str(p)) for p in (source, bundle)]
     rng = np.random.default_rng(rank)
-    for shape in (SHAPES[rank], tuple(d + 1 for d in SHAPES[rank])):
-        x = rng.uniform(0.1, 0.9, shape).astype(np.float32)
+    dtypes = {}
+    # the declared shape fed as float32, another allowed one as float64 (a DOUBLE feature takes both)
+    for shape, dtype in ((SHAPES[rank], np.float32), (tuple(d + 1 for d in SHAPES[rank]), np.float64)):
+        x = rng.uniform(0.1, 0.9, shape).astype(dtype)
         for model, what in zip(models, ("source", "bundle")):
             out = model.predict({"x": x})
-            assert list(out) == [f"y_{kind}" for kind in KINDS], what
-            for kind, (_, reference) in KINDS.items():
+            assert list(out) == [f"y_{kind}" for kind in _sweep_kinds(rank)], what
+            assert dtypes.setdefault(shape, {k: v.dtype for k, v in out.items()}) == {k: v.dtype for k, v in out.items()}
+            for kind, (_, reference) in _sweep_kinds(rank).items():
                 want = (reference or erf)(x.astype(np.float64))
                 got = out[f"y_{kind}"]
                 assert got.shape == want.shape, f"{what} {kind} at {shape}"
@@ -140,3 +179,72 @@ def test_weighted_nd_kinds_at_ranks_and_weight_dtypes(tmp_path, rank, fp16):
             assert out[name].shape == value.shape, f"{path}: {name}"
             np.testing.assert_allclose(out[name], value, rtol=0, atol=tolerance * max(1.0, np.abs(value).max()),
                                        err_msg=f"{path}: {name}")
+
+
+# classic (rank-5 blob) kinds on a [C, H, W] input with a shape range: layer kind -> add it from `x` to `out`
+CLASSIC_KINDS = {
+    "upsample": lambda b, name, x, out: b.add_upsample(name, 2, 2, x, out, mode="NN"),
+    "lrn": lambda b, name, x, out: b.add_lrn(name, x, out, alpha=1e-2, beta=0.75, local_size=3, k=1.0),
+    "l2normalize": lambda b, name, x, out: b.add_l2_normalize(name, x, out),
+    "mvn": lambda b, name, x, out: b.add_mvn(name, x, out, across_channels=False, normalize_variance=True),
+    "unary": lambda b, name, x, out: b.add_unary(name, x, out, mode="sqrt"),
+    "activation": lambda b, name, x, out: b.add_activation(name, "ELU", x, out, params=0.5),
+    "pooling": lambda b, name, x, out: b.add_pooling(name, 2, 2, 1, 1, "AVERAGE", "SAME", x, out),
+    "padding": lambda b, name, x, out: b.add_padding(name, 1, 2, 0, 1, value=0.5, input_name=x, output_name=out),
+    "softmax": lambda b, name, x, out: b.add_softmax(name, x, out),
+    "permute": lambda b, name, x, out: b.add_permute(name, (0, 2, 3, 1), x, out),
+    "reduce": lambda b, name, x, out: b.add_reduce(name, x, out, axis="HW", mode="max"),
+}
+
+
+@pytest.mark.parametrize("fp16", [False, True], ids=["fp32", "fp16"])
+def test_classic_kinds_at_other_allowed_shapes(tmp_path, fp16):
+    """Source and bundle agree at the declared [C, H, W] shape and at other sizes of the range."""
+    from coremltools.models.utils import _convert_neural_network_spec_weights_to_fp16 as to_fp16
+
+    outputs = [(f"y_{kind}", None) for kind in CLASSIC_KINDS]
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(3, 4, 6))], outputs)
+    for kind, add in CLASSIC_KINDS.items():
+        add(builder, kind, "x", f"y_{kind}")
+    ranges = flexible.NeuralNetworkMultiArrayShapeRange()
+    ranges.add_channel_range((3, 3))
+    ranges.add_height_range((2, 10))
+    ranges.add_width_range((4, -1))
+    spec = builder.spec
+    flexible.update_multiarray_shape_range(spec, "x", ranges)
+    source = str(tmp_path / "classic.mlmodel")
+    ct.utils.save_spec(to_fp16(spec) if fp16 else spec, source)
+    bundle = tmp_path / "classic.mlmodelc"
+    lower_model(source, bundle)
+    models = [mlir_coreml.compile_model(str(p)) for p in (source, bundle)]
+    rng = np.random.default_rng(int(fp16))
+    for shape in ((3, 4, 6), (3, 2, 9), (3, 10, 4)):
+        x = rng.uniform(0.1, 2.0, shape).astype(np.float32)
+        want, got = (model.predict({"x": x}) for model in models)
+        assert list(got) == list(want) == [name for name, _ in outputs]
+        for name, value in want.items():
+            assert (got[name].shape, got[name].dtype) == (value.shape, value.dtype), f"{name} at {shape}"
+            np.testing.assert_allclose(got[name], value, rtol=1e-5, atol=1e-5, err_msg=f"{name} at {shape}")
+
+
+def test_branch_at_other_allowed_shapes(tmp_path):
+    """Control flow (a branch holding nested networks) in a bundle retyped for another allowed shape."""
+    builder = NeuralNetworkBuilder([("x", datatypes.Array(2, 3)), ("c", datatypes.Array(1))], [("y", None)],
+                                   disable_rank5_shape_mapping=True)
+    branch = builder.add_branch("br", "c")
+    NeuralNetworkBuilder(nn_spec=branch.branch.ifBranch, disable_rank5_shape_mapping=True) \
+        .add_activation("relu", "RELU", "x", "y")
+    NeuralNetworkBuilder(nn_spec=branch.branch.elseBranch, disable_rank5_shape_mapping=True) \
+        .add_activation("neg", "LINEAR", "x", "y", params=[-1.0, 0.0])
+    spec = builder.spec
+    flexible.set_multiarray_ndshape_range(spec, "x", lower_bounds=[2, 3], upper_bounds=[4, 6])
+    source = str(tmp_path / "branch.mlmodel")
+    ct.utils.save_spec(spec, source)
+    lower_model(source, tmp_path / "branch.mlmodelc")
+    rng = np.random.default_rng(7)
+    for path in (source, tmp_path / "branch.mlmodelc"):
+        model = mlir_coreml.compile_model(str(path))
+        for shape, condition in (((2, 3), 1.0), ((4, 5), 0.0), ((3, 6), 1.0)):
+            x = rng.standard_normal(shape).astype(np.float32)
+            y = model.predict({"x": x, "c": np.array([condition], np.float32)})["y"]
+            np.testing.assert_allclose(y, np.maximum(x, 0) if condition else -x, err_msg=f"{path} at {shape}")
