@@ -90,21 +90,22 @@ _ISA_NAMES = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
 
 def fma_peak(double seconds=0.05, int repeats=5):
     """Single-core FMA peak of the current ISA in GFLOP/s, measured here: the best of
-    `repeats` timed runs of independent FMA chains (contention on a shared machine only ever
-    lowers a run, so the best is the closest to the hardware's)."""
+    `repeats` runs of independent FMA chains, timed on this thread's CPU clock (time the
+    thread was descheduled on a shared machine does not count; the best is the closest to
+    the hardware's)."""
     import time
     cdef long iters = 1000
     cdef double flops
-    t = time.perf_counter()
+    t = time.thread_time()
     with nogil:
         mc_fma_probe(iters)
-    iters = max(1000, <long>(iters * seconds / max(time.perf_counter() - t, 1e-6)))
+    iters = max(1000, <long>(iters * seconds / max(time.thread_time() - t, 1e-6)))
     best = 0.0
     for _ in range(repeats):
-        t = time.perf_counter()
+        t = time.thread_time()
         with nogil:
             flops = mc_fma_probe(iters)
-        best = max(best, flops / (time.perf_counter() - t) / 1e9)
+        best = max(best, flops / (time.thread_time() - t) / 1e9)
     return best
 
 
