@@ -104,3 +104,26 @@ def test_forest_checks_survive_the_walks_it_allows():
     with pytest.raises(ValueError, match="depth"):
         _trees.Forest(nodes.view(np.uint8), np.int32([0]), np.int32([3]), np.int32([0, 1, 1]), np.int32([0]),
                       np.array([7.0]))
+
+
+@pytest.mark.parametrize("field", ["branchFeatureIndex", "trueChildNodeId", "evaluationIndex"])
+def test_uint64_fields_beyond_int64_are_one_error(field, tmp_path):
+    import mlir_coreml
+    from tests.classical.zoo import feature, model_spec
+
+    spec = model_spec(1)
+    feature(spec.description.input, "x", "array", shape=[2])
+    feature(spec.description.output, "y", "double")
+    params = spec.treeEnsembleRegressor.treeEnsemble
+    root = params.nodes.add()
+    root.nodeId, root.trueChildNodeId, root.falseChildNodeId = 0, 1, 2
+    for i in (1, 2):
+        leaf = params.nodes.add()
+        leaf.nodeId, leaf.nodeBehavior = i, 6
+        leaf.evaluationInfo.add().evaluationValue = i
+    target = params.nodes[1].evaluationInfo[0] if field == "evaluationIndex" else root
+    setattr(target, field, 2 ** 64 - 1)
+    path = tmp_path / "huge.mlmodel"
+    path.write_bytes(spec.SerializeToString())
+    with pytest.raises(mlir_coreml.MlirCoremlError, match=f"huge.mlmodel.*{field}' holds 18446744073709551615"):
+        mlir_coreml.compile_model(str(path))
