@@ -151,7 +151,14 @@ def node_columns(nodes, path: str) -> dict:
         for info in node.evaluationInfo:
             rows["evaluationIndex"].append(info.evaluationIndex)
             rows["evaluationValue"].append(info.evaluationValue)
-    return {k: dense(np.asarray(v, dtype=NODE_COLUMNS[k]), f"{path}.{k}") for k, v in rows.items()}
+    return {k: dense(_node_column(v, NODE_COLUMNS[k], f"{path}.{k}"), f"{path}.{k}") for k, v in rows.items()}
+
+
+def _node_column(values: list, dtype, path: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=dtype)
+    except OverflowError:  # a uint64 field beyond int64: no tree, feature or output is that large
+        raise MlirCoremlError(f"'{path}' holds {max(values)}, beyond the int64 range of tree arrays") from None
 
 
 # -- the importer ----------------------------------------------------------------------------------
@@ -254,10 +261,16 @@ class ClassicalImporter:
             elif _pipeline(model, kind).names:
                 attrs["names"] = list(_pipeline(model, kind).names)
         else:
-            attrs.update(params_to_attrs(getattr(model, kind), name))
+            attrs.update(self.params(model, kind, name))
         op = build(cls, operands, out_types, attrs, regions, location=Location(name=name), result_names=out_names)
         block.append(op)
         blobs.update(zip(out_names, op.results))
+
+    def params(self, model, kind, name) -> dict:
+        try:
+            return params_to_attrs(getattr(model, kind), name)
+        except MlirCoremlError as e:  # raised where the file is not known
+            raise self.fail(e.message, name) from None
 
     def operand_names(self, model, kind) -> list:
         if kind == "featureVectorizer":

@@ -57,33 +57,33 @@ class FlatForest:
         tracks_true = _column(col, "missingValueTracksTrueChild", n).astype(bool)
         self.missing = np.where(swapped, tracks_true, ~tracks_true).astype(np.uint8)
         self.mode = np.array([MODE.get(int(b), 0) for b in range(7)], np.uint8)[np.clip(behavior, 0, 6)]
-        self.feature = np.where(leaf, 0, _column(col, "branchFeatureIndex", n)).astype(np.int32)
+        feature = np.where(leaf, 0, _column(col, "branchFeatureIndex", n))
+        _check_range(feature, "branchFeatureIndex")
+        self.feature = feature.astype(np.int32)
         self.threshold = np.where(leaf, 0.0, col["branchFeatureValue"] if col["branchFeatureValue"].size
                                   else np.zeros(n))
         self.child = child
         self.roots, self.depth = _roots_and_depths(tree, true_child, false_child, leaf)
         counts = _column(col, "evaluationCount", n)
+        _check_range(counts, "evaluationCount")
+        _check_range(np.cumsum(counts), "evaluationCount (running total)")
+        _check_range(col["evaluationIndex"], "evaluationIndex")
         self.leaf_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
         self.leaf_index = col["evaluationIndex"].astype(np.int32)
         self.leaf_value = col["evaluationValue"]
         if self.leaf_index.size != int(self.leaf_start[-1]) or self.leaf_value.size != self.leaf_index.size:
             raise ValueError("evaluationIndex / evaluationValue do not match evaluationCount")
-        self.n_features = int(self.feature.max()) + 1 if n else 0
-        self.packed = None
+        self.kernel = self.checked_kernel()  # here, so that the op verifier reports a bad array
 
     def predict(self, X: np.ndarray, n_outputs: int) -> np.ndarray:
         """(rows, features) -> (rows, n_outputs) sums of the reached leaves' values."""
+        return self.kernel.predict(np.ascontiguousarray(X, dtype=np.float64), n_outputs)
+
+    def checked_kernel(self):
+        """The compiled kernel over these arrays; it checks every index it will follow."""
         from mlir_coreml.csrc import _trees
 
-        X = np.ascontiguousarray(X, dtype=np.float64)
-        if X.shape[1] < self.n_features:
-            raise ValueError(f"input has {X.shape[1]} features, the trees read feature {self.n_features - 1}")
-        if self.leaf_index.size and (self.leaf_index.max() >= n_outputs or self.leaf_index.min() < 0):
-            raise ValueError(f"a leaf writes output {int(self.leaf_index.max())} of {n_outputs}")
-        if self.packed is None:
-            self.packed = self.pack()
-        return _trees.predict(X, self.packed, self.roots, self.depth, self.leaf_start, self.leaf_index,
-                              self.leaf_value, n_outputs)
+        return _trees.Forest(self.pack(), self.roots, self.depth, self.leaf_start, self.leaf_index, self.leaf_value)
 
     def pack(self) -> np.ndarray:
         """The nodes as csrc/trees.h's tree_node structs, as bytes."""
@@ -92,6 +92,13 @@ class FlatForest:
         packed["child"] = self.child.reshape(-1, 2)
         packed["mode"], packed["missing"] = self.mode, self.missing
         return packed.view(np.uint8)
+
+
+def _check_range(values: np.ndarray, name: str) -> None:
+    """The kernel indexes with int32: a negative or wider value would wrap to another place."""
+    if values.size and (values.min() < 0 or values.max() >= MAX_ID):
+        bad = int(np.flatnonzero((values < 0) | (values >= MAX_ID))[0])
+        raise ValueError(f"{name} {int(values[bad])} of node {bad} is outside 0..{MAX_ID - 1}")
 
 
 def _column(col, key, n):
