@@ -166,6 +166,8 @@ COREMLDATA_RESERVED_WORDS = 3
 MLMODEL_DESCRIPTION_FIELD = 2          # Model.description
 MODEL_DESCRIPTION_OUTPUT_FIELD = 10    # ModelDescription.output (repeated FeatureDescription)
 FEATURE_DESCRIPTION_NAME_FIELD = 1     # FeatureDescription.name
+DESCRIPTION_METADATA_FIELD = 100       # ModelDescription.metadata
+EMPTY_METADATA = b"\xa2\x06\x00"       # field 100, wire type 2, length 0
 
 # --- model/coremldata.bin: image pre-processing [V structure, O meaning] -------------------------
 # PREPROCESSING_RECORD_COUNT records, each u64 count, then count x {u64 len, name, f32 value},
