@@ -9,6 +9,7 @@ hold: NeuralNetworks, ML Programs, or pipelines of them. Layout and evidence: do
       metadata.json             the pipeline's: ML Program rules when a stage holds an ML Program
                                 (histogram and precisions over those stages) [V], else the network rules
       analytics/coremldata.bin  PipelineModelDetails + SpecificationDetails [O]
+      modelNames/coremldata.bin the source's stage names, when it names them [3P]
       model0/, model1/, ...     each stage as its kind writes it, without metadata.json: an ML Program as
                                 model.mil + coremldata.bin (+ its copy of the weights), a network as an
                                 espresso bundle, a pipeline as a root coremldata.bin and its own
@@ -26,6 +27,9 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 
 STAGE_FILES = ("model.mil", "coremldata.bin")      # what an ML Program stage folder holds besides its weights [V]
+# The source's stage names (Pipeline.names), when it gives them: u64 count, then u64 length + UTF-8
+# bytes each [3P: coremlc 3600 output byte-compared by mlmodelc-export; none for a source without names]
+MODEL_NAMES_FILE = "modelNames/coremldata.bin"
 
 
 @dataclass
@@ -75,14 +79,24 @@ def _pipeline_stage(spec, source: bytes, ctx: _Context) -> _Stage:
     parsed = [cd.parse_written_coremldata(stage.coremldata) for stage in stages]
     root = cd.write_coremldata(cd.pipeline_coremldata(source, parsed, ctx.where, empty_metadata=holds_ml_program(spec)))
 
+    files = {fmt.COREMLDATA_FILE: root}
+    names = _stage_names(spec)
+    if names:
+        files[MODEL_NAMES_FILE] = cd.write_strings(names)
+
     def write(folder: Path) -> None:
-        write_files(folder, {fmt.COREMLDATA_FILE: root})
+        write_files(folder, files)
         for index, stage in enumerate(stages):
             sub = folder / fmt.pipeline_stage_folder(index)
             sub.mkdir()
             stage.write(sub)
 
     return _Stage(write, root, [p for stage in stages for p in stage.programs])
+
+
+def _stage_names(spec) -> list[str]:
+    kind = spec.WhichOneof("Type")
+    return list((spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline).names)
 
 
 def _stage(model, folder: str, ctx: _Context) -> _Stage:

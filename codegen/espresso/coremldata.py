@@ -121,6 +121,11 @@ def pipeline_coremldata(mlmodel: bytes, stages: list[CoremlData], where: str | N
                       trailer=_U64.pack(len(stages)) + _U64.pack(model_type))
 
 
+def write_strings(strings) -> bytes:
+    """u64 count, then each string as u64 length + UTF-8 bytes (pipeline stage names)."""
+    return _U64.pack(len(strings)) + b"".join(_string(text) for text in strings)
+
+
 def with_metadata(description: bytes, where: str | None = None) -> bytes:
     """`description` with an empty `metadata` (field 100) appended when it has none: what the
     compilers of ML Programs store [3P: mlmodelc-export, byte-compared with coremlc 3600]."""

@@ -123,6 +123,7 @@ def test_every_pipeline_root_has_the_one_layout(sources, bundles, kind):
 
     spec, bundle = _spec(sources[kind]), bundles[kind]
     assert (bundle / "coremldata.bin").read_bytes() == _expected_root(bundle, spec)
+    assert (bundle / "modelNames").exists() == bool(network_kinds.pipeline_of(spec).names)
     for index, stage in enumerate(pipeline_models(spec)):  # a nested pipeline's root: the same layout
         if pipeline_models(stage):
             folder = bundle / f"model{index}"
@@ -164,3 +165,18 @@ def test_a_pipeline_root_from_before_the_unified_layout_is_one_clear_error(bundl
     with pytest.raises(MlirCoremlError) as err:
         mlir_coreml.load(str(copy))
     assert err.value.where == str(root)
+
+
+def test_named_stages_are_listed_in_model_names(sources, tmp_path):
+    spec = _spec(sources["nested-networks"])
+    spec.pipeline.names.extend(["features", "head"])
+    source = tmp_path / "named.mlmodel"
+    source.write_bytes(spec.SerializeToString())
+    lower_model(source, tmp_path / "named.mlmodelc")
+    names = tmp_path / "named.mlmodelc" / "modelNames" / "coremldata.bin"
+    assert names.read_bytes() == struct.pack("<Q", 2) + _string("features") + _string("head")
+    assert not (tmp_path / "named.mlmodelc" / "model0" / "modelNames").exists()
+    x = np.ones(16, np.float32)
+    want = mlir_coreml.compile_model(str(source)).predict({"x": x})
+    np.testing.assert_allclose(mlir_coreml.compile_model(str(tmp_path / "named.mlmodelc")).predict({"x": x})["y"],
+                               want["y"], rtol=1e-5, atol=1e-5)
