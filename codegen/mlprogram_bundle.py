@@ -169,6 +169,10 @@ def coremldata_bytes(description: bytes, spec_version: int, function_count: int 
                                        `metadata` (field 100) is appended when it has none]
     then per function 16 B: u32 502 + 12 zero bytes  [3P; ends with 0x1F6 as docs §6 observed]
 
+    This is the layout of every coremldata.bin (frontend/espresso/format.py): format version
+    (spec version, 0, 0), platform `generic` [3P: that is how coremlc 3600's pipeline roots name an
+    ML Program stage, `model0v<spec>.0.0generic`, docs/pipeline-bundles.md].
+
     Size check [O]: Apple's add_model.mlmodelc/coremldata.bin is 319 bytes; its description
     (inputs x, y and output var_3 as fp16 [1, 10], three coremltools 8.1 userDefined entries)
     serializes to 220 bytes, and 0x53 + 220 + 16 = 319, consistent with this layout. The words

@@ -155,7 +155,7 @@ def test_a_read_pipeline_bundle_is_not_lowered_again(bundles, tmp_path):
     assert not (tmp_path / "again.mlmodelc").exists()
 
 
-def test_a_pipeline_root_from_before_the_unified_layout_is_one_clear_error(bundles, tmp_path):
+def test_a_truncated_pipeline_root_is_one_clear_error(bundles, tmp_path):
     import shutil
 
     copy = tmp_path / "old.mlmodelc"
