@@ -9,7 +9,7 @@ hold: NeuralNetworks, ML Programs, or pipelines of them. Layout and evidence: do
       metadata.json             the pipeline's: ML Program rules when a stage holds an ML Program
                                 (histogram and precisions over those stages) [V], else the network rules
       analytics/coremldata.bin  PipelineModelDetails + SpecificationDetails [O]
-      modelNames/coremldata.bin the source's stage names, when it names them [3P]
+      modelNames/coremldata.bin the stage names (MODEL_NAMES_FILE) [3P]
       model0/, model1/, ...     each stage as its kind writes it, without metadata.json: an ML Program as
                                 model.mil + coremldata.bin (+ its copy of the weights), a network as an
                                 espresso bundle, a pipeline as a root coremldata.bin and its own
@@ -27,8 +27,10 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend.espresso import format as fmt
 
 STAGE_FILES = ("model.mil", "coremldata.bin")      # what an ML Program stage folder holds besides its weights [V]
-# The source's stage names (Pipeline.names), when it gives them: u64 count, then u64 length + UTF-8
-# bytes each [3P: coremlc 3600 output byte-compared by mlmodelc-export; none for a source without names]
+# The stage names: u64 count, then u64 length + UTF-8 bytes each; the source's Pipeline.names, else
+# the folder names; for every pipeline holding an ML Program [3P: coremlc 3600 output byte-compared by
+# mlmodelc-export], for a pipeline of networks only when the source names its stages [O: Apple's
+# UpdatableDrawingClassifier names none and has no such file; G: with names]
 MODEL_NAMES_FILE = "modelNames/coremldata.bin"
 
 
@@ -81,8 +83,8 @@ def _pipeline_stage(spec, source: bytes, ctx: _Context) -> _Stage:
 
     files = {fmt.COREMLDATA_FILE: root}
     names = _stage_names(spec)
-    if names:
-        files[MODEL_NAMES_FILE] = cd.write_strings(names)
+    if names or holds_ml_program(spec):
+        files[MODEL_NAMES_FILE] = cd.write_strings(names or [fmt.pipeline_stage_folder(i) for i in range(len(stages))])
 
     def write(folder: Path) -> None:
         write_files(folder, files)

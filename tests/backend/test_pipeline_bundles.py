@@ -123,7 +123,15 @@ def test_every_pipeline_root_has_the_one_layout(sources, bundles, kind):
 
     spec, bundle = _spec(sources[kind]), bundles[kind]
     assert (bundle / "coremldata.bin").read_bytes() == _expected_root(bundle, spec)
-    assert (bundle / "modelNames").exists() == bool(network_kinds.pipeline_of(spec).names)
+    from mlir_coreml.frontend.pipeline import holds_ml_program
+
+    names = list(network_kinds.pipeline_of(spec).names)
+    stage_names = names or [f"model{i}" for i in range(len(pipeline_models(spec)))]
+    if names or holds_ml_program(spec):  # [3P] for ML Programs; Apple's network pipeline has none
+        assert (bundle / "modelNames" / "coremldata.bin").read_bytes() == \
+            struct.pack("<Q", len(stage_names)) + b"".join(map(_string, stage_names))
+    else:
+        assert not (bundle / "modelNames").exists()
     for index, stage in enumerate(pipeline_models(spec)):  # a nested pipeline's root: the same layout
         if pipeline_models(stage):
             folder = bundle / f"model{index}"
