@@ -6,6 +6,8 @@ not ship, or another model kind is refused naming it.
 """
 from __future__ import annotations
 
+import contextvars
+
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend import RESULT_NAMES_ATTR
 from mlir_coreml.frontend.espresso import format as fmt
@@ -20,6 +22,9 @@ from mlir_coreml.ir.opdef import build
 # Model.Type field numbers from 2000 on are Apple's built-in models (textClassifier, wordTagger,
 # visionFeaturePrint, soundAnalysisPreprocessing, gazetteer, wordEmbedding, audioFeaturePrint).
 BUILT_IN_MODEL_TYPES = 2000
+# Pipelines nested deeper than this are refused (untrusted bundles: each level is a stack of reads).
+MAX_NESTING = 16
+_NESTING = contextvars.ContextVar("pipeline_nesting", default=0)
 
 
 def model_type(path) -> int | None:
@@ -67,14 +72,21 @@ def read_pipeline_bundle(path) -> ModuleOp:
     if not folders:
         raise MlirCoremlError(f"a pipeline bundle without stage folders ({fmt.pipeline_stage_folder(0)}/, ...)", str(root))
     types = [_stage_type(folder) for folder in folders]
-    stages = [read(folder) for folder in folders]
+    depth = _NESTING.get()
+    if depth >= MAX_NESTING:
+        raise MlirCoremlError(f"pipelines nested more than {MAX_NESTING} levels deep", str(root))
+    token = _NESTING.set(depth + 1)
+    try:
+        stages = [read(folder) for folder in folders]
+    finally:
+        _NESTING.reset(token)
     if all(t in fmt.NETWORK_MODEL_TYPES for t in types):
         return _inline_stages(desc, data, stages, where)
     return _inline_mixed(desc, data, stages, types, str(root))
 
 
 def _inline_mixed(desc, data, stages: list, types: list, where: str) -> ModuleOp:
-    """Stages holding ML Programs: inlined as the source reader inlines them (frontend/pipeline.py),
+    """Stages holding ML Programs or pipelines: inlined as the source reader inlines them (frontend/pipeline.py),
     so the module matches the one read from the source model."""
     from mlir_coreml.frontend.mlpackage import message_attr
     from mlir_coreml.frontend.pipeline import pipeline_module

@@ -188,3 +188,17 @@ def test_named_stages_are_listed_in_model_names(sources, tmp_path):
     want = mlir_coreml.compile_model(str(source)).predict({"x": x})
     np.testing.assert_allclose(mlir_coreml.compile_model(str(tmp_path / "named.mlmodelc")).predict({"x": x})["y"],
                                want["y"], rtol=1e-5, atol=1e-5)
+
+
+def test_pipelines_nested_too_deep_are_one_clear_error(bundles, tmp_path):
+    """An untrusted bundle nesting pipeline roots without end is refused, not a RecursionError."""
+    from mlir_coreml.frontend.mlmodelc_pipeline import MAX_NESTING
+
+    root = (bundles["programs"] / "coremldata.bin").read_bytes()
+    folder = tmp_path / "deep.mlmodelc"
+    for _ in range(MAX_NESTING + 2):
+        folder.mkdir()
+        (folder / "coremldata.bin").write_bytes(root)
+        folder = folder / "model0"
+    with pytest.raises(MlirCoremlError, match="nested more than"):
+        mlir_coreml.load(str(tmp_path / "deep.mlmodelc"))
