@@ -77,7 +77,7 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
         from mlir_coreml.frontend.mlmodelc import read
 
         module = read(path)
-        if fmt.PIPELINE_ATTR in module.attributes:
+        if fmt.PIPELINE_ATTR in module.attributes or "coreml.pipeline_stages" in module.attributes:
             raise MlirCoremlError("a compiled pipeline bundle is read as one function and cannot be written back "
                                   "as stages; lower its source .mlmodel instead", str(path))
         _run_pipeline(module, pipeline or "")
@@ -86,11 +86,9 @@ def lower_model(model_path, output, pipeline: str | None = None, emit: str = "ml
     data = _read_source(path) if data is None else data
     model = _parse_spec(data, path)
     if model.WhichOneof("Type") in PIPELINE_TYPES:
-        from mlir_coreml.codegen.atomic import write_directory, write_files
-        from mlir_coreml.codegen.espresso.pipeline_bundle import pipeline_bundle_files
+        from mlir_coreml.codegen.pipeline_bundle import write_pipeline_bundle
 
-        files = pipeline_bundle_files(model, data, path, pipeline, coremlc_version)
-        write_directory(output, lambda staging: write_files(staging, files))
+        write_pipeline_bundle(model, str(path.parent), output, path.stem, data, coremlc_version, path, pipeline)
         return
     write_bundle(lower_mlmodel(path, pipeline, coremlc_version, data, model), output)
 

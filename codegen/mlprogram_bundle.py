@@ -169,13 +169,18 @@ def coremldata_bytes(description: bytes, spec_version: int, function_count: int 
                                        `metadata` (field 100) is appended when it has none]
     then per function 16 B: u32 502 + 12 zero bytes  [3P; ends with 0x1F6 as docs §6 observed]
 
+    This is the layout of every coremldata.bin (frontend/espresso/format.py): format version
+    (spec version, 0, 0), platform `generic` [3P: that is how coremlc 3600's pipeline roots name an
+    ML Program stage, `model0v<spec>.0.0generic`, docs/pipeline-bundles.md].
+
     Size check [O]: Apple's add_model.mlmodelc/coremldata.bin is 319 bytes; its description
     (inputs x, y and output var_3 as fp16 [1, 10], three coremltools 8.1 userDefined entries)
     serializes to 220 bytes, and 0x53 + 220 + 16 = 319, consistent with this layout. The words
     at 0x04 and 0x2B (both = spec version here) and the trailer's 12 zero bytes are not verified.
     """
-    if not _has_field(description, 100):
-        description += b"\xa2\x06\x00"  # field 100, wire type 2, length 0
+    from mlir_coreml.codegen.espresso.coremldata import with_metadata
+
+    description = with_metadata(description)
     out = bytearray(struct.pack("<II", MODEL_TYPE_ML_PROGRAM, spec_version))
     out += bytes(20)
     out += struct.pack("<Q", len(PLATFORM)) + PLATFORM.encode("ascii")
@@ -183,12 +188,6 @@ def coremldata_bytes(description: bytes, spec_version: int, function_count: int 
     out += struct.pack("<Q", len(description)) + description
     out += (struct.pack("<I", MODEL_TYPE_ML_PROGRAM) + bytes(12)) * max(1, function_count)
     return bytes(out)
-
-
-def _has_field(message: bytes, number: int) -> bool:
-    from mlir_coreml.frontend.proto.wire import scan_fields
-
-    return number in scan_fields(message, None)
 
 
 def description_bytes(module, source_model: bytes | None, where: str) -> bytes:
@@ -574,7 +573,7 @@ def lower_ml_program(path, output, pipeline: str | None = None, era: str | None 
 
             if pipeline:
                 raise MlirCoremlError("a pass pipeline cannot be applied to a pipeline model's stages yet", path)
-            write_pipeline_bundle(spec, model_dir, output, name, source, era)
+            write_pipeline_bundle(spec, model_dir, output, name, source, era, model_file)
             return
         module = spec_to_module(spec, model_dir, model_file)
     else:

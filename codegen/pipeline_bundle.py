@@ -1,83 +1,136 @@
-"""Pipelines holding ML Programs -> `.mlmodelc`, laid out as coremlc 3600 does:
+"""Every pipeline (pipeline, pipelineClassifier, pipelineRegressor) -> `.mlmodelc`, whatever its stages
+hold: NeuralNetworks, ML Programs, or pipelines of them. Layout and evidence: docs/pipeline-bundles.md.
 
     X.mlmodelc/
-      model0/model.mil, model0/coremldata.bin   stage 0 as an ML Program bundle without metadata.json and
-      [model0/weights/...]                      analytics [V cast and dynamic fixtures]; each stage keeps its
-                                                own copy of the weight files it uses [3P mlmodelc-export README]
-      model1/...                                stage 1 (a NeuralNetwork stage: an espresso bundle [G])
-      metadata.json                             the pipeline's description; histogram, computePrecision and
-                                                storagePrecision over all ML Program stages; modelType
-                                                {name, structure} [V]
-      coremldata.bin                            [G] the ML Program header with the pipeline's model type
-                                                field, its description, one trailer per stage
-      analytics/coremldata.bin                  [G] as for an ML Program
-
-Stages that are themselves pipelines are refused (not seen in any sample).
+      coremldata.bin            the one pipeline root layout (codegen/espresso/coremldata.pipeline_coremldata):
+                                version (1, 0, 1), platform string naming each stage's version, the
+                                pipeline's description, trailer: stage count, model type [O Apple NN
+                                pipeline; 3P byte-compared for ML Program pipelines]
+      metadata.json             the pipeline's: ML Program rules when a stage holds an ML Program
+                                (histogram and precisions over those stages) [V], else the network rules
+      analytics/coremldata.bin  PipelineModelDetails + SpecificationDetails [O]
+      modelNames/coremldata.bin the stage names (MODEL_NAMES_FILE) [3P]
+      model0/, model1/, ...     each stage as its kind writes it, without metadata.json: an ML Program as
+                                model.mil + coremldata.bin (+ its copy of the weights), a network as an
+                                espresso bundle, a pipeline as a root coremldata.bin and its own
+                                model0/, model1/ ... [G: no nested pipeline seen]
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from mlir_coreml.codegen.atomic import write_directory, write_files
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.frontend.espresso import format as fmt
 
-STAGE_FILES = ("model.mil", "coremldata.bin")      # what a stage folder holds besides its weights [V]
+STAGE_FILES = ("model.mil", "coremldata.bin")      # what an ML Program stage folder holds besides its weights [V]
+# The stage names: u64 count, then u64 length + UTF-8 bytes each; the source's Pipeline.names, else
+# the folder names; for every pipeline holding an ML Program [3P: coremlc 3600 output byte-compared by
+# mlmodelc-export], for a pipeline of networks only when the source names its stages [O: Apple's
+# UpdatableDrawingClassifier names none and has no such file; G: with names]
+MODEL_NAMES_FILE = "modelNames/coremldata.bin"
 
 
-def write_pipeline_bundle(spec, model_dir: str, output, model_name: str, source: bytes, era: str | None = None) -> None:
-    """Write the pipeline `spec` (its weight paths relative to `model_dir`) at `output`, atomically."""
-    from mlir_coreml.frontend.pipeline import pipeline_models
+@dataclass
+class _Stage:
+    write: Callable[[Path], None]            # fills the stage folder
+    coremldata: bytes                        # the stage's root coremldata.bin (its version and platform)
+    programs: list = field(default_factory=list)   # (mil module, WeightFiles) of every ML Program inside
+
+
+@dataclass(frozen=True)
+class _Context:
+    model_dir: str            # `@model_path` of the source's weight files
+    where: str                # the output, for messages
+    model_name: str
+    source_path: Path
+    era: str | None
+    passes: str | None
+
+
+def write_pipeline_bundle(spec, model_dir: str, output, model_name: str, source: bytes, era: str | None = None,
+                          source_path=None, passes: str | None = None) -> None:
+    """Write the pipeline `spec` (its ML Programs' weight paths relative to `model_dir`) at `output`,
+    atomically. `era` as `lower --coremlc-version`; `passes` runs on the network stages."""
+    from mlir_coreml.codegen.espresso.pipeline_bundle import root_side_files
+    from mlir_coreml.frontend.pipeline import holds_ml_program
 
     output = os.path.abspath(os.fspath(output))
-    stages = pipeline_models(spec)
-    writers = [_stage_writer(stage, i, model_dir, output, model_name, era) for i, stage in enumerate(stages)]
-    programs = [(w[1], w[2]) for w in writers if w[1] is not None]
-    files = {"metadata.json": _metadata(spec, stages, [m for m, _ in programs], [w for _, w in programs], model_name),
-             "coremldata.bin": _coremldata(spec, source, output, len(stages)),
-             "analytics/coremldata.bin": _analytics(source, model_name)}
-
-    def fill(staging: Path) -> None:
-        write_files(staging, files)
-        for index, (write, _, _) in enumerate(writers):
-            folder = staging / f"model{index}"
-            folder.mkdir()
-            write(folder)
-
-    write_directory(output, fill)
+    ctx = _Context(model_dir, output, model_name, Path(source_path or f"{model_name}.mlmodel"), era, passes)
+    root = _pipeline_stage(spec, source, ctx)
+    programs = holds_ml_program(spec)
+    files = root_side_files(spec, source, model_name, era, metadata=not programs)
+    if programs:
+        modules = [m for m, _ in root.programs]
+        files[fmt.METADATA_FILE] = _metadata(spec, modules, [w for _, w in root.programs], model_name)
+    write_directory(output, lambda staging: (write_files(staging, files), root.write(staging)))
 
 
-def _stage_writer(stage, index: int, model_dir: str, where: str, model_name: str, era: str | None):
-    """(a function filling the stage folder, the stage's mil module and WeightFiles, or None twice)."""
-    from mlir_coreml.frontend.pipeline import holds_ml_program, pipeline_models, spec_to_module
+def _pipeline_stage(spec, source: bytes, ctx: _Context) -> _Stage:
+    """A pipeline as a stage: its root coremldata.bin beside a folder per stage."""
+    from mlir_coreml.codegen.espresso import coremldata as cd
+    from mlir_coreml.frontend.pipeline import holds_ml_program, pipeline_models
 
-    kind = stage.WhichOneof("Type")
-    if pipeline_models(stage):
-        raise MlirCoremlError(f"pipeline stage {index} is itself a pipeline; nested pipelines cannot be lowered",
-                              where)
-    if holds_ml_program(stage):
+    models = pipeline_models(spec)
+    if not models:
+        raise MlirCoremlError("the pipeline has no models", str(ctx.source_path))
+    stages = [_stage(model, fmt.pipeline_stage_folder(i), ctx) for i, model in enumerate(models)]
+    parsed = [cd.parse_written_coremldata(stage.coremldata) for stage in stages]
+    root = cd.write_coremldata(cd.pipeline_coremldata(source, parsed, ctx.where, empty_metadata=holds_ml_program(spec)))
+
+    files = {fmt.COREMLDATA_FILE: root}
+    names = _stage_names(spec)
+    if names or holds_ml_program(spec):
+        files[MODEL_NAMES_FILE] = cd.write_strings(names or [fmt.pipeline_stage_folder(i) for i in range(len(stages))])
+
+    def write(folder: Path) -> None:
+        write_files(folder, files)
+        for index, stage in enumerate(stages):
+            sub = folder / fmt.pipeline_stage_folder(index)
+            sub.mkdir()
+            stage.write(sub)
+
+    return _Stage(write, root, [p for stage in stages for p in stage.programs])
+
+
+def _stage_names(spec) -> list[str]:
+    kind = spec.WhichOneof("Type")
+    return list((spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline).names)
+
+
+def _stage(model, folder: str, ctx: _Context) -> _Stage:
+    from mlir_coreml.frontend.pipeline import pipeline_models, spec_to_module
+
+    kind = model.WhichOneof("Type")
+    if pipeline_models(model):
+        return _pipeline_stage(model, model.SerializeToString(), ctx)
+    if kind == "mlProgram":
         from mlir_coreml.codegen.mlprogram_bundle import bundle_files
 
-        module = spec_to_module(stage, model_dir, f"{where}: stage {index}")
-        files, weights = bundle_files(module, where, model_name, stage.SerializeToString(), era)
+        module = spec_to_module(model, ctx.model_dir, f"{ctx.where}: stage {folder}")
+        files, weights = bundle_files(module, ctx.where, ctx.model_name, model.SerializeToString(), ctx.era)
 
-        def write_program(folder: Path) -> None:
-            write_files(folder, {name: files[name] for name in STAGE_FILES})
-            weights.write(folder)
+        def write_program(target: Path) -> None:
+            write_files(target, {name: files[name] for name in STAGE_FILES})
+            weights.write(target)
 
-        return write_program, module, weights
-    if kind not in ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor"):
-        raise MlirCoremlError(f"pipeline stage {index} is a '{kind}' model, which cannot be lowered", where)
-    from mlir_coreml.codegen.espresso.bundle_writer import write_bundle
-    from mlir_coreml.codegen.lower import lower_mlmodel
+        return _Stage(write_program, files[fmt.COREMLDATA_FILE], [(module, weights)])
+    if kind not in fmt.NETWORK_MODEL_KINDS:
+        raise MlirCoremlError(f"pipeline stage {folder} is a '{kind}' model; only network and ML Program stages "
+                              f"(and pipelines of them) compile to bundles", str(ctx.source_path))
+    from mlir_coreml.codegen.espresso.pipeline_bundle import network_stage_files
 
-    module = lower_mlmodel(Path(f"{model_name}.mlmodel"), None, era or "2025", stage.SerializeToString())
-    return (lambda folder: write_bundle(module, folder)), None, None
+    files = network_stage_files(model, folder, ctx.source_path, ctx.passes, ctx.era or "2025")
+    return _Stage(lambda target: write_files(target, files), files[fmt.COREMLDATA_FILE])
 
 
-def _metadata(spec, stages, modules, weights, model_name: str) -> bytes:
+def _metadata(spec, modules, weights, model_name: str) -> bytes:
     from mlir_coreml.codegen import mlprogram_metadata as meta
     from mlir_coreml.codegen.espresso.coremldata import write_metadata
+    from mlir_coreml.frontend.pipeline import pipeline_models
     from mlir_coreml.ir.dialects.func import entry_function
 
     entries = [entry_function(m) for m in modules]
@@ -106,7 +159,7 @@ def _metadata(spec, stages, modules, weights, model_name: str) -> bytes:
     if version in meta.AVAILABILITY:
         out["availability"] = dict(meta.AVAILABILITY[version])
     out["modelType"] = {"name": f"MLModelType_{spec.WhichOneof('Type')}",
-                        "structure": [{"name": f"MLModelType_{s.WhichOneof('Type')}"} for s in stages]}
+                        "structure": [{"name": f"MLModelType_{s.WhichOneof('Type')}"} for s in pipeline_models(spec)]}
     out["inputSchema"] = [meta.feature_schema(f) for f in desc.input]
     out["userDefinedMetadata"] = dict(sorted(desc.metadata.userDefined.items()))
     out["generatedClassName"] = meta.class_name(model_name)
@@ -118,20 +171,3 @@ def _precision_names(text: str) -> list[str]:
     if text.startswith("Mixed (") and text.endswith(")"):
         return text[len("Mixed ("):-1].split(", ")
     return [text]
-
-
-def _coremldata(spec, source: bytes, where: str, stage_count: int) -> bytes:
-    import struct
-
-    from mlir_coreml.codegen.mlprogram_bundle import coremldata_bytes, description_bytes
-
-    data = bytearray(coremldata_bytes(description_bytes(None, source, where), spec.specificationVersion, stage_count))
-    field = spec.DESCRIPTOR.fields_by_name[spec.WhichOneof("Type")].number
-    struct.pack_into("<I", data, 0, field)  # the stage trailers stay 502 [G]
-    return bytes(data)
-
-
-def _analytics(source: bytes, model_name: str) -> bytes:
-    from mlir_coreml.codegen.mlprogram_bundle import analytics_for_program
-
-    return analytics_for_program(source, model_name)

@@ -48,11 +48,7 @@ def read(path) -> ModuleOp:
         return read_mlprogram_bundle(path)
     is_pipeline = mlmodelc_pipeline.model_type(path) in fmt.PIPELINE_MODEL_TYPES or (
         os.path.isdir(os.path.join(os.fspath(path), "model0")) and not os.path.lexists(os.path.join(os.fspath(path), fmt.NET_FILE)))
-    if is_pipeline:
-        # network stages: Apple's pipeline layout (mlmodelc_pipeline); ML Program stages: the
-        # layout codegen/pipeline_bundle.py writes (read_pipeline_bundle below)
-        if os.path.lexists(os.path.join(os.fspath(path), "model0", "model.mil")):
-            return read_pipeline_bundle(path)
+    if is_pipeline:  # every stage kind: one root layout, one reader
         return mlmodelc_pipeline.read_pipeline_bundle(path)
     bundle = read_bundle(path)
     return module_from_bundle(bundle)
@@ -92,49 +88,25 @@ def read_mlprogram_bundle(path) -> ModuleOp:
 
 
 def program_coremldata(core_path: str, model_types: tuple) -> tuple:
-    """(specification version, ModelDescription) of an ML Program (or pipeline) coremldata.bin
-    (layout: codegen/mlprogram_bundle.coremldata_bytes); the empty `metadata` compilers append to
-    a description without one is dropped."""
+    """(specification version, ModelDescription) of an ML Program coremldata.bin, read as every
+    coremldata.bin is (frontend/espresso/bundle.parse_coremldata); the empty `metadata` compilers
+    append to a description without one is dropped."""
     import os
-    import struct
 
-    from mlir_coreml.frontend.proto import model_pb2
+    from mlir_coreml.frontend.espresso.bundle import parse_coremldata
     from mlir_coreml.ir.guard import read_file
 
-    data = read_file(core_path, "protobuf", root=os.path.dirname(os.fspath(core_path)))
-    if len(data) < 0x53 or struct.unpack_from("<I", data, 0)[0] not in model_types:
+    data = parse_coremldata(read_file(core_path, "protobuf", root=os.path.dirname(os.fspath(core_path))), core_path)
+    if data.model_type not in model_types:
         raise MlirCoremlError(f"not the coremldata.bin of this kind of bundle (expected model type "
                               f"{' or '.join(map(str, model_types))})", core_path)
-    (spec_version,) = struct.unpack_from("<Q", data, 0x2B)
-    (length,) = struct.unpack_from("<Q", data, 0x4B)
-    if 0x53 + length > len(data):
-        raise MlirCoremlError("the model description runs past the end of the file", core_path)
-    desc = model_pb2.ModelDescription()
     try:
-        desc.ParseFromString(data[0x53:0x53 + length])
-    except Exception:  # protobuf raises DecodeError, sometimes others, on garbage
-        raise MlirCoremlError("the model description is not a valid protobuf", core_path) from None
+        desc = description_message(data.description)
+    except MlirCoremlError as err:
+        raise MlirCoremlError(err.message, core_path) from None
     if desc.HasField("metadata") and not desc.metadata.ListFields():
         desc.ClearField("metadata")
-    return spec_version, desc
-
-
-def read_pipeline_bundle(path) -> ModuleOp:
-    """A compiled pipeline (`model0/`, `model1/`, ... beside the root coremldata.bin): each stage
-    read as the bundle it is, then inlined in order as frontend/pipeline.py does for sources."""
-    import os
-
-    from mlir_coreml.frontend.mlpackage import message_attr
-    from mlir_coreml.frontend.pipeline import pipeline_module
-
-    root = os.fspath(path)
-    spec_version, desc = program_coremldata(os.path.join(root, "coremldata.bin"), (200, 201, 202))
-    stages = []
-    while os.path.isdir(os.path.join(root, f"model{len(stages)}")):
-        stages.append(read(os.path.join(root, f"model{len(stages)}")))
-    kinds = ["mlProgram" if any(op.op_name.startswith("mil.") for op in m.walk()) else "neuralNetwork"
-             for m in stages]
-    return pipeline_module(message_attr(desc), spec_version, stages, kinds, root)
+    return data.spec_version, desc
 
 
 def module_from_bundle(bundle: EspressoBundle) -> ModuleOp:

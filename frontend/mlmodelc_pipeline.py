@@ -1,9 +1,12 @@
-"""Read a compiled pipeline bundle (`model0/`, `model1/`, ... under a root coremldata.bin; layout in
-frontend/espresso/format.py and docs/espresso-model-kinds.md) into one function: every stage is read
-as the bundle it is (frontend/mlmodelc.py), then inlined in order. A stage that is one of Apple's
-built-in models, which bundles do not ship, or another model kind is refused naming it.
+"""Read every compiled pipeline bundle (`model0/`, `model1/`, ... under a root coremldata.bin: the one
+layout of frontend/espresso/format.py and docs/pipeline-bundles.md, whatever the stages hold) into one
+function: every stage is read as the bundle it is (frontend/mlmodelc.py: a network, an ML Program, a
+pipeline), then inlined in order. A stage that is one of Apple's built-in models, which bundles do
+not ship, or another model kind is refused naming it.
 """
 from __future__ import annotations
+
+import contextvars
 
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.frontend import RESULT_NAMES_ATTR
@@ -19,6 +22,9 @@ from mlir_coreml.ir.opdef import build
 # Model.Type field numbers from 2000 on are Apple's built-in models (textClassifier, wordTagger,
 # visionFeaturePrint, soundAnalysisPreprocessing, gazetteer, wordEmbedding, audioFeaturePrint).
 BUILT_IN_MODEL_TYPES = 2000
+# Pipelines nested deeper than this are refused (untrusted bundles: each level is a stack of reads).
+MAX_NESTING = 16
+_NESTING = contextvars.ContextVar("pipeline_nesting", default=0)
 
 
 def model_type(path) -> int | None:
@@ -65,20 +71,42 @@ def read_pipeline_bundle(path) -> ModuleOp:
         folders.append(root / fmt.pipeline_stage_folder(len(folders)))
     if not folders:
         raise MlirCoremlError(f"a pipeline bundle without stage folders ({fmt.pipeline_stage_folder(0)}/, ...)", str(root))
-    stages = [_stage_module(folder) for folder in folders]
-    return _inline_stages(desc, data, stages, where)
+    types = [_stage_type(folder) for folder in folders]
+    depth = _NESTING.get()
+    if depth >= MAX_NESTING:
+        raise MlirCoremlError(f"pipelines nested more than {MAX_NESTING} levels deep", str(root))
+    token = _NESTING.set(depth + 1)
+    try:
+        stages = [read(folder) for folder in folders]
+    finally:
+        _NESTING.reset(token)
+    if all(t in fmt.NETWORK_MODEL_TYPES for t in types):
+        return _inline_stages(desc, data, stages, where)
+    return _inline_mixed(desc, data, stages, types, str(root))
 
 
-def _stage_module(folder) -> ModuleOp:
+def _inline_mixed(desc, data, stages: list, types: list, where: str) -> ModuleOp:
+    """Stages holding ML Programs or pipelines: inlined as the source reader inlines them (frontend/pipeline.py),
+    so the module matches the one read from the source model."""
+    from mlir_coreml.frontend.mlpackage import message_attr
+    from mlir_coreml.frontend.pipeline import pipeline_module
+
+    if desc.HasField("metadata") and not desc.metadata.ListFields():
+        desc.ClearField("metadata")  # the empty one the compiler appends (format.EMPTY_METADATA)
+    kinds = [_model_kind(t) for t in types]
+    return pipeline_module(message_attr(desc), data.spec_version, stages, kinds, where)
+
+
+def _stage_type(folder) -> int | None:
     stage_type = model_type(folder)
     kind = _model_kind(stage_type)
     if stage_type is not None and stage_type >= BUILT_IN_MODEL_TYPES:
         raise MlirCoremlError(f"pipeline stage {folder.name} is Apple's built-in '{kind}' model, which Core ML "
                               "provides on Apple platforms and the bundle does not ship; it cannot run here", str(folder))
-    if stage_type not in fmt.NETWORK_MODEL_TYPES + fmt.PIPELINE_MODEL_TYPES:
-        raise MlirCoremlError(f"pipeline stage {folder.name} is a '{kind}' model; only network stages "
-                              "(and pipelines of them) can be read", str(folder))
-    return read(folder)
+    if stage_type not in fmt.NETWORK_MODEL_TYPES + fmt.PIPELINE_MODEL_TYPES + (fmt.MODEL_TYPE_ML_PROGRAM,):
+        raise MlirCoremlError(f"pipeline stage {folder.name} is a '{kind}' model; only network and ML Program "
+                              "stages (and pipelines of them) can be read", str(folder))
+    return stage_type
 
 
 def _inline_stages(desc, data, stages: list, where: str) -> ModuleOp:

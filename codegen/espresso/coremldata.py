@@ -100,9 +100,12 @@ def coremldata_from_mlmodel(mlmodel: bytes, *, where: str | None = None, model=N
                       class_labels=labels, probability_blob=probabilities)
 
 
-def pipeline_coremldata(mlmodel: bytes, stages: list[CoremlData], where: str | None = None) -> CoremlData:
+def pipeline_coremldata(mlmodel: bytes, stages: list[CoremlData], where: str | None = None,
+                        empty_metadata: bool = False) -> CoremlData:
     """The root coremldata.bin of a pipeline bundle whose stage bundles hold `stages` (layout in
-    frontend/espresso/format.py)."""
+    frontend/espresso/format.py): the one layout of every pipeline root, whatever its stages are.
+    `empty_metadata`: the compiler appends an empty `metadata` to a description without one, as
+    coremlc does for pipelines of ML Programs [3P byte-compared, docs/pipeline-bundles.md]."""
     fields = scan_fields(mlmodel, where)
     model_type = next((number for number in fields if number >= 200), None)
     if model_type not in fmt.PIPELINE_MODEL_TYPES:
@@ -110,10 +113,25 @@ def pipeline_coremldata(mlmodel: bytes, stages: list[CoremlData], where: str | N
     platform = fmt.COREMLDATA_PLATFORM + "".join(
         f".{fmt.pipeline_stage_folder(index)}v{'.'.join(map(str, stage.format_version))}{stage.platform}"
         for index, stage in enumerate(stages))
+    description = bytes(fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1])
+    if empty_metadata:
+        description = with_metadata(description, where)
     return CoremlData(model_type=model_type, format_version=fmt.PIPELINE_FORMAT_VERSION, platform=platform,
-                      spec_version=fields.get(1, [0])[-1],
-                      description=bytes(fields.get(fmt.MLMODEL_DESCRIPTION_FIELD, [b""])[-1]), output_names=None,
+                      spec_version=fields.get(1, [0])[-1], description=description, output_names=None,
                       trailer=_U64.pack(len(stages)) + _U64.pack(model_type))
+
+
+def write_strings(strings) -> bytes:
+    """u64 count, then each string as u64 length + UTF-8 bytes (pipeline stage names)."""
+    return _U64.pack(len(strings)) + b"".join(_string(text) for text in strings)
+
+
+def with_metadata(description: bytes, where: str | None = None) -> bytes:
+    """`description` with an empty `metadata` (field 100) appended when it has none: what the
+    compilers of ML Programs store [3P: mlmodelc-export, byte-compared with coremlc 3600]."""
+    if fmt.DESCRIPTION_METADATA_FIELD in scan_fields(description, where):
+        return description
+    return description + fmt.EMPTY_METADATA
 
 
 def classifier_labels(model) -> tuple[tuple, str]:

@@ -1,13 +1,12 @@
-"""Compile a pipeline `.mlmodel` (pipeline, pipelineClassifier, pipelineRegressor) of network stages
-to a `.mlmodelc` bundle as coremlc does [O: UpdatableDrawingClassifier, an Apple-compiled
-pipelineClassifier, see docs/espresso-model-kinds.md]:
+"""The network parts of a compiled pipeline bundle, as coremlc writes them [O: UpdatableDrawingClassifier,
+an Apple-compiled pipelineClassifier, see docs/pipeline-bundles.md]: a network stage's sub-bundle,
+and the root metadata.json / analytics of a pipeline of networks. The bundle itself (root
+coremldata.bin, stage folders, nesting) is written by codegen/pipeline_bundle.py for every pipeline.
 
-    coremldata.bin            the pipeline's header and description (format.PIPELINE_FORMAT_VERSION,
-                              the stages' versions in the platform string, trailer: stage count, type)
     metadata.json             2021+: the whole model's metadata (modelType with its stage structure)
     analytics/coremldata.bin  2021+: PipelineModelDetails (stage count) + SpecificationDetails
-    model0/, model1/, ...     a bundle per stage, without metadata.json; its analytics keep only
-                              NeuralNetworkModelDetails
+    model0/, model1/, ...     a network stage: its bundle without metadata.json; its analytics keep
+                              only NeuralNetworkModelDetails
 """
 from __future__ import annotations
 
@@ -24,38 +23,34 @@ def pipeline_stages(model) -> list:
     return list(pipeline.models)
 
 
-def pipeline_bundle_files(model, data: bytes, path: Path, pipeline: str | None, era: str) -> dict[str, bytes]:
-    """Every file of the pipeline bundle, by relative path. A stage that is not a network (a
-    feature extractor, a classical model, one of Apple's built-in models) is refused, naming it."""
-    from mlir_coreml.codegen.espresso import coremldata as cd
+def network_stage_files(stage, folder: str, path: Path, pipeline: str | None, era: str) -> dict[str, bytes]:
+    """The files of a network stage's sub-bundle, by path relative to the stage folder."""
     from mlir_coreml.codegen.espresso.bundle_writer import bundle_files
-    from mlir_coreml.codegen.espresso.metadata import metadata_for
     from mlir_coreml.codegen.lower import lower_mlmodel
 
-    stages = pipeline_stages(model)
-    if not stages:
-        raise MlirCoremlError("the pipeline has no models", str(path))
-    files: dict[str, bytes] = {}
-    stage_data = []
-    for index, stage in enumerate(stages):
-        folder = fmt.pipeline_stage_folder(index)
-        kind = stage.WhichOneof("Type")
-        if kind not in fmt.NETWORK_MODEL_KINDS:
-            raise MlirCoremlError(f"pipeline stage {folder} is a '{kind}' model; only network stages "
-                                  f"({', '.join(fmt.NETWORK_MODEL_KINDS)}) compile to espresso bundles", str(path))
-        try:
-            module = lower_mlmodel(path, pipeline, era, stage.SerializeToString(), stage)
-        except MlirCoremlError as err:
-            raise MlirCoremlError(f"pipeline stage {folder}: {err.message}", err.where or str(path)) from None
-        _as_stage(module)
-        files.update({f"{folder}/{name}": content for name, content in bundle_files(module).items()})
-        stage_data.append(cd.parse_written_coremldata(files[f"{folder}/{fmt.COREMLDATA_FILE}"]))
-    files[fmt.COREMLDATA_FILE] = cd.write_coremldata(cd.pipeline_coremldata(data, stage_data, where=str(path)))
-    if era >= "2021":
-        files[fmt.METADATA_FILE] = cd.write_metadata(metadata_for(model, path.stem, era))
-        sections = {fmt.ANALYTICS_PIPELINE_SECTION: {"modelDimension": str(len(stages))},
-                    fmt.ANALYTICS_SPEC_SECTION: {"modelHash": cd.sha256_base64(data), "modelName": path.stem}}
-        files[fmt.ANALYTICS_FILE] = cd.write_analytics(fmt.Analytics(sections=sections))
+    try:
+        module = lower_mlmodel(path, pipeline, era, stage.SerializeToString(), stage)
+    except MlirCoremlError as err:
+        raise MlirCoremlError(f"pipeline stage {folder}: {err.message}", err.where or str(path)) from None
+    _as_stage(module)
+    return bundle_files(module)
+
+
+def root_side_files(model, data: bytes, model_name: str, era: str, metadata: bool = True) -> dict[str, bytes]:
+    """metadata.json (from the network metadata rules, when `metadata`) and analytics of a pipeline
+    root, for the eras that write them (2021+). The analytics are those of Apple's pipeline bundle
+    whatever the stages hold [O UpdatableDrawingClassifier]."""
+    from mlir_coreml.codegen.espresso import coremldata as cd
+    from mlir_coreml.codegen.espresso.metadata import metadata_for
+
+    if era is not None and not fmt.era_at_least(era, "2021"):
+        return {}
+    files = {}
+    if metadata:
+        files[fmt.METADATA_FILE] = cd.write_metadata(metadata_for(model, model_name, era or "2025"))
+    sections = {fmt.ANALYTICS_PIPELINE_SECTION: {"modelDimension": str(len(pipeline_stages(model)))},
+                fmt.ANALYTICS_SPEC_SECTION: {"modelHash": cd.sha256_base64(data), "modelName": model_name}}
+    files[fmt.ANALYTICS_FILE] = cd.write_analytics(fmt.Analytics(sections=sections))
     return files
 
 

@@ -133,13 +133,13 @@ PIPELINE_MODEL_KINDS = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 PIPELINE_MODEL_TYPES = (202, 200, 201)
 CLASS_LABEL_KINDS = {100: "string", 101: "int64"}   # NeuralNetworkClassifier.ClassLabels field numbers
 MODEL_TYPE_ML_PROGRAM = 502
-# A pipeline bundle [O: UpdatableDrawingClassifier, an Apple-compiled pipelineClassifier (network +
-# kNearestNeighborsClassifier stages), 2024+ coremlc; see docs/espresso-model-kinds.md]: each stage
-# is a bundle of its own in `model0/`, `model1/`, ... The root coremldata.bin holds the pipeline's
-# header and description; its platform string is the root platform followed, per stage, by
-# `.<folder>v<the stage's format version a.b.c><the stage's platform>`
-# ("generic.model0v1.2.1generic.model1v1.0.0notreesyet"); the trailer is u64 S (stage count) then
-# u64 model type.
+# A pipeline bundle, whatever its stages hold [O: UpdatableDrawingClassifier, an Apple-compiled
+# pipelineClassifier (network + kNearestNeighborsClassifier stages), 2024+ coremlc; 3P: coremlc 3600's
+# ML Program pipelines; see docs/pipeline-bundles.md]: each stage is a bundle of its own in `model0/`,
+# `model1/`, ... The root coremldata.bin holds the pipeline's header and description; its platform
+# string is the root platform followed, per stage, by `.<folder>v<the stage's format version
+# a.b.c><the stage's platform>` ("generic.model0v1.2.1generic.model1v1.0.0notreesyet"; an ML Program
+# stage: "v<spec>.0.0generic"); the trailer is u64 S (stage count) then u64 model type.
 
 
 def pipeline_stage_folder(index: int) -> str:
@@ -166,6 +166,8 @@ COREMLDATA_RESERVED_WORDS = 3
 MLMODEL_DESCRIPTION_FIELD = 2          # Model.description
 MODEL_DESCRIPTION_OUTPUT_FIELD = 10    # ModelDescription.output (repeated FeatureDescription)
 FEATURE_DESCRIPTION_NAME_FIELD = 1     # FeatureDescription.name
+DESCRIPTION_METADATA_FIELD = 100       # ModelDescription.metadata
+EMPTY_METADATA = b"\xa2\x06\x00"       # field 100, wire type 2, length 0
 
 # --- model/coremldata.bin: image pre-processing [V structure, O meaning] -------------------------
 # PREPROCESSING_RECORD_COUNT records, each u64 count, then count x {u64 len, name, f32 value},
