@@ -75,9 +75,9 @@ def main(argv=None) -> int:
         model_file = next(p for p in coreml.iterdir() if p.suffix in (".mlmodel", ".mlpackage"))
         for threads in (int(t) for t in args.threads.split(",")):
             # Core ML's precision model: fp16 weights, fp32 accumulation
-            compiled = compile_model(str(model_file), threads=threads, weight_precision="fp16")
+            compiled = compile_model(str(model_file), threads=threads, precision="fp16")
             # the same schedule without the generated module: what codegen itself buys
-            executor = compile_model(str(model_file), threads=threads, weight_precision="fp16", codegen=False)
+            executor = compile_model(str(model_file), threads=threads, precision="fp16", codegen=False)
             feeds = {k: np.ascontiguousarray(v) for k, v in inputs.items()}
             runners = {"ours": compiled.predict, "exec": executor.predict,
                        "ort": onnxruntime_runner(str(onnx_dir / "model.onnx"), threads),

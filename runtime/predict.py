@@ -73,20 +73,28 @@ def _load(path_or_module):
 
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
-                  use_kernels: bool = True, weight_precision: str = "stored",
-                  codegen: bool | None = None, trust_bundled_kernels: bool = False) -> CompiledModel:
+                  use_kernels: bool = True, weight_precision: str | None = None,
+                  codegen: bool | None = None, trust_bundled_kernels: bool = False,
+                  precision: str | None = None) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
-    `weight_precision` "stored" (default) computes with weights in the precision the model
+    `precision` (runtime/precision.py) None computes with weights in the precision the model
     stores them: f16 weights run on the fp16-panel kernels, f32 weights stay exact (numpy
-    sgemm path), as the fp32 acceptance tolerance (1e-4) requires; "fp16" rounds every
-    conv/linear/matmul weight to fp16 so every one runs on the kernels (Core ML's accelerator
-    precision, faster). `use_kernels=False` runs every op through its numpy reference.
+    sgemm path), as the fp32 acceptance tolerance (1e-4) requires; "fp16" adds `fp16-weights`
+    to the pipeline so every conv/linear/matmul weight is f16 in the IR and runs on the
+    kernels (Core ML's accelerator precision, faster); "ane" emulates the Neural Engine's
+    numerics. `model.precision_report()` says what the mode changed. `weight_precision="fp16"`
+    is the deprecated spelling of `precision="fp16"`.
+    `use_kernels=False` runs every op through its numpy reference.
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
     models with control flow, or a machine without a C compiler, use the executor.
     A build shipped with the model (`lower --kernels`, `save`) is native code: it is loaded only
     if this machine made it (keyed hash, runtime/build.py) or with `trust_bundled_kernels=True`."""
+    if weight_precision not in (None, "stored", "fp16"):
+        raise MlirCoremlError(f"weight_precision must be one of fp16, stored, got '{weight_precision}'")
+    if weight_precision == "fp16" and precision is None:
+        precision = "fp16"
     module = _load(path_or_module)
     if "classical" in dialects_in(module):  # classical models and mixed pipelines
         from mlir_coreml.runtime.classical import ClassicalCompiledModel
@@ -98,7 +106,7 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     # module has shapes baked into its ops: it runs the shapes it was compiled for)
     flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
     imported = module.clone() if flexible else None
-    options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
+    options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, precision=precision,
                    codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
     source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
     model = _compile_module(module, source=source, **options)
@@ -108,16 +116,25 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     return model
 
 
-def _compile_module(module, pipeline: str | None, source=None, **options) -> CompiledModel:
-    """Lower `module` (in place), optimise, plan memory and build its runner."""
+def _compile_module(module, pipeline: str | None, source=None, precision: str | None = None,
+                    **options) -> CompiledModel:
+    """Lower `module` (in place), optimise, apply the precision mode, plan memory and build its
+    runner; the module before the precision passes is kept for `precision_report`."""
     from mlir_coreml.passes.manager import PassManager
     from mlir_coreml.passes.plan_memory import PlanMemory
+    from mlir_coreml.runtime.precision import precision_pipeline
 
     lower_to_core(module)
-    pm = PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline)
-    pm.add(PlanMemory())
+    PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline).run(module)
+    suffix = precision_pipeline(precision)
+    baseline = module.clone() if suffix else None
+    if suffix:
+        PassManager.from_pipeline(suffix).run(module)
+    pm = PassManager([PlanMemory()])
     pm.run(module)
-    return CompiledModel(module, source=source, **options)
+    model = CompiledModel(module, source=source, **options)
+    model.precision, model.precision_baseline = precision or "fp32", baseline
+    return model
 
 
 def _main_function(module):
@@ -273,6 +290,17 @@ class CompiledModel:
         self.batch_variants: dict = {}
         self.variants: VariantCache | None = None  # compiled variants for other allowed input shapes
 
+    def precision_report(self, inputs: dict | None = None):
+        """What `precision` changed: per-weight bytes before/after and the output drift on
+        `inputs` (default: generated from the input types), by the reference interpreter."""
+        from mlir_coreml.runtime.precision import PrecisionReport, precision_report
+
+        baseline = getattr(self, "precision_baseline", None)
+        if baseline is None:
+            return PrecisionReport(getattr(self, "precision", "fp32"))
+        args = None if inputs is None else self.signature.check_inputs(inputs)
+        return precision_report(self.precision, baseline, self.module, args)
+
     @property
     def inputs(self) -> dict:
         """Input name -> declared tensor type."""
@@ -407,15 +435,19 @@ def read_npz(path) -> dict[str, np.ndarray]:
 
 
 def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False,
-            trust_kernels: bool = False) -> dict:
+            trust_kernels: bool = False, precision: str | None = None, report: str | None = None) -> dict:
     """Predict on the arrays of `inputs_npz` (keys = input names); write the outputs to
     `outputs_npz` (atomically) or print a summary. `reference` runs the imported module
-    through the numpy reference interpreter, without lowering."""
+    through the numpy reference interpreter, without lowering. `report` writes the precision
+    report (runtime/precision.py) measured on these inputs."""
     inputs = read_npz(inputs_npz)
     if reference:
         outputs = _run_reference(model, inputs)
     else:
-        outputs = compile_model(model, threads=threads, trust_bundled_kernels=trust_kernels).predict(inputs)
+        compiled = compile_model(model, threads=threads, trust_bundled_kernels=trust_kernels, precision=precision)
+        outputs = compiled.predict(inputs)
+        if report is not None:
+            compiled.precision_report(inputs).write(report)
     if outputs_npz is None:
         sys.stdout.write(summarize(outputs))
     else:

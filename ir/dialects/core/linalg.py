@@ -5,7 +5,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
-from mlir_coreml.ir.types import F32, TensorType
+from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.dialects.core.base import (CoreOp, _check_size, _f32, _fmt, _numel, _shape,
                                                _unranked_like, broadcast_shapes, types_compatible)
 from mlir_coreml.ir.dialects.core.elementwise import (_check_activation, apply_activation)
@@ -262,7 +262,8 @@ class MatmulOp(CoreOp):
         return a, b
 
     def infer_types(self):
-        if self.a.type.element != self.b.type.element:
+        # a constant right operand may be stored in f16 (fp16-weights): it is read in f32
+        if self.a.type.element != self.b.type.element and {self.a.type.element, self.b.type.element} != {F16, F32}:
             raise VerifyError("operand element types differ")
         a, b = self._operand_shapes()
         if a is None:
