@@ -8,9 +8,11 @@ and every op's result type is re-inferred from its (now f16) operands, so its re
 its kernel compute in f32 and round the result to f16 (`CoreOp.out`, the executor's
 `_rounded_to`). The function still takes and returns f32: casts at the boundary.
 
-An op that cannot take f16 operands (its type rule refuses mixed types, or it holds regions:
-control flow does not run on the Neural Engine) keeps f32, with casts around it. An fp16
-overflow shows as inf in the result of the op that overflowed (runtime/precision.py names it).
+An op that cannot take f16 operands (its type rule refuses them, or it holds regions: control
+flow does not run on the Neural Engine) keeps f32, with casts around it. With `devices=gpu,ane`
+only the ops partition-devices placed there are narrowed: the hybrid run of a partitioned
+model, casts at segment boundaries. An fp16 overflow shows as inf in the result of the op
+that overflowed (runtime/precision.py names it).
 """
 from __future__ import annotations
 
@@ -25,82 +27,89 @@ from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes.fp16_weights import retype_constant
 
 
+DEVICE_ATTR = "device"  # written by partition-devices
+
+
 def _is(value, element) -> bool:
     return isinstance(value.type, TensorType) and value.type.element == element
 
 
-def cast(value, element, block, anchor, after: bool = False):
-    """A `core.cast` of `value` to `element`, placed before (or after) `anchor`."""
-    op = build(CastOp, [value], [value.type.with_element(element)], {"to": str(element)},
-               location=getattr(anchor, "location", None))
-    if after:
-        block.insert_after(op, anchor)
-    else:
-        block.insert_before(op, anchor)
-    return op
+class Narrowing:
+    """The state of one function's rewrite: which values this pass made f16, and the casts it
+    made (one per value and direction, placed before the first op that needs it)."""
+
+    def __init__(self, block):
+        self.block = block
+        self.narrowed: set = set()   # f32 values of the input that are now f16
+        self.casts: dict = {}        # (value, element) -> cast result
+
+    def cast(self, value, element, anchor):
+        key = (value, element)
+        if key not in self.casts:
+            op = build(CastOp, [value], [value.type.with_element(element)], {"to": str(element)},
+                       location=anchor.location)
+            self.block.insert_before(op, anchor)
+            self.casts[key] = op.results[0]
+        return self.casts[key]
+
+    def widen_operands(self, op) -> None:
+        """An op that stays f32 reads the values this pass narrowed through casts back to f32."""
+        for i, value in enumerate(op.operands):
+            if value in self.narrowed:
+                op.set_operand(i, self.cast(value, F32, op))
+
+    def narrow(self, op) -> bool:
+        """Run `op` on f16 operands with the result types they imply; False (and `op` as it
+        was) when its type rule refuses them."""
+        original = list(op.operands)
+        for i, value in enumerate(original):
+            if _is(value, F32):
+                op.set_operand(i, self.cast(value, F16, op))
+        try:
+            types = op.infer_types()
+        except (VerifyError, ValueError, TypeError):
+            for i, value in enumerate(original):
+                op.set_operand(i, value)
+            self.widen_operands(op)
+            return False
+        for result, t in zip(op.results, types):
+            if _is(result, F32) and isinstance(t, TensorType) and t.element == F16:
+                self.narrowed.add(result)
+            result.type = t
+        return True
 
 
-def _reinfer(op) -> bool:
-    """Give `op` the result types its operands now imply; False if it cannot take them."""
-    if op.regions or not hasattr(op, "infer_types"):
-        return False
-    try:
-        types = op.infer_types()
-    except (VerifyError, ValueError, TypeError):
-        return False
-    for result, t in zip(op.results, types):
-        result.type = t
-    return True
-
-
-def _keep_f32(op, block) -> None:
-    """Cast `op`'s f16 operands back to f32 before it and its f32 results to f16 after it."""
-    for i, value in enumerate(op.operands):
-        if _is(value, F16):
-            op.set_operand(i, cast(value, F32, block, op).results[0])
-    for result in op.results:
-        if not _is(result, F32) or not result.uses:
-            continue
-        narrowed = cast(result, F16, block, op, after=True)
-        for use in [u for u in result.uses if u.operation is not narrowed]:
-            use.operation.set_operand(use.index, narrowed.results[0])
-
-
-def emulate_function(fn, ctx: PassContext) -> None:
+def narrow_function(fn, selected, ctx: PassContext) -> None:
+    """Give the ops `selected(op)` accepts fp16 storage between ops; the rest keep their types,
+    with casts where values cross. Constants read only by selected ops become f16 themselves."""
     block = fn.regions[0].blocks[0]
-    ops = list(block.ops)
-    first = ops[0]
-    for arg in block.args:
-        if not _is(arg, F32) or not arg.uses:
-            continue
-        narrowed = cast(arg, F16, block, first)
-        for use in [u for u in arg.uses if u.operation is not narrowed]:
-            use.operation.set_operand(use.index, narrowed.results[0])
-    for op in ops:
-        if op.has_trait(Terminator):
-            _restore_results(fn, op, block)
-            continue
+    rewrite = Narrowing(block)
+    for op in list(block.ops):
         if op.has_trait(ConstantLike):
-            if op.op_name == "core.constant" and _is(op.results[0], F32):
+            value = op.results[0]
+            if op.op_name == "core.constant" and _is(value, F32) and value.uses and \
+                    all(selected(u.operation) for u in value.uses):
                 retype_constant(op, np.asarray(op.reference()).astype(np.float16))
                 ctx.stat("emulate-ane-numerics: constants to f16")
             continue
-        if not any(_is(v, F16) for v in op.operands):
+        if op.has_trait(Terminator) or op.regions or not hasattr(op, "infer_types") or not selected(op):
+            rewrite.widen_operands(op)
             continue
-        if _reinfer(op) and not any(_is(r, F32) for r in op.results):
+        if rewrite.narrow(op):
             ctx.stat("emulate-ane-numerics: ops in f16")
-            continue
-        _keep_f32(op, block)
-        _reinfer(op)
-        ctx.stat("emulate-ane-numerics: ops kept in f32")
+        else:
+            ctx.stat("emulate-ane-numerics: ops kept in f32")
 
 
-def _restore_results(fn, terminator, block) -> None:
-    """The function keeps returning the element types it declares: f16 values it declared f32
-    are cast back."""
-    for i, (value, declared) in enumerate(zip(terminator.operands, fn.function_type.results)):
-        if _is(value, F16) and isinstance(declared, TensorType) and declared.element == F32:
-            terminator.set_operand(i, cast(value, F32, block, terminator).results[0])
+def on_devices(devices: tuple[str, ...]):
+    """The op predicate for `devices` (empty: every op)."""
+    if not devices:
+        return lambda op: True
+
+    def selected(op) -> bool:
+        attr = op.attributes.get(DEVICE_ATTR)
+        return attr is not None and attr.value in devices
+    return selected
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,10 @@ class EmulateAneNumerics(ModulePass):
     name = "emulate-ane-numerics"
     description = "fp16 weights and activations between ops, fp32 accumulation inside each op (Core ML's accelerators)"
 
+    devices: tuple[str, ...] = ()  # only ops that partition-devices placed on these units
+
     def run(self, module, ctx: PassContext) -> None:
+        selected = on_devices(self.devices)
         for fn in [op for op in module.walk() if op.op_name == "func.func"]:
-            if fn.regions and fn.regions[0].blocks and list(fn.regions[0].blocks[0].ops):
-                emulate_function(fn, ctx)
+            if fn.regions and fn.regions[0].blocks:
+                narrow_function(fn, selected, ctx)
