@@ -24,6 +24,22 @@ from mlir_coreml.ir.types import TensorType
 PRECISION_PIPELINES = {"fp32": "", "fp16": "fp16-weights", "ane": "emulate-ane-numerics"}
 
 
+# compute_units as coremltools names them -> the units partition-devices may use; the gpu and
+# ane segments then run with the accelerators' numerics (a hybrid run, casts at the boundaries)
+COMPUTE_UNITS = {"cpu": (), "cpu_only": (), "all": ("cpu", "gpu", "ane"), "cpu_and_ne": ("cpu", "ane"),
+                 "cpu_and_gpu": ("cpu", "gpu")}
+
+
+def placement_pipeline(compute_units: str | None, policy: str = "cost") -> str:
+    units = COMPUTE_UNITS.get((compute_units or "cpu").lower())
+    if units is None:
+        raise MlirCoremlError(f"unknown compute_units '{compute_units}'; choose one of {', '.join(COMPUTE_UNITS)}")
+    if not units:
+        return ""
+    return (f"partition-devices{{policy={policy} units={','.join(units)}}},"
+            f"emulate-ane-numerics{{devices={','.join(u for u in units if u != 'cpu')}}}")
+
+
 def precision_pipeline(precision: str | None) -> str:
     """The passes a precision mode adds; None means the model's stored precision (fp32 here)."""
     if precision is None:
@@ -75,6 +91,7 @@ class PrecisionReport:
     tensors: list[TensorSize] = field(default_factory=list)
     drift: list[OutputDrift] = field(default_factory=list)
     overflow: list[str] = field(default_factory=list)  # "op at location: N values became inf"
+    partition: dict | None = None  # partition-devices' decision report, when compute_units partitioned
 
     @property
     def bytes_before(self) -> int:
@@ -94,6 +111,10 @@ class PrecisionReport:
                   f"{t.bytes_before} -> {t.bytes_after}" for t in self.tensors]
         lines += [f"  output {d.name}: max |diff| {d.max_abs:.3g}, relative {d.relative:.3g}" for d in self.drift]
         lines += [f"  overflow: {o}" for o in self.overflow] or ["  no fp16 overflow"]
+        if self.partition is not None:
+            from mlir_coreml.passes.partition_devices import report_text
+
+            lines.append(report_text(self.partition).rstrip("\n"))
         return "\n".join(lines)
 
     def write(self, path: str) -> None:
@@ -175,3 +196,13 @@ def precision_report(precision: str, before, after, inputs: list[np.ndarray] | N
     drift = [_drift(n, r, g) for n, r, g in zip(names, ref, got)
              if np.issubdtype(np.asarray(r).dtype, np.floating)]
     return PrecisionReport(precision, size_changes(before, after), drift, overflow)
+
+
+def partition_report_of(module, compute_units: str | None) -> dict | None:
+    """The decision report of the placement a compile recorded (None when it did not partition)."""
+    units = COMPUTE_UNITS.get((compute_units or "cpu").lower())
+    if not units:
+        return None
+    from mlir_coreml.passes.partition_devices import main_function, partition_report
+
+    return partition_report(main_function(module), units, "cost")

@@ -75,7 +75,7 @@ def _load(path_or_module):
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
                   use_kernels: bool = True, weight_precision: str | None = None,
                   codegen: bool | None = None, trust_bundled_kernels: bool = False,
-                  precision: str | None = None) -> CompiledModel:
+                  precision: str | None = None, compute_units: str | None = None) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
     `precision` (runtime/precision.py) None computes with weights in the precision the model
@@ -83,8 +83,11 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     sgemm path), as the fp32 acceptance tolerance (1e-4) requires; "fp16" adds `fp16-weights`
     to the pipeline so every conv/linear/matmul weight is f16 in the IR and runs on the
     kernels (Core ML's accelerator precision, faster); "ane" emulates the Neural Engine's
-    numerics. `model.precision_report()` says what the mode changed. `weight_precision="fp16"`
-    is the deprecated spelling of `precision="fp16"`.
+    numerics. `compute_units` ("cpu" default, "all", "cpu_and_ne", "cpu_and_gpu", as in
+    coremltools) partitions the model over those units (`partition-devices{policy=cost}`) and
+    runs the gpu/ane segments with the accelerators' fp16 numerics; `model.partition_report`
+    holds the decisions. `model.precision_report()` gives the drift of both against fp32 on
+    the CPU. `weight_precision="fp16"` is the deprecated spelling of `precision="fp16"`.
     `use_kernels=False` runs every op through its numpy reference.
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
@@ -107,6 +110,7 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
     imported = module.clone() if flexible else None
     options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, precision=precision,
+                   compute_units=compute_units,
                    codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
     source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
     model = _compile_module(module, source=source, **options)
@@ -117,23 +121,25 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
 
 
 def _compile_module(module, pipeline: str | None, source=None, precision: str | None = None,
-                    **options) -> CompiledModel:
+                    compute_units: str | None = None, **options) -> CompiledModel:
     """Lower `module` (in place), optimise, apply the precision mode, plan memory and build its
     runner; the module before the precision passes is kept for `precision_report`."""
     from mlir_coreml.passes.manager import PassManager
     from mlir_coreml.passes.plan_memory import PlanMemory
-    from mlir_coreml.runtime.precision import precision_pipeline
+    from mlir_coreml.runtime.precision import partition_report_of, placement_pipeline, precision_pipeline
 
     lower_to_core(module)
     PassManager.from_pipeline(DEFAULT_PIPELINE if pipeline is None else pipeline).run(module)
-    suffix = precision_pipeline(precision)
+    suffix = ",".join(filter(None, (precision_pipeline(precision), placement_pipeline(compute_units))))
     baseline = module.clone() if suffix else None
     if suffix:
         PassManager.from_pipeline(suffix).run(module)
     pm = PassManager([PlanMemory()])
     pm.run(module)
     model = CompiledModel(module, source=source, **options)
-    model.precision, model.precision_baseline = precision or "fp32", baseline
+    model.precision = (precision or "fp32") + (f" compute_units={compute_units}" if compute_units else "")
+    model.precision_baseline = baseline
+    model.partition_report = partition_report_of(module, compute_units)
     return model
 
 
@@ -299,7 +305,9 @@ class CompiledModel:
         if baseline is None:
             return PrecisionReport(getattr(self, "precision", "fp32"))
         args = None if inputs is None else self.signature.check_inputs(inputs)
-        return precision_report(self.precision, baseline, self.module, args)
+        report = precision_report(self.precision, baseline, self.module, args)
+        report.partition = getattr(self, "partition_report", None)
+        return report
 
     @property
     def inputs(self) -> dict:
@@ -435,7 +443,8 @@ def read_npz(path) -> dict[str, np.ndarray]:
 
 
 def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False,
-            trust_kernels: bool = False, precision: str | None = None, report: str | None = None) -> dict:
+            trust_kernels: bool = False, precision: str | None = None, report: str | None = None,
+            compute_units: str | None = None) -> dict:
     """Predict on the arrays of `inputs_npz` (keys = input names); write the outputs to
     `outputs_npz` (atomically) or print a summary. `reference` runs the imported module
     through the numpy reference interpreter, without lowering. `report` writes the precision
@@ -444,7 +453,8 @@ def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, ref
     if reference:
         outputs = _run_reference(model, inputs)
     else:
-        compiled = compile_model(model, threads=threads, trust_bundled_kernels=trust_kernels, precision=precision)
+        compiled = compile_model(model, threads=threads, trust_bundled_kernels=trust_kernels, precision=precision,
+                                 compute_units=compute_units)
         outputs = compiled.predict(inputs)
         if report is not None:
             compiled.precision_report(inputs).write(report)
