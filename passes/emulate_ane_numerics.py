@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlir_coreml.ir.dialects.constant import materialize_constant
 from mlir_coreml.ir.dialects.core import CastOp
 from mlir_coreml.ir.opdef import ConstantLike, Terminator, VerifyError, build
 from mlir_coreml.ir.types import F16, F32, TensorType
@@ -46,11 +47,25 @@ class Narrowing:
     def cast(self, value, element, anchor):
         key = (value, element)
         if key not in self.casts:
-            op = build(CastOp, [value], [value.type.with_element(element)], {"to": str(element)},
-                       location=anchor.location)
+            op = self._constant_copy(value, element) or \
+                build(CastOp, [value], [value.type.with_element(element)], {"to": str(element)},
+                      location=anchor.location)
             self.block.insert_before(op, anchor)
             self.casts[key] = op.results[0]
         return self.casts[key]
+
+    @staticmethod
+    def _constant_copy(value, element):
+        """A weight shared with an op that stays f32 gets an f16 copy, not a cast: the kernels
+        pack constant weights only."""
+        producer = getattr(value, "op", None)
+        if producer is None or producer.op_name != "core.constant":
+            return None
+        resource = getattr(producer.attributes["value"], "name", None)  # inline constants stay inline
+        copy = materialize_constant(np.asarray(producer.reference()).astype(element.numpy_dtype),
+                                    location=producer.location, name=resource and f"{resource}_{element}")
+        copy.results[0].name = f"{value.name}_{element}" if value.name else None
+        return copy
 
     def widen_operands(self, op) -> None:
         """An op that stays f32 reads the values this pass narrowed through casts back to f32."""

@@ -66,11 +66,10 @@ def f32_weight_constants(module, skip: tuple[str, ...] = (), min_size: int = 0) 
 
 
 def retype_constant(op, array: np.ndarray):
-    """Replace constant `op` by one holding `array` (same name, location and place); returns it."""
+    """Replace constant `op` by one holding `array` (same name, location, place and form: an
+    inline constant stays inline, a resource stays a resource of the same name); returns it."""
     old = op.results[0]
-    attr = op.attributes["value"]
-    name = getattr(attr, "name", None) or old.name or "weight"
-    new = materialize_constant(array, location=op.location, name=name)
+    new = materialize_constant(array, location=op.location, name=getattr(op.attributes["value"], "name", None))
     new.results[0].name = old.name
     op.parent.insert_before(new, op)
     old.replace_all_uses_with(new.results[0])
