@@ -126,10 +126,17 @@ class PrecisionReport:
 
 
 def _constants_by_name(module) -> dict:
-    found = {}
+    """Constant types by a name stable across the precision passes (which keep each retyped
+    constant's value name, resource name and location): unnamed ones by location and shape."""
+    found, seen = {}, {}
     for op in module.walk():
-        if op.has_trait(ConstantLike) and op.results[0].name and isinstance(op.results[0].type, TensorType):
-            found[op.results[0].name] = op.results[0].type
+        value = op.results[0] if op.has_trait(ConstantLike) and op.results else None
+        if value is None or not isinstance(value.type, TensorType) or value.type.shape is None:
+            continue
+        name = value.name or getattr(op.attributes.get("value"), "name", None) or \
+            f"{op.location or 'constant'}[{'x'.join(map(str, value.type.shape))}]"
+        seen[name] = seen.get(name, 0) + 1
+        found[name if seen[name] == 1 else f"{name}#{seen[name]}"] = value.type
     return found
 
 
