@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     for name in args.models.split(","):
         folder = zoo.cached_build(name, args.form, os.environ.get("MLIR_COREML_FIXTURES"))
         model_file = next(p for p in folder.iterdir() if p.suffix in (".mlmodel", ".mlpackage"))
-        model = compile_model(str(model_file), threads=args.threads, weight_precision="fp16",
+        model = compile_model(str(model_file), threads=args.threads, precision="fp16",
                               codegen=False if args.executor else None)
         rng = np.random.default_rng(0)
         for batch in batches:

@@ -145,7 +145,8 @@ def cmd_run(args) -> int:
     from mlir_coreml.runtime.predict import run_npz
 
     run_npz(args.model, args.inputs, args.outputs, threads=args.threads, reference=args.reference,
-            trust_kernels=args.trust_kernels)
+            trust_kernels=args.trust_kernels, precision=args.precision, report=args.report,
+            compute_units=args.compute_units)
     return 0
 
 
@@ -262,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--trust-kernels", action="store_true",
                    help="load native kernels shipped inside the model even if this machine did not build them")
     s.add_argument("--print-pipeline", action="store_true", help="print the pipeline compiling runs, then stop")
+    s.add_argument("--precision", choices=["fp32", "fp16", "ane"], default=None,
+                   help="fp16 weights (fp16-weights) or the Neural Engine's numerics (emulate-ane-numerics)")
+    s.add_argument("--compute-units", choices=["cpu", "all", "cpu_and_ne", "cpu_and_gpu"], default=None,
+                   help="partition over these units (partition-devices); gpu/ane segments run with fp16 numerics")
+    s.add_argument("--report", help="write the precision report (sizes, drift on --inputs; the partition "
+                                    "decisions with --compute-units): .json or text")
     s.set_defaults(func=cmd_run)
 
     s = sub.add_parser("inspect", help="summarise a model: inputs, outputs, ops, parameters, FLOPs")

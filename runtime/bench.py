@@ -114,7 +114,7 @@ def bench_model(model, threads: int = 1, compare: str = "", runs: int = 50) -> s
     from mlir_coreml.runtime.predict import compile_model
 
     engines = parse_compare(compare, threads, model)  # a missing engine file fails before the compile
-    compiled = compile_model(model, threads=threads, weight_precision="fp16")  # Core ML's precision model
+    compiled = compile_model(model, threads=threads, precision="fp16")  # Core ML's precision model
     feeds = random_inputs(compiled.inputs)
     runners = {"mlir_coreml": compiled.predict, **engines}
     samples = interleaved_latencies(runners, feeds, runs)
@@ -155,7 +155,7 @@ def step_times(model, threads: int = 1, runs: int = 10, pipeline: str | None = N
     at a time, fp16 weights as bench uses."""
     from mlir_coreml.runtime.predict import compile_model
 
-    compiled = compile_model(model, pipeline=pipeline, threads=threads, weight_precision="fp16", codegen=False)
+    compiled = compile_model(model, pipeline=pipeline, threads=threads, precision="fp16", codegen=False)
     if not hasattr(compiled, "executor"):
         raise MlirCoremlError("--profile times the steps of a neural network schedule; this model holds classical "
                               "models, run `bench` without --profile", str(model))

@@ -58,16 +58,23 @@ def cpu_passes(pipeline: str | None = None) -> list:
 
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
-                  use_kernels: bool = True, weight_precision: str = "stored",
+                  use_kernels: bool = True, weight_precision: str | None = None,
                   codegen: bool | None = None, trust_bundled_kernels: bool = False,
-                  function_name: str | None = None) -> CompiledModel:
+                  function_name: str | None = None, precision: str | None = None,
+                  compute_units: str | None = None) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
-    `weight_precision` "stored" (default) computes with weights in the precision the model
+    `precision` (runtime/precision.py) None computes with weights in the precision the model
     stores them: f16 weights run on the fp16-panel kernels, f32 weights stay exact (numpy
-    sgemm path), as the fp32 acceptance tolerance (1e-4) requires; "fp16" rounds every
-    conv/linear/matmul weight to fp16 so every one runs on the kernels (Core ML's accelerator
-    precision, faster). `use_kernels=False` runs every op through its numpy reference.
+    sgemm path), as the fp32 acceptance tolerance (1e-4) requires; "fp16" adds `fp16-weights`
+    to the pipeline so every conv/linear/matmul weight is f16 in the IR and runs on the
+    kernels (Core ML's accelerator precision, faster); "ane" emulates the Neural Engine's
+    numerics. `compute_units` ("cpu" default, "all", "cpu_and_ne", "cpu_and_gpu", as in
+    coremltools) partitions the model over those units (`partition-devices{policy=cost}`) and
+    runs the gpu/ane segments with the accelerators' fp16 numerics; `model.partition_report`
+    holds the decisions. `model.precision_report()` gives the drift of both against fp32 on
+    the CPU. `weight_precision="fp16"` is the deprecated spelling of `precision="fp16"`.
+    `use_kernels=False` runs every op through its numpy reference.
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
     models with control flow, or a machine without a C compiler, use the executor.
@@ -77,6 +84,10 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     defaultFunctionName, else `main`). An ML Program whose inputs have `?` dims gives a
     FlexibleModel (runtime/flexible_model.py), compiled per concrete input shape on first use;
     a NeuralNetwork's enumerated/range shapes compile variants (runtime/flexible.py)."""
+    if weight_precision not in (None, "stored", "fp16"):
+        raise MlirCoremlError(f"weight_precision must be one of fp16, stored, got '{weight_precision}'")
+    if weight_precision == "fp16" and precision is None:
+        precision = "fp16"
     from mlir_coreml.ir.dialects.func import entry_function
     from mlir_coreml.runtime.flexible_model import FlexibleModel, input_constraints, single_function_module
 
@@ -97,7 +108,8 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     # module has shapes baked into its ops: it runs the shapes it was compiled for)
     flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
     imported = module.clone() if flexible else None
-    options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
+    options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, precision=precision,
+                   compute_units=compute_units,
                    codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
     source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
     if input_constraints(module, fn):
@@ -110,12 +122,31 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     return model
 
 
-def _compile_module(module, pipeline: str | None, source=None, **options) -> CompiledModel:
-    """Lower `module` (in place), optimise, plan memory and build its runner."""
+def _compile_module(module, pipeline: str | None, source=None, precision: str | None = None,
+                    compute_units: str | None = None, **options) -> CompiledModel:
+    """Lower `module` (in place), optimise, apply the precision mode, plan memory and build its
+    runner; the module before the precision passes is kept for `precision_report`."""
     from mlir_coreml.passes.manager import PassManager
+    from mlir_coreml.runtime.precision import partition_report_of, placement_pipeline, precision_pipeline
 
-    PassManager(cpu_passes(pipeline)).run(module)
-    return CompiledModel(module, source=source, **options)
+    passes = cpu_passes(pipeline)
+    suffix = ",".join(filter(None, (precision_pipeline(precision), placement_pipeline(compute_units))))
+    baseline = None
+    if suffix:
+        # precision and placement act on the fused ops, before memory is planned
+        split = len(passes)
+        while split > 0 and passes[split - 1].name in ("concat-in-place", "plan-memory"):
+            split -= 1
+        PassManager(passes[:split]).run(module)
+        baseline = module.clone()
+        PassManager.from_pipeline(suffix).run(module)
+        passes = passes[split:]
+    PassManager(passes).run(module)
+    model = CompiledModel(module, source=source, **options)
+    model.precision = (precision or "fp32") + (f" compute_units={compute_units}" if compute_units else "")
+    model.precision_baseline = baseline
+    model.partition_report = partition_report_of(module, compute_units)
+    return model
 
 
 def main_function(module):
@@ -264,6 +295,19 @@ class CompiledModel:
         self.batch_variants: dict = {}
         self.variants: VariantCache | None = None  # compiled variants for other allowed input shapes
 
+    def precision_report(self, inputs: dict | None = None):
+        """What `precision` changed: per-weight bytes before/after and the output drift on
+        `inputs` (default: generated from the input types), by the reference interpreter."""
+        from mlir_coreml.runtime.precision import PrecisionReport, precision_report
+
+        baseline = getattr(self, "precision_baseline", None)
+        if baseline is None:
+            return PrecisionReport(getattr(self, "precision", "fp32"))
+        args = None if inputs is None else self.signature.check_inputs(inputs)
+        report = precision_report(self.precision, baseline, self.module, args)
+        report.partition = getattr(self, "partition_report", None)
+        return report
+
     @property
     def inputs(self) -> dict:
         """Input name -> declared tensor type."""
@@ -410,15 +454,21 @@ def read_npz(path) -> dict[str, np.ndarray]:
 
 
 def run_npz(model, inputs_npz, outputs_npz=None, threads: int | None = None, reference: bool = False,
-            trust_kernels: bool = False) -> dict:
+            trust_kernels: bool = False, precision: str | None = None, report: str | None = None,
+            compute_units: str | None = None) -> dict:
     """Predict on the arrays of `inputs_npz` (keys = input names); write the outputs to
     `outputs_npz` (atomically) or print a summary. `reference` runs the imported module
-    through the numpy reference interpreter, without lowering."""
+    through the numpy reference interpreter, without lowering. `report` writes the precision
+    report (runtime/precision.py) measured on these inputs."""
     inputs = read_npz(inputs_npz)
     if reference:
         outputs = _run_reference(model, inputs)
     else:
-        outputs = compile_model(model, threads=threads, trust_bundled_kernels=trust_kernels).predict(inputs)
+        compiled = compile_model(model, threads=threads, trust_bundled_kernels=trust_kernels, precision=precision,
+                                 compute_units=compute_units)
+        outputs = compiled.predict(inputs)
+        if report is not None:
+            compiled.precision_report(inputs).write(report)
     if outputs_npz is None:
         sys.stdout.write(summarize(outputs))
     else:

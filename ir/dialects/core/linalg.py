@@ -5,7 +5,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
-from mlir_coreml.ir.types import F32, TensorType
+from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.dialects.core.base import CoreOp, as_f32, shape_of, unranked_like, types_compatible
 from mlir_coreml.ir.shapes import broadcast_shapes, check_size, format_shape, num_elements, window_output_size
 from mlir_coreml.ir.dialects.core.elementwise import (check_activation, apply_activation)
@@ -253,7 +253,8 @@ class MatmulOp(CoreOp):
         return a, b
 
     def infer_types(self):
-        if self.a.type.element != self.b.type.element:
+        # a constant right operand may be stored in f16 (fp16-weights): it is read in f32
+        if self.a.type.element != self.b.type.element and {self.a.type.element, self.b.type.element} != {F16, F32}:
             raise VerifyError("operand element types differ")
         a, b = self._operand_shapes()
         if a is None:
