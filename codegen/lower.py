@@ -29,7 +29,7 @@ def default_pipeline(era: str) -> str:
 
 
 def lower_pipeline(model_path, pipeline: str | None = None, emit: str = "mlmodelc",
-                   coremlc_version: str = "2021") -> str:
+                   coremlc_version: str | None = None) -> str:
     """The pipeline `lower_model` runs for these arguments (`lower --print-pipeline`)."""
     if pipeline is not None:
         return pipeline
@@ -38,7 +38,7 @@ def lower_pipeline(model_path, pipeline: str | None = None, emit: str = "mlmodel
     from mlir_coreml.frontend import is_ml_program
 
     path = Path(model_path)
-    return "" if is_ml_program(path, _read_if_mlmodel(path)) else default_pipeline(coremlc_version)
+    return "" if is_ml_program(path, _read_if_mlmodel(path)) else default_pipeline(coremlc_version or DEFAULT_ERA)
 
 
 def lower_model(model_path, output, pipeline: str | None = None, emit: str = "mlmodelc",
