@@ -188,9 +188,12 @@ class Signature:
         states = state_names(fn)  # the new state values end the results (passes/functionalize_state.py)
         if states:
             self.output_names[len(self.output_names) - len(states):] = [f"state:{n}" for n in states]
-        self.image_inputs = {f.get("name"): (f["type"]["imageType"] or {}).get("colorSpace", "RGB")
-                             for f in described_inputs or ()
-                             if isinstance(f, dict) and "imageType" in (f.get("type") or {})}
+
+    @property
+    def image_inputs(self) -> dict[str, str]:
+        """Image input name -> colour space, read off the input descriptions (not kept twice)."""
+        return {name: ((f.get("type") or {}).get("imageType") or {}).get("colorSpace", "RGB")
+                for name, f in self.input_features.items() if "imageType" in (f.get("type") or {})}
 
     def check_inputs(self, data) -> list[np.ndarray]:
         if not isinstance(data, dict):
