@@ -22,13 +22,11 @@ import numpy as np
 
 from mlir_coreml.ir.dialects.constant import materialize_constant
 from mlir_coreml.ir.dialects.core import CastOp
+from mlir_coreml.ir.dialects.core.placement import DEVICE_ATTR
 from mlir_coreml.ir.opdef import ConstantLike, Terminator, VerifyError, build
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes.fp16_weights import retype_constant
-
-
-DEVICE_ATTR = "device"  # written by partition-devices
 
 
 def _is(value, element) -> bool:

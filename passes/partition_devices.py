@@ -23,12 +23,11 @@ from dataclasses import dataclass
 
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.attributes import to_attr
-from mlir_coreml.ir.dialects.core.placement import UNITS, unsupported
+from mlir_coreml.ir.dialects.core.placement import DEVICE_ATTR, UNITS, unsupported
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.passes._cost_model import HOST, op_ms, placement_ms, switch_ms
 from mlir_coreml.passes.base import ModulePass, PassContext
 
-DEVICE_ATTR = "device"
 REPORT_VERSION = 1  # codegen/view/report.py reads this shape
 
 

@@ -2,11 +2,12 @@
 
 At construction every op becomes a step. conv2d, conv_transpose2d, linear, matmul by a constant
 matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis and the activations the kernels know run
-through csrc._kernels with their weights packed once here (fp16 or fp32 panels, fp32 accumulation);
+through csrc._kernels with their weights packed once here in the precision the IR stores them
+(f16 constants: fp16 panels; f32: fp32 panels, for fp32 parity; fp32 accumulation either way:
+precision is chosen by the pipeline, `fp16-weights`, not here);
 a conv2d/linear applies the epilogue its attributes name (bias, residual, activation: the
 fusion passes wrote them; this runtime fuses nothing of its own);
-every other op runs its numpy `reference`. `weight_precision="stored"` keeps f32-stored
-weights in f32 (fp32 panels) for fp32 parity; "fp16" packs every weight as fp16.
+every other op runs its numpy `reference`.
 
 Kernel results that `plan-memory` placed in the arena are written there in place (`out=`);
 intermediates are dropped after their last reader. One executor is not reentrant: `run`
@@ -91,21 +92,20 @@ def _post_activation(act: str, alpha: float, beta: float):
     return "none", (lambda y: apply_activation(y, act, alpha, beta).astype(np.float32))
 
 
-def _packable(w, precision: str) -> bool:
+def _packable(w) -> bool:
     return w is not None and w.dtype in (np.float16, np.float32)
 
 
-def _panel_precision(w, precision: str) -> str:
-    """fp16 mode packs every weight as fp16 (Core ML's accelerator precision); stored mode keeps
-    f32-stored weights in fp32 panels, for fp32 parity."""
-    return "fp32" if precision == "stored" and w.dtype != np.float16 else "fp16"
+def _panel_precision(w) -> str:
+    """Weights are packed as stored: f16 constants in fp16 panels, f32 ones in fp32 panels."""
+    return "fp16" if w.dtype == np.float16 else "fp32"
 
 
-def _weight_and_bias(op, precision: str) -> tuple | None:
+def _weight_and_bias(op) -> tuple | None:
     """(weight, bias or None) of a conv/linear op the kernels can run: static float activations,
     a packable constant weight and a constant (or no) bias."""
     w = constant_array(op.weight)
-    if not _packable(w, precision) or not (_is_float_static(op.input) and _is_float_static(op.output)):
+    if not _packable(w) or not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
     bias = None if op.bias is None else constant_array(op.bias)
     if op.bias is not None and bias is None:
@@ -113,13 +113,13 @@ def _weight_and_bias(op, precision: str) -> tuple | None:
     return w, bias
 
 
-def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
+def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
     """The conv kernel for `op` with the epilogue its attributes name."""
-    params = _weight_and_bias(op, precision)
+    params = _weight_and_bias(op)
     if params is None:
         return None
     w, bias = params
-    panels = _panel_precision(w, precision)
+    panels = _panel_precision(w)
     act, alpha, beta, has_residual = op.activation, op.alpha, op.beta, op.residual is not None
     K = _kernels()
     packed = K.pack_conv_weights(w, op.groups, panels)
@@ -146,13 +146,13 @@ def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
     return _with_spec(run, spec)
 
 
-def conv_transpose2d_kernel(op: ConvTranspose2dOp, precision: str) -> Kernel | None:
-    params = _weight_and_bias(op, precision)
+def conv_transpose2d_kernel(op: ConvTranspose2dOp) -> Kernel | None:
+    params = _weight_and_bias(op)
     if params is None:
         return None
     w, bias = params
     K = _kernels()
-    packed = K.pack_conv_transpose_weights(w, op.groups, _panel_precision(w, precision))
+    packed = K.pack_conv_transpose_weights(w, op.groups, _panel_precision(w))
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
     output_padding = tuple(op.output_padding)
@@ -160,7 +160,7 @@ def conv_transpose2d_kernel(op: ConvTranspose2dOp, precision: str) -> Kernel | N
                                                   padding=pads, output_padding=output_padding)
 
 
-def upsample_kernel(op: UpsampleOp, precision: str) -> Kernel | None:
+def upsample_kernel(op: UpsampleOp) -> Kernel | None:
     if not (_is_float_static(op.input) and _is_float_static(op.output)) or op.input.type.rank < 2:
         return None
     K = _kernels()
@@ -171,7 +171,7 @@ def upsample_kernel(op: UpsampleOp, precision: str) -> Kernel | None:
     return lambda inputs, out: K.resize_bilinear(inputs[0], *rows, *cols)
 
 
-def layer_norm_kernel(op: LayerNormOp, precision: str) -> Kernel | None:
+def layer_norm_kernel(op: LayerNormOp) -> Kernel | None:
     """Normalisation over trailing axes with constant (or no) gamma/beta."""
     if not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
@@ -222,27 +222,27 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
     return _with_spec(run, spec)
 
 
-def linear_kernel(op: LinearOp, precision: str) -> Kernel | None:
-    params = _weight_and_bias(op, precision)
+def linear_kernel(op: LinearOp) -> Kernel | None:
+    params = _weight_and_bias(op)
     if params is None:
         return None
     w, bias = params
-    panels = _panel_precision(w, precision)
+    panels = _panel_precision(w)
     return row_gemm_kernel(w, bias, op.output.type.shape, op.activation, float(op.alpha), float(op.beta),
                            op.residual is not None, panels=panels)
 
 
-def matmul_kernel(op: MatmulOp, precision: str) -> Kernel | None:
+def matmul_kernel(op: MatmulOp) -> Kernel | None:
     """x @ B with a constant 2-D B is a linear layer with weight B^T."""
     b = constant_array(op.b)
-    if not _packable(b, precision) or b.ndim != 2 or op.transpose_a or \
+    if not _packable(b) or b.ndim != 2 or op.transpose_a or \
             not (_is_float_static(op.a) and _is_float_static(op.output)):
         return None
     return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape,
-                           panels=_panel_precision(b, precision))
+                           panels=_panel_precision(b))
 
 
-def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:
+def pool2d_kernel(op: Pool2dOp) -> Kernel | None:
     if not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
     K = _kernels()
@@ -261,7 +261,7 @@ def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:
     return _with_spec(run, spec)
 
 
-def global_pool_kernel(op: GlobalPoolOp, precision: str) -> Kernel | None:
+def global_pool_kernel(op: GlobalPoolOp) -> Kernel | None:
     if not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
     K = _kernels()
@@ -272,7 +272,7 @@ def global_pool_kernel(op: GlobalPoolOp, precision: str) -> Kernel | None:
     return _with_spec(lambda inputs, out: fn(inputs[0]), spec)
 
 
-def softmax_kernel(op: SoftmaxOp, precision: str) -> Kernel | None:
+def softmax_kernel(op: SoftmaxOp) -> Kernel | None:
     rank = op.input.type.rank
     if not (_is_float_static(op.input) and _is_float_static(op.output)) or op.axis not in (-1, rank - 1):
         return None
@@ -284,7 +284,7 @@ def softmax_kernel(op: SoftmaxOp, precision: str) -> Kernel | None:
     return _with_spec(lambda inputs, out: K.softmax(inputs[0], out=out), spec)
 
 
-def activation_kernel(op: ActivationOp, precision: str) -> Kernel | None:
+def activation_kernel(op: ActivationOp) -> Kernel | None:
     act, alpha, beta = op.activation()
     if act not in KERNEL_ACTIVATIONS or not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
@@ -308,14 +308,13 @@ KERNEL_BUILDERS: dict[type, Callable] = {
 # Kernels that write into `out=`. (softmax also takes out=, but its shape check compares a
 # typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
 KERNELS_WRITE_OUT = frozenset({Conv2dOp, LinearOp, MatmulOp})
-WEIGHT_PRECISIONS = ("fp16", "stored")
 
 
-def kernel_for(op, precision: str = "fp16") -> Kernel | None:
+def kernel_for(op) -> Kernel | None:
     builder = KERNEL_BUILDERS.get(type(op))
     if builder is None and isinstance(op, ActivationOp):
         builder = activation_kernel
-    return builder(op, precision) if builder is not None else None
+    return builder(op) if builder is not None else None
 
 
 def _reader_index(user, index: dict) -> int:
@@ -329,12 +328,9 @@ def _reader_index(user, index: dict) -> int:
 class Executor:
     """Steps for one function; `run(args)` returns the values its `func.return` yields."""
 
-    def __init__(self, module, fn, use_kernels: bool = True, weight_precision: str = "stored"):
+    def __init__(self, module, fn, use_kernels: bool = True):
         from mlir_coreml.passes.plan_memory import SIZE_ATTR, result_offsets
 
-        if weight_precision not in WEIGHT_PRECISIONS:
-            raise MlirCoremlError(f"weight_precision must be one of {', '.join(WEIGHT_PRECISIONS)}, "
-                                  f"got '{weight_precision}'")
         self.module = module
         self.fn = fn
         self.args = list(fn.arguments)
@@ -355,7 +351,7 @@ class Executor:
             if not (hasattr(op, "reference") or hasattr(op, "execute")):
                 raise MlirCoremlError(f"'{op.op_name}' has neither a kernel nor reference semantics; lower it to "
                                       f"the core dialect first", describe_location(op))
-            kernel = kernel_for(op, weight_precision) if use_kernels else None
+            kernel = kernel_for(op) if use_kernels else None
             if kernel is None:
                 self.steps.append(Step(op, self._reference_step(op), "reference"))
                 continue

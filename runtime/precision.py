@@ -36,7 +36,7 @@ def placement_pipeline(compute_units: str | None, policy: str = "cost") -> str:
         raise MlirCoremlError(f"unknown compute_units '{compute_units}'; choose one of {', '.join(COMPUTE_UNITS)}")
     if not units:
         return ""
-    return (f"partition-devices{{policy={policy} units={','.join(units)}}},"
+    return (f"partition-devices{{policy={policy} units={','.join(units)}}},outline-segments,"
             f"emulate-ane-numerics{{devices={','.join(u for u in units if u != 'cpu')}}}")
 
 

@@ -58,8 +58,7 @@ def cpu_passes(pipeline: str | None = None) -> list:
 
 
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
-                  use_kernels: bool = True, weight_precision: str | None = None,
-                  codegen: bool | None = None, trust_bundled_kernels: bool = False,
+                  use_kernels: bool = True, codegen: bool | None = None, trust_bundled_kernels: bool = False,
                   function_name: str | None = None, precision: str | None = None,
                   compute_units: str | None = None) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
@@ -70,10 +69,10 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     to the pipeline so every conv/linear/matmul weight is f16 in the IR and runs on the
     kernels (Core ML's accelerator precision, faster); "ane" emulates the Neural Engine's
     numerics. `compute_units` ("cpu" default, "all", "cpu_and_ne", "cpu_and_gpu", as in
-    coremltools) partitions the model over those units (`partition-devices{policy=cost}`) and
-    runs the gpu/ane segments with the accelerators' fp16 numerics; `model.partition_report`
-    holds the decisions. `model.precision_report()` gives the drift of both against fp32 on
-    the CPU. `weight_precision="fp16"` is the deprecated spelling of `precision="fp16"`.
+    coremltools) partitions the model over those units (`partition-devices{policy=cost}`,
+    `outline-segments`) and runs each segment with its own runner (runtime/hybrid.py): the gpu/ane
+    segments with the accelerators' fp16 numerics; `model.partition_report` holds the decisions.
+    `model.precision_report()` gives the drift of both against fp32 on the CPU.
     `use_kernels=False` runs every op through its numpy reference.
     `codegen` (default: on unless MLIR_COREML_CODEGEN=0) runs the schedule through a module
     generated for this model and compiled once (cached by content hash, see runtime/build.py);
@@ -84,10 +83,6 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     defaultFunctionName, else `main`). An ML Program whose inputs have `?` dims gives a
     FlexibleModel (runtime/flexible_model.py), compiled per concrete input shape on first use;
     a NeuralNetwork's enumerated/range shapes compile variants (runtime/flexible.py)."""
-    if weight_precision not in (None, "stored", "fp16"):
-        raise MlirCoremlError(f"weight_precision must be one of fp16, stored, got '{weight_precision}'")
-    if weight_precision == "fp16" and precision is None:
-        precision = "fp16"
     from mlir_coreml.ir.dialects.func import entry_function
     from mlir_coreml.runtime.flexible_model import FlexibleModel, input_constraints, single_function_module
 
@@ -272,9 +267,9 @@ class CompiledModel:
     """A model ready to predict; see the module docstring for the conventions."""
 
     def __init__(self, module, threads: int | None = None, use_kernels: bool = True,
-                 weight_precision: str = "stored", source=None, codegen: bool | None = None,
-                 trust_bundled_kernels: bool = False):
+                 source=None, codegen: bool | None = None, trust_bundled_kernels: bool = False):
         from mlir_coreml.runtime.executor import Executor
+        from mlir_coreml.runtime.hybrid import HybridRunner, segment_calls
         from mlir_coreml.runtime.specialized import specialize
 
         self.module = module
@@ -283,18 +278,23 @@ class CompiledModel:
         self.function = main_function(module)
         self.signature = Signature(self.function)
         self.states = state_names(self.function)
-        self.executor = Executor(module, self.function, use_kernels=use_kernels,
-                                 weight_precision=weight_precision)
+        self.executor = Executor(module, self.function, use_kernels=use_kernels)
         if codegen is None:
             codegen = os.environ.get(CODEGEN_ENV, "1") != "0"
-        # what predict runs: the generated module when there is one, else the executor
         search = (artefact_dir(source),) if source is not None else ()
-        self.runner = (specialize(self.executor, search=search, trust=trust_bundled_kernels)
-                       if codegen and use_kernels else None) \
-            or self.executor
+
+        def runner_for(executor):
+            """The generated module running `executor`'s schedule when there is one, else it."""
+            return (specialize(executor, search=search, trust=trust_bundled_kernels)
+                    if codegen and use_kernels else None) or executor
+
+        # what predict runs: a partitioned model's segments each with a runner of its own
+        self.runner = HybridRunner(module, self.function,
+                                   lambda fn: runner_for(Executor(module, fn, use_kernels=use_kernels))) \
+            if segment_calls(module, self.function) else runner_for(self.executor)
         # what a batched variant is compiled with (runtime/batch.py); batch size -> model or None
-        self.options = dict(threads=threads, use_kernels=use_kernels, weight_precision=weight_precision,
-                            codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
+        self.options = dict(threads=threads, use_kernels=use_kernels, codegen=codegen,
+                            trust_bundled_kernels=trust_bundled_kernels)
         self.batch_variants: dict = {}
         self.variants: VariantCache | None = None  # compiled variants for other allowed input shapes
 

@@ -67,6 +67,11 @@ class CallOp(Operation):
     outputs = result(AnyType, variadic=True)
     callee = attribute("symbol")
 
+    def execute(self, interp, env, *args):
+        """Run the callee through the interpreter (the runtime runs outlined segments with
+        executors of their own: runtime/hybrid.py)."""
+        return interp.call(self.callee, list(args))
+
 
 def entry_function(module, function_name: str | None = None):
     """The function a prediction runs: `function_name`, else the description's

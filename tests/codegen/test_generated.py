@@ -62,10 +62,10 @@ def _both(module, **kw):
     return generated, plain
 
 
-@pytest.mark.parametrize("precision", ["fp16", "stored"])
+@pytest.mark.parametrize("precision", ["fp16", None])
 def test_same_bits_as_the_executor(precision):
     module, inputs = small_cnn()
-    generated, plain = _both(module, weight_precision=precision)
+    generated, plain = _both(module, precision=precision)
     kinds = {spec.kind for spec in generated.runner.schedule.specs if spec is not None}
     if precision == "fp16":
         assert kinds == {"conv2d", "pool2d", "global_pool", "gemm", "softmax", "activation"}
@@ -86,7 +86,7 @@ def test_concat_operands_are_written_in_place():
     squeeze = conv(x, 3, 1)
     both = p.op(core.ConcatOp, [conv(squeeze, 5, 1), conv(squeeze, 6, 3)], {"axis": 1})
     module = p.finish(p.op(core.SigmoidOp, [conv(both, 2, 3)], name="y"))
-    generated, plain = _both(module, weight_precision="fp16")
+    generated, plain = _both(module, precision="fp16")
     schedule = generated.runner.schedule
     assert len(schedule.elided) == 1
     (whole,) = {w for w, _ in schedule.within.values()}
@@ -96,7 +96,7 @@ def test_concat_operands_are_written_in_place():
 
 def test_results_own_their_memory():
     module, inputs = small_cnn()
-    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    model = compile_model(module, threads=1, codegen=True, precision="fp16")
     first = model.predict(inputs)
     kept = {k: v.copy() for k, v in first.items()}
     model.predict({"x": inputs["x"] * 2})
@@ -107,7 +107,7 @@ def test_results_own_their_memory():
 
 def test_arena_is_planned_by_liveness():
     module, _ = small_cnn()
-    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    model = compile_model(module, threads=1, codegen=True, precision="fp16")
     s = model.runner.schedule
     naive = sum(spec.out_elements * 4 for spec in s.specs if spec is not None)
     assert 0 < s.arena_size < naive
@@ -143,13 +143,13 @@ def test_hostile_names_never_reach_the_source(tmp_path, monkeypatch):
     for op in module.walk():
         for r in op.results:
             r.name = HOSTILE
-    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    model = compile_model(module, threads=1, codegen=True, precision="fp16")
     source = cython_emitter.emit(model.runner.schedule)
     assert "PWNED" not in source and "os.system" not in source
     out = model.predict(inputs)
     assert not (tmp_path / "PWNED").exists()
     np.testing.assert_array_equal(out[HOSTILE], compile_model(module, threads=1, codegen=False,
-                                                              weight_precision="fp16").predict(inputs)[HOSTILE])
+                                                              precision="fp16").predict(inputs)[HOSTILE])
 
 
 def test_no_compiler_falls_back_to_the_executor(tmp_path, monkeypatch):
@@ -174,7 +174,7 @@ def test_progress_bar_on_request(tmp_path, monkeypatch, capsys):
 
 def test_bad_bindings_are_refused_not_crashed():
     module, _ = small_cnn()
-    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    model = compile_model(module, threads=1, codegen=True, precision="fp16")
     runner = model.runner
     weights = list(runner.schedule.weights)
     weights[0] = weights[0][:-1]
@@ -193,8 +193,8 @@ ZOO = [("mobilenet_v2_small", "nn_fp16"), ("resnet18_small", "nn_fp32"), ("trans
 @pytest.mark.parametrize("name,form", ZOO)
 def test_zoo_models_same_bits(model_zoo, name, form):
     path, inputs, _ = model_zoo.get(name, form)
-    generated = compile_model(path, threads=1, codegen=True, weight_precision="fp16")
-    plain = compile_model(path, threads=1, codegen=False, weight_precision="fp16")
+    generated = compile_model(path, threads=1, codegen=True, precision="fp16")
+    plain = compile_model(path, threads=1, codegen=False, precision="fp16")
     assert isinstance(generated.runner, SpecializedExecutor)
     assert generated.runner.direct_steps > 0
     ours, theirs = generated.predict(inputs), plain.predict(inputs)
@@ -222,11 +222,11 @@ def _no_compiler(monkeypatch, tmp_path):
 
 def test_saved_model_reloads_without_compiling(tmp_path, monkeypatch):
     module, inputs = small_cnn()
-    model = compile_model(module, threads=1, codegen=True, weight_precision="fp16")
+    model = compile_model(module, threads=1, codegen=True, precision="fp16")
     saved = model.save(tmp_path / "cnn.mlir")
     assert any(p.suffix == ".so" or ".so" in p.name for p in (tmp_path / "cnn.mlir.kernels").iterdir())
     _no_compiler(monkeypatch, tmp_path)  # another machine: its build is used only when trusted
-    again = compile_model(saved, threads=1, codegen=True, weight_precision="fp16", trust_bundled_kernels=True)
+    again = compile_model(saved, threads=1, codegen=True, precision="fp16", trust_bundled_kernels=True)
     assert isinstance(again.runner, SpecializedExecutor)
     np.testing.assert_array_equal(again.predict(inputs)["probs"], model.predict(inputs)["probs"])
 

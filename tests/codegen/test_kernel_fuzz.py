@@ -15,7 +15,7 @@ SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
 
 def agree(cls, operands, attrs, tol):
     module, _, args = single_op(cls, operands, attrs)
-    fast = compile_model(module, threads=1, weight_precision="fp16")
+    fast = compile_model(module, threads=1, precision="fp16")
     slow = compile_model(module, use_kernels=False)
     assert fast.executor.kernel_ops == 1
     feed = dict(zip(fast.inputs, args))

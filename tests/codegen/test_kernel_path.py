@@ -18,7 +18,7 @@ def randn(*shape):
 
 def both_paths(cls, operands, attrs=None, expect_kernel=True, threads=1):
     module, _, args = single_op(cls, operands, attrs)
-    fast = compile_model(module, threads=threads, weight_precision="fp16")
+    fast = compile_model(module, threads=threads, precision="fp16")
     slow = compile_model(module, use_kernels=False)
     assert fast.executor.kernel_ops == (1 if expect_kernel else 0)
     feed = dict(zip(fast.inputs, args))
@@ -128,7 +128,7 @@ def test_single_thread_is_deterministic():
     operands = {"input": randn(1, 16, 12, 12), "weight": Const(randn(32, 16, 3, 3)), "bias": Const(randn(32)),
                 "residual": None}
     module, _, args = single_op(core.Conv2dOp, operands, {"pads": [1, 1, 1, 1], "activation": "relu"})
-    model = compile_model(module, threads=1, weight_precision="fp16")
+    model = compile_model(module, threads=1, precision="fp16")
     first = model.predict({"in0": args[0]})["out0"]
     for _ in range(3):
         assert np.array_equal(model.predict({"in0": args[0]})["out0"], first)
@@ -140,8 +140,8 @@ def test_two_threads_agree():
     module, _, args = single_op(core.Conv2dOp, operands, {"pads": [1, 1, 1, 1]})
     before = _kernels.get_num_threads()
     try:
-        one = compile_model(module, threads=1, weight_precision="fp16").predict({"in0": args[0]})["out0"]
-        two = compile_model(module, threads=2, weight_precision="fp16").predict({"in0": args[0]})["out0"]
+        one = compile_model(module, threads=1, precision="fp16").predict({"in0": args[0]})["out0"]
+        two = compile_model(module, threads=2, precision="fp16").predict({"in0": args[0]})["out0"]
     finally:
         _kernels.set_num_threads(before)
     assert rel_err(two, one) <= 1e-5
@@ -156,28 +156,30 @@ def test_matmul_of_two_activations_uses_reference():
     assert_paths_agree(core.MatmulOp, [randn(3, 4), randn(4, 5)], tol=0, expect_kernel=False)
 
 
-def test_stored_weight_precision_keeps_f32_weights_in_fp32_panels():
+def test_f32_weights_run_in_fp32_panels():
     x, w = randn(1, 4, 6, 6), randn(8, 4, 3, 3)
     module, _, args = single_op(core.Conv2dOp, {"input": x, "weight": Const(w), "bias": None, "residual": None})
-    exact = compile_model(module, weight_precision="stored")
+    exact = compile_model(module)
     assert exact.executor.kernel_ops == 1
     ref = compile_model(module, use_kernels=False).predict({"in0": x})["out0"]
     got = exact.predict({"in0": x})["out0"]
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-5 * np.abs(ref).max())
-    # fp16 panels miss that bound: the stored run really computed with the f32 weights
-    rounded = compile_model(module, weight_precision="fp16").predict({"in0": x})["out0"]
+    # fp16 panels miss that bound: the f32 run really computed with the f32 weights
+    rounded = compile_model(module, precision="fp16").predict({"in0": x})["out0"]
     assert np.abs(rounded - ref).max() > 1e-5 * np.abs(ref).max()
     module16, _, _ = single_op(core.Conv2dOp, {"input": x, "weight": Const(w.astype(np.float16)), "bias": None,
                                                "residual": None})
-    assert compile_model(module16, weight_precision="stored").executor.kernel_ops == 1
+    assert compile_model(module16).executor.kernel_ops == 1
 
 
-def test_unknown_weight_precision():
+def test_precision_is_chosen_by_the_pipeline_only():
     from mlir_coreml import MlirCoremlError
 
     module, _, _ = single_op(core.ReluOp, [randn(2)])
-    with pytest.raises(MlirCoremlError, match="weight_precision must be one of fp16, stored"):
-        compile_model(module, weight_precision="int8")
+    with pytest.raises(MlirCoremlError, match="unknown precision 'fp8'"):
+        compile_model(module, precision="fp8")
+    with pytest.raises(TypeError):
+        compile_model(module, weight_precision="fp16")
 
 
 # -- epilogue fusion: the fusion passes fold the single-use ops after conv/linear into them -----
@@ -240,7 +242,7 @@ def fused_program(chain, seed=0):
     (["relu", "also_return_conv"], 0), (["elu"], 0), (["bn", "elu"], 1)])
 def test_epilogue_fusion(chain, fused):
     module, inputs = fused_program(chain)
-    fast = compile_model(module, threads=1, weight_precision="fp16")
+    fast = compile_model(module, threads=1, precision="fp16")
     slow = compile_model(module, use_kernels=False)
     gone = [name for name in absorbed_ops(module, fast.module) if name not in ("core.sigmoid", "core.tanh")]
     assert len(gone) == fused, gone  # (an unused `early` sigmoid or `late` tanh is dead code, not fused)
@@ -257,7 +259,7 @@ def test_linear_epilogue_fusion():
                              "bias": None, "residual": None})
     y = p.op(core.GeluOp, [p.op(core.AddOp, [h, p.args["x"]])], {"mode": "tanh"}, name="y")
     module = p.finish(y)
-    fast = compile_model(module, threads=1, weight_precision="fp16")
+    fast = compile_model(module, threads=1, precision="fp16")
     assert [s.op.op_name for s in fast.executor.steps] == ["core.linear"]
     assert fast.executor.steps[0].op.activation == "gelu_tanh" and fast.executor.steps[0].op.residual is not None
     ref = compile_model(module, use_kernels=False).predict(p.inputs)["y"]

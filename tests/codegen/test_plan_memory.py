@@ -73,7 +73,7 @@ def independent_intervals(fn):
 @pytest.mark.parametrize("seed", range(25))
 def test_no_overlap_and_same_outputs(seed):
     module, inputs = random_program(seed)
-    model = compile_model(module, threads=1, weight_precision="fp16")
+    model = compile_model(module, threads=1, precision="fp16")
     fn = model.function
     arena = fn.attributes[SIZE_ATTR].value
     spans = independent_intervals(fn)
@@ -91,7 +91,7 @@ def test_no_overlap_and_same_outputs(seed):
     for op in unplanned_module.walk():
         op.attributes.pop(OFFSET_ATTR, None)
         op.attributes.pop(SIZE_ATTR, None)
-    unplanned = CompiledModel(unplanned_module, threads=1, weight_precision="fp16").predict(inputs)
+    unplanned = CompiledModel(unplanned_module, threads=1).predict(inputs)
     reference = compile_model(module, use_kernels=False).predict(inputs)
     for name in reference:
         assert np.array_equal(planned[name], unplanned[name])

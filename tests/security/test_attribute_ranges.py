@@ -45,7 +45,7 @@ def test_huge_geometry_is_one_error(conv_spec, tmp_path_factory, stride, dilatio
     path = tmp_path_factory.mktemp("geometry") / "m.mlmodel"
     path.write_bytes(spec.SerializeToString())
     try:
-        out = compile_model(path, weight_precision="fp16").predict(inputs)
+        out = compile_model(path, precision="fp16").predict(inputs)
     except MlirCoremlError as e:
         assert "\n" not in str(e)
         return

@@ -14,6 +14,7 @@ from mlir_coreml.ir.opdef import ConstantLike
 from mlir_coreml.ir.types import F16, F32, TensorType
 
 UNITS = ("cpu", "gpu", "ane")
+DEVICE_ATTR = "device"  # the op attribute naming the unit an op is placed on (partition-devices writes it)
 
 _RECURRENT = ("recurrent layers (LSTM/GRU/RNN) run on the CPU: the Neural Engine does not support them "
               "(hollance/neural-engine unsupported-layers) and Core ML schedules them on BNNS (coremltools #337)")
