@@ -36,6 +36,21 @@ def placeable_ops(fn) -> list:
             if not op.has_trait(ConstantLike) and not op.has_trait(Terminator)]
 
 
+def placed_ops(fn) -> list:
+    """The ops of `fn` that carry a placement, in order; a call of an outlined segment
+    (outline-segments) stands for the placed ops of its callee."""
+    module = fn.parent_op
+    ops = []
+    for op in placeable_ops(fn):
+        if op.op_name == "func.call" and module is not None:
+            callee = next((f for f in module.body.ops if f.op_name == "func.func"
+                           and f.attributes["sym_name"].value == op.attributes["callee"].value), None)
+            ops += placed_ops(callee) if callee is not None and DEVICE_ATTR in callee.attributes else []
+        elif DEVICE_ATTR in op.attributes:
+            ops.append(op)
+    return ops
+
+
 def main_function(module):
     funcs = [op for op in module.walk() if op.op_name == "func.func"]
     named = [f for f in funcs if f.attributes["sym_name"].value == "main"]
@@ -81,7 +96,7 @@ def op_names(ops) -> list[str]:
 
 def partition_report(fn, units, policy: str, prefer=("ane", "gpu", "cpu")) -> dict:
     """The decision report of the placement recorded in `fn`'s `device` attributes."""
-    ops = [op for op in placeable_ops(fn) if DEVICE_ATTR in op.attributes]
+    ops = placed_ops(fn)
     if not ops:
         return {"version": REPORT_VERSION, "policy": policy, "units": list(units), "segments": [], "rejected": []}
     placed = [op.attributes[DEVICE_ATTR].value for op in ops]

@@ -92,6 +92,9 @@ class PrecisionReport:
     drift: list[OutputDrift] = field(default_factory=list)
     overflow: list[str] = field(default_factory=list)  # "op at location: N values became inf"
     partition: dict | None = None  # partition-devices' decision report, when compute_units partitioned
+    # the compiled model's own run (kernels; a partitioned model's hybrid run, one runner per
+    # segment) against the all-CPU fp32 run on the kernels, same inputs
+    measured: list[OutputDrift] = field(default_factory=list)
 
     @property
     def bytes_before(self) -> int:
@@ -110,6 +113,8 @@ class PrecisionReport:
         lines += [f"  {t.name:32s} {'x'.join(map(str, t.shape)):>16s} {t.before}->{t.after} "
                   f"{t.bytes_before} -> {t.bytes_after}" for t in self.tensors]
         lines += [f"  output {d.name}: max |diff| {d.max_abs:.3g}, relative {d.relative:.3g}" for d in self.drift]
+        lines += [f"  measured run vs all-CPU fp32 run, output {d.name}: max |diff| {d.max_abs:.3g}, "
+                  f"relative {d.relative:.3g}" for d in self.measured]
         lines += [f"  overflow: {o}" for o in self.overflow] or ["  no fp16 overflow"]
         if self.partition is not None:
             from mlir_coreml.passes.partition_devices import report_text
@@ -153,18 +158,27 @@ def size_changes(before, after) -> list[TensorSize]:
 
 def traced_run(module, args: list[np.ndarray]) -> tuple[list, list[str]]:
     """Run main with the reference interpreter; also name each op whose result gained an inf
-    that none of its operands had (an f16 overflow, or a genuine inf the op computed)."""
+    that none of its operands had (an f16 overflow, or a genuine inf the op computed), looking
+    into the functions main calls (outlined device segments)."""
     from mlir_coreml.ir.interpreter import Interpreter
-    from mlir_coreml.ir.opdef import Terminator
 
     interp = Interpreter(module)
-    fn = interp.function(None)
+    overflow: list[str] = []
+    return _traced_call(interp, interp.function(None), args, overflow), overflow
+
+
+def _traced_call(interp, fn, args: list, overflow: list[str]) -> list:
+    from mlir_coreml.ir.opdef import Terminator
+
     block = fn.regions[0].blocks[0]
     env = dict(zip(block.args, args))
-    overflow = []
     for op in block.ops:
         if op.has_trait(Terminator):
-            return [env[v] for v in op.operands], overflow
+            return [env[v] for v in op.operands]
+        if op.op_name == "func.call":
+            callee = interp.function(op.attributes["callee"].value)
+            env.update(zip(op.results, _traced_call(interp, callee, [env[v] for v in op.operands], overflow)))
+            continue
         interp.run_op(op, env)
         had_inf = any(_count_inf(env.get(v)) for v in op.operands)
         new_inf = sum(_count_inf(env[r]) for r in op.results)
@@ -203,6 +217,21 @@ def precision_report(precision: str, before, after, inputs: list[np.ndarray] | N
     drift = [_drift(n, r, g) for n, r, g in zip(names, ref, got)
              if np.issubdtype(np.asarray(r).dtype, np.floating)]
     return PrecisionReport(precision, size_changes(before, after), drift, overflow)
+
+
+def measured_drift(model, baseline, args: list[np.ndarray]) -> list[OutputDrift]:
+    """Run `model` (a CompiledModel) and the all-CPU fp32 model compiled from `baseline` (the
+    module before the precision and placement passes) on the kernels with `args`; the drift of
+    each float output."""
+    from mlir_coreml.passes.manager import PassManager
+    from mlir_coreml.runtime.predict import CompiledModel
+
+    planned = baseline.clone()
+    PassManager.from_pipeline("plan-memory").run(planned)
+    cpu = CompiledModel(planned, threads=model.threads, codegen=False)
+    ref, got = cpu.run_args(args), model.run_args(args)
+    return [_drift(n, r, g) for n, r, g in zip(model.signature.output_names, ref, got)
+            if np.issubdtype(np.asarray(r).dtype, np.floating)]
 
 
 def partition_report_of(module, compute_units: str | None) -> dict | None:

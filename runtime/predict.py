@@ -299,16 +299,20 @@ class CompiledModel:
         self.variants: VariantCache | None = None  # compiled variants for other allowed input shapes
 
     def precision_report(self, inputs: dict | None = None):
-        """What `precision` changed: per-weight bytes before/after and the output drift on
-        `inputs` (default: generated from the input types), by the reference interpreter."""
-        from mlir_coreml.runtime.precision import PrecisionReport, precision_report
+        """What `precision` and `compute_units` changed: per-weight bytes before/after, the output
+        drift on `inputs` (default: generated from the input types) by the reference interpreter,
+        and measured on the kernels: this model's run (a partitioned model's hybrid run)
+        against the all-CPU fp32 run."""
+        from mlir_coreml.runtime.precision import (PrecisionReport, calibration_inputs, measured_drift,
+                                                   precision_report)
 
         baseline = getattr(self, "precision_baseline", None)
         if baseline is None:
             return PrecisionReport(getattr(self, "precision", "fp32"))
-        args = None if inputs is None else self.signature.check_inputs(inputs)
+        args = calibration_inputs(main_function(baseline)) if inputs is None else self.signature.check_inputs(inputs)
         report = precision_report(self.precision, baseline, self.module, args)
         report.partition = getattr(self, "partition_report", None)
+        report.measured = measured_drift(self, baseline, args)
         return report
 
     @property

@@ -1,5 +1,6 @@
 """partition-devices: capability-table placements, the cost policy against greedy, the decision
-report (in the view's partition-report shape), and the hybrid run of a partitioned model."""
+report (in the view's partition-report shape), compute_units in the API and the CLI
+(the hybrid run itself: tests/runtime/test_hybrid.py)."""
 import json
 import subprocess
 import sys
@@ -10,7 +11,6 @@ import pytest
 from mlir_coreml.codegen.view.report import parse_report
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.parser import parse_module
-from mlir_coreml.ir.types import F16, F32
 from mlir_coreml.passes.manager import PassManager
 from mlir_coreml.passes.partition_devices import main_function, partition_report, report_text
 from mlir_coreml.passes.to_core import lower_to_core
@@ -53,27 +53,6 @@ def test_lstm_stays_off_the_neural_engine_and_cost_beats_greedy(lstm_model):
     assert "moved off their greedy unit" in report_text(cost)
 
 
-HYBRID = "canonicalize,cse,partition-devices{policy=greedy},emulate-ane-numerics{devices=gpu,ane}"
-
-
-@pytest.mark.parametrize("name", ["mobilenet_v2_small", "transformer_small", "lstm"])
-def test_hybrid_run_within_tolerance_of_cpu(model_zoo, name):
-    path, inputs, _ = model_zoo.get(name, "nn_fp32")
-    exact = compile_model(str(path)).predict(inputs)
-    hybrid = compile_model(str(path), pipeline=HYBRID)
-    got = hybrid.predict(inputs)
-    for key, want in exact.items():
-        assert got[key].dtype == want.dtype
-        rel = np.linalg.norm(got[key] - want) / np.linalg.norm(want)
-        assert 0 < rel <= ANE_TOLERANCE, f"{key}: {rel}"
-    for op in hybrid.function.body.ops:
-        device = op.attributes.get("device")
-        if device is None or not op.results or op.op_name == "core.shape":
-            continue
-        want = F32 if device.value == "cpu" else F16
-        assert op.results[0].type.element == want, f"{op.op_name} on {device.value}: {op.results[0].type}"
-
-
 def test_compute_units_api_and_cli(tmp_path, lstm_model):
     path, inputs = lstm_model
     model = mlir_coreml.compile_model(str(path), compute_units="cpu_and_ne")
@@ -90,6 +69,15 @@ def test_compute_units_api_and_cli(tmp_path, lstm_model):
     assert proc.returncode == 0, proc.stderr
     report = json.loads(out.read_text())
     assert report["partition"]["policy"] == "cost" and parse_report(report["partition"])
+    # the hybrid run on the kernels, measured against the all-CPU run
+    assert [d["name"] for d in report["measured"]] == model.output_names
+    assert all(d["relative"] <= ANE_TOLERANCE for d in report["measured"])
+    table = tmp_path / "report.txt"
+    proc = subprocess.run([sys.executable, "-m", "mlir_coreml", "run", str(path), "--inputs", str(npz),
+                           "--compute-units", "cpu_and_ne", "--report", str(table)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    text = table.read_text()
+    assert "measured run vs all-CPU fp32 run" in text and "partition-devices policy=cost units=cpu,ane" in text
 
 
 def test_report_option_writes_json_and_bad_options_fail(tmp_path):
