@@ -35,7 +35,10 @@ def _is(value, element) -> bool:
 
 class Narrowing:
     """The state of one function's rewrite: which values this pass made f16, and the casts it
-    made (one per value and direction, placed before the first op that needs it)."""
+    made (one per value and direction, placed before the first op that needs it). The hooks
+    below build `core` casts and constants; add-fp16-cast overrides them for `mil`."""
+
+    constant_op = "core.constant"
 
     def __init__(self, block):
         self.block = block
@@ -45,25 +48,36 @@ class Narrowing:
     def cast(self, value, element, anchor):
         key = (value, element)
         if key not in self.casts:
-            op = self._constant_copy(value, element) or \
-                build(CastOp, [value], [value.type.with_element(element)], {"to": str(element)},
-                      location=anchor.location)
-            self.block.insert_before(op, anchor)
-            self.casts[key] = op.results[0]
+            ops = self.constant_copy(value, element) or self.cast_ops(value, element, anchor)
+            for op in ops:
+                self.block.insert_before(op, anchor)
+            self.casts[key] = ops[-1].results[0]
         return self.casts[key]
 
-    @staticmethod
-    def _constant_copy(value, element):
+    def cast_ops(self, value, element, anchor) -> list:
+        return [build(CastOp, [value], [value.type.with_element(element)], {"to": str(element)},
+                      location=anchor.location)]
+
+    def constant_copy(self, value, element) -> list:
         """A weight shared with an op that stays f32 gets an f16 copy, not a cast: the kernels
         pack constant weights only."""
         producer = getattr(value, "op", None)
-        if producer is None or producer.op_name != "core.constant":
-            return None
-        resource = getattr(producer.attributes["value"], "name", None)  # inline constants stay inline
-        copy = materialize_constant(np.asarray(producer.reference()).astype(element.numpy_dtype),
-                                    location=producer.location, name=resource and f"{resource}_{element}")
+        if producer is None or producer.op_name != self.constant_op:
+            return []
+        copy = self.constant(np.asarray(producer.reference()).astype(element.numpy_dtype), producer,
+                             f"_{element}")
         copy.results[0].name = f"{value.name}_{element}" if value.name else None
-        return copy
+        return [copy]
+
+    @staticmethod
+    def constant(array, like, suffix: str = ""):
+        """A constant holding `array` where `like` was: a resource stays a resource (renamed
+        with `suffix`), an inline constant stays inline."""
+        resource = getattr(like.attributes["value"], "name", None)
+        return materialize_constant(array, location=like.location, name=resource and f"{resource}{suffix}")
+
+    def narrow_constant(self, op) -> None:
+        retype_constant(op, np.asarray(op.reference()).astype(np.float16))
 
     def widen_operands(self, op) -> None:
         """An op that stays f32 reads the values this pass narrowed through casts back to f32."""
@@ -80,7 +94,7 @@ class Narrowing:
                 op.set_operand(i, self.cast(value, F16, op))
         try:
             types = op.infer_types()
-        except (VerifyError, ValueError, TypeError):
+        except (VerifyError, ValueError, TypeError, NotImplementedError):
             for i, value in enumerate(original):
                 op.set_operand(i, value)
             self.widen_operands(op)
@@ -92,26 +106,27 @@ class Narrowing:
         return True
 
 
-def narrow_function(fn, selected, ctx: PassContext) -> None:
+def narrow_function(fn, selected, ctx: PassContext, rewrite_type: type[Narrowing] = Narrowing,
+                    stat: str = "emulate-ane-numerics") -> None:
     """Give the ops `selected(op)` accepts fp16 storage between ops; the rest keep their types,
     with casts where values cross. Constants read only by selected ops become f16 themselves."""
     block = fn.regions[0].blocks[0]
-    rewrite = Narrowing(block)
+    rewrite = rewrite_type(block)
     for op in list(block.ops):
         if op.has_trait(ConstantLike):
             value = op.results[0]
-            if op.op_name == "core.constant" and _is(value, F32) and value.uses and \
+            if op.op_name == rewrite.constant_op and _is(value, F32) and value.uses and \
                     all(selected(u.operation) for u in value.uses):
-                retype_constant(op, np.asarray(op.reference()).astype(np.float16))
-                ctx.stat("emulate-ane-numerics: constants to f16")
+                rewrite.narrow_constant(op)
+                ctx.stat(f"{stat}: constants to f16")
             continue
         if op.has_trait(Terminator) or op.regions or not hasattr(op, "infer_types") or not selected(op):
             rewrite.widen_operands(op)
             continue
         if rewrite.narrow(op):
-            ctx.stat("emulate-ane-numerics: ops in f16")
+            ctx.stat(f"{stat}: ops in f16")
         else:
-            ctx.stat("emulate-ane-numerics: ops kept in f32")
+            ctx.stat(f"{stat}: ops kept in f32")
 
 
 def on_devices(devices: tuple[str, ...]):

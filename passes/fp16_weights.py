@@ -4,7 +4,10 @@ This is Core ML's storage precision on its accelerators (coremltools' `FP16Compu
 casts every float constant): half the bytes, and the kernels pack f16 weights as they are
 (fp16 panels, fp32 accumulation), so what the IR prints is what runs. Only operands whose
 precision does not set the result's element type are converted (the slots below): the op
-still computes in f32, its result stays f32, so no cast is needed anywhere.
+still computes in f32, its result stays f32, so no cast is needed anywhere. On an imported
+NeuralNetwork (`nn` dialect) the layers' WeightParams are converted, so `lower --emit mlmodel`
+writes half-precision weights (float16Value) as coremltools' `quantize_weights(nbits=16)` does.
+An ML Program cannot mix f16 weights into f32 ops (MIL's type rules): `add-fp16-cast` converts it.
 
 Options: `skip` names ops not to touch, by kind (`linear`, `core.conv2d`) or by location
 (the Core ML layer name); `min-size` keeps constants with fewer elements in f32 (biases,
@@ -41,10 +44,15 @@ def op_matches(op, names: tuple[str, ...]) -> bool:
 
 
 def is_weight_use(use, skip: tuple[str, ...]) -> bool:
+    """Whether `use` reads a weight: a weight slot of a core op, or a WeightParams of a
+    NeuralNetwork layer (`nn.*` ops name theirs in `weight_fields`: the last operands), which
+    the `.mlmodel` writer then stores as float16Value."""
     user = use.operation
-    slots = WEIGHT_SLOTS.get(user.op_name, ())
-    if not slots or op_matches(user, skip):
+    if op_matches(user, skip):
         return False
+    if user.op_name.startswith("nn.") and "weight_fields" in user.attributes:
+        return use.index >= len(user.operands) - len(user.attributes["weight_fields"].value)
+    slots = WEIGHT_SLOTS.get(user.op_name, ())
     return any(getattr(user, slot, None) is use.operation.operands[use.index] for slot in slots)
 
 
