@@ -20,13 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mlir_coreml.ir.dialects.constant import materialize_constant
 from mlir_coreml.ir.dialects.core import CastOp
 from mlir_coreml.ir.dialects.core.placement import DEVICE_ATTR
 from mlir_coreml.ir.opdef import ConstantLike, Terminator, VerifyError, build
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
-from mlir_coreml.passes.fp16_weights import retype_constant
+from mlir_coreml.passes.fp16_weights import constant_like, retype_constant
 
 
 def _is(value, element) -> bool:
@@ -71,10 +70,8 @@ class Narrowing:
 
     @staticmethod
     def constant(array, like, suffix: str = ""):
-        """A constant holding `array` where `like` was: a resource stays a resource (renamed
-        with `suffix`), an inline constant stays inline."""
-        resource = getattr(like.attributes["value"], "name", None)
-        return materialize_constant(array, location=like.location, name=resource and f"{resource}{suffix}")
+        """A constant holding `array` where `like` was, in its form (a resource renamed with `suffix`)."""
+        return constant_like(array, like, suffix)
 
     def narrow_constant(self, op) -> None:
         retype_constant(op, np.asarray(op.reference()).astype(np.float16))

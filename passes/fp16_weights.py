@@ -21,7 +21,8 @@ import numpy as np
 
 from mlir_coreml.ir.dialects.constant import materialize_constant
 from mlir_coreml.ir.opdef import ConstantLike
-from mlir_coreml.ir.types import F32, TensorType
+from mlir_coreml.ir.attributes import DenseResourceAttr
+from mlir_coreml.ir.types import F32, TensorType, element_type_of
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 # op -> operands that hold weights; the op reads them in f32 whatever their storage type.
@@ -73,11 +74,21 @@ def f32_weight_constants(module, skip: tuple[str, ...] = (), min_size: int = 0) 
     return found
 
 
+def constant_like(array: np.ndarray, like, suffix: str = ""):
+    """A `core.constant` of `array` in the form of constant `like`: a resource stays a resource
+    (named as it, plus `suffix`), an inline constant stays inline."""
+    resource = getattr(like.attributes["value"], "name", None)
+    if resource is None:
+        return materialize_constant(array, location=like.location)
+    t = TensorType(array.shape, element_type_of(array.dtype))
+    return materialize_constant(DenseResourceAttr.from_array(f"{resource}{suffix}", array, t), location=like.location)
+
+
 def retype_constant(op, array: np.ndarray):
     """Replace constant `op` by one holding `array` (same name, location, place and form: an
     inline constant stays inline, a resource stays a resource of the same name); returns it."""
     old = op.results[0]
-    new = materialize_constant(array, location=op.location, name=getattr(op.attributes["value"], "name", None))
+    new = constant_like(array, op)
     new.results[0].name = old.name
     op.parent.insert_before(new, op)
     old.replace_all_uses_with(new.results[0])

@@ -195,9 +195,47 @@ class PartitionDevices(ModulePass):
         ops = placeable_ops(fn) if fn is not None else []
         if not ops:
             return
+        if any(op.op_name.startswith("mil.") for op in ops):
+            self.place_ml_program(module, fn, ctx)
+            return
         placed = greedy_placement(ops, units, self.prefer) if self.policy == "greedy" else cost_placement(ops, units)
         for op, unit in zip(ops, placed):
             op.attributes[DEVICE_ATTR] = to_attr(unit)
             ctx.stat(f"partition-devices: ops on {unit}")
         if self.report:
             write_report(partition_report(fn, units, self.policy, self.prefer), self.report)
+
+    def place_ml_program(self, module, fn, ctx: PassContext) -> None:
+        """An ML Program is placed as its `core` lowering would be (the capability table and the
+        cost model speak `core`), and each MIL op gets the format's own per-op hint,
+        `IntendedBackend`, naming the unit of the core ops lowered from it (by location; when a
+        MIL op became several, the unit of the costliest: an LSTM's, not its reshapes'); the
+        report is that of the lowered program."""
+        from mlir_coreml.ir.dialects.mil.base import INTENDED_BACKEND, intended_backend
+        from mlir_coreml.passes.to_core import lower_to_core
+
+        lowered = module.clone()
+        lower_to_core(lowered)
+        self.run(lowered, PassContext())
+        unit_at: dict = {}  # location -> (cost on the cpu, unit) of its costliest core op
+        for op in placed_ops(main_function(lowered)):
+            if op.location is not None and op.location.name:
+                placed = (op_ms(op, HOST), op.attributes[DEVICE_ATTR].value)
+                unit_at[op.location.name] = max(unit_at.get(op.location.name, placed), placed)
+        for op in placeable_ops(fn):
+            where = op.location.name if op.location is not None else None
+            if where in unit_at and op.op_name.startswith("mil."):
+                set_attribute_in_reader_order(op, INTENDED_BACKEND, intended_backend(unit_at[where][1]))
+                ctx.stat(f"partition-devices: ML Program ops on {unit_at[where][1]}")
+
+
+def set_attribute_in_reader_order(op, key: str, value) -> None:
+    """Set `op.attributes[key]` where the ML Program reader puts it (MIL attributes by name, the
+    operand segments last), so that export -> import gives the same IR text."""
+    segments = op.attributes.pop("operand_segments", None)
+    op.attributes[key] = value
+    ordered = sorted(op.attributes.items())
+    op.attributes.clear()
+    op.attributes.update(ordered)
+    if segments is not None:
+        op.attributes["operand_segments"] = segments

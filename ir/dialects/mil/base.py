@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr
+from mlir_coreml.ir.attributes import ArrayAttr, DenseAttr, DenseResourceAttr
 from mlir_coreml.ir.core import Operation, Value
 from mlir_coreml.ir.opdef import AnyType, Pure, VerifyError, op_def, operand, result
 from mlir_coreml.ir.types import ELEMENT_TYPES, ElementType, ListType, TensorType
@@ -35,6 +35,21 @@ SUB_BYTE_BITS = {"int4": 4, "uint1": 1, "uint2": 2, "uint3": 3, "uint4": 4, "uin
 
 # Function opset spellings: the protobuf writes `CoreML5`..`CoreML8`, model.mil `ios15`..`ios18`.
 OPSETS = {"CoreML5": "ios15", "CoreML6": "ios16", "CoreML7": "ios17", "CoreML8": "ios18"}
+
+# Per-op placement in an ML Program: the op attribute `IntendedBackend`, a list of backend names
+# (coremltools 9 `models/ml_program/experimental/compute_plan_utils.py`, `set_intended_backends`,
+# `_get_backend_names`: "mps_graph" for the GPU, "ane", and for the CPU the three names "set by
+# the Core ML framework"). The IR keeps the attribute as read; partition-devices writes it.
+INTENDED_BACKEND = "IntendedBackend"
+BACKENDS_OF_UNIT: dict[str, tuple[str, ...]] = {"cpu": ("bnns", "classic_cpu", "e5_minimal_cpu"),
+                                                "gpu": ("mps_graph",), "ane": ("ane",)}
+
+
+def intended_backend(unit: str) -> ArrayAttr:
+    """The `IntendedBackend` value for a compute unit, as the frontend reads it back (a list
+    of string tensors)."""
+    string = TensorType((), ELEMENT_TYPES["string"])
+    return ArrayAttr(tuple(DenseAttr(np.array(name, dtype=object), string) for name in BACKENDS_OF_UNIT[unit]))
 
 # MIL op type -> op class (filled by `mil_op`).
 MIL_OPS: dict[str, type[Operation]] = {}
