@@ -1,12 +1,16 @@
 """Precision and placement figures for the note: per model, the fp16-weights and
 emulate-ane-numerics reports (weight bytes, output drift against fp32 on the model's test
-input from the zoo, fp16 overflow) and the partition-devices decisions of both policies.
+input from the zoo, fp16 overflow), the partition-devices decisions of both policies, and the
+hybrid run (one runner per segment, gpu/ane segments in fp16) measured against the all-CPU run.
 
     python benchmarks/precision_placement.py [--models mobilenet_v2,transformer,lstm] [--form nn_fp32]
-        [--out DIR]   # also writes DIR/<model>.partition.json and .txt (cost policy)
+        [--out DIR]   # also writes DIR/<model>.<policy>.partition.json and .txt
 
-Drift is measured by the reference interpreter (fp32 module vs the module after the precision
-passes, the same input); estimated milliseconds come from passes/_cost_model.py (uncalibrated).
+Placement runs on the ops that run (the CPU pipeline's fusions first). Drift is measured by the
+reference interpreter (fp32 module vs the module after the precision passes, the same input); the hybrid drift on the kernels (the compiled hybrid model's run vs
+the all-CPU fp32 run, threads=1); estimated milliseconds come from passes/_cost_model.py
+(uncalibrated). The hybrid run uses both policies: `cost` (what compute_units="all" runs) and
+`greedy` (every op on the Neural Engine that it can run: the most fp16 segments).
 """
 from __future__ import annotations
 
@@ -19,16 +23,38 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 
+def fused_pipeline() -> str:
+    """The CPU pipeline's lowering and fusions without memory planning: the ops that run, which
+    the placement passes then partition (memory is planned per segment after outlining)."""
+    from mlir_coreml.passes.pipelines import named_pipeline
+
+    return named_pipeline("coreml-cpu").replace(",concat-in-place,plan-memory", "")
+
+
 def placement(path, policy):
     from mlir_coreml.frontend import load_model
     from mlir_coreml.passes.manager import PassManager
     from mlir_coreml.passes.partition_devices import main_function, partition_report
-    from mlir_coreml.passes.to_core import lower_to_core
 
     module = load_model(str(path))
-    lower_to_core(module)
-    PassManager.from_pipeline(f"canonicalize,cse,partition-devices{{policy={policy}}}").run(module)
+    PassManager.from_pipeline(f"{fused_pipeline()},partition-devices{{policy={policy}}}").run(module)
     return partition_report(main_function(module), ("cpu", "gpu", "ane"), policy)
+
+
+def hybrid(path, inputs, policy, cpu_outputs):
+    """The hybrid model placed for compute_units="all" with `policy` (the CPU pipeline's fusions,
+    then the placement passes) and its outputs' drift against `cpu_outputs` (max abs, relative L2)."""
+    import numpy as np
+
+    from mlir_coreml.runtime.precision import placement_pipeline
+    from mlir_coreml.runtime.predict import compile_model
+
+    pipeline = f"{fused_pipeline()},{placement_pipeline('all', policy)}"
+    model = compile_model(str(path), pipeline=pipeline, threads=1)
+    got = model.predict(inputs)
+    drift = {k: (float(np.abs(got[k] - v).max()), float(np.linalg.norm(got[k] - v) / np.linalg.norm(v)))
+             for k, v in cpu_outputs.items()}
+    return model, drift
 
 
 def main(argv=None) -> int:
@@ -54,6 +80,11 @@ def main(argv=None) -> int:
         print(f"  partition: greedy {greedy['estimated_ms']:.4f} ms in {len(greedy['segments'])} segments, "
               f"cost {cost['estimated_ms']:.4f} ms in {len(cost['segments'])} segments")
         print("  " + report_text(cost).replace("\n", "\n  ").rstrip())
+        cpu_outputs = compile_model(str(path), threads=1).predict(inputs)
+        for policy in ("cost", "greedy"):
+            model, drift = hybrid(path, inputs, policy, cpu_outputs)
+            shown = ", ".join(f"{k}: max|diff| {a:.3g} rel {r:.3g}" for k, (a, r) in drift.items())
+            print(f"  hybrid run ({policy}): segments {' | '.join(model.runner.describe())}; vs all-CPU: {shown}")
         if args.out:
             os.makedirs(args.out, exist_ok=True)
             for policy, report in (("greedy", greedy), ("cost", cost)):

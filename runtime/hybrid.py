@@ -76,6 +76,6 @@ class HybridRunner:
         return [np.array(env[v]) if v in self.constants else env[v] for v in self.returned]
 
     def describe(self) -> list[str]:
-        """One line per segment: unit, function and op count."""
-        return [f"{s.device:4s} @{s.function.attributes['sym_name'].value}: {len(s.function.body) - 1} ops"
-                for s in self.segments]
+        """One line per segment: unit, function, placed ops (casts and constants not counted)."""
+        return [f"{s.device} @{s.function.attributes['sym_name'].value}: "
+                f"{sum(DEVICE_ATTR in op.attributes for op in s.function.body.ops)} ops" for s in self.segments]
