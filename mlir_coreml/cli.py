@@ -132,9 +132,9 @@ def cmd_lower(args) -> int:
 def cmd_run(args) -> int:
     if args.print_pipeline:
         from mlir_coreml.passes.pipeline import format_pipeline
-        from mlir_coreml.runtime.predict import cpu_passes
+        from mlir_coreml.runtime.predict import staged_passes
 
-        print(format_pipeline(cpu_passes()))
+        print(format_pipeline(sum(staged_passes(None, args.precision, args.compute_units), [])))
         return 0
     if (args.inputs is None) == (args.dataset is None):
         raise MlirCoremlError("run needs exactly one of --inputs IN.npz or --dataset PATH --output OUT.parquet")

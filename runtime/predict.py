@@ -117,26 +117,33 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     return model
 
 
+def staged_passes(pipeline: str | None = None, precision: str | None = None,
+                  compute_units: str | None = None) -> tuple[list, list, list]:
+    """What compile_model runs, in three stages: the optimisation passes, the precision and
+    placement passes (they act on the fused ops), and the passes that plan memory (they see
+    the final ops: each segment function of a partitioned model)."""
+    from mlir_coreml.passes.pipeline import parse_pipeline
+    from mlir_coreml.runtime.precision import placement_pipeline, precision_pipeline
+
+    passes = cpu_passes(pipeline)
+    suffix = ",".join(filter(None, (precision_pipeline(precision), placement_pipeline(compute_units))))
+    split = len(passes)
+    while split > 0 and passes[split - 1].name in ("concat-in-place", "plan-memory"):
+        split -= 1
+    return passes[:split], parse_pipeline(suffix) if suffix else [], passes[split:]
+
+
 def _compile_module(module, pipeline: str | None, source=None, precision: str | None = None,
                     compute_units: str | None = None, **options) -> CompiledModel:
     """Lower `module` (in place), optimise, apply the precision mode, plan memory and build its
     runner; the module before the precision passes is kept for `precision_report`."""
     from mlir_coreml.passes.manager import PassManager
-    from mlir_coreml.runtime.precision import partition_report_of, placement_pipeline, precision_pipeline
+    from mlir_coreml.runtime.precision import partition_report_of
 
-    passes = cpu_passes(pipeline)
-    suffix = ",".join(filter(None, (precision_pipeline(precision), placement_pipeline(compute_units))))
-    baseline = None
-    if suffix:
-        # precision and placement act on the fused ops, before memory is planned
-        split = len(passes)
-        while split > 0 and passes[split - 1].name in ("concat-in-place", "plan-memory"):
-            split -= 1
-        PassManager(passes[:split]).run(module)
-        baseline = module.clone()
-        PassManager.from_pipeline(suffix).run(module)
-        passes = passes[split:]
-    PassManager(passes).run(module)
+    optimise, precise, plan = staged_passes(pipeline, precision, compute_units)
+    PassManager(optimise).run(module)
+    baseline = module.clone() if precise else None
+    PassManager(precise + plan).run(module)
     model = CompiledModel(module, source=source, **options)
     model.precision = (precision or "fp32") + (f" compute_units={compute_units}" if compute_units else "")
     model.precision_baseline = baseline

@@ -97,3 +97,13 @@ module {
         PassManager.from_pipeline("partition-devices{policy=best}").run(parse_module(text))
     with pytest.raises(MlirCoremlError, match="unknown unit 'npu'"):
         PassManager.from_pipeline("partition-devices{units=cpu,npu}").run(parse_module(text))
+
+
+def test_run_prints_the_pipeline_that_partitions(lstm_model):
+    path, _ = lstm_model
+    proc = subprocess.run([sys.executable, "-m", "mlir_coreml", "run", str(path), "--print-pipeline",
+                           "--compute-units", "cpu_and_ne", "--precision", "fp16"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    printed = proc.stdout.strip()
+    assert printed.endswith(",fp16-weights,partition-devices{policy=cost units=cpu,ane},outline-segments,"
+                            "emulate-ane-numerics{devices=ane},concat-in-place,plan-memory")
