@@ -10,8 +10,9 @@ its kernel compute in f32 and round the result to f16 (`CoreOp.out`, the executo
 
 An op that cannot take f16 operands (its type rule refuses them, or it holds regions: control
 flow does not run on the Neural Engine) keeps f32, with casts around it. With `devices=gpu,ane`
-only the ops partition-devices placed there are narrowed: the hybrid run of a partitioned
-model, casts at segment boundaries. An fp16 overflow shows as inf in the result of the op
+only the ops partition-devices placed there are narrowed: after outline-segments those are
+whole segment functions, so the casts sit at their entry and return (the hybrid run of a
+partitioned model, runtime/hybrid.py). An fp16 overflow shows as inf in the result of the op
 that overflowed (runtime/precision.py names it).
 """
 from __future__ import annotations

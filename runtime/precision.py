@@ -24,8 +24,9 @@ from mlir_coreml.ir.types import TensorType
 PRECISION_PIPELINES = {"fp32": "", "fp16": "fp16-weights", "ane": "emulate-ane-numerics"}
 
 
-# compute_units as coremltools names them -> the units partition-devices may use; the gpu and
-# ane segments then run with the accelerators' numerics (a hybrid run, casts at the boundaries)
+# compute_units as coremltools names them -> the units partition-devices may use; each segment
+# is outlined into a function of its own and the gpu and ane ones run with the accelerators'
+# numerics (the hybrid run of runtime/hybrid.py, casts at the segment boundaries)
 COMPUTE_UNITS = {"cpu": (), "cpu_only": (), "all": ("cpu", "gpu", "ane"), "cpu_and_ne": ("cpu", "ane"),
                  "cpu_and_gpu": ("cpu", "gpu")}
 
