@@ -95,3 +95,24 @@ def test_public_api_and_cli_report(tmp_path, model_zoo):
     report = json.loads(out.read_text())
     assert report["precision"] == "fp16" and report["bytes_after"] * 2 == report["bytes_before"]
     assert {t["after"] for t in report["tensors"]} == {"f16"} and report["drift"]
+
+
+@pytest.mark.parametrize("case, pipeline, tolerance", [
+    ("precision/outline_segments.mlir", "partition-devices{policy=greedy},outline-segments", 0.0),
+    ("mil/add_fp16_cast.mlir", "add-fp16-cast", 5e-3),
+])
+def test_outline_segments_exact_and_add_fp16_cast_within_fp16(case, pipeline, tolerance):
+    """Reference interpreter before vs after: outlining moves ops, it computes nothing new (exact);
+    add-fp16-cast rounds every value to fp16 (relative error a few fp16 ulps)."""
+    import os
+
+    from mlir_coreml.passes.manager import PassManager
+    from tests.passes.equivalence import ir_cases, random_inputs, run
+
+    (text,) = ir_cases(os.path.join(os.path.dirname(__file__), "..", "filecheck", case))
+    before, after = parse_module(text), parse_module(text)
+    PassManager.from_pipeline(pipeline).run(after)
+    args = random_inputs(before)
+    for want, got in zip(run(before, args), run(after, args)):
+        assert got.dtype == want.dtype
+        assert np.linalg.norm(got - want) <= tolerance * np.linalg.norm(want)
