@@ -57,7 +57,7 @@ def test_flexible_model_predicts_at_three_shapes(converted, tmp_path, name, kind
     for shape in shapes + shapes[:1]:
         inputs, want = expected(name, shape)
         _close(model.predict(inputs), want)
-    assert len(model.compiled) == 3  # the repeated first shape did not compile again
+    assert model.schedules.compilations == 3  # the repeated first shape did not compile again
 
     bundle = tmp_path / "model.mlmodelc"
     lower_model(path, bundle)
