@@ -371,10 +371,10 @@ class CompiledModel:
     def runner_for(self, args: list[np.ndarray]):
         """The runner compiled for these argument shapes (a flexible model's other allowed shapes)."""
         shapes = [tuple(a.shape) for a in args]
-        if all(_matches(s, t) for s, t in zip(shapes, self.inputs.values())):
+        if all(_matches(s, t) for s, t in zip(shapes, self.signature.inputs.values())):  # states included
             return self.runner
         if self.schedules is None:
-            given = ", ".join(f"'{name}' {'x'.join(map(str, s))}" for name, s in zip(self.inputs, shapes))
+            given = ", ".join(f"'{name}' {'x'.join(map(str, s))}" for name, s in zip(self.signature.inputs, shapes))
             raise MlirCoremlError(f"this compiled model runs its default input shapes only ({self}); compile the "
                                   f"source model to predict with other allowed shapes ({given})")
         return self.schedules.get(dict(zip(self.signature.inputs, shapes))).runner
