@@ -225,7 +225,7 @@ class Signature:
                                   f"({expected}); pass a {_dtype_hint(want)} array")
         if expected.shape is not None:
             array = self.fit_shape(name, array, expected, kind == "imageType")
-        return np.ascontiguousarray(array, dtype=want)
+        return np.ascontiguousarray(array, dtype=want).reshape(array.shape)  # a 0-d input stays 0-d
 
     def fit_shape(self, name: str, array: np.ndarray, expected: TensorType, image: bool) -> np.ndarray:
         shape = expected.shape
