@@ -1,7 +1,7 @@
 """The shapes a model's features accept, read from its feature descriptions: Core ML keeps shape
 flexibility there (`ArrayFeatureType.shapeRange` / `.enumeratedShapes`, per function for
 multi-function models), not in the program, whose flexible dims are just unknown (`?`).
-Used by the runtime (runtime/flexible_model.py) and by the bundle writer (FlexibleShapeInformation).
+Used by the runtime (runtime/flexible.py, runtime/features.py) and by the bundle writer (FlexibleShapeInformation).
 """
 from __future__ import annotations
 

@@ -5,14 +5,13 @@ Outputs: a multi-array comes back in the declared shape when the description giv
 reshapes the blob to it) and in the declared data type (DOUBLE -> float64, ...); an image
 output comes back as a PIL image. Inputs: image inputs take PIL images or H x W x C uint8
 arrays; flexible inputs (enumerated shapes, shape ranges, image sizes) accept any allowed
-shape (`ShapeRule`).
+shape (`ShapeConstraint`, codegen/feature_shapes.py).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from mlir_coreml.codegen.feature_shapes import ShapeConstraint, constraint_of
 from mlir_coreml.errors import MlirCoremlError
 
 # ArrayFeatureType.ArrayDataType, as message_to_dict names them
@@ -39,47 +38,20 @@ def color_space(feature: dict | None) -> str:
 
 # -- flexible shapes ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ShapeRule:
-    """The shapes a flexible input allows, at the description's rank: an enumeration, or a
-    (lower, upper) range per dim (upper -1: unbounded). For images the shapes are (H, W)."""
-
-    shapes: tuple[tuple[int, ...], ...] = ()
-    ranges: tuple[tuple[int, int], ...] = ()
-
-    def allows(self, shape) -> bool:
-        shape = tuple(int(d) for d in shape)
-        if self.shapes:
-            return shape in self.shapes
-        return len(shape) == len(self.ranges) and \
-            all(lo <= d and (hi < 0 or d <= hi) for d, (lo, hi) in zip(shape, self.ranges))
-
-    def describe(self) -> str:
-        if self.shapes:
-            return "one of " + ", ".join("x".join(map(str, s)) for s in self.shapes)
-        return "x".join(f"{lo}..{'inf' if hi < 0 else hi}" if lo != hi else str(lo) for lo, hi in self.ranges)
-
-
-def shape_rule(feature: dict | None) -> ShapeRule | None:
+def shape_rule(feature: dict | None) -> ShapeConstraint | None:
     """The flexibility a multi-array or image input declares, or None for a fixed shape."""
     kind, body = kind_of(feature)
     if kind == "multiArrayType":
-        enumerated = (body.get("enumeratedShapes") or {}).get("shapes") or ()
-        if enumerated:
-            return ShapeRule(shapes=tuple(tuple(int(d) for d in s.get("shape", ())) for s in enumerated))
-        ranges = (body.get("shapeRange") or {}).get("sizeRanges") or ()
-        if ranges:
-            return ShapeRule(ranges=tuple((int(r.get("lowerBound", 0)), int(r.get("upperBound", -1)))
-                                          for r in ranges))
+        return constraint_of(feature)
     if kind == "imageType":
         sizes = (body.get("enumeratedSizes") or {}).get("sizes") or ()
         if sizes:
-            return ShapeRule(shapes=tuple((int(s.get("height", 0)), int(s.get("width", 0))) for s in sizes))
+            return ShapeConstraint(enumerated=tuple((int(s.get("height", 0)), int(s.get("width", 0))) for s in sizes))
         size_range = body.get("imageSizeRange")
         if size_range:
             h, w = size_range.get("heightRange") or {}, size_range.get("widthRange") or {}
-            return ShapeRule(ranges=tuple((int(r.get("lowerBound", 0)), int(r.get("upperBound", -1)))
-                                          for r in (h, w)))
+            return ShapeConstraint(ranges=tuple((int(r.get("lowerBound", 0)), int(r.get("upperBound", -1)))
+                                                for r in (h, w)))
     return None
 
 
@@ -102,9 +74,9 @@ def blob_shape(given: tuple, declared: tuple, image: bool) -> tuple:
     return given
 
 
-def description_shape(array_shape: tuple, rule: ShapeRule) -> tuple:
+def description_shape(array_shape: tuple, rule: ShapeConstraint) -> tuple:
     """`array_shape` at the rule's rank (rank-5 blobs given for a [C, H, W] feature, ...)."""
-    rank = len(rule.shapes[0]) if rule.shapes else len(rule.ranges)
+    rank = len(rule.enumerated[0]) if rule.enumerated else len(rule.ranges or ())
     shape = tuple(array_shape)
     while len(shape) > rank and shape[0] == 1:
         shape = shape[1:]

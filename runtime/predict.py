@@ -23,7 +23,8 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.types import StateType, TensorType
 from mlir_coreml.passes.to_core import FRONTEND_DIALECTS, dialects_in
 from mlir_coreml.runtime import features
-from mlir_coreml.runtime.flexible import VariantCache, retyped
+from mlir_coreml.runtime.flexible import (FlexibleModel, ShapeSchedules, input_constraints, single_function_module,
+                                          specialize)
 
 DEFAULT_PIPELINE = "coreml-cpu"  # passes/pipelines.py
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
@@ -80,11 +81,10 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     A build shipped with the model (`lower --kernels`, `save`) is native code: it is loaded only
     if this machine made it (keyed hash, runtime/build.py) or with `trust_bundled_kernels=True`.
     `function_name` picks the function of a multi-function model (default: the model's
-    defaultFunctionName, else `main`). An ML Program whose inputs have `?` dims gives a
-    FlexibleModel (runtime/flexible_model.py), compiled per concrete input shape on first use;
-    a NeuralNetwork's enumerated/range shapes compile variants (runtime/flexible.py)."""
+    defaultFunctionName, else `main`). Flexible inputs compile one schedule per concrete input
+    shape on first use (runtime/flexible.py): an ML Program whose inputs have `?` dims gives a
+    FlexibleModel; a NeuralNetwork is built for its default shapes and compiles the others."""
     from mlir_coreml.ir.dialects.func import entry_function
-    from mlir_coreml.runtime.flexible_model import FlexibleModel, input_constraints, single_function_module
 
     module = _load(path_or_module)
     if "classical" in dialects_in(module):  # classical models and mixed pipelines
@@ -113,7 +113,7 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     model = _compile_module(module, source=source, **options)
     if imported is not None:
         name = fn.attributes["sym_name"].value
-        model.variants = VariantCache(lambda shapes: _compile_module(retyped(imported, name, shapes), **options))
+        model.schedules = ShapeSchedules(lambda shapes: _compile_module(specialize(imported, name, shapes), **options))
     return model
 
 
@@ -227,7 +227,7 @@ class Signature:
                                   f"({expected}); pass a {_dtype_hint(want)} array")
         if expected.shape is not None:
             array = self.fit_shape(name, array, expected, kind == "imageType")
-        return np.ascontiguousarray(array, dtype=want)
+        return np.ascontiguousarray(array, dtype=want).reshape(array.shape)  # a 0-d input stays 0-d
 
     def fit_shape(self, name: str, array: np.ndarray, expected: TensorType, image: bool) -> np.ndarray:
         shape = expected.shape
@@ -303,7 +303,7 @@ class CompiledModel:
         self.options = dict(threads=threads, use_kernels=use_kernels, codegen=codegen,
                             trust_bundled_kernels=trust_bundled_kernels)
         self.batch_variants: dict = {}
-        self.variants: VariantCache | None = None  # compiled variants for other allowed input shapes
+        self.schedules: ShapeSchedules | None = None  # the builds for other allowed input shapes
 
     def precision_report(self, inputs: dict | None = None):
         """What `precision` and `compute_units` changed: per-weight bytes before/after, the output
@@ -380,15 +380,15 @@ class CompiledModel:
         return self.runner_for(args).run(args)
 
     def runner_for(self, args: list[np.ndarray]):
-        """The runner compiled for these argument shapes (a flexible model's variant)."""
+        """The runner compiled for these argument shapes (a flexible model's other allowed shapes)."""
         shapes = [tuple(a.shape) for a in args]
-        if all(_matches(s, t) for s, t in zip(shapes, self.inputs.values())):
+        if all(_matches(s, t) for s, t in zip(shapes, self.signature.inputs.values())):  # states included
             return self.runner
-        if self.variants is None:
-            given = ", ".join(f"'{name}' {'x'.join(map(str, s))}" for name, s in zip(self.inputs, shapes))
+        if self.schedules is None:
+            given = ", ".join(f"'{name}' {'x'.join(map(str, s))}" for name, s in zip(self.signature.inputs, shapes))
             raise MlirCoremlError(f"this compiled model runs its default input shapes only ({self}); compile the "
                                   f"source model to predict with other allowed shapes ({given})")
-        return self.variants.get(shapes).runner
+        return self.schedules.get(dict(zip(self.signature.inputs, shapes))).runner
 
     def save(self, path) -> str:
         """Write the lowered, planned module with its weights as IR text (`.mlir`) and, when a

@@ -126,8 +126,8 @@ def test_apple_sample_source_ours_and_apple_agree(tmp_path, sample):
 def _other_allowed_shape(rule) -> tuple[tuple, int | None]:
     """A shape `rule` allows besides the smallest one, and the one dim that differs (None for an
     enumeration)."""
-    if rule.shapes:
-        return rule.shapes[-1], None
+    if rule.enumerated:
+        return rule.enumerated[-1], None
     lows = [lo for lo, _ in rule.ranges]
     axis = next(i for i, (lo, hi) in enumerate(rule.ranges) if hi < 0 or hi > lo)
     lows[axis] += 2

@@ -12,7 +12,15 @@ FLEXIBLE = {
     "mobilenet_v2_small": ({2: (32, 64), 3: (32, 64)}, [(1, 3, 64, 64), (1, 3, 32, 32), (1, 3, 48, 40)]),
     "layer_conv": ({2: (4, 32), 3: (4, 32)}, [(1, 8, 16, 16), (1, 8, 4, 9), (1, 8, 32, 20)]),
     "mlp": ({0: (1, 8)}, [(1, 256), (3, 256), (8, 256)]),
+    "resnet18_small": ({2: (32, 96), 3: (32, 96)}, [(1, 3, 64, 64), (1, 3, 32, 32), (1, 3, 96, 48)]),
+    "squeezenet1_1_small": ({2: (32, 96), 3: (32, 96)}, [(1, 3, 64, 64), (1, 3, 48, 48), (1, 3, 96, 64)]),
+    "unet_small": ({2: (32, 96), 3: (32, 96)}, [(1, 3, 64, 64), (1, 3, 32, 32), (1, 3, 48, 80)]),
+    "transformer_small": ({1: (4, 32)}, [(1, 16, 64), (1, 8, 64), (1, 32, 64)]),
+    "lstm": ({0: (4, 32)}, [(16, 1, 32), (4, 1, 32), (24, 1, 32)]),
+    "gru": ({0: (4, 24)}, [(12, 1, 16), (5, 1, 16), (20, 1, 16)]),
 }
+# Not here: gru_loop (the trace unrolls its 8 steps: the length is not flexible) and
+# gru_loop_scripted (scripted, which `convert` does not trace; its while_loop runs in test_zoo).
 
 
 def _torch_module(name):

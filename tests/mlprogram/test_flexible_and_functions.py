@@ -1,6 +1,7 @@
 """Flexible input shapes (range and enumerated) and multi-function ML Programs, end to end.
 
-Zoo models converted again with flexible inputs predict like PyTorch at three shapes each; each
+Zoo models (every small network whose input length or size can vary, and a layer model) converted
+again with flexible inputs predict like PyTorch at three shapes each; each
 shape compiles once (a shape seen before reuses its compiled schedule); a shape outside the
 allowed set is one clear error naming the input and the allowed shapes; the lowered bundle keeps
 the flexibility (model.mil's FlexibleShapeInformation, metadata.json's schema fields) and
@@ -57,7 +58,7 @@ def test_flexible_model_predicts_at_three_shapes(converted, tmp_path, name, kind
     for shape in shapes + shapes[:1]:
         inputs, want = expected(name, shape)
         _close(model.predict(inputs), want)
-    assert len(model.compiled) == 3  # the repeated first shape did not compile again
+    assert model.schedules.compilations == 3  # the repeated first shape did not compile again
 
     bundle = tmp_path / "model.mlmodelc"
     lower_model(path, bundle)
@@ -121,3 +122,24 @@ def test_multifunction_model_runs_the_chosen_function(converted, tmp_path):
     assert meta["defaultFunctionName"] == "mlp"
     assert sorted(f["name"] for f in meta["functions"]) == ["conv", "mlp"]
     assert all(f["inputSchema"] and f["outputSchema"] for f in meta["functions"])
+
+
+def test_every_flexible_zoo_model_as_a_function_of_one_multifunction_model(converted, tmp_path):
+    """All of FLEXIBLE in one multi-function package (range and enumerated shapes alternating):
+    each function, picked by name, predicts like PyTorch at its three shapes, from the package and
+    from the lowered bundle, compiling each shape once."""
+    kinds = {name: ("range", "enumerated")[i % 2] for i, name in enumerate(FLEXIBLE)}
+    kinds["mobilenet_v2_small"] = "range"  # the slow one to compile per shape: not twice
+    paths = {name: converted(name, kind, "iOS18") for name, kind in kinds.items()}
+    package = multifunction(paths, tmp_path / "zoo.mlpackage", default=next(iter(paths)))
+    bundle = tmp_path / "zoo.mlmodelc"
+    lower_model(package, bundle)
+    meta = json.loads((bundle / "metadata.json").read_text())[0]
+    assert sorted(f["name"] for f in meta["functions"]) == sorted(FLEXIBLE)
+    for source in (package, bundle):
+        for name, kind in kinds.items():
+            model = mlir_coreml.compile_model(source, function_name=name)
+            for shape in FLEXIBLE[name][1]:
+                inputs, want = expected(name, shape)
+                _close(model.predict(inputs), want)
+            assert model.schedules.compilations == 3, (source, name)

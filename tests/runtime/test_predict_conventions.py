@@ -294,3 +294,19 @@ def test_grayscale_image_input(tmp_path):
 
 
 # Our bundle of every zoo model predicting like its source: tests/backend/test_predict_parity.py.
+
+
+def test_rank0_inputs_stay_rank0():
+    """An ML Program's scalar input (`tensor<f32>`, a MIL rank-0 tensor) is fed as a 0-d array
+    (numpy's ascontiguousarray alone would make it 1-d and miss the compiled shape)."""
+    from mlir_coreml.ir.parser import parse_module
+
+    module = parse_module("""module attributes {mil.program_version = 1} {
+  func.func @main(%x: tensor<f32>, %v: tensor<3xf32>) -> tensor<3xf32> attributes {opset = "ios17"} {
+    %y = mil.mul %v, %x : (tensor<3xf32>, tensor<f32>) -> tensor<3xf32> loc("y")
+    func.return %y : tensor<3xf32>
+  }
+}""")
+    model = compile_model(module, threads=1)
+    v = np.array([1.0, -2.0, 3.0], np.float32)
+    np.testing.assert_allclose(model.predict({"x": np.float32(-2.0), "v": v})["y"], -2.0 * v)

@@ -13,7 +13,7 @@ from mlir_coreml.ir.attributes import ArrayAttr, DenseAttr, DenseResourceAttr
 from mlir_coreml.ir.dialects.mil.base import MIL_DTYPES, MIL_OPS, MilOp, ints, mil_op, numpy_dtype, scalar
 from mlir_coreml.ir.opdef import (AnyType, ConstantLike, Pure, Terminator, VerifyError, attribute, op_def,
                                   operand, region, result)
-from mlir_coreml.ir.types import ListType
+from mlir_coreml.ir.types import ListType, TensorType
 
 # -- const ---------------------------------------------------------------------------------
 
@@ -212,8 +212,35 @@ def _yielded(region) -> list:
     return [v.type for v in last.operands]
 
 
+def _agreed_types(*type_lists) -> list | None:
+    """The types every list gives, when they all give the same tensor types (else None: the
+    declared result types stand)."""
+    first = list(type_lists[0])
+    if any(list(t) != first for t in type_lists[1:]) or not all(isinstance(t, TensorType) for t in first):
+        return None
+    return first
+
+
+class _ResultsFromRegions:
+    """Result types read off the regions' yields, so a retyped input flows through control flow
+    (runtime/flexible.py); `_region_types` gives the candidate type lists."""
+
+    def _region_types(self) -> list[list] | None:
+        raise NotImplementedError
+
+    def shapes(self):
+        try:
+            types = _agreed_types(*self._region_types())
+        except (VerifyError, IndexError):
+            return None
+        return None if types is None or len(types) != len(self.results) else [t.shape for t in types]
+
+    def result_elements(self):
+        return [r.type.element if isinstance(r.type, TensorType) else None for r in self.results]
+
+
 @op_def("mil.cond")
-class CondOp(MilOp):
+class CondOp(_ResultsFromRegions, MilOp):
     """`cond(pred)`: runs the true block or the false block; results are the block's outputs."""
 
     pred = operand(AnyType)
@@ -221,6 +248,9 @@ class CondOp(MilOp):
     true_block = region()
     false_block = region()
     mil_type = "cond"
+
+    def _region_types(self):
+        return [_yielded(self.regions[0]), _yielded(self.regions[1])]
 
     def verify_(self):
         want = [r.type for r in self.results]
@@ -238,7 +268,7 @@ MIL_OPS["cond"] = CondOp
 
 
 @op_def("mil.while_loop")
-class WhileLoopOp(MilOp):
+class WhileLoopOp(_ResultsFromRegions, MilOp):
     """`while_loop(loop_vars)`: the cond block maps the loop vars to a bool; while it holds, the
     body block maps them to their next values. Results are the final loop vars."""
 
@@ -248,6 +278,9 @@ class WhileLoopOp(MilOp):
     body_block = region()
     mil_type = "while_loop"
     max_iterations = 1 << 24
+
+    def _region_types(self):
+        return [[v.type for v in self.loop_vars], _yielded(self.regions[1])]
 
     def verify_(self):
         n = len(self.loop_vars)
