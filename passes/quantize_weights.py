@@ -19,11 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr, IntAttr
 from mlir_coreml.ir.dialects.constant import ConstantOp
-from mlir_coreml.ir.dialects.core.quantized import DequantizeOp, LutToDenseOp
+from mlir_coreml.ir.dialects.core.quantized import DequantizeOp, LutToDenseOp, dequantize_attributes, lut_attributes
 from mlir_coreml.ir.opdef import build
-from mlir_coreml.ir.types import TensorType, element_type_of
+from mlir_coreml.ir.types import TensorType
 from mlir_coreml.passes._quantization import palettize, quantize_linear
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes.fp16_weights import op_matches
@@ -40,7 +39,6 @@ CHANNEL_AXES: dict[str, dict[str, tuple[int, int]]] = {
 }
 MODES = ("linear", "linear-symmetric", "lut")
 GRANULARITIES = ("per-channel", "per-tensor", "per-block")
-INLINE_ELEMENTS = 16  # parameters up to this size print inline, larger ones as resources
 
 
 def weight_axes(use, skip: tuple[str, ...]) -> tuple[int, int] | None:
@@ -55,12 +53,6 @@ def weight_axes(use, skip: tuple[str, ...]) -> tuple[int, int] | None:
                 return axes[::-1]
             return axes
     return None
-
-
-def _attr(array: np.ndarray, name: str):
-    array = np.ascontiguousarray(array)
-    t = TensorType(array.shape, element_type_of(array.dtype))
-    return DenseAttr(array, t) if array.size <= INLINE_ELEMENTS else DenseResourceAttr.from_array(name, array, t)
 
 
 @dataclass(frozen=True)
@@ -123,15 +115,11 @@ class QuantizeWeights(ModulePass):
         blocks = self.blocks(t.shape, axes)
         if self.mode == "lut":
             parts = palettize(w, self.bits, blocks)
-            attrs = {"indices": _attr(parts["indices"], f"{name}.indices"), "lut": _attr(parts["lut"], f"{name}.lut"),
-                     "bits": IntAttr(self.bits)}
-            return build(LutToDenseOp, [], [t], attrs, location=op.location)
+            return build(LutToDenseOp, [], [t], lut_attributes(name, parts["indices"], parts["lut"], self.bits),
+                         location=op.location)
         parts = quantize_linear(w, self.bits, self.mode == "linear-symmetric", blocks)
-        attrs = {key: _attr(value.astype(w.dtype) if key == "scale" else value, f"{name}.{key}")
-                 for key, value in parts.items()}
-        if self.bits != 8:
-            attrs["bits"] = IntAttr(self.bits)
-        return build(DequantizeOp, [], [t], attrs, location=op.location)
+        parts["scale"] = parts["scale"].astype(w.dtype)
+        return build(DequantizeOp, [], [t], dequantize_attributes(name, bits=self.bits, **parts), location=op.location)
 
     def run(self, module, ctx: PassContext) -> None:
         self.check_options()

@@ -12,7 +12,7 @@ the data's dim; element `i` uses the parameter of block `i // (dim / blocks)` on
 Per-tensor is all ones, per-channel `[C, 1, ...]`, per-block `[C, K / block, 1, ...]`.
 
     dequantize:   out = (data - zero_point) * scale + offset      (absent zero_point/offset: 0;
-                  `bits` (default 8) is the codes' width as stored in a file: 2..8)
+                  `bits` (default 8) is the codes' width as stored in a file: 1..8)
     lut_to_dense: out = lut[block(i)][indices[i]]                  (lut: [*blocks, 2^bits])
 
 `zero_point` is an integer of the data's type (ML Program zero points) or a float (iOS18
@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr, IntAttr
 from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.opdef import AnyType, ConstantLike, Pure, VerifyError, attribute, op_def, result
-from mlir_coreml.ir.types import TensorType
+from mlir_coreml.ir.types import TensorType, element_type_of
 
-__all__ = ["DequantizeOp", "LutToDenseOp", "expand_blocks", "QUANTIZED_CONSTANTS", "storage_label", "stored_bits"]
+__all__ = ["DequantizeOp", "LutToDenseOp", "expand_blocks", "QUANTIZED_CONSTANTS", "storage_label", "stored_bits",
+           "dequantize_attributes", "lut_attributes", "along_axis"]
 
 INTEGER_CODES = ("i8", "u8")
 
@@ -88,8 +90,8 @@ class DequantizeOp(_QuantizedConstant):
         if not scale.element.is_float:
             raise VerifyError(f"scale must be a float tensor, got {scale.element}")
         shape = self._check_output(data, scale.element)
-        if not 2 <= self.code_bits <= 8:
-            raise VerifyError(f"bits must be 2..8, got {self.code_bits}")
+        if not 1 <= self.code_bits <= 8:
+            raise VerifyError(f"bits must be 1..8, got {self.code_bits}")
         _check_blocks("scale", scale, shape)
         for name in ("zero_point", "offset"):
             attr = self.attributes.get(name)
@@ -172,3 +174,37 @@ def storage_label(op) -> str:
     if op.op_name == "core.lut_to_dense":
         return f"lut{op.bits}"
     return f"{str(op.attributes['data'].type.element)[0]}{op.code_bits}"
+
+
+INLINE_ELEMENTS = 16  # parameters up to this size print inline, larger ones as resources
+
+
+def _attr(array, name: str):
+    array = np.ascontiguousarray(array)
+    t = TensorType(array.shape, element_type_of(array.dtype))
+    return DenseAttr(array, t) if array.size <= INLINE_ELEMENTS else DenseResourceAttr.from_array(name, array, t)
+
+
+def along_axis(values, axis: int, rank: int) -> np.ndarray:
+    """A per-channel vector (or a scalar) as a blockwise parameter of a rank-`rank` tensor."""
+    values = np.asarray(values)
+    if values.size == 1:
+        return values.reshape((1,) * rank)
+    shape = [1] * rank
+    shape[axis] = -1
+    return values.reshape(shape)
+
+
+def dequantize_attributes(name: str, data, scale, zero_point=None, offset=None, bits: int = 8) -> dict:
+    """The attributes of a `core.dequantize` (arrays named `<name>.data`, `<name>.scale`, ...)."""
+    parts = {"data": data, "scale": scale, "zero_point": zero_point, "offset": offset}
+    attrs = {key: _attr(value, f"{name}.{key}") for key, value in parts.items() if value is not None}
+    if bits != 8:
+        attrs["bits"] = IntAttr(bits)
+    return attrs
+
+
+def lut_attributes(name: str, indices, lut, bits: int) -> dict:
+    """The attributes of a `core.lut_to_dense`."""
+    return {"indices": _attr(np.asarray(indices, np.uint8), f"{name}.indices"), "lut": _attr(lut, f"{name}.lut"),
+            "bits": IntAttr(bits)}
