@@ -41,7 +41,7 @@ cdef extern from "kernels.h":
         const float *scale
         const float *offset
         const float *lut
-        int lut_stride, rows
+        int lut_stride, rows, codes_unsigned
     void mc_pack_weights_i8(const int8_t *w, int M, int K, Py_ssize_t ldw, int8_t *packed) nogil
     void mc_gemm_q8(const int8_t *packed, const mc_dequant *dq, int M, int K, int N, const float *x,
                     Py_ssize_t ldx, float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
@@ -181,6 +181,7 @@ cdef class PackedWeights:
     cdef readonly bint quantized
     cdef readonly object dq_scale, dq_offset, dq_lut
     cdef readonly int lut_stride
+    cdef readonly bint codes_unsigned
 
     @property
     def nbytes(self):
@@ -265,10 +266,13 @@ def pack_conv_weights(w, int groups=1, str precision="fp16"):
 
 
 def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=None, int lut_stride=0):
-    """codes: [M, K] (a GEMM) or [Cout, Cin/groups, KH, KW] (a convolution) int8 codes ->
-    PackedWeights of int8 panels; output row r decodes as codes * scale[r] + offset[r], or as
+    """codes: [M, K] (a GEMM) or [Cout, Cin/groups, KH, KW] (a convolution) int8 or uint8 codes
+    -> PackedWeights of 8-bit panels; output row r decodes as codes * scale[r] + offset[r], or as
     lut[r * lut_stride + uint8(code)] when `lut` is given (float32 arrays over all rows)."""
     codes = np.asarray(codes)
+    unsigned = codes.dtype == np.uint8
+    if unsigned:
+        codes = codes.view(np.int8)
     if codes.dtype != np.int8 or codes.ndim not in (2, 4) or groups <= 0 or codes.shape[0] % groups:
         raise ValueError(f"codes must be int8 [M, K] or [Cout, Cin/groups, KH, KW], got {codes.dtype} {codes.shape}")
     cdef PackedWeights p = PackedWeights()
@@ -276,7 +280,7 @@ def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=Non
     cout, cg, kh, kw = shape
     p.groups, p.KH, p.KW, p.cin_per_group = groups, kh, kw, cg
     p.M, p.K = cout // groups, cg * kh * kw
-    p.depthwise, p.quantized = False, True
+    p.depthwise, p.quantized, p.codes_unsigned = False, True, unsigned
     if lut is None:
         p.dq_scale = np.ascontiguousarray(np.broadcast_to(scale, (cout,)), dtype=np.float32)
         p.dq_offset = np.ascontiguousarray(np.broadcast_to(0.0 if offset is None else offset, (cout,)),
@@ -303,14 +307,14 @@ def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=Non
 cdef mc_dequant _dequant_none():
     cdef mc_dequant dq
     dq.scale = dq.offset = dq.lut = NULL
-    dq.lut_stride = dq.rows = 0
+    dq.lut_stride = dq.rows = dq.codes_unsigned = 0
     return dq
 
 
 cdef mc_dequant _dequant(PackedWeights p):
     cdef mc_dequant dq
     dq.scale = dq.offset = dq.lut = NULL
-    dq.lut_stride, dq.rows = p.lut_stride, p.M
+    dq.lut_stride, dq.rows, dq.codes_unsigned = p.lut_stride, p.M, p.codes_unsigned
     cdef cnp.ndarray a
     if p.dq_lut is not None:
         a = p.dq_lut

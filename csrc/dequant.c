@@ -38,7 +38,7 @@ static void decode_portable(const int8_t *codes, const mc_dequant *q, const pane
         for (int i = 0; i < MC_MR; i++) {
             if (!r->valid[i]) dst[i] = 0.f;
             else if (q->lut) dst[i] = q->lut[r->base[i] + (uint8_t)codes[i]];
-            else dst[i] = (float)codes[i] * r->scale[i] + r->offset[i];
+            else dst[i] = (q->codes_unsigned ? (float)(uint8_t)codes[i] : (float)codes[i]) * r->scale[i] + r->offset[i];
         }
 }
 
@@ -58,8 +58,9 @@ MC_T256 static void decode_avx2(const int8_t *codes, const mc_dequant *q, const 
     }
     __m256 scale = _mm256_loadu_ps(r->scale), offset = _mm256_loadu_ps(r->offset);
     for (int k = 0; k < kc; k++, codes += MC_MR, dst += ldd) {
-        __m256 c = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)codes)));
-        _mm256_storeu_ps(dst, _mm256_fmadd_ps(c, scale, offset));
+        __m128i bytes = _mm_loadl_epi64((const __m128i *)codes);
+        __m256i wide = q->codes_unsigned ? _mm256_cvtepu8_epi32(bytes) : _mm256_cvtepi8_epi32(bytes);
+        _mm256_storeu_ps(dst, _mm256_fmadd_ps(_mm256_cvtepi32_ps(wide), scale, offset));
     }
 }
 #endif

@@ -59,12 +59,12 @@ void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdi
 
 /* Quantized weights (csrc/dequant.c): the panel layout with one 8-bit code per element
    (mc_packed_size bytes), decoded to fp32 one micro-panel at a time as the GEMM packs it.
-   Row r (0 <= r < M, counted over all groups) decodes as code * scale[r] + offset[r] (int8
-   affine codes) or, when lut is set, lut[r * lut_stride + (uint8)code] (palettized; stride 0:
-   one table for every row).  `rows` is M per group: padding rows decode to 0. */
+   Row r (0 <= r < M, counted over all groups) decodes as code * scale[r] + offset[r] (affine
+   codes, int8 or, with codes_unsigned, uint8) or, when lut is set, lut[r * lut_stride + (uint8)code]
+   (palettized; stride 0: one table for every row).  `rows` is M per group: padding rows decode to 0. */
 typedef struct {
     const float *scale, *offset, *lut;
-    int lut_stride, rows;
+    int lut_stride, rows, codes_unsigned;
 } mc_dequant;
 void mc_pack_weights_i8(const int8_t *w, int M, int K, ptrdiff_t ldw, int8_t *packed);
 void mc_gemm_q8(const int8_t *packed, const mc_dequant *dq, int M, int K, int N, const float *x,

@@ -610,6 +610,8 @@ def lower_constexpr(op, b):
     compressed = compressed_constant(op.mil_type, bound, result)
     if compressed is not None:
         cls, parts = compressed
+        float_part = "lut" if cls is core.LutToDenseOp else "scale"  # in the result's precision
+        parts[float_part] = np.asarray(parts[float_part]).astype(result.element.numpy_dtype)
         attrs = core.lut_attributes(name, **parts) if cls is core.LutToDenseOp else \
             core.dequantize_attributes(name, **parts)
         return b.create(cls, [], attrs, [result]).result

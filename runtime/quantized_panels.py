@@ -4,8 +4,9 @@ resident weights are the codes (a quarter of fp32) plus a few floats per output 
 
 The kernels decode per output row: a weight qualifies when its parameters vary only along
 axis 0 (per-tensor or per-channel; a per-block one falls back to fp16 panels of its values).
-u8 affine codes are recentred to int8 (code - 128), the zero point and the NeuralNetwork
-offset folded into one offset per row: code * scale + offset, one FMA in the kernel.
+Codes stay as stored (i8 or u8), the zero point and the NeuralNetwork
+offset folded into one offset per row: code * scale + offset, one FMA in the kernel (exactly
+the NeuralNetwork form's rounding when there is no zero point).
 """
 from __future__ import annotations
 
@@ -36,11 +37,8 @@ def _affine(op, rows: int) -> dict | None:
     if scale is None or any(p is None for p in params):
         return None
     zero, offset = params
-    codes = np.asarray(attrs["data"].value)
-    if codes.dtype == np.uint8:  # recentre: (c - z) * s + o == (c - 128) * s + (o + (128 - z) * s)
-        codes = (codes.astype(np.int16) - 128).astype(np.int8)
-        zero = zero - 128
-    return {"codes": codes, "scale": scale, "offset": offset - zero * scale}
+    codes = np.asarray(attrs["data"].value)  # i8 or u8: the kernels read either
+    return {"codes": codes, "scale": scale, "offset": offset - zero * scale if zero.any() else offset}
 
 
 def _palettized(op, rows: int) -> dict | None:

@@ -85,6 +85,9 @@ def test_int8_panels_decode_as_the_reference():
                 w = q * scale[:, None] + offset[:, None]
                 np.testing.assert_allclose(K.gemm(K.pack_quantized_weights(q, 1, scale, offset), x), w @ x,
                                            rtol=1e-4, atol=1e-3)
+                u = rng.integers(0, 256, (m, k)).astype(np.uint8)
+                np.testing.assert_allclose(K.gemm(K.pack_quantized_weights(u, 1, scale, offset), x),
+                                           (u * scale[:, None] + offset[:, None]) @ x, rtol=1e-4, atol=1e-2)
                 lut = rng.standard_normal((m, 16)).astype(np.float32)
                 idx = rng.integers(0, 16, (m, k)).astype(np.uint8)
                 packed = K.pack_quantized_weights(idx.view(np.int8), 1, lut=lut, lut_stride=16)
