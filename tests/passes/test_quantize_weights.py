@@ -157,6 +157,8 @@ def compressed_models(tmp_path_factory):
                                                              block_size=16, weight_threshold=100),
                        "lut": cto.OpPalettizerConfig(nbits=4, mode="kmeans", granularity="per_grouped_channel",
                                                      group_size=4, weight_threshold=100)}
+        paths[f"{target}_plain"] = d / f"{target}_plain.mlpackage"
+        ml.save(str(paths[f"{target}_plain"]))
         for kind, config in configs.items():
             optimize = cto.linear_quantize_weights if kind == "linear" else cto.palettize_weights
             paths[f"{target}_{kind}"] = d / f"{target}_{kind}.mlpackage"
@@ -196,3 +198,91 @@ def test_compressed_models_import_compressed_and_run(compressed_models, key, tmp
     again = compile_model(str(out))
     assert [op.op_name for op in quantized_ops(again.module)] == [op.op_name for op in quantized_ops(model.module)]
     np.testing.assert_array_equal(next(iter(again.predict({"x": x}).values())), got)
+
+
+EXPORTS = [("nn_fp32", "mlmodel", "quantize-weights{mode=linear-symmetric}"),
+           ("nn_fp32", "mlmodel", "quantize-weights{mode=linear bits=6}"),
+           ("nn_fp32", "mlmodel", "quantize-weights{mode=lut bits=4}"),
+           ("mlprogram", "mlpackage", "quantize-weights{mode=linear-symmetric}"),
+           ("mlprogram", "mlpackage", "quantize-weights{mode=lut bits=2}")]
+
+
+def _export_and_reimport(module, pipeline, out, emit):
+    import coremltools as ct
+
+    import mlir_coreml
+    from mlir_coreml.codegen.mlmodel_writer import export_model
+    from mlir_coreml.ir.printer import print_module
+    from mlir_coreml.passes.manager import PassManager
+
+    PassManager.from_pipeline(pipeline).run(module)
+    export_model(module, out, emit)
+    model = ct.models.MLModel(str(out), skip_model_load=True)
+    if emit == "mlpackage":  # coremltools' own MIL reader type-checks every op
+        from coremltools.converters.mil.frontend.milproto.load import load as milproto_load
+
+        spec = model.get_spec()
+        program = milproto_load(spec, spec.specificationVersion, model.weights_dir)
+        assert any(op.op_type.startswith("constexpr_") for op in program.functions["main"].operations)
+    again = mlir_coreml.load(str(out))
+    assert print_module(again) == print_module(module)
+    return again
+
+
+@pytest.mark.parametrize("form,emit,pipeline", EXPORTS)
+def test_quantized_export_loads_in_coremltools_and_reimports(model_zoo, tmp_path, form, emit, pipeline):
+    import mlir_coreml
+
+    path, inputs, _ = model_zoo.get("resnet18_small", form)
+    module = mlir_coreml.load(str(path))
+    x = list(inputs.values())
+    want = np.asarray(Interpreter(module).call(None, x)[0])
+    again = _export_and_reimport(module, pipeline, tmp_path / f"q.{emit}", emit)
+    got = np.asarray(Interpreter(again).call(None, x)[0])
+    assert np.array_equal(got, np.asarray(Interpreter(module).call(None, x)[0]))
+    assert np.linalg.norm(got - want) <= 0.5 * np.linalg.norm(want)  # 2-bit palettes drift most
+    # and it runs compressed: the same codes reach the kernels
+    compiled = compile_model(str(tmp_path / f"q.{emit}"))
+    assert quantized_ops(compiled.module)
+    out = next(iter(compiled.predict(inputs).values()))
+    np.testing.assert_allclose(out, got.reshape(out.shape), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("pipeline", ["quantize-weights{mode=linear-symmetric bits=4 granularity=per-block block-size=16 min-size=100}",
+                                      "quantize-weights{mode=linear min-size=100}",
+                                      "quantize-weights{mode=lut bits=4 min-size=100}"])
+def test_ios18_quantized_export(compressed_models, tmp_path, pipeline):
+    import mlir_coreml
+
+    paths, x, _ = compressed_models
+    module = mlir_coreml.load(str(paths["iOS18_plain"]))
+    want = np.asarray(Interpreter(module).call(None, [x])[0])
+    again = _export_and_reimport(module, pipeline, tmp_path / "q.mlpackage", "mlpackage")
+    got = np.asarray(Interpreter(again).call(None, [x])[0])
+    assert np.linalg.norm(got - want) <= 0.15 * np.linalg.norm(want)
+
+
+def test_cli_lower_quantized_and_run_report(model_zoo, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    path, inputs, _ = model_zoo.get("mlp", "nn_fp32")
+    out = tmp_path / "q.mlmodel"
+    cmd = [sys.executable, "-m", "mlir_coreml", "lower", str(path), "-o", str(out), "--emit", "mlmodel",
+           "-p", "quantize-weights{mode=lut bits=4 min-size=16}"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert any(op.op_name == "core.lut_to_dense" for op in compile_model(str(out)).module.walk())
+    npz, report = tmp_path / "in.npz", tmp_path / "report.json"
+    np.savez(npz, **inputs)
+    proc = subprocess.run([sys.executable, "-m", "mlir_coreml", "run", str(path), "--inputs", str(npz),
+                           "--precision", "int8", "--report", str(report)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(report.read_text())
+    assert data["precision"] == "int8" and {t["after"] for t in data["tensors"]} == {"i8"}
+    assert data["bytes_after"] * 3 < data["bytes_before"] and data["drift"]
+    bad = tmp_path / "bad.mlmodel"
+    proc = subprocess.run(cmd[:3] + [str(bad)] + cmd[4:-1] + ["quantize-weights{bits=5}"], capture_output=True, text=True)
+    assert proc.returncode != 0 and "bits must be 8, 6, 4 or 2" in proc.stderr and "Traceback" not in proc.stderr
+    assert not bad.exists()
