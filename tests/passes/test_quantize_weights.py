@@ -283,6 +283,6 @@ def test_cli_lower_quantized_and_run_report(model_zoo, tmp_path):
     assert data["precision"] == "int8" and {t["after"] for t in data["tensors"]} == {"i8"}
     assert data["bytes_after"] * 3 < data["bytes_before"] and data["drift"]
     bad = tmp_path / "bad.mlmodel"
-    proc = subprocess.run(cmd[:3] + [str(bad)] + cmd[4:-1] + ["quantize-weights{bits=5}"], capture_output=True, text=True)
+    proc = subprocess.run(cmd[:6] + [str(bad)] + cmd[7:-1] + ["quantize-weights{bits=5}"], capture_output=True, text=True)
     assert proc.returncode != 0 and "bits must be 8, 6, 4 or 2" in proc.stderr and "Traceback" not in proc.stderr
     assert not bad.exists()
