@@ -26,7 +26,8 @@ PRECISION_PIPELINES = {"fp32": "", "fp16": "fp16-weights", "ane": "emulate-ane-n
                        # palettization (k-means LUT) per tensor
                        "int8": "quantize-weights{bits=8 mode=linear-symmetric granularity=per-channel}",
                        "int4": "quantize-weights{bits=4 mode=linear-symmetric granularity=per-block block-size=32}",
-                       **{f"lut{n}": f"quantize-weights{{bits={n} mode=lut granularity=per-tensor}}" for n in (8, 6, 4, 2)}}
+                       **{f"lut{n}": f"quantize-weights{{bits={n} mode=lut granularity=per-tensor}}"
+                          for n in (8, 6, 4, 2)}}
 
 
 # compute_units as coremltools names them -> the units partition-devices may use; the gpu and

@@ -248,9 +248,12 @@ def test_quantized_export_loads_in_coremltools_and_reimports(model_zoo, tmp_path
     np.testing.assert_allclose(out, got.reshape(out.shape), rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.parametrize("pipeline", ["quantize-weights{mode=linear-symmetric bits=4 granularity=per-block block-size=16 min-size=100}",
-                                      "quantize-weights{mode=linear min-size=100}",
-                                      "quantize-weights{mode=lut bits=4 min-size=100}"])
+IOS18_PIPELINES = ["quantize-weights{mode=linear-symmetric bits=4 granularity=per-block block-size=16 min-size=100}",
+                   "quantize-weights{mode=linear min-size=100}",
+                   "quantize-weights{mode=lut bits=4 min-size=100}"]
+
+
+@pytest.mark.parametrize("pipeline", IOS18_PIPELINES)
 def test_ios18_quantized_export(compressed_models, tmp_path, pipeline):
     import mlir_coreml
 
@@ -283,6 +286,7 @@ def test_cli_lower_quantized_and_run_report(model_zoo, tmp_path):
     assert data["precision"] == "int8" and {t["after"] for t in data["tensors"]} == {"i8"}
     assert data["bytes_after"] * 3 < data["bytes_before"] and data["drift"]
     bad = tmp_path / "bad.mlmodel"
-    proc = subprocess.run(cmd[:6] + [str(bad)] + cmd[7:-1] + ["quantize-weights{bits=5}"], capture_output=True, text=True)
+    proc = subprocess.run(cmd[:6] + [str(bad)] + cmd[7:-1] + ["quantize-weights{bits=5}"],
+                          capture_output=True, text=True)
     assert proc.returncode != 0 and "bits must be 8, 6, 4 or 2" in proc.stderr and "Traceback" not in proc.stderr
     assert not bad.exists()
