@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     path, sample, _ = zoo.get(args.model, args.form)
     modes = {"fp32": None, "fp16": "fp16", args.precision: args.precision}
     models = {name: compile_model(str(path), precision=mode) for name, mode in modes.items()}
-    print(f"{args.model} ({args.form}) on {_kernels.isa_name() if hasattr(_kernels, 'isa_name') else 'cpu'}")
+    print(f"{args.model} ({args.form}), kernels on {_kernels.current_isa()}")
     base = resident_weight_bytes(models["fp32"])
     for name, model in models.items():
         b = resident_weight_bytes(model)

@@ -41,7 +41,7 @@ cdef extern from "kernels.h":
         const float *scale
         const float *offset
         const float *lut
-        int lut_stride, rows, codes_unsigned
+        int lut_stride, rows, codes_unsigned, nibbles
     void mc_pack_weights_i8(const int8_t *w, int M, int K, Py_ssize_t ldw, int8_t *packed) nogil
     void mc_gemm_q8(const int8_t *packed, const mc_dequant *dq, int M, int K, int N, const float *x,
                     Py_ssize_t ldx, float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
@@ -181,7 +181,7 @@ cdef class PackedWeights:
     cdef readonly bint quantized
     cdef readonly object dq_scale, dq_offset, dq_lut
     cdef readonly int lut_stride
-    cdef readonly bint codes_unsigned
+    cdef readonly bint codes_unsigned, nibbles
 
     @property
     def nbytes(self):
@@ -265,10 +265,12 @@ def pack_conv_weights(w, int groups=1, str precision="fp16"):
     return p
 
 
-def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=None, int lut_stride=0):
+def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=None, int lut_stride=0,
+                           bint nibbles=False):
     """codes: [M, K] (a GEMM) or [Cout, Cin/groups, KH, KW] (a convolution) int8 or uint8 codes
     -> PackedWeights of 8-bit panels; output row r decodes as codes * scale[r] + offset[r], or as
-    lut[r * lut_stride + uint8(code)] when `lut` is given (float32 arrays over all rows)."""
+    lut[r * lut_stride + uint8(code)] when `lut` is given (float32 arrays over all rows).
+    `nibbles`: codes are 0..15 and pack two per byte (half the bytes)."""
     codes = np.asarray(codes)
     unsigned = codes.dtype == np.uint8
     if unsigned:
@@ -300,6 +302,13 @@ def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=Non
     cdef int g
     for g in range(groups):
         mc_pack_weights_i8(sp + <size_t>g * p.M * p.K, p.M, p.K, p.K, dp + g * psize)
+    if nibbles:
+        if codes.size and int(codes.view(np.uint8).max()) > 15:
+            raise ValueError("nibble codes must be 0..15")
+        pairs = np.concatenate([dst, np.zeros(dst.size % 2, np.int8)]).view(np.uint8).reshape(-1, 2)
+        dst = (pairs[:, 0] | (pairs[:, 1] << 4)).astype(np.uint8).view(np.int8)
+        p.codes_unsigned = True
+    p.nibbles = nibbles
     p.data = dst
     return p
 
@@ -307,14 +316,14 @@ def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=Non
 cdef mc_dequant _dequant_none():
     cdef mc_dequant dq
     dq.scale = dq.offset = dq.lut = NULL
-    dq.lut_stride = dq.rows = dq.codes_unsigned = 0
+    dq.lut_stride = dq.rows = dq.codes_unsigned = dq.nibbles = 0
     return dq
 
 
 cdef mc_dequant _dequant(PackedWeights p):
     cdef mc_dequant dq
     dq.scale = dq.offset = dq.lut = NULL
-    dq.lut_stride, dq.rows, dq.codes_unsigned = p.lut_stride, p.M, p.codes_unsigned
+    dq.lut_stride, dq.rows, dq.codes_unsigned, dq.nibbles = p.lut_stride, p.M, p.codes_unsigned, p.nibbles
     cdef cnp.ndarray a
     if p.dq_lut is not None:
         a = p.dq_lut

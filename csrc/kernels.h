@@ -61,10 +61,12 @@ void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdi
    (mc_packed_size bytes), decoded to fp32 one micro-panel at a time as the GEMM packs it.
    Row r (0 <= r < M, counted over all groups) decodes as code * scale[r] + offset[r] (affine
    codes, int8 or, with codes_unsigned, uint8) or, when lut is set, lut[r * lut_stride + (uint8)code]
-   (palettized; stride 0: one table for every row).  `rows` is M per group: padding rows decode to 0. */
+   (palettized; stride 0: one table for every row).  `rows` is M per group: padding rows decode to 0.
+   With `nibbles`, codes are 4-bit unsigned, two per byte (element 2j in the low nibble of byte j):
+   the panels take mc_packed_size / 2 bytes. */
 typedef struct {
     const float *scale, *offset, *lut;
-    int lut_stride, rows, codes_unsigned;
+    int lut_stride, rows, codes_unsigned, nibbles;
 } mc_dequant;
 void mc_pack_weights_i8(const int8_t *w, int M, int K, ptrdiff_t ldw, int8_t *packed);
 void mc_gemm_q8(const int8_t *packed, const mc_dequant *dq, int M, int K, int N, const float *x,

@@ -27,7 +27,8 @@
 typedef struct { const void *p; int f32; const mc_dequant *q; int qrow; } mc_panels;
 static inline mc_panels mc_panels_at(mc_panels w, size_t elements) {
     w.p = w.f32 ? (const void *)((const float *)w.p + elements)
-        : w.q ? (const void *)((const int8_t *)w.p + elements) : (const void *)((const uint16_t *)w.p + elements);
+        : w.q ? (const void *)((const int8_t *)w.p + (w.q->nibbles ? elements / 2 : elements))
+        : (const void *)((const uint16_t *)w.p + elements);
     return w;
 }
 /* Decode kc k-steps of the 8 rows of panel `panel` from element `at` into dst (row stride ldd). */

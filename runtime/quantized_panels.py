@@ -1,6 +1,7 @@
 """Weights stored quantized in the IR (`core.dequantize`, `core.lut_to_dense`) packed as they
-are: int8 code panels the kernels decode one micro-panel at a time (csrc/dequant.c), so the
-resident weights are the codes (a quarter of fp32) plus a few floats per output channel.
+are: 8-bit (or, for codes below 16, 4-bit) code panels the kernels decode one micro-panel at a
+time (csrc/dequant.c), so the resident weights are the codes (a quarter or an eighth of fp32)
+plus a few floats per output channel.
 
 The kernels decode per output row: a weight qualifies when its parameters vary only along
 axis 0 (per-tensor or per-channel; a per-block one falls back to fp16 panels of its values).
@@ -68,4 +69,7 @@ def quantized_panels(value, groups: int = 1):
     from mlir_coreml.csrc import _kernels
 
     codes = parts.pop("codes").reshape(shape)
-    return _kernels.pack_quantized_weights(codes, groups, **parts)
+    # 4-bit codes (16-entry palettes, unsigned codes below 16) pack two per byte
+    nibbles = ("lut" in parts or codes.dtype == np.uint8) and codes.size and \
+        int(codes.view(np.uint8).max()) < 16
+    return _kernels.pack_quantized_weights(codes, groups, nibbles=bool(nibbles), **parts)

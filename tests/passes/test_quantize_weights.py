@@ -101,6 +101,20 @@ def test_int8_panels_decode_as_the_reference():
                                            rtol=1e-4, atol=1e-3)
         finally:
             K.force_isa("auto")
+    for nibbles_isa in ("portable", "auto"):  # 4-bit codes, two per byte
+        K.force_isa(nibbles_isa)
+        try:
+            idx = rng.integers(0, 16, (13, 70)).astype(np.uint8)
+            x = rng.standard_normal((70, 9)).astype(np.float32)
+            lut = rng.standard_normal(16).astype(np.float32)
+            packed = K.pack_quantized_weights(idx, 1, lut=lut, nibbles=True)
+            assert packed.data.nbytes == 16 * 70 // 2
+            np.testing.assert_allclose(K.gemm(packed, x), lut[idx] @ x, rtol=1e-4, atol=1e-3)
+            s, o = rng.random(13).astype(np.float32), rng.random(13).astype(np.float32)
+            np.testing.assert_allclose(K.gemm(K.pack_quantized_weights(idx, 1, s, o, nibbles=True), x),
+                                       (idx * s[:, None] + o[:, None]) @ x, rtol=1e-4, atol=1e-3)
+        finally:
+            K.force_isa("auto")
     with pytest.raises(ValueError, match="does not cover the codes"):
         K.pack_quantized_weights(np.full((8, 8), 20, np.int8), 1, lut=np.zeros(16, np.float32))
 
@@ -120,14 +134,15 @@ def test_zoo_models_within_tolerance(model_zoo, name, precision):
     assert "top-1 agreement" in report.to_text() or not report.top1_agreement
 
 
-def test_int8_resident_weights_are_a_quarter(model_zoo):
+@pytest.mark.parametrize("precision,ratio", [("int8", 0.27), ("lut4", 0.14)])
+def test_resident_weights_are_the_codes(model_zoo, precision, ratio):
     path, _, _ = model_zoo.get("resnet18_small", "nn_fp32")
-    model = compile_model(str(path), precision="int8")
+    model = compile_model(str(path), precision=precision)
     weights = [op.results[0] for op in quantized_ops(model.module)]
     packed = [quantized_panels(v, 1) for v in weights]
     assert packed and all(p is not None and p.quantized for p in packed)
     fp32 = sum(v.type.num_elements * 4 for v in weights)
-    assert sum(p.nbytes for p in packed) <= 0.27 * fp32
+    assert sum(p.nbytes for p in packed) <= ratio * fp32
 
 
 @pytest.fixture(scope="module")
