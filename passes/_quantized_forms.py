@@ -109,7 +109,9 @@ def nn_replacement(parts: dict, mode: str, bits: int, t: TensorType, name: str, 
     raw_t = TensorType((raw.size,), element_type_of(raw.dtype))
     const = build(ConstantOp, [], [raw_t], {"value": DenseResourceAttr.from_array(f"{name}.raw", raw, raw_t)},
                   location=loc, result_names=[f"{name}.raw"])
-    return [const, build(lookup_op("nn.dequantize"), [const.results[0]], [t], qparams, location=loc)]
+    # WeightParams dequantize to f32 whatever the weight's stored precision (as frontend/mlmodel.py reads them)
+    f32 = TensorType(t.shape, element_type_of(np.float32))
+    return [const, build(lookup_op("nn.dequantize"), [const.results[0]], [f32], qparams, location=loc)]
 
 
 def _mil_const(array, name: str, stored_as: str | None = None):

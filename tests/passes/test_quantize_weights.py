@@ -218,6 +218,7 @@ def test_compressed_models_import_compressed_and_run(compressed_models, key, tmp
 EXPORTS = [("nn_fp32", "mlmodel", "quantize-weights{mode=linear-symmetric}"),
            ("nn_fp32", "mlmodel", "quantize-weights{mode=linear bits=6}"),
            ("nn_fp32", "mlmodel", "quantize-weights{mode=lut bits=4}"),
+           ("nn_fp16", "mlmodel", "quantize-weights{mode=linear}"),
            ("mlprogram", "mlpackage", "quantize-weights{mode=linear-symmetric}"),
            ("mlprogram", "mlpackage", "quantize-weights{mode=lut bits=2}")]
 
