@@ -305,6 +305,8 @@ def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=Non
     if nibbles:
         if codes.size and int(codes.view(np.uint8).max()) > 15:
             raise ValueError("nibble codes must be 0..15")
+        if p.dq_lut is not None and lut_stride == 0 and p.dq_lut.size < 16:  # the kernel reads 16 entries
+            p.dq_lut = np.concatenate([p.dq_lut, np.zeros(16 - p.dq_lut.size, np.float32)])
         pairs = np.concatenate([dst, np.zeros(dst.size % 2, np.int8)]).view(np.uint8).reshape(-1, 2)
         dst = (pairs[:, 0] | (pairs[:, 1] << 4)).astype(np.uint8).view(np.int8)
         p.codes_unsigned = True

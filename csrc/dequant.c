@@ -1,8 +1,9 @@
-/* Quantized weight panels: 8-bit codes in the GEMM panel layout ([ceil(M/8)][K][8]), decoded
-   to fp32 one micro-panel (kc x 8) at a time, in L1, where fp16 panels are converted: a
-   quarter of fp32's resident bytes and memory traffic for the same arithmetic.  Affine codes
-   decode with one FMA per 8 rows (code * scale + offset, per row); palettized codes with an
-   8-lane gather from the rows' lookup tables. */
+/* Quantized weight panels: 8-bit (or 4-bit, two per byte) codes in the GEMM panel layout
+   ([ceil(M/8)][K][8]), decoded to fp32 one micro-panel (kc x 8) at a time, in L1, where fp16
+   panels are converted: a quarter (an eighth) of fp32's resident bytes and memory traffic for
+   the same arithmetic.  Affine codes decode with one FMA per 8 rows (code * scale + offset, per
+   row); palettized codes with an 8-lane gather from the rows' lookup tables, or with two
+   in-register permutes of one shared 16-entry table. */
 #include "kernels_impl.h"
 #include "vecmath.h"
 
@@ -71,6 +72,16 @@ MC_T256 static void decode_avx2(const int8_t *codes, const mc_dequant *q, const 
         __m256i base = _mm256_loadu_si256((const __m256i *)r->base);
         __m256 keep = _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_loadu_si256((const __m256i *)r->valid),
                                                              _mm256_setzero_si256()));
+        if (q->nibbles && q->lut_stride == 0) {  /* one 16-entry table: two in-register permutes */
+            __m256 lo = _mm256_loadu_ps(q->lut), hi = _mm256_loadu_ps(q->lut + 8);
+            for (int k = 0; k < kc; k++, codes += step, dst += ldd) {
+                __m256i idx = _mm256_cvtepu8_epi32(load_step(codes, 1));
+                __m256 upper = _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(7)));
+                __m256 v = _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, idx), _mm256_permutevar8x32_ps(hi, idx), upper);
+                _mm256_storeu_ps(dst, _mm256_and_ps(v, keep));
+            }
+            return;
+        }
         for (int k = 0; k < kc; k++, codes += step, dst += ldd) {
             __m256i idx = _mm256_cvtepu8_epi32(load_step(codes, q->nibbles));
             __m256 v = _mm256_i32gather_ps(q->lut, _mm256_add_epi32(idx, base), 4);

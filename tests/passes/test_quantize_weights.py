@@ -110,6 +110,9 @@ def test_int8_panels_decode_as_the_reference():
             packed = K.pack_quantized_weights(idx, 1, lut=lut, nibbles=True)
             assert packed.data.nbytes == 16 * 70 // 2
             np.testing.assert_allclose(K.gemm(packed, x), lut[idx] @ x, rtol=1e-4, atol=1e-3)
+            small = rng.integers(0, 4, (13, 70)).astype(np.uint8)  # a 2-bit palette: the table is padded to 16
+            np.testing.assert_allclose(K.gemm(K.pack_quantized_weights(small, 1, lut=lut[:4], nibbles=True), x),
+                                       lut[:4][small] @ x, rtol=1e-4, atol=1e-3)
             s, o = rng.random(13).astype(np.float32), rng.random(13).astype(np.float32)
             np.testing.assert_allclose(K.gemm(K.pack_quantized_weights(idx, 1, s, o, nibbles=True), x),
                                        (idx * s[:, None] + o[:, None]) @ x, rtol=1e-4, atol=1e-3)
