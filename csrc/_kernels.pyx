@@ -9,7 +9,7 @@ act is one of ACTIVATIONS; "clip" uses [alpha, beta], "relu6" is clip(0, 6),
 import numpy as np
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_New
-from libc.stdint cimport uint16_t
+from libc.stdint cimport int8_t, uint16_t
 
 cdef extern from "kernels.h":
     int MC_ISA_AUTO, MC_ISA_PORTABLE, MC_ISA_AVX2, MC_ISA_AVX512
@@ -37,6 +37,15 @@ cdef extern from "kernels.h":
     void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, Py_ssize_t ldx,
                      float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
 
+    ctypedef struct mc_dequant:
+        const float *scale
+        const float *offset
+        const float *lut
+        int lut_stride, rows, codes_unsigned, nibbles
+    void mc_pack_weights_i8(const int8_t *w, int M, int K, Py_ssize_t ldw, int8_t *packed) nogil
+    void mc_gemm_q8(const int8_t *packed, const mc_dequant *dq, int M, int K, int N, const float *x,
+                    Py_ssize_t ldx, float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
+
     ctypedef struct mc_conv_shape:
         int C, H, W, Cout, KH, KW, groups
         int stride_h, stride_w, dil_h, dil_w
@@ -45,6 +54,8 @@ cdef extern from "kernels.h":
     int mc_conv_out_shape(mc_conv_shape *s)
     void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
                    const mc_epilogue *ep) nogil
+    void mc_conv2d_q8(const mc_conv_shape *s, const float *x, const int8_t *packed, const mc_dequant *dq,
+                      float *out, const mc_epilogue *ep) nogil
     void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
                              float *out, const mc_epilogue *ep) nogil
     void mc_conv2d_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
@@ -166,10 +177,22 @@ cdef class PackedWeights:
     cdef readonly bint transposed
     cdef readonly int cout_per_group
     cdef readonly bint f32
+    # 8-bit codes (pack_quantized_weights): data is int8 panels, decoded per row by these
+    cdef readonly bint quantized
+    cdef readonly object dq_scale, dq_offset, dq_lut
+    cdef readonly int lut_stride
+    cdef readonly bint codes_unsigned, nibbles
+
+    @property
+    def nbytes(self):
+        """Resident bytes: the panels plus the decoding tables."""
+        extra = [a for a in (self.dq_scale, self.dq_offset, self.dq_lut) if a is not None]
+        return self.data.nbytes + sum(a.nbytes for a in extra)
 
     def __repr__(self):
         kind = "depthwise" if self.depthwise else "transposed" if self.transposed else "gemm"
-        return (f"PackedWeights({kind}, {'fp32' if self.f32 else 'fp16'}, M={self.M}, K={self.K}, groups={self.groups}, "
+        storage = "q8" if self.quantized else "fp32" if self.f32 else "fp16"
+        return (f"PackedWeights({kind}, {storage}, M={self.M}, K={self.K}, groups={self.groups}, "
                 f"kernel=({self.KH}, {self.KW}))")
 
 
@@ -242,6 +265,79 @@ def pack_conv_weights(w, int groups=1, str precision="fp16"):
     return p
 
 
+def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=None, int lut_stride=0,
+                           bint nibbles=False):
+    """codes: [M, K] (a GEMM) or [Cout, Cin/groups, KH, KW] (a convolution) int8 or uint8 codes
+    -> PackedWeights of 8-bit panels; output row r decodes as codes * scale[r] + offset[r], or as
+    lut[r * lut_stride + uint8(code)] when `lut` is given (float32 arrays over all rows).
+    `nibbles`: codes are 0..15 and pack two per byte (half the bytes)."""
+    codes = np.asarray(codes)
+    unsigned = codes.dtype == np.uint8
+    if unsigned:
+        codes = codes.view(np.int8)
+    if codes.dtype != np.int8 or codes.ndim not in (2, 4) or groups <= 0 or codes.shape[0] % groups:
+        raise ValueError(f"codes must be int8 [M, K] or [Cout, Cin/groups, KH, KW], got {codes.dtype} {codes.shape}")
+    cdef PackedWeights p = PackedWeights()
+    shape = codes.shape if codes.ndim == 4 else codes.shape + (1, 1)
+    cout, cg, kh, kw = shape
+    p.groups, p.KH, p.KW, p.cin_per_group = groups, kh, kw, cg
+    p.M, p.K = cout // groups, cg * kh * kw
+    p.depthwise, p.quantized, p.codes_unsigned = False, True, unsigned
+    if lut is None:
+        p.dq_scale = np.ascontiguousarray(np.broadcast_to(scale, (cout,)), dtype=np.float32)
+        p.dq_offset = np.ascontiguousarray(np.broadcast_to(0.0 if offset is None else offset, (cout,)),
+                                           dtype=np.float32)
+    else:
+        p.dq_lut = np.ascontiguousarray(lut, dtype=np.float32).reshape(-1)
+        entries = lut_stride or p.dq_lut.size
+        if lut_stride < 0 or p.dq_lut.size < lut_stride * cout or codes.size and \
+                int(codes.view(np.uint8).max()) >= entries:
+            raise ValueError(f"lut of {p.dq_lut.size} entries (stride {lut_stride}) does not cover the codes")
+        p.lut_stride = lut_stride
+    cdef cnp.ndarray src = np.ascontiguousarray(codes.reshape(cout, p.K))
+    cdef size_t psize = mc_packed_size(p.M, p.K)
+    cdef cnp.ndarray dst = np.zeros(max(psize * groups, 1), dtype=np.int8)
+    cdef const int8_t *sp = <const int8_t *>cnp.PyArray_DATA(src)
+    cdef int8_t *dp = <int8_t *>cnp.PyArray_DATA(dst)
+    cdef int g
+    for g in range(groups):
+        mc_pack_weights_i8(sp + <size_t>g * p.M * p.K, p.M, p.K, p.K, dp + g * psize)
+    if nibbles:
+        if codes.size and int(codes.view(np.uint8).max()) > 15:
+            raise ValueError("nibble codes must be 0..15")
+        if p.dq_lut is not None and lut_stride == 0 and p.dq_lut.size < 16:  # the kernel reads 16 entries
+            p.dq_lut = np.concatenate([p.dq_lut, np.zeros(16 - p.dq_lut.size, np.float32)])
+        pairs = np.concatenate([dst, np.zeros(dst.size % 2, np.int8)]).view(np.uint8).reshape(-1, 2)
+        dst = (pairs[:, 0] | (pairs[:, 1] << 4)).astype(np.uint8).view(np.int8)
+        p.codes_unsigned = True
+    p.nibbles = nibbles
+    p.data = dst
+    return p
+
+
+cdef mc_dequant _dequant_none():
+    cdef mc_dequant dq
+    dq.scale = dq.offset = dq.lut = NULL
+    dq.lut_stride = dq.rows = dq.codes_unsigned = dq.nibbles = 0
+    return dq
+
+
+cdef mc_dequant _dequant(PackedWeights p):
+    cdef mc_dequant dq
+    dq.scale = dq.offset = dq.lut = NULL
+    dq.lut_stride, dq.rows, dq.codes_unsigned, dq.nibbles = p.lut_stride, p.M, p.codes_unsigned, p.nibbles
+    cdef cnp.ndarray a
+    if p.dq_lut is not None:
+        a = p.dq_lut
+        dq.lut = <const float *>cnp.PyArray_DATA(a)
+    else:
+        a = p.dq_scale
+        dq.scale = <const float *>cnp.PyArray_DATA(a)
+        a = p.dq_offset
+        dq.offset = <const float *>cnp.PyArray_DATA(a)
+    return dq
+
+
 # ------------------------------------------------------------------ epilogue helper
 
 def epilogue_constants(str act, float alpha=0.0, float beta=0.0):
@@ -303,9 +399,12 @@ def gemm(PackedWeights packed, x, out=None, bias=None, str act="none", float alp
     cdef const void *w = cnp.PyArray_DATA(data)
     cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
     cdef float *op = <float *>cnp.PyArray_DATA(o)
-    cdef bint f32 = packed.f32
+    cdef bint f32 = packed.f32, q8 = packed.quantized
+    cdef mc_dequant dq = _dequant(packed) if q8 else _dequant_none()
     with nogil:
-        if f32:
+        if q8:
+            mc_gemm_q8(<const int8_t *>w, &dq, M, K, N, xp, N, op, N, &ep)
+        elif f32:
             mc_gemm_w32(<const float *>w, M, K, N, xp, N, op, N, &ep)
         else:
             mc_gemm(<const uint16_t *>w, M, K, N, xp, N, op, N, &ep)
@@ -378,12 +477,15 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
     cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
     cdef float *op = <float *>cnp.PyArray_DATA(o)
     cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>s.Cout * s.OH * s.OW
-    cdef bint dw = packed.depthwise
+    cdef bint dw = packed.depthwise, q8 = packed.quantized
+    cdef mc_dequant dq = _dequant(packed) if q8 else _dequant_none()
     with nogil:
         for b in range(n):
             if res0 != NULL:
                 ep.residual = res0 + b * out_sz
-            if dw and f32:
+            if q8:
+                mc_conv2d_q8(&s, xp + b * in_sz, <const int8_t *>w, &dq, op + b * out_sz, &ep)
+            elif dw and f32:
                 mc_depthwise_conv2d_w32(&s, xp + b * in_sz, <const float *>w, op + b * out_sz, &ep)
             elif dw:
                 mc_depthwise_conv2d(&s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)

@@ -174,9 +174,9 @@ static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels pack
             epp = &gep;
         }
         mc_panels wg = mc_panels_at(packed, g * psize);
+        wg.qrow = g * Mg;
         if (pointwise) {
-            if (wg.f32) mc_gemm_w32(wg.p, Mg, K, N, xg, N, og, N, epp);
-            else mc_gemm(wg.p, Mg, K, N, xg, N, og, N, epp);
+            mc_gemm_panels(wg, Mg, K, N, xg, N, og, N, epp);
         } else {
             /* one context for both B providers: pack_im2col reads the leading im2col_b */
             im2col_both both = {{&gs, xg}, {&gs, xg, s->H, s->W}};
@@ -202,6 +202,12 @@ void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, f
 void mc_conv2d_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
                    const mc_epilogue *ep) {
     mc_panels w = {packed, 1};
+    conv2d_panels(s, x, w, out, ep);
+}
+
+void mc_conv2d_q8(const mc_conv_shape *s, const float *x, const int8_t *packed, const mc_dequant *dq,
+                  float *out, const mc_epilogue *ep) {
+    mc_panels w = {packed, 0, dq, 0};
     conv2d_panels(s, x, w, out, ep);
 }
 

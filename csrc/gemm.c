@@ -52,6 +52,10 @@ void mc_pack_weights_f32_panels(const float *w, int M, int K, ptrdiff_t ldw, flo
 const float *mc_panel_rows(mc_panels w, int K, int panel, int k0, int kc, float *buf) {
     size_t at = (size_t)panel * K * MC_MR + (size_t)k0 * MC_MR;
     if (w.f32) return (const float *)w.p + at;
+    if (w.q) {
+        mc_dequant_rows(w, at, panel, kc, buf, MC_MR);
+        return buf;
+    }
     if (mc_isa() == MC_ISA_PORTABLE) mc_half_to_float_portable((const uint16_t *)w.p + at, buf, (size_t)kc * MC_MR);
     else mc_half_to_float((const uint16_t *)w.p + at, buf, (size_t)kc * MC_MR);
     return buf;
@@ -360,6 +364,10 @@ MC_T256 static void mv_convert_a(mc_panels w, int M, int K, int ic, int pc, int 
             for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_loadu_ps(p + k * 8));
             continue;
         }
+        if (w.q) {
+            mc_dequant_rows(w, at, ic / MC_MR + v, kc, d, MV_MR);
+            continue;
+        }
         const uint16_t *p = (const uint16_t *)w.p + at;
         for (int k = 0; k < kc; k++)
             _mm256_store_ps(d + k * MV_MR, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + k * 8))));
@@ -608,18 +616,28 @@ static void pack_dense(const void *ctx, int k0, int kc, int n0, int nc, int nr, 
 }
 
 
+void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                    float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
+    dense_b d = {x, ldx};
+    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+}
+
 void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
              float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
-    dense_b d = {x, ldx};
     mc_panels w = {packed, 0};
-    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+    mc_gemm_panels(w, M, K, N, x, ldx, out, ldc, ep);
 }
 
 void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
                  float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
-    dense_b d = {x, ldx};
     mc_panels w = {packed, 1};
-    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+    mc_gemm_panels(w, M, K, N, x, ldx, out, ldc, ep);
+}
+
+void mc_gemm_q8(const int8_t *packed, const mc_dequant *dq, int M, int K, int N, const float *x,
+                ptrdiff_t ldx, float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
+    mc_panels w = {packed, 0, dq, 0};
+    mc_gemm_panels(w, M, K, N, x, ldx, out, ldc, ep);
 }
 
 /* Activation over a flat array, through the same vector code as the epilogues. */

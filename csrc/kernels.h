@@ -57,6 +57,21 @@ void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdif
 void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
                  float *out, ptrdiff_t ldc, const mc_epilogue *ep);
 
+/* Quantized weights (csrc/dequant.c): the panel layout with one 8-bit code per element
+   (mc_packed_size bytes), decoded to fp32 one micro-panel at a time as the GEMM packs it.
+   Row r (0 <= r < M, counted over all groups) decodes as code * scale[r] + offset[r] (affine
+   codes, int8 or, with codes_unsigned, uint8) or, when lut is set, lut[r * lut_stride + (uint8)code]
+   (palettized; stride 0: one table for every row).  `rows` is M per group: padding rows decode to 0.
+   With `nibbles`, codes are 4-bit unsigned, two per byte (element 2j in the low nibble of byte j):
+   the panels take mc_packed_size / 2 bytes. */
+typedef struct {
+    const float *scale, *offset, *lut;
+    int lut_stride, rows, codes_unsigned, nibbles;
+} mc_dequant;
+void mc_pack_weights_i8(const int8_t *w, int M, int K, ptrdiff_t ldw, int8_t *packed);
+void mc_gemm_q8(const int8_t *packed, const mc_dequant *dq, int M, int K, int N, const float *x,
+                ptrdiff_t ldx, float *out, ptrdiff_t ldc, const mc_epilogue *ep);
+
 /* One image: x [C, H, W] -> out [Cout, OH, OW]; packed holds `groups` packings of
    W_g[Cout/groups, (C/groups)*KH*KW] back to back (each mc_packed_size long). */
 typedef struct {
@@ -70,6 +85,8 @@ void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, f
                const mc_epilogue *ep);
 void mc_conv2d_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
                    const mc_epilogue *ep);
+void mc_conv2d_q8(const mc_conv_shape *s, const float *x, const int8_t *packed, const mc_dequant *dq,
+                  float *out, const mc_epilogue *ep);
 /* Depthwise (groups == C == Cout): weights fp16 [C, KH, KW]; any K, stride, dilation. */
 void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
                          float *out, const mc_epilogue *ep);

@@ -23,11 +23,19 @@
 /* Weight panels as the drivers see them: fp16 (uint16) or fp32 (float) elements in the same
    [ceil(M/8)][K][8] layout.  fp32 panels keep fp32-stored models at fp32 accuracy; fp16 ones
    halve the weight traffic. */
-typedef struct { const void *p; int f32; } mc_panels;
+/* q: 8-bit codes decoded by mc_dequant_rows, the group's rows starting at row qrow of q. */
+typedef struct { const void *p; int f32; const mc_dequant *q; int qrow; } mc_panels;
 static inline mc_panels mc_panels_at(mc_panels w, size_t elements) {
-    w.p = w.f32 ? (const void *)((const float *)w.p + elements) : (const void *)((const uint16_t *)w.p + elements);
+    w.p = w.f32 ? (const void *)((const float *)w.p + elements)
+        : w.q ? (const void *)((const int8_t *)w.p + (w.q->nibbles ? elements / 2 : elements))
+        : (const void *)((const uint16_t *)w.p + elements);
     return w;
 }
+/* Decode kc k-steps of the 8 rows of panel `panel` from element `at` into dst (row stride ldd). */
+void mc_dequant_rows(mc_panels w, size_t at, int panel, int kc, float *dst, ptrdiff_t ldd);
+/* GEMM over panels of any element kind, B = x read in place (mc_gemm's driver). */
+void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                    float *out, ptrdiff_t ldc, const mc_epilogue *ep);
 /* kc x 8 floats of panel `panel` from k0: in place for fp32, converted into buf for fp16. */
 const float *mc_panel_rows(mc_panels w, int K, int panel, int k0, int kc, float *buf);
 

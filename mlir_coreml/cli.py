@@ -263,8 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--trust-kernels", action="store_true",
                    help="load native kernels shipped inside the model even if this machine did not build them")
     s.add_argument("--print-pipeline", action="store_true", help="print the pipeline compiling runs, then stop")
-    s.add_argument("--precision", choices=["fp32", "fp16", "ane"], default=None,
-                   help="fp16 weights (fp16-weights) or the Neural Engine's numerics (emulate-ane-numerics)")
+    s.add_argument("--precision", choices=["fp32", "fp16", "ane", "int8", "int4", "lut8", "lut6", "lut4", "lut2"],
+                   default=None,
+                   help="fp16 weights (fp16-weights), the Neural Engine's numerics (emulate-ane-numerics), or "
+                        "int8/int4/lutN weights (quantize-weights)")
     s.add_argument("--compute-units", choices=["cpu", "all", "cpu_and_ne", "cpu_and_gpu"], default=None,
                    help="partition over these units (partition-devices); gpu/ane segments run with fp16 numerics")
     s.add_argument("--report", help="write the precision report (sizes, drift on --inputs; the partition "

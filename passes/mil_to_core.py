@@ -19,6 +19,7 @@ import numpy as np
 from mlir_coreml.ir.attributes import DenseAttr, DenseResourceAttr, ResourceBlob
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects.mil.base import MIL_DTYPES, NotConstant, defining_const, ints, rounded, scalar
+from mlir_coreml.ir.dialects.mil.control import unpack_bits
 from mlir_coreml.ir.shapes import window_output_size
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import TensorType
@@ -605,14 +606,54 @@ def lower_constexpr(op, b):
         return b.const(np.asarray(value[0] if isinstance(value, tuple) else value), dtype=None)
 
     bound = op.bind(arrays)  # now: the mil op is erased before the weight is first used
+    name = op.location.name if op.location is not None and op.location.name else "constexpr"
+    compressed = compressed_constant(op.mil_type, bound, result)
+    if compressed is not None:
+        cls, parts = compressed
+        float_part = "lut" if cls is core.LutToDenseOp else "scale"  # in the result's precision
+        parts[float_part] = np.asarray(parts[float_part]).astype(result.element.numpy_dtype)
+        attrs = core.lut_attributes(name, **parts) if cls is core.LutToDenseOp else \
+            core.dequantize_attributes(name, **parts)
+        return b.create(cls, [], attrs, [result]).result
 
     def decompress():
         value = op.compute(bound)
         return np.asarray(rounded(value[0] if isinstance(value, tuple) else value, result)).reshape(result.shape)
 
-    name = op.location.name if op.location is not None and op.location.name else "constexpr"
     attr = DenseResourceAttr(f"{name}.dense", result, ResourceBlob(loader=decompress))
     return b.create(core.ConstantOp, [], {"value": attr}, [result]).result
+
+
+def _to_rank(values, rank: int) -> np.ndarray:
+    values = np.asarray(values)
+    return values.reshape((1,) * (rank - values.ndim) + values.shape)
+
+
+def compressed_constant(kind: str, a: dict, result: TensorType):
+    """(core op class, its parts) keeping an affine / blockwise / palettized constexpr compressed,
+    or None for forms `core` does not hold (vector palettization, sparse masks, casts)."""
+    rank = len(result.shape)
+    if kind == "constexpr_affine_dequantize":
+        q = np.asarray(a["quantized_data"])
+        axis = int(scalar(a["axis"])) % max(rank, 1)
+        return core.DequantizeOp, {"data": q, "scale": core.along_axis(a["scale"], axis, rank),
+                                   "zero_point": core.along_axis(np.asarray(a["zero_point"]).astype(q.dtype), axis, rank)}
+    if kind == "constexpr_blockwise_shift_scale":
+        offset = a.get("offset")
+        return core.DequantizeOp, {"data": np.asarray(a["data"]), "scale": _to_rank(a["scale"], rank),
+                                   "zero_point": None if offset is None else _to_rank(offset, rank)}
+    if kind != "constexpr_lut_to_dense":
+        return None
+    lut = np.asarray(a["lut"])
+    if a.get("shape") is not None:  # iOS16: packed indices, one flat table
+        bits = int(np.log2(lut.shape[-1]))
+        indices = unpack_bits(a["indices"], bits, result.num_elements).astype(np.uint8).reshape(result.shape)
+        return core.LutToDenseOp, {"indices": indices, "lut": lut.reshape((1,) * rank + (-1,)), "bits": bits}
+    if lut.shape[-1] != 1:
+        return None
+    lut = _to_rank(lut[..., 0], rank + 1)
+    return core.LutToDenseOp, {"indices": np.asarray(a["indices"]).astype(np.uint8), "lut": lut,
+                               "bits": int(np.log2(lut.shape[-1]))}
 
 
 # =========================================================================== recurrent

@@ -22,6 +22,7 @@ import numpy as np
 
 from mlir_coreml.ir.core import Value
 from mlir_coreml.ir.dialects import core
+from mlir_coreml.ir.dialects.nn.misc import unpack_bits
 from mlir_coreml.passes._lowering import (CoreBuilder, evaluate_constant, require_constant, run_lowering,
                                           static_shape, unsupported)
 from mlir_coreml.passes.base import ModulePass, PassContext
@@ -997,8 +998,23 @@ def last_step(b, y, seq, batch, hsz):
 
 @lowers("nn.dequantize")
 def lower_dequantize(op, b):
+    """Quantized WeightParams stay quantized: a core.dequantize (code * scale + bias, per tensor
+    or per channel along `axis`) or core.lut_to_dense of the unpacked codes."""
     raw = require_constant(op.raw, op, "quantized weight")
-    return b.const(op.reference(raw))
+    shape = op.output.type.shape
+    n, bits = int(np.prod(shape)), op.numberOfBits
+    codes = raw.reshape(-1)[:n] if raw.dtype == np.int8 else unpack_bits(raw, n, bits).astype(np.uint8)
+    codes = codes.reshape(shape)
+    name = f"{op.location.name if op.location is not None and op.location.name else 'weight'}.q"
+    rank, axis = len(shape), op.axis if len(shape) > 1 else 0
+    if op.mode == "lut":
+        lut = np.asarray(op.lut, np.float32).reshape((1,) * rank + (-1,))
+        attrs = core.lut_attributes(name, codes, lut, bits)
+        return b.create(core.LutToDenseOp, [], attrs, [op.output.type]).result
+    scale = core.along_axis(np.asarray(op.scale or (1.0,), np.float32), axis, rank)
+    offset = core.along_axis(np.asarray(op.bias, np.float32), axis, rank) if any(op.bias) else None
+    attrs = core.dequantize_attributes(name, codes, scale, offset=offset, bits=8 if raw.dtype == np.int8 else bits)
+    return b.create(core.DequantizeOp, [], attrs, [op.output.type]).result
 
 
 @lowers("nn.image_preprocess")

@@ -31,6 +31,7 @@ from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
+from mlir_coreml.runtime.quantized_panels import quantized_panels, quantized_producer
 
 Kernel = Callable[..., Any]  # (inputs: list[np.ndarray], out: np.ndarray | None) -> array(s)
 
@@ -96,8 +97,11 @@ def _packable(w) -> bool:
     return w is not None and w.dtype in (np.float16, np.float32)
 
 
-def _panel_precision(w) -> str:
-    """Weights are packed as stored: f16 constants in fp16 panels, f32 ones in fp32 panels."""
+def _panel_precision(w, value=None) -> str:
+    """Weights are packed as stored: f16 constants in fp16 panels, f32 ones in fp32 panels (values
+    a quantized constant decodes to are no more precise than fp16: fp16 panels)."""
+    if value is not None and quantized_producer(value) is not None:
+        return "fp16"
     return "fp16" if w.dtype == np.float16 else "fp32"
 
 
@@ -119,10 +123,10 @@ def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
     if params is None:
         return None
     w, bias = params
-    panels = _panel_precision(w)
     act, alpha, beta, has_residual = op.activation, op.alpha, op.beta, op.residual is not None
     K = _kernels()
-    packed = K.pack_conv_weights(w, op.groups, panels)
+    packed = quantized_panels(op.weight, op.groups) or \
+        K.pack_conv_weights(w, op.groups, _panel_precision(w, op.weight))
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, float(alpha), float(beta))
     alpha, beta = float(alpha), float(beta)
@@ -136,8 +140,8 @@ def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
 
     in_shape, out_shape = _static4(op.input), _static4(op.output)
     spec = None
-    # generated modules bind fp16 panels only: an fp32-panel step runs through its callback
-    if post is None and not packed.f32 and in_shape and out_shape and \
+    # generated modules bind fp16 panels only: an fp32 or int8-panel step runs through its callback
+    if post is None and not packed.f32 and not packed.quantized and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
         spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act, alpha=alpha,
                           beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
@@ -152,7 +156,7 @@ def conv_transpose2d_kernel(op: ConvTranspose2dOp) -> Kernel | None:
         return None
     w, bias = params
     K = _kernels()
-    packed = K.pack_conv_transpose_weights(w, op.groups, _panel_precision(w))
+    packed = K.pack_conv_transpose_weights(w, op.groups, _panel_precision(w, op.weight))
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
     output_padding = tuple(op.output_padding)
@@ -191,12 +195,12 @@ def layer_norm_kernel(op: LayerNormOp) -> Kernel | None:
 
 
 def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
-                    result_shape=None, panels: str = "fp16") -> Kernel:
+                    result_shape=None, panels: str = "fp16", packed=None) -> Kernel:
     """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the packed GEMM
-    (`panels`: "fp16" or "fp32"); the result is reshaped to `result_shape` when given (a fused
-    chain's final value)."""
+    (`panels`: "fp16" or "fp32", unless already `packed`); the result is reshaped to
+    `result_shape` when given (a fused chain's final value)."""
     K = _kernels()
-    packed = K.pack_weights(w, panels)
+    packed = packed or K.pack_weights(w, panels)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, alpha, beta)
     n_out, k_in = w.shape
@@ -215,7 +219,7 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    spec = None if post or packed.f32 else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
+    spec = None if post or packed.f32 or packed.quantized else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
                                                     act=act, alpha=alpha, beta=beta, has_residual=has_residual,
                                                     M=n_out, K=k_in, rows=rows,
                                                     scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
@@ -227,9 +231,9 @@ def linear_kernel(op: LinearOp) -> Kernel | None:
     if params is None:
         return None
     w, bias = params
-    panels = _panel_precision(w)
     return row_gemm_kernel(w, bias, op.output.type.shape, op.activation, float(op.alpha), float(op.beta),
-                           op.residual is not None, panels=panels)
+                           op.residual is not None, panels=_panel_precision(w, op.weight),
+                           packed=quantized_panels(op.weight))
 
 
 def matmul_kernel(op: MatmulOp) -> Kernel | None:
@@ -239,7 +243,8 @@ def matmul_kernel(op: MatmulOp) -> Kernel | None:
             not (_is_float_static(op.a) and _is_float_static(op.output)):
         return None
     return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape,
-                           panels=_panel_precision(b))
+                           panels=_panel_precision(b, op.b),
+                           packed=quantized_panels(op.b) if op.transpose_b else None)
 
 
 def pool2d_kernel(op: Pool2dOp) -> Kernel | None:

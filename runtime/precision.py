@@ -21,7 +21,13 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.opdef import ConstantLike
 from mlir_coreml.ir.types import TensorType
 
-PRECISION_PIPELINES = {"fp32": "", "fp16": "fp16-weights", "ane": "emulate-ane-numerics"}
+PRECISION_PIPELINES = {"fp32": "", "fp16": "fp16-weights", "ane": "emulate-ane-numerics",
+                       # coremltools' defaults: int8 linear symmetric per channel, int4 per block of 32,
+                       # palettization (k-means LUT) per tensor
+                       "int8": "quantize-weights{bits=8 mode=linear-symmetric granularity=per-channel}",
+                       "int4": "quantize-weights{bits=4 mode=linear-symmetric granularity=per-block block-size=32}",
+                       **{f"lut{n}": f"quantize-weights{{bits={n} mode=lut granularity=per-tensor}}"
+                          for n in (8, 6, 4, 2)}}
 
 
 # compute_units as coremltools names them -> the units partition-devices may use; each segment
@@ -96,6 +102,8 @@ class PrecisionReport:
     # the compiled model's own run (kernels; a partitioned model's hybrid run, one runner per
     # segment) against the all-CPU fp32 run on the kernels, same inputs
     measured: list[OutputDrift] = field(default_factory=list)
+    # output -> fraction of its rows whose arg-max (top-1 class) is unchanged, for score outputs
+    top1_agreement: dict = field(default_factory=dict)
 
     @property
     def bytes_before(self) -> int:
@@ -116,6 +124,7 @@ class PrecisionReport:
         lines += [f"  output {d.name}: max |diff| {d.max_abs:.3g}, relative {d.relative:.3g}" for d in self.drift]
         lines += [f"  measured run vs all-CPU fp32 run, output {d.name}: max |diff| {d.max_abs:.3g}, "
                   f"relative {d.relative:.3g}" for d in self.measured]
+        lines += [f"  output {n}: top-1 agreement {a:.3g}" for n, a in self.top1_agreement.items()]
         lines += [f"  overflow: {o}" for o in self.overflow] or ["  no fp16 overflow"]
         if self.partition is not None:
             from mlir_coreml.passes.partition_devices import report_text
@@ -132,29 +141,42 @@ class PrecisionReport:
 
 
 def _constants_by_name(module) -> dict:
-    """Constant types by a name stable across the precision passes (which keep each retyped
-    constant's value name, resource name and location): unnamed ones by location and shape."""
+    """Constant ops by a name stable across the precision passes (which keep each retyped or
+    quantized constant's value name, resource name and location): unnamed ones by location and shape."""
     found, seen = {}, {}
     for op in module.walk():
         value = op.results[0] if op.has_trait(ConstantLike) and op.results else None
         if value is None or not isinstance(value.type, TensorType) or value.type.shape is None:
             continue
-        name = value.name or getattr(op.attributes.get("value"), "name", None) or \
+        attr = op.attributes.get("value") or op.attributes.get("data") or op.attributes.get("indices")
+        name = value.name or getattr(attr, "name", None) or \
             f"{op.location or 'constant'}[{'x'.join(map(str, value.type.shape))}]"
         seen[name] = seen.get(name, 0) + 1
-        found[name if seen[name] == 1 else f"{name}#{seen[name]}"] = value.type
+        found[name if seen[name] == 1 else f"{name}#{seen[name]}"] = op
     return found
 
 
-def _nbytes(t: TensorType) -> int:
-    return int(np.prod(t.shape, dtype=np.int64)) * np.dtype(t.element.numpy_dtype).itemsize
+def _storage(op) -> tuple[str, int]:
+    """(storage label, bytes as stored) of a constant: its element type, or its compressed form."""
+    from mlir_coreml.ir.dialects.core.quantized import QUANTIZED_CONSTANTS, storage_label, stored_bits
+
+    if op.op_name in QUANTIZED_CONSTANTS:
+        return storage_label(op), -(-stored_bits(op) // 8)
+    t = op.results[0].type
+    return str(t.element), int(np.prod(t.shape, dtype=np.int64)) * np.dtype(t.element.numpy_dtype).itemsize
 
 
 def size_changes(before, after) -> list[TensorSize]:
     old, new = _constants_by_name(before), _constants_by_name(after)
-    return [TensorSize(name, list(t.shape), str(old[name].element), str(t.element), _nbytes(old[name]), _nbytes(t))
-            for name, t in new.items()
-            if name in old and t.element != old[name].element and t.is_static]
+    changes = []
+    for name, op in new.items():
+        t = op.results[0].type
+        if name not in old or not t.is_static:
+            continue
+        (was, bytes_before), (now, bytes_after) = _storage(old[name]), _storage(op)
+        if was != now:
+            changes.append(TensorSize(name, list(t.shape), was, now, bytes_before, bytes_after))
+    return changes
 
 
 def traced_run(module, args: list[np.ndarray]) -> tuple[list, list[str]]:
@@ -217,7 +239,19 @@ def precision_report(precision: str, before, after, inputs: list[np.ndarray] | N
     names = [v.name or f"output_{i}" for i, v in enumerate(fn.return_op.operands)]
     drift = [_drift(n, r, g) for n, r, g in zip(names, ref, got)
              if np.issubdtype(np.asarray(r).dtype, np.floating)]
-    return PrecisionReport(precision, size_changes(before, after), drift, overflow)
+    top1 = {n: top1_agreement(r, g) for n, r, g in zip(names, ref, got) if _is_scores(r)}
+    return PrecisionReport(precision, size_changes(before, after), drift, overflow, top1_agreement=top1)
+
+
+def _is_scores(a) -> bool:
+    a = np.asarray(a)
+    return np.issubdtype(a.dtype, np.floating) and a.ndim >= 1 and a.shape[-1] >= 2
+
+
+def top1_agreement(ref, got) -> float:
+    """The fraction of rows (every index but the last axis) whose arg-max is the same."""
+    ref, got = np.asarray(ref), np.asarray(got)
+    return float(np.mean(ref.argmax(axis=-1) == got.argmax(axis=-1)))
 
 
 def measured_drift(model, baseline, args: list[np.ndarray]) -> list[OutputDrift]:

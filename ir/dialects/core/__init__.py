@@ -28,4 +28,5 @@ from mlir_coreml.ir.dialects.core.norm import *  # noqa: F401,F403
 from mlir_coreml.ir.dialects.core.tensor import *  # noqa: F401,F403
 from mlir_coreml.ir.dialects.core.reduction import *  # noqa: F401,F403
 from mlir_coreml.ir.dialects.core.recurrent import *  # noqa: F401,F403
+from mlir_coreml.ir.dialects.core.quantized import *  # noqa: F401,F403
 from mlir_coreml.ir.dialects.core import canonicalization  # noqa: F401,E402  (attaches the patterns)
