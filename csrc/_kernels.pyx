@@ -72,6 +72,17 @@ cdef extern from "kernels.h":
                            const int *yidx, const int *xidx) nogil
     void mc_activation(float *x, size_t n, const mc_epilogue *ep) nogil
 
+cdef extern from "winograd.h":
+    size_t mc_winograd_packed_size(int m, int Cout, int C)
+    int mc_winograd_pack_f16(int m, const float *w, int Cout, int C, uint16_t *packed) nogil
+    int mc_winograd_pack_f32(int m, const float *w, int Cout, int C, float *packed) nogil
+    int mc_winograd_conv2d(int m, const mc_conv_shape *s, const float *x, const uint16_t *packed,
+                           float *out, const mc_epilogue *ep) nogil
+    int mc_winograd_conv2d_w32(int m, const mc_conv_shape *s, const float *x, const float *packed,
+                               float *out, const mc_epilogue *ep) nogil
+    size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s)
+    int mc_winograd_block_tiles(int m, int C, int Cout)
+
 cdef extern from "kernel_table.h":
     int MC_KERNEL_TABLE_VERSION
     const char *MC_KERNEL_TABLE_CAPSULE
@@ -159,16 +170,19 @@ cdef class PackedWeights:
     """fp16 (or, with f32 set, fp32) weights in the GEMM panel layout (see kernels.h); for
     depthwise convolutions the plain [C, KH, KW] array. `groups` packings of [M, K] each are stored back to back.
     Transposed-convolution weights (pack_conv_transpose_weights) have transposed=True,
-    M = (Cout/groups)*KH*KW, K = Cin/groups and cout_per_group set."""
+    M = (Cout/groups)*KH*KW, K = Cin/groups and cout_per_group set.  Winograd weights
+    (pack_winograd_weights) have winograd = m (the output tile), M = Cout, K = Cin."""
     cdef readonly object data
     cdef readonly int M, K, groups, KH, KW, cin_per_group
     cdef readonly bint depthwise
     cdef readonly bint transposed
     cdef readonly int cout_per_group
     cdef readonly bint f32
+    cdef readonly int winograd
 
     def __repr__(self):
-        kind = "depthwise" if self.depthwise else "transposed" if self.transposed else "gemm"
+        kind = "depthwise" if self.depthwise else "transposed" if self.transposed else \
+            f"winograd F({self.winograd},3)" if self.winograd else "gemm"
         return (f"PackedWeights({kind}, {'fp32' if self.f32 else 'fp16'}, M={self.M}, K={self.K}, groups={self.groups}, "
                 f"kernel=({self.KH}, {self.KW}))")
 
@@ -240,6 +254,49 @@ def pack_conv_weights(w, int groups=1, str precision="fp16"):
     else:
         _pack_matrix(w16.reshape(cout, p.K), p, groups)
     return p
+
+
+def pack_winograd_weights(w, int m, str precision="fp16"):
+    """w: [Cout, Cin, 3, 3] -> PackedWeights for conv2d through Winograd F(m x m, 3 x 3)
+    (m = 2 or 4): the (m+2)^2 transformed matrices G g G^T computed in float64 from the
+    weights as given, then rounded once to the panels' precision."""
+    w = np.asarray(w)
+    if w.ndim != 4 or tuple(w.shape[2:]) != (3, 3) or m not in (2, 4):
+        raise ValueError(f"winograd weights must be [Cout, Cin, 3, 3] with m 2 or 4, got shape {w.shape}, m={m}")
+    cdef PackedWeights p = PackedWeights()
+    cdef int cout = w.shape[0], cin = w.shape[1]
+    p.groups, p.KH, p.KW, p.cin_per_group, p.M, p.K, p.depthwise, p.winograd = 1, 3, 3, cin, cout, cin, False, m
+    _panel_dtype(p, precision)
+    cdef cnp.ndarray src = np.ascontiguousarray(w, dtype=np.float32)
+    cdef size_t n = mc_winograd_packed_size(m, cout, cin)
+    cdef cnp.ndarray dst = np.zeros(max(n, 1), dtype=np.float32 if p.f32 else np.uint16)
+    cdef const float *s = <const float *>cnp.PyArray_DATA(src)
+    cdef void *d = cnp.PyArray_DATA(dst)
+    cdef int rc
+    with nogil:
+        rc = mc_winograd_pack_f32(m, s, cout, cin, <float *>d) if p.f32 else \
+            mc_winograd_pack_f16(m, s, cout, cin, <uint16_t *>d)
+    if rc != 0:
+        raise MemoryError("winograd weight transform")
+    p.data = dst
+    return p
+
+
+def winograd_block_tiles(int m, int C, int Cout):
+    """Output tiles per block of the Winograd kernel (the N of its GEMMs; each block streams
+    the transformed weights once)."""
+    return mc_winograd_block_tiles(m, C, Cout)
+
+
+def winograd_scratch_floats(int m, int C, int H, int W, int Cout, padding=1):
+    """The floats of scratch one Winograd conv2d call uses (padded input + one tile block)."""
+    cdef mc_conv_shape s
+    s.C, s.H, s.W, s.Cout, s.KH, s.KW, s.groups = C, H, W, Cout, 3, 3, 1
+    s.stride_h = s.stride_w = s.dil_h = s.dil_w = 1
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if mc_conv_out_shape(&s) != 0:
+        raise ValueError("invalid convolution geometry")
+    return mc_winograd_scratch_floats(m, &s)
 
 
 # ------------------------------------------------------------------ epilogue helper
@@ -355,6 +412,8 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
     s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
     if packed.transposed:
         raise ValueError("conv2d got transposed-convolution weights; use conv_transpose2d")
+    if packed.winograd and (s.stride_h, s.stride_w, s.dil_h, s.dil_w) != (1, 1, 1, 1):
+        raise ValueError(f"winograd weights need stride 1 and dilation 1, got stride {stride}, dilation {dilation}")
     if s.C != packed.cin_per_group * packed.groups:
         raise ValueError(f"input has {s.C} channels, weights expect "
                          f"{packed.cin_per_group * packed.groups}")
@@ -379,11 +438,16 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
     cdef float *op = <float *>cnp.PyArray_DATA(o)
     cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>s.Cout * s.OH * s.OW
     cdef bint dw = packed.depthwise
+    cdef int wm = packed.winograd
     with nogil:
         for b in range(n):
             if res0 != NULL:
                 ep.residual = res0 + b * out_sz
-            if dw and f32:
+            if wm and f32:
+                mc_winograd_conv2d_w32(wm, &s, xp + b * in_sz, <const float *>w, op + b * out_sz, &ep)
+            elif wm:
+                mc_winograd_conv2d(wm, &s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)
+            elif dw and f32:
                 mc_depthwise_conv2d_w32(&s, xp + b * in_sz, <const float *>w, op + b * out_sz, &ep)
             elif dw:
                 mc_depthwise_conv2d(&s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)

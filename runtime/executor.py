@@ -26,7 +26,8 @@ from mlir_coreml.codegen.kernel_calls import (ActivationCall, Conv2dCall, GemmCa
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
-                                          MatmulOp, Pool2dOp, SoftmaxOp, apply_activation, constant_array)
+                                          MatmulOp, Pool2dOp, SoftmaxOp, WINOGRAD_TILES, apply_activation,
+                                          constant_array)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
@@ -113,16 +114,26 @@ def _weight_and_bias(op, precision: str) -> tuple | None:
     return w, bias
 
 
+def _pack_conv(op: Conv2dOp, w, precision: str):
+    """The packed weights for the algorithm `op` names. Winograd's transformed weights
+    (sums of weights with factors 1/4 .. 1/24) are not fp16 values, and its output transform
+    amplifies their rounding (up to ~1e-2 relative for F(4,3)): they are always fp32 panels."""
+    K = _kernels()
+    tile = WINOGRAD_TILES.get(op.algorithm)
+    if tile is not None:
+        return K.pack_winograd_weights(w, tile, "fp32")
+    return K.pack_conv_weights(w, op.groups, _panel_precision(w, precision))
+
+
 def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
     """The conv kernel for `op` with the epilogue its attributes name."""
     params = _weight_and_bias(op, precision)
     if params is None:
         return None
     w, bias = params
-    panels = _panel_precision(w, precision)
     act, alpha, beta, has_residual = op.activation, op.alpha, op.beta, op.residual is not None
     K = _kernels()
-    packed = K.pack_conv_weights(w, op.groups, panels)
+    packed = _pack_conv(op, w, precision)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, float(alpha), float(beta))
     alpha, beta = float(alpha), float(beta)
@@ -136,13 +147,14 @@ def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
 
     in_shape, out_shape = _static4(op.input), _static4(op.output)
     spec = None
-    # generated modules bind fp16 panels only: an fp32-panel step runs through its callback
-    if post is None and not packed.f32 and in_shape and out_shape and \
+    # generated modules bind fp16 panels, and Winograd's fp32 ones: other fp32-panel steps
+    # run through their callback
+    if post is None and (not packed.f32 or packed.winograd) and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
-        spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act, alpha=alpha,
-                          beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
+        spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data.view(np.uint16), bias=bias, act=act,
+                          alpha=alpha, beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
                           groups=packed.groups, kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation,
-                          pads=pads, depthwise=packed.depthwise)
+                          pads=pads, depthwise=packed.depthwise, winograd=packed.winograd)
     return _with_spec(run, spec)
 
 

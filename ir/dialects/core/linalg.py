@@ -81,10 +81,31 @@ def conv2d_reference(x, w, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), 
     return out
 
 
+# How a conv2d is computed (passes/select_conv_algorithm.py chooses; the runtime follows):
+# "auto" leaves it to the kernel's shape dispatch; "gemm" is the 1x1 stride-1 unpadded
+# convolution as one GEMM on the input; "im2col" the implicit-im2col GEMM; "depthwise" the
+# per-channel kernel; "winograd2" / "winograd4" Winograd F(2x2, 3x3) / F(4x4, 3x3).
+CONV_ALGORITHMS = ("auto", "gemm", "im2col", "depthwise", "winograd2", "winograd4")
+WINOGRAD_TILES = {"winograd2": 2, "winograd4": 4}
+
+
+def conv_algorithms(weight_shape, strides, dilations, pads, groups) -> tuple[str, ...]:
+    """The algorithms that compute a convolution of this geometry (besides "auto")."""
+    cout, cg, kh, kw = weight_shape
+    if groups > 1 and cg == 1 and groups == cout:
+        return ("depthwise",)
+    if (kh, kw) == (1, 1) and tuple(strides) == (1, 1) and not any(pads) and groups == 1:
+        return ("gemm",)
+    if (kh, kw) == (3, 3) and tuple(strides) == (1, 1) and tuple(dilations) == (1, 1) and groups == 1:
+        return ("im2col", "winograd2", "winograd4")
+    return ("im2col",)
+
+
 @op_def("core.conv2d")
 class Conv2dOp(FusedEpilogueMixin, CoreOp):
     """NCHW convolution: input [N, C, H, W], weight [Cout, C/groups, KH, KW], optional bias [Cout]
-    and residual (shaped like the result); `pads` = (top, bottom, left, right)."""
+    and residual (shaped like the result); `pads` = (top, bottom, left, right); `algorithm` one
+    of CONV_ALGORITHMS that fits the geometry (the same result up to rounding)."""
 
     input = operand(AnyTensor)
     weight = operand(AnyTensor)
@@ -95,9 +116,12 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
     dilations = attribute("ints", default=(1, 1))
     pads = attribute("ints", default=(0, 0, 0, 0))
     groups = attribute("int", default=1)
+    algorithm = attribute("str", default="auto")
 
     def infer_types(self):
         x, w = shape_of(self.input), shape_of(self.weight)
+        if self.algorithm not in CONV_ALGORITHMS:
+            raise VerifyError(f"unknown algorithm '{self.algorithm}'; expected one of {', '.join(CONV_ALGORITHMS)}")
         sh, sw = int_pair(self.strides, "strides")
         dh, dw = int_pair(self.dilations, "dilations")
         if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0:
@@ -112,6 +136,10 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
         if cout % self.groups or (x[1] is not None and x[1] != cg * self.groups):
             raise VerifyError(f"input has {x[1]} channels but the weight {format_shape(w)} with groups={self.groups} "
                               f"expects {cg * self.groups}")
+        if self.algorithm != "auto" and self.algorithm not in conv_algorithms(w, self.strides, self.dilations,
+                                                                              self.pads, self.groups):
+            raise VerifyError(f"algorithm '{self.algorithm}' does not compute a {kh}x{kw} convolution with "
+                              f"strides {list(self.strides)}, dilations {list(self.dilations)}, groups {self.groups}")
         pt, pb, pl, pr = self.pads
         oh = window_output_size(x[2], kh, sh, dh, pt, pb)
         ow = window_output_size(x[3], kw, sw, dw, pl, pr)
