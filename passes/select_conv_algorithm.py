@@ -1,4 +1,4 @@
-"""`select-conv-algorithm{tiles=2,4 min-gain=1.1 report=FILE}`: choose how each `core.conv2d`
+"""`select-conv-algorithm{winograd=true tiles=2,4 min-gain=1.1 report=FILE}`: choose how each `core.conv2d`
 is computed and write it as its `algorithm` attribute (ir/dialects/core/linalg.py), which the
 runtime follows: `gemm` (1x1), `im2col`, `depthwise`, or Winograd `winograd2` / `winograd4`
 (F(2x2, 3x3), F(4x4, 3x3); 3x3, stride 1, dilation 1, one group).
@@ -113,7 +113,8 @@ class SelectConvAlgorithm(ModulePass):
     name = "select-conv-algorithm"
     description = "choose each conv2d's algorithm (gemm/im2col/depthwise/Winograd F(2,3), F(4,3)) by a cost rule"
 
-    tiles: tuple[int, ...] = (2, 4)    # Winograd output tiles allowed; () turns Winograd off
+    winograd: bool = True              # false: never Winograd
+    tiles: tuple[int, ...] = (2, 4)    # the Winograd output tiles allowed
     min_gain: float = 1.1              # Winograd's estimate must beat im2col's by this factor
     report: str = ""
 
@@ -124,7 +125,7 @@ class SelectConvAlgorithm(ModulePass):
         for index, op in enumerate(o for o in module.walk() if isinstance(o, Conv2dOp)):
             costs = candidate_costs(op)
             if op.algorithm == "auto" and costs is not None:
-                op.attributes["algorithm"] = to_attr(choose(costs, self.tiles, self.min_gain))
+                op.attributes["algorithm"] = to_attr(choose(costs, self.tiles if self.winograd else (), self.min_gain))
             ctx.stat(f"select-conv-algorithm: {op.algorithm}")
             rows.append({"conv": _name(op, index), "geometry": _geometry(op), "algorithm": op.algorithm,
                          "estimates": costs or {}})
