@@ -125,19 +125,29 @@ WINO_INLINE void at_1d(int m, const float *const *v, float *const *y, int n) {
     }
 }
 
-/* V (alpha^2 vectors, stride vstride) = B^T D B for D [alpha^2][ld] (tile index innermost);
-   T is an [alpha^2][ld] temporary. */
-WINO_INLINE void input_2d(int m, const float *D, float *T, float *V, ptrdiff_t vstride, int ld, int n) {
+/* One channel, one segment of cnt tiles on a tile row: rows[i] (i < alpha) are the padded
+   input rows th*m + i from column tw0*m.  The vertical pass runs along whole rows (contiguous,
+   cnt*m + 2 columns) into T [alpha][tld]; each of its rows is split into m column phases
+   ph[k][q] = T[r][q*m + k] (ph [m][pld]), so the horizontal pass reads tile q's columns
+   0..alpha-1 as phases 0..m-1 at q and phases 0, 1 at q + 1, all contiguous in q.
+   V[xi] (stride vstride) receives cnt values per xi. */
+WINO_INLINE void input_segment(int m, const float *const *rows, int cnt, float *T, int tld, float *ph, int pld,
+                               float *V, ptrdiff_t vstride) {
     int alpha = m + 2;
     const float *in[WINO_MAX_ALPHA];
     float *out[WINO_MAX_ALPHA];
-    for (int j = 0; j < alpha; j++) {          /* columns: T[r][j] = sum_i BT[r][i] D[i][j] */
-        for (int i = 0; i < alpha; i++) in[i] = D + (size_t)(i * alpha + j) * ld, out[i] = T + (size_t)(i * alpha + j) * ld;
-        bt_1d(m, in, out, n);
-    }
-    for (int r = 0; r < alpha; r++) {          /* rows: V[r][q] = sum_j BT[q][j] T[r][j] */
-        for (int j = 0; j < alpha; j++) in[j] = T + (size_t)(r * alpha + j) * ld, out[j] = V + (r * alpha + j) * vstride;
-        bt_1d(m, in, out, n);
+    for (int r = 0; r < alpha; r++) out[r] = T + (size_t)r * tld;
+    bt_1d(m, rows, out, cnt * m + 2);
+    for (int r = 0; r < alpha; r++) {
+        const float *t = T + (size_t)r * tld;
+        for (int q = 0; q < cnt; q++)
+            for (int k = 0; k < m; k++) ph[k * pld + q] = t[q * m + k];
+        ph[cnt] = t[cnt * m];
+        ph[pld + cnt] = t[cnt * m + 1];
+        for (int k = 0; k < m; k++) in[k] = ph + k * pld;
+        in[m] = ph + 1, in[m + 1] = ph + pld + 1;
+        for (int q = 0; q < alpha; q++) out[q] = V + (r * alpha + q) * vstride;
+        bt_1d(m, in, out, cnt);
     }
 }
 
@@ -158,18 +168,31 @@ WINO_INLINE void output_2d(int m, const float *M, ptrdiff_t mstride, float *Z, f
     }
 }
 
-typedef void (*input_fn)(int m, const float *D, float *T, float *V, ptrdiff_t vstride, int ld, int n);
+/* Output row i of cnt tiles: row[q*m + j] = Y[i*m + j][q] (Y [m^2][ld]). */
+WINO_INLINE void interleave_row(int m, const float *Y, int ld, int i, int cnt, float *row) {
+    for (int q = 0; q < cnt; q++)
+        for (int j = 0; j < m; j++) row[q * m + j] = Y[(size_t)(i * m + j) * ld + q];
+}
+
+typedef void (*input_fn)(int m, const float *const *rows, int cnt, float *T, int tld, float *ph, int pld,
+                         float *V, ptrdiff_t vstride);
 typedef void (*output_fn)(int m, const float *M, ptrdiff_t mstride, float *Z, float *Y, int ld, int n);
+typedef void (*interleave_fn)(int m, const float *Y, int ld, int i, int cnt, float *row);
 
 /* m is a literal in each branch so the 1-D transforms inline fully specialised. */
 #define WINO_CLONES(SUFFIX, ATTR)                                                                   \
-    ATTR static void input_##SUFFIX(int m, const float *D, float *T, float *V, ptrdiff_t vs, int ld, int n) { \
-        if (m == 2) input_2d(2, D, T, V, vs, ld, n);                                                 \
-        else input_2d(4, D, T, V, vs, ld, n);                                                        \
+    ATTR static void input_##SUFFIX(int m, const float *const *rows, int cnt, float *T, int tld,     \
+                                    float *ph, int pld, float *V, ptrdiff_t vs) {                    \
+        if (m == 2) input_segment(2, rows, cnt, T, tld, ph, pld, V, vs);                             \
+        else input_segment(4, rows, cnt, T, tld, ph, pld, V, vs);                                    \
     }                                                                                                \
     ATTR static void output_##SUFFIX(int m, const float *M, ptrdiff_t ms, float *Z, float *Y, int ld, int n) { \
         if (m == 2) output_2d(2, M, ms, Z, Y, ld, n);                                                \
         else output_2d(4, M, ms, Z, Y, ld, n);                                                       \
+    }                                                                                                \
+    ATTR static void interleave_##SUFFIX(int m, const float *Y, int ld, int i, int cnt, float *row) { \
+        if (m == 2) interleave_row(2, Y, ld, i, cnt, row);                                           \
+        else interleave_row(4, Y, ld, i, cnt, row);                                                  \
     }
 
 WINO_CLONES(portable, )
@@ -191,6 +214,7 @@ typedef struct {
     const mc_epilogue *ep;
     input_fn input;
     output_fn output;
+    interleave_fn interleave;
 } wino_job;
 
 /* The tiles [t0, t0 + n) of a block lie on one or more tile rows: each row's run is a segment
@@ -200,42 +224,35 @@ typedef struct {
         if (th = ((t0) + off) / (j)->TW, tw0 = ((t0) + off) % (j)->TW,                              \
             cnt = (j)->TW - tw0 < (n) - off ? (j)->TW - tw0 : (n) - off, 1)
 
-static void gather_tiles(const wino_job *j, int c, int t0, int n, float *D) {
-    int m = j->m, alpha = j->alpha, nt = j->nt;
+/* Transformed input of channel c for the block's tiles into V[xi][c][*]. */
+static void transform_input(const wino_job *j, int c, int t0, int n, float *V, float *T, float *ph) {
+    int m = j->m, nt = j->nt, C = j->s->C;
     const float *plane = j->P + (size_t)c * j->PH * j->PW;
+    const float *rows[WINO_MAX_ALPHA];
     FOR_SEGMENTS(j, t0, n) {
-        for (int i = 0; i < alpha; i++) {
-            const float *row = plane + (size_t)(th * m + i) * j->PW + (size_t)tw0 * m;
-            for (int jj = 0; jj < alpha; jj++) {
-                float *d = D + (size_t)(i * alpha + jj) * nt + off;
-                for (int k = 0; k < cnt; k++) d[k] = row[k * m + jj];
-            }
-        }
+        for (int i = 0; i < j->alpha; i++) rows[i] = plane + (size_t)(th * m + i) * j->PW + (size_t)tw0 * m;
+        j->input(m, rows, cnt, T, nt * m + 8, ph, nt + 8, V + (size_t)c * nt + off, (ptrdiff_t)C * nt);
     }
 }
 
-/* Y [m^2][nt] of output channel co: + bias + residual, activation, then scattered to out. */
-static void finish_tiles(const wino_job *j, int co, int t0, int n, float *Y) {
+/* Y [m^2][nt] of output channel co, row by row: act(row + bias + residual) stored to out. */
+static void finish_tiles(const wino_job *j, int co, int t0, int n, const float *Y, float *row) {
     const mc_conv_shape *s = j->s;
     const mc_epilogue *ep = j->ep;
-    int m = j->m, nt = j->nt;
-    size_t plane = (size_t)s->OH * s->OW;
+    int m = j->m;
     float bias = ep && ep->bias ? ep->bias[co] : 0.f;
     const float *res = ep && ep->residual ? ep->residual + (size_t)co * ep->ldr : NULL;
-    float *o = j->out + (size_t)co * plane;
+    int act = ep && ep->act != MC_ACT_NONE;
+    float *o = j->out + (size_t)co * s->OH * s->OW;
     FOR_SEGMENTS(j, t0, n) {
+        int col = tw0 * m, len = s->OW - col < cnt * m ? s->OW - col : cnt * m;
         for (int i = 0; i < m && th * m + i < s->OH; i++) {
-            size_t rowoff = (size_t)(th * m + i) * s->OW;
-            for (int jj = 0; jj < m; jj++) {
-                float *y = Y + (size_t)(i * m + jj) * nt + off;
-                int col = tw0 * m + jj, k1 = (s->OW - col + m - 1) / m;   /* tiles with col + k*m < OW */
-                if (k1 > cnt) k1 = cnt;
-                if (k1 <= 0) continue;
-                if (res) for (int k = 0; k < k1; k++) y[k] += bias + res[rowoff + col + (size_t)k * m];
-                else if (bias != 0.f) for (int k = 0; k < k1; k++) y[k] += bias;
-                if (ep && ep->act != MC_ACT_NONE) mc_activation(y, (size_t)k1, ep);
-                for (int k = 0; k < k1; k++) o[rowoff + col + (size_t)k * m] = y[k];
-            }
+            size_t at = (size_t)(th * m + i) * s->OW + col;
+            float *dst = o + at;
+            j->interleave(m, Y + off, j->nt, i, cnt, row);
+            if (res) for (int k = 0; k < len; k++) dst[k] = row[k] + bias + res[at + k];
+            else for (int k = 0; k < len; k++) dst[k] = row[k] + bias;
+            if (act) mc_activation(dst, (size_t)len, ep);
         }
     }
 }
@@ -246,13 +263,10 @@ static void wino_block(void *ctx, int task, int thread) {
     const mc_conv_shape *s = j->s;
     int m = j->m, A2 = j->A2, nt = j->nt, C = s->C, Cout = s->Cout;
     int t0 = task * nt, n = j->ntiles - t0 < nt ? j->ntiles - t0 : nt;
-    size_t vsz = (size_t)A2 * C * nt, msz = (size_t)A2 * Cout * nt, tsz = (size_t)A2 * nt;
-    float *V = mc_scratch(MC_SLOT_WINO, vsz + msz + 2 * tsz + 64);
-    float *Mo = V + vsz, *D = Mo + msz, *T = D + tsz;
-    for (int c = 0; c < C; c++) {
-        gather_tiles(j, c, t0, n, D);
-        j->input(m, D, T, V + (size_t)c * nt, (ptrdiff_t)C * nt, nt, n);
-    }
+    size_t vsz = (size_t)A2 * C * nt, msz = (size_t)A2 * Cout * nt, tsz = (size_t)A2 * (nt * m + 8);
+    float *V = mc_scratch(MC_SLOT_WINO, vsz + msz + 3 * tsz + 64);
+    float *Mo = V + vsz, *T = Mo + msz, *Y = T + tsz, *ph = Y + tsz;
+    for (int c = 0; c < C; c++) transform_input(j, c, t0, n, V, T, ph);
     for (int xi = 0; xi < A2; xi++) {
         mc_panels u = mc_panels_at(j->U, xi * j->usize);
         const float *vx = V + (size_t)xi * C * nt;
@@ -261,8 +275,8 @@ static void wino_block(void *ctx, int task, int thread) {
         else mc_gemm(u.p, Cout, C, n, vx, nt, mx, nt, NULL);
     }
     for (int co = 0; co < Cout; co++) {
-        j->output(m, Mo + (size_t)co * nt, (ptrdiff_t)Cout * nt, T, D, nt, n);   /* D: Y, T: Z */
-        finish_tiles(j, co, t0, n, D);
+        j->output(m, Mo + (size_t)co * nt, (ptrdiff_t)Cout * nt, T, Y, nt, n);
+        finish_tiles(j, co, t0, n, Y, ph);
     }
 }
 
@@ -283,7 +297,7 @@ size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s) {
     int alpha = m + 2, A2 = alpha * alpha, nt = mc_winograd_block_tiles(m, s->C, s->Cout);
     int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m;
     size_t padded = (size_t)s->C * (TH * m + 2) * (TW * m + 2);
-    return padded + (size_t)A2 * (s->C + s->Cout + 2) * nt + 64;
+    return padded + (size_t)A2 * (s->C + s->Cout) * nt + 3 * (size_t)A2 * (nt * m + 8) + 64;
 }
 
 static void pad_tiles(const wino_job *j, const float *x) {
@@ -302,11 +316,11 @@ static int winograd_panels(int m, const mc_conv_shape *s, const float *x, mc_pan
                            const mc_epilogue *ep) {
     if (!wino_shape_ok(m, s)) return -1;
     wino_job j = {m, m + 2, (m + 2) * (m + 2), s, NULL, 0, 0, 0, 0, 0, U, mc_packed_size(s->Cout, s->C),
-                  out, ep, input_portable, output_portable};
+                  out, ep, input_portable, output_portable, interleave_portable};
 #ifdef MC_X86
     int isa = mc_isa();
-    if (isa == MC_ISA_AVX512) j.input = input_avx512, j.output = output_avx512;
-    else if (isa == MC_ISA_AVX2) j.input = input_avx2, j.output = output_avx2;
+    if (isa == MC_ISA_AVX512) j.input = input_avx512, j.output = output_avx512, j.interleave = interleave_avx512;
+    else if (isa == MC_ISA_AVX2) j.input = input_avx2, j.output = output_avx2, j.interleave = interleave_avx2;
 #endif
     int TH = (s->OH + m - 1) / m;
     j.TW = (s->OW + m - 1) / m;
