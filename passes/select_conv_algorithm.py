@@ -4,7 +4,7 @@ runtime follows: `gemm` (1x1), `im2col`, `depthwise`, or Winograd `winograd2` / 
 (F(2x2, 3x3), F(4x4, 3x3); 3x3, stride 1, dilation 1, one group).
 
 The cost rule, in flop-equivalents of the direct kernel (one unit = one multiply or add at the
-im2col GEMM's rate), is measured on this kernel set (csrc/winograd.c on AVX-512, one thread):
+im2col GEMM's rate), is calibrated on this kernel set (csrc/winograd.c on AVX-512, one thread):
 - im2col: its FLOPs plus the im2col copy (9 * C * OH * OW elements);
 - Winograd F(m, 3) over T = ceil(OH/m) * ceil(OW/m) tiles: the alpha^2 GEMMs' FLOPs
   (alpha = m + 2) at the rate of their short GEMMs (K = C, N = one tile block), plus the input
@@ -30,11 +30,14 @@ from mlir_coreml.ir.attributes import to_attr
 from mlir_coreml.passes._report import write_report_file
 from mlir_coreml.passes.base import ModulePass, PassContext
 
+# Calibrated from interleaved min-of-25 timings of csrc/winograd.c against the im2col kernel
+# (AMD EPYC, AVX-512, one thread; 16..512 channels on 64x64..7x7 maps).
 IM2COL_COPY = 2.0          # per im2col element written
-WINOGRAD_GEMM_RATE = 0.7   # the tile GEMMs' rate relative to the im2col GEMM's
-TRANSFORM = 100.0          # per transformed element (input and output sides together)
-# per transformed-weight element per tile block: in L2, in L3, from memory
-WEIGHT_STREAM = ((1 << 20, 4.0), (16 << 20, 16.0), (math.inf, 60.0))
+WINOGRAD_GEMM_RATE = 0.8   # the tile GEMMs' rate relative to the im2col GEMM's
+TRANSFORM = 50.0           # per transformed element (input and output sides together)
+GEMM_CALL = 5e4            # fixed cost of one of the alpha^2 GEMM calls of a tile block
+# per transformed-weight element per tile block (the GEMM repacks them): in L2, in L3, from memory
+WEIGHT_STREAM = ((1 << 20, 15.0), (16 << 20, 30.0), (math.inf, 100.0))
 REPORT_VERSION = 1
 
 
@@ -55,7 +58,7 @@ def winograd_cost(tile: int, cin: int, cout: int, oh: int, ow: int) -> float:
     blocks = math.ceil(tiles / _kernels.winograd_block_tiles(tile, cin, cout))
     weights = a2 * cin * cout
     return (2.0 * weights * tiles / WINOGRAD_GEMM_RATE + TRANSFORM * a2 * (cin + cout) * tiles
-            + _weight_stream_cost(4 * weights) * weights * blocks)
+            + (_weight_stream_cost(4 * weights) * weights + GEMM_CALL * a2) * blocks)
 
 
 def candidate_costs(op: Conv2dOp) -> dict[str, float] | None:
