@@ -83,6 +83,10 @@ cdef extern from "winograd.h":
     size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s)
     int mc_winograd_block_tiles(int m, int C, int Cout)
 
+cdef extern from "dwpw.h":
+    void mc_dwpw_conv2d(const mc_conv_shape *s, const float *x, const void *dw_w, const mc_epilogue *dw_ep,
+                        const void *pw_packed, int Cout, int f32, float *out, const mc_epilogue *pw_ep) nogil
+
 cdef extern from "kernel_table.h":
     int MC_KERNEL_TABLE_VERSION
     const char *MC_KERNEL_TABLE_CAPSULE
@@ -456,6 +460,56 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
             else:
                 mc_conv2d(&s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)
     return o[0] if squeeze else o
+
+
+def depthwise_pointwise(x, PackedWeights dw, PackedWeights pw, dw_bias=None, str dw_act="none",
+                        float dw_alpha=0.0, float dw_beta=0.0, bias=None, str act="none", float alpha=0.0,
+                        float beta=0.0, residual=None, stride=1, dilation=1, padding=0, out=None):
+    """pw_epilogue(Wp @ dw_epilogue(depthwise(x))) over NCHW x [N, C, H, W], in bands of output
+    rows (csrc/dwpw.c). dw: depthwise weights (pack_conv_weights with groups = C); pw: the 1x1
+    weights as pack_weights([Cout, C]), the same panel precision; the residual is added before
+    the pointwise activation."""
+    if not dw.depthwise or pw.depthwise or pw.transposed or pw.groups != 1 or pw.KH != 1 or pw.KW != 1 \
+            or pw.K != dw.groups or dw.f32 != pw.f32:
+        raise ValueError(f"depthwise_pointwise needs depthwise weights and [Cout, C] pointwise weights of one "
+                         f"precision, got {dw!r} and {pw!r}")
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 4 or xa.shape[1] != dw.groups:
+        raise ValueError(f"input must be [N, {dw.groups}, H, W], got shape {np.shape(x)}")
+    cdef mc_conv_shape s
+    s.C, s.H, s.W = xa.shape[1], xa.shape[2], xa.shape[3]
+    s.Cout, s.KH, s.KW, s.groups = dw.groups, dw.KH, dw.KW, dw.groups
+    s.stride_h, s.stride_w = _pair(stride)
+    s.dil_h, s.dil_w = _pair(dilation)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if min(s.pad_t, s.pad_b, s.pad_l, s.pad_r) < 0 or mc_conv_out_shape(&s) != 0:
+        raise ValueError(f"invalid depthwise geometry for input {tuple(np.shape(xa))[1:]}")
+    cdef int n = xa.shape[0], b, cout = pw.M
+    shape = (n, cout, s.OH, s.OW)
+    _check_vec(dw_bias, s.C, "dw_bias")
+    _check_vec(bias, cout, "bias")
+    if residual is not None:
+        residual = np.ascontiguousarray(residual, dtype=np.float32).reshape(shape)
+    cdef cnp.ndarray o = _output(out, shape, residual)
+    cdef mc_epilogue dep, pep
+    keep = []
+    _fill_epilogue(&dep, dw_act, dw_alpha, dw_beta, dw_bias, None, keep)
+    _fill_epilogue(&pep, act, alpha, beta, bias, residual, keep)
+    pep.ldr = s.OH * s.OW
+    cdef const float *res0 = pep.residual
+    cdef cnp.ndarray dwd = dw.data, pwd = pw.data
+    cdef const void *dwp = cnp.PyArray_DATA(dwd)
+    cdef const void *pwp = cnp.PyArray_DATA(pwd)
+    cdef int f32 = dw.f32
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>cout * s.OH * s.OW
+    with nogil:
+        for b in range(n):
+            if res0 != NULL:
+                pep.residual = res0 + b * out_sz
+            mc_dwpw_conv2d(&s, xp + b * in_sz, dwp, &dep, pwp, cout, f32, op + b * out_sz, &pep)
+    return o
 
 
 def conv_output_size(int H, int W, int KH, int KW, stride=1, dilation=1, padding=0):

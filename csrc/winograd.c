@@ -264,7 +264,7 @@ static void wino_block(void *ctx, int task, int thread) {
     int m = j->m, A2 = j->A2, nt = j->nt, C = s->C, Cout = s->Cout;
     int t0 = task * nt, n = j->ntiles - t0 < nt ? j->ntiles - t0 : nt;
     size_t vsz = (size_t)A2 * C * nt, msz = (size_t)A2 * Cout * nt, tsz = (size_t)A2 * (nt * m + 8);
-    float *V = mc_scratch(MC_SLOT_WINO, vsz + msz + 3 * tsz + 64);
+    float *V = mc_scratch(MC_SLOT_OWN, vsz + msz + 3 * tsz + 64);
     float *Mo = V + vsz, *T = Mo + msz, *Y = T + tsz, *ph = Y + tsz;
     for (int c = 0; c < C; c++) transform_input(j, c, t0, n, V, T, ph);
     for (int xi = 0; xi < A2; xi++) {

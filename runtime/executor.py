@@ -25,6 +25,7 @@ from mlir_coreml.codegen.kernel_calls import (ActivationCall, Conv2dCall, GemmCa
                                              Pool2dCall, SoftmaxCall)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
+                                          DepthwisePointwiseOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
                                           MatmulOp, Pool2dOp, SoftmaxOp, WINOGRAD_TILES, apply_activation,
                                           constant_array)
@@ -156,6 +157,34 @@ def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
                           groups=packed.groups, kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation,
                           pads=pads, depthwise=packed.depthwise, winograd=packed.winograd)
     return _with_spec(run, spec)
+
+
+def depthwise_pointwise_kernel(op: DepthwisePointwiseOp, precision: str) -> Kernel | None:
+    """The fused depthwise + 1x1 kernel (csrc/dwpw.c); both weights in one panel precision."""
+    dw, pw = constant_array(op.dw_weight), constant_array(op.pw_weight)
+    biases = [None if v is None else constant_array(v) for v in (op.dw_bias, op.bias)]
+    if not (_packable(dw, precision) and _packable(pw, precision)) or op.dw_activation not in KERNEL_ACTIVATIONS \
+            or any(b is None and v is not None for b, v in zip(biases, (op.dw_bias, op.bias))) \
+            or not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    panels = "fp32" if "fp32" in (_panel_precision(dw, precision), _panel_precision(pw, precision)) else "fp16"
+    K = _kernels()
+    packed_dw = K.pack_conv_weights(dw, dw.shape[0], panels)
+    packed_pw = K.pack_weights(pw.reshape(pw.shape[0], pw.shape[1]), panels)
+    dw_bias, bias = (None if b is None else np.ascontiguousarray(b, dtype=np.float32) for b in biases)
+    act, post = _post_activation(op.activation, float(op.alpha), float(op.beta))
+    has_residual = op.residual is not None
+    geometry = dict(stride=tuple(op.strides), dilation=tuple(op.dilations), padding=tuple(op.pads))
+    dw_epilogue = dict(dw_bias=dw_bias, dw_act=op.dw_activation, dw_alpha=float(op.dw_alpha),
+                       dw_beta=float(op.dw_beta))
+
+    def run(inputs, out):
+        y = K.depthwise_pointwise(inputs[0], packed_dw, packed_pw, bias=bias, act=act, alpha=float(op.alpha),
+                                  beta=float(op.beta), residual=inputs[-1] if has_residual else None,
+                                  out=None if post else out, **dw_epilogue, **geometry)
+        return post(y) if post else y
+
+    return run
 
 
 def conv_transpose2d_kernel(op: ConvTranspose2dOp, precision: str) -> Kernel | None:
@@ -309,6 +338,7 @@ def activation_kernel(op: ActivationOp, precision: str) -> Kernel | None:
 KERNEL_BUILDERS: dict[type, Callable] = {
     Conv2dOp: conv2d_kernel,
     ConvTranspose2dOp: conv_transpose2d_kernel,
+    DepthwisePointwiseOp: depthwise_pointwise_kernel,
     UpsampleOp: upsample_kernel,
     LayerNormOp: layer_norm_kernel,
     LinearOp: linear_kernel,
@@ -319,7 +349,7 @@ KERNEL_BUILDERS: dict[type, Callable] = {
 }
 # Kernels that write into `out=`. (softmax also takes out=, but its shape check compares a
 # typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
-KERNELS_WRITE_OUT = frozenset({Conv2dOp, LinearOp, MatmulOp})
+KERNELS_WRITE_OUT = frozenset({Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp})
 WEIGHT_PRECISIONS = ("fp16", "stored")
 
 

@@ -157,6 +157,66 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
         return 2 * self.out_numel() * cg * kh * kw
 
 
+@op_def("core.depthwise_pointwise")
+class DepthwisePointwiseOp(FusedEpilogueMixin, CoreOp):
+    """A depthwise convolution and the 1x1 convolution that reads it, as one op (MobileNet's
+    blocks; passes/fuse_depthwise_pointwise.py forms it so the kernel keeps the depthwise result
+    in cache): `act(pw_weight @ dw_act(depthwise(input) + dw_bias) + bias + residual)`.
+    dw_weight [C, 1, KH, KW] with `strides`/`dilations`/`pads` and its own activation
+    (`dw_activation`, `dw_alpha`, `dw_beta`); pw_weight [Cout, C, 1, 1] with the epilogue."""
+
+    input = operand(AnyTensor)
+    dw_weight = operand(AnyTensor)
+    dw_bias = operand(AnyTensor, optional=True)
+    pw_weight = operand(AnyTensor)
+    bias = operand(AnyTensor, optional=True)
+    residual = operand(AnyTensor, optional=True)
+    output = result(AnyTensor)
+    strides = attribute("ints", default=(1, 1))
+    dilations = attribute("ints", default=(1, 1))
+    pads = attribute("ints", default=(0, 0, 0, 0))
+    dw_activation = attribute("str", default="none")
+    dw_alpha = attribute("float", default=0.0)
+    dw_beta = attribute("float", default=0.0)
+
+    def infer_types(self):
+        x, dw, pw = shape_of(self.input), shape_of(self.dw_weight), shape_of(self.pw_weight)
+        sh, sw = int_pair(self.strides, "strides")
+        dh, dwl = int_pair(self.dilations, "dilations")
+        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0 or min(sh, sw, dh, dwl) < 1:
+            raise VerifyError("pads must be 4 non-negative values, strides and dilations positive")
+        check_activation(self.dw_activation)
+        if x is None or dw is None or pw is None:
+            return unranked_like(self.input)
+        if len(x) != 4 or len(dw) != 4 or dw[1] != 1 or (x[1] is not None and x[1] != dw[0]):
+            raise VerifyError(f"dw_weight must be [C, 1, KH, KW] for input {format_shape(x)}, got {format_shape(dw)}")
+        if len(pw) != 4 or tuple(pw[1:]) != (dw[0], 1, 1):
+            raise VerifyError(f"pw_weight must be [Cout, {dw[0]}, 1, 1], got {format_shape(pw)}")
+        if self.dw_bias is not None and shape_of(self.dw_bias) not in (None, (dw[0],)):
+            raise VerifyError(f"dw_bias must have shape [{dw[0]}], got {format_shape(shape_of(self.dw_bias))}")
+        pt, pb, pl, pr = self.pads
+        oh = window_output_size(x[2], dw[2], sh, dh, pt, pb)
+        ow = window_output_size(x[3], dw[3], sw, dwl, pl, pr)
+        shape = check_size((x[0], pw[0], oh, ow))
+        self.check_epilogue(shape, pw[0])
+        return [TensorType(shape, self.input.type.element)]
+
+    def reference(self, *arrays):
+        a = self.arrays_by_name(arrays)
+        channels = shape_of(self.dw_weight)[0]
+        y = conv2d_reference(a["input"], a["dw_weight"], self.strides, self.dilations, self.pads, channels)
+        if a["dw_bias"] is not None:
+            y = y + as_f32(a["dw_bias"]).reshape(1, -1, 1, 1)
+        y = apply_activation(y, self.dw_activation, float(self.dw_alpha), float(self.dw_beta)).astype(np.float32)
+        y = conv2d_reference(y, a["pw_weight"])
+        return self.out(self.epilogue(y, a["bias"], a["residual"], 1))
+
+    def flops(self):
+        cout, c = shape_of(self.pw_weight)[:2]
+        kh, kw = shape_of(self.dw_weight)[2:]
+        return 2 * self.out_numel() // cout * c * (cout + kh * kw)
+
+
 @op_def("core.conv_transpose2d")
 class ConvTranspose2dOp(CoreOp):
     """Transposed NCHW convolution (PyTorch semantics): weight [C, Cout/groups, KH, KW];
