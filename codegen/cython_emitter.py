@@ -216,6 +216,18 @@ cdef void _conv(const mc_conv_shape *s, int n, bint depthwise, const float *x, c
             T.conv2d(s, x + b * isz, w, o + b * osz, ep)
 
 
+cdef void _winograd(int m, const mc_conv_shape *s, int n, const float *x, const float *w, float *o,
+                    mc_epilogue *ep) noexcept nogil:
+    """Winograd F(m, 3) over n images; w: its fp32 panels (bound as uint16 pairs)."""
+    cdef size_t isz = <size_t>s.C * s.H * s.W, osz = <size_t>s.Cout * s.OH * s.OW
+    cdef const float *r = ep.residual
+    cdef int b
+    for b in range(n):
+        if r != NULL:
+            ep.residual = r + b * osz
+        T.winograd_conv2d_w32(m, s, x + b * isz, w, o + b * osz, ep)
+
+
 cdef void _transpose(const float *src, float *dst, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
     cdef Py_ssize_t r, c
     for r in range(rows):
@@ -360,6 +372,10 @@ class Emitter:
         self.line(f"x = {self.s.source_pointer(step.inputs[0], n * c * h * w)}")
         self.epilogue(i, step, spec, oh * ow)
         self.line("with nogil:")
+        if spec.winograd:
+            self.line(f"_winograd({spec.winograd}, &s, {n}, x, <const float *>{self.weights(i)}, "
+                      f"{self.out_pointer(i, step, spec)}, &ep)", 3)
+            return
         self.line(f"_conv(&s, {n}, {int(spec.depthwise)}, x, {self.weights(i)}, {self.out_pointer(i, step, spec)}, &ep)", 3)
 
     def emit_gemm(self, i, step, spec) -> None:

@@ -40,6 +40,19 @@ class Conv2dCall(KernelCall):
     dilation: tuple
     pads: tuple
     depthwise: bool
+    winograd: int = 0                  # output tile m of Winograd F(m, 3) (its weights are fp32 panels)
+
+
+def winograd_scratch_elements(call: Conv2dCall) -> int:
+    """fp32 elements of per-thread scratch the Winograd kernel takes for `call` (its zero-padded
+    input and one tile block); 0 for other convolutions. The kernel holds it itself today
+    (csrc/winograd.c, grow-only per thread): this is the size a memory plan would reserve."""
+    if not call.winograd:
+        return 0
+    from mlir_coreml.csrc import _kernels
+
+    _, c, h, w = call.in_shape
+    return int(_kernels.winograd_scratch_floats(call.winograd, c, h, w, call.out_shape[1], call.pads))
 
 
 @dataclass(kw_only=True)

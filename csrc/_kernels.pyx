@@ -83,6 +83,21 @@ cdef extern from "kernels.h":
                            const int *yidx, const int *xidx) nogil
     void mc_activation(float *x, size_t n, const mc_epilogue *ep) nogil
 
+cdef extern from "winograd.h":
+    size_t mc_winograd_packed_size(int m, int Cout, int C)
+    int mc_winograd_pack_f16(int m, const float *w, int Cout, int C, uint16_t *packed) nogil
+    int mc_winograd_pack_f32(int m, const float *w, int Cout, int C, float *packed) nogil
+    int mc_winograd_conv2d(int m, const mc_conv_shape *s, const float *x, const uint16_t *packed,
+                           float *out, const mc_epilogue *ep) nogil
+    int mc_winograd_conv2d_w32(int m, const mc_conv_shape *s, const float *x, const float *packed,
+                               float *out, const mc_epilogue *ep) nogil
+    size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s)
+    int mc_winograd_block_tiles(int m, int C, int Cout)
+
+cdef extern from "dwpw.h":
+    void mc_dwpw_conv2d(const mc_conv_shape *s, const float *x, const void *dw_w, const mc_epilogue *dw_ep,
+                        const void *pw_packed, int Cout, int f32, float *out, const mc_epilogue *pw_ep) nogil
+
 cdef extern from "kernel_table.h":
     int MC_KERNEL_TABLE_VERSION
     const char *MC_KERNEL_TABLE_CAPSULE
@@ -170,7 +185,8 @@ cdef class PackedWeights:
     """fp16 (or, with f32 set, fp32) weights in the GEMM panel layout (see kernels.h); for
     depthwise convolutions the plain [C, KH, KW] array. `groups` packings of [M, K] each are stored back to back.
     Transposed-convolution weights (pack_conv_transpose_weights) have transposed=True,
-    M = (Cout/groups)*KH*KW, K = Cin/groups and cout_per_group set."""
+    M = (Cout/groups)*KH*KW, K = Cin/groups and cout_per_group set.  Winograd weights
+    (pack_winograd_weights) have winograd = m (the output tile), M = Cout, K = Cin."""
     cdef readonly object data
     cdef readonly int M, K, groups, KH, KW, cin_per_group
     cdef readonly bint depthwise
@@ -182,6 +198,7 @@ cdef class PackedWeights:
     cdef readonly object dq_scale, dq_offset, dq_lut
     cdef readonly int lut_stride
     cdef readonly bint codes_unsigned, nibbles
+    cdef readonly int winograd
 
     @property
     def nbytes(self):
@@ -190,7 +207,8 @@ cdef class PackedWeights:
         return self.data.nbytes + sum(a.nbytes for a in extra)
 
     def __repr__(self):
-        kind = "depthwise" if self.depthwise else "transposed" if self.transposed else "gemm"
+        kind = "depthwise" if self.depthwise else "transposed" if self.transposed else \
+            f"winograd F({self.winograd},3)" if self.winograd else "gemm"
         storage = "q8" if self.quantized else "fp32" if self.f32 else "fp16"
         return (f"PackedWeights({kind}, {storage}, M={self.M}, K={self.K}, groups={self.groups}, "
                 f"kernel=({self.KH}, {self.KW}))")
@@ -315,6 +333,32 @@ def pack_quantized_weights(codes, int groups=1, scale=None, offset=None, lut=Non
     return p
 
 
+def pack_winograd_weights(w, int m, str precision="fp16"):
+    """w: [Cout, Cin, 3, 3] -> PackedWeights for conv2d through Winograd F(m x m, 3 x 3)
+    (m = 2 or 4): the (m+2)^2 transformed matrices G g G^T computed in float64 from the
+    weights as given, then rounded once to the panels' precision."""
+    w = np.asarray(w)
+    if w.ndim != 4 or tuple(w.shape[2:]) != (3, 3) or m not in (2, 4):
+        raise ValueError(f"winograd weights must be [Cout, Cin, 3, 3] with m 2 or 4, got shape {w.shape}, m={m}")
+    cdef PackedWeights p = PackedWeights()
+    cdef int cout = w.shape[0], cin = w.shape[1]
+    p.groups, p.KH, p.KW, p.cin_per_group, p.M, p.K, p.depthwise, p.winograd = 1, 3, 3, cin, cout, cin, False, m
+    _panel_dtype(p, precision)
+    cdef cnp.ndarray src = np.ascontiguousarray(w, dtype=np.float32)
+    cdef size_t n = mc_winograd_packed_size(m, cout, cin)
+    cdef cnp.ndarray dst = np.zeros(max(n, 1), dtype=np.float32 if p.f32 else np.uint16)
+    cdef const float *s = <const float *>cnp.PyArray_DATA(src)
+    cdef void *d = cnp.PyArray_DATA(dst)
+    cdef int rc
+    with nogil:
+        rc = mc_winograd_pack_f32(m, s, cout, cin, <float *>d) if p.f32 else \
+            mc_winograd_pack_f16(m, s, cout, cin, <uint16_t *>d)
+    if rc != 0:
+        raise MemoryError("winograd weight transform")
+    p.data = dst
+    return p
+
+
 cdef mc_dequant _dequant_none():
     cdef mc_dequant dq
     dq.scale = dq.offset = dq.lut = NULL
@@ -336,6 +380,23 @@ cdef mc_dequant _dequant(PackedWeights p):
         a = p.dq_offset
         dq.offset = <const float *>cnp.PyArray_DATA(a)
     return dq
+
+
+def winograd_block_tiles(int m, int C, int Cout):
+    """Output tiles per block of the Winograd kernel (the N of its GEMMs; each block streams
+    the transformed weights once)."""
+    return mc_winograd_block_tiles(m, C, Cout)
+
+
+def winograd_scratch_floats(int m, int C, int H, int W, int Cout, padding=1):
+    """The floats of scratch one Winograd conv2d call uses (padded input + one tile block)."""
+    cdef mc_conv_shape s
+    s.C, s.H, s.W, s.Cout, s.KH, s.KW, s.groups = C, H, W, Cout, 3, 3, 1
+    s.stride_h = s.stride_w = s.dil_h = s.dil_w = 1
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if mc_conv_out_shape(&s) != 0:
+        raise ValueError("invalid convolution geometry")
+    return mc_winograd_scratch_floats(m, &s)
 
 
 # ------------------------------------------------------------------ epilogue helper
@@ -454,6 +515,8 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
     s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
     if packed.transposed:
         raise ValueError("conv2d got transposed-convolution weights; use conv_transpose2d")
+    if packed.winograd and (s.stride_h, s.stride_w, s.dil_h, s.dil_w) != (1, 1, 1, 1):
+        raise ValueError(f"winograd weights need stride 1 and dilation 1, got stride {stride}, dilation {dilation}")
     if s.C != packed.cin_per_group * packed.groups:
         raise ValueError(f"input has {s.C} channels, weights expect "
                          f"{packed.cin_per_group * packed.groups}")
@@ -479,12 +542,17 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
     cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>s.Cout * s.OH * s.OW
     cdef bint dw = packed.depthwise, q8 = packed.quantized
     cdef mc_dequant dq = _dequant(packed) if q8 else _dequant_none()
+    cdef int wm = packed.winograd
     with nogil:
         for b in range(n):
             if res0 != NULL:
                 ep.residual = res0 + b * out_sz
             if q8:
                 mc_conv2d_q8(&s, xp + b * in_sz, <const int8_t *>w, &dq, op + b * out_sz, &ep)
+            elif wm and f32:
+                mc_winograd_conv2d_w32(wm, &s, xp + b * in_sz, <const float *>w, op + b * out_sz, &ep)
+            elif wm:
+                mc_winograd_conv2d(wm, &s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)
             elif dw and f32:
                 mc_depthwise_conv2d_w32(&s, xp + b * in_sz, <const float *>w, op + b * out_sz, &ep)
             elif dw:
@@ -494,6 +562,56 @@ def conv2d(x, PackedWeights packed, bias=None, stride=1, dilation=1, padding=0,
             else:
                 mc_conv2d(&s, xp + b * in_sz, <const uint16_t *>w, op + b * out_sz, &ep)
     return o[0] if squeeze else o
+
+
+def depthwise_pointwise(x, PackedWeights dw, PackedWeights pw, dw_bias=None, str dw_act="none",
+                        float dw_alpha=0.0, float dw_beta=0.0, bias=None, str act="none", float alpha=0.0,
+                        float beta=0.0, residual=None, stride=1, dilation=1, padding=0, out=None):
+    """pw_epilogue(Wp @ dw_epilogue(depthwise(x))) over NCHW x [N, C, H, W], in bands of output
+    rows (csrc/dwpw.c). dw: depthwise weights (pack_conv_weights with groups = C); pw: the 1x1
+    weights as pack_weights([Cout, C]), the same panel precision; the residual is added before
+    the pointwise activation."""
+    if not dw.depthwise or pw.depthwise or pw.transposed or pw.groups != 1 or pw.KH != 1 or pw.KW != 1 \
+            or pw.K != dw.groups or dw.f32 != pw.f32:
+        raise ValueError(f"depthwise_pointwise needs depthwise weights and [Cout, C] pointwise weights of one "
+                         f"precision, got {dw!r} and {pw!r}")
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 4 or xa.shape[1] != dw.groups:
+        raise ValueError(f"input must be [N, {dw.groups}, H, W], got shape {np.shape(x)}")
+    cdef mc_conv_shape s
+    s.C, s.H, s.W = xa.shape[1], xa.shape[2], xa.shape[3]
+    s.Cout, s.KH, s.KW, s.groups = dw.groups, dw.KH, dw.KW, dw.groups
+    s.stride_h, s.stride_w = _pair(stride)
+    s.dil_h, s.dil_w = _pair(dilation)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if min(s.pad_t, s.pad_b, s.pad_l, s.pad_r) < 0 or mc_conv_out_shape(&s) != 0:
+        raise ValueError(f"invalid depthwise geometry for input {tuple(np.shape(xa))[1:]}")
+    cdef int n = xa.shape[0], b, cout = pw.M
+    shape = (n, cout, s.OH, s.OW)
+    _check_vec(dw_bias, s.C, "dw_bias")
+    _check_vec(bias, cout, "bias")
+    if residual is not None:
+        residual = np.ascontiguousarray(residual, dtype=np.float32).reshape(shape)
+    cdef cnp.ndarray o = _output(out, shape, residual)
+    cdef mc_epilogue dep, pep
+    keep = []
+    _fill_epilogue(&dep, dw_act, dw_alpha, dw_beta, dw_bias, None, keep)
+    _fill_epilogue(&pep, act, alpha, beta, bias, residual, keep)
+    pep.ldr = s.OH * s.OW
+    cdef const float *res0 = pep.residual
+    cdef cnp.ndarray dwd = dw.data, pwd = pw.data
+    cdef const void *dwp = cnp.PyArray_DATA(dwd)
+    cdef const void *pwp = cnp.PyArray_DATA(pwd)
+    cdef int f32 = dw.f32
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef size_t in_sz = <size_t>s.C * s.H * s.W, out_sz = <size_t>cout * s.OH * s.OW
+    with nogil:
+        for b in range(n):
+            if res0 != NULL:
+                pep.residual = res0 + b * out_sz
+            mc_dwpw_conv2d(&s, xp + b * in_sz, dwp, &dep, pwp, cout, f32, op + b * out_sz, &pep)
+    return o
 
 
 def conv_output_size(int H, int W, int KH, int KW, stride=1, dilation=1, padding=0):

@@ -1,5 +1,6 @@
 /* Runtime CPU-feature dispatch and the thread-count setting shared by all kernels. */
 #include "kernels_impl.h"
+#include "winograd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ static float lcg(uint32_t *state) {
 }
 
 enum { CHK_GEMM = 32 * 13 + 20 * 30, CHK_CONV = 16 * 81, CHK_DW = 8 * 81, CHK_ACT = 37,
-       CHK_OUT = CHK_GEMM + CHK_CONV + CHK_DW + CHK_ACT };
+       CHK_WINO = 2 * 16 * 81, CHK_OUT = CHK_GEMM + CHK_CONV + CHK_DW + CHK_ACT + CHK_WINO };
 
 /* Runs the check problems with every kernel on `isa`; writes CHK_OUT floats. */
 static void verify_run(int isa, float *out) {
@@ -85,6 +86,13 @@ static void verify_run(int isa, float *out) {
     mc_conv_out_shape(&ds);
     mc_depthwise_conv2d_w32(&ds, cx, dw, out, &none);
     out += CHK_DW;
+    /* Winograd F(2,3) and F(4,3) on the same padded 3x3 problem (transforms are per-ISA clones) */
+    static float pw[36 * 16 * 8];
+    for (int m = 2; m <= 4; m += 2) {
+        mc_winograd_pack_f32(m, cw, 16, 8, pw);
+        mc_winograd_conv2d_w32(m, &cs, cx, pw, out, &relu);
+        out += 16 * 81;
+    }
     mc_epilogue sig = {NULL, NULL, 0, MC_ACT_GELU, 0.f, 0.f};
     memcpy(out, act, sizeof act);
     mc_activation(out, CHK_ACT, &sig);

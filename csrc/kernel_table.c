@@ -12,6 +12,7 @@ static const mc_kernel_table TABLE = {
     mc_softmax,
     mc_activation,
     mc_float_to_half,
+    mc_winograd_conv2d_w32,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

@@ -8,8 +8,9 @@
 
 #include "kernels.h"
 #include "fp16.h"
+#include "winograd.h"
 
-#define MC_KERNEL_TABLE_VERSION 2
+#define MC_KERNEL_TABLE_VERSION 3
 #define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
 
 typedef struct {
@@ -26,6 +27,8 @@ typedef struct {
     void (*softmax)(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);
     void (*activation)(float *x, size_t n, const mc_epilogue *ep);
     void (*float_to_half)(const float *src, uint16_t *dst, size_t n);  /* numpy's rounding */
+    int (*winograd_conv2d_w32)(int m, const mc_conv_shape *s, const float *x, const float *packed,
+                               float *out, const mc_epilogue *ep);
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

@@ -53,8 +53,9 @@ void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx);
 
 /* Per-thread grow-only scratch buffers, 64-byte aligned; slot < MC_SCRATCH_SLOTS.  Valid
    until the same thread asks for the same slot again. */
-#define MC_SCRATCH_SLOTS 7
-enum { MC_SLOT_A = 0, MC_SLOT_B, MC_SLOT_ACC, MC_SLOT_TAIL, MC_SLOT_PAD, MC_SLOT_MISC, MC_SLOT_FULLB };
+#define MC_SCRATCH_SLOTS 8
+enum { MC_SLOT_A = 0, MC_SLOT_B, MC_SLOT_ACC, MC_SLOT_TAIL, MC_SLOT_PAD, MC_SLOT_MISC, MC_SLOT_FULLB,
+       MC_SLOT_OWN };   /* MC_SLOT_OWN: the working buffer of winograd.c or dwpw.c (never both in one call) */
 float *mc_scratch(int slot, size_t floats);
 
 /* Row-major B provider for the M-vectorised GEMM: returns rows [k0, k0+kc) x columns

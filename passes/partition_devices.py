@@ -16,9 +16,6 @@ placement, the reason; `report=FILE` writes it (`.json`: JSON, else the readable
 """
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 from dataclasses import dataclass
 
 from mlir_coreml.errors import MlirCoremlError
@@ -26,6 +23,7 @@ from mlir_coreml.ir.attributes import to_attr
 from mlir_coreml.ir.dialects.core.placement import DEVICE_ATTR, UNITS, unsupported
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.passes._cost_model import HOST, op_ms, placement_ms, switch_ms
+from mlir_coreml.passes._report import write_report_file
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 REPORT_VERSION = 1  # codegen/view/report.py reads this shape
@@ -162,16 +160,7 @@ def report_text(report: dict) -> str:
 
 def write_report(report: dict, path: str) -> None:
     """JSON for a `.json` path, else the readable table; written whole or not at all."""
-    text = json.dumps(report, indent=1) + "\n" if path.endswith(".json") else report_text(report)
-    staging = f"{path}.{os.getpid()}.partial"
-    try:
-        with open(staging, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(staging, path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(staging)
-        raise MlirCoremlError(f"cannot write the partition report: {e.strerror or e}", path) from None
+    write_report_file(path, report, report_text, "partition report")
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,10 @@ from mlir_coreml.codegen.kernel_calls import (ActivationCall, Conv2dCall, GemmCa
                                              Pool2dCall, SoftmaxCall)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
+                                          DepthwisePointwiseOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
-                                          MatmulOp, Pool2dOp, SoftmaxOp, apply_activation, constant_array)
+                                          MatmulOp, Pool2dOp, SoftmaxOp, WINOGRAD_TILES, apply_activation,
+                                          constant_array)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
@@ -117,6 +119,18 @@ def _weight_and_bias(op) -> tuple | None:
     return w, bias
 
 
+def _pack_conv(op: Conv2dOp, w):
+    """The packed weights for the algorithm `op` names. Winograd's transformed weights
+    (sums of weights with factors 1/4 .. 1/24) are not fp16 values, and its output transform
+    amplifies their rounding (up to ~1e-2 relative for F(4,3)): they are always fp32 panels."""
+    K = _kernels()
+    tile = WINOGRAD_TILES.get(op.algorithm)
+    if tile is not None:
+        return K.pack_winograd_weights(w, tile, "fp32")
+    return quantized_panels(op.weight, op.groups) or \
+        K.pack_conv_weights(w, op.groups, _panel_precision(w, op.weight))
+
+
 def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
     """The conv kernel for `op` with the epilogue its attributes name."""
     params = _weight_and_bias(op)
@@ -125,8 +139,7 @@ def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
     w, bias = params
     act, alpha, beta, has_residual = op.activation, op.alpha, op.beta, op.residual is not None
     K = _kernels()
-    packed = quantized_panels(op.weight, op.groups) or \
-        K.pack_conv_weights(w, op.groups, _panel_precision(w, op.weight))
+    packed = _pack_conv(op, w)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, float(alpha), float(beta))
     alpha, beta = float(alpha), float(beta)
@@ -140,14 +153,43 @@ def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
 
     in_shape, out_shape = _static4(op.input), _static4(op.output)
     spec = None
-    # generated modules bind fp16 panels only: an fp32 or int8-panel step runs through its callback
-    if post is None and not packed.f32 and not packed.quantized and in_shape and out_shape and \
+    # generated modules bind fp16 panels, and Winograd's fp32 ones: other fp32-panel steps
+    # (and int8-panel ones) run through their callback
+    if post is None and (not packed.f32 or packed.winograd) and not packed.quantized and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
-        spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act, alpha=alpha,
-                          beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
+        spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data.view(np.uint16), bias=bias, act=act,
+                          alpha=alpha, beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
                           groups=packed.groups, kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation,
-                          pads=pads, depthwise=packed.depthwise)
+                          pads=pads, depthwise=packed.depthwise, winograd=packed.winograd)
     return _with_spec(run, spec)
+
+
+def depthwise_pointwise_kernel(op: DepthwisePointwiseOp) -> Kernel | None:
+    """The fused depthwise + 1x1 kernel (csrc/dwpw.c); both weights in one panel precision."""
+    dw, pw = constant_array(op.dw_weight), constant_array(op.pw_weight)
+    biases = [None if v is None else constant_array(v) for v in (op.dw_bias, op.bias)]
+    if not (_packable(dw) and _packable(pw)) or op.dw_activation not in KERNEL_ACTIVATIONS \
+            or any(b is None and v is not None for b, v in zip(biases, (op.dw_bias, op.bias))) \
+            or not (_is_float_static(op.input) and _is_float_static(op.output)):
+        return None
+    panels = "fp32" if "fp32" in (_panel_precision(dw), _panel_precision(pw)) else "fp16"
+    K = _kernels()
+    packed_dw = K.pack_conv_weights(dw, dw.shape[0], panels)
+    packed_pw = K.pack_weights(pw.reshape(pw.shape[0], pw.shape[1]), panels)
+    dw_bias, bias = (None if b is None else np.ascontiguousarray(b, dtype=np.float32) for b in biases)
+    act, post = _post_activation(op.activation, float(op.alpha), float(op.beta))
+    has_residual = op.residual is not None
+    geometry = dict(stride=tuple(op.strides), dilation=tuple(op.dilations), padding=tuple(op.pads))
+    dw_epilogue = dict(dw_bias=dw_bias, dw_act=op.dw_activation, dw_alpha=float(op.dw_alpha),
+                       dw_beta=float(op.dw_beta))
+
+    def run(inputs, out):
+        y = K.depthwise_pointwise(inputs[0], packed_dw, packed_pw, bias=bias, act=act, alpha=float(op.alpha),
+                                  beta=float(op.beta), residual=inputs[-1] if has_residual else None,
+                                  out=None if post else out, **dw_epilogue, **geometry)
+        return post(y) if post else y
+
+    return run
 
 
 def conv_transpose2d_kernel(op: ConvTranspose2dOp) -> Kernel | None:
@@ -302,6 +344,7 @@ def activation_kernel(op: ActivationOp) -> Kernel | None:
 KERNEL_BUILDERS: dict[type, Callable] = {
     Conv2dOp: conv2d_kernel,
     ConvTranspose2dOp: conv_transpose2d_kernel,
+    DepthwisePointwiseOp: depthwise_pointwise_kernel,
     UpsampleOp: upsample_kernel,
     LayerNormOp: layer_norm_kernel,
     LinearOp: linear_kernel,
@@ -312,7 +355,7 @@ KERNEL_BUILDERS: dict[type, Callable] = {
 }
 # Kernels that write into `out=`. (softmax also takes out=, but its shape check compares a
 # typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
-KERNELS_WRITE_OUT = frozenset({Conv2dOp, LinearOp, MatmulOp})
+KERNELS_WRITE_OUT = frozenset({Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp})
 
 
 def kernel_for(op) -> Kernel | None:

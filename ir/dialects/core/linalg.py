@@ -81,10 +81,31 @@ def conv2d_reference(x, w, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), 
     return out
 
 
+# How a conv2d is computed (passes/select_conv_algorithm.py chooses; the runtime follows):
+# "auto" leaves it to the kernel's shape dispatch; "gemm" is the 1x1 stride-1 unpadded
+# convolution as one GEMM on the input; "im2col" the implicit-im2col GEMM; "depthwise" the
+# per-channel kernel; "winograd2" / "winograd4" Winograd F(2x2, 3x3) / F(4x4, 3x3).
+CONV_ALGORITHMS = ("auto", "gemm", "im2col", "depthwise", "winograd2", "winograd4")
+WINOGRAD_TILES = {"winograd2": 2, "winograd4": 4}
+
+
+def conv_algorithms(weight_shape, strides, dilations, pads, groups) -> tuple[str, ...]:
+    """The algorithms that compute a convolution of this geometry (besides "auto")."""
+    cout, cg, kh, kw = weight_shape
+    if groups > 1 and cg == 1 and groups == cout:
+        return ("depthwise",)
+    if (kh, kw) == (1, 1) and tuple(strides) == (1, 1) and not any(pads) and groups == 1:
+        return ("gemm",)
+    if (kh, kw) == (3, 3) and tuple(strides) == (1, 1) and tuple(dilations) == (1, 1) and groups == 1:
+        return ("im2col", "winograd2", "winograd4")
+    return ("im2col",)
+
+
 @op_def("core.conv2d")
 class Conv2dOp(FusedEpilogueMixin, CoreOp):
     """NCHW convolution: input [N, C, H, W], weight [Cout, C/groups, KH, KW], optional bias [Cout]
-    and residual (shaped like the result); `pads` = (top, bottom, left, right)."""
+    and residual (shaped like the result); `pads` = (top, bottom, left, right); `algorithm` one
+    of CONV_ALGORITHMS that fits the geometry (the same result up to rounding)."""
 
     input = operand(AnyTensor)
     weight = operand(AnyTensor)
@@ -95,9 +116,12 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
     dilations = attribute("ints", default=(1, 1))
     pads = attribute("ints", default=(0, 0, 0, 0))
     groups = attribute("int", default=1)
+    algorithm = attribute("str", default="auto")
 
     def infer_types(self):
         x, w = shape_of(self.input), shape_of(self.weight)
+        if self.algorithm not in CONV_ALGORITHMS:
+            raise VerifyError(f"unknown algorithm '{self.algorithm}'; expected one of {', '.join(CONV_ALGORITHMS)}")
         sh, sw = int_pair(self.strides, "strides")
         dh, dw = int_pair(self.dilations, "dilations")
         if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0:
@@ -112,6 +136,10 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
         if cout % self.groups or (x[1] is not None and x[1] != cg * self.groups):
             raise VerifyError(f"input has {x[1]} channels but the weight {format_shape(w)} with groups={self.groups} "
                               f"expects {cg * self.groups}")
+        if self.algorithm != "auto" and self.algorithm not in conv_algorithms(w, self.strides, self.dilations,
+                                                                              self.pads, self.groups):
+            raise VerifyError(f"algorithm '{self.algorithm}' does not compute a {kh}x{kw} convolution with "
+                              f"strides {list(self.strides)}, dilations {list(self.dilations)}, groups {self.groups}")
         pt, pb, pl, pr = self.pads
         oh = window_output_size(x[2], kh, sh, dh, pt, pb)
         ow = window_output_size(x[3], kw, sw, dw, pl, pr)
@@ -127,6 +155,66 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
     def flops(self):
         cout, cg, kh, kw = shape_of(self.weight)
         return 2 * self.out_numel() * cg * kh * kw
+
+
+@op_def("core.depthwise_pointwise")
+class DepthwisePointwiseOp(FusedEpilogueMixin, CoreOp):
+    """A depthwise convolution and the 1x1 convolution that reads it, as one op (MobileNet's
+    blocks; passes/fuse_depthwise_pointwise.py forms it so the kernel keeps the depthwise result
+    in cache): `act(pw_weight @ dw_act(depthwise(input) + dw_bias) + bias + residual)`.
+    dw_weight [C, 1, KH, KW] with `strides`/`dilations`/`pads` and its own activation
+    (`dw_activation`, `dw_alpha`, `dw_beta`); pw_weight [Cout, C, 1, 1] with the epilogue."""
+
+    input = operand(AnyTensor)
+    dw_weight = operand(AnyTensor)
+    dw_bias = operand(AnyTensor, optional=True)
+    pw_weight = operand(AnyTensor)
+    bias = operand(AnyTensor, optional=True)
+    residual = operand(AnyTensor, optional=True)
+    output = result(AnyTensor)
+    strides = attribute("ints", default=(1, 1))
+    dilations = attribute("ints", default=(1, 1))
+    pads = attribute("ints", default=(0, 0, 0, 0))
+    dw_activation = attribute("str", default="none")
+    dw_alpha = attribute("float", default=0.0)
+    dw_beta = attribute("float", default=0.0)
+
+    def infer_types(self):
+        x, dw, pw = shape_of(self.input), shape_of(self.dw_weight), shape_of(self.pw_weight)
+        sh, sw = int_pair(self.strides, "strides")
+        dh, dwl = int_pair(self.dilations, "dilations")
+        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0 or min(sh, sw, dh, dwl) < 1:
+            raise VerifyError("pads must be 4 non-negative values, strides and dilations positive")
+        check_activation(self.dw_activation)
+        if x is None or dw is None or pw is None:
+            return unranked_like(self.input)
+        if len(x) != 4 or len(dw) != 4 or dw[1] != 1 or (x[1] is not None and x[1] != dw[0]):
+            raise VerifyError(f"dw_weight must be [C, 1, KH, KW] for input {format_shape(x)}, got {format_shape(dw)}")
+        if len(pw) != 4 or tuple(pw[1:]) != (dw[0], 1, 1):
+            raise VerifyError(f"pw_weight must be [Cout, {dw[0]}, 1, 1], got {format_shape(pw)}")
+        if self.dw_bias is not None and shape_of(self.dw_bias) not in (None, (dw[0],)):
+            raise VerifyError(f"dw_bias must have shape [{dw[0]}], got {format_shape(shape_of(self.dw_bias))}")
+        pt, pb, pl, pr = self.pads
+        oh = window_output_size(x[2], dw[2], sh, dh, pt, pb)
+        ow = window_output_size(x[3], dw[3], sw, dwl, pl, pr)
+        shape = check_size((x[0], pw[0], oh, ow))
+        self.check_epilogue(shape, pw[0])
+        return [TensorType(shape, self.input.type.element)]
+
+    def reference(self, *arrays):
+        a = self.arrays_by_name(arrays)
+        channels = shape_of(self.dw_weight)[0]
+        y = conv2d_reference(a["input"], a["dw_weight"], self.strides, self.dilations, self.pads, channels)
+        if a["dw_bias"] is not None:
+            y = y + as_f32(a["dw_bias"]).reshape(1, -1, 1, 1)
+        y = apply_activation(y, self.dw_activation, float(self.dw_alpha), float(self.dw_beta)).astype(np.float32)
+        y = conv2d_reference(y, a["pw_weight"])
+        return self.out(self.epilogue(y, a["bias"], a["residual"], 1))
+
+    def flops(self):
+        cout, c = shape_of(self.pw_weight)[:2]
+        kh, kw = shape_of(self.dw_weight)[2:]
+        return 2 * self.out_numel() // cout * c * (cout + kh * kw)
 
 
 @op_def("core.conv_transpose2d")
