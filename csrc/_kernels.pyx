@@ -72,6 +72,16 @@ cdef extern from "kernels.h":
                            const int *yidx, const int *xidx) nogil
     void mc_activation(float *x, size_t n, const mc_epilogue *ep) nogil
 
+    ctypedef struct mc_attention_shape:
+        int B, H, Sq, Sk, E, Ev
+        Py_ssize_t q_b, q_h, q_s, k_b, k_h, k_s, v_b, v_h, v_s, o_b, o_h, o_s
+        Py_ssize_t m_b, m_h, m_s, m_t
+        float scale
+    void mc_attention(const mc_attention_shape *s, const float *q, const float *k, const float *v,
+                      const float *mask, float *out) nogil
+    void mc_strided_copy(const float *src, float *dst, int rank, const Py_ssize_t *shape,
+                         const Py_ssize_t *strides) nogil
+
 cdef extern from "kernel_table.h":
     int MC_KERNEL_TABLE_VERSION
     const char *MC_KERNEL_TABLE_CAPSULE
@@ -655,3 +665,53 @@ def activation(x, str act, float alpha=0.0, float beta=0.0):
     with nogil:
         mc_activation(<float *>cnp.PyArray_DATA(o), <size_t>o.size, &ep)
     return o
+
+
+# ------------------------------------------------------------------ attention, data movement
+
+def _float_strides(a, str name):
+    """The element strides of a 4-D float32 view whose last dim is contiguous."""
+    if not isinstance(a, np.ndarray) or a.ndim != 4 or a.dtype != np.float32:
+        raise ValueError(f"{name} must be a 4-D float32 array")
+    if any(st % 4 for st in a.strides):
+        raise ValueError(f"{name} is not float-aligned")
+    st = tuple(x // 4 for x in a.strides)
+    if a.shape[3] > 1 and st[3] != 1:
+        raise ValueError(f"{name} must be contiguous in its last dim")
+    return st
+
+
+def attention(q, k, v, mask=None, float scale=1.0, out=None):
+    """softmax(scale * q @ k^T + mask) @ v per batch and head. q [B, H, Sq, E], k [B, H, Sk, E],
+    v [B, H, Sk, Ev] are float32 views of any strides (the last dim contiguous: a [B, S, H, E]
+    projection passes its transposed view, read in place); mask broadcasts to [B, H, Sq, Sk];
+    out, when given, is a writable float32 [B, H, Sq, Ev] view (else a new array)."""
+    qs, ks, vs = _float_strides(q, "q"), _float_strides(k, "k"), _float_strides(v, "v")
+    B, H, Sq, E = q.shape
+    Sk, Ev = k.shape[2], v.shape[3]
+    if tuple(k.shape) != (B, H, Sk, E) or tuple(v.shape) != (B, H, Sk, Ev):
+        raise ValueError(f"attention shapes do not fit: q {q.shape}, k {k.shape}, v {v.shape}")
+    if out is None:
+        out = np.empty((B, H, Sq, Ev), dtype=np.float32)
+    os_ = _float_strides(out, "out")
+    if tuple(out.shape) != (B, H, Sq, Ev) or not out.flags.writeable:
+        raise ValueError(f"out must be a writable float32 array of shape {(B, H, Sq, Ev)}")
+    cdef mc_attention_shape s
+    s.B, s.H, s.Sq, s.Sk, s.E, s.Ev, s.scale = B, H, Sq, Sk, E, Ev, scale
+    s.q_b, s.q_h, s.q_s = qs[:3]
+    s.k_b, s.k_h, s.k_s = ks[:3]
+    s.v_b, s.v_h, s.v_s = vs[:3]
+    s.o_b, s.o_h, s.o_s = os_[:3]
+    cdef cnp.ndarray qa = q, ka = k, va = v, oa = out, ma
+    cdef const float *mp = NULL
+    if mask is not None:
+        m = np.broadcast_to(np.asarray(mask, dtype=np.float32), (B, H, Sq, Sk))
+        if any(st % 4 for st in m.strides):
+            raise ValueError("mask is not float-aligned")
+        s.m_b, s.m_h, s.m_s, s.m_t = (st // 4 for st in m.strides)
+        ma = m
+        mp = <const float *>cnp.PyArray_DATA(ma)
+    with nogil:
+        mc_attention(&s, <const float *>cnp.PyArray_DATA(qa), <const float *>cnp.PyArray_DATA(ka),
+                     <const float *>cnp.PyArray_DATA(va), mp, <float *>cnp.PyArray_DATA(oa))
+    return out

@@ -12,6 +12,9 @@ static const mc_kernel_table TABLE = {
     mc_softmax,
     mc_activation,
     mc_float_to_half,
+    mc_layer_norm,
+    mc_attention,
+    mc_strided_copy,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

@@ -9,7 +9,7 @@
 #include "kernels.h"
 #include "fp16.h"
 
-#define MC_KERNEL_TABLE_VERSION 2
+#define MC_KERNEL_TABLE_VERSION 3
 #define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
 
 typedef struct {
@@ -26,6 +26,12 @@ typedef struct {
     void (*softmax)(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);
     void (*activation)(float *x, size_t n, const mc_epilogue *ep);
     void (*float_to_half)(const float *src, uint16_t *dst, size_t n);  /* numpy's rounding */
+    void (*layer_norm)(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, const float *gamma,
+                       const float *beta, float eps);
+    void (*attention)(const mc_attention_shape *s, const float *q, const float *k, const float *v,
+                      const float *mask, float *out);
+    void (*strided_copy)(const float *src, float *dst, int rank, const ptrdiff_t *shape,
+                         const ptrdiff_t *strides);
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);
