@@ -13,7 +13,7 @@ CPU_PIPELINE = "coreml-cpu"
 # The CPU runtime's pipeline: lower, remove converter noise, recognise decomposed layers the
 # kernels run whole, fold what the kernels absorb (weights, bias, padding, epilogue), then plan
 # memory last: the runtime binds to its offsets.
-_CPU = ("to-core,canonicalize,fuse-layernorm,fuse-gelu,fuse-silu,fuse-softmax,fuse-conv-batchnorm,fuse-conv-scale,"
+_CPU = ("to-core,canonicalize,fuse-layernorm,fuse-gelu,fuse-silu,fuse-softmax,fuse-attention,fuse-conv-batchnorm,fuse-conv-scale,"
         "fuse-conv-bias,fuse-linear-bias,fuse-pad-conv,fuse-epilogue,canonicalize,cse,concat-in-place,plan-memory")
 
 def coremlc_pipeline(era: str) -> str:
