@@ -277,7 +277,14 @@ cdef class Program:
         cdef mc_conv_shape s
         cdef mc_pool_shape ps
         cdef mc_epilogue ep
+        cdef mc_attention_shape at
         cdef const float *x
+        cdef const float *qp
+        cdef const float *kp
+        cdef const float *vp
+        cdef const float *mp
+        cdef Py_ssize_t cshape[8]
+        cdef Py_ssize_t cstrides[8]
         cdef const float *r
         cdef float *o
         cdef list keep = []
@@ -403,6 +410,38 @@ class Emitter:
         self.line("with nogil:")
         self.line(f"memcpy(o, x, {n * 4})", 3)
         self.line(f"T.activation(o, {n}, &ep)", 3)
+
+
+    def emit_layer_norm(self, i, step, spec) -> None:
+        x = self.s.source_pointer(step.inputs[0], spec.out_elements)
+        params = self.bias(i)
+        gamma = params if spec.has_gamma else "NULL"
+        beta = "NULL" if not spec.has_beta else (f"{params} + {spec.n}" if spec.has_gamma else params)
+        self.line(f"x = {x}")
+        self.line("with nogil:")
+        self.line(f"T.layer_norm(x, {self.out_pointer(i, step, spec)}, {spec.rows}, {spec.n}, {gamma}, {beta}, "
+                  f"{_f(spec.eps)})", 3)
+
+    def emit_attention(self, i, step, spec) -> None:
+        names = ("B", "H", "Sq", "Sk", "E", "Ev")
+        strides = ("q_b", "q_h", "q_s", "k_b", "k_h", "k_s", "v_b", "v_h", "v_s", "o_b", "o_h", "o_s",
+                   "m_b", "m_h", "m_s", "m_t")
+        fields = dict(zip(names, spec.dims)) | dict(zip(strides, spec.strides))
+        self.line("; ".join(f"at.{k} = {v}" for k, v in fields.items()) + f"; at.scale = {_f(spec.scale)}")
+        pointers = ["qp", "kp", "vp"] + (["mp"] if spec.has_mask else [])
+        for name, value, n in zip(pointers, step.inputs, spec.operand_elements):
+            self.line(f"{name} = {self.s.source_pointer(value, n)}")
+        mask = "mp" if spec.has_mask else "NULL"
+        self.line("with nogil:")
+        self.line(f"T.attention(&at, qp, kp, vp, {mask}, {self.out_pointer(i, step, spec)})", 3)
+
+    def emit_copy(self, i, step, spec) -> None:
+        rank = len(spec.shape)
+        self.line("; ".join([f"cshape[{d}] = {n}" for d, n in enumerate(spec.shape)] +
+                            [f"cstrides[{d}] = {n}" for d, n in enumerate(spec.strides)]))
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")
+        self.line("with nogil:")
+        self.line(f"T.strided_copy(x, {self.out_pointer(i, step, spec)}, {rank}, cshape, cstrides)", 3)
 
 
 def emit(schedule: Schedule) -> str:

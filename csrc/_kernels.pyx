@@ -94,6 +94,7 @@ ACTIVATIONS = ("none", "relu", "relu6", "clip", "leaky_relu", "sigmoid", "tanh",
 ACT_CODES = {"none": 0, "relu": 1, "relu6": 2, "clip": 2, "leaky_relu": 3, "sigmoid": 4,
               "tanh": 5, "gelu": 6, "gelu_tanh": 7, "silu": 8}
 _ISA_NAMES = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
+COPY_MAX_RANK = 8  # MC_COPY_MAX_RANK of kernels.h
 
 
 # ------------------------------------------------------------------ runtime settings
