@@ -113,7 +113,8 @@ class AbsorbHeadTransposes(RewritePattern):
     def match_and_rewrite(self, op: ScaledDotProductAttentionOp, rewriter: PatternRewriter) -> bool:
         if op.layout != "bhsd" or op.output.type.rank != 4 or not single_use(op.output):
             return False
-        merge = defining(next(iter(op.output.uses)).operation.results[0], TransposeOp)
+        merge = next(iter(op.output.uses)).operation
+        merge = merge if isinstance(merge, TransposeOp) else None
         splits = [defining(x, TransposeOp) for x in (op.q, op.k, op.v)]
         if merge is None or tuple(merge.perm) != HEADS_SWAP or \
                 any(t is None or tuple(t.perm) != HEADS_SWAP for t in splits):
