@@ -113,10 +113,11 @@ class Schedule:
                     self.root[whole] = whole
                 self.root[value] = whole
             elif spec is not None:
-                value = step.outputs[0]
-                if not spec.out_f16:  # fp16 results are rounded into fresh arrays
-                    buffers[value] = Buffer(value, align(spec.out_elements * 4), i, i)
-                    self.root[value] = value
+                for value in step.outputs:  # one buffer per result (a split has several)
+                    if not spec.out_f16:  # fp16 results are rounded into fresh arrays
+                        n = spec.out_elements if len(step.outputs) == 1 else value.type.num_elements
+                        buffers[value] = Buffer(value, align(n * 4), i, i)
+                        self.root[value] = value
                 scratch = spec.scratch_elements + (spec.out_elements if spec.out_f16 else 0)
                 if scratch:
                     key = ("scratch", i)
@@ -442,6 +443,15 @@ class Emitter:
         self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")
         self.line("with nogil:")
         self.line(f"T.strided_copy(x, {self.out_pointer(i, step, spec)}, {rank}, cshape, cstrides)", 3)
+
+    def emit_split(self, i, step, spec) -> None:
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")
+        for value, (offset, shape, strides) in zip(step.outputs, spec.parts):
+            self.line("; ".join([f"cshape[{d}] = {n}" for d, n in enumerate(shape)] +
+                                [f"cstrides[{d}] = {n}" for d, n in enumerate(strides)]))
+            self.line("with nogil:")
+            self.line(f"T.strided_copy(x + {offset}, <float *>(self.base + {self.s.offset[value]}), {len(shape)}, "
+                      f"cshape, cstrides)", 3)
 
 
 def emit(schedule: Schedule) -> str:

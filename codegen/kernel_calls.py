@@ -118,3 +118,13 @@ class CopyCall(KernelCall):
     shape: tuple
     strides: tuple
     in_elements: int
+
+
+@dataclass(kw_only=True)
+class SplitCall(KernelCall):
+    """core.split as one strided copy per result: (offset into the input in floats, shape,
+    strides) each; `out_elements` counts them all."""
+
+    kind: ClassVar[str] = "split"
+    parts: tuple
+    in_elements: int

@@ -23,12 +23,13 @@ from typing import Any, Callable
 import numpy as np
 
 from mlir_coreml.codegen.kernel_calls import (ActivationCall, AttentionCall, Conv2dCall, CopyCall, GemmCall,
-                                             GlobalPoolCall, KernelCall, LayerNormCall, Pool2dCall, SoftmaxCall)
+                                             GlobalPoolCall, KernelCall, LayerNormCall, Pool2dCall, SoftmaxCall,
+                                             SplitCall)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
                                           MatmulOp, Pool2dOp, ReshapeOp, ScaledDotProductAttentionOp, SoftmaxOp,
-                                          TransposeOp, apply_activation, constant_array)
+                                          SplitOp, TransposeOp, apply_activation, constant_array)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
@@ -365,6 +366,25 @@ def data_movement_kernel(op, precision: str) -> Kernel | None:
     return _with_spec(lambda inputs, out: op.reference(*inputs), spec)
 
 
+def split_kernel(op: SplitOp, precision: str) -> Kernel | None:
+    """The pieces as numpy views here (as the reference), strided copies in C in the
+    generated module (SplitCall)."""
+    values = [op.input] + list(op.results)
+    if any(not _is_float_static(v) or v.type.element != F32 for v in values) or \
+            op.input.type.rank > _kernels().COPY_MAX_RANK:
+        return None
+    shape = op.input.type.shape
+    axis = op.axis % len(shape)
+    strides = [int(np.prod(shape[d + 1:], dtype=np.int64)) for d in range(len(shape))]
+    parts, start = [], 0
+    for value in op.results:
+        parts.append((start * strides[axis], tuple(value.type.shape), tuple(strides)))
+        start += value.type.shape[axis]
+    spec = SplitCall(out_elements=op.input.type.num_elements, parts=tuple(parts),
+                     in_elements=op.input.type.num_elements)
+    return _with_spec(lambda inputs, out: op.reference(*inputs), spec)
+
+
 KERNEL_BUILDERS: dict[type, Callable] = {
     Conv2dOp: conv2d_kernel,
     ConvTranspose2dOp: conv_transpose2d_kernel,
@@ -378,6 +398,7 @@ KERNEL_BUILDERS: dict[type, Callable] = {
     ScaledDotProductAttentionOp: attention_kernel,
     ReshapeOp: data_movement_kernel,
     TransposeOp: data_movement_kernel,
+    SplitOp: split_kernel,
 }
 # Kernels that write into `out=`. (softmax also takes out=, but its shape check compares a
 # typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
