@@ -279,6 +279,7 @@ cdef class Program:
         cdef mc_pool_shape ps
         cdef mc_epilogue ep
         cdef mc_attention_shape at
+        cdef mc_matmul_shape mm
         cdef const float *x
         cdef const float *qp
         cdef const float *kp
@@ -452,6 +453,16 @@ class Emitter:
             self.line("with nogil:")
             self.line(f"T.strided_copy(x + {offset}, <float *>(self.base + {self.s.offset[value]}), {len(shape)}, "
                       f"cshape, cstrides)", 3)
+
+    def emit_matmul(self, i, step, spec) -> None:
+        b_batch = 0 if spec.b_shared else spec.K * spec.N
+        self.line(f"mm.batch = {spec.batch}; mm.M = {spec.M}; mm.K = {spec.K}; mm.N = {spec.N}; "
+                  f"mm.a_b = {spec.M * spec.K}; mm.b_b = {b_batch}")
+        self.line(f"qp = {self.s.source_pointer(step.inputs[0], spec.batch * spec.M * spec.K)}")
+        self.line(f"kp = {self.s.source_pointer(step.inputs[1], (1 if spec.b_shared else spec.batch) * spec.K * spec.N)}")
+        self.epilogue(i, step, spec, 0)
+        self.line("with nogil:")
+        self.line(f"T.batched_matmul(&mm, qp, kp, {self.out_pointer(i, step, spec)}, &ep)", 3)
 
 
 def emit(schedule: Schedule) -> str:

@@ -128,3 +128,16 @@ class SplitCall(KernelCall):
     kind: ClassVar[str] = "split"
     parts: tuple
     in_elements: int
+
+
+@dataclass(kw_only=True)
+class MatmulCall(KernelCall):
+    """core.matmul of two activations (csrc/attention.c mc_batched_matmul): `batch` products
+    of a [M, K] and b [K, N], b shared when `b_shared`; epilogue: residual and activation."""
+
+    kind: ClassVar[str] = "matmul"
+    batch: int
+    M: int
+    K: int
+    N: int
+    b_shared: bool

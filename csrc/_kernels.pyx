@@ -81,6 +81,11 @@ cdef extern from "kernels.h":
                       const float *mask, float *out) nogil
     void mc_strided_copy(const float *src, float *dst, int rank, const Py_ssize_t *shape,
                          const Py_ssize_t *strides) nogil
+    ctypedef struct mc_matmul_shape:
+        int batch, M, K, N
+        Py_ssize_t a_b, b_b
+    void mc_batched_matmul(const mc_matmul_shape *s, const float *a, const float *b, float *out,
+                           const mc_epilogue *ep) nogil
 
 cdef extern from "kernel_table.h":
     int MC_KERNEL_TABLE_VERSION
@@ -716,3 +721,26 @@ def attention(q, k, v, mask=None, float scale=1.0, out=None):
         mc_attention(&s, <const float *>cnp.PyArray_DATA(qa), <const float *>cnp.PyArray_DATA(ka),
                      <const float *>cnp.PyArray_DATA(va), mp, <float *>cnp.PyArray_DATA(oa))
     return out
+
+
+def batched_matmul(a, b, str act="none", float alpha=0.0, float beta=0.0, residual=None):
+    """act(a @ b + residual) for float32 a [T, M, K] and b [T, K, N] (or [K, N], shared), the
+    row-major activation GEMM of core.matmul; a new [T, M, N] array."""
+    cdef cnp.ndarray aa = np.ascontiguousarray(a, dtype=np.float32)
+    cdef cnp.ndarray ba = np.ascontiguousarray(b, dtype=np.float32)
+    if aa.ndim != 3 or ba.ndim not in (2, 3) or ba.shape[ba.ndim - 2] != aa.shape[2] or \
+            (ba.ndim == 3 and ba.shape[0] != aa.shape[0]):
+        raise ValueError(f"batched_matmul shapes do not fit: {np.shape(a)} @ {np.shape(b)}")
+    cdef mc_matmul_shape s
+    s.batch, s.M, s.K, s.N = aa.shape[0], aa.shape[1], aa.shape[2], ba.shape[ba.ndim - 1]
+    s.a_b, s.b_b = s.M * s.K, (s.K * s.N if ba.ndim == 3 else 0)
+    cdef cnp.ndarray o = np.empty((s.batch, s.M, s.N), dtype=np.float32)
+    cdef mc_epilogue ep
+    keep = []
+    if residual is not None and np.size(residual) != o.size:
+        raise ValueError(f"residual must have {o.size} values")
+    _fill_epilogue(&ep, act, alpha, beta, None, residual, keep)
+    with nogil:
+        mc_batched_matmul(&s, <const float *>cnp.PyArray_DATA(aa), <const float *>cnp.PyArray_DATA(ba),
+                          <float *>cnp.PyArray_DATA(o), &ep)
+    return o

@@ -5,7 +5,9 @@
    (batch, head): K is transposed once into per-thread scratch ([E][Sk]), then each query row
    is a vector FMA sweep over the keys (scores), the row softmax (mc_softmax), and a vector
    FMA sweep over the values.  Every ISA sums in the same order (over E, then over keys), so
-   the AVX2/AVX-512 paths differ from the portable one only by FMA rounding. */
+   the AVX2/AVX-512 paths differ from the portable one only by FMA rounding.
+   The batched matmul of two activations (core.matmul, row-major, no transposes) is the same
+   weighted-sum sweep with a row of `a` as the weights. */
 #include "kernels_impl.h"
 #include "vecmath.h"
 
@@ -80,6 +82,15 @@ MC_T256 static void weighted_sum_avx2(const float *p, const float *v, ptrdiff_t 
 }
 #endif
 
+static void weighted_sum(int isa, const float *p, const float *v, ptrdiff_t ldv, int Sk, int n, float *o) {
+#ifdef MC_X86
+    if (isa == MC_ISA_AVX512) { weighted_sum_avx512(p, v, ldv, Sk, n, o); return; }
+    if (isa == MC_ISA_AVX2) { weighted_sum_avx2(p, v, ldv, Sk, n, o); return; }
+#endif
+    (void)isa;
+    weighted_sum_portable(p, v, ldv, Sk, n, o);
+}
+
 static void attention_head(void *ctx, int task, int thread) {
     (void)thread;
     const attention_task *t = ctx;
@@ -107,12 +118,7 @@ static void attention_head(void *ctx, int task, int thread) {
             for (int j = 0; j < s->Sk; j++) scores[j] += m[j * s->m_t];
         }
         mc_softmax(scores, scores, 1, s->Sk);
-#ifdef MC_X86
-        if (isa == MC_ISA_AVX512) weighted_sum_avx512(scores, v, s->v_s, s->Sk, s->Ev, o + i * s->o_s);
-        else if (isa == MC_ISA_AVX2) weighted_sum_avx2(scores, v, s->v_s, s->Sk, s->Ev, o + i * s->o_s);
-        else
-#endif
-            weighted_sum_portable(scores, v, s->v_s, s->Sk, s->Ev, o + i * s->o_s);
+        weighted_sum(isa, scores, v, s->v_s, s->Sk, s->Ev, o + i * s->o_s);
     }
 }
 
@@ -129,4 +135,17 @@ void mc_attention(const mc_attention_shape *s, const float *q, const float *k, c
     }
     double flops = 2.0 * tasks * s->Sq * (double)s->Sk * (s->E + s->Ev);
     mc_parallel(tasks, mc_threads_for(flops), attention_head, &t);
+}
+
+void mc_batched_matmul(const mc_matmul_shape *s, const float *a, const float *b, float *out,
+                       const mc_epilogue *ep) {
+    int isa = mc_isa();
+    size_t rows = (size_t)s->batch * s->M;
+    for (int t = 0; t < s->batch; t++)
+        for (int i = 0; i < s->M; i++)
+            weighted_sum(isa, a + t * s->a_b + (ptrdiff_t)i * s->K, b + t * s->b_b, s->N, s->K, s->N,
+                         out + ((size_t)t * s->M + i) * s->N);
+    if (ep && ep->residual)
+        for (size_t i = 0; i < rows * s->N; i++) out[i] += ep->residual[i];
+    if (ep && ep->act != MC_ACT_NONE) mc_activation(out, rows * s->N, ep);
 }

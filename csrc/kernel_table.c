@@ -15,6 +15,7 @@ static const mc_kernel_table TABLE = {
     mc_layer_norm,
     mc_attention,
     mc_strided_copy,
+    mc_batched_matmul,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

@@ -32,6 +32,8 @@ typedef struct {
                       const float *mask, float *out);
     void (*strided_copy)(const float *src, float *dst, int rank, const ptrdiff_t *shape,
                          const ptrdiff_t *strides);
+    void (*batched_matmul)(const mc_matmul_shape *s, const float *a, const float *b, float *out,
+                           const mc_epilogue *ep);
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

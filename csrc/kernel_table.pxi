@@ -29,6 +29,10 @@ cdef extern from "kernel_table.h":
         Py_ssize_t m_b, m_h, m_s, m_t
         float scale
 
+    ctypedef struct mc_matmul_shape:
+        int batch, M, K, N
+        Py_ssize_t a_b, b_b
+
     ctypedef struct mc_kernel_table:
         int version
         void (*gemm)(const uint16_t *packed, int M, int K, int N, const float *x, Py_ssize_t ldx,
@@ -50,3 +54,5 @@ cdef extern from "kernel_table.h":
                           const float *mask, float *out) noexcept nogil
         void (*strided_copy)(const float *src, float *dst, int rank, const Py_ssize_t *shape,
                              const Py_ssize_t *strides) noexcept nogil
+        void (*batched_matmul)(const mc_matmul_shape *s, const float *a, const float *b, float *out,
+                               const mc_epilogue *ep) noexcept nogil

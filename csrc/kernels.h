@@ -125,6 +125,13 @@ typedef struct {
 void mc_attention(const mc_attention_shape *s, const float *q, const float *k, const float *v,
                   const float *mask, float *out);
 
+/* out[t] = act(a[t] @ b[t] + residual[t]) for t < batch: a [M, K] and b [K, N] row-major at
+   batch strides a_b / b_b (0 broadcasts one matrix), out and the residual contiguous
+   [batch, M, N]; ep's bias is ignored (csrc/attention.c). */
+typedef struct { int batch, M, K, N; ptrdiff_t a_b, b_b; } mc_matmul_shape;
+void mc_batched_matmul(const mc_matmul_shape *s, const float *a, const float *b, float *out,
+                       const mc_epilogue *ep);
+
 /* dst (contiguous, `shape`) = src read with `strides` (in floats), rank <= MC_COPY_MAX_RANK
    (csrc/copy.c: transpose, split, reshape). */
 #define MC_COPY_MAX_RANK 8

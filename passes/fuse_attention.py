@@ -40,6 +40,10 @@ def swapped_last(value, rewriter: PatternRewriter, anchor):
     return rewriter.insert_before(new, anchor).results[0]
 
 
+def has_epilogue(matmul: MatmulOp) -> bool:
+    return matmul.activation != "none" or matmul.residual is not None
+
+
 def scores_and_mask(value):
     """(scores value, mask or None) of softmax's input `x` or `x + mask` (either side)."""
     add = defining(value, AddOp)
@@ -66,6 +70,8 @@ class RecognizeAttention(RewritePattern):
         softmax = defining(op.a, SoftmaxOp)
         if softmax is None or op.transpose_a or not single_use(op.a) or not op.output.type.is_static:
             return False
+        if has_epilogue(op):
+            return False
         if softmax.axis not in (-1, op.a.type.rank - 1):
             return False
         scores, mask = scores_and_mask(softmax.input)
@@ -73,7 +79,7 @@ class RecognizeAttention(RewritePattern):
         if product is None or (product is not scores and not single_use(product)):
             return False
         qk = defining(product, MatmulOp)
-        if qk is None or qk.transpose_a:
+        if qk is None or qk.transpose_a or has_epilogue(qk):
             return False
         q_terms, q_scale = factors(qk.a)   # a scale may also sit on q
         if len(q_terms) != 1:

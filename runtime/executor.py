@@ -23,8 +23,8 @@ from typing import Any, Callable
 import numpy as np
 
 from mlir_coreml.codegen.kernel_calls import (ActivationCall, AttentionCall, Conv2dCall, CopyCall, GemmCall,
-                                             GlobalPoolCall, KernelCall, LayerNormCall, Pool2dCall, SoftmaxCall,
-                                             SplitCall)
+                                             GlobalPoolCall, KernelCall, LayerNormCall, MatmulCall, Pool2dCall,
+                                             SoftmaxCall, SplitCall)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
@@ -288,13 +288,41 @@ def linear_kernel(op: LinearOp, precision: str) -> Kernel | None:
 
 
 def matmul_kernel(op: MatmulOp, precision: str) -> Kernel | None:
-    """x @ B with a constant 2-D B is a linear layer with weight B^T."""
+    """x @ B with a constant 2-D B is a linear layer with weight B^T; a product of two
+    activations is the row-major batched matmul. Both apply the fused epilogue."""
     b = constant_array(op.b)
-    if not _packable(b, precision) or b.ndim != 2 or op.transpose_a or \
-            not (_is_float_static(op.a) and _is_float_static(op.output)):
+    if op.transpose_a or not (_is_float_static(op.a) and _is_float_static(op.output)):
         return None
-    return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape,
+    epilogue = (op.activation, float(op.alpha), float(op.beta), op.residual is not None)
+    if b is None:
+        return activations_matmul_kernel(op, *epilogue)
+    if not _packable(b, precision) or b.ndim != 2:
+        return None
+    return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape, *epilogue,
                            panels=_panel_precision(b, precision))
+
+
+def activations_matmul_kernel(op: MatmulOp, act: str, alpha: float, beta: float, has_residual: bool):
+    """a [..., M, K] @ b [..., K, N] (or b [K, N]) with equal batch dims, no transposes."""
+    a_shape, out = op.a.type.shape, op.output.type.shape
+    if op.transpose_b or not _is_float_static(op.b) or len(a_shape) < 2 or act not in KERNEL_ACTIVATIONS:
+        return None
+    b_shape = op.b.type.shape
+    if len(b_shape) != 2 and (len(b_shape) != len(a_shape) or b_shape[:-2] != a_shape[:-2]):
+        return None
+    K = _kernels()
+    M, k_in, N = a_shape[-2], a_shape[-1], b_shape[-1]
+    batch = int(np.prod(a_shape[:-2], dtype=np.int64))
+
+    def run(inputs, out_view):
+        a = inputs[0].reshape(batch, M, k_in)
+        b = inputs[1] if len(b_shape) == 2 else inputs[1].reshape(batch, k_in, N)
+        residual = inputs[-1] if has_residual else None
+        return K.batched_matmul(a, b, act, alpha, beta, residual).reshape(out)
+
+    spec = MatmulCall(out_elements=batch * M * N, act=act, alpha=alpha, beta=beta, has_residual=has_residual,
+                      batch=batch, M=M, K=k_in, N=N, b_shared=len(b_shape) == 2)
+    return _with_spec(run, spec)
 
 
 def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:

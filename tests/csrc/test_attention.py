@@ -52,3 +52,14 @@ def test_attention_refuses_bad_shapes():
         K.attention(q, np.zeros((1, 2, 5, 3), np.float32), np.zeros((1, 2, 5, 4), np.float32))
     with pytest.raises(ValueError, match="contiguous in its last dim"):
         K.attention(q, q, np.zeros((1, 2, 4, 3), np.float32).transpose(0, 1, 3, 2))
+
+
+@pytest.mark.parametrize("shared_b", [False, True])
+def test_batched_matmul_matches_numpy(isa, shared_b):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 5, 37)).astype(np.float32)
+    b = rng.standard_normal((37, 19) if shared_b else (3, 37, 19)).astype(np.float32)
+    r = rng.standard_normal((3, 5, 19)).astype(np.float32)
+    np.testing.assert_allclose(K.batched_matmul(a, b), a.astype(np.float64) @ b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(K.batched_matmul(a, b, "relu", residual=r), np.maximum(a.astype(np.float64) @ b + r, 0),
+                               rtol=1e-5, atol=1e-5)
