@@ -224,12 +224,21 @@ cdef void _transpose(const float *src, float *dst, Py_ssize_t rows, Py_ssize_t c
             dst[c * rows + r] = src[r * cols + c]
 
 
-cdef void _rows_gemm(const uint16_t *w, int M, int K, Py_ssize_t rows, const float *x, float *o,
+cdef void _gemm(const uint16_t *w, bint f32, int M, int K, int N, const float *x, Py_ssize_t ldx, float *o,
+                Py_ssize_t ldc, mc_epilogue *ep) noexcept nogil:
+    """fp16 panels, or (f32) fp32 panels stored in the uint16 weight table as pairs."""
+    if f32:
+        T.gemm_w32(<const float *>w, M, K, N, x, ldx, o, ldc, ep)
+    else:
+        T.gemm(w, M, K, N, x, ldx, o, ldc, ep)
+
+
+cdef void _rows_gemm(const uint16_t *w, bint f32, int M, int K, Py_ssize_t rows, const float *x, float *o,
                      mc_epilogue *ep, float *scratch) noexcept nogil:
     """o[rows, M] = x[rows, K] @ W^T + epilogue: the GEMM computes W @ X for X [K, rows], so
     more than one row goes through transposed copies in the step's scratch."""
     if rows == 1:
-        T.gemm(w, M, K, 1, x, 1, o, 1, ep)
+        _gemm(w, f32, M, K, 1, x, 1, o, 1, ep)
         return
     cdef float *xt = scratch
     cdef float *yt = scratch + <size_t>K * rows
@@ -239,7 +248,7 @@ cdef void _rows_gemm(const uint16_t *w, int M, int K, Py_ssize_t rows, const flo
         _transpose(ep.residual, rt, rows, M)
         ep.residual = rt
         ep.ldr = rows
-    T.gemm(w, M, K, <int>rows, xt, rows, yt, rows, ep)
+    _gemm(w, f32, M, K, <int>rows, xt, rows, yt, rows, ep)
     _transpose(yt, o, M, rows)
 
 
@@ -376,7 +385,8 @@ class Emitter:
         self.epilogue(i, step, spec, 1)
         scratch = f"<float *>(self.base + {self.s.scratch[i]})" if spec.scratch_elements else "NULL"
         self.line("with nogil:")
-        self.line(f"_rows_gemm({self.weights(i)}, {spec.M}, {spec.K}, {spec.rows}, x, {self.out_pointer(i, step, spec)}, "
+        self.line(f"_rows_gemm({self.weights(i)}, {int(spec.f32_panels)}, {spec.M}, {spec.K}, {spec.rows}, x, "
+                  f"{self.out_pointer(i, step, spec)}, "
                   f"&ep, {scratch})", 3)
 
     def emit_pool2d(self, i, step, spec) -> None:

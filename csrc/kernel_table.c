@@ -16,6 +16,7 @@ static const mc_kernel_table TABLE = {
     mc_attention,
     mc_strided_copy,
     mc_batched_matmul,
+    mc_gemm_w32,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

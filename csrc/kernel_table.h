@@ -34,6 +34,8 @@ typedef struct {
                          const ptrdiff_t *strides);
     void (*batched_matmul)(const mc_matmul_shape *s, const float *a, const float *b, float *out,
                            const mc_epilogue *ep);
+    void (*gemm_w32)(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                     float *out, ptrdiff_t ldc, const mc_epilogue *ep);  /* fp32 panels */
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

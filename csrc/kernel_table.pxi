@@ -56,3 +56,5 @@ cdef extern from "kernel_table.h":
                              const Py_ssize_t *strides) noexcept nogil
         void (*batched_matmul)(const mc_matmul_shape *s, const float *a, const float *b, float *out,
                                const mc_epilogue *ep) noexcept nogil
+        void (*gemm_w32)(const float *packed, int M, int K, int N, const float *x, Py_ssize_t ldx,
+                         float *out, Py_ssize_t ldc, const mc_epilogue *ep) noexcept nogil

@@ -270,10 +270,12 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    spec = None if post or packed.f32 else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
-                                                    act=act, alpha=alpha, beta=beta, has_residual=has_residual,
-                                                    M=n_out, K=k_in, rows=rows,
-                                                    scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
+    # fp32 panels ride in the generated module's uint16 weight table as pairs (f32_panels)
+    weights = np.ascontiguousarray(packed.data).view(np.uint16) if packed.f32 else packed.data
+    spec = None if post else GemmCall(out_elements=rows * n_out, weights=weights, bias=bias, act=act, alpha=alpha,
+                                      beta=beta, has_residual=has_residual, M=n_out, K=k_in, rows=rows,
+                                      scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows,
+                                      f32_panels=bool(packed.f32))
     return _with_spec(run, spec)
 
 
