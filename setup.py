@@ -26,8 +26,8 @@ def package_map():
 EXTENSIONS = {
     "_fp16": ["csrc/_fp16.pyx", "csrc/fp16.c"],
     "_kernels": ["csrc/_kernels.pyx", "csrc/dispatch.c", "csrc/gemm.c", "csrc/conv.c",
-                 "csrc/winograd.c", "csrc/dwpw.c", "csrc/pool.c", "csrc/resize.c", "csrc/norm.c", "csrc/fp16.c",
-                 "csrc/kernel_table.c", "csrc/dequant.c"],
+                 "csrc/winograd.c", "csrc/dwpw.c", "csrc/attention.c", "csrc/copy.c", "csrc/pool.c", "csrc/resize.c",
+                 "csrc/norm.c", "csrc/fp16.c", "csrc/kernel_table.c", "csrc/dequant.c"],
     "_trees": ["csrc/_trees.pyx", "csrc/trees.c"],
 }
 # Threaded extensions: _kernels runs its tasks on its own pthread pool (csrc/dispatch.c) and

@@ -113,10 +113,11 @@ class Schedule:
                     self.root[whole] = whole
                 self.root[value] = whole
             elif spec is not None:
-                value = step.outputs[0]
-                if not spec.out_f16:  # fp16 results are rounded into fresh arrays
-                    buffers[value] = Buffer(value, align(spec.out_elements * 4), i, i)
-                    self.root[value] = value
+                for value in step.outputs:  # one buffer per result (a split has several)
+                    if not spec.out_f16:  # fp16 results are rounded into fresh arrays
+                        n = spec.out_elements if len(step.outputs) == 1 else value.type.num_elements
+                        buffers[value] = Buffer(value, align(n * 4), i, i)
+                        self.root[value] = value
                 scratch = spec.scratch_elements + (spec.out_elements if spec.out_f16 else 0)
                 if scratch:
                     key = ("scratch", i)
@@ -235,12 +236,21 @@ cdef void _transpose(const float *src, float *dst, Py_ssize_t rows, Py_ssize_t c
             dst[c * rows + r] = src[r * cols + c]
 
 
-cdef void _rows_gemm(const uint16_t *w, int M, int K, Py_ssize_t rows, const float *x, float *o,
+cdef void _gemm(const uint16_t *w, bint f32, int M, int K, int N, const float *x, Py_ssize_t ldx, float *o,
+                Py_ssize_t ldc, mc_epilogue *ep) noexcept nogil:
+    """fp16 panels, or (f32) fp32 panels stored in the uint16 weight table as pairs."""
+    if f32:
+        T.gemm_w32(<const float *>w, M, K, N, x, ldx, o, ldc, ep)
+    else:
+        T.gemm(w, M, K, N, x, ldx, o, ldc, ep)
+
+
+cdef void _rows_gemm(const uint16_t *w, bint f32, int M, int K, Py_ssize_t rows, const float *x, float *o,
                      mc_epilogue *ep, float *scratch) noexcept nogil:
     """o[rows, M] = x[rows, K] @ W^T + epilogue: the GEMM computes W @ X for X [K, rows], so
     more than one row goes through transposed copies in the step's scratch."""
     if rows == 1:
-        T.gemm(w, M, K, 1, x, 1, o, 1, ep)
+        _gemm(w, f32, M, K, 1, x, 1, o, 1, ep)
         return
     cdef float *xt = scratch
     cdef float *yt = scratch + <size_t>K * rows
@@ -250,7 +260,7 @@ cdef void _rows_gemm(const uint16_t *w, int M, int K, Py_ssize_t rows, const flo
         _transpose(ep.residual, rt, rows, M)
         ep.residual = rt
         ep.ldr = rows
-    T.gemm(w, M, K, <int>rows, xt, rows, yt, rows, ep)
+    _gemm(w, f32, M, K, <int>rows, xt, rows, yt, rows, ep)
     _transpose(yt, o, M, rows)
 
 
@@ -289,7 +299,15 @@ cdef class Program:
         cdef mc_conv_shape s
         cdef mc_pool_shape ps
         cdef mc_epilogue ep
+        cdef mc_attention_shape at
+        cdef mc_matmul_shape mm
         cdef const float *x
+        cdef const float *qp
+        cdef const float *kp
+        cdef const float *vp
+        cdef const float *mp
+        cdef Py_ssize_t cshape[8]
+        cdef Py_ssize_t cstrides[8]
         cdef const float *r
         cdef float *o
         cdef list keep = []
@@ -383,7 +401,8 @@ class Emitter:
         self.epilogue(i, step, spec, 1)
         scratch = f"<float *>(self.base + {self.s.scratch[i]})" if spec.scratch_elements else "NULL"
         self.line("with nogil:")
-        self.line(f"_rows_gemm({self.weights(i)}, {spec.M}, {spec.K}, {spec.rows}, x, {self.out_pointer(i, step, spec)}, "
+        self.line(f"_rows_gemm({self.weights(i)}, {int(spec.f32_panels)}, {spec.M}, {spec.K}, {spec.rows}, x, "
+                  f"{self.out_pointer(i, step, spec)}, "
                   f"&ep, {scratch})", 3)
 
     def emit_pool2d(self, i, step, spec) -> None:
@@ -419,6 +438,57 @@ class Emitter:
         self.line("with nogil:")
         self.line(f"memcpy(o, x, {n * 4})", 3)
         self.line(f"T.activation(o, {n}, &ep)", 3)
+
+
+    def emit_layer_norm(self, i, step, spec) -> None:
+        x = self.s.source_pointer(step.inputs[0], spec.out_elements)
+        params = self.bias(i)
+        gamma = params if spec.has_gamma else "NULL"
+        beta = "NULL" if not spec.has_beta else (f"{params} + {spec.n}" if spec.has_gamma else params)
+        self.line(f"x = {x}")
+        self.line("with nogil:")
+        self.line(f"T.layer_norm(x, {self.out_pointer(i, step, spec)}, {spec.rows}, {spec.n}, {gamma}, {beta}, "
+                  f"{_f(spec.eps)})", 3)
+
+    def emit_attention(self, i, step, spec) -> None:
+        names = ("B", "H", "Sq", "Sk", "E", "Ev")
+        strides = ("q_b", "q_h", "q_s", "k_b", "k_h", "k_s", "v_b", "v_h", "v_s", "o_b", "o_h", "o_s",
+                   "m_b", "m_h", "m_s", "m_t")
+        fields = dict(zip(names, spec.dims)) | dict(zip(strides, spec.strides))
+        self.line("; ".join(f"at.{k} = {v}" for k, v in fields.items()) + f"; at.scale = {_f(spec.scale)}")
+        pointers = ["qp", "kp", "vp"] + (["mp"] if spec.has_mask else [])
+        for name, value, n in zip(pointers, step.inputs, spec.operand_elements):
+            self.line(f"{name} = {self.s.source_pointer(value, n)}")
+        mask = "mp" if spec.has_mask else "NULL"
+        self.line("with nogil:")
+        self.line(f"T.attention(&at, qp, kp, vp, {mask}, {self.out_pointer(i, step, spec)})", 3)
+
+    def emit_copy(self, i, step, spec) -> None:
+        rank = len(spec.shape)
+        self.line("; ".join([f"cshape[{d}] = {n}" for d, n in enumerate(spec.shape)] +
+                            [f"cstrides[{d}] = {n}" for d, n in enumerate(spec.strides)]))
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")
+        self.line("with nogil:")
+        self.line(f"T.strided_copy(x, {self.out_pointer(i, step, spec)}, {rank}, cshape, cstrides)", 3)
+
+    def emit_split(self, i, step, spec) -> None:
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")
+        for value, (offset, shape, strides) in zip(step.outputs, spec.parts):
+            self.line("; ".join([f"cshape[{d}] = {n}" for d, n in enumerate(shape)] +
+                                [f"cstrides[{d}] = {n}" for d, n in enumerate(strides)]))
+            self.line("with nogil:")
+            self.line(f"T.strided_copy(x + {offset}, <float *>(self.base + {self.s.offset[value]}), {len(shape)}, "
+                      f"cshape, cstrides)", 3)
+
+    def emit_matmul(self, i, step, spec) -> None:
+        b_batch = 0 if spec.b_shared else spec.K * spec.N
+        self.line(f"mm.batch = {spec.batch}; mm.M = {spec.M}; mm.K = {spec.K}; mm.N = {spec.N}; "
+                  f"mm.a_b = {spec.M * spec.K}; mm.b_b = {b_batch}")
+        self.line(f"qp = {self.s.source_pointer(step.inputs[0], spec.batch * spec.M * spec.K)}")
+        self.line(f"kp = {self.s.source_pointer(step.inputs[1], (1 if spec.b_shared else spec.batch) * spec.K * spec.N)}")
+        self.epilogue(i, step, spec, 0)
+        self.line("with nogil:")
+        self.line(f"T.batched_matmul(&mm, qp, kp, {self.out_pointer(i, step, spec)}, &ep)", 3)
 
 
 def emit(schedule: Schedule) -> str:

@@ -63,6 +63,7 @@ class GemmCall(KernelCall):
     M: int
     K: int
     rows: int
+    f32_panels: bool = False  # `weights` then holds fp32 panels, viewed as uint16 pairs
 
 
 @dataclass(kw_only=True)
@@ -94,3 +95,63 @@ class SoftmaxCall(KernelCall):
 @dataclass(kw_only=True)
 class ActivationCall(KernelCall):
     kind: ClassVar[str] = "activation"
+
+
+@dataclass(kw_only=True)
+class LayerNormCall(KernelCall):
+    """`rows` runs of `n` values normalised; gamma/beta (n floats each or None) ride in
+    `bias` as [gamma | beta] so the Program binds them like a bias."""
+
+    kind: ClassVar[str] = "layer_norm"
+    rows: int
+    n: int
+    eps: float
+    has_gamma: bool
+    has_beta: bool
+
+
+@dataclass(kw_only=True)
+class AttentionCall(KernelCall):
+    """csrc/attention.c on B x H heads; strides (in floats) of q, k, v, out and the mask, as
+    mc_attention_shape holds them."""
+
+    kind: ClassVar[str] = "attention"
+    dims: tuple          # B, H, Sq, Sk, E, Ev
+    strides: tuple       # q_b, q_h, q_s, k_b, k_h, k_s, v_b, v_h, v_s, o_b, o_h, o_s, m_b, m_h, m_s, m_t
+    scale: float
+    has_mask: bool
+    operand_elements: tuple  # elements of q, k, v (and mask)
+
+
+@dataclass(kw_only=True)
+class CopyCall(KernelCall):
+    """csrc/copy.c: the contiguous result of `shape` gathers the input by `strides` (floats):
+    a reshape is one run, a transpose its permuted strides."""
+
+    kind: ClassVar[str] = "copy"
+    shape: tuple
+    strides: tuple
+    in_elements: int
+
+
+@dataclass(kw_only=True)
+class SplitCall(KernelCall):
+    """core.split as one strided copy per result: (offset into the input in floats, shape,
+    strides) each; `out_elements` counts them all."""
+
+    kind: ClassVar[str] = "split"
+    parts: tuple
+    in_elements: int
+
+
+@dataclass(kw_only=True)
+class MatmulCall(KernelCall):
+    """core.matmul of two activations (csrc/attention.c mc_batched_matmul): `batch` products
+    of a [M, K] and b [K, N], b shared when `b_shared`; epilogue: residual and activation."""
+
+    kind: ClassVar[str] = "matmul"
+    batch: int
+    M: int
+    K: int
+    N: int
+    b_shared: bool

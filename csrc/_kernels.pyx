@@ -83,6 +83,21 @@ cdef extern from "kernels.h":
                            const int *yidx, const int *xidx) nogil
     void mc_activation(float *x, size_t n, const mc_epilogue *ep) nogil
 
+    ctypedef struct mc_attention_shape:
+        int B, H, Sq, Sk, E, Ev
+        Py_ssize_t q_b, q_h, q_s, k_b, k_h, k_s, v_b, v_h, v_s, o_b, o_h, o_s
+        Py_ssize_t m_b, m_h, m_s, m_t
+        float scale
+    void mc_attention(const mc_attention_shape *s, const float *q, const float *k, const float *v,
+                      const float *mask, float *out) nogil
+    void mc_strided_copy(const float *src, float *dst, int rank, const Py_ssize_t *shape,
+                         const Py_ssize_t *strides) nogil
+    ctypedef struct mc_matmul_shape:
+        int batch, M, K, N
+        Py_ssize_t a_b, b_b
+    void mc_batched_matmul(const mc_matmul_shape *s, const float *a, const float *b, float *out,
+                           const mc_epilogue *ep) nogil
+
 cdef extern from "winograd.h":
     size_t mc_winograd_packed_size(int m, int Cout, int C)
     int mc_winograd_pack_f16(int m, const float *w, int Cout, int C, uint16_t *packed) nogil
@@ -110,6 +125,7 @@ ACTIVATIONS = ("none", "relu", "relu6", "clip", "leaky_relu", "sigmoid", "tanh",
 ACT_CODES = {"none": 0, "relu": 1, "relu6": 2, "clip": 2, "leaky_relu": 3, "sigmoid": 4,
               "tanh": 5, "gelu": 6, "gelu_tanh": 7, "silu": 8}
 _ISA_NAMES = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
+COPY_MAX_RANK = 8  # MC_COPY_MAX_RANK of kernels.h
 
 
 # ------------------------------------------------------------------ runtime settings
@@ -874,4 +890,77 @@ def activation(x, str act, float alpha=0.0, float beta=0.0):
     _fill_epilogue(&ep, act, alpha, beta, None, None, keep)
     with nogil:
         mc_activation(<float *>cnp.PyArray_DATA(o), <size_t>o.size, &ep)
+    return o
+
+
+# ------------------------------------------------------------------ attention, data movement
+
+def _float_strides(a, str name):
+    """The element strides of a 4-D float32 view whose last dim is contiguous."""
+    if not isinstance(a, np.ndarray) or a.ndim != 4 or a.dtype != np.float32:
+        raise ValueError(f"{name} must be a 4-D float32 array")
+    if any(st % 4 for st in a.strides):
+        raise ValueError(f"{name} is not float-aligned")
+    st = tuple(x // 4 for x in a.strides)
+    if a.shape[3] > 1 and st[3] != 1:
+        raise ValueError(f"{name} must be contiguous in its last dim")
+    return st
+
+
+def attention(q, k, v, mask=None, float scale=1.0, out=None):
+    """softmax(scale * q @ k^T + mask) @ v per batch and head. q [B, H, Sq, E], k [B, H, Sk, E],
+    v [B, H, Sk, Ev] are float32 views of any strides (the last dim contiguous: a [B, S, H, E]
+    projection passes its transposed view, read in place); mask broadcasts to [B, H, Sq, Sk];
+    out, when given, is a writable float32 [B, H, Sq, Ev] view (else a new array)."""
+    qs, ks, vs = _float_strides(q, "q"), _float_strides(k, "k"), _float_strides(v, "v")
+    B, H, Sq, E = q.shape
+    Sk, Ev = k.shape[2], v.shape[3]
+    if tuple(k.shape) != (B, H, Sk, E) or tuple(v.shape) != (B, H, Sk, Ev):
+        raise ValueError(f"attention shapes do not fit: q {q.shape}, k {k.shape}, v {v.shape}")
+    if out is None:
+        out = np.empty((B, H, Sq, Ev), dtype=np.float32)
+    os_ = _float_strides(out, "out")
+    if tuple(out.shape) != (B, H, Sq, Ev) or not out.flags.writeable:
+        raise ValueError(f"out must be a writable float32 array of shape {(B, H, Sq, Ev)}")
+    cdef mc_attention_shape s
+    s.B, s.H, s.Sq, s.Sk, s.E, s.Ev, s.scale = B, H, Sq, Sk, E, Ev, scale
+    s.q_b, s.q_h, s.q_s = qs[:3]
+    s.k_b, s.k_h, s.k_s = ks[:3]
+    s.v_b, s.v_h, s.v_s = vs[:3]
+    s.o_b, s.o_h, s.o_s = os_[:3]
+    cdef cnp.ndarray qa = q, ka = k, va = v, oa = out, ma
+    cdef const float *mp = NULL
+    if mask is not None:
+        m = np.broadcast_to(np.asarray(mask, dtype=np.float32), (B, H, Sq, Sk))
+        if any(st % 4 for st in m.strides):
+            raise ValueError("mask is not float-aligned")
+        s.m_b, s.m_h, s.m_s, s.m_t = (st // 4 for st in m.strides)
+        ma = m
+        mp = <const float *>cnp.PyArray_DATA(ma)
+    with nogil:
+        mc_attention(&s, <const float *>cnp.PyArray_DATA(qa), <const float *>cnp.PyArray_DATA(ka),
+                     <const float *>cnp.PyArray_DATA(va), mp, <float *>cnp.PyArray_DATA(oa))
+    return out
+
+
+def batched_matmul(a, b, str act="none", float alpha=0.0, float beta=0.0, residual=None):
+    """act(a @ b + residual) for float32 a [T, M, K] and b [T, K, N] (or [K, N], shared), the
+    row-major activation GEMM of core.matmul; a new [T, M, N] array."""
+    cdef cnp.ndarray aa = np.ascontiguousarray(a, dtype=np.float32)
+    cdef cnp.ndarray ba = np.ascontiguousarray(b, dtype=np.float32)
+    if aa.ndim != 3 or ba.ndim not in (2, 3) or ba.shape[ba.ndim - 2] != aa.shape[2] or \
+            (ba.ndim == 3 and ba.shape[0] != aa.shape[0]):
+        raise ValueError(f"batched_matmul shapes do not fit: {np.shape(a)} @ {np.shape(b)}")
+    cdef mc_matmul_shape s
+    s.batch, s.M, s.K, s.N = aa.shape[0], aa.shape[1], aa.shape[2], ba.shape[ba.ndim - 1]
+    s.a_b, s.b_b = s.M * s.K, (s.K * s.N if ba.ndim == 3 else 0)
+    cdef cnp.ndarray o = np.empty((s.batch, s.M, s.N), dtype=np.float32)
+    cdef mc_epilogue ep
+    keep = []
+    if residual is not None and np.size(residual) != o.size:
+        raise ValueError(f"residual must have {o.size} values")
+    _fill_epilogue(&ep, act, alpha, beta, None, residual, keep)
+    with nogil:
+        mc_batched_matmul(&s, <const float *>cnp.PyArray_DATA(aa), <const float *>cnp.PyArray_DATA(ba),
+                          <float *>cnp.PyArray_DATA(o), &ep)
     return o

@@ -50,7 +50,9 @@ static float lcg(uint32_t *state) {
 }
 
 enum { CHK_GEMM = 32 * 13 + 20 * 30, CHK_CONV = 16 * 81, CHK_DW = 8 * 81, CHK_ACT = 37,
-       CHK_WINO = 2 * 16 * 81, CHK_OUT = CHK_GEMM + CHK_CONV + CHK_DW + CHK_ACT + CHK_WINO };
+       CHK_WINO = 2 * 16 * 81,
+       CHK_ATT = 2 * 6 * 19,  /* attention: 2 heads, 6 queries, 19 values each */
+       CHK_OUT = CHK_GEMM + CHK_CONV + CHK_DW + CHK_ACT + CHK_WINO + CHK_ATT };
 
 /* Runs the check problems with every kernel on `isa`; writes CHK_OUT floats. */
 static void verify_run(int isa, float *out) {
@@ -96,6 +98,12 @@ static void verify_run(int isa, float *out) {
     mc_epilogue sig = {NULL, NULL, 0, MC_ACT_GELU, 0.f, 0.f};
     memcpy(out, act, sizeof act);
     mc_activation(out, CHK_ACT, &sig);
+    out += CHK_ACT;
+    /* attention over 2 heads (6 queries, 21 keys, E 5, Ev 19: vector tails everywhere) on
+       the check inputs, with a mask broadcast over the heads */
+    mc_attention_shape as = {1, 2, 6, 21, 5, 19, 0, 6 * 5, 5, 0, 21 * 5, 5, 0, 21 * 19, 19,
+                             0, 6 * 19, 19, 0, 0, 21, 1, 0.4f};
+    mc_attention(&as, cx, cx + 64, x, w, out);
     verifying = -1;
     /* fault injection for the test suite: MLIR_COREML_TEST_BREAK_ISA=avx2 makes that path "wrong" */
     const char *brk = getenv("MLIR_COREML_TEST_BREAK_ISA");

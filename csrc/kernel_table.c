@@ -13,6 +13,11 @@ static const mc_kernel_table TABLE = {
     mc_activation,
     mc_float_to_half,
     mc_winograd_conv2d_w32,
+    mc_layer_norm,
+    mc_attention,
+    mc_strided_copy,
+    mc_batched_matmul,
+    mc_gemm_w32,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

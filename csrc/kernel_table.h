@@ -10,7 +10,7 @@
 #include "fp16.h"
 #include "winograd.h"
 
-#define MC_KERNEL_TABLE_VERSION 3
+#define MC_KERNEL_TABLE_VERSION 4
 #define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
 
 typedef struct {
@@ -29,6 +29,16 @@ typedef struct {
     void (*float_to_half)(const float *src, uint16_t *dst, size_t n);  /* numpy's rounding */
     int (*winograd_conv2d_w32)(int m, const mc_conv_shape *s, const float *x, const float *packed,
                                float *out, const mc_epilogue *ep);
+    void (*layer_norm)(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, const float *gamma,
+                       const float *beta, float eps);
+    void (*attention)(const mc_attention_shape *s, const float *q, const float *k, const float *v,
+                      const float *mask, float *out);
+    void (*strided_copy)(const float *src, float *dst, int rank, const ptrdiff_t *shape,
+                         const ptrdiff_t *strides);
+    void (*batched_matmul)(const mc_matmul_shape *s, const float *a, const float *b, float *out,
+                           const mc_epilogue *ep);
+    void (*gemm_w32)(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                     float *out, ptrdiff_t ldc, const mc_epilogue *ep);  /* fp32 panels */
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

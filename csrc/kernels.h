@@ -129,6 +129,32 @@ void mc_softmax(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);
 /* Activation over a contiguous array (used by tests and elementwise lowering). */
 void mc_activation(float *x, size_t n, const mc_epilogue *ep);
 
+/* Scaled-dot-product attention over B batches x H heads (csrc/attention.c): strides in floats
+   for the batch, head and sequence dims of q [Sq, E], k [Sk, E], v [Sk, Ev] and out [Sq, Ev]
+   (the last dim contiguous); an additive mask broadcasts over [B, H, Sq, Sk] by its strides
+   (0 for a broadcast dim), or is NULL. */
+typedef struct {
+    int B, H, Sq, Sk, E, Ev;
+    ptrdiff_t q_b, q_h, q_s, k_b, k_h, k_s, v_b, v_h, v_s, o_b, o_h, o_s;
+    ptrdiff_t m_b, m_h, m_s, m_t;
+    float scale;
+} mc_attention_shape;
+void mc_attention(const mc_attention_shape *s, const float *q, const float *k, const float *v,
+                  const float *mask, float *out);
+
+/* out[t] = act(a[t] @ b[t] + residual[t]) for t < batch: a [M, K] and b [K, N] row-major at
+   batch strides a_b / b_b (0 broadcasts one matrix), out and the residual contiguous
+   [batch, M, N]; ep's bias is ignored (csrc/attention.c). */
+typedef struct { int batch, M, K, N; ptrdiff_t a_b, b_b; } mc_matmul_shape;
+void mc_batched_matmul(const mc_matmul_shape *s, const float *a, const float *b, float *out,
+                       const mc_epilogue *ep);
+
+/* dst (contiguous, `shape`) = src read with `strides` (in floats), rank <= MC_COPY_MAX_RANK
+   (csrc/copy.c: transpose, split, reshape). */
+#define MC_COPY_MAX_RANK 8
+void mc_strided_copy(const float *src, float *dst, int rank, const ptrdiff_t *shape,
+                     const ptrdiff_t *strides);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,20 +1,21 @@
-"""Helpers the core fusion passes share: what a conv2d/linear producer may still absorb, and
-rebuilding it with new weights, bias, residual or activation (the attributes the kernels read)."""
+"""Helpers the core fusion passes share: what a conv2d/linear/matmul producer may still absorb,
+and rebuilding it with new weights, bias, residual or activation (the attributes the kernels
+read)."""
 from __future__ import annotations
 
 import numpy as np
 
 from mlir_coreml.ir.dialects.constant import constant_array
-from mlir_coreml.ir.dialects.core import Conv2dOp, LinearOp
+from mlir_coreml.ir.dialects.core import Conv2dOp, LinearOp, MatmulOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.rewriter import PatternRewriter
 from mlir_coreml.passes.fuse_conv_batchnorm import make_constant
 
-PRODUCERS = (Conv2dOp, LinearOp)
+PRODUCERS = (Conv2dOp, LinearOp, MatmulOp)
 
 
 def plain_producer(value, classes=PRODUCERS, allow_residual: bool = False):
-    """The conv2d/linear defining `value` when nothing reads it but one op and its epilogue is
+    """The conv2d/linear/matmul defining `value` when nothing reads it but one op and its epilogue is
     still empty (no activation; no residual unless allowed, as the residual is added before
     the activation): it may absorb that op."""
     op = getattr(value, "op", None)
@@ -61,8 +62,8 @@ def rebuild(producer, rewriter: PatternRewriter, replaced, weight=None, bias=Non
     arrays become new constants named after the producer; `residual` and `attrs` (activation,
     alpha, beta) fill the epilogue. Inserted where `replaced` was, after every operand."""
     name = producer.location.name if producer.location and producer.location.name else "fused"
-    operands = {"input": producer.input, "weight": producer.weight, "bias": producer.bias,
-                "residual": producer.residual if residual is None else residual}
+    operands = {d.name: getattr(producer, d.name) for d in type(producer).operand_defs}
+    operands["residual"] = producer.residual if residual is None else residual
     for key, array in (("weight", weight), ("bias", bias)):
         if array is not None:
             const = make_constant(np.ascontiguousarray(array), f"{name}_{key}", producer.location)

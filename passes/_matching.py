@@ -5,12 +5,22 @@ from __future__ import annotations
 import numpy as np
 
 from mlir_coreml.ir.dialects.constant import constant_array
-from mlir_coreml.ir.dialects.core import DivOp, MulOp
+from mlir_coreml.ir.dialects.core import CastOp, DivOp, MulOp
 
 
 def defining(value, cls):
     op = getattr(value, "op", None)
     return op if isinstance(op, cls) else None
+
+
+def float_constant(value) -> np.ndarray | None:
+    """The array of a constant, or of a constant cast between float types (how lowerings
+    bring an f16-stored parameter to the f32 compute type), as float32; else None."""
+    cast = defining(value, CastOp)
+    c = constant_array(cast.input if cast is not None else value)
+    if c is None or c.dtype.kind != "f" or (cast is not None and value.type.element.numpy_dtype.kind != "f"):
+        return None
+    return c.astype(np.float32)
 
 
 def scalar(value) -> float | None:

@@ -1,5 +1,5 @@
-"""`fuse-epilogue`: the residual add and the activation after a `core.conv2d` or `core.linear`
-become that op's epilogue attributes (`residual` operand, `activation`/`alpha`/`beta`), which
+"""`fuse-epilogue`: the residual add and the activation after a `core.conv2d`, `core.linear`
+or `core.matmul` become that op's epilogue attributes (`residual` operand, `activation`/`alpha`/`beta`), which
 the kernels apply while the result is still in registers: `act(x * W + bias + residual)`.
 
 Run after fuse-conv-batchnorm / fuse-conv-bias (batch norm and bias fold into the weights).
@@ -50,7 +50,7 @@ class FuseActivation(RewritePattern):
 @dataclass(frozen=True)
 class FuseEpilogue(ModulePass):
     name = "fuse-epilogue"
-    description = "fold residual adds and activations into conv2d/linear epilogue attributes"
+    description = "fold residual adds and activations into conv2d/linear/matmul epilogue attributes"
     residual: bool = True
     # False: also fold activations the kernels lack (the runtime applies them after the kernel)
     kernel_activations_only: bool = True

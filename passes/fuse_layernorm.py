@@ -17,16 +17,17 @@ from mlir_coreml.ir.dialects.core import (AddOp, DivOp, LayerNormOp, MulOp, Redu
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 from mlir_coreml.ir.shapes import normalize_axes
-from mlir_coreml.passes._matching import defining, scalar
+from mlir_coreml.passes._matching import defining, float_constant, scalar
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes.fuse_conv_batchnorm import make_constant
 
 
 def normalized_param(value, norm: LayerNormOp) -> np.ndarray | None:
-    """A constant that broadcasts over the normalized axes only, flattened; else None."""
-    c = constant_array(value)
+    """A constant (or cast constant) that broadcasts over the normalized axes only, flattened;
+    else None."""
+    c = float_constant(value)
     x = norm.input.type.shape
-    if c is None or c.dtype.kind != "f" or c.ndim > len(x):
+    if c is None or c.ndim > len(x):
         return None
     axes = normalize_axes(norm.axes, len(x))
     shape = (1,) * (len(x) - c.ndim) + c.shape

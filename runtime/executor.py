@@ -1,7 +1,8 @@
 """Runs a function of a lowered (`core`) module: the kernel path of the runtime.
 
 At construction every op becomes a step. conv2d, conv_transpose2d, linear, matmul by a constant
-matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis and the activations the kernels know run
+matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis, scaled-dot-product attention and the
+activations the kernels know run
 through csrc._kernels with their weights packed once here in the precision the IR stores them
 (f16 constants: fp16 panels; f32: fp32 panels, for fp32 parity; fp32 accumulation either way:
 precision is chosen by the pipeline, `fp16-weights`, not here);
@@ -22,14 +23,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mlir_coreml.codegen.kernel_calls import (ActivationCall, Conv2dCall, GemmCall, GlobalPoolCall, KernelCall,
-                                             Pool2dCall, SoftmaxCall)
+from mlir_coreml.codegen.kernel_calls import (ActivationCall, AttentionCall, Conv2dCall, CopyCall, GemmCall,
+                                             GlobalPoolCall, KernelCall, LayerNormCall, MatmulCall, Pool2dCall,
+                                             SoftmaxCall, SplitCall)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
                                           DepthwisePointwiseOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
-                                          MatmulOp, Pool2dOp, SoftmaxOp, WINOGRAD_TILES, apply_activation,
-                                          constant_array)
+                                          MatmulOp, Pool2dOp, ReshapeOp, ScaledDotProductAttentionOp, SoftmaxOp,
+                                          SplitOp, TransposeOp, WINOGRAD_TILES, apply_activation, constant_array)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
@@ -233,7 +235,59 @@ def layer_norm_kernel(op: LayerNormOp) -> Kernel | None:
             return None
         params.append(None if p is None else np.broadcast_to(p.astype(np.float32).reshape(-1), (n,)).copy())
     K, (gamma, beta), eps = _kernels(), params, float(op.eps)
-    return lambda inputs, out: K.layer_norm(inputs[0], n, gamma, beta, eps).reshape(shape)
+    rows = int(np.prod(shape, dtype=np.int64)) // n if n else 0
+    both = [p for p in (gamma, beta) if p is not None]
+    spec = LayerNormCall(out_elements=rows * n, rows=rows, n=n, eps=eps, has_gamma=gamma is not None,
+                         has_beta=beta is not None, bias=np.concatenate(both) if both else None)
+    return _with_spec(lambda inputs, out: K.layer_norm(inputs[0], n, gamma, beta, eps).reshape(shape), spec)
+
+
+def _heads_view(x: np.ndarray, layout: str) -> np.ndarray:
+    """An attention operand as the kernel's [B, H, S, E] view (no copy)."""
+    x = np.asarray(x, dtype=np.float32)
+    if layout == "bshd":
+        return x.transpose(0, 2, 1, 3)
+    return x[:, None] if x.ndim == 3 else x
+
+
+def _contiguous_strides(shape) -> list[int]:
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.insert(0, step if d != 1 else 0)
+        step *= d
+    return strides
+
+
+def attention_kernel(op: ScaledDotProductAttentionOp) -> Kernel | None:
+    """The fused attention kernel for rank-3/4 operands: q, k, v and the result are read and
+    written in place by strides (a "bshd" operand is its transposed view)."""
+    values = [op.q, op.k, op.v, op.output] + ([op.mask] if op.mask is not None else [])
+    if any(not _is_float_static(x) for x in values) or op.q.type.rank not in (3, 4):
+        return None
+    K, layout, scale = _kernels(), op.layout, float(op.scale)
+    out_shape = tuple(op.output.type.shape)
+    has_mask = op.mask is not None
+
+    def run(inputs, out):
+        q, k, v = (_heads_view(x, layout) for x in inputs[:3])
+        y = np.empty(out_shape, dtype=np.float32)
+        K.attention(q, k, v, inputs[3] if has_mask else None, scale, out=_heads_view(y, layout))
+        return y
+
+    heads = [_heads_view(np.empty(x.type.shape, np.float32), layout) for x in (op.q, op.k, op.v, op.output)]
+    B, H, Sq, E = heads[0].shape
+    Sk, Ev = heads[1].shape[2], heads[2].shape[3]
+    strides = [st // 4 for x in heads for st in x.strides[:3]]
+    if has_mask:
+        m = (1,) * (op.q.type.rank - op.mask.type.rank) + tuple(op.mask.type.shape)
+        m = m if len(m) == 4 else (m[0], 1) + m[1:]
+        strides += _contiguous_strides(m)
+    else:
+        strides += [0, 0, 0, 0]
+    spec = AttentionCall(out_elements=op.output.type.num_elements, dims=(B, H, Sq, Sk, E, Ev), strides=tuple(strides),
+                         scale=scale, has_mask=has_mask,
+                         operand_elements=tuple(x.type.num_elements for x in values if x is not op.output))
+    return _with_spec(run, spec)
 
 
 def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
@@ -261,10 +315,12 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    spec = None if post or packed.f32 or packed.quantized else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
-                                                    act=act, alpha=alpha, beta=beta, has_residual=has_residual,
-                                                    M=n_out, K=k_in, rows=rows,
-                                                    scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
+    # fp32 panels ride in the generated module's uint16 weight table as pairs (f32_panels)
+    weights = np.ascontiguousarray(packed.data).view(np.uint16) if packed.f32 else packed.data
+    spec = None if post or packed.quantized else GemmCall(out_elements=rows * n_out, weights=weights, bias=bias, act=act, alpha=alpha,
+                                      beta=beta, has_residual=has_residual, M=n_out, K=k_in, rows=rows,
+                                      scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows,
+                                      f32_panels=bool(packed.f32))
     return _with_spec(run, spec)
 
 
@@ -279,14 +335,42 @@ def linear_kernel(op: LinearOp) -> Kernel | None:
 
 
 def matmul_kernel(op: MatmulOp) -> Kernel | None:
-    """x @ B with a constant 2-D B is a linear layer with weight B^T."""
+    """x @ B with a constant 2-D B is a linear layer with weight B^T; a product of two
+    activations is the row-major batched matmul. Both apply the fused epilogue."""
     b = constant_array(op.b)
-    if not _packable(b) or b.ndim != 2 or op.transpose_a or \
-            not (_is_float_static(op.a) and _is_float_static(op.output)):
+    if op.transpose_a or not (_is_float_static(op.a) and _is_float_static(op.output)):
         return None
-    return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape,
+    epilogue = (op.activation, float(op.alpha), float(op.beta), op.residual is not None)
+    if b is None:
+        return activations_matmul_kernel(op, *epilogue)
+    if not _packable(b) or b.ndim != 2:
+        return None
+    return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape, *epilogue,
                            panels=_panel_precision(b, op.b),
                            packed=quantized_panels(op.b) if op.transpose_b else None)
+
+
+def activations_matmul_kernel(op: MatmulOp, act: str, alpha: float, beta: float, has_residual: bool):
+    """a [..., M, K] @ b [..., K, N] (or b [K, N]) with equal batch dims, no transposes."""
+    a_shape, out = op.a.type.shape, op.output.type.shape
+    if op.transpose_b or not _is_float_static(op.b) or len(a_shape) < 2 or act not in KERNEL_ACTIVATIONS:
+        return None
+    b_shape = op.b.type.shape
+    if len(b_shape) != 2 and (len(b_shape) != len(a_shape) or b_shape[:-2] != a_shape[:-2]):
+        return None
+    K = _kernels()
+    M, k_in, N = a_shape[-2], a_shape[-1], b_shape[-1]
+    batch = int(np.prod(a_shape[:-2], dtype=np.int64))
+
+    def run(inputs, out_view):
+        a = inputs[0].reshape(batch, M, k_in)
+        b = inputs[1] if len(b_shape) == 2 else inputs[1].reshape(batch, k_in, N)
+        residual = inputs[-1] if has_residual else None
+        return K.batched_matmul(a, b, act, alpha, beta, residual).reshape(out)
+
+    spec = MatmulCall(out_elements=batch * M * N, act=act, alpha=alpha, beta=beta, has_residual=has_residual,
+                      batch=batch, M=M, K=k_in, N=N, b_shared=len(b_shape) == 2)
+    return _with_spec(run, spec)
 
 
 def pool2d_kernel(op: Pool2dOp) -> Kernel | None:
@@ -341,6 +425,42 @@ def activation_kernel(op: ActivationOp) -> Kernel | None:
     return _with_spec(lambda inputs, out: K.activation(inputs[0], act, alpha, beta), spec)
 
 
+def data_movement_kernel(op) -> Kernel | None:
+    """reshape/transpose of f32 tensors: numpy views here (as their references), a strided
+    copy in C in the generated module (CopyCall)."""
+    if not (_is_float_static(op.input) and _is_float_static(op.output)) or op.output.type.element != F32:
+        return None
+    if op.input.type.rank > _kernels().COPY_MAX_RANK:
+        return None
+    n = op.input.type.num_elements
+    if isinstance(op, ReshapeOp):
+        spec = CopyCall(out_elements=n, shape=(n,), strides=(1,), in_elements=n)
+    else:
+        contiguous = _contiguous_strides(op.input.type.shape)
+        spec = CopyCall(out_elements=n, shape=tuple(op.output.type.shape),
+                        strides=tuple(contiguous[p] for p in op.perm), in_elements=n)
+    return _with_spec(lambda inputs, out: op.reference(*inputs), spec)
+
+
+def split_kernel(op: SplitOp) -> Kernel | None:
+    """The pieces as numpy views here (as the reference), strided copies in C in the
+    generated module (SplitCall)."""
+    values = [op.input] + list(op.results)
+    if any(not _is_float_static(v) or v.type.element != F32 for v in values) or \
+            op.input.type.rank > _kernels().COPY_MAX_RANK:
+        return None
+    shape = op.input.type.shape
+    axis = op.axis % len(shape)
+    strides = [int(np.prod(shape[d + 1:], dtype=np.int64)) for d in range(len(shape))]
+    parts, start = [], 0
+    for value in op.results:
+        parts.append((start * strides[axis], tuple(value.type.shape), tuple(strides)))
+        start += value.type.shape[axis]
+    spec = SplitCall(out_elements=op.input.type.num_elements, parts=tuple(parts),
+                     in_elements=op.input.type.num_elements)
+    return _with_spec(lambda inputs, out: op.reference(*inputs), spec)
+
+
 KERNEL_BUILDERS: dict[type, Callable] = {
     Conv2dOp: conv2d_kernel,
     ConvTranspose2dOp: conv_transpose2d_kernel,
@@ -352,6 +472,10 @@ KERNEL_BUILDERS: dict[type, Callable] = {
     Pool2dOp: pool2d_kernel,
     GlobalPoolOp: global_pool_kernel,
     SoftmaxOp: softmax_kernel,
+    ScaledDotProductAttentionOp: attention_kernel,
+    ReshapeOp: data_movement_kernel,
+    TransposeOp: data_movement_kernel,
+    SplitOp: split_kernel,
 }
 # Kernels that write into `out=`. (softmax also takes out=, but its shape check compares a
 # typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)

@@ -2,8 +2,10 @@
 noise the converters leave, so later passes and the runtime see one spelling per computation.
 
 - reshape/transpose pairs merge (and fold away when the result is the input);
-- a reshape moves above the elementwise ops and pads feeding it, so the rank-5 <-> rank-4
-  wrappers Core ML's NeuralNetwork layers leave around each layer meet and cancel;
+- a reshape moves above the elementwise ops and pads feeding it, and an elementwise op or
+  layer norm moves below a reshape that only inserts unit dims (rank_lifting.py), so the
+  rank-5 <-> rank-4 (and rank-4 <-> rank-3) wrappers Core ML's NeuralNetwork layers leave
+  around each layer meet and cancel;
 - `linear_activation`s compose, the identity one disappears, `-max(-x, c)` is `min(x, -c)`;
 - `min`/`max` with scalar constants (ReLU6's relu/neg/max/neg chain) become `clip` or `relu`;
 - consecutive constant pads merge; small expressions on constants (shape arithmetic) fold.
@@ -20,6 +22,8 @@ from mlir_coreml.ir.dialects.constant import constant_array, materialize_constan
 from mlir_coreml.ir.dialects.core.base import CoreOp
 from mlir_coreml.ir.dialects.core.elementwise import (ActivationOp, BinaryOp, ClipOp, LinearActivationOp, MaxOp,
                                                       MinOp, ReluOp, UnaryOp)
+from mlir_coreml.ir.dialects.core.norm import LayerNormOp
+from mlir_coreml.ir.dialects.core.rank_lifting import LiftElementwiseOutOfWrapper, LiftLayerNormOutOfWrapper
 from mlir_coreml.ir.dialects.core.tensor import PadOp, ReshapeOp, TransposeOp
 from mlir_coreml.ir.opdef import ConstantLike, build
 from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern
@@ -129,6 +133,8 @@ class HoistReshapeAboveElementwise(RewritePattern):
             return False
         out = op.output.type
         if not out.is_static or not inner.results[0].type.is_static or inner.results[0].type.element != out.element:
+            return False
+        if out.rank > inner.results[0].type.rank:  # raising the op's rank: rank_lifting lowers it back
             return False
         moved = elementwise_operands(inner, out.shape)
         if moved is None or not any(moved):
@@ -306,3 +312,6 @@ MinOp.canonicalization_patterns = (MinMaxToClip,)
 MaxOp.canonicalization_patterns = (MaxZeroToRelu,)
 ClipOp.canonicalization_patterns = (ClipOfRelu,)
 CoreOp.canonicalization_patterns = (FoldSmallConstantExpression,)
+for _elementwise in (ActivationOp, UnaryOp, BinaryOp):
+    _elementwise.canonicalization_patterns = (LiftElementwiseOutOfWrapper,)
+LayerNormOp.canonicalization_patterns = (LiftLayerNormOutOfWrapper,)

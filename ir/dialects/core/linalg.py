@@ -318,15 +318,18 @@ class LinearOp(FusedEpilogueMixin, CoreOp):
 
 
 @op_def("core.matmul")
-class MatmulOp(CoreOp):
+class MatmulOp(FusedEpilogueMixin, CoreOp):
     """numpy matmul with optional transposes of the last two axes; batch dims broadcast
-    (this is also the batched matmul)."""
+    (this is also the batched matmul). The epilogue `act(a @ b + residual)` is what
+    fuse-epilogue folds in (no bias operand: a matmul by a constant is a linear layer's job)."""
 
     a = operand(AnyTensor)
     b = operand(AnyTensor)
+    residual = operand(AnyTensor, optional=True)
     output = result(AnyTensor)
     transpose_a = attribute("bool", default=False)
     transpose_b = attribute("bool", default=False)
+    bias = None
 
     def _operand_shapes(self):
         a, b = shape_of(self.a), shape_of(self.b)
@@ -356,15 +359,16 @@ class MatmulOp(CoreOp):
             shape = shape[:-2] + shape[-1:]
         if len(b) == 1:
             shape = shape[:-1]
+        self.check_epilogue(shape, None)
         return [TensorType(check_size(shape), self.a.type.element)]
 
-    def reference(self, a, b):
+    def reference(self, a, b, residual=None):
         a, b = as_f32(a), as_f32(b)
         if self.transpose_a and a.ndim >= 2:
             a = np.swapaxes(a, -1, -2)
         if self.transpose_b and b.ndim >= 2:
             b = np.swapaxes(b, -1, -2)
-        return self.out(np.matmul(a, b))
+        return self.out(self.epilogue(np.matmul(a, b), None, residual, -1))
 
     def flops(self):
         a, _ = self._operand_shapes()

@@ -40,6 +40,46 @@ module {
 
 // -----
 
+// A rank-3 residual add and layer norm as the NeuralNetwork converter wraps them at rank 4
+// ([1, S, 1, D]), with a broadcast scale: each op lifts below the unit-dim reshape, the
+// wrappers meet and cancel, and the layer norm normalises the remaining axis.
+module {
+  func.func @lifted_layer_norm(%x: tensor<1x6x8xf32>, %y: tensor<1x6x8xf32>) -> tensor<1x6x8xf32> {
+    %g = core.constant {value = dense<[[[0.5, 1.0, 1.5, 2.0, -1.0, 0.0, 3.0, 1.0]]]> : tensor<1x1x8xf32>} : tensor<1x1x8xf32>
+    %a = core.reshape %x {shape = [1, 6, 1, 8]} : (tensor<1x6x8xf32>) -> tensor<1x6x1x8xf32>
+    %b = core.reshape %y {shape = [1, 6, 1, 8]} : (tensor<1x6x8xf32>) -> tensor<1x6x1x8xf32>
+    %c = core.add %a, %b : tensor<1x6x1x8xf32>
+    %n = core.layer_norm %c {axes = [-2, -1], operand_segments = [1, 0, 0]} : tensor<1x6x1x8xf32>
+    %s = core.mul %n, %g : (tensor<1x6x1x8xf32>, tensor<1x1x8xf32>) -> tensor<1x6x1x8xf32>
+    %t = core.add %s, %c : tensor<1x6x1x8xf32>
+    %e = core.reshape %t {shape = [1, 6, 8]} : (tensor<1x6x1x8xf32>) -> tensor<1x6x8xf32>
+    func.return %e : tensor<1x6x8xf32>
+  }
+}
+// CHECK-LABEL: func.func @lifted_layer_norm
+// CHECK-NOT:     core.reshape
+// CHECK:         %[[C:.*]] = core.add %x, %y : tensor<1x6x8xf32>
+// CHECK-NEXT:    %[[N:.*]] = core.layer_norm %[[C]] {axes = [2]{{.*}} : tensor<1x6x8xf32>
+// CHECK-NEXT:    %[[S:.*]] = core.mul %[[N]], %g : (tensor<1x6x8xf32>, tensor<1x1x8xf32>) -> tensor<1x6x8xf32>
+// CHECK-NEXT:    core.add %[[S]], %[[C]] : tensor<1x6x8xf32>
+// CHECK-NOT:     core.reshape
+
+// -----
+
+// A broadcast operand whose dim sits where the wrapper inserted a unit dim cannot lift.
+module {
+  func.func @wrapper_kept(%x: tensor<1x6x8xf32>, %z: tensor<1x1x3x1xf32>) -> tensor<1x6x3x8xf32> {
+    %a = core.reshape %x {shape = [1, 6, 1, 8]} : (tensor<1x6x8xf32>) -> tensor<1x6x1x8xf32>
+    %c = core.add %a, %z : (tensor<1x6x1x8xf32>, tensor<1x1x3x1xf32>) -> tensor<1x6x3x8xf32>
+    func.return %c : tensor<1x6x3x8xf32>
+  }
+}
+// CHECK-LABEL: func.func @wrapper_kept
+// CHECK:         core.reshape %x
+// CHECK-NEXT:    core.add
+
+// -----
+
 // A rank-5 padding layer feeding a rank-4 convolution pads at rank 4.
 module {
   func.func @wrapped_pad(%x: tensor<1x1x3x6x6xf32>) -> tensor<1x3x7x7xf32> {

@@ -115,3 +115,34 @@ module {
 // EPI-LABEL: func.func @linear_gelu
 // EPI:         %y = core.linear %x, %w {activation = "gelu_tanh"
 // EPI-NOT:     core.gelu
+
+// -----
+
+// A batched matmul of two activations takes a residual add and an exact gelu.
+module {
+  func.func @matmul_residual_gelu(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>, %r: tensor<2x3x5xf32>) -> tensor<2x3x5xf32> {
+    %m = core.matmul %a, %b : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<2x3x5xf32>
+    %s = core.add %r, %m : tensor<2x3x5xf32>
+    %y = core.gelu %s : tensor<2x3x5xf32>
+    func.return %y : tensor<2x3x5xf32>
+  }
+}
+// EPI-LABEL: func.func @matmul_residual_gelu
+// EPI:         %y = core.matmul %a, %b, %r {activation = "gelu", alpha = 0.0, beta = 0.0} : (tensor<2x3x4xf32>, tensor<2x4x5xf32>, tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+// EPI-NOT:     core.add
+// EPI-NOT:     core.gelu
+
+// -----
+
+// A matmul by a constant matrix takes a tanh-approximated gelu (the linear-layer kernel runs it).
+module {
+  func.func @matmul_const_gelu_tanh(%a: tensor<3x2xf32>) -> tensor<3x2xf32> {
+    %w = core.constant {value = dense<[[1.0, -2.0], [0.5, 0.25]]> : tensor<2x2xf32>} : tensor<2x2xf32>
+    %m = core.matmul %a, %w : (tensor<3x2xf32>, tensor<2x2xf32>) -> tensor<3x2xf32>
+    %y = core.gelu %m {mode = "tanh"} : tensor<3x2xf32>
+    func.return %y : tensor<3x2xf32>
+  }
+}
+// EPI-LABEL: func.func @matmul_const_gelu_tanh
+// EPI:         %y = core.matmul %a, %w {activation = "gelu_tanh"
+// EPI-NOT:     core.gelu

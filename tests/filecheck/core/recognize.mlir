@@ -94,6 +94,26 @@ module {
 
 // -----
 
+// f16-stored scale and shift reach the f32 compute through casts (nn-to-core's spelling).
+module {
+  func.func @mvn_scale_cast(%x: tensor<1x6x8xf32>) -> tensor<1x6x8xf32> {
+    %g = core.constant {value = dense<[[[0.5, 1.0, 1.5, 2.0, -1.0, 0.0, 3.0, 1.0]]]> : tensor<1x1x8xf16>} : tensor<1x1x8xf16>
+    %b = core.constant {value = dense<[[[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]]]> : tensor<1x1x8xf16>} : tensor<1x1x8xf16>
+    %n = core.layer_norm %x {axes = [-1], operand_segments = [1, 0, 0]} : tensor<1x6x8xf32> loc("mvn")
+    %gc = core.cast %g {to = "f32"} : (tensor<1x1x8xf16>) -> tensor<1x1x8xf32>
+    %s = core.mul %n, %gc : (tensor<1x6x8xf32>, tensor<1x1x8xf32>) -> tensor<1x6x8xf32>
+    %bc = core.cast %b {to = "f32"} : (tensor<1x1x8xf16>) -> tensor<1x1x8xf32>
+    %y = core.add %s, %bc : (tensor<1x6x8xf32>, tensor<1x1x8xf32>) -> tensor<1x6x8xf32>
+    func.return %y : tensor<1x6x8xf32>
+  }
+}
+// LN-LABEL: func.func @mvn_scale_cast
+// LN:         %y = core.layer_norm %x, %mvn_gamma, %mvn_beta
+// LN-NOT:     core.mul
+// LN-NOT:     core.add
+
+// -----
+
 module {
   func.func @softmax_shifted(%x: tensor<2x3x7xf32>) -> tensor<2x3x7xf32> {
     %m = core.reduce %x {kind = "max", axes = [-1], keepdims = true} : (tensor<2x3x7xf32>) -> tensor<2x3x1xf32>
