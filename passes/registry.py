@@ -23,6 +23,11 @@ def register_pass(cls: type[ModulePass]) -> type[ModulePass]:
     return cls
 
 
+def registered_pass_names() -> set[str]:
+    """Names of the passes registered at run time (`register_pass`): code outside the package."""
+    return set(_extra)
+
+
 def _builtin_names() -> list[str]:
     folder = os.path.dirname(__file__)
     return sorted(f[:-3].replace("_", "-") for f in os.listdir(folder)

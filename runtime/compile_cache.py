@@ -1,0 +1,203 @@
+"""The lowered, planned IR of a model file, cached so a second `compile_model` skips the frontend
+and the pass pipeline.
+
+An entry lives in `<cache>/models/<key>/` (the cache root of runtime/build.py). The key covers
+all the lowering depends on: the model's bytes (every file of a bundle or package), the
+lowering options (pipeline, precision, compute units, function), the project's code (size and
+mtime of every file of the package, so an edit or a reinstall misses), the kernels' ISA (passes
+may choose layouts and algorithms by vector width), Python and numpy, and the size limits of
+ir/guard.py (a model refused under one limit must not be served under another).
+
+The entry is the `Lowered` result pickled (protocol 5, ir/pickling.py) with the weight arrays
+out of band in `weights.bin`, each 64-byte aligned: loading maps that file copy-on-write, so
+the weights are not read, copied or parsed until a kernel packs them. Entries are written into a temporary folder and renamed into place (concurrent
+compiles are safe); an entry that cannot be read is deleted and compiled again. Like the
+kernel builds beside it, the cache is trusted as this user's own: point MLIR_COREML_CACHE at a
+folder no one else can write. MLIR_COREML_COMPILE_CACHE=0 turns it off.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import io
+import json
+import mmap
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.ir.pickling import IRPickler
+
+ENABLE_ENV = "MLIR_COREML_COMPILE_CACHE"
+FORMAT = 1  # bump when the entry layout changes
+ALIGN = 64
+IR_FILE, WEIGHTS_FILE = "ir.pickle", "weights.bin"
+SUBPACKAGES = ("ir", "passes", "frontend", "codegen", "runtime", "csrc")
+SKIP_DIRS = {"__pycache__"}
+ARTEFACT_DIR = "mlir_coreml"  # kernel builds a bundle carries (runtime/predict.py artefact_dir): not the model
+# what a stale or foreign entry can raise while unpickling: any of these means "compile again"
+UNREADABLE = (OSError, EOFError, ValueError, TypeError, AttributeError, ImportError, IndexError, KeyError,
+              pickle.UnpicklingError)
+
+
+def enabled() -> bool:
+    if os.environ.get(ENABLE_ENV, "1") in ("0", ""):
+        return False
+    from mlir_coreml.passes.registry import registered_pass_names
+
+    # a pass registered at run time is code the key cannot see
+    return not registered_pass_names()
+
+
+def entry_for(source, options: dict) -> Entry | None:
+    """The cache entry of model file `source` compiled with `options` (JSON-able), or None when
+    `source` is not a file path or the cache is off."""
+    if not isinstance(source, (str, os.PathLike)) or not enabled():
+        return None
+    path = os.fspath(source)
+    if not os.path.exists(path) or path.endswith(".mlir"):  # IR text is read faster than hashed
+        return None
+    from mlir_coreml.csrc import _kernels
+    import numpy
+
+    facts = dict(format=FORMAT, model=model_digest(path), options=options, code=code_fingerprint(),
+                 isa=_kernels.current_isa(), python=sys.version, numpy=numpy.__version__,
+                 limits=sorted((k, v) for k, v in os.environ.items() if k.startswith("MLIR_COREML_LIMIT_")))
+    key = hashlib.sha256(json.dumps(facts, sort_keys=True, default=str).encode()).hexdigest()
+    return Entry(key)
+
+
+def model_digest(path: str) -> str:
+    """SHA-256 over the model's bytes (for a folder: each file's relative path and bytes),
+    remembered per path with the files' stat signature: an unchanged file is not read again.
+    The signature includes ctime, which no tool can set back, so a rewrite always shows."""
+    files = _model_files(path)
+    signature = [[rel, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+                 for rel, st in ((rel, os.stat(full)) for rel, full in files)]
+    memo = os.path.join(_models_root(), "digests", hashlib.sha256(os.path.abspath(path).encode()).hexdigest())
+    try:
+        with open(memo, encoding="ascii") as f:
+            known = json.load(f)
+        if known["signature"] == signature:
+            return known["digest"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    digest = hashlib.sha256()
+    for rel, full in files:
+        digest.update(rel.encode() + b"\0")
+        with open(full, "rb") as f:
+            digest.update(hashlib.file_digest(f, "sha256").digest())
+    from mlir_coreml.codegen.atomic import write_file
+
+    try:
+        os.makedirs(os.path.dirname(memo), exist_ok=True)
+        write_file(memo, json.dumps(dict(signature=signature, digest=digest.hexdigest())).encode("ascii"))
+    except (OSError, MlirCoremlError):  # a read-only cache still works, it only hashes every time
+        pass
+    return digest.hexdigest()
+
+
+def _model_files(path: str) -> list[tuple[str, str]]:
+    """(relative name, full path) of the model's files, in a fixed order."""
+    if not os.path.isdir(path):
+        return [(os.path.basename(path), path)]
+    found = []
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not (root == path and d == ARTEFACT_DIR))
+        found += [(os.path.relpath(os.path.join(root, n), path), os.path.join(root, n)) for n in sorted(names)]
+    return found
+
+
+def _models_root() -> str:
+    from mlir_coreml.runtime.build import cache_root
+
+    return os.path.join(cache_root(), "models")
+
+
+@functools.lru_cache(maxsize=None)
+def code_fingerprint() -> str:
+    """Size and mtime of every file of the installed package (once per process)."""
+    digest = hashlib.sha256()
+    for folder in _package_folders():
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+            for name in sorted(files):
+                st = os.stat(os.path.join(root, name))
+                digest.update(f"{os.path.join(root, name)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _package_folders() -> list[str]:
+    """The folders of the package's own code: the facade's folder (its `__path__` also names a
+    source checkout's root, see mlir_coreml/__init__.py) and each subpackage's."""
+    folders = [os.path.dirname(os.path.abspath(importlib.util.find_spec("mlir_coreml").origin))]
+    for package in SUBPACKAGES:
+        spec = importlib.util.find_spec(f"mlir_coreml.{package}")
+        folders += list(spec.submodule_search_locations or ())
+    return folders
+
+
+class Entry:
+    def __init__(self, key: str):
+        self.key = key
+        self.folder = os.path.join(_models_root(), key)
+
+    def load(self):
+        """The cached object, or None (absent or unreadable: then removed)."""
+        if not os.path.isfile(os.path.join(self.folder, IR_FILE)):
+            return None
+        try:
+            with open(os.path.join(self.folder, IR_FILE), "rb") as f:
+                spans, payload = pickle.load(f)
+            return pickle.loads(payload, buffers=_mapped_buffers(os.path.join(self.folder, WEIGHTS_FILE), spans))
+        except UNREADABLE:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            return None
+
+    def store(self, value) -> bool:
+        """Write `value`; False (nothing written) when it cannot be pickled."""
+        buffers: list[pickle.PickleBuffer] = []
+        try:
+            payload = io.BytesIO()
+            IRPickler(payload, protocol=5, buffer_callback=buffers.append).dump(value)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):  # a closure somewhere, say
+            return False
+        parent = os.path.dirname(self.folder)
+        os.makedirs(parent, exist_ok=True)
+        work = tempfile.mkdtemp(prefix=f".{self.key[:12]}-", dir=parent)
+        try:
+            spans = _write_buffers(os.path.join(work, WEIGHTS_FILE), buffers)
+            with open(os.path.join(work, IR_FILE), "wb") as f:
+                pickle.dump((spans, payload.getvalue()), f, protocol=5)
+            try:
+                os.rename(work, self.folder)
+            except OSError:  # another process stored the same key first
+                pass
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return True
+
+
+def _write_buffers(path: str, buffers) -> list[tuple[int, int]]:
+    spans = []
+    with open(path, "wb") as f:
+        for buf in buffers:
+            raw = buf.raw()
+            offset = -f.tell() % ALIGN
+            f.write(b"\0" * offset)
+            spans.append((f.tell(), raw.nbytes))
+            f.write(raw)
+    return spans
+
+
+def _mapped_buffers(path: str, spans) -> list:
+    """The spans of `path` as writable, copy-on-write memory (nothing is read until touched)."""
+    if not spans or os.path.getsize(path) == 0:
+        return [bytearray(n) for _, n in spans]
+    with open(path, "rb") as f:
+        mapped = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY))
+    return [mapped[start:start + n] for start, n in spans]
