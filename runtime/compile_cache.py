@@ -13,10 +13,12 @@ out of band in `weights.bin`, each 64-byte aligned: loading maps that file copy-
 the weights are not read, copied or parsed until a kernel packs them. Entries are written into a temporary folder and renamed into place (concurrent
 compiles are safe); an entry that cannot be read is deleted and compiled again. Like the
 kernel builds beside it, the cache is trusted as this user's own: point MLIR_COREML_CACHE at a
-folder no one else can write. MLIR_COREML_COMPILE_CACHE=0 turns it off.
+folder no one else can write. MLIR_COREML_COMPILE_CACHE=0 turns it off; entries beyond
+MLIR_COREML_COMPILE_CACHE_MB (default 2048) are evicted, least recently used first.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -33,6 +35,9 @@ from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.pickling import IRPickler
 
 ENABLE_ENV = "MLIR_COREML_COMPILE_CACHE"
+LIMIT_ENV = "MLIR_COREML_COMPILE_CACHE_MB"  # entries past this many MB are evicted, least recently used first
+DEFAULT_LIMIT_MB = 2048
+MAX_DIGESTS = 4096  # remembered model digests (one small file per model path) kept at most
 FORMAT = 1  # bump when the entry layout changes
 ALIGN = 64
 IR_FILE, WEIGHTS_FILE = "ir.pickle", "weights.bin"
@@ -153,6 +158,7 @@ class Entry:
         try:
             with open(os.path.join(self.folder, IR_FILE), "rb") as f:
                 spans, payload = pickle.load(f)
+            os.utime(os.path.join(self.folder, IR_FILE))  # recently used: evicted last
             return pickle.loads(payload, buffers=_mapped_buffers(os.path.join(self.folder, WEIGHTS_FILE), spans))
         except UNREADABLE:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -179,7 +185,46 @@ class Entry:
                 pass
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        evict(keep=self.key)
         return True
+
+
+def evict(keep: str = "") -> None:
+    """Remove the least recently used entries until the cache holds at most MLIR_COREML_COMPILE_CACHE_MB
+    (never `keep`, the entry just written), and the oldest remembered digests past MAX_DIGESTS."""
+    try:
+        limit = float(os.environ.get(LIMIT_ENV, DEFAULT_LIMIT_MB)) * 2 ** 20
+    except ValueError:
+        limit = DEFAULT_LIMIT_MB * 2 ** 20
+    root = _models_root()
+    entries = []
+    for name in os.listdir(root):
+        files = [os.path.join(root, name, f) for f in (IR_FILE, WEIGHTS_FILE)]
+        try:
+            entries.append((os.stat(files[0]).st_mtime_ns, sum(os.stat(f).st_size for f in files), name))
+        except OSError:  # the digests folder, a folder being written, one being removed
+            continue
+    total = sum(size for _, size, _ in entries)
+    for _, size, name in sorted(entries):
+        if total <= limit:
+            break
+        if name != keep:
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+            total -= size
+    digests = os.path.join(root, "digests")
+    names = os.listdir(digests) if os.path.isdir(digests) else []
+    if len(names) > MAX_DIGESTS:
+        paths = sorted((os.path.join(digests, n) for n in names), key=_mtime)
+        for path in paths[:len(paths) - MAX_DIGESTS // 2]:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+
+
+def _mtime(path: str) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
 
 
 def _write_buffers(path: str, buffers) -> list[tuple[int, int]]:

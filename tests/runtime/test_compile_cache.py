@@ -269,3 +269,16 @@ def test_run_timing_prints_the_report_on_stderr(tmp_path):
     assert "output:" in done.stdout
     rows = parse_report(done.stderr)
     assert (0, "parse") in rows and (1, "to-core") in rows
+
+
+def test_the_least_recently_used_entries_are_evicted_past_the_limit(tmp_path, private_cache, monkeypatch):
+    paths = [conv_net(tmp_path, seed=i, name=f"net{i}") for i in range(3)]
+    compile_model(paths[0])
+    compile_model(paths[1])
+    [size] = {sum(f.stat().st_size for f in d.iterdir()) for d in (private_cache / "models").iterdir()
+              if d.name != "digests"}
+    assert "parse" not in phases(compile_model(paths[0]))  # now paths[1] is the least recently used
+    monkeypatch.setenv(compile_cache.LIMIT_ENV, str(2.5 * size / 2 ** 20))
+    compile_model(paths[2])
+    assert "parse" not in phases(compile_model(paths[0]))
+    assert "parse" in phases(compile_model(paths[1]))
