@@ -45,7 +45,8 @@ def all_pass_names() -> list[str]:
     return sorted(set(_builtin_names()) | set(_extra) | set(_plugin_entries()))
 
 
-def get_pass_class(name: str) -> type[ModulePass] | None:
+def get_pass_class(name: str, plugins: bool = True) -> type[ModulePass] | None:
+    """The pass class called `name`: registered, builtin, then (if `plugins`) from an entry point."""
     if name in _extra:
         return _extra[name]
     if name in _builtin_names():
@@ -54,7 +55,7 @@ def get_pass_class(name: str) -> type[ModulePass] | None:
             if isinstance(value, type) and issubclass(value, ModulePass) and value.name == name:
                 return value
         raise ImportError(f"mlir_coreml.passes.{name.replace('-', '_')} defines no pass named '{name}'")
-    ep = _plugin_entries().get(name)
+    ep = _plugin_entries().get(name) if plugins else None
     if ep is not None:
         cls = ep.load()
         _extra[name] = cls
