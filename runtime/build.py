@@ -15,13 +15,11 @@ machine built it. Anything else is ignored and the kernels are rebuilt from the 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import importlib.util
 import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tempfile
@@ -173,6 +171,8 @@ def _machine_key(create: bool) -> bytes | None:
 
 
 def _mac(name: str, library: bytes, create: bool = True) -> str | None:
+    import hmac
+
     key = _machine_key(create)
     if key is None:
         return None
@@ -192,6 +192,8 @@ def _adopt_own_build(shipped: str, name: str, path: str) -> bool:
         library = read_file(shipped, "weights")
     except (OSError, UnicodeDecodeError, MlirCoremlError):
         return False
+    import hmac
+
     ours = _mac(name, library, create=False)
     if ours is None or not hmac.compare_digest(ours, claimed):
         return False
@@ -201,6 +203,8 @@ def _adopt_own_build(shipped: str, name: str, path: str) -> bool:
 
 
 def _run(cmd: list[str], cwd: str, stage: str) -> None:
+    import subprocess  # only a build needs it: not imported on the warm path
+
     try:
         done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     except OSError as e:
