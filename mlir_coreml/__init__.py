@@ -47,11 +47,16 @@ def compile_model(path_or_module, pipeline=None, threads=None, function_name=Non
     "cpu_and_gpu" partitions over those units (`.partition_report`); `.precision_report()` gives the drift.
     A model file compiled before is served from the compile cache; `timing=True` (or
     MLIR_COREML_TIMING=1) prints where the time went (`.compile_timing` keeps it)."""
-    from mlir_coreml.runtime.predict import compile_model as _compile
+    from mlir_coreml.runtime.timing import finish, phase, session
 
-    return _compile(path_or_module, pipeline=pipeline, threads=threads, function_name=function_name,
-                    trust_bundled_kernels=trust_bundled_kernels, precision=precision, compute_units=compute_units,
-                    timing=timing)
+    with session() as (clock, owned):
+        with phase("import"):  # the first compile of a process loads the compiler itself
+            from mlir_coreml.runtime.predict import compile_model as _compile
+        model = _compile(path_or_module, pipeline=pipeline, threads=threads, function_name=function_name,
+                         trust_bundled_kernels=trust_bundled_kernels, precision=precision,
+                         compute_units=compute_units, timing=timing)
+    finish(clock, owned, timing)
+    return model
 
 
 def register_custom_layer(class_name, fn=None):

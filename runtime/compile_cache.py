@@ -41,6 +41,7 @@ MAX_DIGESTS = 4096  # remembered model digests (one small file per model path) k
 FORMAT = 1  # bump when the entry layout changes
 ALIGN = 64
 IR_FILE, WEIGHTS_FILE = "ir.pickle", "weights.bin"
+PACKED_DIR = "packed"  # the kernels' weight panels (runtime/pack_memo.py)
 SUBPACKAGES = ("ir", "passes", "frontend", "codegen", "runtime", "csrc")
 SKIP_DIRS = {"__pycache__"}
 ARTEFACT_DIR = "mlir_coreml"  # kernel builds a bundle carries (runtime/predict.py artefact_dir): not the model
@@ -150,35 +151,28 @@ class Entry:
     def __init__(self, key: str):
         self.key = key
         self.folder = os.path.join(_models_root(), key)
+        self.mapping: memoryview | None = None  # weights.bin as mapped by the last load
 
     def load(self):
         """The cached object, or None (absent or unreadable: then removed)."""
         if not os.path.isfile(os.path.join(self.folder, IR_FILE)):
             return None
         try:
-            with open(os.path.join(self.folder, IR_FILE), "rb") as f:
-                spans, payload = pickle.load(f)
+            value, self.mapping = read_pickle(self.folder, IR_FILE, WEIGHTS_FILE)
             os.utime(os.path.join(self.folder, IR_FILE))  # recently used: evicted last
-            return pickle.loads(payload, buffers=_mapped_buffers(os.path.join(self.folder, WEIGHTS_FILE), spans))
+            return value
         except UNREADABLE:
             shutil.rmtree(self.folder, ignore_errors=True)
             return None
 
     def store(self, value) -> bool:
         """Write `value`; False (nothing written) when it cannot be pickled."""
-        buffers: list[pickle.PickleBuffer] = []
-        try:
-            payload = io.BytesIO()
-            IRPickler(payload, protocol=5, buffer_callback=buffers.append).dump(value)
-        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):  # a closure somewhere, say
-            return False
         parent = os.path.dirname(self.folder)
         os.makedirs(parent, exist_ok=True)
         work = tempfile.mkdtemp(prefix=f".{self.key[:12]}-", dir=parent)
         try:
-            spans = _write_buffers(os.path.join(work, WEIGHTS_FILE), buffers)
-            with open(os.path.join(work, IR_FILE), "wb") as f:
-                pickle.dump((spans, payload.getvalue()), f, protocol=5)
+            if not write_pickle(work, IR_FILE, WEIGHTS_FILE, value):
+                return False
             try:
                 os.rename(work, self.folder)
             except OSError:  # another process stored the same key first
@@ -187,6 +181,30 @@ class Entry:
             shutil.rmtree(work, ignore_errors=True)
         evict(keep=self.key)
         return True
+
+
+def write_pickle(folder: str, name: str, buffers_name: str, value) -> bool:
+    """Pickle `value` into `folder`/`name`, its large buffers into `buffers_name` (64-byte aligned);
+    False when it cannot be pickled."""
+    buffers: list[pickle.PickleBuffer] = []
+    try:
+        payload = io.BytesIO()
+        IRPickler(payload, protocol=5, buffer_callback=buffers.append).dump(value)
+    except (pickle.PicklingError, TypeError, AttributeError, RecursionError):  # a closure somewhere, say
+        return False
+    spans = _write_buffers(os.path.join(folder, buffers_name), buffers)
+    with open(os.path.join(folder, name), "wb") as f:
+        pickle.dump((spans, payload.getvalue()), f, protocol=5)
+    return True
+
+
+def read_pickle(folder: str, name: str, buffers_name: str):
+    """(value, mapping of the buffers file) as `write_pickle` wrote them."""
+    with open(os.path.join(folder, name), "rb") as f:
+        spans, payload = pickle.load(f)
+    mapping = _map(os.path.join(folder, buffers_name)) if spans else None
+    buffers = [mapping[start:start + n] if mapping is not None else bytearray(n) for start, n in spans]
+    return pickle.loads(payload, buffers=buffers), mapping
 
 
 def evict(keep: str = "") -> None:
@@ -201,7 +219,8 @@ def evict(keep: str = "") -> None:
     for name in os.listdir(root):
         files = [os.path.join(root, name, f) for f in (IR_FILE, WEIGHTS_FILE)]
         try:
-            entries.append((os.stat(files[0]).st_mtime_ns, sum(os.stat(f).st_size for f in files), name))
+            size = sum(os.stat(f).st_size for f in files) + _folder_size(os.path.join(root, name, PACKED_DIR))
+            entries.append((os.stat(files[0]).st_mtime_ns, size, name))
         except OSError:  # the digests folder, a folder being written, one being removed
             continue
     total = sum(size for _, size, _ in entries)
@@ -218,6 +237,13 @@ def evict(keep: str = "") -> None:
         for path in paths[:len(paths) - MAX_DIGESTS // 2]:
             with contextlib.suppress(OSError):
                 os.remove(path)
+
+
+def _folder_size(folder: str) -> int:
+    try:
+        return sum(entry.stat().st_size for entry in os.scandir(folder))
+    except OSError:
+        return 0
 
 
 def _mtime(path: str) -> int:
@@ -239,10 +265,9 @@ def _write_buffers(path: str, buffers) -> list[tuple[int, int]]:
     return spans
 
 
-def _mapped_buffers(path: str, spans) -> list:
-    """The spans of `path` as writable, copy-on-write memory (nothing is read until touched)."""
-    if not spans or os.path.getsize(path) == 0:
-        return [bytearray(n) for _, n in spans]
+def _map(path: str) -> memoryview | None:
+    """The file as writable, copy-on-write memory (nothing is read until touched); None if empty."""
+    if os.path.getsize(path) == 0:
+        return None
     with open(path, "rb") as f:
-        mapped = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY))
-    return [mapped[start:start + n] for start, n in spans]
+        return memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY))

@@ -30,6 +30,7 @@ from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
+from mlir_coreml.runtime import pack_memo
 
 Kernel = Callable[..., Any]  # (inputs: list[np.ndarray], out: np.ndarray | None) -> array(s)
 
@@ -122,7 +123,7 @@ def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
     panels = _panel_precision(w, precision)
     act, alpha, beta, has_residual = op.activation, op.alpha, op.beta, op.residual is not None
     K = _kernels()
-    packed = K.pack_conv_weights(w, op.groups, panels)
+    packed = pack_memo.pack_conv_weights(w, op.groups, panels)  # the cached panels when warm
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, float(alpha), float(beta))
     alpha, beta = float(alpha), float(beta)
@@ -152,7 +153,7 @@ def conv_transpose2d_kernel(op: ConvTranspose2dOp, precision: str) -> Kernel | N
         return None
     w, bias = params
     K = _kernels()
-    packed = K.pack_conv_transpose_weights(w, op.groups, _panel_precision(w, precision))
+    packed = pack_memo.pack_conv_transpose_weights(w, op.groups, _panel_precision(w, precision))
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
     output_padding = tuple(op.output_padding)
@@ -196,7 +197,7 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
     (`panels`: "fp16" or "fp32"); the result is reshaped to `result_shape` when given (a fused
     chain's final value)."""
     K = _kernels()
-    packed = K.pack_weights(w, panels)
+    packed = pack_memo.pack_weights(w, panels)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, alpha, beta)
     n_out, k_in = w.shape

@@ -23,9 +23,9 @@ from mlir_coreml.runtime.state import make_state, state_names, update_state, wit
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.types import StateType, TensorType
 from mlir_coreml.passes.to_core import FRONTEND_DIALECTS, dialects_in
-from mlir_coreml.runtime import compile_cache, features
+from mlir_coreml.runtime import compile_cache, features, pack_memo
 from mlir_coreml.runtime.flexible import VariantCache, retyped
-from mlir_coreml.runtime.timing import CompileTiming, phase, record as record_phases, requested as timing_requested
+from mlir_coreml.runtime.timing import finish as finish_timing, phase, record as record_phases, session as timing_session
 
 DEFAULT_PIPELINE = "coreml-cpu"  # passes/pipelines.py
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
@@ -97,11 +97,10 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     lowering = dict(pipeline=pipeline, precision=precision, compute_units=compute_units, function_name=function_name)
     running = dict(threads=threads, use_kernels=use_kernels, codegen=codegen,
                    trust_bundled_kernels=trust_bundled_kernels)
-    with CompileTiming().activate() as clock:
+    with timing_session() as (clock, owned):
         model = _compile_source(path_or_module, lowering, running)
     model.compile_timing = clock
-    if timing_requested(timing):
-        sys.stderr.write(clock.report())
+    finish_timing(clock, owned, timing)
     return model
 
 
@@ -113,7 +112,8 @@ def _compile_source(path_or_module, lowering: dict, running: dict):
     with phase("cache load"):
         cached = entry.load() if entry is not None else None
     if cached is not None:
-        return _runnable(cached, source=source, **running)
+        with pack_memo.active(entry):
+            return _runnable(cached, source=source, **running)
     with phase("parse"):
         module = _load(path_or_module)
     if "classical" in dialects_in(module):  # classical models and mixed pipelines
@@ -143,7 +143,10 @@ def _compile_source(path_or_module, lowering: dict, running: dict):
     lowered = _lower(module, options["pipeline"], options["precision"], options["compute_units"])
     if imported is None and entry is not None:
         with phase("cache store"):
-            entry.store(lowered)
+            stored = entry.store(lowered) and entry.load()
+        if stored:  # run what a warm compile will run, and leave it the packed panels
+            with pack_memo.active(entry):
+                return _runnable(stored, source=source, **running)
     model = _runnable(lowered, source=source, **running)
     if imported is not None:
         name = fn.attributes["sym_name"].value

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
+import sys
 import time
 
 TIMING_ENV = "MLIR_COREML_TIMING"
@@ -61,6 +62,24 @@ class CompileTiming:
             lines.append(f"  {seconds:10.4f} ({100 * seconds / total:5.1f}%)  {'  ' * depth}{name}")
         lines.append(f"  {self.total:10.4f} (100.0%)  Total")
         return "\n".join(lines) + "\n"
+
+
+@contextlib.contextmanager
+def session():
+    """(timing, owned): the active CompileTiming, or a new one active in this block; the owner
+    (the outermost caller: the facade, so its import shows) prints the report."""
+    current = _active.get()
+    if current is not None:
+        yield current, False
+        return
+    with CompileTiming().activate() as timing:
+        yield timing, True
+
+
+def finish(timing: CompileTiming, owned: bool, flag: bool | None) -> None:
+    """Print the report of a finished compile when asked (`flag`, else MLIR_COREML_TIMING)."""
+    if owned and requested(flag):
+        sys.stderr.write(timing.report())
 
 
 @contextlib.contextmanager

@@ -275,10 +275,32 @@ def test_the_least_recently_used_entries_are_evicted_past_the_limit(tmp_path, pr
     paths = [conv_net(tmp_path, seed=i, name=f"net{i}") for i in range(3)]
     compile_model(paths[0])
     compile_model(paths[1])
-    [size] = {sum(f.stat().st_size for f in d.iterdir()) for d in (private_cache / "models").iterdir()
+    [size] = {sum(f.stat().st_size for f in d.rglob("*") if f.is_file()) for d in (private_cache / "models").iterdir()
               if d.name != "digests"}
     assert "parse" not in phases(compile_model(paths[0]))  # now paths[1] is the least recently used
     monkeypatch.setenv(compile_cache.LIMIT_ENV, str(2.5 * size / 2 ** 20))
     compile_model(paths[2])
     assert "parse" not in phases(compile_model(paths[0]))
     assert "parse" in phases(compile_model(paths[1]))
+
+
+def test_a_warm_compile_maps_the_packed_panels_instead_of_packing(tmp_path, monkeypatch, private_cache):
+    from mlir_coreml.csrc import _kernels
+
+    path = conv_net(tmp_path)
+    cold = compile_model(path, threads=1)
+    [packed] = list((private_cache / "models").glob("*/packed"))
+    assert (packed / "panels.bin").stat().st_size > 0
+
+    def no_packing(*args, **kwargs):
+        raise AssertionError("a warm compile packed the weights again")
+
+    with monkeypatch.context() as patch:
+        for name in ("pack_weights", "pack_conv_weights", "pack_conv_transpose_weights"):
+            patch.setattr(_kernels, name, no_packing)
+        warm = compile_model(path, threads=1)
+    np.testing.assert_array_equal(warm.predict(INPUT)["output"], cold.predict(INPUT)["output"])
+    (packed / "packed.pickle").write_bytes(b"garbage")  # unreadable panels are packed again
+    again = compile_model(path, threads=1)
+    assert "parse" not in phases(again) and (packed / "packed.pickle").read_bytes() != b"garbage"
+    np.testing.assert_array_equal(again.predict(INPUT)["output"], cold.predict(INPUT)["output"])
