@@ -10,8 +10,10 @@ ir/guard.py (a model refused under one limit must not be served under another).
 
 The entry is the `Lowered` result pickled (protocol 5, ir/pickling.py) with the weight arrays
 out of band in `weights.bin`, each 64-byte aligned: loading maps that file copy-on-write, so
-the weights are not read, copied or parsed until a kernel packs them. Entries are written into a temporary folder and renamed into place (concurrent
-compiles are safe); an entry that cannot be read is deleted and compiled again. Like the
+the weights are not read, copied or parsed until a kernel packs them; the packed panels
+follow in `packed/` (runtime/pack_memo.py). Entries are written into a temporary folder and
+renamed into place (concurrent compiles are safe); an entry that cannot be read is deleted
+and compiled again. Like the
 kernel builds beside it, the cache is trusted as this user's own: point MLIR_COREML_CACHE at a
 folder no one else can write. MLIR_COREML_COMPILE_CACHE=0 turns it off; entries beyond
 MLIR_COREML_COMPILE_CACHE_MB (default 2048) are evicted, least recently used first.
@@ -65,7 +67,7 @@ def entry_for(source, options: dict) -> Entry | None:
     if not isinstance(source, (str, os.PathLike)) or not enabled():
         return None
     path = os.fspath(source)
-    if not os.path.exists(path) or path.endswith(".mlir"):  # IR text is read faster than hashed
+    if not os.path.exists(path):
         return None
     from mlir_coreml.csrc import _kernels
     import numpy
