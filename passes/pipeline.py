@@ -122,8 +122,7 @@ def parse_pipeline(text: str) -> list[ModulePass]:
         return []
     passes = []
     for name, options in _parse(text):
-        # a named pipeline is not looked up among the plugins (reading entry points costs ~20 ms)
-        cls = get_pass_class(name, plugins=name not in PIPELINES)
+        cls = get_pass_class(name)
         if cls is None and name in PIPELINES and not options:
             passes += parse_pipeline(named_pipeline(name))
             continue
@@ -132,6 +131,18 @@ def parse_pipeline(text: str) -> list[ModulePass]:
                                   "pipeline")
         passes.append(build_pass(cls, options))
     return passes
+
+
+def pass_names(text: str) -> set[str]:
+    """Every name `text` runs, its named pipelines expanded (the names too), no pass imported."""
+    from mlir_coreml.passes.pipelines import PIPELINES, named_pipeline
+
+    names = set()
+    for name, options in (_parse(text) if text.strip() else []):
+        names.add(name)
+        if name in PIPELINES and not options:
+            names |= pass_names(named_pipeline(name))
+    return names
 
 
 def format_pipeline(passes) -> str:

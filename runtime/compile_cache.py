@@ -52,19 +52,25 @@ UNREADABLE = (OSError, EOFError, ValueError, TypeError, AttributeError, ImportEr
               pickle.UnpicklingError)
 
 
-def enabled() -> bool:
+def enabled(pipeline: str | None = None) -> bool:
+    """On unless MLIR_COREML_COMPILE_CACHE=0 or the compile may run a pass registered at run
+    time (code the key cannot see): one named in `pipeline` or shadowing a builtin pass."""
     if os.environ.get(ENABLE_ENV, "1") in ("0", ""):
         return False
-    from mlir_coreml.passes.registry import registered_pass_names
+    from mlir_coreml.passes.registry import builtin_pass_names, registered_pass_names
 
-    # a pass registered at run time is code the key cannot see
-    return not registered_pass_names()
+    registered = registered_pass_names()
+    if not registered:
+        return True
+    from mlir_coreml.passes.pipeline import pass_names
+
+    return not registered & (set(builtin_pass_names()) | pass_names(pipeline or ""))
 
 
 def entry_for(source, options: dict) -> Entry | None:
     """The cache entry of model file `source` compiled with `options` (JSON-able), or None when
     `source` is not a file path or the cache is off."""
-    if not isinstance(source, (str, os.PathLike)) or not enabled():
+    if not isinstance(source, (str, os.PathLike)) or not enabled(options.get("pipeline")):
         return None
     path = os.fspath(source)
     if not os.path.exists(path):

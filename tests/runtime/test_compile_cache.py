@@ -158,11 +158,15 @@ def test_the_cache_can_be_turned_off(tmp_path, private_cache, monkeypatch):
     assert not (private_cache / "models").exists()
 
 
-def test_a_registered_pass_turns_the_cache_off(tmp_path, monkeypatch):
+def test_a_registered_pass_in_the_pipeline_turns_the_cache_off(tmp_path, monkeypatch):
     from mlir_coreml.passes import registry
 
+    path = conv_net(tmp_path)
     monkeypatch.setattr(registry, "registered_pass_names", lambda: {"my-pass"})
-    assert compile_cache.entry_for(conv_net(tmp_path), {}) is None
+    assert compile_cache.entry_for(path, dict(pipeline=None)) is not None
+    assert compile_cache.entry_for(path, dict(pipeline="canonicalize,my-pass")) is None
+    monkeypatch.setattr(registry, "registered_pass_names", lambda: {"cse"})  # shadows a builtin
+    assert compile_cache.entry_for(path, dict(pipeline=None)) is None
 
 
 def test_ir_pickling_handles_long_programs(tmp_path):
