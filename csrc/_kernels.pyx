@@ -17,6 +17,7 @@ cdef extern from "kernels.h":
     int mc_force_isa(int isa)
     int mc_current_isa()
     int mc_verified_isa()
+    const char *mc_isa_check_families()
     void mc_set_num_threads(int n)
     double mc_fma_probe(long iters) nogil
     int mc_get_num_threads()
@@ -173,6 +174,11 @@ def verified_isa():
     """Best ISA that passed the first-use self-check against the portable kernels (runs it if
     it has not run yet); one that failed is disabled for the process."""
     return _isa_name(mc_verified_isa())
+
+
+def isa_check_families():
+    """The kernel families the first-use self-check runs on each vector ISA (csrc/isa_check.c)."""
+    return mc_isa_check_families().decode("ascii").split(",")
 
 
 def force_isa(name):

@@ -28,11 +28,10 @@ int mc_detect_isa(void) {
 /* ---------------------------------------------------------------- ISA self-check --- */
 /* The machines this runs on vary (hypervisors masking features, new microcode, compilers),
    and an unverified vector path must never give wrong answers: at first use every vector
-   ISA the CPU reports runs a few small problems covering each kernel family (both GEMM
-   tilings with fp16 and fp32 panels, padded im2col conv, depthwise, vector activations)
-   and is compared with the portable C code.  An ISA that disagrees is disabled for the
-   process, with one line on stderr.  The problems stay below the threading threshold, so
-   the check runs on the calling thread only. */
+   ISA the CPU reports runs a small problem of each kernel family (isa_check.c) and is
+   compared with the portable C code.  An ISA that disagrees is disabled for the process,
+   with one line on stderr naming the family; F16C conversions go with AVX2.  The problems
+   stay below the threading threshold, so the check runs on the calling thread only. */
 #include <pthread.h>
 #include <stdio.h>
 
@@ -44,95 +43,67 @@ static const char *isa_name(int isa) {
     return isa == MC_ISA_AVX512 ? "AVX-512" : isa == MC_ISA_AVX2 ? "AVX2" : "portable";
 }
 
-static float lcg(uint32_t *state) {
-    *state = *state * 1664525u + 1013904223u;
-    return (float)((*state >> 8) & 0xffff) / 32768.f - 1.f;
+/* Fault injection for the test suite: MLIR_COREML_TEST_BREAK_ISA=avx2 makes every family of
+   that path "wrong", avx2:softmax only that family. */
+static int broken(int isa, const char *family) {
+    const char *brk = getenv("MLIR_COREML_TEST_BREAK_ISA");
+    const char *name = isa == MC_ISA_AVX512 ? "avx512" : isa == MC_ISA_AVX2 ? "avx2" : NULL;
+    size_t n = name ? strlen(name) : 0;
+    if (!brk || !name || strncmp(brk, name, n) != 0) return 0;
+    return brk[n] == 0 || (brk[n] == ':' && !strcmp(brk + n + 1, family));
 }
 
-enum { CHK_GEMM = 32 * 13 + 20 * 30, CHK_CONV = 16 * 81, CHK_DW = 8 * 81, CHK_ACT = 37,
-       CHK_WINO = 2 * 16 * 81,
-       CHK_ATT = 2 * 6 * 19,  /* attention: 2 heads, 6 queries, 19 values each */
-       CHK_OUT = CHK_GEMM + CHK_CONV + CHK_DW + CHK_ACT + CHK_WINO + CHK_ATT };
-
-/* Runs the check problems with every kernel on `isa`; writes CHK_OUT floats. */
-static void verify_run(int isa, float *out) {
+/* Runs check `c` on `isa`; returns how many floats it wrote. */
+static int verify_run(int isa, const mc_isa_check *c, float *out) {
+    memset(out, 0, MC_ISA_CHECK_MAX * sizeof *out);
     verifying = isa;
-    uint32_t st = 12345u;
-    static float x[40 * 30], w[32 * 40], cx[8 * 81], cw[16 * 8 * 9], dw[8 * 9], bias[32], act[CHK_ACT];
-    static uint16_t wh[32 * 40], p16[32 * 40 + 64];
-    static float p32[16 * 72 + 64];
-    for (size_t i = 0; i < sizeof x / sizeof *x; i++) x[i] = lcg(&st);
-    for (size_t i = 0; i < sizeof w / sizeof *w; i++) w[i] = lcg(&st) * 0.5f;
-    for (size_t i = 0; i < sizeof cx / sizeof *cx; i++) cx[i] = lcg(&st);
-    for (size_t i = 0; i < sizeof cw / sizeof *cw; i++) cw[i] = lcg(&st) * 0.3f;
-    for (size_t i = 0; i < sizeof dw / sizeof *dw; i++) dw[i] = lcg(&st) * 0.3f;
-    for (size_t i = 0; i < sizeof bias / sizeof *bias; i++) bias[i] = lcg(&st);
-    for (int i = 0; i < CHK_ACT; i++) act[i] = 4.f * lcg(&st);
-    mc_epilogue relu = {bias, NULL, 0, MC_ACT_RELU, 0.f, 0.f}, none = {bias, NULL, 0, MC_ACT_NONE, 0.f, 0.f};
-    /* M-vectorised tile (K >= 32), fp16 panels with the ISA's half conversion */
-    mc_float_to_half(w, wh, 32 * 40);
-    mc_pack_weights_f16(wh, 32, 40, 40, p16);
-    mc_gemm(p16, 32, 40, 13, x, 13, out, 13, &relu);
-    out += 32 * 13;
-    /* N-vectorised tile (K < 32), fp32 panels */
-    mc_pack_weights_f32_panels(w, 20, 12, 12, p32);
-    mc_gemm_w32(p32, 20, 12, 30, x, 30, out, 30, &none);
-    out += 20 * 30;
-    /* padded 3x3 convolution (implicit im2col), fp32 panels */
-    mc_conv_shape cs = {8, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
-    mc_conv_out_shape(&cs);
-    mc_pack_weights_f32_panels(cw, 16, 72, 72, p32);
-    mc_conv2d_w32(&cs, cx, p32, out, &relu);
-    out += CHK_CONV;
-    mc_conv_shape ds = {8, 9, 9, 8, 3, 3, 8, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0};
-    mc_conv_out_shape(&ds);
-    mc_depthwise_conv2d_w32(&ds, cx, dw, out, &none);
-    out += CHK_DW;
-    /* Winograd F(2,3) and F(4,3) on the same padded 3x3 problem (transforms are per-ISA clones) */
-    static float pw[36 * 16 * 8];
-    for (int m = 2; m <= 4; m += 2) {
-        mc_winograd_pack_f32(m, cw, 16, 8, pw);
-        mc_winograd_conv2d_w32(m, &cs, cx, pw, out, &relu);
-        out += 16 * 81;
-    }
-    mc_epilogue sig = {NULL, NULL, 0, MC_ACT_GELU, 0.f, 0.f};
-    memcpy(out, act, sizeof act);
-    mc_activation(out, CHK_ACT, &sig);
-    out += CHK_ACT;
-    /* attention over 2 heads (6 queries, 21 keys, E 5, Ev 19: vector tails everywhere) on
-       the check inputs, with a mask broadcast over the heads */
-    mc_attention_shape as = {1, 2, 6, 21, 5, 19, 0, 6 * 5, 5, 0, 21 * 5, 5, 0, 21 * 19, 19,
-                             0, 6 * 19, 19, 0, 0, 21, 1, 0.4f};
-    mc_attention(&as, cx, cx + 64, x, w, out);
+    int n = c->run(isa, out);
     verifying = -1;
-    /* fault injection for the test suite: MLIR_COREML_TEST_BREAK_ISA=avx2 makes that path "wrong" */
-    const char *brk = getenv("MLIR_COREML_TEST_BREAK_ISA");
-    if (brk && ((isa == MC_ISA_AVX2 && !strcmp(brk, "avx2")) || (isa == MC_ISA_AVX512 && !strcmp(brk, "avx512"))))
-        out[0] += 1.f;
+    if (broken(isa, c->family)) out[0] += 1.f;
+    return n;
+}
+
+/* The family whose results on `isa` differ from the portable ones, or NULL. */
+static const char *disagreeing_family(int isa) {
+    static float want[MC_ISA_CHECK_MAX], got[MC_ISA_CHECK_MAX];
+    for (int k = 0; k < mc_isa_check_count; k++) {
+        int n = verify_run(MC_ISA_PORTABLE, &mc_isa_checks[k], want);
+        verify_run(isa, &mc_isa_checks[k], got);
+        for (int i = 0; i < n; i++)
+            if (!(fabsf(got[i] - want[i]) <= 1e-4f * (1.f + fabsf(want[i]))))   /* NaN fails too */
+                return mc_isa_checks[k].family;
+    }
+    return NULL;
 }
 
 static void verify_isas(void) {
     int best = mc_detect_isa();
-    static float want[CHK_OUT], got[CHK_OUT];
     if (best == MC_ISA_PORTABLE || getenv("MLIR_COREML_SKIP_ISA_CHECK")) {
         verified_isa = best;
         return;
     }
-    memset(want, 0, sizeof want);
-    verify_run(MC_ISA_PORTABLE, want);
     for (int isa = MC_ISA_AVX2; isa <= best; isa++) {
-        memset(got, 0, sizeof got);
-        verify_run(isa, got);
-        int ok = 1;
-        for (int i = 0; i < CHK_OUT && ok; i++)
-            ok = fabsf(got[i] - want[i]) <= 1e-4f * (1.f + fabsf(want[i]));   /* NaN fails too */
-        if (!ok) {
-            fprintf(stderr, "mlir_coreml: the %s kernels disagree with the portable ones on this CPU; "
-                    "using %s\n", isa_name(isa), isa_name(verified_isa));
+        const char *family = disagreeing_family(isa);
+        if (family) {
+            fprintf(stderr, "mlir_coreml: the %s kernels disagree with the portable ones on this CPU (%s); "
+                    "using %s\n", isa_name(isa), family, isa_name(verified_isa));
             break;
         }
         verified_isa = isa;
     }
+    if (verified_isa < MC_ISA_AVX2) mc_fp16_allow_f16c(0);
+}
+
+/* Comma-separated names of the families the self-check covers (tests compare them with the
+   kernel table). */
+const char *mc_isa_check_families(void) {
+    static char names[512];
+    if (!names[0])
+        for (int k = 0; k < mc_isa_check_count; k++) {
+            if (k) strncat(names, ",", sizeof names - strlen(names) - 1);
+            strncat(names, mc_isa_checks[k].family, sizeof names - strlen(names) - 1);
+        }
+    return names;
 }
 
 /* The best ISA that passed the self-check (MC_ISA_PORTABLE while it runs). */

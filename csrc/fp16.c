@@ -82,6 +82,10 @@ static void float_to_half_f16c(const float *src, uint16_t *dst, size_t n) {
 }
 #endif
 
+static int f16c_allowed = 1;   /* cleared when the AVX2 kernels fail the self-check (dispatch.c) */
+
+void mc_fp16_allow_f16c(int allowed) { f16c_allowed = allowed; }
+
 int mc_fp16_has_f16c(void) {
 #ifdef MC_X86
     static int cached = -1;
@@ -89,7 +93,7 @@ int mc_fp16_has_f16c(void) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
     }
-    return cached;
+    return cached && f16c_allowed;
 #else
     return 0;
 #endif

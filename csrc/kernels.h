@@ -19,6 +19,8 @@ int mc_current_isa(void);
 /* Best ISA that passed the first-use self-check against the portable code (dispatch.c); an
    ISA that failed is disabled: never chosen, and forcing it is refused. */
 int mc_verified_isa(void);
+/* The kernel families the self-check covers, comma-separated. */
+const char *mc_isa_check_families(void);
 
 /* FMA peak probe (benchmarks): runs on the current ISA and returns the flops it did. */
 double mc_fma_probe(long iters);

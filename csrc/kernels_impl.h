@@ -68,6 +68,13 @@ void mc_gemm_driver2(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                      const mc_epilogue *ep);
 
 int mc_isa(void);           /* effective ISA (after forcing) */
+
+/* The self-check's problems (isa_check.c): `run` writes the family's results for the ISA under
+   test (< MC_ISA_CHECK_MAX floats) and returns how many. */
+#define MC_ISA_CHECK_MAX 4096
+typedef struct { const char *family; int (*run)(int isa, float *out); } mc_isa_check;
+extern const mc_isa_check mc_isa_checks[];
+extern const int mc_isa_check_count;
 int mc_threads_for(double flops);
 float mc_act_scalar(float v, const mc_epilogue *ep);
 int mc_act_is_linear(int act);

@@ -38,17 +38,25 @@ def load(path):
 
 
 def compile_model(path_or_module, pipeline=None, threads=None, function_name=None, trust_bundled_kernels=False,
-                  precision=None, compute_units=None):
+                  precision=None, compute_units=None, timing=None):
     """Compile a model for CPU execution; returns a CompiledModel with `.predict`.
     `function_name` picks the function of a multi-function ML Program (as coremltools'
     `MLModel(..., function_name=...)`; default: the model's default function). Native code
     shipped inside the model runs only if this machine built it or `trust_bundled_kernels`.
     `precision` "fp16" | "ane" | "fp32" (runtime/precision.py); `compute_units` "cpu" | "all" | "cpu_and_ne" |
-    "cpu_and_gpu" partitions over those units (`.partition_report`); `.precision_report()` gives the drift."""
-    from mlir_coreml.runtime.predict import compile_model as _compile
+    "cpu_and_gpu" partitions over those units (`.partition_report`); `.precision_report()` gives the drift.
+    A model file compiled before is served from the compile cache; `timing=True` (or
+    MLIR_COREML_TIMING=1) prints where the time went (`.compile_timing` keeps it)."""
+    from mlir_coreml.runtime.timing import finish, phase, session
 
-    return _compile(path_or_module, pipeline=pipeline, threads=threads, function_name=function_name,
-                    trust_bundled_kernels=trust_bundled_kernels, precision=precision, compute_units=compute_units)
+    with session() as (clock, owned):
+        with phase("import"):  # the first compile of a process loads the compiler itself
+            from mlir_coreml.runtime.predict import compile_model as _compile
+        model = _compile(path_or_module, pipeline=pipeline, threads=threads, function_name=function_name,
+                         trust_bundled_kernels=trust_bundled_kernels, precision=precision,
+                         compute_units=compute_units, timing=timing)
+    finish(clock, owned, timing)
+    return model
 
 
 def register_custom_layer(class_name, fn=None):

@@ -16,6 +16,7 @@ import tempfile
 from mlir_coreml.errors import MlirCoremlError
 
 DEFAULT_MODEL = "default"  # the embedded demo model, built on first use
+TIMING_HELP = "print where compiling the model took its time, per phase and pass, on stderr (like mlir-opt --mlir-timing)"
 
 
 def _read_text(path: str) -> str:
@@ -269,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "int8/int4/lutN weights (quantize-weights)")
     s.add_argument("--compute-units", choices=["cpu", "all", "cpu_and_ne", "cpu_and_gpu"], default=None,
                    help="partition over these units (partition-devices); gpu/ane segments run with fp16 numerics")
+    s.add_argument("--timing", action="store_true", help=TIMING_HELP)
     s.add_argument("--report", help="write the precision report (sizes, drift on --inputs; the partition "
                                     "decisions with --compute-units): .json or text")
     s.set_defaults(func=cmd_run)
@@ -296,12 +298,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "torch=MODEL.pt")
     s.add_argument("--runs", type=int, default=50)
     s.add_argument("--profile", action="store_true", help="time each op of the schedule instead")
+    s.add_argument("--timing", action="store_true", help=TIMING_HELP)
     s.set_defaults(func=cmd_bench)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "timing", False):
+        from mlir_coreml.runtime.timing import TIMING_ENV
+
+        os.environ[TIMING_ENV] = "1"  # every compile_model of the command reports (runtime/timing.py)
     try:
         return args.func(args)
     except MlirCoremlError as e:

@@ -133,6 +133,18 @@ def parse_pipeline(text: str) -> list[ModulePass]:
     return passes
 
 
+def pass_names(text: str) -> set[str]:
+    """Every name `text` runs, its named pipelines expanded (the names too), no pass imported."""
+    from mlir_coreml.passes.pipelines import PIPELINES, named_pipeline
+
+    names = set()
+    for name, options in (_parse(text) if text.strip() else []):
+        names.add(name)
+        if name in PIPELINES and not options:
+            names |= pass_names(named_pipeline(name))
+    return names
+
+
 def format_pipeline(passes) -> str:
     """The inverse of parse_pipeline (options at their defaults are omitted)."""
     parts = []

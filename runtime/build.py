@@ -15,18 +15,17 @@ machine built it. Anything else is ignored and the kernels are rebuilt from the 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import importlib.util
 import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import sysconfig
 import tempfile
 
 from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.runtime.timing import phase
 
 CACHE_ENV = "MLIR_COREML_CACHE"
 CFLAGS = ("-O3", "-fno-strict-aliasing", "-DNPY_NO_DEPRECATED_API=NPY_1_7_API_VERSION")
@@ -65,15 +64,24 @@ def _toolchain() -> tuple[list[str], list[str], list[str]]:
 
 
 def cache_key(source: str) -> str:
-    import Cython
     import numpy
 
     from mlir_coreml.csrc import _kernels
 
     cc, ldshared, includes = _toolchain()
     parts = [source, " ".join(cc + ldshared + list(CFLAGS) + extra_flags()), str(_kernels.KERNEL_TABLE_VERSION), sys.version,
-             EXT_SUFFIX, Cython.__version__, numpy.__version__]
+             EXT_SUFFIX, _installed("Cython"), numpy.__version__]
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def _installed(package: str) -> str:
+    """Which copy of `package` is installed (path, size and mtime of its `__init__`), without the
+    cost of importing it (Cython's import takes longer than a warm compile's other steps)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        return f"{package}: not installed"
+    st = os.stat(spec.origin)
+    return f"{spec.origin}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def module_name(key: str) -> str:
@@ -100,13 +108,15 @@ def build(source: str, progress: bool | None = None, search: tuple[str, ...] = (
     """The compiled, loaded module for `source`: from the cache; else from a `search` folder
     holding its build (a bundle's artefacts, see `export`) if `trust` or if this machine made it;
     else built into the cache."""
-    key = cache_key(source)
+    with phase("kernel cache key"):
+        key = cache_key(source)
     name = module_name(key)
     if name in _LOADED:
         return _LOADED[name]
     path = cached_path(key)
     if os.path.exists(path):
-        return load_module(path, name)
+        with phase("load cached kernels"):
+            return load_module(path, name)
     for folder in search:
         shipped = os.path.join(folder, name + EXT_SUFFIX)
         if not os.path.isfile(shipped):
@@ -161,6 +171,8 @@ def _machine_key(create: bool) -> bytes | None:
 
 
 def _mac(name: str, library: bytes, create: bool = True) -> str | None:
+    import hmac
+
     key = _machine_key(create)
     if key is None:
         return None
@@ -180,6 +192,8 @@ def _adopt_own_build(shipped: str, name: str, path: str) -> bool:
         library = read_file(shipped, "weights")
     except (OSError, UnicodeDecodeError, MlirCoremlError):
         return False
+    import hmac
+
     ours = _mac(name, library, create=False)
     if ours is None or not hmac.compare_digest(ours, claimed):
         return False
@@ -189,6 +203,8 @@ def _adopt_own_build(shipped: str, name: str, path: str) -> bool:
 
 
 def _run(cmd: list[str], cwd: str, stage: str) -> None:
+    import subprocess  # only a build needs it: not imported on the warm path
+
     try:
         done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
     except OSError as e:
@@ -216,7 +232,8 @@ def _compile(source: str, key: str, path: str, progress: bool) -> None:
         ]
         for stage, cmd in steps:
             bar.update(stage)
-            _run(cmd, work, stage)
+            with phase(f"kernel build: {stage}"):
+                _run(cmd, work, stage)
         bar.update("done")
         for leftover in (name + ".o",):
             os.remove(os.path.join(work, leftover))

@@ -36,6 +36,7 @@ from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.runtime.quantized_panels import quantized_panels, quantized_producer
+from mlir_coreml.runtime import pack_memo
 
 Kernel = Callable[..., Any]  # (inputs: list[np.ndarray], out: np.ndarray | None) -> array(s)
 
@@ -130,7 +131,7 @@ def _pack_conv(op: Conv2dOp, w):
     if tile is not None:
         return K.pack_winograd_weights(w, tile, "fp32")
     return quantized_panels(op.weight, op.groups) or \
-        K.pack_conv_weights(w, op.groups, _panel_precision(w, op.weight))
+        pack_memo.pack_conv_weights(w, op.groups, _panel_precision(w, op.weight))  # cached panels when warm
 
 
 def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
@@ -200,7 +201,7 @@ def conv_transpose2d_kernel(op: ConvTranspose2dOp) -> Kernel | None:
         return None
     w, bias = params
     K = _kernels()
-    packed = K.pack_conv_transpose_weights(w, op.groups, _panel_precision(w, op.weight))
+    packed = pack_memo.pack_conv_transpose_weights(w, op.groups, _panel_precision(w, op.weight))
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
     output_padding = tuple(op.output_padding)
@@ -296,7 +297,7 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
     (`panels`: "fp16" or "fp32", unless already `packed`); the result is reshaped to
     `result_shape` when given (a fused chain's final value)."""
     K = _kernels()
-    packed = packed or K.pack_weights(w, panels)
+    packed = packed or pack_memo.pack_weights(w, panels)
     bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, alpha, beta)
     n_out, k_in = w.shape

@@ -12,6 +12,7 @@ blobs) is accepted, and image inputs also take H x W x C uint8 arrays or PIL ima
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -22,9 +23,10 @@ from mlir_coreml.runtime.state import make_state, state_names, update_state, wit
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.types import StateType, TensorType
 from mlir_coreml.passes.to_core import FRONTEND_DIALECTS, dialects_in
-from mlir_coreml.runtime import features
+from mlir_coreml.runtime import compile_cache, features, pack_memo
 from mlir_coreml.runtime.flexible import (FlexibleModel, ShapeSchedules, input_constraints, single_function_module,
                                           specialize)
+from mlir_coreml.runtime.timing import finish as finish_timing, phase, record as record_phases, session as timing_session
 
 DEFAULT_PIPELINE = "coreml-cpu"  # passes/pipelines.py
 CODEGEN_ENV = "MLIR_COREML_CODEGEN"
@@ -61,7 +63,7 @@ def cpu_passes(pipeline: str | None = None) -> list:
 def compile_model(path_or_module, pipeline: str | None = None, threads: int | None = None,
                   use_kernels: bool = True, codegen: bool | None = None, trust_bundled_kernels: bool = False,
                   function_name: str | None = None, precision: str | None = None,
-                  compute_units: str | None = None) -> CompiledModel:
+                  compute_units: str | None = None, timing: bool | None = None) -> CompiledModel:
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
     `precision` (runtime/precision.py) None computes with weights in the precision the model
@@ -83,15 +85,40 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     `function_name` picks the function of a multi-function model (default: the model's
     defaultFunctionName, else `main`). Flexible inputs compile one schedule per concrete input
     shape on first use (runtime/flexible.py): an ML Program whose inputs have `?` dims gives a
-    FlexibleModel; a NeuralNetwork is built for its default shapes and compiles the others."""
-    from mlir_coreml.ir.dialects.func import entry_function
+    FlexibleModel; a NeuralNetwork is built for its default shapes and compiles the others.
+    The lowered IR of a model file is cached (runtime/compile_cache.py): compiling the same
+    file again skips the frontend and the passes. `timing` (default: MLIR_COREML_TIMING)
+    prints where the compile's time went on stderr (runtime/timing.py); the report is kept
+    as `model.compile_timing` either way."""
+    lowering = dict(pipeline=pipeline, precision=precision, compute_units=compute_units, function_name=function_name)
+    running = dict(threads=threads, use_kernels=use_kernels, codegen=codegen,
+                   trust_bundled_kernels=trust_bundled_kernels)
+    with timing_session() as (clock, owned):
+        model = _compile_source(path_or_module, lowering, running)
+    model.compile_timing = clock
+    finish_timing(clock, owned, timing)
+    return model
 
-    module = _load(path_or_module)
+
+def _compile_source(path_or_module, lowering: dict, running: dict):
+    """compile_model's work, from the cache when the model file was compiled before."""
+    source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
+    with phase("cache lookup"):
+        entry = compile_cache.entry_for(source, lowering)
+    with phase("cache load"):
+        cached = entry.load() if entry is not None else None
+    if cached is not None:
+        with pack_memo.active(entry):
+            return _runnable(cached, source=source, **running)
+    with phase("parse"):
+        module = _load(path_or_module)
     if "classical" in dialects_in(module):  # classical models and mixed pipelines
         from mlir_coreml.runtime.classical import ClassicalCompiledModel
 
         return ClassicalCompiledModel(module, source=path_or_module)
-    fn = entry_function(module, function_name)
+    from mlir_coreml.ir.dialects.func import entry_function
+
+    fn = entry_function(module, lowering["function_name"])
     if sum(op.op_name == "func.func" for op in module.body.ops) > 1:
         module = single_function_module(module, fn)
         fn = entry_function(module)
@@ -103,14 +130,19 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     # module has shapes baked into its ops: it runs the shapes it was compiled for)
     flexible = Signature(fn).shape_rules and dialects_in(module) & set(FRONTEND_DIALECTS)
     imported = module.clone() if flexible else None
-    options = dict(pipeline=pipeline, threads=threads, use_kernels=use_kernels, precision=precision,
-                   compute_units=compute_units,
-                   codegen=codegen, trust_bundled_kernels=trust_bundled_kernels)
-    source = path_or_module if isinstance(path_or_module, (str, os.PathLike)) else None
+    options = dict(pipeline=lowering["pipeline"], precision=lowering["precision"],
+                   compute_units=lowering["compute_units"], **running)
     if input_constraints(module, fn):
         return FlexibleModel(module, fn, Signature(fn), lambda static: _compile_module(static, source=source, **options),
                              source)
-    model = _compile_module(module, source=source, **options)
+    lowered = _lower(module, options["pipeline"], options["precision"], options["compute_units"])
+    if imported is None and entry is not None:
+        with phase("cache store"):
+            stored = entry.store(lowered) and entry.load()
+        if stored:  # run what a warm compile will run, and leave it the packed panels
+            with pack_memo.active(entry):
+                return _runnable(stored, source=source, **running)
+    model = _runnable(lowered, source=source, **running)
     if imported is not None:
         name = fn.attributes["sym_name"].value
         model.schedules = ShapeSchedules(lambda shapes: _compile_module(specialize(imported, name, shapes), **options))
@@ -133,21 +165,50 @@ def staged_passes(pipeline: str | None = None, precision: str | None = None,
     return passes[:split], parse_pipeline(suffix) if suffix else [], passes[split:]
 
 
+@dataclasses.dataclass
+class Lowered:
+    """What the passes make of a model (the compile cache's entry): the planned module, the
+    module before the precision passes (for `precision_report`) and the partition decisions."""
+    module: object
+    precision: str
+    baseline: object = None
+    partition_report: object = None
+
+
 def _compile_module(module, pipeline: str | None, source=None, precision: str | None = None,
-                    compute_units: str | None = None, **options) -> CompiledModel:
-    """Lower `module` (in place), optimise, apply the precision mode, plan memory and build its
-    runner; the module before the precision passes is kept for `precision_report`."""
-    from mlir_coreml.passes.manager import PassManager
+                    compute_units: str | None = None, **running) -> CompiledModel:
+    return _runnable(_lower(module, pipeline, precision, compute_units), source=source, **running)
+
+
+def _lower(module, pipeline: str | None, precision: str | None = None, compute_units: str | None = None) -> Lowered:
+    """Lower `module` (in place), optimise, apply the precision mode and plan memory; the
+    module before the precision passes is kept for `precision_report`."""
     from mlir_coreml.runtime.precision import partition_report_of
 
     optimise, precise, plan = staged_passes(pipeline, precision, compute_units)
-    PassManager(optimise).run(module)
+    _run_passes(optimise, module)
     baseline = module.clone() if precise else None
-    PassManager(precise + plan).run(module)
-    model = CompiledModel(module, source=source, **options)
-    model.precision = (precision or "fp32") + (f" compute_units={compute_units}" if compute_units else "")
-    model.precision_baseline = baseline
-    model.partition_report = partition_report_of(module, compute_units)
+    _run_passes(precise + plan, module)
+    label = (precision or "fp32") + (f" compute_units={compute_units}" if compute_units else "")
+    return Lowered(module, label, baseline, partition_report_of(module, compute_units))
+
+
+def _run_passes(passes, module) -> None:
+    from mlir_coreml.passes.manager import PassManager
+
+    manager = PassManager.from_pipeline(passes) if isinstance(passes, str) else PassManager(passes)
+    with phase("pass pipeline"):
+        try:
+            manager.run(module)
+        finally:
+            record_phases(manager.timings)
+
+
+def _runnable(lowered: Lowered, source=None, **running) -> CompiledModel:
+    model = CompiledModel(lowered.module, source=source, **running)
+    model.precision = lowered.precision
+    model.precision_baseline = lowered.baseline
+    model.partition_report = lowered.partition_report
     return model
 
 
@@ -285,7 +346,8 @@ class CompiledModel:
         self.function = main_function(module)
         self.signature = Signature(self.function)
         self.states = state_names(self.function)
-        self.executor = Executor(module, self.function, use_kernels=use_kernels)
+        with phase("executor (pack weights)"):
+            self.executor = Executor(module, self.function, use_kernels=use_kernels)
         if codegen is None:
             codegen = os.environ.get(CODEGEN_ENV, "1") != "0"
         search = (artefact_dir(source),) if source is not None else ()
@@ -296,9 +358,10 @@ class CompiledModel:
                     if codegen and use_kernels else None) or executor
 
         # what predict runs: a partitioned model's segments each with a runner of its own
-        self.runner = HybridRunner(module, self.function,
-                                   lambda fn: runner_for(Executor(module, fn, use_kernels=use_kernels))) \
-            if segment_calls(module, self.function) else runner_for(self.executor)
+        with phase("generated module"):
+            self.runner = HybridRunner(module, self.function,
+                                       lambda fn: runner_for(Executor(module, fn, use_kernels=use_kernels))) \
+                if segment_calls(module, self.function) else runner_for(self.executor)
         # what a batched variant is compiled with (runtime/batch.py); batch size -> model or None
         self.options = dict(threads=threads, use_kernels=use_kernels, codegen=codegen,
                             trust_bundled_kernels=trust_bundled_kernels)

@@ -19,19 +19,23 @@ from mlir_coreml.runtime import build
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.plan_memory import ALIGNMENT
+from mlir_coreml.runtime.timing import phase
 
 
 def specialize(executor, progress: bool | None = None, search: tuple[str, ...] = (), trust: bool = False):
     try:
-        schedule = cython_emitter.Schedule(executor)
+        with phase("codegen"):
+            schedule = cython_emitter.Schedule(executor)
+            source = cython_emitter.emit(schedule)
     except cython_emitter.Unsupported:
         return None
     try:
-        module = build.build(cython_emitter.emit(schedule), progress=progress, search=search, trust=trust)
+        module = build.build(source, progress=progress, search=search, trust=trust)
     except build.BuildError as e:
         warnings.warn(f"running without generated kernels: {e}", RuntimeWarning, stacklevel=3)
         return None
-    return SpecializedExecutor(executor, schedule, module)
+    with phase("bind"):
+        return SpecializedExecutor(executor, schedule, module)
 
 
 def _aligned_bytes(n: int) -> np.ndarray:

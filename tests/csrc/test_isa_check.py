@@ -65,3 +65,39 @@ def test_fma_peak_is_positive_on_every_isa():
             assert K.fma_peak(seconds=0.002, repeats=1) > 0
         finally:
             K.force_isa(None)
+
+
+# -- coverage of the self-check ------------------------------------------------------------------
+
+def kernel_table_fields() -> list[str]:
+    """The function-pointer fields of the kernel table that generated modules call."""
+    import re
+    from pathlib import Path
+
+    header = (Path(K.__file__).parent / "kernel_table.h").read_text()
+    struct = header[header.index("typedef struct {"):header.index("} mc_kernel_table;")]
+    return re.findall(r"\(\*(\w+)\)", struct)
+
+
+def test_the_self_check_covers_every_family_of_the_kernel_table():
+    families = set(K.isa_check_families())
+    assert set(kernel_table_fields()) <= families
+    # the _kernels entry points the executor calls beyond the table
+    assert {"conv_transpose2d", "layer_norm", "resize", "float_to_half"} <= families
+
+
+@pytest.mark.parametrize("family", K.isa_check_families())
+def test_a_family_that_disagrees_disables_its_isa_and_is_named(family):
+    broken = VECTOR_ISAS[-1]
+    res = run_probe(MLIR_COREML_TEST_BREAK_ISA=f"{broken}:{family}")
+    assert res.returncode == 0, res.stderr
+    fallback = ORDER[ORDER.index(broken) - 1]
+    assert res.stdout.split()[-3:-1] == [fallback, fallback]
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"({family})" in lines[0]
+
+
+def test_breaking_another_family_name_changes_nothing():
+    res = run_probe(MLIR_COREML_TEST_BREAK_ISA=f"{VECTOR_ISAS[-1]}:no_such_family")
+    assert res.returncode == 0 and res.stderr == ""
+    assert res.stdout.split()[-3:-1] == [VECTOR_ISAS[-1]] * 2
