@@ -58,6 +58,15 @@ void mc_gemm_driver2(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                      mc_rows_b_fn rows_b, const void *ctx, float *out, ptrdiff_t ldc,
                      const mc_epilogue *ep);
 
+/* B read straight from the zero-padded input of a stride-1 convolution (no im2col): row k of
+   B is x + koff[k], and GEMM column n is padded position (n / pw, n % pw) of the output grid,
+   so columns with n % pw >= ow are computed and dropped; the others are written at output
+   column (n / pw) * ow + n % pw.  N = (OH - 1) * pw + ow.  Only where mc_gemm_direct_ok. */
+typedef struct { const float *x; const ptrdiff_t *koff; int pw, ow; } mc_direct_b;
+int mc_gemm_direct_ok(int M, int K);
+void mc_gemm_direct(mc_panels packed, int M, int K, int N, const mc_direct_b *d, float *out,
+                    ptrdiff_t ldc, const mc_epilogue *ep);
+
 int mc_isa(void);           /* effective ISA (after forcing) */
 int mc_threads_for(double flops);
 float mc_act_scalar(float v, const mc_epilogue *ep);
