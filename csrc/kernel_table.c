@@ -12,6 +12,9 @@ static const mc_kernel_table TABLE = {
     mc_softmax,
     mc_activation,
     mc_float_to_half,
+    mc_gemm_w32,
+    mc_conv2d_w32,
+    mc_depthwise_conv2d_w32,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

@@ -9,7 +9,7 @@
 #include "kernels.h"
 #include "fp16.h"
 
-#define MC_KERNEL_TABLE_VERSION 2
+#define MC_KERNEL_TABLE_VERSION 3
 #define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
 
 typedef struct {
@@ -26,6 +26,13 @@ typedef struct {
     void (*softmax)(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n);
     void (*activation)(float *x, size_t n, const mc_epilogue *ep);
     void (*float_to_half)(const float *src, uint16_t *dst, size_t n);  /* numpy's rounding */
+    /* the same kernels on fp32 weight panels (fp32-stored models keep fp32 weights) */
+    void (*gemm_w32)(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
+                     float *out, ptrdiff_t ldc, const mc_epilogue *ep);
+    void (*conv2d_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                       const mc_epilogue *ep);
+    void (*depthwise_conv2d_w32)(const mc_conv_shape *s, const float *x, const float *w,
+                                 float *out, const mc_epilogue *ep);
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

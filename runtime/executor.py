@@ -136,8 +136,7 @@ def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
 
     in_shape, out_shape = _static4(op.input), _static4(op.output)
     spec = None
-    # generated modules bind fp16 panels only: an fp32-panel step runs through its callback
-    if post is None and not packed.f32 and in_shape and out_shape and \
+    if post is None and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
         spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act, alpha=alpha,
                           beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
@@ -215,7 +214,7 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    spec = None if post or packed.f32 else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
+    spec = None if post else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
                                                     act=act, alpha=alpha, beta=beta, has_residual=has_residual,
                                                     M=n_out, K=k_in, rows=rows,
                                                     scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
