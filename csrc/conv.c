@@ -14,6 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The public fp16-panel entry point `name` and its fp32-panel twin `name##_w32`, both on the
+   one implementation `impl` taking mc_panels. */
+#define MC_PANEL_ENTRIES(name, impl)                                                          \
+    void name(const mc_conv_shape *s, const float *x, const uint16_t *w, float *out,          \
+              const mc_epilogue *ep) {                                                        \
+        impl(s, x, (mc_panels){w, 0}, out, ep);                                               \
+    }                                                                                         \
+    void name##_w32(const mc_conv_shape *s, const float *x, const float *w, float *out,       \
+                    const mc_epilogue *ep) {                                                  \
+        impl(s, x, (mc_panels){w, 1}, out, ep);                                               \
+    }
+
 int mc_conv_out_shape(mc_conv_shape *s) {
     if (s->groups <= 0 || s->C % s->groups || s->Cout % s->groups || s->stride_h <= 0 ||
         s->stride_w <= 0 || s->dil_h <= 0 || s->dil_w <= 0 || s->KH <= 0 || s->KW <= 0)
@@ -188,8 +200,7 @@ static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels pack
         }
         mc_panels wg = mc_panels_at(packed, g * psize);
         if (pointwise) {
-            if (wg.f32) mc_gemm_w32(wg.p, Mg, K, N, xg, N, og, N, epp);
-            else mc_gemm(wg.p, Mg, K, N, xg, N, og, N, epp);
+            mc_gemm_panels(wg, Mg, K, N, xg, N, og, N, epp);
         } else if (direct_rows(s, Mg, K)) {
             float *p = mc_scratch(MC_SLOT_PAD, (size_t)Cg * PH * PW + 64);
             pad_input(s, Cg, xg, p, PH, PW);
@@ -216,17 +227,7 @@ static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels pack
     }
 }
 
-void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
-               const mc_epilogue *ep) {
-    mc_panels w = {packed, 0};
-    conv2d_panels(s, x, w, out, ep);
-}
-
-void mc_conv2d_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
-                   const mc_epilogue *ep) {
-    mc_panels w = {packed, 1};
-    conv2d_panels(s, x, w, out, ep);
-}
+MC_PANEL_ENTRIES(mc_conv2d, conv2d_panels)
 
 /* ---------------------------------------------------------------- depthwise -------- */
 
@@ -604,17 +605,7 @@ static void depthwise_panels(const mc_conv_shape *s, const float *x, mc_panels w
     mc_parallel(ntasks, threads, dw_task, &j);
 }
 
-void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
-                         float *out, const mc_epilogue *ep) {
-    mc_panels p = {w, 0};
-    depthwise_panels(s, x, p, out, ep);
-}
-
-void mc_depthwise_conv2d_w32(const mc_conv_shape *s, const float *x, const float *w,
-                             float *out, const mc_epilogue *ep) {
-    mc_panels p = {w, 1};
-    depthwise_panels(s, x, p, out, ep);
-}
+MC_PANEL_ENTRIES(mc_depthwise_conv2d, depthwise_panels)
 
 /* ---------------------------------------------------------------- transposed -------- */
 /* Transposed convolution (the gradient of conv2d w.r.t. its input; Core ML deconvolution,
@@ -693,8 +684,7 @@ static void conv_transpose_panels(const mc_conv_shape *s, const float *x, mc_pan
     if (!cols) return;
     for (int g = 0; g < G; g++) {
         mc_panels wg = mc_panels_at(packed, g * psize);
-        if (wg.f32) mc_gemm_w32(wg.p, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
-        else mc_gemm(wg.p, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
+        mc_gemm_panels(wg, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
         mc_epilogue gep, *epp = NULL;
         if (ep) {
             gep = *ep;
@@ -713,14 +703,4 @@ static void conv_transpose_panels(const mc_conv_shape *s, const float *x, mc_pan
     free(cols);
 }
 
-void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
-                         float *out, const mc_epilogue *ep) {
-    mc_panels w = {packed, 0};
-    conv_transpose_panels(s, x, w, out, ep);
-}
-
-void mc_conv_transpose2d_w32(const mc_conv_shape *s, const float *x, const float *packed,
-                             float *out, const mc_epilogue *ep) {
-    mc_panels w = {packed, 1};
-    conv_transpose_panels(s, x, w, out, ep);
-}
+MC_PANEL_ENTRIES(mc_conv_transpose2d, conv_transpose_panels)

@@ -260,19 +260,19 @@ MC_T256 static void ukr_mv(int kc, const float *A, const float *B, const ptrdiff
     ukr_mv_n(kc, A, B, koff, acc, load, MV_NR);
 }
 
+/* One switch case per narrow width, so each inlined kernel has its column count as a constant. */
+#define MV_NARROW_CASES(CALL) \
+    case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; \
+    case 4: CALL(4); break; case 5: CALL(5); break;
+
 /* Column tail (nr < 6 columns, e.g. 49 = 8*6 + 1 on 7x7 maps): only nr columns are read
    and computed, so B is used in place and the tail costs nr/6 of a tile, not a full one.
    Columns >= nr of acc are left untouched. */
 MC_T256 static void ukr_mv_tail(int kc, const float *A, const float *B, const ptrdiff_t *koff, float *acc,
                                 int load, int nr) {
-    switch (nr) {
-    case 1: ukr_mv_n(kc, A, B, koff, acc, load, 1); break;
-    case 2: ukr_mv_n(kc, A, B, koff, acc, load, 2); break;
-    case 3: ukr_mv_n(kc, A, B, koff, acc, load, 3); break;
-    case 4: ukr_mv_n(kc, A, B, koff, acc, load, 4); break;
-    case 5: ukr_mv_n(kc, A, B, koff, acc, load, 5); break;
-    default: ukr_mv_n(kc, A, B, koff, acc, load, MV_NR); break;
-    }
+#define MV_CALL(n) ukr_mv_n(kc, A, B, koff, acc, load, n)
+    switch (nr) { MV_NARROW_CASES(MV_CALL) default: MV_CALL(MV_NR); }
+#undef MV_CALL
 }
 
 /* AVX-512 twin of ukr_mv_n: the 16 rows are one zmm vector, so a tile is 16 x MV_NR512
@@ -298,20 +298,18 @@ ukr_mv512_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, float
 
 MC_T512 static void ukr_mv512(int kc, const float *A, const float *B, const ptrdiff_t *koff, float *acc,
                               int load, int nr) {
+#define MV_CALL(n) ukr_mv512_n(kc, A, B, koff, acc, load, n)
     switch (nr) {
-    case 1: ukr_mv512_n(kc, A, B, koff, acc, load, 1); break;
-    case 2: ukr_mv512_n(kc, A, B, koff, acc, load, 2); break;
-    case 3: ukr_mv512_n(kc, A, B, koff, acc, load, 3); break;
-    case 4: ukr_mv512_n(kc, A, B, koff, acc, load, 4); break;
-    case 5: ukr_mv512_n(kc, A, B, koff, acc, load, 5); break;
-    case 6: ukr_mv512_n(kc, A, B, koff, acc, load, 6); break;
-    case 7: ukr_mv512_n(kc, A, B, koff, acc, load, 7); break;
-    case 8: ukr_mv512_n(kc, A, B, koff, acc, load, 8); break;
-    case 9: ukr_mv512_n(kc, A, B, koff, acc, load, 9); break;
-    case 10: ukr_mv512_n(kc, A, B, koff, acc, load, 10); break;
-    case 11: ukr_mv512_n(kc, A, B, koff, acc, load, 11); break;
-    default: ukr_mv512_n(kc, A, B, koff, acc, load, MV_NR512); break;
+    MV_NARROW_CASES(MV_CALL)
+    case 6: MV_CALL(6); break;
+    case 7: MV_CALL(7); break;
+    case 8: MV_CALL(8); break;
+    case 9: MV_CALL(9); break;
+    case 10: MV_CALL(10); break;
+    case 11: MV_CALL(11); break;
+    default: MV_CALL(MV_NR512);
     }
+#undef MV_CALL
 }
 
 /* acc is column-major [6][16]; writes rows [0, mr) x columns [0, nr) of C. */
@@ -678,18 +676,20 @@ static void pack_dense(const void *ctx, int k0, int kc, int n0, int nc, int nr, 
 }
 
 
+void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t ldx, float *out,
+                    ptrdiff_t ldc, const mc_epilogue *ep) {
+    dense_b d = {x, ldx};
+    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+}
+
 void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
              float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
-    dense_b d = {x, ldx};
-    mc_panels w = {packed, 0};
-    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+    mc_gemm_panels((mc_panels){packed, 0}, M, K, N, x, ldx, out, ldc, ep);
 }
 
 void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
                  float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
-    dense_b d = {x, ldx};
-    mc_panels w = {packed, 1};
-    mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
+    mc_gemm_panels((mc_panels){packed, 1}, M, K, N, x, ldx, out, ldc, ep);
 }
 
 /* Activation over a flat array, through the same vector code as the epilogues. */
