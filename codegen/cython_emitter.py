@@ -203,23 +203,28 @@ cdef inline void _epilogue(mc_epilogue *ep, const float *bias, const float *resi
     ep.beta = beta
 
 
-cdef void _conv(const mc_conv_shape *s, int n, bint depthwise, const float *x, const uint16_t *w,
+cdef void _conv(const mc_conv_shape *s, int n, bint depthwise, const float *x, const void *w, bint w32,
                 float *o, mc_epilogue *ep) noexcept nogil:
+    """w: fp16 panels, or fp32 ones when w32."""
     cdef size_t isz = <size_t>s.C * s.H * s.W, osz = <size_t>s.Cout * s.OH * s.OW
     cdef const float *r = ep.residual
     cdef int b
     for b in range(n):
         if r != NULL:
             ep.residual = r + b * osz
-        if depthwise:
-            T.depthwise_conv2d(s, x + b * isz, w, o + b * osz, ep)
+        if depthwise and w32:
+            T.depthwise_conv2d_w32(s, x + b * isz, <const float *>w, o + b * osz, ep)
+        elif depthwise:
+            T.depthwise_conv2d(s, x + b * isz, <const uint16_t *>w, o + b * osz, ep)
+        elif w32:
+            T.conv2d_w32(s, x + b * isz, <const float *>w, o + b * osz, ep)
         else:
-            T.conv2d(s, x + b * isz, w, o + b * osz, ep)
+            T.conv2d(s, x + b * isz, <const uint16_t *>w, o + b * osz, ep)
 
 
 cdef void _winograd(int m, const mc_conv_shape *s, int n, const float *x, const float *w, float *o,
                     mc_epilogue *ep) noexcept nogil:
-    """Winograd F(m, 3) over n images; w: its fp32 panels (bound as uint16 pairs)."""
+    """Winograd F(m, 3) over n images; w: its fp32 panels."""
     cdef size_t isz = <size_t>s.C * s.H * s.W, osz = <size_t>s.Cout * s.OH * s.OW
     cdef const float *r = ep.residual
     cdef int b
@@ -236,21 +241,20 @@ cdef void _transpose(const float *src, float *dst, Py_ssize_t rows, Py_ssize_t c
             dst[c * rows + r] = src[r * cols + c]
 
 
-cdef void _gemm(const uint16_t *w, bint f32, int M, int K, int N, const float *x, Py_ssize_t ldx, float *o,
-                Py_ssize_t ldc, mc_epilogue *ep) noexcept nogil:
-    """fp16 panels, or (f32) fp32 panels stored in the uint16 weight table as pairs."""
-    if f32:
+cdef void _gemm(const void *w, bint w32, int M, int K, int N, const float *x, Py_ssize_t ldx, float *o,
+                Py_ssize_t ldc, const mc_epilogue *ep) noexcept nogil:
+    if w32:
         T.gemm_w32(<const float *>w, M, K, N, x, ldx, o, ldc, ep)
     else:
-        T.gemm(w, M, K, N, x, ldx, o, ldc, ep)
+        T.gemm(<const uint16_t *>w, M, K, N, x, ldx, o, ldc, ep)
 
 
-cdef void _rows_gemm(const uint16_t *w, bint f32, int M, int K, Py_ssize_t rows, const float *x, float *o,
+cdef void _rows_gemm(const void *w, bint w32, int M, int K, Py_ssize_t rows, const float *x, float *o,
                      mc_epilogue *ep, float *scratch) noexcept nogil:
     """o[rows, M] = x[rows, K] @ W^T + epilogue: the GEMM computes W @ X for X [K, rows], so
     more than one row goes through transposed copies in the step's scratch."""
     if rows == 1:
-        _gemm(w, f32, M, K, 1, x, 1, o, 1, ep)
+        _gemm(w, w32, M, K, 1, x, 1, o, 1, ep)
         return
     cdef float *xt = scratch
     cdef float *yt = scratch + <size_t>K * rows
@@ -260,7 +264,7 @@ cdef void _rows_gemm(const uint16_t *w, bint f32, int M, int K, Py_ssize_t rows,
         _transpose(ep.residual, rt, rows, M)
         ep.residual = rt
         ep.ldr = rows
-    _gemm(w, f32, M, K, <int>rows, xt, rows, yt, rows, ep)
+    _gemm(w, w32, M, K, <int>rows, xt, rows, yt, rows, ep)
     _transpose(yt, o, M, rows)
 
 
@@ -275,7 +279,7 @@ cdef class Program:
     """The schedule, bound to its arena and weights (arrays owned by the caller's Python side)."""
     cdef object keepalive
     cdef char *base
-    cdef const uint16_t *w[{n_weights}]
+    cdef const void *w[{n_weights}]
     cdef const float *b[{n_biases}]
     cdef list callbacks
     cdef public int at
@@ -285,8 +289,8 @@ cdef class Program:
             raise RuntimeError("bind() the kernel table first")
         cdef int i
         self.base = <char *>_data(arena, cnp.NPY_UINT8, {arena_size}, "arena")
-        for i, n in enumerate({weight_sizes}):
-            self.w[i] = <const uint16_t *>_data(weights[i], cnp.NPY_UINT16, n, "weights")
+        for i, (n, typenum) in enumerate(zip({weight_sizes}, {weight_types})):
+            self.w[i] = _data(weights[i], typenum, n, "weights")
         for i, n in enumerate({bias_sizes}):
             self.b[i] = <const float *>_data(biases[i], cnp.NPY_FLOAT32, n, "bias")
         if len(callbacks) != {n_steps}:
@@ -315,6 +319,14 @@ cdef class Program:
 '''
 
 
+_NPY_UINT16, _NPY_FLOAT32 = np.dtype(np.uint16).num, np.dtype(np.float32).num   # the panel element types
+
+
+def _w32(weights: np.ndarray) -> bool:
+    """fp32 weight panels (the kernel table's *_w32 entries) rather than fp16 ones."""
+    return weights.dtype == np.float32
+
+
 def _f(x: float) -> str:
     """A float literal that round-trips float32 (repr of the float32 value)."""
     return repr(float(np.float32(x)))
@@ -330,7 +342,8 @@ class Emitter:
         head = _HEAD.format(
             n_weights=max(len(s.weights), 1), n_biases=max(len(s.biases), 1),
             arena_size=s.arena_size, n_steps=len(s.steps),
-            weight_sizes=tuple(int(w.size) for w in s.weights), bias_sizes=tuple(int(b.size) for b in s.biases))
+            weight_sizes=tuple(int(w.size) for w in s.weights),
+            weight_types=tuple(_NPY_FLOAT32 if _w32(w) else _NPY_UINT16 for w in s.weights), bias_sizes=tuple(int(b.size) for b in s.biases))
         for i, (step, spec) in enumerate(zip(s.steps, s.specs)):
             label = f"step {i}: {step.op.op_name}"
             self.line(f"# {label}")
@@ -364,7 +377,9 @@ class Emitter:
         return f"<float *>(self.base + {self.s.offset[step.outputs[0]]})"
 
     def weights(self, i: int) -> str:
-        return f"self.w[{self.s.weight_index[i]}]"
+        """The step's weight panels and whether they are fp32 (C arguments `w, w32`)."""
+        index = self.s.weight_index[i]
+        return f"self.w[{index}], {int(_w32(self.s.weights[index]))}"
 
     def bias(self, i: int) -> str:
         return f"self.b[{self.s.bias_index[i]}]" if i in self.s.bias_index else "NULL"
@@ -391,7 +406,7 @@ class Emitter:
         self.epilogue(i, step, spec, oh * ow)
         self.line("with nogil:")
         if spec.winograd:
-            self.line(f"_winograd({spec.winograd}, &s, {n}, x, <const float *>{self.weights(i)}, "
+            self.line(f"_winograd({spec.winograd}, &s, {n}, x, <const float *>self.w[{self.s.weight_index[i]}], "
                       f"{self.out_pointer(i, step, spec)}, &ep)", 3)
             return
         self.line(f"_conv(&s, {n}, {int(spec.depthwise)}, x, {self.weights(i)}, {self.out_pointer(i, step, spec)}, &ep)", 3)
@@ -401,7 +416,7 @@ class Emitter:
         self.epilogue(i, step, spec, 1)
         scratch = f"<float *>(self.base + {self.s.scratch[i]})" if spec.scratch_elements else "NULL"
         self.line("with nogil:")
-        self.line(f"_rows_gemm({self.weights(i)}, {int(spec.f32_panels)}, {spec.M}, {spec.K}, {spec.rows}, x, "
+        self.line(f"_rows_gemm({self.weights(i)}, {spec.M}, {spec.K}, {spec.rows}, x, "
                   f"{self.out_pointer(i, step, spec)}, "
                   f"&ep, {scratch})", 3)
 

@@ -63,7 +63,6 @@ class GemmCall(KernelCall):
     M: int
     K: int
     rows: int
-    f32_panels: bool = False  # `weights` then holds fp32 panels, viewed as uint16 pairs
 
 
 @dataclass(kw_only=True)

@@ -14,6 +14,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The public fp16-panel entry point `name` and its fp32-panel twin `name##_w32`, both on the
+   one implementation `impl` taking mc_panels. */
+#define MC_PANEL_ENTRIES(name, impl)                                                          \
+    void name(const mc_conv_shape *s, const float *x, const uint16_t *w, float *out,          \
+              const mc_epilogue *ep) {                                                        \
+        impl(s, x, (mc_panels){w, 0}, out, ep);                                               \
+    }                                                                                         \
+    void name##_w32(const mc_conv_shape *s, const float *x, const float *w, float *out,       \
+                    const mc_epilogue *ep) {                                                  \
+        impl(s, x, (mc_panels){w, 1}, out, ep);                                               \
+    }
+
 int mc_conv_out_shape(mc_conv_shape *s) {
     if (s->groups <= 0 || s->C % s->groups || s->Cout % s->groups || s->stride_h <= 0 ||
         s->stride_w <= 0 || s->dil_h <= 0 || s->dil_w <= 0 || s->KH <= 0 || s->KW <= 0)
@@ -27,6 +39,10 @@ int mc_conv_out_shape(mc_conv_shape *s) {
 }
 
 typedef struct { const mc_conv_shape *s; const float *x; } im2col_b;
+
+#ifndef DIRECT_MAX_WASTE
+#define DIRECT_MAX_WASTE 8   /* at most 1/8 of the computed columns dropped */
+#endif
 
 static void pack_im2col(const void *ctx, int k0, int kc, int n0, int nc, int nr, float *dst) {
     const im2col_b *b = ctx;
@@ -152,6 +168,15 @@ static void pad_input(const mc_conv_shape *s, int C, const float *x, float *dst,
     }
 }
 
+/* Stride-1 convolutions read B straight from the padded input (mc_gemm_direct) when the
+   columns computed past each output row (PW - OW of every PW) cost less than building the
+   im2col rows: measured, the copy costs about a tenth of the GEMM. */
+static int direct_rows(const mc_conv_shape *s, int Mg, int K) {
+    int PW = s->W + s->pad_l + s->pad_r;
+    return s->stride_h == 1 && s->stride_w == 1 && mc_gemm_direct_ok(Mg, K) &&
+           (PW - s->OW) * DIRECT_MAX_WASTE <= s->OW;
+}
+
 static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels packed, float *out,
                           const mc_epilogue *ep) {
     int G = s->groups, Mg = s->Cout / G, Cg = s->C / G;
@@ -177,6 +202,16 @@ static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels pack
         wg.qrow = g * Mg;
         if (pointwise) {
             mc_gemm_panels(wg, Mg, K, N, xg, N, og, N, epp);
+        } else if (direct_rows(s, Mg, K)) {
+            float *p = mc_scratch(MC_SLOT_PAD, (size_t)Cg * PH * PW + 64);
+            pad_input(s, Cg, xg, p, PH, PW);
+            ptrdiff_t *koff = (ptrdiff_t *)mc_scratch(MC_SLOT_MISC, 2 * (size_t)K + 16);
+            for (int k = 0; k < K; k++) {
+                int c = k / (s->KH * s->KW), kh = k / s->KW % s->KH, kw = k % s->KW;
+                koff[k] = ((ptrdiff_t)c * PH + (ptrdiff_t)kh * s->dil_h) * PW + (ptrdiff_t)kw * s->dil_w;
+            }
+            mc_direct_b d = {p, koff, PW, s->OW};
+            mc_gemm_direct(wg, Mg, K, (s->OH - 1) * PW + s->OW, &d, og, N, epp);
         } else {
             /* one context for both B providers: pack_im2col reads the leading im2col_b */
             im2col_both both = {{&gs, xg}, {&gs, xg, s->H, s->W}};
@@ -193,17 +228,7 @@ static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels pack
     }
 }
 
-void mc_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
-               const mc_epilogue *ep) {
-    mc_panels w = {packed, 0};
-    conv2d_panels(s, x, w, out, ep);
-}
-
-void mc_conv2d_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
-                   const mc_epilogue *ep) {
-    mc_panels w = {packed, 1};
-    conv2d_panels(s, x, w, out, ep);
-}
+MC_PANEL_ENTRIES(mc_conv2d, conv2d_panels)
 
 void mc_conv2d_q8(const mc_conv_shape *s, const float *x, const int8_t *packed, const mc_dequant *dq,
                   float *out, const mc_epilogue *ep) {
@@ -587,17 +612,7 @@ static void depthwise_panels(const mc_conv_shape *s, const float *x, mc_panels w
     mc_parallel(ntasks, threads, dw_task, &j);
 }
 
-void mc_depthwise_conv2d(const mc_conv_shape *s, const float *x, const uint16_t *w,
-                         float *out, const mc_epilogue *ep) {
-    mc_panels p = {w, 0};
-    depthwise_panels(s, x, p, out, ep);
-}
-
-void mc_depthwise_conv2d_w32(const mc_conv_shape *s, const float *x, const float *w,
-                             float *out, const mc_epilogue *ep) {
-    mc_panels p = {w, 1};
-    depthwise_panels(s, x, p, out, ep);
-}
+MC_PANEL_ENTRIES(mc_depthwise_conv2d, depthwise_panels)
 
 /* ---------------------------------------------------------------- transposed -------- */
 /* Transposed convolution (the gradient of conv2d w.r.t. its input; Core ML deconvolution,
@@ -676,8 +691,7 @@ static void conv_transpose_panels(const mc_conv_shape *s, const float *x, mc_pan
     if (!cols) return;
     for (int g = 0; g < G; g++) {
         mc_panels wg = mc_panels_at(packed, g * psize);
-        if (wg.f32) mc_gemm_w32(wg.p, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
-        else mc_gemm(wg.p, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
+        mc_gemm_panels(wg, M, Cg, HW, x + (size_t)g * Cg * HW, HW, cols, HW, NULL);
         mc_epilogue gep, *epp = NULL;
         if (ep) {
             gep = *ep;
@@ -696,14 +710,4 @@ static void conv_transpose_panels(const mc_conv_shape *s, const float *x, mc_pan
     free(cols);
 }
 
-void mc_conv_transpose2d(const mc_conv_shape *s, const float *x, const uint16_t *packed,
-                         float *out, const mc_epilogue *ep) {
-    mc_panels w = {packed, 0};
-    conv_transpose_panels(s, x, w, out, ep);
-}
-
-void mc_conv_transpose2d_w32(const mc_conv_shape *s, const float *x, const float *packed,
-                             float *out, const mc_epilogue *ep) {
-    mc_panels w = {packed, 1};
-    conv_transpose_panels(s, x, w, out, ep);
-}
+MC_PANEL_ENTRIES(mc_conv_transpose2d, conv_transpose_panels)

@@ -236,6 +236,8 @@ const mc_isa_check mc_isa_checks[] = {
     {"attention", check_attention},
     {"batched_matmul", check_batched_matmul},
     {"strided_copy", check_strided_copy},
-    {"gemm_w32", check_gemm},
+    {"gemm_w32", check_gemm},                       /* fp32 panels: checked by the same problems */
+    {"conv2d_w32", check_conv2d},
+    {"depthwise_conv2d_w32", check_depthwise_conv2d},
 };
 const int mc_isa_check_count = sizeof mc_isa_checks / sizeof *mc_isa_checks;

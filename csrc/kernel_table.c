@@ -18,6 +18,8 @@ static const mc_kernel_table TABLE = {
     mc_strided_copy,
     mc_batched_matmul,
     mc_gemm_w32,
+    mc_conv2d_w32,
+    mc_depthwise_conv2d_w32,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

@@ -10,7 +10,7 @@
 #include "fp16.h"
 #include "winograd.h"
 
-#define MC_KERNEL_TABLE_VERSION 4
+#define MC_KERNEL_TABLE_VERSION 5
 #define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
 
 typedef struct {
@@ -39,6 +39,10 @@ typedef struct {
                            const mc_epilogue *ep);
     void (*gemm_w32)(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
                      float *out, ptrdiff_t ldc, const mc_epilogue *ep);  /* fp32 panels */
+    void (*conv2d_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                       const mc_epilogue *ep);
+    void (*depthwise_conv2d_w32)(const mc_conv_shape *s, const float *x, const float *w,
+                                 float *out, const mc_epilogue *ep);
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

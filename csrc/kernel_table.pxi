@@ -60,3 +60,7 @@ cdef extern from "kernel_table.h":
                                const mc_epilogue *ep) noexcept nogil
         void (*gemm_w32)(const float *packed, int M, int K, int N, const float *x, Py_ssize_t ldx,
                          float *out, Py_ssize_t ldc, const mc_epilogue *ep) noexcept nogil
+        void (*conv2d_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                           const mc_epilogue *ep) noexcept nogil
+        void (*depthwise_conv2d_w32)(const mc_conv_shape *s, const float *x, const float *w,
+                                     float *out, const mc_epilogue *ep) noexcept nogil

@@ -39,6 +39,10 @@ void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t 
 /* kc x 8 floats of panel `panel` from k0: in place for fp32, converted into buf for fp16. */
 const float *mc_panel_rows(mc_panels w, int K, int panel, int k0, int kc, float *buf);
 
+/* mc_gemm / mc_gemm_w32 on either panel type. */
+void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t ldx, float *out,
+                    ptrdiff_t ldc, const mc_epilogue *ep);
+
 typedef void (*mc_pack_b_fn)(const void *ctx, int k0, int kc, int n0, int nc, int nr, float *dst);
 
 void mc_gemm_driver(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
@@ -66,6 +70,15 @@ typedef const float *(*mc_rows_b_fn)(const void *ctx, int k0, int kc, int n0, in
 void mc_gemm_driver2(mc_panels packed, int M, int K, int N, mc_pack_b_fn pack_b,
                      mc_rows_b_fn rows_b, const void *ctx, float *out, ptrdiff_t ldc,
                      const mc_epilogue *ep);
+
+/* B read straight from the zero-padded input of a stride-1 convolution (no im2col): row k of
+   B is x + koff[k], and GEMM column n is padded position (n / pw, n % pw) of the output grid,
+   so columns with n % pw >= ow are computed and dropped; the others are written at output
+   column (n / pw) * ow + n % pw.  N = (OH - 1) * pw + ow.  Only where mc_gemm_direct_ok. */
+typedef struct { const float *x; const ptrdiff_t *koff; int pw, ow; } mc_direct_b;
+int mc_gemm_direct_ok(int M, int K);
+void mc_gemm_direct(mc_panels packed, int M, int K, int N, const mc_direct_b *d, float *out,
+                    ptrdiff_t ldc, const mc_epilogue *ep);
 
 int mc_isa(void);           /* effective ISA (after forcing) */
 

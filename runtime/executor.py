@@ -156,11 +156,11 @@ def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
 
     in_shape, out_shape = _static4(op.input), _static4(op.output)
     spec = None
-    # generated modules bind fp16 panels, and Winograd's fp32 ones: other fp32-panel steps
-    # (and int8-panel ones) run through their callback
-    if post is None and (not packed.f32 or packed.winograd) and not packed.quantized and in_shape and out_shape and \
+    # generated modules bind fp16 and fp32 panels (the table's *_w32 entries); int8 ones run
+    # through their callback
+    if post is None and not packed.quantized and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
-        spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data.view(np.uint16), bias=bias, act=act,
+        spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act,
                           alpha=alpha, beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
                           groups=packed.groups, kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation,
                           pads=pads, depthwise=packed.depthwise, winograd=packed.winograd)
@@ -316,12 +316,10 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    # fp32 panels ride in the generated module's uint16 weight table as pairs (f32_panels)
-    weights = np.ascontiguousarray(packed.data).view(np.uint16) if packed.f32 else packed.data
-    spec = None if post or packed.quantized else GemmCall(out_elements=rows * n_out, weights=weights, bias=bias, act=act, alpha=alpha,
-                                      beta=beta, has_residual=has_residual, M=n_out, K=k_in, rows=rows,
-                                      scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows,
-                                      f32_panels=bool(packed.f32))
+    spec = None if post or packed.quantized else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
+                                                          act=act, alpha=alpha, beta=beta, has_residual=has_residual,
+                                                          M=n_out, K=k_in, rows=rows,
+                                                          scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
     return _with_spec(run, spec)
 
 

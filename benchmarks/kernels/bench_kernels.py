@@ -2,6 +2,7 @@
 
     python benchmarks/kernels/bench_kernels.py [--threads 1,2] [--model resnet18,mobilenetv2]
                                                [--extra] [--cpu-time] [--weights fp16|fp32]
+                                               [--isa avx512,avx2] [--baseline OTHER_BUILD.so]
 
 Each layer runs as a one-node ONNX model in onnxruntime (intra_op_num_threads = threads)
 and through our kernels (fp16 or fp32 weight panels, fp32 accumulation), timed interleaved; the
@@ -13,9 +14,14 @@ count in --threads gets its own per-layer table; a summary of all of them closes
 --cpu-time (1 thread only) times with the calling thread's CPU clock, far less sensitive to
 other processes on a shared machine than wall time; --stat min reports the fastest round
 instead of the median (contention only ever adds time).  --extra adds transposed convolution,
-pooling and softmax (ours only, wall time).
+pooling and softmax (ours only, wall time).  --isa takes a comma-separated list (one run per
+ISA, forced).  --baseline loads a second build of csrc._kernels (e.g. the main branch's
+_kernels*.so) into the same process and times it interleaved with ours and onnxruntime, so a
+before/after comparison sees the same machine load: columns "base %pk" and "speedup" (base
+time / our time).
 """
 import argparse
+import importlib.util
 import statistics
 import time
 
@@ -79,6 +85,15 @@ CLOCK = time.perf_counter
 STAT = statistics.median
 WEIGHTS = "fp16"
 PEAK = float("nan")   # GFLOP/s of one core, measured in main()
+BASE = None           # --baseline: another build of _kernels, timed interleaved with ours
+
+
+def load_build(path):
+    """Another build of csrc._kernels, loaded beside ours under its own module name."""
+    spec = importlib.util.spec_from_file_location("baseline_build._kernels", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def interleaved(fns, budget=0.25, rounds=7):
@@ -101,20 +116,28 @@ def interleaved(fns, budget=0.25, rounds=7):
     return [STAT(s) for s in samples]
 
 
+def conv_runner(kernels, w, b, x, s, p, groups):
+    packed = kernels.pack_conv_weights(w, groups, WEIGHTS)
+    out = kernels.conv2d(x, packed, bias=b, stride=s, padding=p)
+    return out, lambda: kernels.conv2d(x, packed, bias=b, stride=s, padding=p, out=out)
+
+
 def bench_conv(layer, threads, rng):
+    """flops, seconds of ours, onnxruntime's and the baseline's (nan without one), rel. error."""
     cin, cout, k, s, p, hw, groups, _ = layer
     w = (rng.standard_normal((cout, cin // groups, k, k)) * 0.1).astype(np.float32)
     b = rng.standard_normal(cout).astype(np.float32)
     x = rng.standard_normal((1, cin, hw, hw)).astype(np.float32)
-    packed = K.pack_conv_weights(w, groups, WEIGHTS)
-    out = K.conv2d(x, packed, bias=b, stride=s, padding=p)
+    out, ours = conv_runner(K, w, b, x, s, p, groups)
     sess = session(onnx_conv(w, b, s, p, groups, list(x.shape)), threads)
     ref = sess.run(None, {"x": x})[0]
     err = np.abs(out - ref).max() / max(np.abs(ref).max(), 1e-6)
-    ours, theirs = interleaved([lambda: K.conv2d(x, packed, bias=b, stride=s, padding=p, out=out),
-                                lambda: sess.run(None, {"x": x})])
+    fns = [ours, lambda: sess.run(None, {"x": x})]
+    if BASE is not None:
+        fns.append(conv_runner(BASE, w, b, x, s, p, groups)[1])
+    times = interleaved(fns) + [float("nan")]
     flops = 2.0 * out.size * (cin // groups) * k * k
-    return flops, ours, theirs, err
+    return flops, times[0], times[1], times[2], err
 
 
 def bench_gemm(n, threads, rng):
@@ -152,27 +175,30 @@ def bench_extra(rng):
 
 
 def run_model(name, layers, threads, rng):
-    print(f"\n{name} 224, batch 1, {threads} thread(s), isa {K.current_isa()}")
+    print(f"\n{name} 224, batch 1, {threads} thread(s), isa {K.current_isa()}, {WEIGHTS} weights")
     print(f"{'cin':>5} {'cout':>5} {'k':>2} {'s':>2} {'hw':>4} {'grp':>4} {'x':>2} "
           f"{'MFLOP':>7} {'ours ms':>8} {'ort ms':>8} {'ours GF/s':>9} {'ort GF/s':>9} {'ours %pk':>8} "
-          f"{'ort %pk':>7} {'ratio':>6} {'relerr':>8}")
+          f"{'ort %pk':>7} {'ratio':>6} {'base %pk':>8} {'speedup':>7} {'relerr':>8}")
     peak = PEAK * threads
-    tot_ours = tot_ort = tot_flops = 0.0
+    tot_ours = tot_ort = tot_base = tot_flops = 0.0
     for layer in layers:
-        flops, ours, theirs, err = bench_conv(layer, threads, rng)
+        flops, ours, theirs, base, err = bench_conv(layer, threads, rng)
         count = layer[-1]
         tot_ours += ours * count
         tot_ort += theirs * count
+        tot_base += base * count
         tot_flops += flops * count
         cin, cout, k, s, p, hw, groups, _ = layer
         print(f"{cin:5d} {cout:5d} {k:2d} {s:2d} {hw:4d} {groups:4d} {count:2d} {flops / 1e6:7.1f} "
               f"{ours * 1e3:8.3f} {theirs * 1e3:8.3f} {flops / ours / 1e9:9.1f} {flops / theirs / 1e9:9.1f} "
               f"{100 * flops / ours / 1e9 / peak:8.1f} {100 * flops / theirs / 1e9 / peak:7.1f} "
-              f"{ours / theirs:6.2f} {err:8.1e}")
+              f"{ours / theirs:6.2f} {100 * flops / base / 1e9 / peak:8.1f} {base / ours:7.2f} {err:8.1e}")
+    base_note = "" if BASE is None else (f", baseline {tot_base * 1e3:.2f} ms "
+                                         f"({100 * tot_flops / tot_base / 1e9 / peak:.0f} % of peak, speedup {tot_base / tot_ours:.2f})")
     print(f"all conv layers: {tot_flops / 1e9:.2f} GFLOP, ours {tot_ours * 1e3:.2f} ms "
           f"({tot_flops / tot_ours / 1e9:.1f} GFLOP/s, {100 * tot_flops / tot_ours / 1e9 / peak:.0f} % of peak), onnxruntime {tot_ort * 1e3:.2f} ms "
-          f"({tot_flops / tot_ort / 1e9:.1f} GFLOP/s), ratio {tot_ours / tot_ort:.2f}")
-    return tot_ours, tot_ort
+          f"({tot_flops / tot_ort / 1e9:.1f} GFLOP/s), ratio {tot_ours / tot_ort:.2f}{base_note}")
+    return tot_ours, tot_ort, tot_base
 
 
 def main():
@@ -180,14 +206,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     ap.add_argument("--model", default="resnet18,mobilenetv2")
-    ap.add_argument("--isa", default=None, help="force avx512|avx2|portable")
+    ap.add_argument("--isa", default=None, help="force avx512|avx2|portable (comma-separated: one run each)")
     ap.add_argument("--cpu-time", action="store_true", help="time with the process CPU clock (1 thread)")
     ap.add_argument("--extra", action="store_true", help="also time conv_transpose2d, pooling, softmax")
     ap.add_argument("--stat", choices=("median", "min"), default="median",
                     help="per-layer statistic over the rounds; min approximates an idle machine")
     ap.add_argument("--weights", choices=("fp16", "fp32"), default="fp16", help="weight panel precision")
+    ap.add_argument("--baseline", default=None, help="another build's _kernels*.so, timed interleaved")
     args = ap.parse_args()
-    global STAT, WEIGHTS, PEAK
+    global STAT, WEIGHTS, PEAK, BASE
+    if args.baseline:
+        BASE = load_build(args.baseline)
     WEIGHTS = args.weights
     STAT = min if args.stat == "min" else statistics.median
     thread_counts = [int(t) for t in str(args.threads).split(",")]
@@ -195,26 +224,32 @@ def main():
         if thread_counts != [1]:
             ap.error("--cpu-time needs --threads 1 (CPU time adds up over threads)")
         CLOCK = time.thread_time
-    if args.isa:
-        K.force_isa(args.isa)
-    PEAK = K.fma_peak()
-    print(f"isa {K.current_isa()}: measured FMA peak {PEAK:.1f} GFLOP/s per core; {WEIGHTS} weight panels")
-    models = {"resnet18": resnet18_layers, "mobilenetv2": mobilenetv2_layers}
     summary = []
-    for threads in thread_counts:
-        K.set_num_threads(threads)
-        rng = np.random.default_rng(0)
-        bench_gemm(512, threads, rng)
-        for name in args.model.split(","):
-            ours, theirs = run_model(name, models[name](), threads, rng)
-            summary.append((name, threads, ours, theirs))
-        if args.extra:
-            print(f"\nother kernels, {threads} thread(s):")
-            bench_extra(rng)
-    print(f"\nsummary ({'CPU' if args.cpu_time else 'wall'} time, {args.stat} of rounds, conv layers only)")
-    print(f"{'model':>12} {'threads':>7} {'ours ms':>9} {'ort ms':>9} {'ratio':>6}")
-    for name, threads, ours, theirs in summary:
-        print(f"{name:>12} {threads:7d} {ours * 1e3:9.2f} {theirs * 1e3:9.2f} {ours / theirs:6.2f}")
+    for isa in (args.isa or K.current_isa()).split(","):
+        K.force_isa(isa)
+        if BASE is not None:
+            BASE.force_isa(isa)
+        PEAK = K.fma_peak()
+        print(f"isa {K.current_isa()}: measured FMA peak {PEAK:.1f} GFLOP/s per core; {WEIGHTS} weight panels")
+        models = {"resnet18": resnet18_layers, "mobilenetv2": mobilenetv2_layers}
+        for threads in thread_counts:
+            K.set_num_threads(threads)
+            if BASE is not None:
+                BASE.set_num_threads(threads)
+            rng = np.random.default_rng(0)
+            bench_gemm(512, threads, rng)
+            for name in args.model.split(","):
+                ours, theirs, base = run_model(name, models[name](), threads, rng)
+                summary.append((name, K.current_isa(), threads, ours, theirs, base))
+            if args.extra:
+                print(f"\nother kernels, {threads} thread(s):")
+                bench_extra(rng)
+    print(f"\nsummary ({'CPU' if args.cpu_time else 'wall'} time, {args.stat} of rounds, conv layers only, "
+          f"{WEIGHTS} weights)")
+    print(f"{'model':>12} {'isa':>8} {'threads':>7} {'ours ms':>9} {'ort ms':>9} {'ratio':>6} {'base ms':>9} {'speedup':>7}")
+    for name, isa, threads, ours, theirs, base in summary:
+        print(f"{name:>12} {isa:>8} {threads:7d} {ours * 1e3:9.2f} {theirs * 1e3:9.2f} {ours / theirs:6.2f} "
+              f"{base * 1e3:9.2f} {base / ours:7.2f}")
 
 
 if __name__ == "__main__":

@@ -66,9 +66,11 @@ def _both(module, **kw):
 def test_same_bits_as_the_executor(precision):
     module, inputs = small_cnn()
     generated, plain = _both(module, precision=precision)
-    kinds = {spec.kind for spec in generated.runner.schedule.specs if spec is not None}
-    if precision == "fp16":
-        assert kinds == {"conv2d", "pool2d", "global_pool", "gemm", "softmax", "activation", "copy"}
+    specs = [spec for spec in generated.runner.schedule.specs if spec is not None]
+    # fp32 panels ("stored" f32 weights) are direct calls too, through the table's *_w32 entries
+    assert {spec.kind for spec in specs} == {"conv2d", "pool2d", "global_pool", "gemm", "softmax", "activation", "copy"}
+    panel_types = {spec.weights.dtype for spec in specs if spec.weights is not None}
+    assert panel_types == {np.dtype(np.uint16 if precision == "fp16" else np.float32)}
     for _ in range(2):  # the second run reuses the arena
         ours, theirs = generated.predict(inputs), plain.predict(inputs)
         for name in theirs:
