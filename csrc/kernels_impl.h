@@ -39,9 +39,6 @@ void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t 
 /* kc x 8 floats of panel `panel` from k0: in place for fp32, converted into buf for fp16. */
 const float *mc_panel_rows(mc_panels w, int K, int panel, int k0, int kc, float *buf);
 
-/* mc_gemm / mc_gemm_w32 on either panel type. */
-void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t ldx, float *out,
-                    ptrdiff_t ldc, const mc_epilogue *ep);
 
 typedef void (*mc_pack_b_fn)(const void *ctx, int k0, int kc, int n0, int nc, int nr, float *dst);
 
