@@ -8,9 +8,9 @@ fusion passes wrote them; this runtime fuses nothing of its own);
 every other op runs its numpy `reference`. `weight_precision="stored"` keeps f32-stored
 weights in f32 (fp32 panels) for fp32 parity; "fp16" packs every weight as fp16.
 
-Kernel results that `plan-memory` placed in the arena are written there in place (`out=`);
-intermediates are dropped after their last reader. One executor is not reentrant: `run`
-holds a lock.
+The executor plans nothing: kernel results that `plan-memory` placed in the arena are written
+there in place (`out=`), and each value is dropped after the op plan-memory's `last_use` names.
+A function without the plan is refused. One executor is not reentrant: `run` holds a lock.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from mlir_coreml.codegen.kernel_calls import (ActivationCall, Conv2dCall, GemmCall, GlobalPoolCall, KernelCall,
-                                             Pool2dCall, SoftmaxCall)
+                                             Pool2dCall, SoftmaxCall, Window2d)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
@@ -30,6 +30,8 @@ from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
+from mlir_coreml.passes.plan_memory import (KEPT, arena_size, gemm_scratch_elements, result_last_uses,
+                                            result_offsets)
 
 Kernel = Callable[..., Any]  # (inputs: list[np.ndarray], out: np.ndarray | None) -> array(s)
 
@@ -101,31 +103,38 @@ def _panel_precision(w, precision: str) -> str:
     return "fp32" if precision == "stored" and w.dtype != np.float16 else "fp16"
 
 
-def _weight_and_bias(op, precision: str) -> tuple | None:
-    """(weight, bias or None) of a conv/linear op the kernels can run: static float activations,
-    a packable constant weight and a constant (or no) bias."""
+def _f32(a: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None else np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _packed_layer(op, precision: str, pack: Callable) -> tuple | None:
+    """(packed weights, fp32 bias or None) of a conv/linear op the kernels can run: static float
+    activations, a packable constant weight and a constant (or no) bias. `pack(w, panels)` packs
+    the weight in the panel dtype `precision` asks for: every kernel takes either."""
     w = constant_array(op.weight)
     if not _packable(w, precision) or not (_is_float_static(op.input) and _is_float_static(op.output)):
         return None
     bias = None if op.bias is None else constant_array(op.bias)
     if op.bias is not None and bias is None:
         return None
-    return w, bias
+    return pack(w, _panel_precision(w, precision)), _f32(bias)
+
+
+def _direct(packed, post) -> bool:
+    """Whether a generated module makes the call itself: its kernel table binds fp16 panels and
+    the kernels' own epilogues only; any other step runs through its callback."""
+    return post is None and not packed.f32
 
 
 def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
     """The conv kernel for `op` with the epilogue its attributes name."""
-    params = _weight_and_bias(op, precision)
-    if params is None:
-        return None
-    w, bias = params
-    panels = _panel_precision(w, precision)
-    act, alpha, beta, has_residual = op.activation, op.alpha, op.beta, op.residual is not None
     K = _kernels()
-    packed = K.pack_conv_weights(w, op.groups, panels)
-    bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
-    act, post = _post_activation(act, float(alpha), float(beta))
-    alpha, beta = float(alpha), float(beta)
+    layer = _packed_layer(op, precision, lambda w, panels: K.pack_conv_weights(w, op.groups, panels))
+    if layer is None:
+        return None
+    packed, bias = layer
+    alpha, beta, has_residual = float(op.alpha), float(op.beta), op.residual is not None
+    act, post = _post_activation(op.activation, alpha, beta)
     stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
 
     def run(inputs, out):
@@ -136,24 +145,21 @@ def conv2d_kernel(op: Conv2dOp, precision: str) -> Kernel | None:
 
     in_shape, out_shape = _static4(op.input), _static4(op.output)
     spec = None
-    # generated modules bind fp16 panels only: an fp32-panel step runs through its callback
-    if post is None and not packed.f32 and in_shape and out_shape and \
+    if _direct(packed, post) and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
+        window = Window2d(in_shape, out_shape, (packed.KH, packed.KW), stride, pads, dilation)
         spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act, alpha=alpha,
-                          beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
-                          groups=packed.groups, kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation,
-                          pads=pads, depthwise=packed.depthwise)
+                          beta=beta, has_residual=has_residual, window=window, groups=packed.groups,
+                          depthwise=packed.depthwise)
     return _with_spec(run, spec)
 
 
 def conv_transpose2d_kernel(op: ConvTranspose2dOp, precision: str) -> Kernel | None:
-    params = _weight_and_bias(op, precision)
-    if params is None:
-        return None
-    w, bias = params
     K = _kernels()
-    packed = K.pack_conv_transpose_weights(w, op.groups, _panel_precision(w, precision))
-    bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
+    layer = _packed_layer(op, precision, lambda w, panels: K.pack_conv_transpose_weights(w, op.groups, panels))
+    if layer is None:
+        return None
+    packed, bias = layer
     stride, dilation, pads = tuple(op.strides), tuple(op.dilations), tuple(op.pads)
     output_padding = tuple(op.output_padding)
     return lambda inputs, out: K.conv_transpose2d(inputs[0], packed, bias=bias, stride=stride, dilation=dilation,
@@ -190,16 +196,11 @@ def layer_norm_kernel(op: LayerNormOp, precision: str) -> Kernel | None:
     return lambda inputs, out: K.layer_norm(inputs[0], n, gamma, beta, eps).reshape(shape)
 
 
-def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
-                    result_shape=None, panels: str = "fp16") -> Kernel:
-    """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the packed GEMM
-    (`panels`: "fp16" or "fp32"); the result is reshaped to `result_shape` when given (a fused
-    chain's final value)."""
+def row_gemm_kernel(packed, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False) -> Kernel:
+    """`act(x @ w^T + bias + residual)` for x [..., K] through the packed GEMM of w [N, K]."""
     K = _kernels()
-    packed = K.pack_weights(w, panels)
-    bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
     act, post = _post_activation(act, alpha, beta)
-    n_out, k_in = w.shape
+    n_out, k_in = packed.M, packed.K
     rows = int(np.prod(out_shape[:-1], dtype=np.int64))
 
     def run(inputs, out):
@@ -212,24 +213,23 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         if direct:
             return out
         y = np.ascontiguousarray(y.T).reshape(out_shape)
-        y = post(y) if post else y
-        return y if result_shape is None else y.reshape(result_shape)
+        return post(y) if post else y
 
-    spec = None if post or packed.f32 else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
-                                                    act=act, alpha=alpha, beta=beta, has_residual=has_residual,
-                                                    M=n_out, K=k_in, rows=rows,
-                                                    scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
+    spec = None
+    if _direct(packed, post):
+        spec = GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias, act=act, alpha=alpha, beta=beta,
+                        has_residual=has_residual, M=n_out, K=k_in, rows=rows,
+                        scratch_elements=gemm_scratch_elements(rows, k_in, n_out))
     return _with_spec(run, spec)
 
 
 def linear_kernel(op: LinearOp, precision: str) -> Kernel | None:
-    params = _weight_and_bias(op, precision)
-    if params is None:
+    layer = _packed_layer(op, precision, _kernels().pack_weights)
+    if layer is None:
         return None
-    w, bias = params
-    panels = _panel_precision(w, precision)
-    return row_gemm_kernel(w, bias, op.output.type.shape, op.activation, float(op.alpha), float(op.beta),
-                           op.residual is not None, panels=panels)
+    packed, bias = layer
+    return row_gemm_kernel(packed, bias, op.output.type.shape, op.activation, float(op.alpha), float(op.beta),
+                           op.residual is not None)
 
 
 def matmul_kernel(op: MatmulOp, precision: str) -> Kernel | None:
@@ -238,8 +238,8 @@ def matmul_kernel(op: MatmulOp, precision: str) -> Kernel | None:
     if not _packable(b, precision) or b.ndim != 2 or op.transpose_a or \
             not (_is_float_static(op.a) and _is_float_static(op.output)):
         return None
-    return row_gemm_kernel(b if op.transpose_b else b.T, None, op.output.type.shape,
-                           panels=_panel_precision(b, precision))
+    w = b if op.transpose_b else b.T
+    return row_gemm_kernel(_kernels().pack_weights(w, _panel_precision(b, precision)), None, op.output.type.shape)
 
 
 def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:
@@ -256,8 +256,8 @@ def pool2d_kernel(op: Pool2dOp, precision: str) -> Kernel | None:
     spec = None
     if in_shape and out_shape and in_shape[:2] == out_shape[:2] and \
             K.pool_output_size(in_shape, kernel, stride, pads, ceil) == out_shape[2:]:
-        spec = Pool2dCall(out_elements=np.prod(out_shape), pool=op.kind, in_shape=in_shape, out_shape=out_shape,
-                          kernel=kernel, stride=stride, pads=pads, exclude_padding=exclude)
+        spec = Pool2dCall(out_elements=np.prod(out_shape), pool=op.kind, exclude_padding=exclude,
+                          window=Window2d(in_shape, out_shape, kernel, stride, pads))
     return _with_spec(run, spec)
 
 
@@ -311,6 +311,16 @@ KERNELS_WRITE_OUT = frozenset({Conv2dOp, LinearOp, MatmulOp})
 WEIGHT_PRECISIONS = ("fp16", "stored")
 
 
+def release_points(op) -> list[int]:
+    """plan-memory's `last_use` of each result of `op`: the body index of the op after which it
+    is dropped (KEPT: returned)."""
+    last = result_last_uses(op)
+    if last is None or len(last) != len(op.results):
+        raise MlirCoremlError(f"'{op.op_name}' has no 'last_use' for each result: the memory plan is missing or "
+                              f"stale, run plan-memory last", describe_location(op))
+    return last
+
+
 def kernel_for(op, precision: str = "fp16") -> Kernel | None:
     builder = KERNEL_BUILDERS.get(type(op))
     if builder is None and isinstance(op, ActivationOp):
@@ -318,23 +328,19 @@ def kernel_for(op, precision: str = "fp16") -> Kernel | None:
     return builder(op, precision) if builder is not None else None
 
 
-def _reader_index(user, index: dict) -> int:
-    """The step index of the top-level op that contains `user` (uses inside nested regions
-    count at their enclosing op); -1 if it is not a step (the terminator)."""
-    while user is not None and id(user) not in index:
-        user = user.parent_op
-    return -1 if user is None else index[id(user)]
-
-
 class Executor:
-    """Steps for one function; `run(args)` returns the values its `func.return` yields."""
+    """Steps for one function; `run(args)` returns the values its `func.return` yields. The
+    function must carry plan-memory's attributes: kernel results go to their `arena_offset`,
+    and every value is dropped after the op its `last_use` names."""
 
     def __init__(self, module, fn, use_kernels: bool = True, weight_precision: str = "stored"):
-        from mlir_coreml.passes.plan_memory import SIZE_ATTR, result_offsets
-
         if weight_precision not in WEIGHT_PRECISIONS:
             raise MlirCoremlError(f"weight_precision must be one of {', '.join(WEIGHT_PRECISIONS)}, "
                                   f"got '{weight_precision}'")
+        self.arena_size = arena_size(fn)
+        if self.arena_size is None:
+            raise MlirCoremlError("the function has no memory plan (no 'arena_size'): run the plan-memory pass "
+                                  "last, as compile_model's pipelines do", describe_location(fn))
         self.module = module
         self.fn = fn
         self.args = list(fn.arguments)
@@ -342,11 +348,10 @@ class Executor:
         self.steps: list[Step] = []
         self.lock = threading.Lock()
         self._interpreter = None
-        arena_attr = fn.attributes.get(SIZE_ATTR)
-        self.arena_size = arena_attr.value if arena_attr is not None else 0
         ops = list(fn.body.ops)
         self.returned = list(ops[-1].operands) if ops and ops[-1].has_trait(Terminator) else []
-        for op in ops:
+        at: dict[int, Step] = {}  # op index in the body -> its step
+        for i, op in enumerate(ops):
             if op.has_trait(Terminator):
                 continue
             if op.has_trait(ConstantLike):
@@ -357,23 +362,20 @@ class Executor:
                                       f"the core dialect first", describe_location(op))
             kernel = kernel_for(op, weight_precision) if use_kernels else None
             if kernel is None:
-                self.steps.append(Step(op, self._reference_step(op), "reference"))
-                continue
-            writes_out = type(op) in KERNELS_WRITE_OUT and op.results[0].type.element == F32
-            offset = result_offsets(op)[0] if writes_out else -1
-            self.steps.append(Step(op, _rounded_to(kernel, op.results), "kernel", offset))
-        self._plan_releases()
-
-    def _plan_releases(self) -> None:
-        """Free each intermediate right after its last reader, so reference-path values do
-        not pile up; returned values are kept."""
-        index = {id(step.op): i for i, step in enumerate(self.steps)}
-        keep = set(self.returned)
-        for i, step in enumerate(self.steps):
-            for value in step.outputs:
-                if value not in keep:
-                    last = max([i] + [_reader_index(use.operation, index) for use in value.uses])
-                    self.steps[last].release.append(value)
+                at[i] = Step(op, self._reference_step(op), "reference")
+            else:
+                writes_out = type(op) in KERNELS_WRITE_OUT and op.results[0].type.element == F32
+                offset = result_offsets(op)[0] if writes_out else -1
+                at[i] = Step(op, _rounded_to(kernel, op.results), "kernel", offset)
+            self.steps.append(at[i])
+        for i, step in at.items():
+            for value, last in zip(step.outputs, release_points(step.op)):
+                if last == KEPT:
+                    continue
+                if last not in at:
+                    raise MlirCoremlError(f"'{step.op.op_name}': last_use {last} is not an op of the function: the "
+                                          f"memory plan is stale, run plan-memory again", describe_location(step.op))
+                at[last].release.append(value)
 
     @staticmethod
     def _reference_step(op) -> Kernel:

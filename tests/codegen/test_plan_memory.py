@@ -9,7 +9,8 @@ from mlir_coreml.ir.opdef import Terminator
 from mlir_coreml.ir.parser import parse_module
 from mlir_coreml.ir.printer import print_module
 from mlir_coreml.passes.manager import PassManager
-from mlir_coreml.passes.plan_memory import OFFSET_ATTR, SIZE_ATTR, result_offsets
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.passes.plan_memory import LAST_USE_ATTR, OFFSET_ATTR, SIZE_ATTR, result_offsets
 from tests.codegen.helpers import Program, rel_err
 
 SHAPE = (1, 8, 6, 6)
@@ -87,16 +88,24 @@ def test_no_overlap_and_same_outputs(seed):
 
     planned = model.predict(inputs)
     again = model.predict(inputs)  # the arena is reused across calls
-    unplanned_module = model.module.clone()
-    for op in unplanned_module.walk():
-        op.attributes.pop(OFFSET_ATTR, None)
-        op.attributes.pop(SIZE_ATTR, None)
-    unplanned = CompiledModel(unplanned_module, threads=1, weight_precision="fp16").predict(inputs)
+    executor = compile_model(module, threads=1, weight_precision="fp16", codegen=False).predict(inputs)
     reference = compile_model(module, use_kernels=False).predict(inputs)
     for name in reference:
-        assert np.array_equal(planned[name], unplanned[name])
+        assert np.array_equal(planned[name], executor[name])
         assert np.array_equal(planned[name], again[name])
         assert rel_err(planned[name], reference[name]) <= 2e-2
+
+
+@pytest.mark.parametrize("dropped", [SIZE_ATTR, LAST_USE_ATTR])
+def test_a_module_without_the_plan_is_refused(dropped):
+    """The runtimes never plan on their own: without plan-memory's attributes they stop."""
+    module, inputs = random_program(0)
+    model = compile_model(module, threads=1, weight_precision="fp16")
+    unplanned = model.module.clone()
+    for op in unplanned.walk():
+        op.attributes.pop(dropped, None)
+    with pytest.raises(MlirCoremlError, match="memory plan"):
+        CompiledModel(unplanned, threads=1, weight_precision="fp16")
 
 
 def test_chain_reuses_memory_and_reports_statistics():
