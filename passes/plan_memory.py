@@ -12,8 +12,11 @@ generated module bind to them; neither plans anything of its own):
   scratch (`scratch_bytes`): the transposed operands of a row GEMM, the fp32 staging of a
   kernel result rounded to fp16. Scratch is live during its op only.
 
-A value is live from the op that defines it to its last use (a returned value to the end of
-the function). Results of `view_like` ops (reshape, transpose, slice, split: their numpy
+The arena holds what the kernels write at fixed addresses: the f32 results of the ops a
+runtime runs as one kernel call (`KERNEL_OPS`), the in-place concats (below), and scratch.
+Other results are arrays the runtime allocates (reference calls, results rounded to fp16):
+they get release points but no buffer. A buffer is live from the op that defines it to its
+last use (a returned value to the end of the function). Results of `view_like` ops (reshape, transpose, slice, split: their numpy
 results may be views of operand 0) get no buffer of their own: they extend the live range of
 the buffer they view. Buffers are placed greedily, largest first, each at the best-fitting
 gap (the smallest one it fits) among the already placed buffers whose live ranges overlap
@@ -34,7 +37,7 @@ from mlir_coreml.ir.attributes import ArrayAttr, IntAttr
 from mlir_coreml.ir.dialects.core import (ActivationOp, Conv2dOp, GlobalPoolOp, LinearOp, MatmulOp, Pool2dOp,
                                           SoftmaxOp)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
-from mlir_coreml.ir.types import F16, TensorType
+from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 ALIGNMENT = 64
@@ -45,8 +48,9 @@ SCRATCH_OFFSET_ATTR = "scratch_offset"
 SCRATCH_SIZE_ATTR = "scratch_size"
 KEPT = -1  # `last_use` of a returned value
 PLAN_ATTRS = (OFFSET_ATTR, LAST_USE_ATTR, SCRATCH_OFFSET_ATTR, SCRATCH_SIZE_ATTR)
-# Ops a runtime may run as one kernel call computing in fp32: an f16 result is staged in fp32
-# scratch, then rounded.
+# Ops a runtime may run as one kernel call computing in fp32 (runtime/executor.py's kernel
+# builders): an f32 result is written into its arena buffer, an f16 one is staged in fp32
+# scratch, then rounded into a fresh array.
 KERNEL_OPS = (Conv2dOp, LinearOp, MatmulOp, Pool2dOp, GlobalPoolOp, SoftmaxOp, ActivationOp)
 
 
@@ -189,8 +193,8 @@ def live_buffers(fn, within: dict | None = None, last: dict | None = None) -> li
                 if op.operands[0] in root:  # else it views an input or a constant: no buffer
                     root[r] = root[op.operands[0]]
                 continue
-            size = value_bytes(r)
-            if size is None or size == 0:
+            size = value_bytes(r) if isinstance(op, KERNEL_OPS) and r.type.element == F32 else None
+            if not size:
                 continue
             root[r] = r
             buffers[r] = Buffer(r, align(size), i, i)

@@ -10,7 +10,8 @@ from mlir_coreml.ir.parser import parse_module
 from mlir_coreml.ir.printer import print_module
 from mlir_coreml.passes.manager import PassManager
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.passes.plan_memory import LAST_USE_ATTR, OFFSET_ATTR, SIZE_ATTR, result_offsets
+from mlir_coreml.passes.plan_memory import (KEPT, LAST_USE_ATTR, OFFSET_ATTR, SIZE_ATTR, result_last_uses,
+                                            result_offsets)
 from tests.codegen.helpers import Program, rel_err
 
 SHAPE = (1, 8, 6, 6)
@@ -129,13 +130,18 @@ def test_chain_reuses_memory_and_reports_statistics():
 
 
 def test_multi_result_and_unplanned_values():
+    """Views extend the buffer they view; reference results (argmax) are arrays of their own:
+    no buffer, but a release point like every result."""
     p = Program(x=np.ones((4, 6), np.float32))
-    a, b = p.op(core.SplitOp, [p.op(core.ExpOp, [p.args["x"]])], {"axis": 1, "sizes": [2, 4]})
+    a, b = p.op(core.SplitOp, [p.op(core.SigmoidOp, [p.args["x"]])], {"axis": 1, "sizes": [2, 4]})
     idx = p.op(core.ArgmaxOp, [b], {"axis": 1})
-    module = p.finish(a, idx)
+    module = p.finish(a, p.op(core.ReluOp, [b]), idx)
     PassManager.from_pipeline("plan-memory").run(module)
     ops = list(module.body.first_op.body.ops)
-    exp, split, argmax = ops[0], ops[1], ops[2]
-    assert result_offsets(exp) == [0]
-    assert OFFSET_ATTR not in split.attributes  # views of exp's buffer
-    assert result_offsets(argmax)[0] >= 4 * 6 * 4  # exp's buffer is still live through the split views
+    sigmoid, split, argmax, relu = ops[0], ops[1], ops[2], ops[3]
+    assert result_offsets(sigmoid) == [0]
+    assert OFFSET_ATTR not in split.attributes  # views of the sigmoid's buffer
+    assert result_offsets(relu)[0] >= 4 * 6 * 4  # the sigmoid's buffer is still live through the split views
+    assert OFFSET_ATTR not in argmax.attributes
+    assert result_last_uses(split) == [KEPT, 3] and result_last_uses(argmax) == [KEPT]
+    assert result_last_uses(sigmoid) == [1]

@@ -1,7 +1,8 @@
 // RUN: mlir-coreml opt %s --split-input-file -p plan-memory | filecheck %s
-// A chain ping-pongs between two 64-byte-aligned buffers; the reshape views its input
-// (no buffer of its own) and keeps it live until the view's last use. `last_use` is the body
-// index of the op after which a value is dropped (-1: returned, kept to the end).
+// Kernel results take 64-byte-aligned buffers, reused once dead; the reshape views its input
+// (no buffer of its own) and keeps it live until the view's last use; the add runs by
+// reference (a fresh array: no buffer). `last_use` is the body index of the op after which a
+// value is dropped (-1: returned, kept to the end).
 
 module {
   func.func @main(%x: tensor<1x10xf32>) -> tensor<2x5xf32> {
@@ -9,7 +10,7 @@ module {
     %b = core.sigmoid %a : tensor<1x10xf32>
     %r = core.reshape %b {shape = [2, 5]} : (tensor<1x10xf32>) -> tensor<2x5xf32>
     %c = core.tanh %a : tensor<1x10xf32>
-    %d = core.exp %c : tensor<1x10xf32>
+    %d = core.sigmoid %c : tensor<1x10xf32>
     %e = core.reshape %d {shape = [2, 5]} : (tensor<1x10xf32>) -> tensor<2x5xf32>
     %f = core.add %r, %e : tensor<2x5xf32>
     func.return %f : tensor<2x5xf32>
@@ -21,9 +22,9 @@ module {
 // CHECK-NEXT: %b = core.sigmoid %a {arena_offset = [[B:[0-9]+]], last_use = 2}
 // CHECK-NEXT: %r = core.reshape %b {shape = [2, 5], last_use = 6} :
 // CHECK-NEXT: %c = core.tanh %a {arena_offset = [[C:[0-9]+]], last_use = 4}
-// CHECK-NEXT: %d = core.exp %c {arena_offset = [[A]], last_use = 5}
+// CHECK-NEXT: %d = core.sigmoid %c {arena_offset = [[A]], last_use = 5}
 // CHECK-NEXT: %e = core.reshape %d {shape = [2, 5], last_use = 6} :
-// CHECK-NEXT: %f = core.add %r, %e {arena_offset = [[C]], last_use = -1}
+// CHECK-NEXT: %f = core.add %r, %e {last_use = -1}
 
 // -----
 
@@ -42,13 +43,13 @@ module {
 // CHECK-LABEL: func.func @rows
 // CHECK-SAME:  attributes {arena_size = 320}
 // CHECK:       %y = core.linear {{.*}}{operand_segments = [1, 1, 0, 0], arena_offset = 256, last_use = 3, scratch_offset = 0, scratch_size = 224}
-// CHECK-NEXT:  %u = core.exp %y {arena_offset = {{[0-9]+}}, last_use = 2}
-// CHECK-NEXT:  %z = core.relu %y {arena_offset = {{[0-9]+}}, last_use = -1}
+// CHECK-NEXT:  %u = core.exp %y {last_use = 2}
+// CHECK-NEXT:  %z = core.relu %y {arena_offset = 0, last_use = -1}
 
 // -----
 
 // One row needs no scratch; an fp16 result is computed in fp32 staging scratch (6 * 4 bytes,
-// aligned to 64), then rounded into its own buffer.
+// aligned to 64), then rounded into a fresh array (no buffer).
 module {
   func.func @half(%x: tensor<1x8xf16>) -> tensor<1x6xf16> {
     %w = core.constant {value = dense<0.5> : tensor<6x8xf16>} : tensor<6x8xf16>
@@ -58,5 +59,6 @@ module {
   }
 }
 // CHECK-LABEL: func.func @half
-// CHECK:       %y = core.linear {{.*}}last_use = 2, scratch_offset = {{[0-9]+}}, scratch_size = 24}
-// CHECK-NEXT:  %z = core.add %y, %y {arena_offset = {{[0-9]+}}, last_use = -1}
+// CHECK-SAME:  attributes {arena_size = 64}
+// CHECK:       %y = core.linear {{.*}}{operand_segments = [1, 1, 0, 0], last_use = 2, scratch_offset = 0, scratch_size = 24}
+// CHECK-NEXT:  %z = core.add %y, %y {last_use = -1}
