@@ -46,9 +46,12 @@ def test_import_round_trip_and_reference(model_zoo, name, form):
 
 @pytest.mark.parametrize("runtime", ["executor", "generated"])
 @pytest.mark.parametrize("name, form", CASES, ids=[f"{n}-{f}" for n, f in CASES])
-def test_compiled_kernel_path(model_zoo, name, form, runtime):
+def test_compiled_kernel_path(model_zoo, name, form, runtime, monkeypatch):
     """Both runtimes run what plan-memory planned: the executor, and the generated module
     (models with control flow run on the executor either way)."""
     path, inputs, outputs = model_zoo.get(name, form)
-    compiled = mlir_coreml.compile_model(str(path), threads=1, codegen=runtime == "generated")
+    monkeypatch.setenv("MLIR_COREML_CODEGEN", "1" if runtime == "generated" else "0")
+    compiled = mlir_coreml.compile_model(str(path), threads=1)
+    assert (type(compiled.runner).__name__ == "SpecializedExecutor") == (runtime == "generated") or \
+        name.startswith(("lstm", "gru"))
     check_outputs(compiled.predict(dict(inputs)), outputs, TOLERANCE[form])
