@@ -13,7 +13,7 @@ generated module bind to them; neither plans anything of its own):
   kernel result rounded to fp16. Scratch is live during its op only.
 
 The arena holds what the kernels write at fixed addresses: the f32 results of the ops a
-runtime runs as one kernel call (`KERNEL_OPS`), the in-place concats (below), and scratch.
+runtime runs as one kernel call (`is_kernel_call`), the in-place concats (below), and scratch.
 Other results are arrays the runtime allocates (reference calls, results rounded to fp16):
 they get release points but no buffer. A buffer is live from the op that defines it to its
 last use (a returned value to the end of the function). Results of `view_like` ops (reshape, transpose, slice, split: their numpy
@@ -117,12 +117,18 @@ def row_gemm_shape(op) -> tuple[int, int, int] | None:
     return int(np.prod(yt.shape[:-1], dtype=np.int64)), int(xt.shape[-1]), int(yt.shape[-1])
 
 
+def is_kernel_call(op) -> bool:
+    """Whether a runtime may run `op` as one kernel call writing at a fixed address (a matmul
+    only by a constant matrix)."""
+    return isinstance(op, KERNEL_OPS) and (not isinstance(op, MatmulOp) or row_gemm_shape(op) is not None)
+
+
 def scratch_bytes(op) -> int:
     """The step-local scratch `op`'s kernel call needs: a row GEMM's transposed copies, then
     the fp32 staging of a result rounded to fp16."""
     shape = row_gemm_shape(op)
     elements = 0 if shape is None else gemm_scratch_elements(*shape)
-    if isinstance(op, KERNEL_OPS) and op.results:
+    if is_kernel_call(op) and op.results:
         t = op.results[0].type
         if isinstance(t, TensorType) and t.is_static and t.element == F16:
             elements += t.num_elements
@@ -193,7 +199,7 @@ def live_buffers(fn, within: dict | None = None, last: dict | None = None) -> li
                 if op.operands[0] in root:  # else it views an input or a constant: no buffer
                     root[r] = root[op.operands[0]]
                 continue
-            size = value_bytes(r) if isinstance(op, KERNEL_OPS) and r.type.element == F32 else None
+            size = value_bytes(r) if is_kernel_call(op) and r.type.element == F32 else None
             if not size:
                 continue
             root[r] = r
