@@ -10,8 +10,9 @@ from mlir_coreml.ir.parser import parse_module
 from mlir_coreml.ir.printer import print_module
 from mlir_coreml.passes.manager import PassManager
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.passes.plan_memory import (KEPT, LAST_USE_ATTR, OFFSET_ATTR, SIZE_ATTR, result_last_uses,
-                                            result_offsets)
+from mlir_coreml.passes.plan_memory import (KEPT, KERNEL_OPS, LAST_USE_ATTR, OFFSET_ATTR, SIZE_ATTR,
+                                            result_last_uses, result_offsets)
+from mlir_coreml.runtime.executor import KERNELS_WRITE_OUT
 from tests.codegen.helpers import Program, rel_err
 
 SHAPE = (1, 8, 6, 6)
@@ -107,6 +108,12 @@ def test_a_module_without_the_plan_is_refused(dropped):
         op.attributes.pop(dropped, None)
     with pytest.raises(MlirCoremlError, match="memory plan"):
         CompiledModel(unplanned, threads=1)
+
+
+def test_what_the_executor_writes_in_place_is_planned():
+    """The executor's in-place kernels write at plan-memory's offsets: each is a kernel op of
+    the plan (the generated module refuses a direct call without its planned offsets)."""
+    assert KERNELS_WRITE_OUT <= set(KERNEL_OPS)
 
 
 def test_chain_reuses_memory_and_reports_statistics():
