@@ -4,9 +4,10 @@ The generated `Program.run(env)` walks the schedule in order. A step whose kerne
 `KernelCall` (codegen/kernel_calls.py) becomes a direct call through the kernel table (csrc/kernel_table.h)
 with its static shapes and fused epilogue written in as numbers, reading and writing fp32
 activations at fixed offsets of one arena; every other step calls back into Python by its
-index. `Schedule` assigns the places: an env slot (a Python list entry) per value, and for
-kernel results an arena offset from a liveness plan over the steps (after fusion, so it is
-the plan of what actually runs; passes/plan_memory.py places the buffers).
+index. `Schedule` plans nothing: the arena size, each kernel result's offset (one per result of
+a split), each call's scratch and the release points are plan-memory's attributes on the IR
+(passes/plan_memory.py), and a concat `concat-in-place` marked costs nothing when its operands
+were computed into it. Each value gets an env slot (a Python list entry).
 
 The source holds only step indices, op names of our own dialects and numbers: names and
 strings from the model never reach it (model files are untrusted input).
@@ -15,10 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import ConcatOp
-from mlir_coreml.ir.types import F32
+from mlir_coreml.ir.verifier import describe_location
 from mlir_coreml.passes.concat_in_place import is_in_place
-from mlir_coreml.passes.plan_memory import Buffer, align, place_buffers
+from mlir_coreml.passes.plan_memory import result_offsets, scratch_of
 
 
 def _kernels():
@@ -32,11 +34,13 @@ class Unsupported(Exception):
 
 
 class Schedule:
-    """Where every value of an Executor lives while the generated module runs.
+    """Where every value of an Executor lives while the generated module runs, as plan-memory
+    placed it.
 
-    slots: value -> env index; `arena` / `offset`: fp32 results of direct kernel steps (and a
-    step-local scratch for row GEMMs), placed by liveness; `weights` / `biases`: the arrays
-    the Program points into, in the order the source indexes them."""
+    slots: value -> env index; `offset`: the values that live in the arena (results of direct
+    kernel calls, and in-place concats of them) -> byte offset; `scratch`: step -> byte offset
+    of its scratch; `weights` / `biases`: the arrays the Program points into, in the order the
+    source indexes them."""
 
     def __init__(self, executor):
         self.executor = executor
@@ -64,12 +68,16 @@ class Schedule:
             if spec is not None and spec.bias is not None:
                 self.bias_index[i] = len(self.biases)
                 self.biases.append(spec.bias)
-        self.offset: dict = {}       # arena-resident value -> byte offset
-        self.scratch: dict = {}      # step -> byte offset of its scratch
-        self.root: dict = {}         # value -> the arena value whose memory it may view (or lies in)
-        self.within: dict = {}       # concat operand -> (concat result, byte offset inside it)
-        self.elided = self._concats_in_place()
-        self.arena_size = self._plan()
+        self.arena_size = executor.arena_size
+        self.offset: dict = {}
+        self.scratch: dict[int, int] = {}
+        self.elided: set[int] = set()   # in-place concats: their operands were written into them
+        for i, (step, spec) in enumerate(zip(self.steps, self.specs)):
+            if spec is not None:
+                self._place_call(i, step, spec)
+            elif isinstance(step.op, ConcatOp) and is_in_place(step.op) and all(v in self.offset for v in step.inputs):
+                self.offset[step.outputs[0]] = self._planned_offsets(step)[0]
+                self.elided.add(i)
         self.releases = self._releases()
 
     def _slot(self, value) -> int:
@@ -77,72 +85,30 @@ class Schedule:
             self.slots[value] = len(self.slots)
         return self.slots[value]
 
-    def _concats_in_place(self) -> set[int]:
-        """The concats `concat-in-place` marked whose operands direct kernel steps compute: those
-        steps write straight into the result, the concat steps become no-ops. Fills `within`;
-        returns the concat steps."""
-        direct = {step.outputs[0] for step, spec in zip(self.steps, self.specs) if spec is not None and not spec.out_f16}
-        elided = set()
-        for i, step in enumerate(self.steps):
-            out = step.outputs[0]
-            t = out.type
-            if not isinstance(step.op, ConcatOp) or not is_in_place(step.op):
-                continue
-            if not (t.is_static and t.element == F32):
-                continue
-            axis = step.op.axis % t.rank
-            operands = step.inputs
-            if int(np.prod(t.shape[:axis], dtype=np.int64)) != 1 or len(set(operands)) != len(operands) or \
-                    any(v not in direct or v in self.within or v in self.executor.returned for v in operands):
-                continue
-            delta = 0
-            for v in operands:
-                self.within[v] = (out, delta)
-                delta += v.type.num_elements * 4
-            elided.add(i)
-        return elided
+    @staticmethod
+    def _planned_offsets(step) -> list[int]:
+        offsets = result_offsets(step.op)
+        if any(offset < 0 for offset in offsets):
+            raise MlirCoremlError(f"'{step.op.op_name}' has no arena_offset for each result: the memory plan is "
+                                  f"missing or stale, run plan-memory last", describe_location(step.op))
+        return offsets
 
-    def _plan(self) -> int:
-        end = len(self.steps)
-        buffers: dict = {}
-        for i, (step, spec) in enumerate(zip(self.steps, self.specs)):
-            if spec is not None and step.outputs[0] in self.within:  # written into its concat's buffer
-                value, (whole, _) = step.outputs[0], self.within[step.outputs[0]]
-                if whole not in buffers:
-                    buffers[whole] = Buffer(whole, align(whole.type.num_elements * 4), i, i)
-                    self.root[whole] = whole
-                self.root[value] = whole
-            elif spec is not None:
-                for value in step.outputs:  # one buffer per result (a split has several)
-                    if not spec.out_f16:  # fp16 results are rounded into fresh arrays
-                        n = spec.out_elements if len(step.outputs) == 1 else value.type.num_elements
-                        buffers[value] = Buffer(value, align(n * 4), i, i)
-                        self.root[value] = value
-                scratch = spec.scratch_elements + (spec.out_elements if spec.out_f16 else 0)
-                if scratch:
-                    key = ("scratch", i)
-                    buffers[key] = Buffer(key, align(scratch * 4), i, i)
-            elif getattr(step.op, "view_like", False) and step.inputs and step.inputs[0] in self.root:
-                for value in step.outputs:
-                    self.root[value] = self.root[step.inputs[0]]
-            for value in step.inputs:
-                if value in self.root:
-                    buffers[self.root[value]].end = max(buffers[self.root[value]].end, i)
-        for value in self.executor.returned:
-            if value in self.root:
-                buffers[self.root[value]].end = end
-        size = place_buffers(list(buffers.values()))
-        for key, buf in buffers.items():
-            if isinstance(key, tuple):
-                self.scratch[key[1]] = buf.offset
-            else:
-                self.offset[key] = buf.offset
-        for value, (whole, delta) in self.within.items():
-            self.offset[value] = self.offset[whole] + delta
-        return size
+    def _place_call(self, i: int, step, spec) -> None:
+        """Bind a direct kernel call to its planned result buffers (fp16 results are rounded
+        into fresh arrays) and its planned scratch."""
+        if not spec.out_f16:
+            self.offset.update(zip(step.outputs, self._planned_offsets(step)))
+        need = 4 * (spec.scratch_elements + spec.staging_elements)
+        if need:
+            at, size = scratch_of(step.op)
+            if size < need:
+                raise MlirCoremlError(f"'{step.op.op_name}' has {size} bytes of planned scratch, its kernel call "
+                                      f"needs {need}: the memory plan is stale, run plan-memory last",
+                                      describe_location(step.op))
+            self.scratch[i] = at
 
     def _releases(self) -> dict[int, list[int]]:
-        """Step -> env slots to drop after it: the executor's release plan, minus arena views
+        """Step -> env slots to drop after it: plan-memory's release points, minus arena views
         (they live in the template for the Program's lifetime)."""
         return {i: [self.slots[v] for v in step.release if v not in self.offset]
                 for i, step in enumerate(self.steps) if step.release}
@@ -203,16 +169,18 @@ cdef inline void _epilogue(mc_epilogue *ep, const float *bias, const float *resi
     ep.beta = beta
 
 
-cdef void _conv(const mc_conv_shape *s, int n, bint depthwise, const float *x, const void *w, bint w32,
-                float *o, mc_epilogue *ep) noexcept nogil:
-    """w: fp16 panels, or fp32 ones when w32."""
+cdef void _conv(const mc_conv_shape *s, int n, int winograd, bint depthwise, const float *x, const void *w,
+                bint w32, float *o, mc_epilogue *ep) noexcept nogil:
+    """w: fp16 panels, or fp32 ones when w32 (always, for Winograd F(winograd, 3))."""
     cdef size_t isz = <size_t>s.C * s.H * s.W, osz = <size_t>s.Cout * s.OH * s.OW
     cdef const float *r = ep.residual
     cdef int b
     for b in range(n):
         if r != NULL:
             ep.residual = r + b * osz
-        if depthwise and w32:
+        if winograd:
+            T.winograd_conv2d_w32(winograd, s, x + b * isz, <const float *>w, o + b * osz, ep)
+        elif depthwise and w32:
             T.depthwise_conv2d_w32(s, x + b * isz, <const float *>w, o + b * osz, ep)
         elif depthwise:
             T.depthwise_conv2d(s, x + b * isz, <const uint16_t *>w, o + b * osz, ep)
@@ -220,18 +188,6 @@ cdef void _conv(const mc_conv_shape *s, int n, bint depthwise, const float *x, c
             T.conv2d_w32(s, x + b * isz, <const float *>w, o + b * osz, ep)
         else:
             T.conv2d(s, x + b * isz, <const uint16_t *>w, o + b * osz, ep)
-
-
-cdef void _winograd(int m, const mc_conv_shape *s, int n, const float *x, const float *w, float *o,
-                    mc_epilogue *ep) noexcept nogil:
-    """Winograd F(m, 3) over n images; w: its fp32 panels."""
-    cdef size_t isz = <size_t>s.C * s.H * s.W, osz = <size_t>s.Cout * s.OH * s.OW
-    cdef const float *r = ep.residual
-    cdef int b
-    for b in range(n):
-        if r != NULL:
-            ep.residual = r + b * osz
-        T.winograd_conv2d_w32(m, s, x + b * isz, w, o + b * osz, ep)
 
 
 cdef void _transpose(const float *src, float *dst, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
@@ -395,21 +351,16 @@ class Emitter:
     # -- kernels ----------------------------------------------------------------------------
 
     def emit_conv2d(self, i, step, spec) -> None:
-        n, c, h, w = spec.in_shape
-        _, cout, oh, ow = spec.out_shape
-        fields = dict(C=c, H=h, W=w, Cout=cout, KH=spec.kernel[0], KW=spec.kernel[1], groups=spec.groups,
-                      stride_h=spec.stride[0], stride_w=spec.stride[1], dil_h=spec.dilation[0],
-                      dil_w=spec.dilation[1], pad_t=spec.pads[0], pad_b=spec.pads[1], pad_l=spec.pads[2],
-                      pad_r=spec.pads[3], OH=oh, OW=ow)
+        window = spec.window
+        n, c = window.in_shape[:2]
+        fields = dict(C=c, Cout=window.out_shape[1], groups=spec.groups, dil_h=window.dilation[0],
+                      dil_w=window.dilation[1], **window.shape_fields())
         self.line("; ".join(f"s.{k} = {v}" for k, v in fields.items()))
-        self.line(f"x = {self.s.source_pointer(step.inputs[0], n * c * h * w)}")
-        self.epilogue(i, step, spec, oh * ow)
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], window.in_elements)}")
+        self.epilogue(i, step, spec, fields["OH"] * fields["OW"])
         self.line("with nogil:")
-        if spec.winograd:
-            self.line(f"_winograd({spec.winograd}, &s, {n}, x, <const float *>self.w[{self.s.weight_index[i]}], "
-                      f"{self.out_pointer(i, step, spec)}, &ep)", 3)
-            return
-        self.line(f"_conv(&s, {n}, {int(spec.depthwise)}, x, {self.weights(i)}, {self.out_pointer(i, step, spec)}, &ep)", 3)
+        self.line(f"_conv(&s, {n}, {spec.winograd}, {int(spec.depthwise)}, x, {self.weights(i)}, "
+                  f"{self.out_pointer(i, step, spec)}, &ep)", 3)
 
     def emit_gemm(self, i, step, spec) -> None:
         self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.rows * spec.K)}")
@@ -421,13 +372,11 @@ class Emitter:
                   f"&ep, {scratch})", 3)
 
     def emit_pool2d(self, i, step, spec) -> None:
-        n, c, h, w = spec.in_shape
-        oh, ow = spec.out_shape[2:]
-        fields = dict(C=n * c, H=h, W=w, KH=spec.kernel[0], KW=spec.kernel[1], stride_h=spec.stride[0],
-                      stride_w=spec.stride[1], pad_t=spec.pads[0], pad_b=spec.pads[1], pad_l=spec.pads[2],
-                      pad_r=spec.pads[3], OH=oh, OW=ow)
+        window = spec.window
+        n, c = window.in_shape[:2]
+        fields = dict(C=n * c, **window.shape_fields())
         self.line("; ".join(f"ps.{k} = {v}" for k, v in fields.items()))
-        self.line(f"x = {self.s.source_pointer(step.inputs[0], n * c * h * w)}")
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], window.in_elements)}")
         call = "T.max_pool2d(&ps, x, o)" if spec.pool == "max" else \
             f"T.avg_pool2d(&ps, x, o, {int(spec.exclude_padding)})"
         self.line(f"o = {self.out_pointer(i, step, spec)}")

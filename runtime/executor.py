@@ -10,9 +10,9 @@ a conv2d/linear applies the epilogue its attributes name (bias, residual, activa
 fusion passes wrote them; this runtime fuses nothing of its own);
 every other op runs its numpy `reference`.
 
-Kernel results that `plan-memory` placed in the arena are written there in place (`out=`);
-intermediates are dropped after their last reader. One executor is not reentrant: `run`
-holds a lock.
+The executor plans nothing: kernel results that `plan-memory` placed in the arena are written
+there in place (`out=`), and each value is dropped after the op plan-memory's `last_use` names.
+A function without the plan is refused. One executor is not reentrant: `run` holds a lock.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import numpy as np
 
 from mlir_coreml.codegen.kernel_calls import (ActivationCall, AttentionCall, Conv2dCall, CopyCall, GemmCall,
                                              GlobalPoolCall, KernelCall, LayerNormCall, MatmulCall, Pool2dCall,
-                                             SoftmaxCall, SplitCall)
+                                             SoftmaxCall, SplitCall, Window2d)
 from mlir_coreml.errors import MlirCoremlError
 from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
                                           DepthwisePointwiseOp,
@@ -35,6 +35,8 @@ from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
+from mlir_coreml.passes.plan_memory import (KEPT, arena_size, gemm_scratch_elements, result_last_uses,
+                                            result_offsets)
 from mlir_coreml.runtime.quantized_panels import quantized_panels, quantized_producer
 from mlir_coreml.runtime import pack_memo
 
@@ -160,10 +162,10 @@ def conv2d_kernel(op: Conv2dOp) -> Kernel | None:
     # through their callback
     if post is None and not packed.quantized and in_shape and out_shape and \
             K.conv_output_size(in_shape[2], in_shape[3], packed.KH, packed.KW, stride, dilation, pads) == out_shape[2:]:
+        window = Window2d(in_shape, out_shape, (packed.KH, packed.KW), stride, pads, dilation)
         spec = Conv2dCall(out_elements=np.prod(out_shape), weights=packed.data, bias=bias, act=act,
-                          alpha=alpha, beta=beta, has_residual=has_residual, in_shape=in_shape, out_shape=out_shape,
-                          groups=packed.groups, kernel=(packed.KH, packed.KW), stride=stride, dilation=dilation,
-                          pads=pads, depthwise=packed.depthwise, winograd=packed.winograd)
+                          alpha=alpha, beta=beta, has_residual=has_residual, window=window, groups=packed.groups,
+                          depthwise=packed.depthwise, winograd=packed.winograd)
     return _with_spec(run, spec)
 
 
@@ -316,10 +318,11 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
-    spec = None if post or packed.quantized else GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias,
-                                                          act=act, alpha=alpha, beta=beta, has_residual=has_residual,
-                                                          M=n_out, K=k_in, rows=rows,
-                                                          scratch_elements=0 if rows == 1 else (k_in + 2 * n_out) * rows)
+    spec = None
+    if not (post or packed.quantized):
+        spec = GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias, act=act, alpha=alpha, beta=beta,
+                        has_residual=has_residual, M=n_out, K=k_in, rows=rows,
+                        scratch_elements=gemm_scratch_elements(rows, k_in, n_out))
     return _with_spec(run, spec)
 
 
@@ -386,8 +389,8 @@ def pool2d_kernel(op: Pool2dOp) -> Kernel | None:
     spec = None
     if in_shape and out_shape and in_shape[:2] == out_shape[:2] and \
             K.pool_output_size(in_shape, kernel, stride, pads, ceil) == out_shape[2:]:
-        spec = Pool2dCall(out_elements=np.prod(out_shape), pool=op.kind, in_shape=in_shape, out_shape=out_shape,
-                          kernel=kernel, stride=stride, pads=pads, exclude_padding=exclude)
+        spec = Pool2dCall(out_elements=np.prod(out_shape), pool=op.kind, exclude_padding=exclude,
+                          window=Window2d(in_shape, out_shape, kernel, stride, pads))
     return _with_spec(run, spec)
 
 
@@ -481,6 +484,16 @@ KERNEL_BUILDERS: dict[type, Callable] = {
 KERNELS_WRITE_OUT = frozenset({Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp})
 
 
+def release_points(op) -> list[int]:
+    """plan-memory's `last_use` of each result of `op`: the body index of the op after which it
+    is dropped (KEPT: returned)."""
+    last = result_last_uses(op)
+    if last is None or len(last) != len(op.results):
+        raise MlirCoremlError(f"'{op.op_name}' has no 'last_use' for each result: the memory plan is missing or "
+                              f"stale, run plan-memory last", describe_location(op))
+    return last
+
+
 def kernel_for(op) -> Kernel | None:
     builder = KERNEL_BUILDERS.get(type(op))
     if builder is None and isinstance(op, ActivationOp):
@@ -488,20 +501,16 @@ def kernel_for(op) -> Kernel | None:
     return builder(op) if builder is not None else None
 
 
-def _reader_index(user, index: dict) -> int:
-    """The step index of the top-level op that contains `user` (uses inside nested regions
-    count at their enclosing op); -1 if it is not a step (the terminator)."""
-    while user is not None and id(user) not in index:
-        user = user.parent_op
-    return -1 if user is None else index[id(user)]
-
-
 class Executor:
-    """Steps for one function; `run(args)` returns the values its `func.return` yields."""
+    """Steps for one function; `run(args)` returns the values its `func.return` yields. The
+    function must carry plan-memory's attributes: kernel results go to their `arena_offset`,
+    and every value is dropped after the op its `last_use` names."""
 
     def __init__(self, module, fn, use_kernels: bool = True):
-        from mlir_coreml.passes.plan_memory import SIZE_ATTR, result_offsets
-
+        self.arena_size = arena_size(fn)
+        if self.arena_size is None:
+            raise MlirCoremlError("the function has no memory plan (no 'arena_size'): run the plan-memory pass "
+                                  "last, as compile_model's pipelines do", describe_location(fn))
         self.module = module
         self.fn = fn
         self.args = list(fn.arguments)
@@ -509,11 +518,10 @@ class Executor:
         self.steps: list[Step] = []
         self.lock = threading.Lock()
         self._interpreter = None
-        arena_attr = fn.attributes.get(SIZE_ATTR)
-        self.arena_size = arena_attr.value if arena_attr is not None else 0
         ops = list(fn.body.ops)
         self.returned = list(ops[-1].operands) if ops and ops[-1].has_trait(Terminator) else []
-        for op in ops:
+        at: dict[int, Step] = {}  # op index in the body -> its step
+        for i, op in enumerate(ops):
             if op.has_trait(Terminator):
                 continue
             if op.has_trait(ConstantLike):
@@ -524,23 +532,20 @@ class Executor:
                                       f"the core dialect first", describe_location(op))
             kernel = kernel_for(op) if use_kernels else None
             if kernel is None:
-                self.steps.append(Step(op, self._reference_step(op), "reference"))
-                continue
-            writes_out = type(op) in KERNELS_WRITE_OUT and op.results[0].type.element == F32
-            offset = result_offsets(op)[0] if writes_out else -1
-            self.steps.append(Step(op, _rounded_to(kernel, op.results), "kernel", offset))
-        self._plan_releases()
-
-    def _plan_releases(self) -> None:
-        """Free each intermediate right after its last reader, so reference-path values do
-        not pile up; returned values are kept."""
-        index = {id(step.op): i for i, step in enumerate(self.steps)}
-        keep = set(self.returned)
-        for i, step in enumerate(self.steps):
-            for value in step.outputs:
-                if value not in keep:
-                    last = max([i] + [_reader_index(use.operation, index) for use in value.uses])
-                    self.steps[last].release.append(value)
+                at[i] = Step(op, self._reference_step(op), "reference")
+            else:
+                writes_out = type(op) in KERNELS_WRITE_OUT and op.results[0].type.element == F32
+                offset = result_offsets(op)[0] if writes_out else -1
+                at[i] = Step(op, _rounded_to(kernel, op.results), "kernel", offset)
+            self.steps.append(at[i])
+        for i, step in at.items():
+            for value, last in zip(step.outputs, release_points(step.op)):
+                if last == KEPT:
+                    continue
+                if last not in at:
+                    raise MlirCoremlError(f"'{step.op.op_name}': last_use {last} is not an op of the function: the "
+                                          f"memory plan is stale, run plan-memory again", describe_location(step.op))
+                at[last].release.append(value)
 
     @staticmethod
     def _reference_step(op) -> Kernel:

@@ -1,6 +1,7 @@
 """The acceptance matrix of the frontend and execution issues: every zoo network, in each Core
 ML form, imports, round-trips exactly as text, and predicts like PyTorch — through the
-reference interpreter and through the compiled kernel path.
+reference interpreter and through the compiled kernel path, on the executor and on the
+generated module.
 
 Tolerances (relative = max |ours - torch| / max |torch|): 1e-4 for fp32 weights with fp32
 compute, 2e-2 for fp16 weights with fp32 accumulation, 5e-2 for ML Programs with fp16 compute.
@@ -43,8 +44,14 @@ def test_import_round_trip_and_reference(model_zoo, name, form):
     check_outputs(dict(zip(names, results)), outputs, TOLERANCE[form])
 
 
+@pytest.mark.parametrize("runtime", ["executor", "generated"])
 @pytest.mark.parametrize("name, form", CASES, ids=[f"{n}-{f}" for n, f in CASES])
-def test_compiled_kernel_path(model_zoo, name, form):
+def test_compiled_kernel_path(model_zoo, name, form, runtime, monkeypatch):
+    """Both runtimes run what plan-memory planned: the executor, and the generated module
+    (models with control flow run on the executor either way)."""
     path, inputs, outputs = model_zoo.get(name, form)
+    monkeypatch.setenv("MLIR_COREML_CODEGEN", "1" if runtime == "generated" else "0")
     compiled = mlir_coreml.compile_model(str(path), threads=1)
+    assert (type(compiled.runner).__name__ == "SpecializedExecutor") == (runtime == "generated") or \
+        name.startswith(("lstm", "gru"))
     check_outputs(compiled.predict(dict(inputs)), outputs, TOLERANCE[form])

@@ -9,7 +9,10 @@ from mlir_coreml.ir.opdef import Terminator
 from mlir_coreml.ir.parser import parse_module
 from mlir_coreml.ir.printer import print_module
 from mlir_coreml.passes.manager import PassManager
-from mlir_coreml.passes.plan_memory import OFFSET_ATTR, SIZE_ATTR, result_offsets
+from mlir_coreml.errors import MlirCoremlError
+from mlir_coreml.passes.plan_memory import (KEPT, KERNEL_OPS, LAST_USE_ATTR, OFFSET_ATTR, SIZE_ATTR,
+                                            result_last_uses, result_offsets)
+from mlir_coreml.runtime.executor import KERNELS_WRITE_OUT
 from tests.codegen.helpers import Program, rel_err
 
 SHAPE = (1, 8, 6, 6)
@@ -87,16 +90,30 @@ def test_no_overlap_and_same_outputs(seed):
 
     planned = model.predict(inputs)
     again = model.predict(inputs)  # the arena is reused across calls
-    unplanned_module = model.module.clone()
-    for op in unplanned_module.walk():
-        op.attributes.pop(OFFSET_ATTR, None)
-        op.attributes.pop(SIZE_ATTR, None)
-    unplanned = CompiledModel(unplanned_module, threads=1).predict(inputs)
+    executor = compile_model(module, threads=1, precision="fp16", codegen=False).predict(inputs)
     reference = compile_model(module, use_kernels=False).predict(inputs)
     for name in reference:
-        assert np.array_equal(planned[name], unplanned[name])
+        assert np.array_equal(planned[name], executor[name])
         assert np.array_equal(planned[name], again[name])
         assert rel_err(planned[name], reference[name]) <= 2e-2
+
+
+@pytest.mark.parametrize("dropped", [SIZE_ATTR, LAST_USE_ATTR])
+def test_a_module_without_the_plan_is_refused(dropped):
+    """The runtimes never plan on their own: without plan-memory's attributes they stop."""
+    module, inputs = random_program(0)
+    model = compile_model(module, threads=1, precision="fp16")
+    unplanned = model.module.clone()
+    for op in unplanned.walk():
+        op.attributes.pop(dropped, None)
+    with pytest.raises(MlirCoremlError, match="memory plan"):
+        CompiledModel(unplanned, threads=1)
+
+
+def test_what_the_executor_writes_in_place_is_planned():
+    """The executor's in-place kernels write at plan-memory's offsets: each is a kernel op of
+    the plan (the generated module refuses a direct call without its planned offsets)."""
+    assert KERNELS_WRITE_OUT <= set(KERNEL_OPS)
 
 
 def test_chain_reuses_memory_and_reports_statistics():
@@ -120,13 +137,20 @@ def test_chain_reuses_memory_and_reports_statistics():
 
 
 def test_multi_result_and_unplanned_values():
+    """A split of f32 is a kernel call (one C copy per result in the generated module): a buffer
+    per result, and as the executor's numpy views they extend the buffer they view; reference
+    results (argmax) are arrays of their own: no buffer, but a release point like every result."""
     p = Program(x=np.ones((4, 6), np.float32))
-    a, b = p.op(core.SplitOp, [p.op(core.ExpOp, [p.args["x"]])], {"axis": 1, "sizes": [2, 4]})
+    a, b = p.op(core.SplitOp, [p.op(core.SigmoidOp, [p.args["x"]])], {"axis": 1, "sizes": [2, 4]})
     idx = p.op(core.ArgmaxOp, [b], {"axis": 1})
-    module = p.finish(a, idx)
+    module = p.finish(a, p.op(core.ReluOp, [b]), idx)
     PassManager.from_pipeline("plan-memory").run(module)
     ops = list(module.body.first_op.body.ops)
-    exp, split, argmax = ops[0], ops[1], ops[2]
-    assert result_offsets(exp) == [0]
-    assert OFFSET_ATTR not in split.attributes  # views of exp's buffer
-    assert result_offsets(argmax)[0] >= 4 * 6 * 4  # exp's buffer is still live through the split views
+    sigmoid, split, argmax, relu = ops[0], ops[1], ops[2], ops[3]
+    assert result_offsets(sigmoid) == [0]
+    pieces = result_offsets(split)
+    assert len(set(pieces)) == 2 and min(pieces) >= 4 * 6 * 4
+    assert result_offsets(relu)[0] >= 4 * 6 * 4  # the sigmoid's buffer is still live through the split views
+    assert OFFSET_ATTR not in argmax.attributes
+    assert result_last_uses(split) == [KEPT, 3] and result_last_uses(argmax) == [KEPT]
+    assert result_last_uses(sigmoid) == [1]

@@ -15,7 +15,7 @@ module {
 // CHECK-LABEL: func.func @fire
 // CHECK:         %a = core.conv2d {{.*}}arena_offset = [[A:[0-9]+]]
 // CHECK:         %b = core.conv2d {{.*}}arena_offset = 512
-// CHECK:         %c = core.concat %a, %b {axis = 1, in_place = true, arena_offset = 0}
+// CHECK:         %c = core.concat %a, %b {axis = 1, in_place = true, arena_offset = 0, last_use = 5}
 
 // -----
 
