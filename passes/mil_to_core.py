@@ -590,17 +590,24 @@ def lower_band_part(op, b):
 
 
 @lowers("constexpr_affine_dequantize", "constexpr_cast", "constexpr_lut_to_dense", "constexpr_sparse_to_dense",
-        "constexpr_blockwise_shift_scale")
+        "constexpr_blockwise_shift_scale", "constexpr_lut_to_sparse", "constexpr_sparse_blockwise_shift_scale")
 def lower_constexpr(op, b):
     """Compressed weights stay compressed until they are used: the constant's blob decompresses
-    (the op's reference semantics) on first access, i.e. when the executor packs the weight."""
+    (the op's reference semantics) on first access, i.e. when the executor packs the weight.
+    iOS18 joint compression (palettized or quantized nonzero values of a sparse weight) keeps
+    the sparsity: its (mask, values) pair, lowered first, feeds a `core.sparse_to_dense`."""
     arrays = []
     for v in op.operands:
         array = defining_const(v)
+        if array is None:  # a joint-compression (mask, values) pair, already lowered
+            array = evaluate_constant(v)
         if array is None:
             raise unsupported(op, "a run-time operand")
         arrays.append(array)
     result = op.results[0].type
+    if len(op.results) > 1:
+        values = op.reference(*arrays)
+        return [b.const(np.asarray(v), dtype=None) for v in values]
     if not isinstance(result, TensorType) or not result.is_static:
         value = op.reference(*arrays)
         return b.const(np.asarray(value[0] if isinstance(value, tuple) else value), dtype=None)

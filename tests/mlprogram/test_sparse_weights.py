@@ -1,5 +1,6 @@
 """Pruned weights (`constexpr_sparse_to_dense`, iOS16 packed-mask and iOS18 uint1-mask forms, as
-coremltools' `prune_weights` writes them) stay sparse: imported as the MIL op, lowered to
+coremltools' `prune_weights` writes them, and iOS18 joint compression: the nonzero values also
+palettized or int8-quantized) stay sparse: imported as the MIL op, lowered to
 `core.sparse_to_dense` (bit mask + nonzero values) that expands to coremltools' own dense
 weights, exported back to `.mlpackage` and kept in a bundle's `model.mil`.
 """
@@ -32,8 +33,9 @@ class ConvLinear(torch.nn.Module):
         return self.linear(torch.relu(self.conv(x)).flatten(1))
 
 
-def pruned(tmp_path, target):
-    """(pruned .mlpackage, the same model with coremltools' decompressed dense weights)."""
+def pruned(tmp_path, target, joint):
+    """(pruned .mlpackage -- its nonzero values also palettized or quantized with `joint` --,
+    the same model with coremltools' decompressed dense weights, that model)."""
     import coremltools.optimize.coreml as cto
 
     torch.manual_seed(5)
@@ -44,6 +46,12 @@ def pruned(tmp_path, target):
                            inputs=[ct.TensorType(name="x", shape=(1, 4, 6, 6))], outputs=[ct.TensorType(name="y")],
                            minimum_deployment_target=getattr(ct.target, target), compute_precision=ct.precision.FLOAT32)
         sparse = cto.prune_weights(model, config)
+        if joint == "palettized":
+            config = cto.OptimizationConfig(global_config=cto.OpPalettizerConfig(nbits=4, weight_threshold=0))
+            sparse = cto.palettize_weights(sparse, config, joint_compression=True)
+        elif joint == "int8":
+            config = cto.OptimizationConfig(global_config=cto.OpLinearQuantizerConfig(weight_threshold=0))
+            sparse = cto.linear_quantize_weights(sparse, config, joint_compression=True)
         dense = cto.decompress_weights(sparse)
     paths = tmp_path / "sparse.mlpackage", tmp_path / "dense.mlpackage"
     sparse.save(str(paths[0]))
@@ -57,12 +65,18 @@ def dense_weights(dense_model) -> dict:
     return {op.outputs[0].name: op.outputs[0].val for op in function.operations if op.op_type == "const"}
 
 
-@pytest.mark.parametrize("target", ["iOS16", "iOS18"])
-def test_pruned_weights_stay_sparse(tmp_path, target):
-    path, dense_path, dense_model = pruned(tmp_path, target)
+JOINT = {"palettized": "constexpr_lut_to_sparse", "int8": "constexpr_sparse_blockwise_shift_scale"}
+CASES = [("iOS16", None), ("iOS18", None), ("iOS18", "palettized"), ("iOS18", "int8")]
+
+
+@pytest.mark.parametrize("target, joint", CASES, ids=[f"{t}-{j or 'pruned'}" for t, j in CASES])
+def test_pruned_weights_stay_sparse(tmp_path, target, joint):
+    path, dense_path, dense_model = pruned(tmp_path, target, joint)
     module = mlir_coreml.load(path)
     text = print_module(module)
     assert text.count("mil.constexpr_sparse_to_dense") == 2
+    if joint:
+        assert text.count(f"mil.{JOINT[joint]}") == 2
     lower_to_core(module)
     text = print_module(module)
     assert text.count("core.sparse_to_dense") == 2 and "constexpr" not in text
@@ -70,7 +84,7 @@ def test_pruned_weights_stay_sparse(tmp_path, target):
     want = dense_weights(dense_model)
     ops = [op for op in module.walk() if op.op_name == "core.sparse_to_dense"]
     for op in ops:
-        np.testing.assert_array_equal(op.reference(), want[op.location.name])
+        np.testing.assert_allclose(op.reference(), want[op.location.name], rtol=1e-6, atol=1e-7)
         assert 0.3 < op.attributes["nonzero"].type.shape[0] / op.output.type.num_elements < 0.5
 
     x = np.random.default_rng(0).standard_normal((1, 4, 6, 6)).astype(np.float32)
@@ -85,7 +99,8 @@ def test_pruned_weights_stay_sparse(tmp_path, target):
 
     bundle = tmp_path / "sparse.mlmodelc"
     lower_model(path, bundle)
-    assert (bundle / "model.mil").read_text().count("= constexpr_sparse_to_dense(") == 2
+    mil = (bundle / "model.mil").read_text()
+    assert mil.count("= constexpr_sparse_to_dense(") == 2 and (not joint or mil.count(f"= {JOINT[joint]}(") == 2)
     np.testing.assert_allclose(mlir_coreml.compile_model(bundle).predict({"x": x})["y"], reference, rtol=1e-5, atol=1e-5)
 
 
