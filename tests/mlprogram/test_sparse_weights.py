@@ -6,6 +6,8 @@ weights, exported back to `.mlpackage` and kept in a bundle's `model.mil`.
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -101,6 +103,9 @@ def test_pruned_weights_stay_sparse(tmp_path, target, joint):
     lower_model(path, bundle)
     mil = (bundle / "model.mil").read_text()
     assert mil.count("= constexpr_sparse_to_dense(") == 2 and (not joint or mil.count(f"= {JOINT[joint]}(") == 2)
+    precision = json.loads((bundle / "metadata.json").read_text())[0]["storagePrecision"]
+    assert precision == {None: "Float32", "palettized": "Mixed (Float32, Palettized (4 bits))",  # fp32 biases
+                         "int8": "Mixed (Float32, Int8)"}[joint]
     np.testing.assert_allclose(mlir_coreml.compile_model(bundle).predict({"x": x})["y"], reference, rtol=1e-5, atol=1e-5)
 
 
