@@ -106,7 +106,8 @@ def test_pruned_weights_stay_sparse(tmp_path, target, joint):
     precision = json.loads((bundle / "metadata.json").read_text())[0]["storagePrecision"]
     assert precision == {None: "Float32", "palettized": "Mixed (Float32, Palettized (4 bits))",  # fp32 biases
                          "int8": "Mixed (Float32, Int8)"}[joint]
-    np.testing.assert_allclose(mlir_coreml.compile_model(bundle).predict({"x": x})["y"], reference, rtol=1e-5, atol=1e-5)
+    got = mlir_coreml.compile_model(bundle).predict({"x": x})["y"]
+    np.testing.assert_allclose(got, reference, rtol=1e-5, atol=1e-5)
 
 
 def _sparse_op(mask, nonzero):

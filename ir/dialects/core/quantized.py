@@ -2,7 +2,7 @@
 `core.lut_to_dense` (palettized: indices into a lookup table) and `core.sparse_to_dense`
 (pruned: a bit mask and the nonzero values).
 
-Both are constants (`ConstantLike`): they hold their payload as attributes, as Core ML's
+All are constants (`ConstantLike`): they hold their payload as attributes, as Core ML's
 `constexpr_*` ops do, and `reference()` decompresses it. Every consumer that reads a weight
 through `constant_array` therefore sees the dense values (the numeric oracle), while the IR,
 the exporters and the kernels' packing see the compressed form and keep it.
@@ -32,9 +32,9 @@ from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.opdef import AnyType, ConstantLike, Pure, VerifyError, attribute, op_def, result
 from mlir_coreml.ir.types import TensorType, element_type_of
 
-__all__ = ["DequantizeOp", "LutToDenseOp", "SparseToDenseOp", "sparse_attributes", "expand_blocks", "QUANTIZED_CONSTANTS",
-           "COMPRESSED_CONSTANTS", "storage_label", "stored_bits",
-           "dequantize_attributes", "lut_attributes", "along_axis"]
+__all__ = ["DequantizeOp", "LutToDenseOp", "SparseToDenseOp", "expand_blocks", "QUANTIZED_CONSTANTS",
+           "COMPRESSED_CONSTANTS", "storage_label", "stored_bits", "dequantize_attributes", "lut_attributes",
+           "sparse_attributes", "along_axis"]
 
 INTEGER_CODES = ("i8", "u8")
 

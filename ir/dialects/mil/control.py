@@ -184,8 +184,8 @@ mil_op("constexpr_cast", "source_val? output_dtype?", compute=_constexpr_cast)
 mil_op("constexpr_lut_to_dense", "indices? lut? shape? vector_axis?", compute=_lut_to_dense)
 mil_op("constexpr_sparse_to_dense", "nonzero_data? mask? shape?", compute=_sparse_to_dense)
 mil_op("constexpr_blockwise_shift_scale", "data? scale? offset?", compute=_blockwise_shift_scale)
-mil_op("constexpr_lut_to_sparse", "indices_mask indices_nonzero_data lut vector_axis?", "output_mask output_nonzero_data",
-       compute=_lut_to_sparse)
+mil_op("constexpr_lut_to_sparse", "indices_mask indices_nonzero_data lut vector_axis?",
+       "output_mask output_nonzero_data", compute=_lut_to_sparse)
 mil_op("constexpr_sparse_blockwise_shift_scale", "data_mask nonzero_data scale offset?",
        "output_mask output_nonzero_data", compute=_sparse_blockwise_shift_scale)
 
