@@ -64,7 +64,9 @@ UNPREFIXED = {"tile": "Tile"}
 # The parameter of each decompression op that holds the stored weight.
 STORED_WEIGHT = {"constexpr_affine_dequantize": "quantized_data", "constexpr_lut_to_dense": "indices",
                  "constexpr_sparse_to_dense": "nonzero_data", "constexpr_blockwise_shift_scale": "data",
-                 "constexpr_cast": "source_val"}
+                 "constexpr_cast": "source_val", "constexpr_lut_to_sparse": "indices_nonzero_data",
+                 "constexpr_sparse_blockwise_shift_scale": "nonzero_data"}  # the iOS18 joint ones [G]
+PALETTIZED = ("constexpr_lut_to_dense", "constexpr_lut_to_sparse")
 SKIPPED = ("func.return", "mil.yield", "core.constant")
 
 
@@ -136,7 +138,7 @@ def storage_precision(functions, stored_dtype) -> str | None:
                 kind = op_type(user)
                 if kind in STORED_WEIGHT and param != STORED_WEIGHT[kind]:
                     continue  # scales, LUTs, masks describe the weight; they are not it [G]
-                if kind == "constexpr_lut_to_dense":
+                if kind in PALETTIZED:
                     names.add(f"Palettized ({_lut_bits(user)} bits)")
                     continue
                 names.add(_storage_name(stored_dtype(attr)))

@@ -590,17 +590,24 @@ def lower_band_part(op, b):
 
 
 @lowers("constexpr_affine_dequantize", "constexpr_cast", "constexpr_lut_to_dense", "constexpr_sparse_to_dense",
-        "constexpr_blockwise_shift_scale")
+        "constexpr_blockwise_shift_scale", "constexpr_lut_to_sparse", "constexpr_sparse_blockwise_shift_scale")
 def lower_constexpr(op, b):
     """Compressed weights stay compressed until they are used: the constant's blob decompresses
-    (the op's reference semantics) on first access, i.e. when the executor packs the weight."""
+    (the op's reference semantics) on first access, i.e. when the executor packs the weight.
+    iOS18 joint compression (palettized or quantized nonzero values of a sparse weight) keeps
+    the sparsity: its (mask, values) pair, lowered first, feeds a `core.sparse_to_dense`."""
     arrays = []
     for v in op.operands:
         array = defining_const(v)
+        if array is None:  # a joint-compression (mask, values) pair, already lowered
+            array = evaluate_constant(v)
         if array is None:
             raise unsupported(op, "a run-time operand")
         arrays.append(array)
     result = op.results[0].type
+    if len(op.results) > 1:
+        values = op.reference(*arrays)
+        return [b.const(np.asarray(v), dtype=None) for v in values]
     if not isinstance(result, TensorType) or not result.is_static:
         value = op.reference(*arrays)
         return b.const(np.asarray(value[0] if isinstance(value, tuple) else value), dtype=None)
@@ -610,11 +617,9 @@ def lower_constexpr(op, b):
     compressed = compressed_constant(op.mil_type, bound, result)
     if compressed is not None:
         cls, parts = compressed
-        float_part = "lut" if cls is core.LutToDenseOp else "scale"  # in the result's precision
-        parts[float_part] = np.asarray(parts[float_part]).astype(result.element.numpy_dtype)
-        attrs = core.lut_attributes(name, **parts) if cls is core.LutToDenseOp else \
-            core.dequantize_attributes(name, **parts)
-        return b.create(cls, [], attrs, [result]).result
+        float_part, attributes = CORE_FORMS[cls]
+        parts[float_part] = np.asarray(parts[float_part]).astype(result.element.numpy_dtype)  # the result's precision
+        return b.create(cls, [], attributes(name, **parts), [result]).result
 
     def decompress():
         value = op.compute(bound)
@@ -629,10 +634,22 @@ def _to_rank(values, rank: int) -> np.ndarray:
     return values.reshape((1,) * (rank - values.ndim) + values.shape)
 
 
+# core compressed constant -> (its part held in the result's precision, its attributes' builder)
+CORE_FORMS = {core.DequantizeOp: ("scale", core.dequantize_attributes),
+              core.LutToDenseOp: ("lut", core.lut_attributes),
+              core.SparseToDenseOp: ("nonzero", core.sparse_attributes)}
+
+
 def compressed_constant(kind: str, a: dict, result: TensorType):
-    """(core op class, its parts) keeping an affine / blockwise / palettized constexpr compressed,
-    or None for forms `core` does not hold (vector palettization, sparse masks, casts)."""
+    """(core op class, its parts) keeping an affine / blockwise / palettized / sparse constexpr
+    compressed, or None for forms `core` does not hold (vector palettization, casts)."""
     rank = len(result.shape)
+    if kind == "constexpr_sparse_to_dense":
+        if a.get("shape") is not None:  # iOS16: the mask packed one bit per element
+            mask = unpack_bits(a["mask"], 1, result.num_elements).astype(bool)
+        else:  # iOS18: a uint1 tensor of the result's shape
+            mask = np.asarray(a["mask"]).astype(bool)
+        return core.SparseToDenseOp, {"mask": mask, "nonzero": np.asarray(a["nonzero_data"])}
     if kind == "constexpr_affine_dequantize":
         q = np.asarray(a["quantized_data"])
         axis = int(scalar(a["axis"])) % max(rank, 1)

@@ -158,9 +158,9 @@ def _constants_by_name(module) -> dict:
 
 def _storage(op) -> tuple[str, int]:
     """(storage label, bytes as stored) of a constant: its element type, or its compressed form."""
-    from mlir_coreml.ir.dialects.core.quantized import QUANTIZED_CONSTANTS, storage_label, stored_bits
+    from mlir_coreml.ir.dialects.core.quantized import COMPRESSED_CONSTANTS, storage_label, stored_bits
 
-    if op.op_name in QUANTIZED_CONSTANTS:
+    if op.op_name in COMPRESSED_CONSTANTS:
         return storage_label(op), -(-stored_bits(op) // 8)
     t = op.results[0].type
     return str(t.element), int(np.prod(t.shape, dtype=np.int64)) * np.dtype(t.element.numpy_dtype).itemsize

@@ -119,7 +119,7 @@ def _compressions():
 
 COMPRESSED = [("iOS16", "int8", "constexpr_affine_dequantize"), ("iOS16", "palette4", "constexpr_lut_to_dense"),
               ("iOS16", "sparse", "constexpr_sparse_to_dense"), ("iOS18", "int8", "constexpr_blockwise_shift_scale"),
-              ("iOS18", "palette4", "constexpr_lut_to_dense"),
+              ("iOS18", "palette4", "constexpr_lut_to_dense"), ("iOS18", "sparse", "constexpr_sparse_to_dense"),
               ("iOS18", "int4-blocks", "constexpr_blockwise_shift_scale")]
 
 

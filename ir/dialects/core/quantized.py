@@ -1,7 +1,8 @@
-"""Compressed weight constants: `core.dequantize` (linear: integer codes, scale, zero point) and
-`core.lut_to_dense` (palettized: indices into a lookup table).
+"""Compressed weight constants: `core.dequantize` (linear: integer codes, scale, zero point),
+`core.lut_to_dense` (palettized: indices into a lookup table) and `core.sparse_to_dense`
+(pruned: a bit mask and the nonzero values).
 
-Both are constants (`ConstantLike`): they hold their payload as attributes, as Core ML's
+All are constants (`ConstantLike`): they hold their payload as attributes, as Core ML's
 `constexpr_*` ops do, and `reference()` decompresses it. Every consumer that reads a weight
 through `constant_array` therefore sees the dense values (the numeric oracle), while the IR,
 the exporters and the kernels' packing see the compressed form and keep it.
@@ -14,6 +15,9 @@ Per-tensor is all ones, per-channel `[C, 1, ...]`, per-block `[C, K / block, 1, 
     dequantize:   out = (data - zero_point) * scale + offset      (absent zero_point/offset: 0;
                   `bits` (default 8) is the codes' width as stored in a file: 1..8)
     lut_to_dense: out = lut[block(i)][indices[i]]                  (lut: [*blocks, 2^bits])
+    sparse_to_dense: out[i] = nonzero[rank(i)] if mask bit i else 0  (mask: u8, one bit per element
+                  in row-major order, least significant bit first as in MIL blobs; rank(i) = set
+                  bits before i)
 
 `zero_point` is an integer of the data's type (ML Program zero points) or a float (iOS18
 offsets); `offset` is the NeuralNetwork form (`q * scale + bias`), kept as stored so that an
@@ -28,8 +32,9 @@ from mlir_coreml.ir.core import Operation
 from mlir_coreml.ir.opdef import AnyType, ConstantLike, Pure, VerifyError, attribute, op_def, result
 from mlir_coreml.ir.types import TensorType, element_type_of
 
-__all__ = ["DequantizeOp", "LutToDenseOp", "expand_blocks", "QUANTIZED_CONSTANTS", "storage_label", "stored_bits",
-           "dequantize_attributes", "lut_attributes", "along_axis"]
+__all__ = ["DequantizeOp", "LutToDenseOp", "SparseToDenseOp", "expand_blocks", "QUANTIZED_CONSTANTS",
+           "COMPRESSED_CONSTANTS", "storage_label", "stored_bits", "dequantize_attributes", "lut_attributes",
+           "sparse_attributes", "along_axis"]
 
 INTEGER_CODES = ("i8", "u8")
 
@@ -154,13 +159,49 @@ class LutToDenseOp(_QuantizedConstant):
         return luts[tuple(grids) + (idx.astype(np.intp),)]
 
 
-QUANTIZED_CONSTANTS = ("core.dequantize", "core.lut_to_dense")
+@op_def("core.sparse_to_dense")
+class SparseToDenseOp(_QuantizedConstant):
+    """Pruning: a packed bit mask over the result (set bit = stored value) and the stored values."""
+
+    mask = attribute("dense")
+    nonzero = attribute("dense")
+    output = result(AnyType)
+
+    def verify_(self):
+        mask, nonzero = self.attributes["mask"].type, self.attributes["nonzero"].type
+        t = self.output.type
+        if not (isinstance(t, TensorType) and t.is_static):
+            raise VerifyError("result must be a static tensor")
+        if str(mask.element) != "u8" or mask.shape != (-(-t.num_elements // 8),):
+            raise VerifyError(f"mask must be tensor<{-(-t.num_elements // 8)}xu8> (one bit per element of {t}), "
+                              f"got {mask}")
+        if nonzero.rank != 1 or nonzero.element != t.element:
+            raise VerifyError(f"nonzero must be a 1-D tensor of {t.element}, got {nonzero}")
+        stored = int(self.bitmask().sum())
+        if stored != nonzero.shape[0]:
+            raise VerifyError(f"the mask has {stored} set bits but {nonzero.shape[0]} nonzero values are stored")
+
+    def bitmask(self) -> np.ndarray:
+        t = self.output.type
+        bits = np.unpackbits(np.asarray(self.attributes["mask"].value, np.uint8), bitorder="little")
+        return bits[:t.num_elements].astype(bool).reshape(t.shape)
+
+    def reference(self):
+        out = np.zeros(self.output.type.shape, self.output.type.element.numpy_dtype)
+        out[self.bitmask()] = np.asarray(self.attributes["nonzero"].value)
+        return out
+
+
+QUANTIZED_CONSTANTS = ("core.dequantize", "core.lut_to_dense")  # what the int8 kernel panels decode
+COMPRESSED_CONSTANTS = QUANTIZED_CONSTANTS + ("core.sparse_to_dense",)
 
 
 def stored_bits(op) -> int:
-    """Bits a quantized constant occupies as stored (codes at their bit width plus parameters)."""
+    """Bits a compressed constant occupies as stored (codes at their bit width plus parameters)."""
     attrs = op.attributes
-    if op.op_name == "core.lut_to_dense":
+    if op.op_name == "core.sparse_to_dense":
+        codes, params = 0, [attrs["mask"], attrs["nonzero"]]
+    elif op.op_name == "core.lut_to_dense":
         codes = attrs["indices"].type.num_elements * int(op.bits)
         params = [attrs["lut"]]
     else:
@@ -170,7 +211,10 @@ def stored_bits(op) -> int:
 
 
 def storage_label(op) -> str:
-    """How a quantized constant stores its values: `i8`, `u4`, ... (linear codes) or `lut4`."""
+    """How a compressed constant stores its values: `i8`, `u4`, ... (linear codes), `lut4` or
+    `sparse` (a mask and the nonzero values)."""
+    if op.op_name == "core.sparse_to_dense":
+        return "sparse"
     if op.op_name == "core.lut_to_dense":
         return f"lut{op.bits}"
     return f"{str(op.attributes['data'].type.element)[0]}{op.code_bits}"
@@ -208,3 +252,9 @@ def lut_attributes(name: str, indices, lut, bits: int) -> dict:
     """The attributes of a `core.lut_to_dense`."""
     return {"indices": _attr(np.asarray(indices, np.uint8), f"{name}.indices"), "lut": _attr(lut, f"{name}.lut"),
             "bits": IntAttr(bits)}
+
+
+def sparse_attributes(name: str, mask, nonzero) -> dict:
+    """The attributes of a `core.sparse_to_dense` from a boolean `mask` of the result's shape."""
+    packed = np.packbits(np.asarray(mask, bool).reshape(-1), bitorder="little")
+    return {"mask": _attr(packed, f"{name}.mask"), "nonzero": _attr(np.asarray(nonzero).reshape(-1), f"{name}.nonzero")}

@@ -111,6 +111,25 @@ def _expand_blocks(values, shape):
     return values
 
 
+def _block_of(shape, blocks, where=None):
+    """Per axis, the block index of each element of a `shape` tensor split in `blocks` blocks
+    (broadcastable grids; with a boolean `where`, flat ones for its set elements only)."""
+    if where is not None:
+        return tuple(np.nonzero(where)[axis] // (dim // n) for axis, (dim, n) in enumerate(zip(shape, blocks)))
+    grids = []
+    for axis, (dim, n) in enumerate(zip(shape, blocks)):
+        grid = [1] * len(shape)
+        grid[axis] = -1
+        grids.append((np.arange(dim) // (dim // n)).reshape(grid))
+    return tuple(grids)
+
+
+def _scalar_luts(lut):
+    if lut.shape[-1] != 1:
+        raise NotImplementedError("vector palettization (vector_size > 1) is not supported")
+    return lut[..., 0]  # [*blocks, nlut]
+
+
 def _lut_to_dense(self, a):
     lut = a["lut"]
     if a.get("shape") is not None:  # iOS16: packed indices, a flat LUT
@@ -119,16 +138,26 @@ def _lut_to_dense(self, a):
         count = int(np.prod(shape))
         return np.asarray(lut)[unpack_bits(a["indices"], nbits, count)].reshape(shape)
     indices = np.asarray(a["indices"]).astype(np.int64)  # iOS18: one LUT per block
-    if lut.shape[-1] != 1:
-        raise NotImplementedError("vector palettization (vector_size > 1) is not supported")
-    luts = lut[..., 0]  # [*blocks, nlut]
-    grids = []
-    for axis, (dim, blocks) in enumerate(zip(indices.shape, luts.shape[:-1])):
-        pos = np.arange(dim) // (dim // blocks)
-        shape = [1] * indices.ndim
-        shape[axis] = -1
-        grids.append(pos.reshape(shape))
-    return luts[tuple(grids) + (indices,)]
+    luts = _scalar_luts(lut)
+    return luts[_block_of(indices.shape, luts.shape[:-1]) + (indices,)]
+
+
+def _lut_to_sparse(self, a):
+    """iOS18 joint compression: palettized nonzero values of a sparse tensor -> (mask, values)."""
+    mask = np.asarray(a["indices_mask"]).astype(bool)
+    luts = _scalar_luts(a["lut"])
+    indices = np.asarray(a["indices_nonzero_data"]).astype(np.int64)
+    return mask.astype(np.uint8), luts[_block_of(mask.shape, luts.shape[:-1], mask) + (indices,)]
+
+
+def _sparse_blockwise_shift_scale(self, a):
+    """iOS18 joint compression: quantized nonzero values of a sparse tensor -> (mask, values)."""
+    mask = np.asarray(a["data_mask"]).astype(bool)
+    data = np.asarray(a["nonzero_data"]).astype(np.float32)
+    scale = _expand_blocks(a["scale"], mask.shape)[mask]
+    if a.get("offset") is not None:
+        data = data - _expand_blocks(a["offset"], mask.shape)[mask]
+    return mask.astype(np.uint8), data * scale
 
 
 def _sparse_to_dense(self, a):
@@ -155,6 +184,10 @@ mil_op("constexpr_cast", "source_val? output_dtype?", compute=_constexpr_cast)
 mil_op("constexpr_lut_to_dense", "indices? lut? shape? vector_axis?", compute=_lut_to_dense)
 mil_op("constexpr_sparse_to_dense", "nonzero_data? mask? shape?", compute=_sparse_to_dense)
 mil_op("constexpr_blockwise_shift_scale", "data? scale? offset?", compute=_blockwise_shift_scale)
+mil_op("constexpr_lut_to_sparse", "indices_mask indices_nonzero_data lut vector_axis?",
+       "output_mask output_nonzero_data", compute=_lut_to_sparse)
+mil_op("constexpr_sparse_blockwise_shift_scale", "data_mask nonzero_data scale offset?",
+       "output_mask output_nonzero_data", compute=_sparse_blockwise_shift_scale)
 
 # -- state (iOS18) ---------------------------------------------------------------------------
 # A `state<tensor<...>>` value is, at run time, the state's buffer (a numpy array that lives
