@@ -67,8 +67,9 @@ def compile_model(path_or_module, pipeline: str | None = None, threads: int | No
     """Lower, optimise and plan a model for CPU execution. `pipeline` replaces the default
     optimisation pipeline; `threads` sets the kernels' thread count (1 is deterministic);
     `precision` (runtime/precision.py) None computes with weights in the precision the model
-    stores them: f16 weights run on the fp16-panel kernels, f32 weights stay exact (numpy
-    sgemm path), as the fp32 acceptance tolerance (1e-4) requires; "fp16" adds `fp16-weights`
+    stores them: f16 weights run on the fp16-panel kernels, f32 weights on fp32 panels (within
+    the fp32 acceptance tolerance, 1e-4); "int8", "int4" and "lut8".."lut2" add `quantize-weights`
+    (runtime/precision.py); "fp16" adds `fp16-weights`
     to the pipeline so every conv/linear/matmul weight is f16 in the IR and runs on the
     kernels (Core ML's accelerator precision, faster); "ane" emulates the Neural Engine's
     numerics. `compute_units` ("cpu" default, "all", "cpu_and_ne", "cpu_and_gpu", as in
