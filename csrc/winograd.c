@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-enum { WINO_MAX_ALPHA = 6, WINO_BLOCK_BYTES = 1 << 22 };
+enum { WINO_MAX_ALPHA = 6, WINO_BLOCK_BYTES = 1 << 20 };
 
 /* ---------------------------------------------------------------- weights ---------- */
 
@@ -125,29 +125,56 @@ WINO_INLINE void at_1d(int m, const float *const *v, float *const *y, int n) {
     }
 }
 
-/* One channel, one segment of cnt tiles on a tile row: rows[i] (i < alpha) are the padded
-   input rows th*m + i from column tw0*m.  The vertical pass runs along whole rows (contiguous,
-   cnt*m + 2 columns) into T [alpha][tld]; each of its rows is split into m column phases
-   ph[k][q] = T[r][q*m + k] (ph [m][pld]), so the horizontal pass reads tile q's columns
-   0..alpha-1 as phases 0..m-1 at q and phases 0, 1 at q + 1, all contiguous in q.
-   V[xi] (stride vstride) receives cnt values per xi. */
-WINO_INLINE void input_segment(int m, const float *const *rows, int cnt, float *T, int tld, float *ph, int pld,
-                               float *V, ptrdiff_t vstride) {
+/* ---------------------------------------------------------------- phase-split rows --- */
+/* Tile q of a row reads padded columns q*m .. q*m + m + 1.  The padded input is stored with
+   each row split into its m column phases (phase k holds column q*m + k at q), so the 1-D
+   passes read contiguous runs over tiles: columns q*m + k (k < m) are phase k at q, columns
+   q*m + m and q*m + m + 1 are phases 0 and 1 at q + 1.  The output rows are interleaved back
+   the same way. */
+
+/* dst[k * pq + q] = row[q * m + k] for q0 <= q < pq (row holds m * pq values). */
+WINO_INLINE void split_row_from(int m, const float *row, float *dst, int pq, int q0) {
+    for (int q = q0; q < pq; q++)
+        for (int k = 0; k < m; k++) dst[k * pq + q] = row[q * m + k];
+}
+
+/* dst[x] = act(Y[(i*m + x % m) * ld + x / m] + bias (+ res[x])) for x < len. */
+WINO_INLINE void store_row(int m, const float *Y, int ld, int i, int len, float bias, const float *res,
+                           float *dst, const mc_epilogue *ep) {
+    for (int x = 0; x < len; x++) {
+        float v = Y[(size_t)(i * m + x % m) * ld + x / m] + bias;
+        dst[x] = res ? v + res[x] : v;
+    }
+    if (ep && ep->act != MC_ACT_NONE) mc_activation(dst, (size_t)len, ep);
+}
+
+/* The alpha x alpha input tiles of one channel, one segment of cnt tiles from tile column
+   tw0 of a tile row, gathered as D[i * alpha + c][q] (row stride ld): phase k of padded row i
+   of the tile row starts at base + i * rs + k * ps, and column c of tile q is phase c at q
+   (c < m) or phase c - m at q + 1.  Each is a contiguous run of cnt values. */
+WINO_INLINE void gather_runs(int m, const float *base, ptrdiff_t rs, ptrdiff_t ps, int cnt, float *D, int ld,
+                             void (*copy)(float *dst, const float *src, int n)) {
+    int alpha = m + 2;
+    for (int i = 0; i < alpha; i++)
+        for (int c = 0; c < alpha; c++)
+            copy(D + (size_t)(i * alpha + c) * ld, base + i * rs + (c < m ? c * ps : (c - m) * ps + 1), cnt);
+}
+
+/* V[r * alpha + q] (stride vstride) = B^T d B over n gathered tiles D [alpha^2][ld]: columns
+   then rows, each a 1-D pass over all n tiles; T is an [alpha^2][ld] temporary. */
+WINO_INLINE void input_2d(int m, const float *D, int ld, float *T, float *V, ptrdiff_t vstride, int n) {
     int alpha = m + 2;
     const float *in[WINO_MAX_ALPHA];
     float *out[WINO_MAX_ALPHA];
-    for (int r = 0; r < alpha; r++) out[r] = T + (size_t)r * tld;
-    bt_1d(m, rows, out, cnt * m + 2);
+    for (int c = 0; c < alpha; c++) {
+        for (int i = 0; i < alpha; i++) in[i] = D + (size_t)(i * alpha + c) * ld;
+        for (int r = 0; r < alpha; r++) out[r] = T + (size_t)(r * alpha + c) * ld;
+        bt_1d(m, in, out, n);
+    }
     for (int r = 0; r < alpha; r++) {
-        const float *t = T + (size_t)r * tld;
-        for (int q = 0; q < cnt; q++)
-            for (int k = 0; k < m; k++) ph[k * pld + q] = t[q * m + k];
-        ph[cnt] = t[cnt * m];
-        ph[pld + cnt] = t[cnt * m + 1];
-        for (int k = 0; k < m; k++) in[k] = ph + k * pld;
-        in[m] = ph + 1, in[m + 1] = ph + pld + 1;
+        for (int c = 0; c < alpha; c++) in[c] = T + (size_t)(r * alpha + c) * ld;
         for (int q = 0; q < alpha; q++) out[q] = V + (r * alpha + q) * vstride;
-        bt_1d(m, in, out, cnt);
+        bt_1d(m, in, out, n);
     }
 }
 
@@ -168,53 +195,222 @@ WINO_INLINE void output_2d(int m, const float *M, ptrdiff_t mstride, float *Z, f
     }
 }
 
-/* Output row i of cnt tiles: row[q*m + j] = Y[i*m + j][q] (Y [m^2][ld]). */
-WINO_INLINE void interleave_row(int m, const float *Y, int ld, int i, int cnt, float *row) {
-    for (int q = 0; q < cnt; q++)
-        for (int j = 0; j < m; j++) row[q * m + j] = Y[(size_t)(i * m + j) * ld + q];
+/* ---------------------------------------------------------------- tile GEMM ---------- */
+/* M_xi[co][t] = sum_c U_xi[co][c] V_xi[c][t] for one 8-row weight panel (u: [C][8]) and n
+   tiles, vectorised along the tiles: each step loads tile vectors of V and broadcasts the 8
+   weights, so the result lands in the [co][tile] rows the output transform reads (no
+   transposing store, no B packing).  Columns up to n rounded up to 16 are computed; the
+   block buffers are that wide. */
+static void tile_gemm_portable(int K, const float *u, const float *v, ptrdiff_t ldv, float *o, ptrdiff_t ldo,
+                               int rows, int n) {
+    for (int t = 0; t < n; t += 16) {
+        float acc[MC_MR][16] = {{0}};
+        for (int k = 0; k < K; k++)
+            for (int r = 0; r < MC_MR; r++)
+                for (int j = 0; j < 16; j++) acc[r][j] += u[k * MC_MR + r] * v[k * ldv + t + j];
+        for (int r = 0; r < rows; r++) memcpy(o + r * ldo + t, acc[r], sizeof acc[r]);
+    }
 }
 
-typedef void (*input_fn)(int m, const float *const *rows, int cnt, float *T, int tld, float *ph, int pld,
-                         float *V, ptrdiff_t vstride);
+typedef void (*split_fn)(int m, const float *row, float *dst, int pq);
+typedef void (*store_fn)(int m, const float *Y, int ld, int i, int len, float bias, const float *res, float *dst,
+                         const mc_epilogue *ep);
+typedef void (*gather_fn)(int m, const float *base, ptrdiff_t rs, ptrdiff_t ps, int cnt, float *D, int ld);
+typedef void (*input_fn)(int m, const float *D, int ld, float *T, float *V, ptrdiff_t vstride, int n);
 typedef void (*output_fn)(int m, const float *M, ptrdiff_t mstride, float *Z, float *Y, int ld, int n);
-typedef void (*interleave_fn)(int m, const float *Y, int ld, int i, int cnt, float *row);
+typedef void (*gemm_fn)(int K, const float *u, const float *v, ptrdiff_t ldv, float *o, ptrdiff_t ldo,
+                        int rows, int n);
 
 /* m is a literal in each branch so the 1-D transforms inline fully specialised. */
 #define WINO_CLONES(SUFFIX, ATTR)                                                                   \
-    ATTR static void input_##SUFFIX(int m, const float *const *rows, int cnt, float *T, int tld,     \
-                                    float *ph, int pld, float *V, ptrdiff_t vs) {                    \
-        if (m == 2) input_segment(2, rows, cnt, T, tld, ph, pld, V, vs);                             \
-        else input_segment(4, rows, cnt, T, tld, ph, pld, V, vs);                                    \
+    ATTR static void input_##SUFFIX(int m, const float *D, int ld, float *T, float *V, ptrdiff_t vs, int n) { \
+        if (m == 2) input_2d(2, D, ld, T, V, vs, n);                                                 \
+        else input_2d(4, D, ld, T, V, vs, n);                                                        \
+    }                                                                                                \
+    ATTR static void gather_##SUFFIX(int m, const float *base, ptrdiff_t rs, ptrdiff_t ps, int cnt,  \
+                                     float *D, int ld) {                                             \
+        if (m == 2) gather_runs(2, base, rs, ps, cnt, D, ld, copy_##SUFFIX);                         \
+        else gather_runs(4, base, rs, ps, cnt, D, ld, copy_##SUFFIX);                                \
     }                                                                                                \
     ATTR static void output_##SUFFIX(int m, const float *M, ptrdiff_t ms, float *Z, float *Y, int ld, int n) { \
         if (m == 2) output_2d(2, M, ms, Z, Y, ld, n);                                                \
         else output_2d(4, M, ms, Z, Y, ld, n);                                                       \
-    }                                                                                                \
-    ATTR static void interleave_##SUFFIX(int m, const float *Y, int ld, int i, int cnt, float *row) { \
-        if (m == 2) interleave_row(2, Y, ld, i, cnt, row);                                           \
-        else interleave_row(4, Y, ld, i, cnt, row);                                                  \
     }
 
+/* Scalar row split and store (portable; AVX2 compiles the same loops for its ISA). */
+#define WINO_SCALAR_ROWS(SUFFIX, ATTR)                                                              \
+    ATTR static void split_##SUFFIX(int m, const float *row, float *dst, int pq) {                   \
+        if (m == 2) split_row_from(2, row, dst, pq, 0);                                              \
+        else split_row_from(4, row, dst, pq, 0);                                                     \
+    }                                                                                                \
+    ATTR static void store_##SUFFIX(int m, const float *Y, int ld, int i, int len, float bias,       \
+                                    const float *res, float *dst, const mc_epilogue *ep) {           \
+        if (m == 2) store_row(2, Y, ld, i, len, bias, res, dst, ep);                                 \
+        else store_row(4, Y, ld, i, len, bias, res, dst, ep);                                        \
+    }
+
+static inline void copy_memcpy(float *dst, const float *src, int n) { memcpy(dst, src, sizeof(float) * n); }
+#define copy_portable copy_memcpy
+#define copy_avx2 copy_memcpy
+
 WINO_CLONES(portable, )
+WINO_SCALAR_ROWS(portable, )
 #ifdef MC_X86
+/* Short runs (a tile row of a small map): masked vectors, no call. */
+MC_T512 static inline __attribute__((always_inline)) void copy_avx512(float *dst, const float *src, int n) {
+    for (int q = 0; q < n; q += 16) {
+        __mmask16 k = mc_mask512(n - q);
+        _mm512_mask_storeu_ps(dst + q, k, _mm512_maskz_loadu_ps(k, src + q));
+    }
+}
+
 WINO_CLONES(avx2, MC_T256)
+WINO_SCALAR_ROWS(avx2, MC_T256)
 WINO_CLONES(avx512, MC_T512)
+
+/* AVX2: 4 weight rows x 16 tiles (8 accumulators), twice per panel. */
+MC_T256 static inline __attribute__((always_inline)) void
+gemm_rows4_avx2(int K, const float *u, const float *v, ptrdiff_t ldv, float *o, ptrdiff_t ldo, int rows) {
+    __m256 c[4][2];
+    for (int r = 0; r < 4; r++) c[r][0] = c[r][1] = _mm256_setzero_ps();
+#pragma GCC unroll 2
+    for (int k = 0; k < K; k++, u += MC_MR, v += ldv) {
+        __m256 b0 = _mm256_loadu_ps(v), b1 = _mm256_loadu_ps(v + 8);
+        for (int r = 0; r < 4; r++) {
+            __m256 a = _mm256_broadcast_ss(u + r);
+            c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
+            c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
+        }
+    }
+    for (int r = 0; r < rows && r < 4; r++) {
+        _mm256_storeu_ps(o + r * ldo, c[r][0]);
+        _mm256_storeu_ps(o + r * ldo + 8, c[r][1]);
+    }
+}
+
+MC_T256 static void tile_gemm_avx2(int K, const float *u, const float *v, ptrdiff_t ldv, float *o, ptrdiff_t ldo,
+                                   int rows, int n) {
+    for (int t = 0; t < n; t += 16) {
+        gemm_rows4_avx2(K, u, v + t, ldv, o + t, ldo, rows);
+        if (rows > 4) gemm_rows4_avx2(K, u + 4, v + t, ldv, o + 4 * ldo + t, ldo, rows - 4);
+    }
+}
+
+/* AVX-512: 8 weight rows x NV vectors of 16 tiles (16 accumulators for NV = 2). */
+MC_T512 static inline __attribute__((always_inline)) void
+gemm_cols_avx512(int K, const float *u, const float *v, ptrdiff_t ldv, float *o, ptrdiff_t ldo, int rows,
+                 const int NV) {
+    __m512 c[MC_MR][2];
+    for (int r = 0; r < MC_MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
+#pragma GCC unroll 2
+    for (int k = 0; k < K; k++, u += MC_MR, v += ldv) {
+        __m512 b0 = _mm512_loadu_ps(v), b1 = NV > 1 ? _mm512_loadu_ps(v + 16) : b0;
+        for (int r = 0; r < MC_MR; r++) {
+            __m512 a = _mm512_set1_ps(u[r]);
+            c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
+            if (NV > 1) c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        _mm512_storeu_ps(o + r * ldo, c[r][0]);
+        if (NV > 1) _mm512_storeu_ps(o + r * ldo + 16, c[r][1]);
+    }
+}
+
+MC_T512 static void tile_gemm_avx512(int K, const float *u, const float *v, ptrdiff_t ldv, float *o,
+                                     ptrdiff_t ldo, int rows, int n) {
+    int t = 0, n16 = (n + 15) / 16 * 16;
+    for (; t + 32 <= n16; t += 32) gemm_cols_avx512(K, u, v + t, ldv, o + t, ldo, rows, 2);
+    if (t < n16) gemm_cols_avx512(K, u, v + t, ldv, o + t, ldo, rows, 1);
+}
+
+/* Phase split of 16 tiles per step by two-source permutes (m = 4: 64 values -> 4 phases). */
+MC_T512 static void split_avx512(int m, const float *row, float *dst, int pq) {
+    int q = 0;
+    if (m == 4) {
+        const __m512i lo = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 1, 5, 9, 13, 17, 21, 25, 29);
+        const __m512i hi = _mm512_setr_epi32(2, 6, 10, 14, 18, 22, 26, 30, 3, 7, 11, 15, 19, 23, 27, 31);
+        for (; q + 16 <= pq; q += 16) {
+            const float *r = row + q * 4;
+            __m512 a = _mm512_loadu_ps(r), b = _mm512_loadu_ps(r + 16);
+            __m512 c = _mm512_loadu_ps(r + 32), d = _mm512_loadu_ps(r + 48);
+            __m512 x = _mm512_permutex2var_ps(a, lo, b), y = _mm512_permutex2var_ps(a, hi, b);
+            __m512 x2 = _mm512_permutex2var_ps(c, lo, d), y2 = _mm512_permutex2var_ps(c, hi, d);
+            _mm512_storeu_ps(dst + q, _mm512_shuffle_f32x4(x, x2, 0x44));
+            _mm512_storeu_ps(dst + pq + q, _mm512_shuffle_f32x4(x, x2, 0xEE));
+            _mm512_storeu_ps(dst + 2 * pq + q, _mm512_shuffle_f32x4(y, y2, 0x44));
+            _mm512_storeu_ps(dst + 3 * pq + q, _mm512_shuffle_f32x4(y, y2, 0xEE));
+        }
+        split_row_from(4, row, dst, pq, q);
+        return;
+    }
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (; q + 16 <= pq; q += 16) {
+        __m512 a = _mm512_loadu_ps(row + 2 * q), b = _mm512_loadu_ps(row + 2 * q + 16);
+        _mm512_storeu_ps(dst + q, _mm512_permutex2var_ps(a, ev, b));
+        _mm512_storeu_ps(dst + pq + q, _mm512_permutex2var_ps(a, od, b));
+    }
+    split_row_from(2, row, dst, pq, q);
+}
+
+/* The inverse interleave, 16 tiles per step (masked at the end of the run), with bias,
+   residual and activation applied on the way out. */
+MC_T512 static void store_avx512(int m, const float *Y, int ld, int i, int len, float bias, const float *res,
+                                 float *dst, const mc_epilogue *ep) {
+    const float *y = Y + (size_t)i * m * ld;
+    int act = ep && ep->act != MC_ACT_NONE;
+    __m512 b = _mm512_set1_ps(bias), r[4];
+    for (int q = 0; q * m < len; q += 16) {
+        __mmask16 k = mc_mask512((len - q * m + m - 1) / m);
+        if (m == 4) {
+            const __m512i i0 = _mm512_setr_epi32(0, 8, 16, 24, 1, 9, 17, 25, 2, 10, 18, 26, 3, 11, 19, 27);
+            const __m512i i1 = _mm512_setr_epi32(4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31);
+            __m512 p0 = _mm512_maskz_loadu_ps(k, y + q), p1 = _mm512_maskz_loadu_ps(k, y + ld + q);
+            __m512 p2 = _mm512_maskz_loadu_ps(k, y + 2 * ld + q), p3 = _mm512_maskz_loadu_ps(k, y + 3 * ld + q);
+            __m512 x = _mm512_shuffle_f32x4(p0, p1, 0x44), z = _mm512_shuffle_f32x4(p2, p3, 0x44);
+            __m512 x2 = _mm512_shuffle_f32x4(p0, p1, 0xEE), z2 = _mm512_shuffle_f32x4(p2, p3, 0xEE);
+            r[0] = _mm512_permutex2var_ps(x, i0, z), r[1] = _mm512_permutex2var_ps(x, i1, z);
+            r[2] = _mm512_permutex2var_ps(x2, i0, z2), r[3] = _mm512_permutex2var_ps(x2, i1, z2);
+        } else {
+            const __m512i i0 = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+            const __m512i i1 = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+            __m512 p0 = _mm512_maskz_loadu_ps(k, y + q), p1 = _mm512_maskz_loadu_ps(k, y + ld + q);
+            r[0] = _mm512_permutex2var_ps(p0, i0, p1), r[1] = _mm512_permutex2var_ps(p0, i1, p1);
+        }
+        for (int v = 0; v < m && q * m + 16 * v < len; v++) {
+            int at = q * m + 16 * v;
+            __mmask16 kv = mc_mask512(len - at);
+            __m512 o = _mm512_add_ps(r[v], b);
+            if (res) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(kv, res + at));
+            if (act) o = mc_act512(o, ep);
+            _mm512_mask_storeu_ps(dst + at, kv, o);
+        }
+    }
+}
 #endif
 
 /* ---------------------------------------------------------------- driver ----------- */
 
 typedef struct {
+    gather_fn gather;
+    input_fn input;
+    output_fn output;
+    split_fn split;
+    store_fn store;
+    gemm_fn gemm;
+} wino_isa;
+
+typedef struct {
     int m, alpha, A2;
     const mc_conv_shape *s;
-    const float *P;          /* zero-padded input [C][PH][PW], whole tiles */
-    int PH, PW, TW, ntiles, nt;
+    const float *P;          /* zero-padded input, whole tiles, phase-split rows [C][PH][m][PQ] */
+    int PH, PQ, TW, ntiles, nt;
     mc_panels U;
     size_t usize;
     float *out;
     const mc_epilogue *ep;
-    input_fn input;
-    output_fn output;
-    interleave_fn interleave;
+    wino_isa f;
 } wino_job;
 
 /* The tiles [t0, t0 + n) of a block lie on one or more tile rows: each row's run is a segment
@@ -224,35 +420,29 @@ typedef struct {
         if (th = ((t0) + off) / (j)->TW, tw0 = ((t0) + off) % (j)->TW,                              \
             cnt = (j)->TW - tw0 < (n) - off ? (j)->TW - tw0 : (n) - off, 1)
 
-/* Transformed input of channel c for the block's tiles into V[xi][c][*]. */
-static void transform_input(const wino_job *j, int c, int t0, int n, float *V, float *T, float *ph) {
-    int m = j->m, nt = j->nt, C = j->s->C;
-    const float *plane = j->P + (size_t)c * j->PH * j->PW;
-    const float *rows[WINO_MAX_ALPHA];
-    FOR_SEGMENTS(j, t0, n) {
-        for (int i = 0; i < j->alpha; i++) rows[i] = plane + (size_t)(th * m + i) * j->PW + (size_t)tw0 * m;
-        j->input(m, rows, cnt, T, nt * m + 8, ph, nt + 8, V + (size_t)c * nt + off, (ptrdiff_t)C * nt);
-    }
+/* Transformed input of channel c for the block's tiles into V[xi][c][*]; D and T are
+   [alpha^2][nt] temporaries. */
+static void transform_input(const wino_job *j, int c, int t0, int n, float *V, float *D, float *T) {
+    int m = j->m, nt = j->nt;
+    ptrdiff_t rs = (ptrdiff_t)m * j->PQ;
+    const float *plane = j->P + (size_t)c * j->PH * rs;
+    FOR_SEGMENTS(j, t0, n) j->f.gather(m, plane + th * m * rs + tw0, rs, j->PQ, cnt, D + off, nt);
+    j->f.input(m, D, nt, T, V + (size_t)c * nt, (ptrdiff_t)j->s->C * nt, n);
 }
 
 /* Y [m^2][nt] of output channel co, row by row: act(row + bias + residual) stored to out. */
-static void finish_tiles(const wino_job *j, int co, int t0, int n, const float *Y, float *row) {
+static void finish_tiles(const wino_job *j, int co, int t0, int n, const float *Y) {
     const mc_conv_shape *s = j->s;
     const mc_epilogue *ep = j->ep;
     int m = j->m;
     float bias = ep && ep->bias ? ep->bias[co] : 0.f;
     const float *res = ep && ep->residual ? ep->residual + (size_t)co * ep->ldr : NULL;
-    int act = ep && ep->act != MC_ACT_NONE;
     float *o = j->out + (size_t)co * s->OH * s->OW;
     FOR_SEGMENTS(j, t0, n) {
         int col = tw0 * m, len = s->OW - col < cnt * m ? s->OW - col : cnt * m;
         for (int i = 0; i < m && th * m + i < s->OH; i++) {
             size_t at = (size_t)(th * m + i) * s->OW + col;
-            float *dst = o + at;
-            j->interleave(m, Y + off, j->nt, i, cnt, row);
-            if (res) for (int k = 0; k < len; k++) dst[k] = row[k] + bias + res[at + k];
-            else for (int k = 0; k < len; k++) dst[k] = row[k] + bias;
-            if (act) mc_activation(dst, (size_t)len, ep);
+            j->f.store(m, Y + off, j->nt, i, len, bias, res ? res + at : NULL, o + at, ep);
         }
     }
 }
@@ -263,20 +453,23 @@ static void wino_block(void *ctx, int task, int thread) {
     const mc_conv_shape *s = j->s;
     int m = j->m, A2 = j->A2, nt = j->nt, C = s->C, Cout = s->Cout;
     int t0 = task * nt, n = j->ntiles - t0 < nt ? j->ntiles - t0 : nt;
-    size_t vsz = (size_t)A2 * C * nt, msz = (size_t)A2 * Cout * nt, tsz = (size_t)A2 * (nt * m + 8);
-    float *V = mc_scratch(MC_SLOT_OWN, vsz + msz + 3 * tsz + 64);
-    float *Mo = V + vsz, *T = Mo + msz, *Y = T + tsz, *ph = Y + tsz;
-    for (int c = 0; c < C; c++) transform_input(j, c, t0, n, V, T, ph);
+    size_t vsz = (size_t)A2 * C * nt, msz = (size_t)A2 * Cout * nt, tsz = (size_t)A2 * nt;
+    float *V = mc_scratch(MC_SLOT_OWN, vsz + msz + 2 * tsz + 64);
+    float *Mo = V + vsz, *D = Mo + msz, *T = D + tsz, *Y = D;
+    float *ubuf = j->U.f32 ? NULL : mc_scratch(MC_SLOT_A, (size_t)C * MC_MR + 64);
+    for (int c = 0; c < C; c++) transform_input(j, c, t0, n, V, D, T);
     for (int xi = 0; xi < A2; xi++) {
         mc_panels u = mc_panels_at(j->U, xi * j->usize);
         const float *vx = V + (size_t)xi * C * nt;
         float *mx = Mo + (size_t)xi * Cout * nt;
-        if (u.f32) mc_gemm_w32(u.p, Cout, C, n, vx, nt, mx, nt, NULL);
-        else mc_gemm(u.p, Cout, C, n, vx, nt, mx, nt, NULL);
+        for (int p = 0; p * MC_MR < Cout; p++) {
+            int rows = Cout - p * MC_MR < MC_MR ? Cout - p * MC_MR : MC_MR;
+            j->f.gemm(C, mc_panel_rows(u, C, p, 0, C, ubuf), vx, nt, mx + (size_t)p * MC_MR * nt, nt, rows, n);
+        }
     }
     for (int co = 0; co < Cout; co++) {
-        j->output(m, Mo + (size_t)co * nt, (ptrdiff_t)Cout * nt, T, Y, nt, n);
-        finish_tiles(j, co, t0, n, Y, ph);
+        j->f.output(m, Mo + (size_t)co * nt, (ptrdiff_t)Cout * nt, T, Y, nt, n);
+        finish_tiles(j, co, t0, n, Y);
     }
 }
 
@@ -285,51 +478,74 @@ static int wino_shape_ok(int m, const mc_conv_shape *s) {
            s->dil_h == 1 && s->dil_w == 1 && s->groups == 1 && s->OH > 0 && s->OW > 0;
 }
 
+/* Capacity of a block: its transformed input and GEMM result (alpha^2 (C + Cout) floats per
+   tile) about WINO_BLOCK_BYTES, so a block's GEMMs read V and write M in L2; a multiple of
+   the widest GEMM step (32 tiles). */
 int mc_winograd_block_tiles(int m, int C, int Cout) {
     int alpha = m + 2;
     size_t per_tile = sizeof(float) * (size_t)alpha * alpha * ((size_t)C + Cout);
     int nt = (int)(WINO_BLOCK_BYTES / per_tile);
-    nt = nt < 16 ? 16 : nt > 256 ? 256 : nt;
-    return (nt + 7) / 8 * 8;
+    nt = nt < 32 ? 32 : nt > 512 ? 512 : nt;
+    return (nt + 31) / 32 * 32;
 }
+
+/* Phase length of a padded row of TW tiles: phases 0 and 1 hold TW + 1 columns. */
+static int phase_len(int TW) { return TW + 2; }
 
 size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s) {
     int alpha = m + 2, A2 = alpha * alpha, nt = mc_winograd_block_tiles(m, s->C, s->Cout);
     int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m;
-    size_t padded = (size_t)s->C * (TH * m + 2) * (TW * m + 2);
-    return padded + (size_t)A2 * (s->C + s->Cout) * nt + 3 * (size_t)A2 * (nt * m + 8) + 64;
+    size_t padded = (size_t)s->C * (TH * m + 2) * m * phase_len(TW);
+    return padded + (size_t)A2 * (s->C + s->Cout + 2) * nt + 64;
 }
 
+/* The padded input, row by row through a zero-bordered buffer split into phases. */
 static void pad_tiles(const wino_job *j, const float *x) {
     const mc_conv_shape *s = j->s;
-    float *P = (float *)j->P;
-    memset(P, 0, sizeof(float) * (size_t)s->C * j->PH * j->PW);
-    int rows = s->H < j->PH - s->pad_t ? s->H : j->PH - s->pad_t;
-    int cols = s->W < j->PW - s->pad_l ? s->W : j->PW - s->pad_l;
+    int m = j->m, rs = m * j->PQ, PW = (j->TW * m) + 2;
+    float *row = mc_scratch(MC_SLOT_MISC, (size_t)rs + 64);
+    int cols = s->W < PW - s->pad_l ? s->W : PW - s->pad_l;
+    memset(row, 0, sizeof(float) * rs);
     for (int c = 0; c < s->C; c++)
-        for (int h = 0; h < rows; h++)
-            memcpy(P + ((size_t)c * j->PH + h + s->pad_t) * j->PW + s->pad_l,
-                   x + ((size_t)c * s->H + h) * s->W, sizeof(float) * cols);
+        for (int r = 0; r < j->PH; r++) {
+            float *dst = (float *)j->P + ((size_t)c * j->PH + r) * rs;
+            int h = r - s->pad_t;
+            if (h < 0 || h >= s->H) {
+                memset(dst, 0, sizeof(float) * rs);
+                continue;
+            }
+            memcpy(row + s->pad_l, x + ((size_t)c * s->H + h) * s->W, sizeof(float) * cols);
+            j->f.split(m, row, dst, j->PQ);
+        }
+}
+
+static wino_isa isa_functions(void) {
+#ifdef MC_X86
+    int isa = mc_isa();
+    if (isa == MC_ISA_AVX512)
+        return (wino_isa){gather_avx512, input_avx512, output_avx512, split_avx512, store_avx512, tile_gemm_avx512};
+    if (isa == MC_ISA_AVX2)
+        return (wino_isa){gather_avx2, input_avx2, output_avx2, split_avx2, store_avx2, tile_gemm_avx2};
+#endif
+    return (wino_isa){gather_portable, input_portable, output_portable, split_portable, store_portable, tile_gemm_portable};
 }
 
 static int winograd_panels(int m, const mc_conv_shape *s, const float *x, mc_panels U, float *out,
                            const mc_epilogue *ep) {
     if (!wino_shape_ok(m, s)) return -1;
     wino_job j = {m, m + 2, (m + 2) * (m + 2), s, NULL, 0, 0, 0, 0, 0, U, mc_packed_size(s->Cout, s->C),
-                  out, ep, input_portable, output_portable, interleave_portable};
-#ifdef MC_X86
-    int isa = mc_isa();
-    if (isa == MC_ISA_AVX512) j.input = input_avx512, j.output = output_avx512, j.interleave = interleave_avx512;
-    else if (isa == MC_ISA_AVX2) j.input = input_avx2, j.output = output_avx2, j.interleave = interleave_avx2;
-#endif
+                  out, ep, isa_functions()};
     int TH = (s->OH + m - 1) / m;
     j.TW = (s->OW + m - 1) / m;
-    j.PH = TH * m + 2, j.PW = j.TW * m + 2;
+    j.PH = TH * m + 2, j.PQ = phase_len(j.TW);
     j.ntiles = TH * j.TW;
-    j.nt = mc_winograd_block_tiles(m, s->C, s->Cout);
-    j.P = mc_scratch(MC_SLOT_PAD, (size_t)s->C * j.PH * j.PW + 64);
+    /* equal blocks of at most the capacity, each a multiple of 16 tiles */
+    int cap = mc_winograd_block_tiles(m, s->C, s->Cout);
+    int blocks = (j.ntiles + cap - 1) / cap;
+    j.nt = ((j.ntiles + blocks - 1) / blocks + 15) / 16 * 16;
+    blocks = (j.ntiles + j.nt - 1) / j.nt;
+    j.P = mc_scratch(MC_SLOT_PAD, (size_t)s->C * j.PH * m * j.PQ + 64);
     pad_tiles(&j, x);
-    int blocks = (j.ntiles + j.nt - 1) / j.nt;
     double flops = 2.0 * j.A2 * s->C * (double)s->Cout * j.ntiles;
     mc_parallel(blocks, mc_threads_for(flops), wino_block, &j);
     return 0;
