@@ -78,7 +78,8 @@ WINO_INLINE void bt_1d(int m, const float *const *d, float *const *o, int n) {
     if (m == 2) {
         const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2], *restrict d3 = d[3];
         float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
-        for (int t = 0; t < n; t++) {
+    #pragma GCC ivdep
+    for (int t = 0; t < n; t++) {
             o0[t] = d0[t] - d2[t];
             o1[t] = d1[t] + d2[t];
             o2[t] = d2[t] - d1[t];
@@ -90,6 +91,7 @@ WINO_INLINE void bt_1d(int m, const float *const *d, float *const *o, int n) {
                 *restrict d4 = d[4], *restrict d5 = d[5];
     float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3],
           *restrict o4 = o[4], *restrict o5 = o[5];
+#pragma GCC ivdep
     for (int t = 0; t < n; t++) {
         float a = d4[t] - 4.f * d2[t], b = d3[t] - 4.f * d1[t];   /* o1, o2 = a +- b */
         float c = d4[t] - d2[t], e = 2.f * (d3[t] - d1[t]);         /* o3, o4 = c +- e */
@@ -107,7 +109,8 @@ WINO_INLINE void at_1d(int m, const float *const *v, float *const *y, int n) {
     if (m == 2) {
         const float *restrict v0 = v[0], *restrict v1 = v[1], *restrict v2 = v[2], *restrict v3 = v[3];
         float *restrict y0 = y[0], *restrict y1 = y[1];
-        for (int t = 0; t < n; t++) {
+    #pragma GCC ivdep
+    for (int t = 0; t < n; t++) {
             y0[t] = v0[t] + v1[t] + v2[t];
             y1[t] = v1[t] - v2[t] - v3[t];
         }
@@ -116,6 +119,7 @@ WINO_INLINE void at_1d(int m, const float *const *v, float *const *y, int n) {
     const float *restrict v0 = v[0], *restrict v1 = v[1], *restrict v2 = v[2], *restrict v3 = v[3],
                 *restrict v4 = v[4], *restrict v5 = v[5];
     float *restrict y0 = y[0], *restrict y1 = y[1], *restrict y2 = y[2], *restrict y3 = y[3];
+#pragma GCC ivdep
     for (int t = 0; t < n; t++) {
         float p = v1[t] + v2[t], q = v1[t] - v2[t], r = v3[t] + v4[t], s = v3[t] - v4[t];
         y0[t] = v0[t] + p + r;
@@ -271,20 +275,23 @@ WINO_CLONES(avx512, MC_T512)
 /* AVX2: 4 weight rows x 16 tiles (8 accumulators), twice per panel. */
 MC_T256 static inline __attribute__((always_inline)) void
 gemm_rows4_avx2(int K, const float *u, const float *v, ptrdiff_t ldv, float *o, ptrdiff_t ldo, int rows) {
-    __m256 c[4][2];
-    for (int r = 0; r < 4; r++) c[r][0] = c[r][1] = _mm256_setzero_ps();
-#pragma GCC unroll 2
+    __m256 c0[4], c1[4];
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) c0[r] = c1[r] = _mm256_setzero_ps();
     for (int k = 0; k < K; k++, u += MC_MR, v += ldv) {
         __m256 b0 = _mm256_loadu_ps(v), b1 = _mm256_loadu_ps(v + 8);
+#pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
             __m256 a = _mm256_broadcast_ss(u + r);
-            c[r][0] = _mm256_fmadd_ps(a, b0, c[r][0]);
-            c[r][1] = _mm256_fmadd_ps(a, b1, c[r][1]);
+            c0[r] = _mm256_fmadd_ps(a, b0, c0[r]);
+            c1[r] = _mm256_fmadd_ps(a, b1, c1[r]);
         }
     }
-    for (int r = 0; r < rows && r < 4; r++) {
-        _mm256_storeu_ps(o + r * ldo, c[r][0]);
-        _mm256_storeu_ps(o + r * ldo + 8, c[r][1]);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++) {
+        if (r >= rows) break;
+        _mm256_storeu_ps(o + r * ldo, c0[r]);
+        _mm256_storeu_ps(o + r * ldo + 8, c1[r]);
     }
 }
 
@@ -300,20 +307,23 @@ MC_T256 static void tile_gemm_avx2(int K, const float *u, const float *v, ptrdif
 MC_T512 static inline __attribute__((always_inline)) void
 gemm_cols_avx512(int K, const float *u, const float *v, ptrdiff_t ldv, float *o, ptrdiff_t ldo, int rows,
                  const int NV) {
-    __m512 c[MC_MR][2];
-    for (int r = 0; r < MC_MR; r++) c[r][0] = c[r][1] = _mm512_setzero_ps();
-#pragma GCC unroll 2
+    __m512 c0[MC_MR], c1[MC_MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MC_MR; r++) c0[r] = c1[r] = _mm512_setzero_ps();
     for (int k = 0; k < K; k++, u += MC_MR, v += ldv) {
         __m512 b0 = _mm512_loadu_ps(v), b1 = NV > 1 ? _mm512_loadu_ps(v + 16) : b0;
+#pragma GCC unroll 8
         for (int r = 0; r < MC_MR; r++) {
             __m512 a = _mm512_set1_ps(u[r]);
-            c[r][0] = _mm512_fmadd_ps(a, b0, c[r][0]);
-            if (NV > 1) c[r][1] = _mm512_fmadd_ps(a, b1, c[r][1]);
+            c0[r] = _mm512_fmadd_ps(a, b0, c0[r]);
+            if (NV > 1) c1[r] = _mm512_fmadd_ps(a, b1, c1[r]);
         }
     }
-    for (int r = 0; r < rows; r++) {
-        _mm512_storeu_ps(o + r * ldo, c[r][0]);
-        if (NV > 1) _mm512_storeu_ps(o + r * ldo + 16, c[r][1]);
+#pragma GCC unroll 8
+    for (int r = 0; r < MC_MR; r++) {
+        if (r >= rows) break;
+        _mm512_storeu_ps(o + r * ldo, c0[r]);
+        if (NV > 1) _mm512_storeu_ps(o + r * ldo + 16, c1[r]);
     }
 }
 
