@@ -9,11 +9,11 @@ im2col GEMM's rate), is calibrated on this kernel set (csrc/winograd.c on AVX-51
 - Winograd F(m, 3) over T = ceil(OH/m) * ceil(OW/m) tiles: the alpha^2 GEMMs' FLOPs
   (alpha = m + 2) at the rate of their short GEMMs (K = C, N = one tile block), plus the input
   and output transforms (gather, 1-D passes, epilogue, scatter) per alpha^2 * (C + Cout) * T
-  element, plus streaming the transformed weights once per tile block, dearer once they
-  leave the caches.
-Winograd wins when the saved multiplications outweigh the transforms: many channels on a
-mid-sized map (ResNet's 56x56..14x14 stages); it loses on few channels (transforms dominate)
-and on 7x7 maps with 512 channels (weight streaming dominates). It is chosen only when its
+  element; the GEMMs compute whole vectors of 16 tiles, so a block of 4 tiles (F(4,3) on 7x7)
+  costs as much as one of 16.
+Winograd wins when the saved multiplications outweigh the transforms: F(4,3) from 13x13 maps
+up, F(2,3) on 7x7 maps (whose 4 F(4,3) tiles fill a quarter of a vector); with the vectorised
+transforms even 16 input channels gain on 28x28 and larger maps. It is chosen only when its
 estimate beats im2col's by `min_gain`. An algorithm already chosen (not "auto") is kept.
 
 `report=FILE` writes the decisions (`.json`: JSON, else a table: per conv the geometry, each
@@ -30,19 +30,17 @@ from mlir_coreml.ir.attributes import to_attr
 from mlir_coreml.passes._report import write_report_file
 from mlir_coreml.passes.base import ModulePass, PassContext
 
-# Calibrated from interleaved min-of-25 timings of csrc/winograd.c against the im2col kernel
-# (AMD EPYC, AVX-512, one thread; 16..512 channels on 64x64..7x7 maps).
-IM2COL_COPY = 2.0          # per im2col element written
-WINOGRAD_GEMM_RATE = 0.8   # the tile GEMMs' rate relative to the im2col GEMM's
-TRANSFORM = 50.0           # per transformed element (input and output sides together)
-GEMM_CALL = 5e4            # fixed cost of one of the alpha^2 GEMM calls of a tile block
-# per transformed-weight element per tile block (the GEMM repacks them): in L2, in L3, from memory
-WEIGHT_STREAM = ((1 << 20, 15.0), (16 << 20, 30.0), (math.inf, 100.0))
+# Winograd constants fitted by `python benchmarks/conv_algorithms.py --calibrate` (interleaved
+# medians of thread CPU time of csrc/winograd.c against the im2col kernel, fp32 panels, bias + relu;
+# AMD EPYC, AVX-512, one thread; 16..512 channels on 7x7..56x56 maps; least squares on the
+# relative error, which stays within 25 % on all 56 layers).  A third term for streaming the
+# transformed weights once per tile block fitted to zero with the 1 MB blocks and was dropped.
+# IM2COL_COPY is the im2col kernel's own overhead and is not refitted.
+IM2COL_COPY = 2.0           # per im2col element written
+WINOGRAD_GEMM_RATE = 0.94   # the tile GEMMs' rate relative to the im2col GEMM's
+TRANSFORM = 27.0            # per transformed element (input and output sides together)
+LANES = 16                 # the tile GEMM computes whole vectors of 16 tiles per block
 REPORT_VERSION = 1
-
-
-def _weight_stream_cost(weight_bytes: int) -> float:
-    return next(cost for limit, cost in WEIGHT_STREAM if weight_bytes <= limit)
 
 
 def im2col_cost(cin: int, cout: int, kernel: tuple, groups: int, pixels: int) -> float:
@@ -50,15 +48,34 @@ def im2col_cost(cin: int, cout: int, kernel: tuple, groups: int, pixels: int) ->
     return 2.0 * cout * taps * pixels + IM2COL_COPY * taps * groups * pixels
 
 
-def winograd_cost(tile: int, cin: int, cout: int, oh: int, ow: int) -> float:
+def winograd_blocks(tile: int, cin: int, cout: int, oh: int, ow: int) -> tuple[int, int, int]:
+    """(tiles, tiles the GEMMs compute, tile blocks) of csrc/winograd.c's blocking: equal blocks
+    of at most `winograd_block_tiles`, each computed in whole vectors of LANES tiles."""
     from mlir_coreml.csrc import _kernels
 
-    a2 = (tile + 2) ** 2
     tiles = math.ceil(oh / tile) * math.ceil(ow / tile)
     blocks = math.ceil(tiles / _kernels.winograd_block_tiles(tile, cin, cout))
-    weights = a2 * cin * cout
-    return (2.0 * weights * tiles / WINOGRAD_GEMM_RATE + TRANSFORM * a2 * (cin + cout) * tiles
-            + (_weight_stream_cost(4 * weights) * weights + GEMM_CALL * a2) * blocks)
+    per_block = math.ceil(math.ceil(tiles / blocks) / LANES) * LANES
+    blocks = math.ceil(tiles / per_block)
+    last = tiles - (blocks - 1) * per_block
+    return tiles, (blocks - 1) * per_block + math.ceil(last / LANES) * LANES, blocks
+
+
+def winograd_cost(tile: int, cin: int, cout: int, oh: int, ow: int) -> float:
+    tiles, computed, _ = winograd_blocks(tile, cin, cout, oh, ow)
+    a2 = (tile + 2) ** 2
+    return 2.0 * a2 * cin * cout * computed / WINOGRAD_GEMM_RATE + TRANSFORM * a2 * (cin + cout) * tiles
+
+
+def geometry_costs(cin: int, cout: int, kernel: tuple, strides: tuple, groups: int, oh: int, ow: int,
+                   dilations: tuple = (1, 1), pads: tuple = (1, 1, 1, 1)) -> dict[str, float]:
+    """Estimated cost of each algorithm that computes one image of this convolution."""
+    costs = {}
+    for algorithm in conv_algorithms((cout, cin // groups) + tuple(kernel), strides, dilations, pads, groups):
+        tile = WINOGRAD_TILES.get(algorithm)
+        costs[algorithm] = winograd_cost(tile, cin, cout, oh, ow) if tile else \
+            im2col_cost(cin, cout, kernel, groups, oh * ow)
+    return costs
 
 
 def candidate_costs(op: Conv2dOp) -> dict[str, float] | None:
@@ -67,14 +84,9 @@ def candidate_costs(op: Conv2dOp) -> dict[str, float] | None:
     if not (x.is_static and y.is_static and w.is_static and x.rank == 4):
         return None
     batch, cin = x.shape[0], x.shape[1]
-    cout, oh, ow = y.shape[1], y.shape[2], y.shape[3]
-    kernel = tuple(w.shape[2:])
-    costs = {}
-    for algorithm in conv_algorithms(w.shape, op.strides, op.dilations, op.pads, op.groups):
-        tile = WINOGRAD_TILES.get(algorithm)
-        one = winograd_cost(tile, cin, cout, oh, ow) if tile else im2col_cost(cin, cout, kernel, op.groups, oh * ow)
-        costs[algorithm] = batch * one
-    return costs
+    costs = geometry_costs(cin, y.shape[1], tuple(w.shape[2:]), tuple(op.strides), op.groups, y.shape[2],
+                           y.shape[3], tuple(op.dilations), tuple(op.pads))
+    return {algorithm: batch * cost for algorithm, cost in costs.items()}
 
 
 def choose(costs: dict[str, float], tiles: tuple[int, ...], min_gain: float) -> str:

@@ -3,11 +3,11 @@
 // RUN: mlir-coreml opt %s -p "select-conv-algorithm{winograd=false}" | filecheck %s --check-prefix=OFF
 // RUN: mlir-coreml opt %s -p select-conv-algorithm | mlir-coreml opt - -p select-conv-algorithm | filecheck %s
 // Each conv2d gets the algorithm the cost rule picks, printed as an attribute (and parsed back:
-// a second run keeps it). 64 -> 64 channels on 56x56: Winograd F(4,3) saves more than its
-// transforms cost; 256 channels on 14x14: F(2,3) (F(4,3)'s transformed weights are 2.25x
-// larger and stream once per tile block), F(4,3) when only it is allowed; 3 -> 16 channels: the transforms dominate (im2col); 512 channels on 7x7:
-// streaming the transformed weights dominates (im2col); 1x1 is the GEMM on the input; a
-// depthwise conv runs its own kernel; stride 2 has no Winograd form. A chosen algorithm is kept.
+// a second run keeps it). 64 -> 64 channels on 56x56 and 256 on 14x14: Winograd F(4,3) saves
+// more than its transforms cost; 3 -> 16 channels: the transforms dominate (im2col); 512
+// channels on 7x7: F(2,3) (F(4,3)'s 4 tiles fill a quarter of the GEMM's 16-tile vectors), im2col
+// when only F(4,3) is allowed; 1x1 is the GEMM on the input; a depthwise conv runs its own
+// kernel; stride 2 has no Winograd form. A chosen algorithm is kept.
 
 module {
   func.func @main(%x: tensor<1x64x56x56xf32>, %s: tensor<1x3x56x56xf32>, %d: tensor<1x512x7x7xf32>, %m: tensor<1x256x14x14xf32>) -> (tensor<1x256x14x14xf32>, tensor<1x64x56x56xf32>, tensor<1x16x56x56xf32>, tensor<1x512x7x7xf32>, tensor<1x64x56x56xf32>, tensor<1x64x56x56xf32>, tensor<1x64x28x28xf32>, tensor<1x64x56x56xf32>) {
@@ -29,9 +29,9 @@ module {
   }
 }
 // CHECK: %a = core.conv2d {{.*}}algorithm = "winograd4"{{.*}} loc("wide")
-// CHECK: %mid = core.conv2d {{.*}}algorithm = "winograd2"{{.*}} loc("mid")
+// CHECK: %mid = core.conv2d {{.*}}algorithm = "winograd4"{{.*}} loc("mid")
 // CHECK: %b = core.conv2d {{.*}}algorithm = "im2col"{{.*}} loc("stem")
-// CHECK: %c = core.conv2d {{.*}}algorithm = "im2col"{{.*}} loc("deep")
+// CHECK: %c = core.conv2d {{.*}}algorithm = "winograd2"{{.*}} loc("deep")
 // CHECK: %e = core.conv2d {{.*}}algorithm = "gemm"{{.*}} loc("pointwise")
 // CHECK: %f = core.conv2d {{.*}}algorithm = "depthwise"{{.*}} loc("dw")
 // CHECK: %g = core.conv2d {{.*}}algorithm = "im2col"{{.*}} loc("strided")
@@ -39,6 +39,7 @@ module {
 
 // F4: %a = core.conv2d {{.*}}algorithm = "winograd4"{{.*}} loc("wide")
 // F4: %mid = core.conv2d {{.*}}algorithm = "winograd4"{{.*}} loc("mid")
+// F4: %c = core.conv2d {{.*}}algorithm = "im2col"{{.*}} loc("deep")
 
 // OFF: %a = core.conv2d {{.*}}algorithm = "im2col"{{.*}} loc("wide")
 // OFF: %mid = core.conv2d {{.*}}algorithm = "im2col"{{.*}} loc("mid")
