@@ -88,6 +88,20 @@ def test_fused_epilogue(isa, act, residual, bias):
         assert run_case(rng, 1, 12, 20, 10, 7, (1, 1, 1, 1), tile, "fp32", bias, act, residual) <= BOUND["fp32", tile]
 
 
+# The model layers' map sizes (odd: partial tiles, tile rows shorter than a 16-tile vector) and
+# channel counts that are not multiples of 16; one map wide enough for whole 16-tile vectors in
+# the phase split and the interleaving store plus a masked remainder (70: 18 tiles of 4).
+MODEL_SHAPES = [(16, 24, 55, 55), (35, 40, 27, 27), (48, 20, 13, 13), (20, 24, 7, 7), (5, 9, 70, 70)]
+
+
+@pytest.mark.parametrize("tile", [2, 4])
+@pytest.mark.parametrize("shape", MODEL_SHAPES, ids=[f"{s[0]}to{s[1]}_{s[2]}" for s in MODEL_SHAPES])
+def test_model_maps_with_residual_and_relu(isa, tile, shape):
+    cin, cout, h, w = shape
+    rng = np.random.default_rng(cin + h)
+    assert run_case(rng, 1, cin, cout, h, w, (1, 1, 1, 1), tile, "fp32", True, "relu", True) <= BOUND["fp32", tile]
+
+
 def test_matches_direct_kernel_and_isas_agree():
     """The same problem on every ISA gives results within rounding of each other and of the
     direct (im2col) kernel with fp32 panels."""
