@@ -1,9 +1,10 @@
 /* Convolution on NCHW, one image at a time.
-   General/grouped/strided 1x1: implicit im2col.  On AVX2 the input is zero-padded once per
+   General/grouped/padded: implicit im2col.  On AVX2 the input is zero-padded once per
    call and the GEMM asks for row-major K-block x N-block slices of the im2col matrix (row
    k = (c, kh, kw), column n = (oh, ow)), each row written across the whole column block as
    whole output rows (memcpy, or a de-interleaving copy for stride 2); elsewhere the panel
-   packer below.  1x1 stride 1 without padding is the GEMM on the input itself.
+   packer below.  1x1 stride 1 without padding is the GEMM on the input itself; strided 1x1
+   without padding the GEMM on the subsampled input, copied once.
    Depthwise: AVX2 uses a channel-blocked kernel (8 channels interleaved) for small maps and
    any stride; wide stride-1 rows, and the other ISAs, use the planar kernel that splits the
    padded input into `stride_w` column phases.
@@ -168,6 +169,25 @@ static void pad_input(const mc_conv_shape *s, int C, const float *x, float *dst,
     }
 }
 
+/* x [C][H][W] -> [C][OH][OW] at the strides (a strided 1x1 convolution's GEMM operand). */
+static void subsample_input(const mc_conv_shape *s, int C, const float *x, float *dst) {
+#ifdef MC_X86
+    int avx2 = mc_isa() >= MC_ISA_AVX2;
+#endif
+    for (int c = 0; c < C; c++)
+        for (int oh = 0; oh < s->OH; oh++) {
+            const float *src = x + ((size_t)c * s->H + (size_t)oh * s->stride_h) * s->W;
+            float *d = dst + ((size_t)c * s->OH + oh) * s->OW;
+#ifdef MC_X86
+            if (s->stride_w == 2 && avx2) {
+                copy_stride2_avx2(d, src, s->OW);
+                continue;
+            }
+#endif
+            for (int q = 0; q < s->OW; q++) d[q] = src[q * s->stride_w];
+        }
+}
+
 /* Stride-1 convolutions read B straight from the padded input (mc_gemm_direct) when the
    columns computed past each output row (PW - OW of every PW) cost less than building the
    im2col rows: measured, the copy costs about a tenth of the GEMM. */
@@ -185,6 +205,7 @@ static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels pack
     int pointwise = s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
                     !s->pad_t && !s->pad_b && !s->pad_l && !s->pad_r;
     int padded = s->pad_t || s->pad_b || s->pad_l || s->pad_r;
+    int subsampled = s->KH == 1 && s->KW == 1 && !padded && !pointwise;
     int PH = s->H + s->pad_t + s->pad_b, PW = s->W + s->pad_l + s->pad_r;
     mc_conv_shape gs = *s;
     gs.C = Cg;
@@ -202,6 +223,10 @@ static void conv2d_panels(const mc_conv_shape *s, const float *x, mc_panels pack
         wg.qrow = g * Mg;
         if (pointwise) {
             mc_gemm_panels(wg, Mg, K, N, xg, N, og, N, epp);
+        } else if (subsampled) {
+            float *p = mc_scratch(MC_SLOT_PAD, (size_t)Cg * N + 64);
+            subsample_input(s, Cg, xg, p);
+            mc_gemm_panels(wg, Mg, K, N, p, N, og, N, epp);
         } else if (direct_rows(s, Mg, K)) {
             float *p = mc_scratch(MC_SLOT_PAD, (size_t)Cg * PH * PW + 64);
             pad_input(s, Cg, xg, p, PH, PW);
