@@ -41,7 +41,7 @@ CALIBRATION_CHANNELS = [(16, 64), (32, 128), (64, 64), (64, 256), (128, 128), (2
 CALIBRATION_MAPS = [7, 13, 28, 56]
 
 
-def onnx_conv(w: np.ndarray, b: np.ndarray, stride: int):
+def onnx_conv(w: np.ndarray, b: np.ndarray, stride: int, x_shape: tuple, y_shape: tuple):
     """onnxruntime session (one thread) of Conv + Relu with these weights, same padding."""
     import onnx
     import onnxruntime as ort
@@ -50,8 +50,8 @@ def onnx_conv(w: np.ndarray, b: np.ndarray, stride: int):
     k = w.shape[2]
     nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], kernel_shape=[k, k], strides=[stride] * 2,
                               pads=[k // 2] * 4), helper.make_node("Relu", ["c"], ["y"])]
-    graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, None)],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    graph = helper.make_graph(nodes, "conv", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, y_shape)],
                               [numpy_helper.from_array(w, "w"), numpy_helper.from_array(b, "b")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
@@ -73,7 +73,7 @@ def layer_runners(cin, cout, hw, k, stride, seed=0, with_ort=True):
     out = np.empty((1, cout, oh, oh), np.float32)
     runners = {}
     if with_ort:
-        session = onnx_conv(w, b, stride)
+        session = onnx_conv(w, b, stride, x.shape, out.shape)
         runners["ort"] = lambda: session.run(None, {"x": x})[0]
     packings = {"im2col": K.pack_conv_weights(w, 1, "fp32")}
     if k == 3 and stride == 1:
