@@ -366,8 +366,9 @@ MC_T512 static void split_avx512(int m, const float *row, float *dst, int pq) {
 
 /* The inverse interleave, 16 tiles per step (masked at the end of the run), with bias,
    residual and activation applied on the way out. */
-MC_T512 static void store_avx512(int m, const float *Y, int ld, int i, int len, float bias, const float *res,
-                                 float *dst, const mc_epilogue *ep) {
+MC_T512 static inline __attribute__((always_inline)) void
+store_row_avx512(const int m, const float *Y, int ld, int i, int len, float bias, const float *res, float *dst,
+                 const mc_epilogue *ep) {
     const float *y = Y + (size_t)i * m * ld;
     int act = ep && ep->act != MC_ACT_NONE;
     __m512 b = _mm512_set1_ps(bias), r[4];
@@ -388,8 +389,10 @@ MC_T512 static void store_avx512(int m, const float *Y, int ld, int i, int len, 
             __m512 p0 = _mm512_maskz_loadu_ps(k, y + q), p1 = _mm512_maskz_loadu_ps(k, y + ld + q);
             r[0] = _mm512_permutex2var_ps(p0, i0, p1), r[1] = _mm512_permutex2var_ps(p0, i1, p1);
         }
-        for (int v = 0; v < m && q * m + 16 * v < len; v++) {
+#pragma GCC unroll 4
+        for (int v = 0; v < m; v++) {
             int at = q * m + 16 * v;
+            if (at >= len) break;
             __mmask16 kv = mc_mask512(len - at);
             __m512 o = _mm512_add_ps(r[v], b);
             if (res) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(kv, res + at));
@@ -397,6 +400,12 @@ MC_T512 static void store_avx512(int m, const float *Y, int ld, int i, int len, 
             _mm512_mask_storeu_ps(dst + at, kv, o);
         }
     }
+}
+
+MC_T512 static void store_avx512(int m, const float *Y, int ld, int i, int len, float bias, const float *res,
+                                 float *dst, const mc_epilogue *ep) {
+    if (m == 2) store_row_avx512(2, Y, ld, i, len, bias, res, dst, ep);
+    else store_row_avx512(4, Y, ld, i, len, bias, res, dst, ep);
 }
 #endif
 
@@ -430,6 +439,11 @@ typedef struct {
         if (th = ((t0) + off) / (j)->TW, tw0 = ((t0) + off) % (j)->TW,                              \
             cnt = (j)->TW - tw0 < (n) - off ? (j)->TW - tw0 : (n) - off, 1)
 
+/* Floats between the xi planes of V [xi][C][nt] or M [xi][Cout][nt]: one cache line over the
+   plane, so the alpha^2 rows a transform reads or writes at once (whole-plane strides apart,
+   often a multiple of 4 KB) do not all fall into the same L1 set. */
+static ptrdiff_t xi_stride(int rows, int nt) { return (ptrdiff_t)rows * nt + 16; }
+
 /* Transformed input of channel c for the block's tiles into V[xi][c][*]; D and T are
    [alpha^2][nt] temporaries. */
 static void transform_input(const wino_job *j, int c, int t0, int n, float *V, float *D, float *T) {
@@ -437,7 +451,7 @@ static void transform_input(const wino_job *j, int c, int t0, int n, float *V, f
     ptrdiff_t rs = (ptrdiff_t)m * j->PQ;
     const float *plane = j->P + (size_t)c * j->PH * rs;
     FOR_SEGMENTS(j, t0, n) j->f.gather(m, plane + th * m * rs + tw0, rs, j->PQ, cnt, D + off, nt);
-    j->f.input(m, D, nt, T, V + (size_t)c * nt, (ptrdiff_t)j->s->C * nt, n);
+    j->f.input(m, D, nt, T, V + (size_t)c * nt, xi_stride(j->s->C, nt), n);
 }
 
 /* Y [m^2][nt] of output channel co, row by row: act(row + bias + residual) stored to out. */
@@ -463,22 +477,23 @@ static void wino_block(void *ctx, int task, int thread) {
     const mc_conv_shape *s = j->s;
     int m = j->m, A2 = j->A2, nt = j->nt, C = s->C, Cout = s->Cout;
     int t0 = task * nt, n = j->ntiles - t0 < nt ? j->ntiles - t0 : nt;
-    size_t vsz = (size_t)A2 * C * nt, msz = (size_t)A2 * Cout * nt, tsz = (size_t)A2 * nt;
+    ptrdiff_t vs = xi_stride(C, nt), ms = xi_stride(Cout, nt);
+    size_t vsz = (size_t)A2 * vs, msz = (size_t)A2 * ms, tsz = (size_t)A2 * nt;
     float *V = mc_scratch(MC_SLOT_OWN, vsz + msz + 2 * tsz + 64);
     float *Mo = V + vsz, *D = Mo + msz, *T = D + tsz, *Y = D;
     float *ubuf = j->U.f32 ? NULL : mc_scratch(MC_SLOT_A, (size_t)C * MC_MR + 64);
     for (int c = 0; c < C; c++) transform_input(j, c, t0, n, V, D, T);
     for (int xi = 0; xi < A2; xi++) {
         mc_panels u = mc_panels_at(j->U, xi * j->usize);
-        const float *vx = V + (size_t)xi * C * nt;
-        float *mx = Mo + (size_t)xi * Cout * nt;
+        const float *vx = V + xi * vs;
+        float *mx = Mo + xi * ms;
         for (int p = 0; p * MC_MR < Cout; p++) {
             int rows = Cout - p * MC_MR < MC_MR ? Cout - p * MC_MR : MC_MR;
             j->f.gemm(C, mc_panel_rows(u, C, p, 0, C, ubuf), vx, nt, mx + (size_t)p * MC_MR * nt, nt, rows, n);
         }
     }
     for (int co = 0; co < Cout; co++) {
-        j->f.output(m, Mo + (size_t)co * nt, (ptrdiff_t)Cout * nt, T, Y, nt, n);
+        j->f.output(m, Mo + (size_t)co * nt, ms, T, Y, nt, n);
         finish_tiles(j, co, t0, n, Y);
     }
 }
@@ -506,7 +521,7 @@ size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s) {
     int alpha = m + 2, A2 = alpha * alpha, nt = mc_winograd_block_tiles(m, s->C, s->Cout);
     int TH = (s->OH + m - 1) / m, TW = (s->OW + m - 1) / m;
     size_t padded = (size_t)s->C * (TH * m + 2) * m * phase_len(TW);
-    return padded + (size_t)A2 * (s->C + s->Cout + 2) * nt + 64;
+    return padded + (size_t)A2 * (xi_stride(s->C, nt) + xi_stride(s->Cout, nt) + 2 * nt) + 64;
 }
 
 /* The padded input, row by row through a zero-bordered buffer split into phases. */
