@@ -14,7 +14,8 @@
         Times im2col, F(2,3) and F(4,3) over a grid of channel counts and map sizes and fits the
         cost rule's Winograd constants (passes/select_conv_algorithm.py) by least squares: each
         Winograd time, in units of the im2col kernel's time per flop-equivalent on the same layer,
-        is  gemm_flops / WINOGRAD_GEMM_RATE + TRANSFORM * transformed elements.
+        is  gemm_flops / WINOGRAD_GEMM_RATE + TRANSFORM * transformed elements
+            + WEIGHT_STREAM[tier] * transformed weights * tile blocks  (one coefficient per cache tier).
 """
 from __future__ import annotations
 
@@ -125,13 +126,15 @@ def run_layers(runs: int) -> None:
 
 
 def winograd_terms(m, cin, cout, oh, ow):
-    """The cost rule's two Winograd terms: GEMM flops (over the lane-padded tiles) and
-    transformed elements."""
-    from mlir_coreml.passes.select_conv_algorithm import winograd_blocks
+    """The cost rule's Winograd terms: GEMM flops (over the lane-padded tiles), transformed
+    elements, and the weights streamed per tile block in the column of their cache tier."""
+    from mlir_coreml.passes.select_conv_algorithm import WEIGHT_STREAM, weight_stream_tier, winograd_blocks
 
-    tiles, padded_tiles, _ = winograd_blocks(m, cin, cout, oh, ow)
+    tiles, padded_tiles, blocks = winograd_blocks(m, cin, cout, oh, ow)
     a2 = (m + 2) ** 2
-    return np.array([2.0 * a2 * cin * cout * padded_tiles, a2 * (cin + cout) * tiles])
+    streamed = np.zeros(len(WEIGHT_STREAM))
+    streamed[weight_stream_tier(a2 * cin * cout)] = a2 * cin * cout * blocks
+    return np.concatenate([[2.0 * a2 * cin * cout * padded_tiles, a2 * (cin + cout) * tiles], streamed])
 
 
 def run_calibration(runs: int) -> None:
@@ -152,9 +155,13 @@ def run_calibration(runs: int) -> None:
                 targets.append(1.0)
             print(f"{f'{cin}->{cout}@{hw}':<16} {med['im2col'] * 1e6:>10.0f} "
                   f"{med['winograd2'] / med['im2col']:>10.2f} {med['winograd4'] / med['im2col']:>10.2f}")
-    coef, *_ = np.linalg.lstsq(np.array(rows), np.array(targets), rcond=None)
-    worst = np.abs(np.array(rows) @ coef - 1).max()
-    print(f"fit: WINOGRAD_GEMM_RATE = {1 / coef[0]:.2f}, TRANSFORM = {coef[1]:.1f} (worst relative error {worst:.0%})")
+    rows = np.array(rows)
+    used = np.abs(rows).sum(axis=0) > 0   # a tier no layer reaches stays at its value
+    coef = np.zeros(rows.shape[1])
+    coef[used] = np.linalg.lstsq(rows[:, used], np.array(targets), rcond=None)[0]
+    worst = np.abs(rows @ coef - 1).max()
+    print(f"fit: WINOGRAD_GEMM_RATE = {1 / coef[0]:.2f}, TRANSFORM = {coef[1]:.1f}, WEIGHT_STREAM per tier = "
+          f"{', '.join(f'{c:.1f}' for c in coef[2:])} (worst relative error {worst:.0%})")
 
 
 def run_models(args) -> None:

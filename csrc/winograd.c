@@ -203,8 +203,8 @@ WINO_INLINE void output_2d(int m, const float *M, ptrdiff_t mstride, float *Z, f
 /* M_xi[co][t] = sum_c U_xi[co][c] V_xi[c][t] for one 8-row weight panel (u: [C][8]) and n
    tiles, vectorised along the tiles: each step loads tile vectors of V and broadcasts the 8
    weights, so the result lands in the [co][tile] rows the output transform reads (no
-   transposing store, no B packing).  Columns up to n rounded up to 16 are computed; the
-   block buffers are that wide. */
+   transposing store, no B packing).  Columns up to n rounded up to 16 (AVX-512: to 8) are
+   computed; the block buffers are that wide. */
 static void tile_gemm_portable(int K, const float *u, const float *v, ptrdiff_t ldv, float *o, ptrdiff_t ldo,
                                int rows, int n) {
     for (int t = 0; t < n; t += 16) {
@@ -327,11 +327,31 @@ gemm_cols_avx512(int K, const float *u, const float *v, ptrdiff_t ldv, float *o,
     }
 }
 
+/* A last run of at most 8 tiles: 8 weight rows x 8 tiles in ymm registers, half the cost of a
+   16-tile vector (4 tiles of F(4,3) on a 7x7 map, the 49th tile of a 28x28 map). */
+MC_T512 static void gemm_cols8_avx512(int K, const float *u, const float *v, ptrdiff_t ldv, float *o,
+                                      ptrdiff_t ldo, int rows) {
+    __m256 c[MC_MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MC_MR; r++) c[r] = _mm256_setzero_ps();
+    for (int k = 0; k < K; k++, u += MC_MR, v += ldv) {
+        __m256 b = _mm256_loadu_ps(v);
+#pragma GCC unroll 8
+        for (int r = 0; r < MC_MR; r++) c[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(u + r), b, c[r]);
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < MC_MR; r++) {
+        if (r >= rows) break;
+        _mm256_storeu_ps(o + r * ldo, c[r]);
+    }
+}
+
 MC_T512 static void tile_gemm_avx512(int K, const float *u, const float *v, ptrdiff_t ldv, float *o,
                                      ptrdiff_t ldo, int rows, int n) {
-    int t = 0, n16 = (n + 15) / 16 * 16;
-    for (; t + 32 <= n16; t += 32) gemm_cols_avx512(K, u, v + t, ldv, o + t, ldo, rows, 2);
-    if (t < n16) gemm_cols_avx512(K, u, v + t, ldv, o + t, ldo, rows, 1);
+    int t = 0, n8 = (n + 7) / 8 * 8;
+    for (; t + 32 <= n8; t += 32) gemm_cols_avx512(K, u, v + t, ldv, o + t, ldo, rows, 2);
+    if (t + 16 <= n8) gemm_cols_avx512(K, u, v + t, ldv, o + t, ldo, rows, 1), t += 16;
+    if (t < n8) gemm_cols8_avx512(K, u, v + t, ldv, o + t, ldo, rows);
 }
 
 /* Phase split of 16 tiles per step by two-source permutes (m = 4: 64 values -> 4 phases). */

@@ -9,8 +9,9 @@ im2col GEMM's rate), is calibrated on this kernel set (csrc/winograd.c on AVX-51
 - Winograd F(m, 3) over T = ceil(OH/m) * ceil(OW/m) tiles: the alpha^2 GEMMs' FLOPs
   (alpha = m + 2) at the rate of their short GEMMs (K = C, N = one tile block), plus the input
   and output transforms (gather, 1-D passes, epilogue, scatter) per alpha^2 * (C + Cout) * T
-  element; the GEMMs compute whole vectors of 16 tiles, so a block of 4 tiles (F(4,3) on 7x7)
-  costs as much as one of 16.
+  element, plus streaming the transformed weights once per tile block once they leave the
+  caches; the GEMMs compute whole vectors of 16 tiles and a half vector of 8 at a block's end,
+  so a block of 4 tiles (F(4,3) on 7x7) costs as much as one of 8.
 Winograd wins when the saved multiplications outweigh the transforms: F(4,3) from 13x13 maps
 up, F(2,3) on 7x7 maps (whose 4 F(4,3) tiles fill a quarter of a vector); with the vectorised
 transforms even 16 input channels gain on 28x28 and larger maps. It is chosen only when its
@@ -33,13 +34,14 @@ from mlir_coreml.passes.base import ModulePass, PassContext
 # Winograd constants fitted by `python benchmarks/conv_algorithms.py --calibrate` (interleaved
 # medians of thread CPU time of csrc/winograd.c against the im2col kernel, fp32 panels, bias + relu;
 # AMD EPYC, AVX-512, one thread; 16..512 channels on 7x7..56x56 maps; least squares on the
-# relative error, which stays within 25 % on all 56 layers).  A third term for streaming the
-# transformed weights once per tile block fitted to zero with the 1 MB blocks and was dropped.
-# IM2COL_COPY is the im2col kernel's own overhead and is not refitted.
+# relative error).  IM2COL_COPY is the im2col kernel's own overhead and is not refitted.
 IM2COL_COPY = 2.0           # per im2col element written
 WINOGRAD_GEMM_RATE = 0.94   # the tile GEMMs' rate relative to the im2col GEMM's
 TRANSFORM = 27.0            # per transformed element (input and output sides together)
-LANES = 16                 # the tile GEMM computes whole vectors of 16 tiles per block
+# per transformed-weight element per tile block, by the size of the fp32 transformed weights:
+# in L2 (free: hidden behind the FMAs), in L3, from memory
+WEIGHT_STREAM = ((1 << 20, 0.0), (16 << 20, 0.0), (math.inf, 17.0))
+LANES = 8                  # the tile GEMM computes whole 16-tile vectors, or 8-tile halves at a block's end
 REPORT_VERSION = 1
 
 
@@ -48,23 +50,30 @@ def im2col_cost(cin: int, cout: int, kernel: tuple, groups: int, pixels: int) ->
     return 2.0 * cout * taps * pixels + IM2COL_COPY * taps * groups * pixels
 
 
+def weight_stream_tier(weight_elements: int) -> int:
+    """Index into WEIGHT_STREAM of transformed weights of this many fp32 elements."""
+    return next(i for i, (limit, _) in enumerate(WEIGHT_STREAM) if 4 * weight_elements <= limit)
+
+
 def winograd_blocks(tile: int, cin: int, cout: int, oh: int, ow: int) -> tuple[int, int, int]:
     """(tiles, tiles the GEMMs compute, tile blocks) of csrc/winograd.c's blocking: equal blocks
-    of at most `winograd_block_tiles`, each computed in whole vectors of LANES tiles."""
+    of at most `winograd_block_tiles` (rounded to 16 tiles), each computed in runs of LANES tiles."""
     from mlir_coreml.csrc import _kernels
 
     tiles = math.ceil(oh / tile) * math.ceil(ow / tile)
     blocks = math.ceil(tiles / _kernels.winograd_block_tiles(tile, cin, cout))
-    per_block = math.ceil(math.ceil(tiles / blocks) / LANES) * LANES
+    per_block = math.ceil(math.ceil(tiles / blocks) / 16) * 16
     blocks = math.ceil(tiles / per_block)
     last = tiles - (blocks - 1) * per_block
     return tiles, (blocks - 1) * per_block + math.ceil(last / LANES) * LANES, blocks
 
 
 def winograd_cost(tile: int, cin: int, cout: int, oh: int, ow: int) -> float:
-    tiles, computed, _ = winograd_blocks(tile, cin, cout, oh, ow)
+    tiles, computed, blocks = winograd_blocks(tile, cin, cout, oh, ow)
     a2 = (tile + 2) ** 2
-    return 2.0 * a2 * cin * cout * computed / WINOGRAD_GEMM_RATE + TRANSFORM * a2 * (cin + cout) * tiles
+    weights = a2 * cin * cout
+    return (2.0 * weights * computed / WINOGRAD_GEMM_RATE + TRANSFORM * a2 * (cin + cout) * tiles
+            + WEIGHT_STREAM[weight_stream_tier(weights)][1] * weights * blocks)
 
 
 def geometry_costs(cin: int, cout: int, kernel: tuple, strides: tuple, groups: int, oh: int, ow: int,
