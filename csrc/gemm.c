@@ -230,10 +230,21 @@ static void select_ukr(ukr_fn *fn, int *nr) {
 #define MV_NCB (48 * 1024)
 
 #ifdef MC_X86
+/* The 16 weight rows of a tile: two 8-row panels read in place (k-step 8 elements), fp16
+   converted in registers.  The conversion rides in issue slots the FMA-bound loop leaves
+   free, where converting a kc x 16 slab into a buffer first cost 10-25 % on small maps
+   (7x7, 14x14: a slab serves few columns) and its memory latency was not hidden. */
+typedef struct { const void *p0, *p1; } mv_a;
+
+MC_T256 static inline __attribute__((always_inline)) __m256 mv_load8(const void *p, int k, const int F16) {
+    if (F16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + (size_t)k * 8)));
+    return _mm256_loadu_ps((const float *)p + (size_t)k * 8);
+}
+
 /* NR columns (a constant after inlining): 2*NR accumulators */
 MC_T256 static inline __attribute__((always_inline)) void
-ukr_mv_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc, int load,
-         const int NR) {
+ukr_mv_n(int kc, mv_a A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc, int load,
+         const int NR, const int F16) {
     enum { V = MV_MR / 8 };
     __m256 c[V][MV_NR];
 #pragma GCC unroll 8
@@ -242,17 +253,14 @@ ukr_mv_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_
         for (int v = 0; v < V; v++) c[v][j] = load ? _mm256_load_ps(acc + j * MV_MR + 8 * v) : _mm256_setzero_ps();
 #pragma GCC unroll 2
     for (int k = 0; k < kc; k++) {
-        __m256 a[V];
         const float *bk = koff ? B + koff[k] : B + k * ldb;
-#pragma GCC unroll 8
-        for (int v = 0; v < V; v++) a[v] = _mm256_load_ps(A + 8 * v);
+        __m256 a[V] = {mv_load8(A.p0, k, F16), mv_load8(A.p1, k, F16)};
 #pragma GCC unroll 8
         for (int j = 0; j < NR; j++) {
             __m256 b = _mm256_broadcast_ss(bk + j);
 #pragma GCC unroll 8
             for (int v = 0; v < V; v++) c[v][j] = _mm256_fmadd_ps(a[v], b, c[v][j]);
         }
-        A += MV_MR;
     }
 #pragma GCC unroll 8
     for (int j = 0; j < NR; j++)
@@ -260,24 +268,29 @@ ukr_mv_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_
         for (int v = 0; v < V; v++) _mm256_store_ps(acc + j * MV_MR + 8 * v, c[v][j]);
 }
 
-MC_T256 static void ukr_mv(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
-                           float *acc, int load) {
-    if (koff) ukr_mv_n(kc, A, B, koff, 0, acc, load, MV_NR);
-    else ukr_mv_n(kc, A, B, NULL, ldb, acc, load, MV_NR);
-}
-
 /* One switch case per narrow width, so each inlined kernel has its column count as a constant. */
 #define MV_NARROW_CASES(CALL) \
     case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; \
     case 4: CALL(4); break; case 5: CALL(5); break;
 
-/* Column tail (nr < 6 columns, e.g. 49 = 8*6 + 1 on 7x7 maps): only nr columns are read
-   and computed, so B is used in place and the tail costs nr/6 of a tile, not a full one.
-   Columns >= nr of acc are left untouched. */
-MC_T256 static void ukr_mv_tail(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
-                                float *acc, int load, int nr) {
-#define MV_CALL(n) ukr_mv_n(kc, A, B, koff, ldb, acc, load, n)
-    switch (nr) { MV_NARROW_CASES(MV_CALL) default: MV_CALL(MV_NR); }
+/* nr <= 6 columns; a column tail (nr < 6, e.g. 49 = 8*6 + 1 on 7x7 maps) reads and computes
+   only nr columns, so B is used in place and the tail costs nr/6 of a tile, not a full one.
+   Columns >= nr of acc are left untouched.  B rows at koff[k] (direct rows) or k * ldb. */
+MC_T256 static void ukr_mv(int kc, mv_a A, int f16, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
+                           float *acc, int load, int nr) {
+#define MV_CALL(n) do { if (f16) ukr_mv_n(kc, A, B, koff, ldb, acc, load, n, 1); \
+                        else ukr_mv_n(kc, A, B, koff, ldb, acc, load, n, 0); } while (0)
+    if (nr == MV_NR && koff) {
+        if (f16) ukr_mv_n(kc, A, B, koff, 0, acc, load, MV_NR, 1);
+        else ukr_mv_n(kc, A, B, koff, 0, acc, load, MV_NR, 0);
+        return;
+    }
+    if (nr == MV_NR) {
+        if (f16) ukr_mv_n(kc, A, B, NULL, ldb, acc, load, MV_NR, 1);
+        else ukr_mv_n(kc, A, B, NULL, ldb, acc, load, MV_NR, 0);
+        return;
+    }
+    switch (nr) { MV_NARROW_CASES(MV_CALL) default: break; }
 #undef MV_CALL
 }
 
@@ -285,28 +298,38 @@ MC_T256 static void ukr_mv_tail(int kc, const float *A, const float *B, const pt
    columns (12 accumulators + the A vector + a broadcast) and each FMA does twice the work
    of the AVX2 tile's.  Same acc layout (column-major [NR][16]), same K order. */
 #define MV_NR512 12
+MC_T512 static inline __attribute__((always_inline)) __m512 mv_load16(mv_a A, int k, const int F16) {
+    if (F16) {
+        __m128i lo = _mm_loadu_si128((const __m128i *)((const uint16_t *)A.p0 + (size_t)k * 8));
+        __m128i hi = _mm_loadu_si128((const __m128i *)((const uint16_t *)A.p1 + (size_t)k * 8));
+        return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+    }
+    __m256d lo = _mm256_castps_pd(_mm256_loadu_ps((const float *)A.p0 + (size_t)k * 8));
+    __m256d hi = _mm256_castps_pd(_mm256_loadu_ps((const float *)A.p1 + (size_t)k * 8));
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1));
+}
+
 MC_T512 static inline __attribute__((always_inline)) void
-ukr_mv512_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc, int load,
-            const int NR) {
+ukr_mv512_n(int kc, mv_a A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc, int load,
+            const int NR, const int F16) {
     __m512 c[MV_NR512];
 #pragma GCC unroll 12
     for (int j = 0; j < NR; j++) c[j] = load ? _mm512_load_ps(acc + j * MV_MR) : _mm512_setzero_ps();
 #pragma GCC unroll 2
     for (int k = 0; k < kc; k++) {
-        __m512 a = _mm512_load_ps(A);
+        __m512 a = mv_load16(A, k, F16);
         const float *b = koff ? B + koff[k] : B + k * ldb;
 #pragma GCC unroll 12
         for (int j = 0; j < NR; j++) c[j] = _mm512_fmadd_ps(a, _mm512_set1_ps(b[j]), c[j]);
-        A += MV_MR;
     }
 #pragma GCC unroll 12
     for (int j = 0; j < NR; j++) _mm512_store_ps(acc + j * MV_MR, c[j]);
 }
 
 MC_T512 static inline __attribute__((always_inline)) void
-ukr_mv512_w(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc,
-            int load, int nr) {
-#define MV_CALL(n) ukr_mv512_n(kc, A, B, koff, ldb, acc, load, n)
+ukr_mv512_w(int kc, mv_a A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc,
+            int load, int nr, const int F16) {
+#define MV_CALL(n) ukr_mv512_n(kc, A, B, koff, ldb, acc, load, n, F16)
     switch (nr) {
     MV_NARROW_CASES(MV_CALL)
     case 6: MV_CALL(6); break;
@@ -322,10 +345,12 @@ ukr_mv512_w(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdi
 
 /* B rows at koff[k] (direct rows) or k * ldb (koff NULL): two instantiations, so the strided
    case keeps a plain pointer increment (measured 5 % faster on small-K pointwise layers). */
-MC_T512 static void ukr_mv512(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
+MC_T512 static void ukr_mv512(int kc, mv_a A, int f16, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
                               float *acc, int load, int nr) {
-    if (koff) ukr_mv512_w(kc, A, B, koff, 0, acc, load, nr);
-    else ukr_mv512_w(kc, A, B, NULL, ldb, acc, load, nr);
+    if (f16 && koff) ukr_mv512_w(kc, A, B, koff, 0, acc, load, nr, 1);
+    else if (f16) ukr_mv512_w(kc, A, B, NULL, ldb, acc, load, nr, 1);
+    else if (koff) ukr_mv512_w(kc, A, B, koff, 0, acc, load, nr, 0);
+    else ukr_mv512_w(kc, A, B, NULL, ldb, acc, load, nr, 0);
 }
 
 /* acc is column-major [6][16]; writes rows [0, mr) x columns [0, nr) of C. */
@@ -360,28 +385,21 @@ MC_T256 static void mv_finish(const float *acc, float *C, ptrdiff_t ldc, int mr,
     }
 }
 
-/* panels [M/8][K][8] -> fp32 [kc][MV_MR] for rows [ic, ic+MV_MR) (zero past M) */
-MC_T256 static void mv_convert_a(mc_panels w, int M, int K, int ic, int pc, int kc, float *abuf) {
-    for (int v = 0; v < MV_MR / 8; v++) {
-        float *d = abuf + 8 * v;
-        if (ic + 8 * v >= M) {
-            for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_setzero_ps());
-            continue;
-        }
+/* The two weight panels of rows [ic, ic+MV_MR) from k-step pc: fp32 and fp16 panels in place
+   (*f16 says which), a missing second panel (M past ic + 8) as zeros; 8-bit codes decoded
+   into abuf (2 x kc x 8 floats). */
+MC_T256 static mv_a mv_weights(mc_panels w, int M, int K, int ic, int pc, int kc, float *abuf, int *f16) {
+    const void *p[2];
+    for (int v = 0; v < 2; v++) {
+        float *d = abuf + (size_t)v * kc * 8;
         size_t at = (size_t)(ic / MC_MR + v) * K * MC_MR + (size_t)pc * MC_MR;
-        if (w.f32) {
-            const float *p = (const float *)w.p + at;
-            for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_loadu_ps(p + k * 8));
-            continue;
-        }
-        if (w.q) {
-            mc_dequant_rows(w, at, ic / MC_MR + v, kc, d, MV_MR);
-            continue;
-        }
-        const uint16_t *p = (const uint16_t *)w.p + at;
-        for (int k = 0; k < kc; k++)
-            _mm256_store_ps(d + k * MV_MR, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + k * 8))));
+        p[v] = d;
+        if (ic + 8 * v >= M) memset(d, 0, sizeof(float) * (size_t)kc * 8);   /* zero fp32 and fp16 alike */
+        else if (w.q) mc_dequant_rows(w, at, ic / MC_MR + v, kc, d, 8);
+        else p[v] = mc_panels_at(w, at).p;
     }
+    *f16 = !w.f32 && !w.q;
+    return (mv_a){p[0], p[1]};
 }
 #endif
 
@@ -460,6 +478,7 @@ MC_T256 static inline __attribute__((always_inline)) void mv_store(const gemm_jo
     }
 }
 
+static int xkc, xncb, xskip;
 MC_T256 static void run_tile_mv(const gemm_job *g, int m0, int m1, int n0, int n1) {
     const int NRT = g->mvnr;
     int nb = (g->nc + NRT - 1) / NRT, mb = (m1 - m0 + MV_MR - 1) / MV_MR;
@@ -480,19 +499,20 @@ MC_T256 static void run_tile_mv(const gemm_job *g, int m0, int m1, int n0, int n
                 B = g->direct->x + jc;
                 koff = g->direct->koff + pc;
             } else {
-                B = g->rows_b(g->ctx, pc, kc, jc, nc, bbuf, &ldb);
+                if (!(xskip & 4) || (jc == n0 && kb == 0)) B = g->rows_b(g->ctx, pc, kc, jc, nc, bbuf, &ldb);
+                else B = bbuf, ldb = nc;
             }
             for (int ic = m0; ic < m1; ic += MV_MR) {
                 int mr = m1 - ic < MV_MR ? m1 - ic : MV_MR;
-                mv_convert_a(g->packed, g->M, g->K, ic, pc, kc, abuf);
+                int f16;
+                mv_a A = mv_weights(g->packed, g->M, g->K, ic, pc, kc, abuf, &f16);
                 for (int jp = 0; jp < npan; jp++) {
                     float *acc = g->nk > 1 ? accs + ((size_t)((ic - m0) / MV_MR) * nb + jp) * (MV_MR * NRT) : accs;
                     const float *Bp = B + jp * NRT;
                     int cols = jp < full ? NRT : rest;
-                    if (NRT == MV_NR512) ukr_mv512(kc, abuf, Bp, koff, ldb, acc, kb > 0, cols);
-                    else if (jp < full) ukr_mv(kc, abuf, Bp, koff, ldb, acc, kb > 0);
-                    else ukr_mv_tail(kc, abuf, Bp, koff, ldb, acc, kb > 0, rest);
-                    if (last) mv_store(g, acc, ic, mr, jc + jp * NRT, cols);
+                    if (NRT == MV_NR512) ukr_mv512(kc, A, f16, Bp, koff, ldb, acc, kb > 0, cols);
+                    else ukr_mv(kc, A, f16, Bp, koff, ldb, acc, kb > 0, cols);
+                    if (last && !(xskip & 2)) mv_store(g, acc, ic, mr, jc + jp * NRT, cols);
                 }
             }
         }
@@ -595,10 +615,11 @@ static void gemm_launch(gemm_job *gp) {
     if ((g.rows_b || g.direct) && mv_fits(M, K)) {
         g.mv = 1;
         g.mvnr = mc_isa() == MC_ISA_AVX512 ? MV_NR512 : MV_NR;
-        g.nk = ceil_div(K, MV_KC);
+        { const char *e = getenv("MC_X_KC"); xkc = e ? atoi(e) : MV_KC; e = getenv("MC_X_NCB"); xncb = e ? atoi(e) : MV_NCB; e = getenv("MC_X_SKIP"); xskip = e ? atoi(e) : 0; }
+        g.nk = ceil_div(K, xkc);
         g.kc = ceil_div(K, g.nk);
         /* B block (kc x nc) about 192 KB so it stays in L2 next to the weights */
-        int nc = (MV_NCB / g.kc) / g.mvnr * g.mvnr;
+        int nc = (xncb / g.kc) / g.mvnr * g.mvnr;
         g.nc = nc < 48 ? 48 : nc > 4092 ? 4092 : nc;   /* multiples of 6 and 12 */
         /* a little over budget beats converting the weights twice (14x14: N = 196) */
         if (N <= g.nc * 8 / 5) g.nc = ceil_div(N, g.mvnr) * g.mvnr;
