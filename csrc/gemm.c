@@ -4,7 +4,7 @@
    residual / activation fused into the final store.  Two families of drivers:
    - AVX2 (also used on AVX-512 CPUs), when the caller can hand out B as a row-major block
      (mc_gemm: the input itself; conv: an im2col block or nothing at all):
-       K >= 32 (AVX2) / 160 (AVX-512): a 16x6 (AVX2) or 16x12 (AVX-512) tile vectorised along
+       K >= 32 (AVX2) / 128 (AVX-512): a 16x6 (AVX2) or 16x12 (AVX-512) tile vectorised along
                 M (weights in vectors, broadcast B columns), reading B in place -- no panel
                 packing, at most 5 (11) padded columns for any N;
        smaller K: N-vectorised tiles reading B rows in place, 8x24 (two 4x24 passes, AVX2)
@@ -630,9 +630,10 @@ static const float *rows_dense(const void *ctx, int k0, int kc, int n0, int nc, 
 
 /* K below this goes to the N-vectorised kernels: the transposing epilogue of the M-vectorised
    tile costs about as much as 32 k-steps of the AVX2 16x6 tile.  The AVX-512 8x48 tile
-   (no transpose, one B vector load per 8 FMAs) was measured at or above the 16x12 one up to
-   K = 160 (MobileNetV2's pointwise layers: 1.3-1.7x on K = 16..96, 3136..12544 columns). */
-static int mv_min_k(void) { return mc_isa() == MC_ISA_AVX512 ? 160 : 32; }
+   (no transpose, one B vector load per 8 FMAs) was measured above the 16x12 one below
+   K = 128 (MobileNetV2's pointwise layers: 1.3-1.7x on K = 16..96, 3136..12544 columns),
+   level at 128..144 and 8 % behind on ResNet-18's first layer (K = 147). */
+static int mv_min_k(void) { return mc_isa() == MC_ISA_AVX512 ? 128 : 32; }
 
 /* The M-vectorised tile takes M in 16-row blocks; ragged M only pays when the blocks are many. */
 static int mv_fits(int M, int K) {
