@@ -1,11 +1,14 @@
-/* Packed GEMM, fp16 or fp32 weights -> fp32: A is stored as panels [M/8][K][8] (fp16 ones are
-   converted to fp32 one micro-panel at a time, in L1; fp32 ones are read in place), fp32 accumulation, bias / residual / activation fused
-   into the final store.  Two families of drivers:
+/* Packed GEMM, fp16 or fp32 weights -> fp32: A is stored as panels [M/8][K][8] (the
+   M-vectorised tiles read fp32 and fp16 panels in place, converting fp16 in registers; the
+   N-vectorised ones convert one micro-panel at a time, in L1), fp32 accumulation, bias /
+   residual / activation fused into the final store.  Two families of drivers:
    - AVX2 (also used on AVX-512 CPUs), when the caller can hand out B as a row-major block
      (mc_gemm: the input itself; conv: an im2col block or nothing at all):
-       K >= 32: a 16x6 tile vectorised along M (weights in vectors, six broadcast B columns),
-                reading B in place -- no panel packing, at most 5 padded columns for any N;
-       K < 32:  the 8x24 tile (two 4x24 passes) reading B rows in place.
+       K >= 32 (AVX2) / 128 (AVX-512): a 16x6 (AVX2) or 16x12 (AVX-512) tile vectorised along
+                M (weights in vectors, broadcast B columns), reading B in place -- no panel
+                packing, at most 5 (11) padded columns for any N;
+       smaller K: N-vectorised tiles reading B rows in place, 8x24 (two 4x24 passes, AVX2)
+                or 8x48 (AVX-512, partial tiles under masks): no transposing store.
    - otherwise (portable, or a caller with only a panel packer): B packed in KC x NC blocks
      as NR-wide panels, micro-kernels 8x48 (AVX-512), 8x24 (AVX2), 8x16 (portable C).
    Tiles are tasks on the work-sharing pool (dispatch.c); the K order never depends on the
@@ -92,42 +95,67 @@ static void ukr_portable(int kc, const float *A, const float *B, float *C, ptrdi
 }
 
 #ifdef MC_X86
-MC_T512 static void ukr_avx512(int kc, const float *A, const float *B, float *C, ptrdiff_t ldc,
-                               int mr, int nr, int accumulate, const mc_epilogue *ep, int row0) {
-    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c10 = c00, c11 = c00, c12 = c00;
-    __m512 c20 = c00, c21 = c00, c22 = c00, c30 = c00, c31 = c00, c32 = c00;
-    __m512 c40 = c00, c41 = c00, c42 = c00, c50 = c00, c51 = c00, c52 = c00;
-    __m512 c60 = c00, c61 = c00, c62 = c00, c70 = c00, c71 = c00, c72 = c00;
-    for (int k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_load_ps(B), b1 = _mm512_load_ps(B + 16), b2 = _mm512_load_ps(B + 32);
-        __m512 a;
-#define ROW(i) a = _mm512_set1_ps(A[i]); \
-        c##i##0 = _mm512_fmadd_ps(a, b0, c##i##0); c##i##1 = _mm512_fmadd_ps(a, b1, c##i##1); \
-        c##i##2 = _mm512_fmadd_ps(a, b2, c##i##2);
-        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
-#undef ROW
-        A += MC_MR;
-        B += 48;
+/* 8 x 16*NV tile (NV zmm columns, a constant after inlining), B rows of stride ldb read in
+   place; the last column vector loads under the nr mask, so a partial tile reads no column
+   past nr and costs its vector count, not a whole tile. */
+MC_T512 static inline __attribute__((always_inline)) void
+ukr_avx512_n(int kc, const float *A, const float *B, ptrdiff_t ldb, float *C, ptrdiff_t ldc, int mr, int nr,
+             int accumulate, const mc_epilogue *ep, int row0, const int NV) {
+    __m512 c[8][3];
+    __mmask16 m[3];
+#pragma GCC unroll 3
+    for (int j = 0; j < NV; j++) {
+        int left = nr - 16 * j;
+        m[j] = mc_mask512(left < 0 ? 0 : left);
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) c[i][j] = _mm512_setzero_ps();
     }
-    __m512 acc[8][3] = {{c00, c01, c02}, {c10, c11, c12}, {c20, c21, c22}, {c30, c31, c32},
-                        {c40, c41, c42}, {c50, c51, c52}, {c60, c61, c62}, {c70, c71, c72}};
-    __mmask16 m[3] = {mc_mask512(nr), mc_mask512(nr - 16 > 0 ? nr - 16 : 0),
-                      mc_mask512(nr - 32 > 0 ? nr - 32 : 0)};
-    for (int i = 0; i < mr; i++) {
-        float *c = C + i * ldc;
-        for (int j = 0; j < 3; j++) {
-            if (!m[j]) break;
-            __m512 v = acc[i][j];
-            if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[j], c + 16 * j));
+#pragma GCC unroll 2
+    for (int k = 0; k < kc; k++) {
+        __m512 b[3];
+#pragma GCC unroll 3
+        for (int j = 0; j < NV; j++)
+            b[j] = j < NV - 1 ? _mm512_loadu_ps(B + 16 * j) : _mm512_maskz_loadu_ps(m[j], B + 16 * j);
+#pragma GCC unroll 8
+        for (int i = 0; i < 8; i++) {
+            __m512 a = _mm512_set1_ps(A[i]);
+#pragma GCC unroll 3
+            for (int j = 0; j < NV; j++) c[i][j] = _mm512_fmadd_ps(a, b[j], c[i][j]);
+        }
+        A += MC_MR;
+        B += ldb;
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {   /* fully unrolled, so c[][] stays in registers */
+        if (i >= mr) break;
+        float *ci = C + i * ldc;
+#pragma GCC unroll 3
+        for (int j = 0; j < NV; j++) {
+            __m512 v = c[i][j];
+            if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[j], ci + 16 * j));
             if (ep) {
                 if (ep->bias) v = _mm512_add_ps(v, _mm512_set1_ps(ep->bias[row0 + i]));
                 if (ep->residual)
                     v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m[j], ep->residual + i * ep->ldr + 16 * j));
                 v = mc_act512(v, ep);
             }
-            _mm512_mask_storeu_ps(c + 16 * j, m[j], v);
+            _mm512_mask_storeu_ps(ci + 16 * j, m[j], v);
         }
     }
+}
+
+MC_T512 static void ukr_avx512_ld(int kc, const float *A, const float *B, ptrdiff_t ldb, float *C,
+                                  ptrdiff_t ldc, int mr, int nr, int accumulate, const mc_epilogue *ep,
+                                  int row0) {
+    if (nr > 32) ukr_avx512_n(kc, A, B, ldb, C, ldc, mr, nr, accumulate, ep, row0, 3);
+    else if (nr > 16) ukr_avx512_n(kc, A, B, ldb, C, ldc, mr, nr, accumulate, ep, row0, 2);
+    else ukr_avx512_n(kc, A, B, ldb, C, ldc, mr, nr, accumulate, ep, row0, 1);
+}
+
+/* packed B panels: 48 floats per k */
+MC_T512 static void ukr_avx512(int kc, const float *A, const float *B, float *C, ptrdiff_t ldc,
+                               int mr, int nr, int accumulate, const mc_epilogue *ep, int row0) {
+    ukr_avx512_ld(kc, A, B, 48, C, ldc, mr, nr, accumulate, ep, row0);
 }
 
 /* AVX2: 16 ymm registers fit a 4x24 tile; the 8-row panel is done as two passes. */
@@ -212,8 +240,8 @@ static void select_ukr(ukr_fn *fn, int *nr) {
 }
 
 /* ---------------------------------------------------------------- M-vectorised ----- */
-/* AVX2 16x6 tile vectorised along M: two 8-row vectors of the (fp32-converted) weight panel
-   times six broadcast B values per k, 12 accumulators.  The 16 x kc weight micro-panel
+/* AVX2 16x6 tile vectorised along M: two 8-row vectors of the weight panels times six
+   broadcast B values per k, 12 accumulators.  The 16 x kc weight micro-panel
    stays in L1 while B is read straight from a row-major block (the input itself for dense
    and 1x1 convs, an im2col block otherwise), so no B panel packing is needed and any N
    wastes at most 5 columns (7x7 maps: 49 -> 54, where 24-wide panels give 72).
@@ -222,18 +250,29 @@ static void select_ukr(ukr_fn *fn, int *nr) {
 #define MV_MR 16
 #define MV_NR 6
 #endif
-/* K block of the 16x6 tile (A micro-panel 16 x 384 floats = 24 KB, L1) and the B block
-   budget in floats (kc x nc about 192 KB, L2).  Copying B into 6-wide k-major panels was
+/* K block of the tile (A micro-panel 16 x 384: 24 KB fp32, 12 KB fp16, L1; 128..512 measured
+   the same) and the B block budget in floats (kc x nc about 192 KB, L2).  Copying B into 6-wide k-major panels was
    measured (conv and dense, ldb up to 12544) and gave nothing over reading the row-major
    block in place, so B is never packed on this path. */
 #define MV_KC 384
 #define MV_NCB (48 * 1024)
 
 #ifdef MC_X86
+/* The 16 weight rows of a tile: two 8-row panels read in place (k-step 8 elements), fp16
+   converted in registers.  The conversion rides in issue slots the FMA-bound loop leaves
+   free, where converting a kc x 16 slab into a buffer first cost 10-25 % on small maps
+   (7x7, 14x14: a slab serves few columns) and its memory latency was not hidden. */
+typedef struct { const void *p0, *p1; } mv_a;
+
+MC_T256 static inline __attribute__((always_inline)) __m256 mv_load8(const void *p, int k, const int F16) {
+    if (F16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + (size_t)k * 8)));
+    return _mm256_loadu_ps((const float *)p + (size_t)k * 8);
+}
+
 /* NR columns (a constant after inlining): 2*NR accumulators */
 MC_T256 static inline __attribute__((always_inline)) void
-ukr_mv_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc, int load,
-         const int NR) {
+ukr_mv_n(int kc, mv_a A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc, int load,
+         const int NR, const int F16) {
     enum { V = MV_MR / 8 };
     __m256 c[V][MV_NR];
 #pragma GCC unroll 8
@@ -242,17 +281,14 @@ ukr_mv_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_
         for (int v = 0; v < V; v++) c[v][j] = load ? _mm256_load_ps(acc + j * MV_MR + 8 * v) : _mm256_setzero_ps();
 #pragma GCC unroll 2
     for (int k = 0; k < kc; k++) {
-        __m256 a[V];
         const float *bk = koff ? B + koff[k] : B + k * ldb;
-#pragma GCC unroll 8
-        for (int v = 0; v < V; v++) a[v] = _mm256_load_ps(A + 8 * v);
+        __m256 a[V] = {mv_load8(A.p0, k, F16), mv_load8(A.p1, k, F16)};
 #pragma GCC unroll 8
         for (int j = 0; j < NR; j++) {
             __m256 b = _mm256_broadcast_ss(bk + j);
 #pragma GCC unroll 8
             for (int v = 0; v < V; v++) c[v][j] = _mm256_fmadd_ps(a[v], b, c[v][j]);
         }
-        A += MV_MR;
     }
 #pragma GCC unroll 8
     for (int j = 0; j < NR; j++)
@@ -260,24 +296,29 @@ ukr_mv_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_
         for (int v = 0; v < V; v++) _mm256_store_ps(acc + j * MV_MR + 8 * v, c[v][j]);
 }
 
-MC_T256 static void ukr_mv(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
-                           float *acc, int load) {
-    if (koff) ukr_mv_n(kc, A, B, koff, 0, acc, load, MV_NR);
-    else ukr_mv_n(kc, A, B, NULL, ldb, acc, load, MV_NR);
-}
-
 /* One switch case per narrow width, so each inlined kernel has its column count as a constant. */
 #define MV_NARROW_CASES(CALL) \
     case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; \
     case 4: CALL(4); break; case 5: CALL(5); break;
 
-/* Column tail (nr < 6 columns, e.g. 49 = 8*6 + 1 on 7x7 maps): only nr columns are read
-   and computed, so B is used in place and the tail costs nr/6 of a tile, not a full one.
-   Columns >= nr of acc are left untouched. */
-MC_T256 static void ukr_mv_tail(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
-                                float *acc, int load, int nr) {
-#define MV_CALL(n) ukr_mv_n(kc, A, B, koff, ldb, acc, load, n)
-    switch (nr) { MV_NARROW_CASES(MV_CALL) default: MV_CALL(MV_NR); }
+/* nr <= 6 columns; a column tail (nr < 6, e.g. 49 = 8*6 + 1 on 7x7 maps) reads and computes
+   only nr columns, so B is used in place and the tail costs nr/6 of a tile, not a full one.
+   Columns >= nr of acc are left untouched.  B rows at koff[k] (direct rows) or k * ldb. */
+MC_T256 static void ukr_mv(int kc, mv_a A, int f16, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
+                           float *acc, int load, int nr) {
+#define MV_CALL(n) do { if (f16) ukr_mv_n(kc, A, B, koff, ldb, acc, load, n, 1); \
+                        else ukr_mv_n(kc, A, B, koff, ldb, acc, load, n, 0); } while (0)
+    if (nr == MV_NR && koff) {
+        if (f16) ukr_mv_n(kc, A, B, koff, 0, acc, load, MV_NR, 1);
+        else ukr_mv_n(kc, A, B, koff, 0, acc, load, MV_NR, 0);
+        return;
+    }
+    if (nr == MV_NR) {
+        if (f16) ukr_mv_n(kc, A, B, NULL, ldb, acc, load, MV_NR, 1);
+        else ukr_mv_n(kc, A, B, NULL, ldb, acc, load, MV_NR, 0);
+        return;
+    }
+    switch (nr) { MV_NARROW_CASES(MV_CALL) default: break; }
 #undef MV_CALL
 }
 
@@ -285,28 +326,38 @@ MC_T256 static void ukr_mv_tail(int kc, const float *A, const float *B, const pt
    columns (12 accumulators + the A vector + a broadcast) and each FMA does twice the work
    of the AVX2 tile's.  Same acc layout (column-major [NR][16]), same K order. */
 #define MV_NR512 12
+MC_T512 static inline __attribute__((always_inline)) __m512 mv_load16(mv_a A, int k, const int F16) {
+    if (F16) {
+        __m128i lo = _mm_loadu_si128((const __m128i *)((const uint16_t *)A.p0 + (size_t)k * 8));
+        __m128i hi = _mm_loadu_si128((const __m128i *)((const uint16_t *)A.p1 + (size_t)k * 8));
+        return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+    }
+    __m256d lo = _mm256_castps_pd(_mm256_loadu_ps((const float *)A.p0 + (size_t)k * 8));
+    __m256d hi = _mm256_castps_pd(_mm256_loadu_ps((const float *)A.p1 + (size_t)k * 8));
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1));
+}
+
 MC_T512 static inline __attribute__((always_inline)) void
-ukr_mv512_n(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc, int load,
-            const int NR) {
+ukr_mv512_n(int kc, mv_a A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc, int load,
+            const int NR, const int F16) {
     __m512 c[MV_NR512];
 #pragma GCC unroll 12
     for (int j = 0; j < NR; j++) c[j] = load ? _mm512_load_ps(acc + j * MV_MR) : _mm512_setzero_ps();
 #pragma GCC unroll 2
     for (int k = 0; k < kc; k++) {
-        __m512 a = _mm512_load_ps(A);
+        __m512 a = mv_load16(A, k, F16);
         const float *b = koff ? B + koff[k] : B + k * ldb;
 #pragma GCC unroll 12
         for (int j = 0; j < NR; j++) c[j] = _mm512_fmadd_ps(a, _mm512_set1_ps(b[j]), c[j]);
-        A += MV_MR;
     }
 #pragma GCC unroll 12
     for (int j = 0; j < NR; j++) _mm512_store_ps(acc + j * MV_MR, c[j]);
 }
 
 MC_T512 static inline __attribute__((always_inline)) void
-ukr_mv512_w(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc,
-            int load, int nr) {
-#define MV_CALL(n) ukr_mv512_n(kc, A, B, koff, ldb, acc, load, n)
+ukr_mv512_w(int kc, mv_a A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb, float *acc,
+            int load, int nr, const int F16) {
+#define MV_CALL(n) ukr_mv512_n(kc, A, B, koff, ldb, acc, load, n, F16)
     switch (nr) {
     MV_NARROW_CASES(MV_CALL)
     case 6: MV_CALL(6); break;
@@ -322,10 +373,12 @@ ukr_mv512_w(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdi
 
 /* B rows at koff[k] (direct rows) or k * ldb (koff NULL): two instantiations, so the strided
    case keeps a plain pointer increment (measured 5 % faster on small-K pointwise layers). */
-MC_T512 static void ukr_mv512(int kc, const float *A, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
+MC_T512 static void ukr_mv512(int kc, mv_a A, int f16, const float *B, const ptrdiff_t *koff, ptrdiff_t ldb,
                               float *acc, int load, int nr) {
-    if (koff) ukr_mv512_w(kc, A, B, koff, 0, acc, load, nr);
-    else ukr_mv512_w(kc, A, B, NULL, ldb, acc, load, nr);
+    if (f16 && koff) ukr_mv512_w(kc, A, B, koff, 0, acc, load, nr, 1);
+    else if (f16) ukr_mv512_w(kc, A, B, NULL, ldb, acc, load, nr, 1);
+    else if (koff) ukr_mv512_w(kc, A, B, koff, 0, acc, load, nr, 0);
+    else ukr_mv512_w(kc, A, B, NULL, ldb, acc, load, nr, 0);
 }
 
 /* acc is column-major [6][16]; writes rows [0, mr) x columns [0, nr) of C. */
@@ -360,30 +413,24 @@ MC_T256 static void mv_finish(const float *acc, float *C, ptrdiff_t ldc, int mr,
     }
 }
 
-/* panels [M/8][K][8] -> fp32 [kc][MV_MR] for rows [ic, ic+MV_MR) (zero past M) */
-MC_T256 static void mv_convert_a(mc_panels w, int M, int K, int ic, int pc, int kc, float *abuf) {
-    for (int v = 0; v < MV_MR / 8; v++) {
-        float *d = abuf + 8 * v;
-        if (ic + 8 * v >= M) {
-            for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_setzero_ps());
-            continue;
-        }
+/* The two weight panels of rows [ic, ic+MV_MR) from k-step pc: fp32 and fp16 panels in place
+   (*f16 says which), a missing second panel (M past ic + 8) as zeros; 8-bit codes decoded
+   into abuf (2 x kc x 8 floats). */
+MC_T256 static mv_a mv_weights(mc_panels w, int M, int K, int ic, int pc, int kc, float *abuf, int *f16) {
+    const void *p[2];
+    for (int v = 0; v < 2; v++) {
+        float *d = abuf + (size_t)v * kc * 8;
         size_t at = (size_t)(ic / MC_MR + v) * K * MC_MR + (size_t)pc * MC_MR;
-        if (w.f32) {
-            const float *p = (const float *)w.p + at;
-            for (int k = 0; k < kc; k++) _mm256_store_ps(d + k * MV_MR, _mm256_loadu_ps(p + k * 8));
-            continue;
-        }
-        if (w.q) {
-            mc_dequant_rows(w, at, ic / MC_MR + v, kc, d, MV_MR);
-            continue;
-        }
-        const uint16_t *p = (const uint16_t *)w.p + at;
-        for (int k = 0; k < kc; k++)
-            _mm256_store_ps(d + k * MV_MR, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + k * 8))));
+        p[v] = d;
+        if (ic + 8 * v >= M) memset(d, 0, sizeof(float) * (size_t)kc * 8);   /* zero fp32 and fp16 alike */
+        else if (w.q) mc_dequant_rows(w, at, ic / MC_MR + v, kc, d, 8);
+        else p[v] = mc_panels_at(w, at).p;
     }
+    *f16 = !w.f32 && !w.q;
+    return (mv_a){p[0], p[1]};
 }
 #endif
+
 
 /* ---------------------------------------------------------------- driver ----------- */
 
@@ -470,6 +517,11 @@ MC_T256 static void run_tile_mv(const gemm_job *g, int m0, int m1, int n0, int n
     for (int jc = n0; jc < n1; jc += g->nc) {
         int nc = n1 - jc < g->nc ? n1 - jc : g->nc;
         int full = nc / NRT, npan = (nc + NRT - 1) / NRT, rest = nc - full * NRT;
+        /* AVX-512: a 1..3-column remainder has too few accumulator chains to cover the FMA
+           latency; it and the last full tile become two near-halves (49 = 4 x 12 + 1 ->
+           3 x 12 + 7 + 6), measured 1-4 % on 7x7 maps (on AVX2, 6 + 1 -> 4 + 3 measured no
+           gain).  The K order per column is unchanged. */
+        int merge = NRT == MV_NR512 && rest > 0 && rest < 4 && full > 0 ? (NRT + rest + 1) / 2 : 0;
         for (int kb = 0; kb < g->nk; kb++) {
             int pc = kb * g->kc, kc = g->K - pc < g->kc ? g->K - pc : g->kc;
             int last = kb == g->nk - 1;
@@ -484,36 +536,43 @@ MC_T256 static void run_tile_mv(const gemm_job *g, int m0, int m1, int n0, int n
             }
             for (int ic = m0; ic < m1; ic += MV_MR) {
                 int mr = m1 - ic < MV_MR ? m1 - ic : MV_MR;
-                mv_convert_a(g->packed, g->M, g->K, ic, pc, kc, abuf);
+                int f16;
+                mv_a A = mv_weights(g->packed, g->M, g->K, ic, pc, kc, abuf, &f16);
                 for (int jp = 0; jp < npan; jp++) {
                     float *acc = g->nk > 1 ? accs + ((size_t)((ic - m0) / MV_MR) * nb + jp) * (MV_MR * NRT) : accs;
-                    const float *Bp = B + jp * NRT;
-                    int cols = jp < full ? NRT : rest;
-                    if (NRT == MV_NR512) ukr_mv512(kc, abuf, Bp, koff, ldb, acc, kb > 0, cols);
-                    else if (jp < full) ukr_mv(kc, abuf, Bp, koff, ldb, acc, kb > 0);
-                    else ukr_mv_tail(kc, abuf, Bp, koff, ldb, acc, kb > 0, rest);
-                    if (last) mv_store(g, acc, ic, mr, jc + jp * NRT, cols);
+                    int c0 = jp * NRT, cols = jp < full ? NRT : rest;
+                    if (merge && jp >= npan - 2) {
+                        c0 = (npan - 2) * NRT + (jp == npan - 1 ? merge : 0);
+                        cols = jp == npan - 1 ? NRT + rest - merge : merge;
+                    }
+                    const float *Bp = B + c0;
+                    if (NRT == MV_NR512) ukr_mv512(kc, A, f16, Bp, koff, ldb, acc, kb > 0, cols);
+                    else ukr_mv(kc, A, f16, Bp, koff, ldb, acc, kb > 0, cols);
+                    if (last) mv_store(g, acc, ic, mr, jc + c0, cols);
                 }
             }
         }
     }
 }
 
-/* Small K: the 8x24 N-vectorised kernel reading B rows in place (no panel packing). */
+/* Small K: the N-vectorised kernels reading B rows in place (no panel packing, no transposing
+   store): 8x48 on AVX-512 (partial tiles under masks), 8x24 on AVX2 (a partial tile's
+   columns copied to a zero-padded panel). */
 MC_T256 static void run_tile_nv(const gemm_job *g, int m0, int m1, int n0, int n1) {
+    int avx512 = mc_isa() == MC_ISA_AVX512, W = avx512 ? 48 : 24;
     float *abuf = mc_scratch(MC_SLOT_A, (size_t)MC_KC * MC_MR);
     float *bbuf = mc_scratch(MC_SLOT_B, (size_t)MC_KC * g->nc + 64);
     float *tail = mc_scratch(MC_SLOT_TAIL, (size_t)MC_KC * 24 + 16);
     for (int jc = n0; jc < n1; jc += g->nc) {
         int nc = n1 - jc < g->nc ? n1 - jc : g->nc;
-        int full = nc / 24, rest = nc - full * 24;
+        int full = avx512 ? nc : nc / 24 * 24, rest = nc - full;
         for (int pc = 0; pc < g->K; pc += MC_KC) {
             int kc = g->K - pc < MC_KC ? g->K - pc : MC_KC;
             int last = pc + kc >= g->K;
             ptrdiff_t ldb = nc;
             const float *B = g->rows_b(g->ctx, pc, kc, jc, nc, bbuf, &ldb);
             if (rest) {
-                const float *src = B + full * 24;
+                const float *src = B + full;
                 for (int k = 0; k < kc; k++) {
                     memcpy(tail + k * 24, src + k * ldb, sizeof(float) * rest);
                     memset(tail + k * 24 + rest, 0, sizeof(float) * (24 - rest));
@@ -522,8 +581,8 @@ MC_T256 static void run_tile_nv(const gemm_job *g, int m0, int m1, int n0, int n
             for (int ic = m0; ic < m1; ic += MC_MR) {
                 int mr = m1 - ic < MC_MR ? m1 - ic : MC_MR;
                 const float *A = mc_panel_rows(g->packed, g->K, ic / MC_MR, pc, kc, abuf);
-                for (int jr = 0; jr < nc; jr += 24) {
-                    int nr = nc - jr < 24 ? nc - jr : 24;
+                for (int jr = 0; jr < nc; jr += W) {
+                    int nr = nc - jr < W ? nc - jr : W;
                     float *c = g->out + (ptrdiff_t)ic * g->ldc + jc + jr;
                     mc_epilogue tile_ep;
                     const mc_epilogue *ep = NULL;
@@ -532,7 +591,8 @@ MC_T256 static void run_tile_nv(const gemm_job *g, int m0, int m1, int n0, int n
                         if (tile_ep.residual) tile_ep.residual += (ptrdiff_t)ic * tile_ep.ldr + jc + jr;
                         ep = &tile_ep;
                     }
-                    if (jr < full * 24) ukr_avx2_ld(kc, A, B + jr, ldb, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    if (avx512) ukr_avx512_ld(kc, A, B + jr, ldb, c, g->ldc, mr, nr, pc > 0, ep, ic);
+                    else if (jr < full) ukr_avx2_ld(kc, A, B + jr, ldb, c, g->ldc, mr, nr, pc > 0, ep, ic);
                     else ukr_avx2_ld(kc, A, tail, 24, c, g->ldc, mr, nr, pc > 0, ep, ic);
                 }
             }
@@ -569,13 +629,16 @@ static const float *rows_dense(const void *ctx, int k0, int kc, int n0, int nc, 
 }
 
 /* K below this goes to the N-vectorised kernels: the transposing epilogue of the M-vectorised
-   tile costs about as much as 32 k-steps. */
-static const int mv_min_k = 32;
+   tile costs about as much as 32 k-steps of the AVX2 16x6 tile.  The AVX-512 8x48 tile
+   (no transpose, one B vector load per 8 FMAs) was measured above the 16x12 one below
+   K = 128 (MobileNetV2's pointwise layers: 1.3-1.7x on K = 16..96, 3136..12544 columns),
+   level at 128..144 and 8 % behind on ResNet-18's first layer (K = 147). */
+static int mv_min_k(void) { return mc_isa() == MC_ISA_AVX512 ? 128 : 32; }
 
 /* The M-vectorised tile takes M in 16-row blocks; ragged M only pays when the blocks are many. */
 static int mv_fits(int M, int K) {
 #ifdef MC_X86
-    return mc_isa() >= MC_ISA_AVX2 && K >= mv_min_k && (M % MV_MR == 0 || M >= 64);
+    return mc_isa() >= MC_ISA_AVX2 && K >= mv_min_k() && (M % MV_MR == 0 || M >= 64);
 #else
     (void)M, (void)K;
     return 0;
@@ -607,7 +670,7 @@ static void gemm_launch(gemm_job *gp) {
     } else if (mc_isa() >= MC_ISA_AVX2 && g.rows_b && K > 0) {
         g.mv = 2;
         int kc = K < MC_KC ? K : MC_KC;
-        int nc = (MV_NCB / (kc > 0 ? kc : 1)) / 24 * 24;
+        int nc = (MV_NCB / (kc > 0 ? kc : 1)) / g.nr * g.nr;   /* whole 48- or 24-wide tiles */
         g.nc = nc < 96 ? 96 : nc > 4800 ? 4800 : nc;
     }
 #endif

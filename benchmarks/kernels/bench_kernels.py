@@ -1,7 +1,7 @@
 """GFLOP/s of the csrc._kernels GEMM and convolutions against onnxruntime, same process.
 
     python benchmarks/kernels/bench_kernels.py [--threads 1,2] [--model resnet18,mobilenetv2]
-                                               [--extra] [--cpu-time] [--weights fp16|fp32]
+                                               [--extra] [--cpu-time] [--weights fp16,fp32]
                                                [--isa avx512,avx2] [--baseline OTHER_BUILD.so]
 
 Each layer runs as a one-node ONNX model in onnxruntime (intra_op_num_threads = threads)
@@ -10,7 +10,8 @@ median of the rounds is reported (the machine may be shared: interleaving and me
 comparison fair, not the absolute numbers).  ratio = our time / onnxruntime time (< 1 is
 faster).  "% peak" is GFLOP/s over the single-core FMA peak of the ISA in use times the thread
 count, that peak measured here at start-up by csrc's fma_peak probe (best of 5 runs).  Every thread
-count in --threads gets its own per-layer table; a summary of all of them closes the run.
+count in --threads, weight precision in --weights (comma-separated) and ISA in --isa gets its
+own per-layer table; a summary of all of them closes the run.
 --cpu-time (1 thread only) times with the calling thread's CPU clock, far less sensitive to
 other processes on a shared machine than wall time; --stat min reports the fastest round
 instead of the median (contention only ever adds time).  --extra adds transposed convolution,
@@ -211,13 +212,15 @@ def main():
     ap.add_argument("--extra", action="store_true", help="also time conv_transpose2d, pooling, softmax")
     ap.add_argument("--stat", choices=("median", "min"), default="median",
                     help="per-layer statistic over the rounds; min approximates an idle machine")
-    ap.add_argument("--weights", choices=("fp16", "fp32"), default="fp16", help="weight panel precision")
+    ap.add_argument("--weights", default="fp16", help="weight panel precisions: fp16, fp32 or fp16,fp32")
     ap.add_argument("--baseline", default=None, help="another build's _kernels*.so, timed interleaved")
     args = ap.parse_args()
     global STAT, WEIGHTS, PEAK, BASE
     if args.baseline:
         BASE = load_build(args.baseline)
-    WEIGHTS = args.weights
+    precisions = args.weights.split(",")
+    if not set(precisions) <= {"fp16", "fp32"}:
+        ap.error("--weights takes fp16 and/or fp32")
     STAT = min if args.stat == "min" else statistics.median
     thread_counts = [int(t) for t in str(args.threads).split(",")]
     if args.cpu_time:
@@ -230,25 +233,26 @@ def main():
         if BASE is not None:
             BASE.force_isa(isa)
         PEAK = K.fma_peak()
-        print(f"isa {K.current_isa()}: measured FMA peak {PEAK:.1f} GFLOP/s per core; {WEIGHTS} weight panels")
-        models = {"resnet18": resnet18_layers, "mobilenetv2": mobilenetv2_layers}
-        for threads in thread_counts:
-            K.set_num_threads(threads)
-            if BASE is not None:
-                BASE.set_num_threads(threads)
-            rng = np.random.default_rng(0)
-            bench_gemm(512, threads, rng)
-            for name in args.model.split(","):
-                ours, theirs, base = run_model(name, models[name](), threads, rng)
-                summary.append((name, K.current_isa(), threads, ours, theirs, base))
-            if args.extra:
-                print(f"\nother kernels, {threads} thread(s):")
-                bench_extra(rng)
-    print(f"\nsummary ({'CPU' if args.cpu_time else 'wall'} time, {args.stat} of rounds, conv layers only, "
-          f"{WEIGHTS} weights)")
-    print(f"{'model':>12} {'isa':>8} {'threads':>7} {'ours ms':>9} {'ort ms':>9} {'ratio':>6} {'base ms':>9} {'speedup':>7}")
-    for name, isa, threads, ours, theirs, base in summary:
-        print(f"{name:>12} {isa:>8} {threads:7d} {ours * 1e3:9.2f} {theirs * 1e3:9.2f} {ours / theirs:6.2f} "
+        for WEIGHTS in precisions:
+            print(f"isa {K.current_isa()}: measured FMA peak {PEAK:.1f} GFLOP/s per core; {WEIGHTS} weight panels")
+            models = {"resnet18": resnet18_layers, "mobilenetv2": mobilenetv2_layers}
+            for threads in thread_counts:
+                K.set_num_threads(threads)
+                if BASE is not None:
+                    BASE.set_num_threads(threads)
+                rng = np.random.default_rng(0)
+                bench_gemm(512, threads, rng)
+                for name in args.model.split(","):
+                    ours, theirs, base = run_model(name, models[name](), threads, rng)
+                    summary.append((name, K.current_isa(), WEIGHTS, threads, ours, theirs, base))
+                if args.extra:
+                    print(f"\nother kernels, {threads} thread(s):")
+                    bench_extra(rng)
+    print(f"\nsummary ({'CPU' if args.cpu_time else 'wall'} time, {args.stat} of rounds, conv layers only)")
+    print(f"{'model':>12} {'isa':>8} {'weights':>7} {'threads':>7} {'ours ms':>9} {'ort ms':>9} {'ratio':>6} "
+          f"{'base ms':>9} {'speedup':>7}")
+    for name, isa, weights, threads, ours, theirs, base in summary:
+        print(f"{name:>12} {isa:>8} {weights:>7} {threads:7d} {ours * 1e3:9.2f} {theirs * 1e3:9.2f} {ours / theirs:6.2f} "
               f"{base * 1e3:9.2f} {base / ours:7.2f}")
 
 

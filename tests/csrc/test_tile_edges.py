@@ -1,10 +1,12 @@
 """Every GEMM / convolution kernel variant at the edges of its tiles, on every ISA this CPU has
 (force_isa) with fp16 and fp32 weight panels, against float64 numpy references.
 
-Tile sizes in play (csrc/gemm.c): the M-vectorised 16x12 (AVX-512) and 16x6 (AVX2) tiles with
-K blocks of up to 384, the 8x24 N-vectorised tile for K < 32, the packed 8x48 / 8x16 panels
-(portable), and the direct-rows path of stride-1 convolutions (B read from the padded input,
-columns past each output row dropped)."""
+Tile sizes in play (csrc/gemm.c): the M-vectorised 16x12 (AVX-512, K >= 128; a 1..3-column
+remainder merged with the last full tile into two near-halves) and 16x6 (AVX2, K >= 32) tiles
+with K blocks of up to 384, the N-vectorised tiles below those K (8x48 reading B in place
+under column masks on AVX-512, 8x24 on AVX2), the packed 8x48 / 8x16 panels (portable), and
+the direct-rows path of stride-1 convolutions (B read from the padded input, columns past each
+output row dropped)."""
 import numpy as np
 import pytest
 
@@ -46,11 +48,12 @@ def close(got, ref, tol=2e-5):
     np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * scale)
 
 
-# M around 8 / 16 / 64 row blocks, N around 6 / 12 / 24 / 48 columns, K around the vector
-# widths, the small-K switch (32) and the K block (384).
+# M around 8 / 16 / 64 row blocks, N around 6 / 12 / 16 / 24 / 32 / 48 columns (49, 50, 51:
+# remainders of 1..3 merged), K around the vector widths, the small-K switches (32 on AVX2,
+# 128 on AVX-512) and the K block (384).
 EDGE_M = [1, 7, 8, 15, 16, 17, 63, 64, 65, 80]
-EDGE_N = [1, 5, 6, 7, 11, 12, 13, 23, 25, 47, 49, 97]
-EDGE_K = [1, 7, 9, 17, 31, 32, 33, 385, 769]
+EDGE_N = [1, 5, 6, 7, 11, 12, 13, 17, 23, 25, 33, 47, 49, 50, 51, 97]
+EDGE_K = [1, 7, 9, 17, 31, 32, 33, 127, 128, 385, 769]
 
 
 @pytest.mark.parametrize("k", EDGE_K)
@@ -80,6 +83,7 @@ DIRECT = [  # cin, cout, h, w, k, dil, pads, groups
     (12, 64, 8, 33, (5, 5), (1, 2), (2, 2, 4, 4), 1),      # 5x5, dilation 2 along W
     (32, 32, 6, 21, (3, 3), (1, 1), (1, 1, 1, 1), 2),      # grouped: 16 per group, K 144
     (64, 64, 3, 56, (3, 3), (1, 1), (1, 1, 1, 1), 1),      # ResNet-like width
+    (32, 48, 4, 17, (3, 3), (1, 1), (1, 1, 1, 1), 1),      # K 288, grid 74 = 6 x 12 + 2: merged tail
 ]
 
 
