@@ -82,7 +82,9 @@ MC_T256 static void gather_avx(const rows_job *g, int c0, float *dst) {
 
 /* AVX-512: R rows x 32 columns (two zmm per row, up to 8 rows: 16 accumulators). */
 #define RW512 32
+#ifndef R512
 #define R512 8
+#endif
 MC_T512 static inline __attribute__((always_inline)) void
 tile512_n(const rows_job *g, const float *B, ptrdiff_t r0, int c0, const int R) {
     __m512 c[R512][2];
@@ -220,8 +222,19 @@ static void rows_task(void *ctx, int t, int thread) {
 #else
     gather_portable(g, c0, B);
 #endif
-    for (ptrdiff_t r0 = 0; r0 < g->rows; r0 += R)
+    /* The next block's panels (they follow this block's in memory) are prefetched a slice per
+       row tile while this block computes: weights are read once per call, so they come from
+       L3 or memory, and the gather would otherwise wait for every line. */
+    size_t esize = g->f32 ? sizeof(float) : sizeof(uint16_t);
+    size_t start = (size_t)(c0 + g->width) * g->K, end = (size_t)(g->M + MC_MR - 1) / MC_MR * MC_MR * g->K;
+    size_t next = start < end ? ((end - start < (size_t)g->width * g->K ? end - start : (size_t)g->width * g->K)) * esize : 0;
+    size_t tiles = (size_t)((g->rows + R - 1) / R), slice = (next / tiles + 63) / 64 * 64;
+    const char *ahead = (const char *)g->w + start * esize;
+    for (ptrdiff_t r0 = 0; r0 < g->rows; r0 += R) {
+        size_t from = (size_t)(r0 / R) * slice, to = from + slice < next ? from + slice : next;
+        for (size_t at = from; at < to; at += 64) __builtin_prefetch(ahead + at);
         tile(g, B, r0, g->rows - r0 < R ? (int)(g->rows - r0) : R, c0);
+    }
 }
 
 static void gemm_rows(const void *w, int f32, int M, int K, ptrdiff_t rows, const float *x, ptrdiff_t ldx,
