@@ -62,7 +62,8 @@ class ScaledDotProductAttentionOp(CoreOp):
         out = []
         for name, shape, offset, dim in (("q", q, offsets[0], E), ("k", k, offsets[1], E), ("v", v, offsets[2], Ev)):
             if shape[2] is not None and offset + H * dim > shape[2]:
-                raise VerifyError(f"{name} has {shape[2]} channels, {H} heads of {dim} from channel {offset} do not fit")
+                raise VerifyError(f"{name} has {shape[2]} channels, {H} heads of {dim} from channel {offset} "
+                                  f"do not fit")
             out.append((shape[0], shape[1], H, dim))
         return out
 
