@@ -98,7 +98,7 @@ class Schedule:
         into fresh arrays) and its planned scratch."""
         if not spec.out_f16:
             self.offset.update(zip(step.outputs, self._planned_offsets(step)))
-        need = 4 * (spec.scratch_elements + spec.staging_elements)
+        need = 4 * spec.staging_elements
         if need:
             at, size = scratch_of(step.op)
             if size < need:
@@ -190,38 +190,13 @@ cdef void _conv(const mc_conv_shape *s, int n, int winograd, bint depthwise, con
             T.conv2d(s, x + b * isz, <const uint16_t *>w, o + b * osz, ep)
 
 
-cdef void _transpose(const float *src, float *dst, Py_ssize_t rows, Py_ssize_t cols) noexcept nogil:
-    cdef Py_ssize_t r, c
-    for r in range(rows):
-        for c in range(cols):
-            dst[c * rows + r] = src[r * cols + c]
-
-
-cdef void _gemm(const void *w, bint w32, int M, int K, int N, const float *x, Py_ssize_t ldx, float *o,
-                Py_ssize_t ldc, const mc_epilogue *ep) noexcept nogil:
-    if w32:
-        T.gemm_w32(<const float *>w, M, K, N, x, ldx, o, ldc, ep)
-    else:
-        T.gemm(<const uint16_t *>w, M, K, N, x, ldx, o, ldc, ep)
-
-
 cdef void _rows_gemm(const void *w, bint w32, int M, int K, Py_ssize_t rows, const float *x, float *o,
-                     mc_epilogue *ep, float *scratch) noexcept nogil:
-    """o[rows, M] = x[rows, K] @ W^T + epilogue: the GEMM computes W @ X for X [K, rows], so
-    more than one row goes through transposed copies in the step's scratch."""
-    if rows == 1:
-        _gemm(w, w32, M, K, 1, x, 1, o, 1, ep)
-        return
-    cdef float *xt = scratch
-    cdef float *yt = scratch + <size_t>K * rows
-    cdef float *rt = yt + <size_t>M * rows
-    _transpose(x, xt, rows, K)
-    if ep.residual != NULL:
-        _transpose(ep.residual, rt, rows, M)
-        ep.residual = rt
-        ep.ldr = rows
-    _gemm(w, w32, M, K, <int>rows, xt, rows, yt, rows, ep)
-    _transpose(yt, o, M, rows)
+                     const mc_epilogue *ep) noexcept nogil:
+    """o[rows, M] = x[rows, K] @ W^T + epilogue, row-major in and out (csrc/gemm_rows.c)."""
+    if w32:
+        T.gemm_rows_w32(<const float *>w, M, K, rows, x, K, o, M, ep)
+    else:
+        T.gemm_rows(<const uint16_t *>w, M, K, rows, x, K, o, M, ep)
 
 
 cdef object _half(const float *src, Py_ssize_t n, tuple shape):
@@ -329,7 +304,7 @@ class Emitter:
         """Where the kernel writes its fp32 result: the value's arena buffer, or for a result
         rounded to fp16 the staging part of the step's scratch."""
         if spec.out_f16:
-            return f"<float *>(self.base + {self.s.scratch[i] + 4 * spec.scratch_elements})"
+            return f"<float *>(self.base + {self.s.scratch[i]})"
         return f"<float *>(self.base + {self.s.offset[step.outputs[0]]})"
 
     def weights(self, i: int) -> str:
@@ -364,12 +339,10 @@ class Emitter:
 
     def emit_gemm(self, i, step, spec) -> None:
         self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.rows * spec.K)}")
-        self.epilogue(i, step, spec, 1)
-        scratch = f"<float *>(self.base + {self.s.scratch[i]})" if spec.scratch_elements else "NULL"
+        self.epilogue(i, step, spec, spec.M)
         self.line("with nogil:")
         self.line(f"_rows_gemm({self.weights(i)}, {spec.M}, {spec.K}, {spec.rows}, x, "
-                  f"{self.out_pointer(i, step, spec)}, "
-                  f"&ep, {scratch})", 3)
+                  f"{self.out_pointer(i, step, spec)}, &ep)", 3)
 
     def emit_pool2d(self, i, step, spec) -> None:
         window = spec.window
@@ -421,8 +394,8 @@ class Emitter:
         fields = dict(zip(names, spec.dims)) | dict(zip(strides, spec.strides))
         self.line("; ".join(f"at.{k} = {v}" for k, v in fields.items()) + f"; at.scale = {_f(spec.scale)}")
         pointers = ["qp", "kp", "vp"] + (["mp"] if spec.has_mask else [])
-        for name, value, n in zip(pointers, step.inputs, spec.operand_elements):
-            self.line(f"{name} = {self.s.source_pointer(value, n)}")
+        for name, value, n, offset in zip(pointers, step.inputs, spec.operand_elements, spec.offsets + (0,)):
+            self.line(f"{name} = {self.s.source_pointer(value, n)}" + (f" + {offset}" if offset else ""))
         mask = "mp" if spec.has_mask else "NULL"
         self.line("with nogil:")
         self.line(f"T.attention(&at, qp, kp, vp, {mask}, {self.out_pointer(i, step, spec)})", 3)

@@ -41,7 +41,6 @@ class KernelCall:
     out_elements: int
     weights: np.ndarray | None = None
     bias: np.ndarray | None = None
-    scratch_elements: int = 0          # fp32 elements of the call's own scratch (plan-memory's scratch_bytes)
     act: str = "none"                  # the epilogue the kernel applies
     alpha: float = 0.0
     beta: float = 0.0
@@ -49,12 +48,12 @@ class KernelCall:
     out_f16: bool = False              # the fp32 result is rounded to fp16 (ML Programs in fp16)
 
     def __post_init__(self):
-        self.out_elements, self.scratch_elements = int(self.out_elements), int(self.scratch_elements)
+        self.out_elements = int(self.out_elements)
         self.alpha, self.beta = float(self.alpha), float(self.beta)
 
     @property
     def staging_elements(self) -> int:
-        """fp32 elements of the staging an fp16 result is computed in, after the scratch."""
+        """fp32 elements of the staging (plan-memory's scratch) an fp16 result is computed in."""
         return self.out_elements if self.out_f16 else 0
 
 
@@ -82,7 +81,7 @@ def winograd_scratch_elements(call: Conv2dCall) -> int:
 
 @dataclass(kw_only=True)
 class GemmCall(KernelCall):
-    """`rows` rows of x [rows, K] times the packed W [M, K]."""
+    """`rows` rows of x [rows, K] times the packed W [M, K] (csrc/gemm_rows.c: row-major, out [rows, M])."""
 
     kind: ClassVar[str] = "gemm"
     M: int
@@ -133,7 +132,7 @@ class LayerNormCall(KernelCall):
 @dataclass(kw_only=True)
 class AttentionCall(KernelCall):
     """csrc/attention.c on B x H heads; strides (in floats) of q, k, v, out and the mask, as
-    mc_attention_shape holds them."""
+    mc_attention_shape holds them; q, k, v may be one operand read at three offsets."""
 
     kind: ClassVar[str] = "attention"
     dims: tuple          # B, H, Sq, Sk, E, Ev
@@ -141,6 +140,7 @@ class AttentionCall(KernelCall):
     scale: float
     has_mask: bool
     operand_elements: tuple  # elements of q, k, v (and mask)
+    offsets: tuple = (0, 0, 0)   # floats from the start of q, k, v to their first head (layout "bsc")
 
 
 @dataclass(kw_only=True)

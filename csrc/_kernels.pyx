@@ -37,6 +37,10 @@ cdef extern from "kernels.h":
                  float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
     void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, Py_ssize_t ldx,
                      float *out, Py_ssize_t ldc, const mc_epilogue *ep) nogil
+    void mc_gemm_rows(const uint16_t *packed, int M, int K, Py_ssize_t rows, const float *x, Py_ssize_t ldx,
+                      float *out, Py_ssize_t ldo, const mc_epilogue *ep) nogil
+    void mc_gemm_rows_w32(const float *packed, int M, int K, Py_ssize_t rows, const float *x, Py_ssize_t ldx,
+                          float *out, Py_ssize_t ldo, const mc_epilogue *ep) nogil
 
     ctypedef struct mc_dequant:
         const float *scale
@@ -491,6 +495,39 @@ def gemm(PackedWeights packed, x, out=None, bias=None, str act="none", float alp
             mc_gemm_w32(<const float *>w, M, K, N, xp, N, op, N, &ep)
         else:
             mc_gemm(<const uint16_t *>w, M, K, N, xp, N, op, N, &ep)
+    return o
+
+
+def gemm_rows(PackedWeights packed, x, out=None, bias=None, str act="none", float alpha=0.0,
+              float beta=0.0, residual=None):
+    """out[rows, M] = act(x @ W^T + bias + residual); x: [rows, K] float32, row-major
+    (csrc/gemm_rows.c: no transposes). fp16 or fp32 panels from pack_weights."""
+    if packed.depthwise or packed.transposed or packed.groups != 1 or packed.quantized:
+        raise ValueError("gemm_rows needs fp16 or fp32 weights from pack_weights (one group)")
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 2 or xa.shape[1] != packed.K:
+        raise ValueError(f"x must be [rows, K={packed.K}], got shape {np.shape(x)}")
+    cdef int M = packed.M, K = packed.K
+    cdef Py_ssize_t rows = xa.shape[0]
+    _check_vec(bias, M, "bias")
+    _check_shape(residual, (rows, M), "residual")
+    cdef cnp.ndarray o = _output(out, (rows, M), residual)
+    if np.may_share_memory(o, xa):
+        raise ValueError("out must not alias the input or the residual")
+    cdef mc_epilogue ep
+    keep = []
+    _fill_epilogue(&ep, act, alpha, beta, bias, residual, keep)
+    ep.ldr = M
+    cdef cnp.ndarray data = packed.data
+    cdef const void *w = cnp.PyArray_DATA(data)
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef bint f32 = packed.f32
+    with nogil:
+        if f32:
+            mc_gemm_rows_w32(<const float *>w, M, K, rows, xp, K, op, M, &ep)
+        else:
+            mc_gemm_rows(<const uint16_t *>w, M, K, rows, xp, K, op, M, &ep)
     return o
 
 

@@ -87,16 +87,6 @@ MC_T512 static void weighted_rows_avx512(const float *p, const float *v, ptrdiff
     }
 }
 
-MC_T512 static void scores_avx512(const float *q, const float *kt, int E, int n, float scale, float *scores) {
-    for (int j = 0; j < n; j += 16) {
-        __mmask16 m = (__mmask16)(n - j >= 16 ? 0xffff : (1u << (n - j)) - 1);
-        __m512 acc = _mm512_setzero_ps();
-        for (int e = 0; e < E; e++)
-            acc = _mm512_fmadd_ps(_mm512_set1_ps(q[e]), _mm512_maskz_loadu_ps(m, kt + (size_t)e * n + j), acc);
-        _mm512_mask_storeu_ps(scores + j, m, _mm512_mul_ps(acc, _mm512_set1_ps(scale)));
-    }
-}
-
 MC_T512 static void weighted_sum_avx512(const float *p, const float *v, ptrdiff_t ldv, int Sk, int n, float *o) {
     for (int c = 0; c < n; c += 16) {
         __mmask16 m = (__mmask16)(n - c >= 16 ? 0xffff : (1u << (n - c)) - 1);
@@ -112,16 +102,6 @@ MC_T256 static inline __m256i tail_mask256(int left) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(left), lanes);
 }
 
-MC_T256 static void scores_avx2(const float *q, const float *kt, int E, int n, float scale, float *scores) {
-    for (int j = 0; j < n; j += 8) {
-        __m256i m = tail_mask256(n - j);
-        __m256 acc = _mm256_setzero_ps();
-        for (int e = 0; e < E; e++)
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(q[e]), _mm256_maskload_ps(kt + (size_t)e * n + j, m), acc);
-        _mm256_maskstore_ps(scores + j, m, _mm256_mul_ps(acc, _mm256_set1_ps(scale)));
-    }
-}
-
 MC_T256 static void weighted_sum_avx2(const float *p, const float *v, ptrdiff_t ldv, int Sk, int n, float *o) {
     for (int c = 0; c < n; c += 8) {
         __m256i m = tail_mask256(n - c);
@@ -129,6 +109,52 @@ MC_T256 static void weighted_sum_avx2(const float *p, const float *v, ptrdiff_t 
         for (int j = 0; j < Sk; j++)
             acc = _mm256_fmadd_ps(_mm256_set1_ps(p[j]), _mm256_maskload_ps(v + j * ldv + c, m), acc);
         _mm256_maskstore_ps(o + c, m, acc);
+    }
+}
+
+/* AVX2 twins of scores_rows_avx512 / weighted_rows_avx512: ATT_ROWS rows x two 8-wide
+   chunks, eight independent accumulators (a single-row sweep waits on one FMA chain). */
+MC_T256 static void scores_rows_avx2(const float *const *rows, const float *kt, int E, int n, float scale,
+                                     float *sc) {
+    for (int j = 0; j < n; j += 16) {
+        __m256i m0 = tail_mask256(n - j), m1 = tail_mask256(n - j - 8);
+        __m256 acc[ATT_ROWS][2];
+        for (int r = 0; r < ATT_ROWS; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        for (int e = 0; e < E; e++) {
+            __m256 k0 = _mm256_maskload_ps(kt + (size_t)e * n + j, m0);
+            __m256 k1 = _mm256_maskload_ps(kt + (size_t)e * n + j + 8, m1);
+            for (int r = 0; r < ATT_ROWS; r++) {
+                __m256 qv = _mm256_broadcast_ss(rows[r] + e);
+                acc[r][0] = _mm256_fmadd_ps(qv, k0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(qv, k1, acc[r][1]);
+            }
+        }
+        for (int r = 0; r < ATT_ROWS; r++) {
+            _mm256_maskstore_ps(sc + (size_t)r * n + j, m0, _mm256_mul_ps(acc[r][0], _mm256_set1_ps(scale)));
+            _mm256_maskstore_ps(sc + (size_t)r * n + j + 8, m1, _mm256_mul_ps(acc[r][1], _mm256_set1_ps(scale)));
+        }
+    }
+}
+
+MC_T256 static void weighted_rows_avx2(const float *p, const float *v, ptrdiff_t ldv, int Sk, int n,
+                                       float *const *out) {
+    for (int c = 0; c < n; c += 16) {
+        __m256i m0 = tail_mask256(n - c), m1 = tail_mask256(n - c - 8);
+        __m256 acc[ATT_ROWS][2];
+        for (int r = 0; r < ATT_ROWS; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        for (int j = 0; j < Sk; j++) {
+            __m256 v0 = _mm256_maskload_ps(v + j * ldv + c, m0);
+            __m256 v1 = _mm256_maskload_ps(v + j * ldv + c + 8, m1);
+            for (int r = 0; r < ATT_ROWS; r++) {
+                __m256 pv = _mm256_broadcast_ss(p + (size_t)r * Sk + j);
+                acc[r][0] = _mm256_fmadd_ps(pv, v0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(pv, v1, acc[r][1]);
+            }
+        }
+        for (int r = 0; r < ATT_ROWS; r++) {
+            _mm256_maskstore_ps(out[r] + c, m0, acc[r][0]);
+            _mm256_maskstore_ps(out[r] + c + 8, m1, acc[r][1]);
+        }
     }
 }
 #endif
@@ -140,6 +166,38 @@ static void weighted_sum(int isa, const float *p, const float *v, ptrdiff_t ldv,
 #endif
     (void)isa;
     weighted_sum_portable(p, v, ldv, Sk, n, o);
+}
+
+/* kt[e][j] = k[j * ks + e] for j0 <= j < j1, e0 <= e < e1 (kt rows of Sk floats). */
+static void transpose_keys_portable(const float *k, ptrdiff_t ks, int Sk, int j0, int j1, int e0, int e1,
+                                    float *kt) {
+    for (int j = j0; j < j1; j++)
+        for (int e = e0; e < e1; e++) kt[(size_t)e * Sk + j] = k[j * ks + e];
+}
+
+#ifdef MC_X86
+/* 8x8 blocks through registers (the scalar loop writes one float per line of kt and costs
+   about a fifth of a small head's time), scalar edges. */
+MC_T256 static void transpose_keys_avx2(const float *k, ptrdiff_t ks, int Sk, int E, float *kt) {
+    int j8 = Sk / 8 * 8, e8 = E / 8 * 8;
+    for (int j = 0; j < j8; j += 8)
+        for (int e = 0; e < e8; e += 8) {
+            __m256 r[8];
+            for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(k + (j + i) * ks + e);
+            mc_tr8x8(r);
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(kt + (size_t)(e + i) * Sk + j, r[i]);
+        }
+    transpose_keys_portable(k, ks, Sk, 0, j8, e8, E, kt);
+    transpose_keys_portable(k, ks, Sk, j8, Sk, 0, E, kt);
+}
+#endif
+
+static void transpose_keys(int isa, const float *k, ptrdiff_t ks, int Sk, int E, float *kt) {
+#ifdef MC_X86
+    if (isa != MC_ISA_PORTABLE) { transpose_keys_avx2(k, ks, Sk, E, kt); return; }
+#endif
+    (void)isa;
+    transpose_keys_portable(k, ks, Sk, 0, Sk, 0, E, kt);
 }
 
 static void attention_head(void *ctx, int task, int thread) {
@@ -155,8 +213,7 @@ static void attention_head(void *ctx, int task, int thread) {
     float *kt = mc_scratch(MC_SLOT_MISC, (size_t)s->E * s->Sk + (size_t)ATT_ROWS * s->Sk + s->Ev + 16);
     if (!kt) return;
     float *scores = kt + (size_t)s->E * s->Sk;
-    for (int j = 0; j < s->Sk; j++)
-        for (int e = 0; e < s->E; e++) kt[(size_t)e * s->Sk + j] = k[j * s->k_s + e];
+    transpose_keys(isa, k, s->k_s, s->Sk, s->E, kt);
     for (int i0 = 0; i0 < s->Sq; i0 += ATT_ROWS) {
         int nrows = s->Sq - i0 < ATT_ROWS ? s->Sq - i0 : ATT_ROWS;
         const float *rows[ATT_ROWS];
@@ -169,14 +226,11 @@ static void attention_head(void *ctx, int task, int thread) {
         }
 #ifdef MC_X86
         if (isa == MC_ISA_AVX512) scores_rows_avx512(rows, kt, s->E, s->Sk, s->scale, scores);
+        else if (isa == MC_ISA_AVX2) scores_rows_avx2(rows, kt, s->E, s->Sk, s->scale, scores);
         else
 #endif
-            for (int r = 0; r < ATT_ROWS; r++) {
-#ifdef MC_X86
-                if (isa == MC_ISA_AVX2) { scores_avx2(rows[r], kt, s->E, s->Sk, s->scale, scores + (size_t)r * s->Sk); continue; }
-#endif
+            for (int r = 0; r < ATT_ROWS; r++)
                 scores_portable(rows[r], kt, s->E, s->Sk, s->scale, scores + (size_t)r * s->Sk);
-            }
         for (int r = 0; r < ATT_ROWS; r++) {
             float *sr = scores + (size_t)r * s->Sk;
             if (t->mask) {
@@ -187,6 +241,7 @@ static void attention_head(void *ctx, int task, int thread) {
         mc_softmax(scores, scores, ATT_ROWS, s->Sk);
 #ifdef MC_X86
         if (isa == MC_ISA_AVX512) { weighted_rows_avx512(scores, v, s->v_s, s->Sk, s->Ev, outs); continue; }
+        if (isa == MC_ISA_AVX2) { weighted_rows_avx2(scores, v, s->v_s, s->Sk, s->Ev, outs); continue; }
 #endif
         for (int r = 0; r < ATT_ROWS; r++)
             weighted_sum(isa, scores + (size_t)r * s->Sk, v, s->v_s, s->Sk, s->Ev, outs[r]);

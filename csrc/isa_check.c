@@ -219,6 +219,21 @@ static int check_strided_copy(int isa, float *out) {
     return 3 * 5 * 7;
 }
 
+static int check_gemm_rows(int isa, float *out) {
+    (void)isa;
+    /* 11 rows (a full tile and a tail on every ISA), 37 columns (a masked tail), K = 21 */
+    static float x[11 * 21], w[37 * 21], bias[37], res[11 * 37], p32[40 * 21];
+    static uint16_t p16[40 * 21];
+    fill(x, sizeof x / sizeof *x, 1.f, 51), fill(w, sizeof w / sizeof *w, .5f, 52);
+    fill(bias, 37, 1.f, 53), fill(res, sizeof res / sizeof *res, 1.f, 54);
+    mc_epilogue gelu = {bias, res, 37, MC_ACT_GELU, 0.f, 0.f}, none = {bias, NULL, 0, MC_ACT_NONE, 0.f, 0.f};
+    mc_pack_weights_f32(w, 37, 21, 21, p16);
+    mc_gemm_rows(p16, 37, 21, 11, x, 21, out, 37, &gelu);
+    mc_pack_weights_f32_panels(w, 37, 21, 21, p32);
+    mc_gemm_rows_w32(p32, 37, 21, 11, x, 21, out + 11 * 37, 37, &none);
+    return 2 * 11 * 37;
+}
+
 const mc_isa_check mc_isa_checks[] = {
     {"gemm", check_gemm},
     {"conv2d", check_conv2d},
@@ -239,5 +254,7 @@ const mc_isa_check mc_isa_checks[] = {
     {"gemm_w32", check_gemm},                       /* fp32 panels: checked by the same problems */
     {"conv2d_w32", check_conv2d},
     {"depthwise_conv2d_w32", check_depthwise_conv2d},
+    {"gemm_rows", check_gemm_rows},
+    {"gemm_rows_w32", check_gemm_rows},              /* both panel kinds in one problem */
 };
 const int mc_isa_check_count = sizeof mc_isa_checks / sizeof *mc_isa_checks;

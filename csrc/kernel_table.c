@@ -20,6 +20,8 @@ static const mc_kernel_table TABLE = {
     mc_gemm_w32,
     mc_conv2d_w32,
     mc_depthwise_conv2d_w32,
+    mc_gemm_rows,
+    mc_gemm_rows_w32,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

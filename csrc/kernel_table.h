@@ -10,7 +10,7 @@
 #include "fp16.h"
 #include "winograd.h"
 
-#define MC_KERNEL_TABLE_VERSION 5
+#define MC_KERNEL_TABLE_VERSION 6
 #define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
 
 typedef struct {
@@ -43,6 +43,10 @@ typedef struct {
                        const mc_epilogue *ep);
     void (*depthwise_conv2d_w32)(const mc_conv_shape *s, const float *x, const float *w,
                                  float *out, const mc_epilogue *ep);
+    void (*gemm_rows)(const uint16_t *packed, int M, int K, ptrdiff_t rows, const float *x, ptrdiff_t ldx,
+                      float *out, ptrdiff_t ldo, const mc_epilogue *ep);
+    void (*gemm_rows_w32)(const float *packed, int M, int K, ptrdiff_t rows, const float *x, ptrdiff_t ldx,
+                          float *out, ptrdiff_t ldo, const mc_epilogue *ep);  /* fp32 panels */
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

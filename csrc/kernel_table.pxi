@@ -64,3 +64,7 @@ cdef extern from "kernel_table.h":
                            const mc_epilogue *ep) noexcept nogil
         void (*depthwise_conv2d_w32)(const mc_conv_shape *s, const float *x, const float *w,
                                      float *out, const mc_epilogue *ep) noexcept nogil
+        void (*gemm_rows)(const uint16_t *packed, int M, int K, Py_ssize_t rows, const float *x, Py_ssize_t ldx,
+                          float *out, Py_ssize_t ldo, const mc_epilogue *ep) noexcept nogil
+        void (*gemm_rows_w32)(const float *packed, int M, int K, Py_ssize_t rows, const float *x, Py_ssize_t ldx,
+                              float *out, Py_ssize_t ldo, const mc_epilogue *ep) noexcept nogil

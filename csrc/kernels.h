@@ -59,6 +59,14 @@ void mc_gemm(const uint16_t *packed, int M, int K, int N, const float *x, ptrdif
 void mc_gemm_w32(const float *packed, int M, int K, int N, const float *x, ptrdiff_t ldx,
                  float *out, ptrdiff_t ldc, const mc_epilogue *ep);
 
+/* Row-major GEMM (csrc/gemm_rows.c): out[r, m] (row stride ldo) = epilogue(x[r, :] . W[m, :])
+   for r < rows, x [rows, K] with row stride ldx, W in the panels above; the epilogue's bias
+   is per output column m, its residual [rows, M] at row stride ldr. */
+void mc_gemm_rows(const uint16_t *packed, int M, int K, ptrdiff_t rows, const float *x, ptrdiff_t ldx,
+                  float *out, ptrdiff_t ldo, const mc_epilogue *ep);
+void mc_gemm_rows_w32(const float *packed, int M, int K, ptrdiff_t rows, const float *x, ptrdiff_t ldx,
+                      float *out, ptrdiff_t ldo, const mc_epilogue *ep);
+
 /* Quantized weights (csrc/dequant.c): the panel layout with one 8-bit code per element
    (mc_packed_size bytes), decoded to fp32 one micro-panel at a time as the GEMM packs it.
    Row r (0 <= r < M, counted over all groups) decodes as code * scale[r] + offset[r] (affine

@@ -7,13 +7,17 @@
 Then, when q, k and v are each a [B, S, H, E] -> [B, H, S, E] transpose and the result's only
 reader transposes it back (the head split/merge around a multi-head attention), the op reads
 and writes the [B, S, H, E] tensors directly (layout "bshd"): the four transposes go.
+When those are in turn reshapes of [B, S, H * E] tensors (each perhaps one piece of a split
+along the channels: the fused q/k/v projection) and the result's only reader merges the heads
+back to [B, S, H * Ev], the op reads the projections' channels by offset (layout "bsc"):
+the split and the reshapes, views a runtime would otherwise copy, go too.
 Run after fuse-softmax."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlir_coreml.ir.dialects.core import (AddOp, MatmulOp, ScaledDotProductAttentionOp, SoftmaxOp,
-                                          TransposeOp)
+from mlir_coreml.ir.dialects.core import (AddOp, MatmulOp, ReshapeOp, ScaledDotProductAttentionOp, SoftmaxOp,
+                                          SplitOp, TransposeOp)
 from mlir_coreml.ir.dialects.core.canonicalization import FoldTransposeOfTranspose
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
@@ -27,6 +31,12 @@ HEADS_SWAP = (0, 2, 1, 3)   # [B, S, H, E] <-> [B, H, S, E]
 
 def single_use(value) -> bool:
     return len(value.uses) == 1
+
+
+def only_user(value, op_type):
+    """The reader of single-use `value` when it is an `op_type`, else None."""
+    user = next(iter(value.uses)).operation
+    return user if isinstance(user, op_type) else None
 
 
 def swapped_last(value, rewriter: PatternRewriter, anchor):
@@ -119,8 +129,7 @@ class AbsorbHeadTransposes(RewritePattern):
     def match_and_rewrite(self, op: ScaledDotProductAttentionOp, rewriter: PatternRewriter) -> bool:
         if op.layout != "bhsd" or op.output.type.rank != 4 or not single_use(op.output):
             return False
-        merge = next(iter(op.output.uses)).operation
-        merge = merge if isinstance(merge, TransposeOp) else None
+        merge = only_user(op.output, TransposeOp)
         splits = [defining(x, TransposeOp) for x in (op.q, op.k, op.v)]
         if merge is None or tuple(merge.perm) != HEADS_SWAP or \
                 any(t is None or tuple(t.perm) != HEADS_SWAP for t in splits):
@@ -133,17 +142,59 @@ class AbsorbHeadTransposes(RewritePattern):
         return True
 
 
+def channels_of(heads):
+    """(source, first channel) of a [B, S, H, E] operand that reshapes a [B, S, H * E] tensor:
+    that tensor, or the tensor it is a piece of when a split along the last axis made it."""
+    reshape = defining(heads, ReshapeOp)
+    if reshape is None or not reshape.input.type.is_static:
+        return None
+    x, shape = reshape.input, tuple(heads.type.shape)
+    if x.type.rank != 3 or tuple(x.type.shape) != (shape[0], shape[1], shape[2] * shape[3]):
+        return None
+    split = defining(x, SplitOp)
+    if split is None or split.axis % 3 != 2 or not split.input.type.is_static:
+        return x, 0
+    pieces = list(split.results)
+    return split.input, sum(p.type.shape[2] for p in pieces[:pieces.index(x)])
+
+
+class AbsorbHeadViews(RewritePattern):
+    """attention(reshape(q'), reshape(k'), reshape(v')) in layout bshd, with q' etc. [B, S, H * E]
+    (or pieces of a split of one such tensor), followed by its only reader reshape to
+    [B, S, H * Ev] -> attention(q', k', v') in layout bsc, reading heads at channel offsets."""
+
+    def match_and_rewrite(self, op: ScaledDotProductAttentionOp, rewriter: PatternRewriter) -> bool:
+        if op.layout != "bshd" or not single_use(op.output) or not op.output.type.is_static:
+            return False
+        merge = only_user(op.output, ReshapeOp)
+        B, S, H, Ev = op.output.type.shape
+        if merge is None or tuple(merge.output.type.shape) != (B, S, H * Ev):
+            return False
+        sources = [channels_of(x) for x in (op.q, op.k, op.v)]
+        if any(s is None for s in sources):
+            return False
+        (q, oq), (k, ok), (v, ov) = sources
+        attributes = {"scale": op.scale, "layout": "bsc", "heads": H, "head_dims": [op.q.type.shape[3], Ev],
+                      "offsets": [oq, ok, ov]}
+        new = build(ScaledDotProductAttentionOp, {"q": q, "k": k, "v": v, "mask": op.mask}, [merge.output.type],
+                    attributes, location=op.location)
+        rewriter.replace_op(merge, new)
+        rewriter.erase_op(op)
+        return True
+
+
 @dataclass(frozen=True)
 class FuseAttention(ModulePass):
     name = "fuse-attention"
     description = "recognise matmul -> scale -> mask -> softmax -> matmul as scaled_dot_product_attention"
-    # absorb the head split/merge transposes into the op (layout bshd)
+    # absorb the head split/merge transposes into the op (layout bshd), then the q/k/v split and
+    # head reshapes (layout bsc)
     absorb_transposes: bool = True
 
     def run(self, module, ctx: PassContext) -> None:
         patterns = [RecognizeAttention()]
         if self.absorb_transposes:
-            patterns += [AbsorbHeadTransposes(), FoldTransposeOfTranspose()]
+            patterns += [AbsorbHeadTransposes(), AbsorbHeadViews(), FoldTransposeOfTranspose()]
         if apply_patterns_greedily(module, patterns):
             ctx.stat("fuse-attention: rewrites")
             for region in module.regions:

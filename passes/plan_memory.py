@@ -9,8 +9,8 @@ generated module bind to them; neither plans anything of its own):
   last top-level op that reads it, after which the runtime drops it; -1 for a returned value
   (kept to the end). A use inside a nested region counts at its top-level op;
 - `scratch_offset` / `scratch_size` on each op whose kernel call needs step-local fp32
-  scratch (`scratch_bytes`): the transposed operands of a row GEMM, the fp32 staging of a
-  kernel result rounded to fp16. Scratch is live during its op only.
+  scratch (`scratch_bytes`): the fp32 staging of a kernel result rounded to fp16. Scratch is
+  live during its op only.
 
 The arena holds what the kernels write at fixed addresses: the f32 results of the ops a
 runtime runs as one kernel call (`is_kernel_call`; a split has one buffer per result), the
@@ -95,13 +95,6 @@ def value_bytes(value) -> int | None:
     return t.num_elements * itemsize
 
 
-def gemm_scratch_elements(rows: int, k: int, m: int) -> int:
-    """fp32 scratch of a row GEMM y [rows, M] = x [rows, K] @ W^T: the kernel computes W @ X
-    for X [K, rows], so more than one row goes through transposed copies of x, y and the
-    residual."""
-    return 0 if rows == 1 else (k + 2 * m) * rows
-
-
 def _is_constant(value) -> bool:
     producer = getattr(value, "op", None)
     return producer is not None and producer.has_trait(ConstantLike)
@@ -133,15 +126,13 @@ def is_kernel_call(op) -> bool:
 
 
 def scratch_bytes(op) -> int:
-    """The step-local scratch `op`'s kernel call needs: a row GEMM's transposed copies, then
-    the fp32 staging of a result rounded to fp16."""
-    shape = row_gemm_shape(op)
-    elements = 0 if shape is None else gemm_scratch_elements(*shape)
+    """The step-local scratch `op`'s kernel call needs: the fp32 staging of a result rounded
+    to fp16 (the row GEMM reads and writes rows in place: no transposed copies)."""
     if is_kernel_call(op) and op.results:
         t = op.results[0].type
         if isinstance(t, TensorType) and t.is_static and t.element == F16:
-            elements += t.num_elements
-    return 4 * elements
+            return 4 * t.num_elements
+    return 0
 
 
 def concat_slices(ops) -> dict:

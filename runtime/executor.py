@@ -31,12 +31,12 @@ from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv
                                           DepthwisePointwiseOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
                                           MatmulOp, Pool2dOp, ReshapeOp, ScaledDotProductAttentionOp, SoftmaxOp,
-                                          SplitOp, TransposeOp, WINOGRAD_TILES, apply_activation, constant_array)
+                                          SplitOp, TransposeOp, WINOGRAD_TILES, apply_activation, bsc_heads,
+                                          constant_array)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
-from mlir_coreml.passes.plan_memory import (KEPT, arena_size, gemm_scratch_elements, result_last_uses,
-                                            result_offsets)
+from mlir_coreml.passes.plan_memory import KEPT, arena_size, result_last_uses, result_offsets
 from mlir_coreml.runtime.quantized_panels import quantized_panels, quantized_producer
 from mlir_coreml.runtime import pack_memo
 
@@ -245,12 +245,15 @@ def layer_norm_kernel(op: LayerNormOp) -> Kernel | None:
     return _with_spec(lambda inputs, out: K.layer_norm(inputs[0], n, gamma, beta, eps).reshape(shape), spec)
 
 
-def _heads_view(x: np.ndarray, layout: str) -> np.ndarray:
-    """An attention operand as the kernel's [B, H, S, E] view (no copy)."""
-    x = np.asarray(x, dtype=np.float32)
-    if layout == "bshd":
-        return x.transpose(0, 2, 1, 3)
-    return x[:, None] if x.ndim == 3 else x
+def _heads_views(op: ScaledDotProductAttentionOp, arrays) -> list[np.ndarray]:
+    """q, k, v and the result (`arrays`) as the kernel's [B, H, S, E] views (no copy)."""
+    arrays = [np.asarray(x, dtype=np.float32) for x in arrays]
+    if op.layout == "bsc":
+        (E, Ev), (oq, ok, ov) = op.head_dims, op.offsets
+        return [bsc_heads(x, o, op.heads, d) for x, o, d in zip(arrays, (oq, ok, ov, 0), (E, E, Ev, Ev))]
+    if op.layout == "bshd":
+        return [x.transpose(0, 2, 1, 3) for x in arrays]
+    return [x[:, None] if x.ndim == 3 else x for x in arrays]
 
 
 def _contiguous_strides(shape) -> list[int]:
@@ -263,21 +266,22 @@ def _contiguous_strides(shape) -> list[int]:
 
 def attention_kernel(op: ScaledDotProductAttentionOp) -> Kernel | None:
     """The fused attention kernel for rank-3/4 operands: q, k, v and the result are read and
-    written in place by strides (a "bshd" operand is its transposed view)."""
+    written in place by strides (a "bshd" operand is its transposed view, a "bsc" one the view
+    of its channels from an offset: the kernel's pointer plus that offset)."""
     values = [op.q, op.k, op.v, op.output] + ([op.mask] if op.mask is not None else [])
     if any(not _is_float_static(x) for x in values) or op.q.type.rank not in (3, 4):
         return None
-    K, layout, scale = _kernels(), op.layout, float(op.scale)
+    K, scale = _kernels(), float(op.scale)
     out_shape = tuple(op.output.type.shape)
     has_mask = op.mask is not None
 
     def run(inputs, out):
-        q, k, v = (_heads_view(x, layout) for x in inputs[:3])
         y = np.empty(out_shape, dtype=np.float32)
-        K.attention(q, k, v, inputs[3] if has_mask else None, scale, out=_heads_view(y, layout))
+        q, k, v, o = _heads_views(op, inputs[:3] + [y])
+        K.attention(q, k, v, inputs[3] if has_mask else None, scale, out=o)
         return y
 
-    heads = [_heads_view(np.empty(x.type.shape, np.float32), layout) for x in (op.q, op.k, op.v, op.output)]
+    heads = _heads_views(op, [np.empty(x.type.shape, np.float32) for x in (op.q, op.k, op.v, op.output)])
     B, H, Sq, E = heads[0].shape
     Sk, Ev = heads[1].shape[2], heads[2].shape[3]
     strides = [st // 4 for x in heads for st in x.strides[:3]]
@@ -287,16 +291,17 @@ def attention_kernel(op: ScaledDotProductAttentionOp) -> Kernel | None:
         strides += _contiguous_strides(m)
     else:
         strides += [0, 0, 0, 0]
+    offsets = tuple(op.offsets) if op.layout == "bsc" else (0, 0, 0)
     spec = AttentionCall(out_elements=op.output.type.num_elements, dims=(B, H, Sq, Sk, E, Ev), strides=tuple(strides),
-                         scale=scale, has_mask=has_mask,
+                         scale=scale, has_mask=has_mask, offsets=offsets,
                          operand_elements=tuple(x.type.num_elements for x in values if x is not op.output))
     return _with_spec(run, spec)
 
 
 def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_residual=False,
                     result_shape=None, panels: str = "fp16", packed=None) -> Kernel:
-    """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the packed GEMM
-    (`panels`: "fp16" or "fp32", unless already `packed`); the result is reshaped to
+    """`act(x @ w^T + bias + residual)` for x [..., K] and w [N, K] through the row-major packed
+    GEMM, no transposes (`panels`: "fp16" or "fp32", unless already `packed`); the result is reshaped to
     `result_shape` when given (a fused chain's final value)."""
     K = _kernels()
     packed = packed or pack_memo.pack_weights(w, panels)
@@ -306,23 +311,25 @@ def row_gemm_kernel(w, bias, out_shape, act="none", alpha=0.0, beta=0.0, has_res
     rows = int(np.prod(out_shape[:-1], dtype=np.int64))
 
     def run(inputs, out):
-        # gemm computes W @ X with X [K, rows]: the row vectors go in as columns
-        x = inputs[0].reshape(rows, k_in).T
-        residual = inputs[-1].reshape(rows, n_out).T if has_residual else None
-        direct = out is not None and rows == 1 and post is None
-        y = K.gemm(packed, x, bias=bias, act=act, alpha=alpha, beta=beta, residual=residual,
-                   out=out.reshape(n_out, 1) if direct else None)
-        if direct:
-            return out
-        y = np.ascontiguousarray(y.T).reshape(out_shape)
+        x = inputs[0].reshape(rows, k_in)
+        residual = inputs[-1].reshape(rows, n_out) if has_residual else None
+        if packed.quantized:   # 8-bit panels: the column GEMM on transposed rows
+            y = K.gemm(packed, x.T, bias=bias, act=act, alpha=alpha, beta=beta,
+                       residual=None if residual is None else residual.T).T
+        else:
+            direct = out is not None and post is None
+            y = K.gemm_rows(packed, x, bias=bias, act=act, alpha=alpha, beta=beta, residual=residual,
+                            out=out.reshape(rows, n_out) if direct else None)
+            if direct:
+                return out
+        y = np.ascontiguousarray(y).reshape(out_shape)
         y = post(y) if post else y
         return y if result_shape is None else y.reshape(result_shape)
 
     spec = None
     if not (post or packed.quantized):
         spec = GemmCall(out_elements=rows * n_out, weights=packed.data, bias=bias, act=act, alpha=alpha, beta=beta,
-                        has_residual=has_residual, M=n_out, K=k_in, rows=rows,
-                        scratch_elements=gemm_scratch_elements(rows, k_in, n_out))
+                        has_residual=has_residual, M=n_out, K=k_in, rows=rows)
     return _with_spec(run, spec)
 
 

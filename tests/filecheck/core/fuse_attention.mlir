@@ -84,3 +84,62 @@ module {
 }
 // CHECK-LABEL: func.func @scores_escape
 // CHECK-NOT:     core.scaled_dot_product_attention
+
+// -----
+
+// A fused q/k/v projection split along the channels (v heads wider than q/k ones), the head
+// reshapes and the merge reshape: all views of the projection. The op reads the heads at
+// channel offsets of %x (layout bsc): no split and no reshape remain to be copied.
+module {
+  func.func @qkv_views(%x: tensor<1x6x56xf32>, %m: tensor<1x1x6x6xf32>) -> tensor<1x6x24xf32> {
+    %q, %k, %v = core.split %x {axis = 2, sizes = [16, 16, 24]} : (tensor<1x6x56xf32>) -> (tensor<1x6x16xf32>, tensor<1x6x16xf32>, tensor<1x6x24xf32>)
+    %qh = core.reshape %q {shape = [1, 6, 2, 8]} : (tensor<1x6x16xf32>) -> tensor<1x6x2x8xf32>
+    %kh = core.reshape %k {shape = [1, 6, 2, 8]} : (tensor<1x6x16xf32>) -> tensor<1x6x2x8xf32>
+    %vh = core.reshape %v {shape = [1, 6, 2, 12]} : (tensor<1x6x24xf32>) -> tensor<1x6x2x12xf32>
+    %o = core.scaled_dot_product_attention %qh, %kh, %vh, %m {scale = 0.25, layout = "bshd"} : (tensor<1x6x2x8xf32>, tensor<1x6x2x8xf32>, tensor<1x6x2x12xf32>, tensor<1x1x6x6xf32>) -> tensor<1x6x2x12xf32>
+    %y = core.reshape %o {shape = [1, 6, 24]} : (tensor<1x6x2x12xf32>) -> tensor<1x6x24xf32>
+    func.return %y : tensor<1x6x24xf32>
+  }
+}
+// CHECK-LABEL: func.func @qkv_views
+// CHECK-NOT:     core.split
+// CHECK-NOT:     core.reshape
+// CHECK:         %y = core.scaled_dot_product_attention %x, %x, %x, %m {scale = 0.25, layout = "bsc", heads = 2, head_dims = [8, 12], offsets = [0, 16, 32]} : (tensor<1x6x56xf32>, tensor<1x6x56xf32>, tensor<1x6x56xf32>, tensor<1x1x6x6xf32>) -> tensor<1x6x24xf32>
+// CHECK-NEXT:    func.return %y
+
+// -----
+
+// Separate q/k/v projections: each is read from channel 0.
+module {
+  func.func @separate_views(%q: tensor<1x5x16xf32>, %k: tensor<1x7x16xf32>, %v: tensor<1x7x16xf32>) -> tensor<1x5x16xf32> {
+    %qh = core.reshape %q {shape = [1, 5, 4, 4]} : (tensor<1x5x16xf32>) -> tensor<1x5x4x4xf32>
+    %kh = core.reshape %k {shape = [1, 7, 4, 4]} : (tensor<1x7x16xf32>) -> tensor<1x7x4x4xf32>
+    %vh = core.reshape %v {shape = [1, 7, 4, 4]} : (tensor<1x7x16xf32>) -> tensor<1x7x4x4xf32>
+    %o = core.scaled_dot_product_attention %qh, %kh, %vh {scale = 0.5, layout = "bshd"} : (tensor<1x5x4x4xf32>, tensor<1x7x4x4xf32>, tensor<1x7x4x4xf32>) -> tensor<1x5x4x4xf32>
+    %y = core.reshape %o {shape = [1, 5, 16]} : (tensor<1x5x4x4xf32>) -> tensor<1x5x16xf32>
+    func.return %y : tensor<1x5x16xf32>
+  }
+}
+// CHECK-LABEL: func.func @separate_views
+// CHECK-NOT:     core.reshape
+// CHECK:         %y = core.scaled_dot_product_attention %q, %k, %v {scale = 0.5, layout = "bsc", heads = 4, head_dims = [4, 4], offsets = [0, 0, 0]} : (tensor<1x5x16xf32>, tensor<1x7x16xf32>, tensor<1x7x16xf32>) -> tensor<1x5x16xf32>
+// CHECK-NEXT:    func.return %y
+
+// -----
+
+// The result is not merged back to [B, S, H * Ev] (here [S, H * Ev]): the heads stay in layout bshd.
+module {
+  func.func @no_merge(%x: tensor<1x6x48xf32>) -> tensor<6x16xf32> {
+    %q, %k, %v = core.split %x {axis = 2, sizes = [16, 16, 16]} : (tensor<1x6x48xf32>) -> (tensor<1x6x16xf32>, tensor<1x6x16xf32>, tensor<1x6x16xf32>)
+    %qh = core.reshape %q {shape = [1, 6, 2, 8]} : (tensor<1x6x16xf32>) -> tensor<1x6x2x8xf32>
+    %kh = core.reshape %k {shape = [1, 6, 2, 8]} : (tensor<1x6x16xf32>) -> tensor<1x6x2x8xf32>
+    %vh = core.reshape %v {shape = [1, 6, 2, 8]} : (tensor<1x6x16xf32>) -> tensor<1x6x2x8xf32>
+    %o = core.scaled_dot_product_attention %qh, %kh, %vh {scale = 0.25, layout = "bshd"} : (tensor<1x6x2x8xf32>, tensor<1x6x2x8xf32>, tensor<1x6x2x8xf32>) -> tensor<1x6x2x8xf32>
+    %y = core.reshape %o {shape = [6, 16]} : (tensor<1x6x2x8xf32>) -> tensor<6x16xf32>
+    func.return %y : tensor<6x16xf32>
+  }
+}
+// CHECK-LABEL: func.func @no_merge
+// CHECK:         core.split
+// CHECK:         %o = core.scaled_dot_product_attention %qh, %kh, %vh {scale = 0.25, layout = "bshd"}
+// CHECK-NEXT:    %y = core.reshape %o

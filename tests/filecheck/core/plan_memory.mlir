@@ -29,9 +29,8 @@ module {
 
 // -----
 
-// A linear layer over 4 rows runs as a row GEMM: (K + 2 M) * rows fp32 of scratch
-// ((8 + 2 * 3) * 4 * 4 = 224 bytes), live during its op only. An unread result is dropped
-// right after its own op.
+// A linear layer over 4 rows runs as a row GEMM reading and writing the rows in place: no
+// scratch, only its result's buffer. An unread result is dropped right after its own op.
 module {
   func.func @rows(%x: tensor<4x8xf32>) -> tensor<4x3xf32> {
     %w = core.constant {value = dense<0.5> : tensor<3x8xf32>} : tensor<3x8xf32>
@@ -42,14 +41,14 @@ module {
   }
 }
 // CHECK-LABEL: func.func @rows
-// CHECK-SAME:  attributes {arena_size = 320}
-// CHECK:       %y = core.linear {{.*}}{operand_segments = [1, 1, 0, 0], arena_offset = 256, last_use = 3, scratch_offset = 0, scratch_size = 224}
+// CHECK-SAME:  attributes {arena_size = 128}
+// CHECK:       %y = core.linear {{.*}}{operand_segments = [1, 1, 0, 0], arena_offset = 0, last_use = 3} :
 // CHECK-NEXT:  %u = core.exp %y {last_use = 2}
-// CHECK-NEXT:  %z = core.relu %y {arena_offset = 0, last_use = -1}
+// CHECK-NEXT:  %z = core.relu %y {arena_offset = 64, last_use = -1}
 
 // -----
 
-// One row needs no scratch; an fp16 result is computed in fp32 staging scratch (6 * 4 bytes,
+// An fp16 result is computed in fp32 staging scratch (6 * 4 bytes,
 // aligned to 64), then rounded into a fresh array (no buffer).
 module {
   func.func @half(%x: tensor<1x8xf16>) -> tensor<1x6xf16> {

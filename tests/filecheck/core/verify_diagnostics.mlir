@@ -22,6 +22,16 @@ module {
 // -----
 
 module {
+  func.func @bsc_heads_past_the_channels(%x: tensor<1x6x40xf32>) -> tensor<1x6x16xf32> {
+    // expected-error@+1 {{v has 40 channels, 2 heads of 8 from channel 32 do not fit}}
+    %y = core.scaled_dot_product_attention %x, %x, %x {layout = "bsc", heads = 2, head_dims = [8, 8], offsets = [0, 16, 32]} : (tensor<1x6x40xf32>, tensor<1x6x40xf32>, tensor<1x6x40xf32>) -> tensor<1x6x16xf32>
+    func.return %y : tensor<1x6x16xf32>
+  }
+}
+
+// -----
+
+module {
   func.func @fine(%x: tensor<4xf32>) -> tensor<4xf32> {
     func.return %x : tensor<4xf32>
   }
