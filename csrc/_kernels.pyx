@@ -970,3 +970,131 @@ def batched_matmul(a, b, str act="none", float alpha=0.0, float beta=0.0, residu
         mc_batched_matmul(&s, <const float *>cnp.PyArray_DATA(aa), <const float *>cnp.PyArray_DATA(ba),
                           <float *>cnp.PyArray_DATA(o), &ep)
     return o
+
+
+# ------------------------------------------------------------------ blocked layout (NCHW16c)
+
+cdef extern from "kernels.h":
+    void mc_to_blocked(const float *x, int C, int H, int W, float *out) nogil
+    void mc_from_blocked(const float *x, int C, int H, int W, float *out) nogil
+    size_t mc_conv_blocked_packed_size(int Cout, int C, int KH, int KW)
+    void mc_pack_conv_blocked_f32(const float *w, int Cout, int C, int KH, int KW, float *packed)
+    void mc_pack_conv_blocked_f16(const float *w, int Cout, int C, int KH, int KW, uint16_t *packed)
+    void mc_conv2d_blocked(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                           const mc_epilogue *ep) nogil
+    void mc_conv2d_blocked_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                               const mc_epilogue *ep) nogil
+
+BLOCK = 16
+
+
+def _blocks(int c):
+    return (c + BLOCK - 1) // BLOCK
+
+
+def to_blocked(x, out=None):
+    """[N, C, H, W] float32 -> NCHW16c [N, ceil(C/16), H, W, 16], tail lanes zero."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 4:
+        raise ValueError(f"to_blocked expects NCHW, got shape {np.shape(x)}")
+    cdef int n = xa.shape[0], C = xa.shape[1], H = xa.shape[2], W = xa.shape[3], b
+    cdef cnp.ndarray o = _output(out, (n, _blocks(C), H, W, BLOCK), xa)
+    cdef size_t isz = <size_t>C * H * W, osz = <size_t>_blocks(C) * H * W * BLOCK
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    with nogil:
+        for b in range(n):
+            mc_to_blocked(xp + b * isz, C, H, W, op + b * osz)
+    return o
+
+
+def from_blocked(x, int channels, out=None):
+    """NCHW16c [N, ceil(C/16), H, W, 16] float32 -> [N, C, H, W] for C = channels."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 5 or xa.shape[4] != BLOCK or xa.shape[1] != _blocks(channels):
+        raise ValueError(f"from_blocked expects [N, {_blocks(channels)}, H, W, 16], got shape {np.shape(x)}")
+    cdef int n = xa.shape[0], H = xa.shape[2], W = xa.shape[3], b
+    cdef cnp.ndarray o = _output(out, (n, channels, H, W), xa)
+    cdef size_t isz = <size_t>xa.shape[1] * H * W * BLOCK, osz = <size_t>channels * H * W
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    with nogil:
+        for b in range(n):
+            mc_from_blocked(xp + b * isz, channels, H, W, op + b * osz)
+    return o
+
+
+cdef class BlockedConvWeights:
+    """Dense conv weights [Cout, C, KH, KW] packed for conv2d_blocked: 16 x 16 panels per
+    (output block, input block, tap), fp16 (uint16 data) or fp32."""
+    cdef readonly object data
+    cdef readonly int Cout, C, KH, KW
+    cdef readonly bint f32
+
+    def __repr__(self):
+        return (f"BlockedConvWeights({'fp32' if self.f32 else 'fp16'}, Cout={self.Cout}, C={self.C}, "
+                f"kernel=({self.KH}, {self.KW}))")
+
+
+def pack_conv_blocked_weights(w, str precision="fp16"):
+    """w: [Cout, C, KH, KW] float32/float16 -> BlockedConvWeights (fp16 or fp32 panels)."""
+    w = np.asarray(w)
+    if w.ndim != 4:
+        raise ValueError(f"conv weights must be [Cout, C, KH, KW], got shape {w.shape}")
+    cdef BlockedConvWeights p = BlockedConvWeights()
+    p.Cout, p.C, p.KH, p.KW = w.shape
+    if precision not in ("fp16", "fp32"):
+        raise ValueError(f"precision must be 'fp16' or 'fp32', got {precision!r}")
+    p.f32 = precision == "fp32"
+    cdef cnp.ndarray src = np.ascontiguousarray(w, dtype=np.float32)
+    cdef size_t n = mc_conv_blocked_packed_size(p.Cout, p.C, p.KH, p.KW)
+    cdef cnp.ndarray dst = np.empty(n, dtype=np.float32 if p.f32 else np.uint16)
+    if p.f32:
+        mc_pack_conv_blocked_f32(<const float *>cnp.PyArray_DATA(src), p.Cout, p.C, p.KH, p.KW,
+                                 <float *>cnp.PyArray_DATA(dst))
+    else:
+        mc_pack_conv_blocked_f16(<const float *>cnp.PyArray_DATA(src), p.Cout, p.C, p.KH, p.KW,
+                                 <uint16_t *>cnp.PyArray_DATA(dst))
+    p.data = dst
+    return p
+
+
+def conv2d_blocked(x, BlockedConvWeights packed, bias=None, stride=1, dilation=1, padding=0,
+                   str act="none", float alpha=0.0, float beta=0.0, residual=None, out=None):
+    """Dense convolution on NCHW16c: x [N, ceil(C/16), H, W, 16] -> [N, ceil(Cout/16), OH, OW, 16];
+    the residual is blocked like the result."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 5 or xa.shape[4] != BLOCK or xa.shape[1] != _blocks(packed.C):
+        raise ValueError(f"conv2d_blocked input must be [N, {_blocks(packed.C)}, H, W, 16], got {np.shape(x)}")
+    cdef mc_conv_shape s
+    s.C, s.H, s.W = packed.C, xa.shape[2], xa.shape[3]
+    s.Cout, s.KH, s.KW, s.groups = packed.Cout, packed.KH, packed.KW, 1
+    s.stride_h, s.stride_w = _pair(stride)
+    s.dil_h, s.dil_w = _pair(dilation)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if min(s.pad_t, s.pad_b, s.pad_l, s.pad_r) < 0 or mc_conv_out_shape(&s) != 0:
+        raise ValueError(f"invalid convolution geometry for input {np.shape(x)}")
+    cdef int n = xa.shape[0], b
+    shape = (n, _blocks(s.Cout), s.OH, s.OW, BLOCK)
+    _check_vec(bias, s.Cout, "bias")
+    _check_shape(residual, shape, "residual")
+    cdef cnp.ndarray o = _output(out, shape, residual)
+    cdef mc_epilogue ep
+    keep = []
+    _fill_epilogue(&ep, act, alpha, beta, bias, residual, keep)
+    cdef const float *res0 = ep.residual
+    cdef cnp.ndarray data = packed.data
+    cdef const void *w = cnp.PyArray_DATA(data)
+    cdef bint f32 = packed.f32
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef size_t isz = <size_t>xa.shape[1] * s.H * s.W * BLOCK, osz = <size_t>shape[1] * s.OH * s.OW * BLOCK
+    with nogil:
+        for b in range(n):
+            if res0 != NULL:
+                ep.residual = res0 + b * osz
+            if f32:
+                mc_conv2d_blocked_w32(&s, xp + b * isz, <const float *>w, op + b * osz, &ep)
+            else:
+                mc_conv2d_blocked(&s, xp + b * isz, <const uint16_t *>w, op + b * osz, &ep)
+    return o

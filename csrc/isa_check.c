@@ -219,6 +219,46 @@ static int check_strided_copy(int isa, float *out) {
     return 3 * 5 * 7;
 }
 
+/* Blocked layout: C = 20 and Cout = 24 leave tail lanes; 3x3 padded at stride 1 (3 x 13: a
+   full AVX-512 tile and a narrow one, border taps) and stride 2, a 1x1; fp16 and fp32 panels. */
+static int check_conv2d_blocked(int isa, float *out) {
+    (void)isa;
+    static float x[20 * 3 * 13], xb[2 * 3 * 13 * 16], w[24 * 20 * 9], bias[24], res[2 * 3 * 13 * 16];
+    static float p32[2 * 2 * 9 * 256];
+    static uint16_t p16[2 * 2 * 9 * 256];
+    fill(x, sizeof x / sizeof *x, 1.f, 60), fill(w, sizeof w / sizeof *w, .2f, 61), fill(bias, 24, 1.f, 62);
+    mc_to_blocked(x, 20, 3, 13, xb);
+    mc_to_blocked(x, 20, 3, 13, res);
+    mc_epilogue relu = {bias, NULL, 0, MC_ACT_RELU, 0.f, 0.f}, skip = {bias, res, 0, MC_ACT_SIGMOID, 0.f, 0.f};
+    mc_conv_shape s = conv_shape(20, 3, 13, 24, 3, 1, 1, 1), t = conv_shape(20, 3, 13, 24, 3, 1, 2, 1);
+    mc_pack_conv_blocked_f32(w, 24, 20, 3, 3, p32);
+    mc_conv2d_blocked_w32(&s, xb, p32, out, &relu);
+    mc_pack_conv_blocked_f16(w, 24, 20, 3, 3, p16);
+    int n = 2 * 3 * 13 * 16;
+    mc_conv2d_blocked(&t, xb, p16, out + n, &relu);
+    n += 2 * t.OH * t.OW * 16;
+    mc_conv_shape u = conv_shape(20, 3, 13, 20, 1, 1, 1, 0);
+    mc_pack_conv_blocked_f32(w, 20, 20, 1, 1, p32);
+    mc_conv2d_blocked_w32(&u, xb, p32, out + n, &skip);
+    return n + 2 * 3 * 13 * 16;
+}
+
+static int check_to_blocked(int isa, float *out) {
+    (void)isa;
+    static float x[20 * 5 * 7];
+    fill(x, sizeof x / sizeof *x, 1.f, 63);
+    mc_to_blocked(x, 20, 5, 7, out);
+    return 2 * 5 * 7 * 16;
+}
+
+static int check_from_blocked(int isa, float *out) {
+    (void)isa;
+    static float x[2 * 5 * 7 * 16];
+    fill(x, sizeof x / sizeof *x, 1.f, 64);
+    mc_from_blocked(x, 20, 5, 7, out);
+    return 20 * 5 * 7;
+}
+
 const mc_isa_check mc_isa_checks[] = {
     {"gemm", check_gemm},
     {"conv2d", check_conv2d},
@@ -239,5 +279,9 @@ const mc_isa_check mc_isa_checks[] = {
     {"gemm_w32", check_gemm},                       /* fp32 panels: checked by the same problems */
     {"conv2d_w32", check_conv2d},
     {"depthwise_conv2d_w32", check_depthwise_conv2d},
+    {"to_blocked", check_to_blocked},
+    {"from_blocked", check_from_blocked},
+    {"conv2d_blocked", check_conv2d_blocked},
+    {"conv2d_blocked_w32", check_conv2d_blocked},
 };
 const int mc_isa_check_count = sizeof mc_isa_checks / sizeof *mc_isa_checks;

@@ -20,6 +20,10 @@ static const mc_kernel_table TABLE = {
     mc_gemm_w32,
     mc_conv2d_w32,
     mc_depthwise_conv2d_w32,
+    mc_to_blocked,
+    mc_from_blocked,
+    mc_conv2d_blocked,
+    mc_conv2d_blocked_w32,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

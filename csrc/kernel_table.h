@@ -10,7 +10,7 @@
 #include "fp16.h"
 #include "winograd.h"
 
-#define MC_KERNEL_TABLE_VERSION 5
+#define MC_KERNEL_TABLE_VERSION 6
 #define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
 
 typedef struct {
@@ -43,6 +43,13 @@ typedef struct {
                        const mc_epilogue *ep);
     void (*depthwise_conv2d_w32)(const mc_conv_shape *s, const float *x, const float *w,
                                  float *out, const mc_epilogue *ep);
+    /* the blocked layout NCHW16c (csrc/blocked.c) */
+    void (*to_blocked)(const float *x, int C, int H, int W, float *out);
+    void (*from_blocked)(const float *x, int C, int H, int W, float *out);
+    void (*conv2d_blocked)(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                           const mc_epilogue *ep);
+    void (*conv2d_blocked_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                               const mc_epilogue *ep);
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

@@ -64,3 +64,9 @@ cdef extern from "kernel_table.h":
                            const mc_epilogue *ep) noexcept nogil
         void (*depthwise_conv2d_w32)(const mc_conv_shape *s, const float *x, const float *w,
                                      float *out, const mc_epilogue *ep) noexcept nogil
+        void (*to_blocked)(const float *x, int C, int H, int W, float *out) noexcept nogil
+        void (*from_blocked)(const float *x, int C, int H, int W, float *out) noexcept nogil
+        void (*conv2d_blocked)(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                               const mc_epilogue *ep) noexcept nogil
+        void (*conv2d_blocked_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                                   const mc_epilogue *ep) noexcept nogil
