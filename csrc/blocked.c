@@ -110,6 +110,12 @@ static void tap_columns(const mc_conv_shape *s, int ow0, int nr, int kw, int *jl
     *jlo = lo, *jhi = hi;
 }
 
+/* Width of tile t of `tiles` balanced tiles over n pixels (no 1-wide leftover tile: 49 pixels
+   are 10+10+10+10+9, not 4*12+1). */
+static int tile_width(int n, int tiles, int t) {
+    return n / tiles + (t < n % tiles);
+}
+
 static int row_inside(const mc_conv_shape *s, int oh, int kh) {
     int ih = oh * s->stride_h - s->pad_t + kh * s->dil_h;
     return ih >= 0 && ih < s->H;
@@ -218,12 +224,14 @@ MC_T512 static void tile512_sw(const brow *r, int ow0, int nr, float *o, const i
 
 MC_T512 static void row512(const brow *r, float *o) {
     const mc_conv_shape *s = r->j->s;
-    for (int ow0 = 0; ow0 < s->OW; ow0 += NR512) {
-        int nr = s->OW - ow0 < NR512 ? s->OW - ow0 : NR512;
+    int tiles = cdiv(s->OW, NR512);
+    for (int t0 = 0, ow0 = 0; t0 < tiles; t0++) {
+        int nr = tile_width(s->OW, tiles, t0);
         float *t = o + (size_t)ow0 * BL;
         if (s->stride_w == 1) tile512_sw(r, ow0, nr, t, 1);
         else if (s->stride_w == 2) tile512_sw(r, ow0, nr, t, 2);
         else tile512_sw(r, ow0, nr, t, 0);
+        ow0 += nr;
     }
 }
 
@@ -279,12 +287,14 @@ MC_T256 static void tile256_sw(const brow *r, int ow0, int nr, float *o, const i
 
 MC_T256 static void row256(const brow *r, float *o) {
     const mc_conv_shape *s = r->j->s;
-    for (int ow0 = 0; ow0 < s->OW; ow0 += NR256) {
-        int nr = s->OW - ow0 < NR256 ? s->OW - ow0 : NR256;
+    int tiles = cdiv(s->OW, NR256);
+    for (int t0 = 0, ow0 = 0; t0 < tiles; t0++) {
+        int nr = tile_width(s->OW, tiles, t0);
         float *t = o + (size_t)ow0 * BL;
         if (s->stride_w == 1) tile256_sw(r, ow0, nr, t, 1);
         else if (s->stride_w == 2) tile256_sw(r, ow0, nr, t, 2);
         else tile256_sw(r, ow0, nr, t, 0);
+        ow0 += nr;
     }
 }
 #endif
@@ -333,6 +343,15 @@ static void bconv_task(void *ctx, int task, int thread) {
 static void conv_blocked(const mc_conv_shape *s, const float *x, const void *w, int w32, float *out,
                          const mc_epilogue *ep) {
     mc_epilogue none = {NULL, NULL, 0, MC_ACT_NONE, 0.f, 0.f};
+    /* a 1x1, stride 1, unpadded conv maps pixel p to pixel p: one row of H * W pixels, so
+       small maps (7x7) still fill whole tiles */
+    mc_conv_shape flat = *s;
+    if (s->KH == 1 && s->KW == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+        !(s->pad_t | s->pad_b | s->pad_l | s->pad_r)) {
+        flat.W = flat.OW = s->H * s->W;
+        flat.H = flat.OH = 1;
+        s = &flat;
+    }
     bconv_job j = {s, x, w, w32, out, ep ? ep : &none, cdiv(s->C, BL), cdiv(s->Cout, BL), s->OH, 0};
     j.panel = (size_t)j.cib * s->KH * s->KW * BL * BL;
     int threads = mc_threads_for(2.0 * s->Cout * s->C * s->KH * s->KW * (double)s->OH * s->OW);

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlir_coreml.ir.attributes import to_attr
-from mlir_coreml.ir.dialects.core import (WINOGRAD_TILES, ActivationOp, AddOp, ConcatOp, Conv2dBlockedOp,
+from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, WINOGRAD_TILES, ActivationOp, AddOp, ConcatOp, Conv2dBlockedOp,
                                           Conv2dOp, FromBlockedOp, GlobalPoolBlockedOp, GlobalPoolOp,
                                           Pool2dBlockedOp, Pool2dOp, ToBlockedOp)
 from mlir_coreml.ir.dialects.core.blocked import BLOCK
@@ -76,8 +76,8 @@ class BlockedLayout(ModulePass):
             if not (_nchw(op.input) and _nchw(op.output) and _constant(op.weight)) or \
                     (op.bias is not None and not _constant(op.bias)):
                 return None
-            if op.algorithm in WINOGRAD_TILES and not self.winograd:
-                return None
+            if (op.algorithm in WINOGRAD_TILES and not self.winograd) or op.activation not in KERNEL_ACTIVATIONS:
+                return None   # (an activation the kernels do not apply would run on the tail lanes)
             if op.groups == 1 or (self.depthwise and is_depthwise(op)):
                 return "conv"
             return None
