@@ -421,7 +421,7 @@ class Emitter:
         fields = dict(C=n * cb * lanes, **spec.window.shape_fields())
         self.line("; ".join(f"ps.{k} = {v}" for k, v in fields.items()))
         self.line("with nogil:")
-        self.line(f"T.pool2d_blocked(&ps, x, {o}, {int(spec.pool == 'max')}, {int(spec.exclude_padding)})", 3)
+        self.line(f"T.pool_blocked(&ps, x, {o}, {int(spec.pool == 'max')}, {int(spec.exclude_padding)})", 3)
 
     def emit_gemm(self, i, step, spec) -> None:
         self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.rows * spec.K)}")

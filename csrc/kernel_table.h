@@ -50,6 +50,10 @@ typedef struct {
                            const mc_epilogue *ep);
     void (*conv2d_blocked_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
                                const mc_epilogue *ep);
+    void (*depthwise_blocked)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                              const mc_epilogue *ep);   /* csrc/blocked_dw.c */
+    void (*pool_blocked)(const mc_pool_shape *s, const float *x, float *out, int is_max, int exclude_padding);
+    void (*global_pool_blocked)(int C, int HW, const float *x, float *out, int is_max);
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

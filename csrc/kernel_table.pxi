@@ -70,3 +70,8 @@ cdef extern from "kernel_table.h":
                                const mc_epilogue *ep) noexcept nogil
         void (*conv2d_blocked_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
                                    const mc_epilogue *ep) noexcept nogil
+        void (*depthwise_blocked)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                                  const mc_epilogue *ep) noexcept nogil
+        void (*pool_blocked)(const mc_pool_shape *s, const float *x, float *out, int is_max,
+                             int exclude_padding) noexcept nogil
+        void (*global_pool_blocked)(int C, int HW, const float *x, float *out, int is_max) noexcept nogil

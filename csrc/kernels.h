@@ -113,6 +113,19 @@ void mc_max_pool2d(const mc_pool_shape *s, const float *x, float *out);
 void mc_avg_pool2d(const mc_pool_shape *s, const float *x, float *out, int exclude_padding);
 void mc_global_pool(int C, int HW, const float *x, float *out, int is_max);
 
+/* Blocked channel layout NCHW16c (csrc/blocked_dw.c): one image [C, H, W] is stored as
+   [ceil(C/16)][H][W][16] floats, lanes of channels >= C zero; kernels read them as zero and
+   write zeros there.  Depthwise weights [C][KH][KW] are packed to [ceil(C/16)][KH][KW][16]
+   (mc_depthwise_blocked_packed_size floats); s has groups == C == Cout; ep's bias is [C] or
+   NULL, its residual blocked like out (ldr ignored).  Pooling follows mc_max_pool2d /
+   mc_avg_pool2d (s->C real channels); global pooling writes [ceil(C/16)][16]. */
+size_t mc_depthwise_blocked_packed_size(int C, int KH, int KW);
+void mc_pack_depthwise_blocked(const float *w, int C, int KH, int KW, float *packed);
+void mc_depthwise_blocked(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                          const mc_epilogue *ep);
+void mc_pool2d_blocked(const mc_pool_shape *s, const float *x, float *out, int is_max, int exclude_padding);
+void mc_global_pool_blocked(int C, int HW, const float *x, float *out, int is_max);
+
 /* Resize the two last axes of [planes, H, W] to [planes, OH, OW]: bilinear from per-row and
    per-column (lo, hi, fraction) source positions, nearest from source indices (csrc/resize.c). */
 void mc_resize_bilinear(const float *x, float *out, ptrdiff_t planes, int H, int W, int OH, int OW,
