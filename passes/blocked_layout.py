@@ -1,24 +1,28 @@
-"""`blocked-layout{min-convs=2 winograd=false depthwise=true pools=true report=FILE}`: run chains
+"""`blocked-layout{min-convs=2 winograd=false reorder-cost=200 depthwise=true pools=true report=FILE}`: run chains
 of convolutions in the blocked channel layout NCHW16c (ir/dialects/core/blocked.py), with
 reorders only at the chains' boundaries, as onnxruntime's NchwcTransformer does.
 
 A region is a maximal set of top-level ops of a function, connected through the values they
 pass each other, that all have a blocked form and, except convolutions, read only values
-computed inside the region: dense `core.conv2d` (groups 1; one whose
-algorithm is Winograd only with `winograd=true`: its NCHW kernel is the faster one where the
-cost rule chose it), depthwise convs (`depthwise`), `core.pool2d` / `core.global_pool`
-(`pools`), and, when every channel count is a multiple of 16 (no tail lanes: their ops then
+computed inside the region: dense `core.conv2d` (groups 1), depthwise convs (`depthwise`),
+`core.pool2d` / `core.global_pool` (`pools`), and, when every channel count is a multiple of 16 (no tail lanes: their ops then
 work on blocked operands as they are), activations, `core.add` of two activations of one shape
 and `core.concat` on the channel axis. Only static f32 NCHW tensors qualify.
 
-The cost rule: a region with fewer than `min-convs` convolutions stays NCHW (its reorders --
-each one pass over a tensor -- would cost more than the blocked kernels save). Each region kept
-becomes its blocked ops; every value entering it is reordered once (`core.to_blocked`, shared
+The cost rule, in select-conv-algorithm's flop-equivalents: a conv select-conv-algorithm sent to
+Winograd (the blocked conv is direct) joins only when Winograd saves less than the reorders it
+would cost as a NCHW conv between blocked neighbours, `reorder-cost` per element of its input
+and result (`winograd=true`: always). 200 is calibrated on the zoo (AMD EPYC, AVX-512, one
+thread, CPU time): SqueezeNet's 3x3 expand convs (savings of 33 and 154 per element) run
+faster blocked, ResNet-18's (283 and more) faster as Winograd. A region with fewer than
+`min-convs` convolutions stays NCHW (its reorders -- each one pass over a tensor -- would cost
+more than the blocked kernels save). Each region kept becomes its blocked ops; every value entering it is reordered once (`core.to_blocked`, shared
 by all its users in the region) and every value leaving it once (`core.from_blocked`, shared by
 all its users outside).
 
 `report=FILE` writes the decisions (`.json`: JSON, else a table: per region its ops,
-convolutions, reorder traffic in elements and whether it was converted); statistics count the
+convolutions, reorder traffic in elements and whether it was converted; per Winograd conv its
+saving against its reorder bound); statistics count the
 regions converted and the reorders inserted. Runs after select-conv-algorithm (it reads the
 algorithms) and before concat-in-place and plan-memory (they plan the blocked values).
 """
@@ -27,13 +31,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlir_coreml.ir.attributes import to_attr
-from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, WINOGRAD_TILES, ActivationOp, AddOp, ConcatOp, Conv2dBlockedOp,
-                                          Conv2dOp, FromBlockedOp, GlobalPoolBlockedOp, GlobalPoolOp,
-                                          Pool2dBlockedOp, Pool2dOp, ToBlockedOp)
+from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, WINOGRAD_TILES, ActivationOp, AddOp, ConcatOp,
+                                          Conv2dBlockedOp, Conv2dOp, FromBlockedOp, GlobalPoolBlockedOp,
+                                          GlobalPoolOp, Pool2dBlockedOp, Pool2dOp, ToBlockedOp)
 from mlir_coreml.ir.dialects.core.blocked import BLOCK
 from mlir_coreml.ir.opdef import ConstantLike, build
 from mlir_coreml.ir.types import F32, TensorType
 from mlir_coreml.passes._report import write_report_file
+from mlir_coreml.passes.select_conv_algorithm import candidate_costs
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 REPORT_VERSION = 1
@@ -64,7 +69,8 @@ class BlockedLayout(ModulePass):
     description = "run chains of convolutions in the blocked layout NCHW16c, reordering at their boundaries"
 
     min_convs: int = 2           # regions with fewer convolutions stay NCHW
-    winograd: bool = False       # also block the convs select-conv-algorithm sent to Winograd
+    winograd: bool = False       # block every conv select-conv-algorithm sent to Winograd
+    reorder_cost: float = 200.0  # flop-equivalents per reordered element (see the module doc)
     depthwise: bool = True       # depthwise convs join regions
     pools: bool = True           # pooling joins regions
     report: str = ""
@@ -76,8 +82,10 @@ class BlockedLayout(ModulePass):
             if not (_nchw(op.input) and _nchw(op.output) and _constant(op.weight)) or \
                     (op.bias is not None and not _constant(op.bias)):
                 return None
-            if (op.algorithm in WINOGRAD_TILES and not self.winograd) or op.activation not in KERNEL_ACTIVATIONS:
+            if op.activation not in KERNEL_ACTIVATIONS:
                 return None   # (an activation the kernels do not apply would run on the tail lanes)
+            if op.algorithm in WINOGRAD_TILES and not (self.winograd or self.winograd_saving(op) <= self.reorder_bound(op)):
+                return None
             if op.groups == 1 or (self.depthwise and is_depthwise(op)):
                 return "conv"
             return None
@@ -90,14 +98,28 @@ class BlockedLayout(ModulePass):
             return "op" if op.axis in (1, -3) and all(_whole_blocks(v) for v in (*op.inputs, op.output)) else None
         return None
 
+    @staticmethod
+    def winograd_saving(op) -> float:
+        """What computing `op` by Winograd saves over the direct kernel (select-conv-algorithm's
+        estimates, flop-equivalents)."""
+        costs = candidate_costs(op)
+        return costs["im2col"] - costs[op.algorithm]
+
+    def reorder_bound(self, op) -> float:
+        """The reorders a NCHW conv between blocked neighbours costs: its input and result."""
+        return self.reorder_cost * (op.input.type.num_elements + op.output.type.num_elements)
+
     def run(self, module, ctx: PassContext) -> None:
-        rows = []
+        rows, winograd = [], []
         for fn in module.walk():
             if fn.op_name == "func.func" and fn.regions and fn.regions[0].blocks:
-                rows += self.convert_function(fn, ctx)
+                regions, convs = self.convert_function(fn, ctx)
+                rows += regions
+                winograd += convs
         if self.report:
             write_report_file(self.report, {"version": REPORT_VERSION, "min_convs": self.min_convs,
-                                            "winograd": self.winograd, "regions": rows},
+                                            "winograd": self.winograd, "reorder_cost": self.reorder_cost,
+                                            "regions": rows, "winograd_convs": winograd},
                               report_text, "blocked layout report")
 
     # -- regions ---------------------------------------------------------------------------
@@ -133,7 +155,14 @@ class BlockedLayout(ModulePass):
             groups.setdefault(find(i), []).append(op)
         return list(groups.values())
 
-    def convert_function(self, fn, ctx: PassContext) -> list[dict]:
+    def winograd_rows(self, ops) -> list[dict]:
+        return [{"conv": _name(op), "algorithm": op.algorithm, "saving": self.winograd_saving(op),
+                 "reorder_bound": self.reorder_bound(op), "blockable": self.kind(op) == "conv"}
+                for op in ops if isinstance(op, Conv2dOp) and op.algorithm in WINOGRAD_TILES and _nchw(op.input)
+                and _nchw(op.output) and op.groups == 1]
+
+    def convert_function(self, fn, ctx: PassContext) -> tuple[list[dict], list[dict]]:
+        winograd = self.winograd_rows(list(fn.body.ops))
         rows = []
         for region in self.regions(list(fn.body.ops)):
             inside = {id(op) for op in region}
@@ -151,7 +180,7 @@ class BlockedLayout(ModulePass):
                 ctx.stat("blocked-layout: regions converted")
                 ctx.stat("blocked-layout: ops blocked", len(region))
                 ctx.stat("blocked-layout: reorders", len(entering) + len(leaving))
-        return rows
+        return rows, winograd
 
     @staticmethod
     def activation_operands(op) -> list:
@@ -223,4 +252,8 @@ def report_text(report: dict) -> str:
         decision = "blocked" if r["converted"] else f"NCHW (fewer than {report['min_convs']} convs)"
         lines.append(f"{r['first'][:24]:<24} {r['last'][:24]:<24} {r['ops']:>4} {r['convs']:>5} {r['to_blocked']:>3} "
                      f"{r['from_blocked']:>3} {r['reorder_elements']:>13}  {decision}")
+    for r in report["winograd_convs"]:
+        verdict = "may be blocked (direct)" if r["blockable"] else "stays NCHW (Winograd)"
+        lines.append(f"winograd conv {r['conv'][:24]:<24} {r['algorithm']}: saves {r['saving'] / 1e6:.1f} M, its reorders "
+                     f"would cost {r['reorder_bound'] / 1e6:.1f} M: {verdict}")
     return "\n".join(lines) + "\n"
