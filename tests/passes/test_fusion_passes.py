@@ -15,7 +15,7 @@ FOLDER = os.path.join(os.path.dirname(os.path.dirname(__file__)), "filecheck", "
 CASES = [text for name in ("fusion.mlir", "recognize.mlir", "concat_in_place.mlir") for text in ir_cases(os.path.join(FOLDER, name))]
 PASSES = ["fuse-conv-batchnorm", "fuse-conv-scale", "fuse-conv-bias", "fuse-linear-bias", "fuse-pad-conv",
           "fuse-epilogue", "fuse-layernorm", "fuse-gelu", "fuse-silu", "fuse-softmax",
-          "concat-in-place,plan-memory"]
+          "blocked-layout{min-convs=1}", "concat-in-place,plan-memory"]
 
 
 @pytest.mark.parametrize("index", range(len(CASES)))
