@@ -116,6 +116,12 @@ static int tile_width(int n, int tiles, int t) {
     return n / tiles + (t < n % tiles);
 }
 
+/* Input lanes of block ib that hold channels: the zero tail lanes are skipped (a 3-channel
+   stem reads 3 of 16). */
+static int lanes_in(const mc_conv_shape *s, int ib) {
+    return s->C - ib * BL < BL ? s->C - ib * BL : BL;
+}
+
 static int row_inside(const mc_conv_shape *s, int oh, int kh) {
     int ih = oh * s->stride_h - s->pad_t + kh * s->dil_h;
     return ih >= 0 && ih < s->H;
@@ -134,7 +140,7 @@ static void portable_tile(const brow *r, int ow0, int nr, float *o) {
     float acc[NR512][BL];
     memset(acc, 0, sizeof acc);
     for (int ib = 0; ib < r->j->cib; ib++)
-        for (int kh = 0; kh < s->KH; kh++) {
+        for (int kh = 0, cl = lanes_in(s, ib); kh < s->KH; kh++) {
             if (!row_inside(s, r->oh, kh)) continue;
             for (int kw = 0; kw < s->KW; kw++) {
                 int jlo, jhi;
@@ -142,7 +148,7 @@ static void portable_tile(const brow *r, int ow0, int nr, float *o) {
                 const float *a = r->A + (((size_t)ib * s->KH + kh) * s->KW + kw) * BL * BL;
                 for (int jj = jlo; jj < jhi; jj++) {
                     const float *b = tap_input(r, ib, kh, kw, ow0 + jj);
-                    for (int ci = 0; ci < BL; ci++)
+                    for (int ci = 0; ci < cl; ci++)
                         for (int l = 0; l < BL; l++) acc[jj][l] += a[ci * BL + l] * b[ci];
                 }
             }
@@ -168,7 +174,7 @@ tile512(const brow *r, int ow0, float *o, const int NR, const int SW) {
 #pragma GCC unroll 12
     for (int jj = 0; jj < NR; jj++) c[jj] = _mm512_setzero_ps();
     for (int ib = 0; ib < r->j->cib; ib++)
-        for (int kh = 0; kh < s->KH; kh++) {
+        for (int kh = 0, cl = lanes_in(s, ib); kh < s->KH; kh++) {
             if (!row_inside(s, r->oh, kh)) continue;
             for (int kw = 0; kw < s->KW; kw++) {
                 int jlo, jhi;
@@ -177,14 +183,14 @@ tile512(const brow *r, int ow0, float *o, const int NR, const int SW) {
                 const float *b = tap_input(r, ib, kh, kw, ow0);
                 if (jlo == 0 && jhi == NR) {
 #pragma GCC unroll 2
-                    for (int ci = 0; ci < BL; ci++) {
+                    for (int ci = 0; ci < cl; ci++) {
                         __m512 av = _mm512_loadu_ps(a + ci * BL);
 #pragma GCC unroll 12
                         for (int jj = 0; jj < NR; jj++)
                             c[jj] = _mm512_fmadd_ps(av, _mm512_set1_ps(b[jj * step + ci]), c[jj]);
                     }
                 } else {
-                    for (int ci = 0; ci < BL; ci++) {
+                    for (int ci = 0; ci < cl; ci++) {
                         __m512 av = _mm512_loadu_ps(a + ci * BL);
 #pragma GCC unroll 12
                         for (int jj = 0; jj < NR; jj++)
@@ -244,7 +250,7 @@ tile256(const brow *r, int ow0, float *o, const int NR, const int SW) {
 #pragma GCC unroll 6
     for (int jj = 0; jj < NR; jj++) c[jj][0] = c[jj][1] = _mm256_setzero_ps();
     for (int ib = 0; ib < r->j->cib; ib++)
-        for (int kh = 0; kh < s->KH; kh++) {
+        for (int kh = 0, cl = lanes_in(s, ib); kh < s->KH; kh++) {
             if (!row_inside(s, r->oh, kh)) continue;
             for (int kw = 0; kw < s->KW; kw++) {
                 int jlo, jhi;
@@ -253,7 +259,7 @@ tile256(const brow *r, int ow0, float *o, const int NR, const int SW) {
                 const float *b = tap_input(r, ib, kh, kw, ow0);
                 int full = jlo == 0 && jhi == NR;
 #pragma GCC unroll 2
-                for (int ci = 0; ci < BL; ci++) {
+                for (int ci = 0; ci < cl; ci++) {
                     __m256 a0 = _mm256_loadu_ps(a + ci * BL), a1 = _mm256_loadu_ps(a + ci * BL + 8);
 #pragma GCC unroll 6
                     for (int jj = 0; jj < NR; jj++) {

@@ -1,30 +1,33 @@
-"""`blocked-layout{min-convs=2 winograd=false reorder-cost=200 depthwise=true pools=true report=FILE}`: run chains
-of convolutions in the blocked channel layout NCHW16c (ir/dialects/core/blocked.py), with
-reorders only at the chains' boundaries, as onnxruntime's NchwcTransformer does.
+"""`blocked-layout{min-convs=2 winograd=false reorder-cost=200 depthwise=true pools=true
+report=FILE}`: run chains of convolutions in the blocked channel layout NCHW16c
+(ir/dialects/core/blocked.py), with reorders only at the chains' boundaries, as onnxruntime's
+NchwcTransformer does.
 
 A region is a maximal set of top-level ops of a function, connected through the values they
 pass each other, that all have a blocked form and, except convolutions, read only values
 computed inside the region: dense `core.conv2d` (groups 1), depthwise convs (`depthwise`),
-`core.pool2d` / `core.global_pool` (`pools`), and, when every channel count is a multiple of 16 (no tail lanes: their ops then
-work on blocked operands as they are), activations, `core.add` of two activations of one shape
-and `core.concat` on the channel axis. Only static f32 NCHW tensors qualify.
+`core.pool2d` / `core.global_pool` (`pools`), and, when every channel count is a multiple of
+16 (no tail lanes: their ops then work on blocked operands as they are), activations,
+`core.add` of two activations of one shape and `core.concat` on the channel axis. Only static
+f32 NCHW tensors qualify, and convs whose fused activation the kernels apply.
 
-The cost rule, in select-conv-algorithm's flop-equivalents: a conv select-conv-algorithm sent to
-Winograd (the blocked conv is direct) joins only when Winograd saves less than the reorders it
-would cost as a NCHW conv between blocked neighbours, `reorder-cost` per element of its input
-and result (`winograd=true`: always). 200 is calibrated on the zoo (AMD EPYC, AVX-512, one
-thread, CPU time): SqueezeNet's 3x3 expand convs (savings of 33 and 154 per element) run
+The cost rule, in select-conv-algorithm's flop-equivalents: a conv select-conv-algorithm sent
+to Winograd (the blocked conv is direct) joins only when Winograd saves less than the reorders
+it would cost as a NCHW conv between blocked neighbours, `reorder-cost` per element of its
+input and result (`winograd=true`: always). 200 is calibrated on the zoo (AMD EPYC, AVX-512,
+one thread, CPU time): SqueezeNet's 3x3 expand convs (savings of 33 and 154 per element) run
 faster blocked, ResNet-18's (283 and more) faster as Winograd. A region with fewer than
-`min-convs` convolutions stays NCHW (its reorders -- each one pass over a tensor -- would cost
-more than the blocked kernels save). Each region kept becomes its blocked ops; every value entering it is reordered once (`core.to_blocked`, shared
-by all its users in the region) and every value leaving it once (`core.from_blocked`, shared by
-all its users outside).
+`min-convs` convolutions stays NCHW (its reorders -- each one pass over a tensor -- would
+cost more than the blocked kernels save). Each region kept becomes its blocked ops; every
+value entering it is reordered once (`core.to_blocked`, shared by all its users in the
+region) and every value leaving it once (`core.from_blocked`, shared by all its users
+outside).
 
 `report=FILE` writes the decisions (`.json`: JSON, else a table: per region its ops,
 convolutions, reorder traffic in elements and whether it was converted; per Winograd conv its
-saving against its reorder bound); statistics count the
-regions converted and the reorders inserted. Runs after select-conv-algorithm (it reads the
-algorithms) and before concat-in-place and plan-memory (they plan the blocked values).
+saving against its reorder bound); statistics count the regions converted and the reorders
+inserted. Runs after select-conv-algorithm (it reads the algorithms) and before
+concat-in-place and plan-memory (they plan the blocked values).
 """
 from __future__ import annotations
 
@@ -84,7 +87,8 @@ class BlockedLayout(ModulePass):
                 return None
             if op.activation not in KERNEL_ACTIVATIONS:
                 return None   # (an activation the kernels do not apply would run on the tail lanes)
-            if op.algorithm in WINOGRAD_TILES and not (self.winograd or self.winograd_saving(op) <= self.reorder_bound(op)):
+            if op.algorithm in WINOGRAD_TILES and not self.winograd and \
+                    self.winograd_saving(op) > self.reorder_bound(op):
                 return None
             if op.groups == 1 or (self.depthwise and is_depthwise(op)):
                 return "conv"
@@ -254,6 +258,6 @@ def report_text(report: dict) -> str:
                      f"{r['from_blocked']:>3} {r['reorder_elements']:>13}  {decision}")
     for r in report["winograd_convs"]:
         verdict = "may be blocked (direct)" if r["blockable"] else "stays NCHW (Winograd)"
-        lines.append(f"winograd conv {r['conv'][:24]:<24} {r['algorithm']}: saves {r['saving'] / 1e6:.1f} M, its reorders "
-                     f"would cost {r['reorder_bound'] / 1e6:.1f} M: {verdict}")
+        lines.append(f"winograd conv {r['conv'][:24]:<24} {r['algorithm']}: saves {r['saving'] / 1e6:.1f} M, "
+                     f"its reorders would cost {r['reorder_bound'] / 1e6:.1f} M: {verdict}")
     return "\n".join(lines) + "\n"
