@@ -5,7 +5,10 @@ medians and the ratios to the default. The times are CPU seconds of the process
 (time.process_time): on a shared machine they vary far less than wall time, and at one thread
 they are the work done.
 
-    python benchmarks/blocked_layout.py [--models mobilenet_v2,resnet18] [--threads 1] [--runs 10] [--fp32]
+    python benchmarks/blocked_layout.py [--models mobilenet_v2,resnet18] [--threads 1] [--runs 10] [--fp32] [--ort]
+
+With --ort, onnxruntime (same thread count) is timed in the same rounds and the default
+pipeline's ratio to it printed.
 """
 from __future__ import annotations
 
@@ -47,6 +50,7 @@ def cpu_times(runners: dict, feeds: dict, runs: int, warmup: int = 3) -> dict[st
 
 
 def main(argv=None) -> int:
+    from mlir_coreml.runtime.bench import onnxruntime_runner
     from mlir_coreml.runtime.predict import compile_model
     from tests.models import zoo
 
@@ -55,10 +59,12 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--fp32", action="store_true")
+    ap.add_argument("--ort", action="store_true", help="time onnxruntime too")
     args = ap.parse_args(argv)
     form = "nn_fp32" if args.fp32 else "nn_fp16"
     print(f"form {form}, {args.threads} thread(s), CPU-time medians of {args.runs} interleaved runs")
-    print(f"{'model':<14}{'nchw ms':>9}" + "".join(f"{v + ' ms':>17}{'ratio':>7}" for v in VARIANTS))
+    print(f"{'model':<14}{'nchw ms':>9}" + "".join(f"{v + ' ms':>17}{'ratio':>7}" for v in VARIANTS) +
+          (f"{'ort ms':>9}{'default/ort':>12}" if args.ort else ""))
     for name in args.models.split(","):
         coreml = zoo.cached_build(name, form)
         inputs, _ = zoo.load_io(coreml)
@@ -67,9 +73,13 @@ def main(argv=None) -> int:
         runners = {"nchw": compile_model(path, pipeline=pipeline_with("cse"), threads=args.threads).predict}
         for variant, text in VARIANTS.items():
             runners[variant] = compile_model(path, pipeline=pipeline_with(text), threads=args.threads).predict
+        if args.ort:
+            runners["default"] = compile_model(path, threads=args.threads).predict
+            runners["ort"] = onnxruntime_runner(str(zoo.cached_build(name, "onnx") / "model.onnx"), args.threads)
         med = {k: float(np.median(v)) for k, v in cpu_times(runners, feeds, args.runs).items()}
         print(f"{name:<14}{med['nchw'] * 1e3:>9.2f}" +
-              "".join(f"{med[v] * 1e3:>17.2f}{med[v] / med['nchw']:>7.2f}" for v in VARIANTS), flush=True)
+              "".join(f"{med[v] * 1e3:>17.2f}{med[v] / med['nchw']:>7.2f}" for v in VARIANTS) +
+              (f"{med['ort'] * 1e3:>9.2f}{med['default'] / med['ort']:>12.2f}" if args.ort else ""), flush=True)
     return 0
 
 
