@@ -1,9 +1,9 @@
 """Runs a function of a lowered (`core`) module: the kernel path of the runtime.
 
 At construction every op becomes a step. conv2d, conv_transpose2d, linear, matmul by a constant
-matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis, scaled-dot-product attention and the
-activations the kernels know run
-through csrc._kernels with their weights packed once here in the precision the IR stores them
+matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis, scaled-dot-product attention,
+the blocked-layout ops (NCHW16c reorders, blocked convolutions and pooling) and the activations the kernels
+know run through csrc._kernels with their weights packed once here in the precision the IR stores them
 (f16 constants: fp16 panels; f32: fp32 panels, for fp32 parity; fp32 accumulation either way:
 precision is chosen by the pipeline, `fp16-weights`, not here);
 a conv2d/linear applies the epilogue its attributes name (bias, residual, activation: the
