@@ -9,7 +9,8 @@ computed inside the region: dense `core.conv2d` (groups 1), depthwise convs (`de
 `core.pool2d` / `core.global_pool` (`pools`), and, when every channel count is a multiple of
 16 (no tail lanes: their ops then work on blocked operands as they are), activations,
 `core.add` of two activations of one shape and `core.concat` on the channel axis. Only static
-f32 NCHW tensors qualify, and convs whose fused activation the kernels apply.
+f32 NCHW tensors qualify, and convs with plain constant weights (quantized ones keep their
+codes resident on the NCHW path) whose fused activation the kernels apply.
 
 The cost rule, in select-conv-algorithm's flop-equivalents: a conv select-conv-algorithm sent
 to Winograd (the blocked conv is direct) joins only when Winograd saves less than the reorders
@@ -34,11 +35,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlir_coreml.ir.attributes import to_attr
-from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, WINOGRAD_TILES, ActivationOp, AddOp, ConcatOp,
+from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, WINOGRAD_TILES, ActivationOp, AddOp, ConcatOp, ConstantOp,
                                           Conv2dBlockedOp, Conv2dOp, FromBlockedOp, GlobalPoolBlockedOp,
                                           GlobalPoolOp, Pool2dBlockedOp, Pool2dOp, ToBlockedOp)
 from mlir_coreml.ir.dialects.core.blocked import BLOCK
-from mlir_coreml.ir.opdef import ConstantLike, build
+from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import F32, TensorType
 from mlir_coreml.passes._report import write_report_file
 from mlir_coreml.passes.select_conv_algorithm import candidate_costs
@@ -53,8 +54,8 @@ def _nchw(value) -> bool:
 
 
 def _constant(value) -> bool:
-    producer = getattr(value, "op", None)
-    return producer is not None and producer.has_trait(ConstantLike)
+    """A plain constant: quantized weights keep their codes resident on the NCHW path."""
+    return isinstance(getattr(value, "op", None), ConstantOp)
 
 
 def _whole_blocks(value) -> bool:
