@@ -27,8 +27,8 @@ EXTENSIONS = {
     "_fp16": ["csrc/_fp16.pyx", "csrc/fp16.c"],
     "_kernels": ["csrc/_kernels.pyx", "csrc/dispatch.c", "csrc/isa_check.c", "csrc/gemm.c", "csrc/conv.c",
                  "csrc/winograd.c", "csrc/dwpw.c", "csrc/attention.c", "csrc/copy.c", "csrc/pool.c", "csrc/resize.c",
-                 "csrc/norm.c", "csrc/fp16.c", "csrc/kernel_table.c", "csrc/dequant.c",
-                 "csrc/gemm_rows.c"],
+                 "csrc/norm.c", "csrc/fp16.c", "csrc/kernel_table.c", "csrc/dequant.c", "csrc/blocked.c",
+                 "csrc/blocked_dw.c", "csrc/gemm_rows.c"],
     "_trees": ["csrc/_trees.pyx", "csrc/trees.c"],
 }
 # Threaded extensions: _kernels runs its tasks on its own pthread pool (csrc/dispatch.c) and

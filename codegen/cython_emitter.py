@@ -190,6 +190,35 @@ cdef void _conv(const mc_conv_shape *s, int n, int winograd, bint depthwise, con
             T.conv2d(s, x + b * isz, <const uint16_t *>w, o + b * osz, ep)
 
 
+cdef void _conv_blocked(const mc_conv_shape *s, int n, bint depthwise, const float *x, const void *w, bint w32,
+                        float *o, mc_epilogue *ep) noexcept nogil:
+    """NCHW16c: dense (fp16 or fp32 panels) or depthwise (fp32 weights) blocked convolution."""
+    cdef size_t isz = <size_t>((s.C + 15) // 16) * s.H * s.W * 16
+    cdef size_t osz = <size_t>((s.Cout + 15) // 16) * s.OH * s.OW * 16
+    cdef const float *r = ep.residual
+    cdef int b
+    for b in range(n):
+        if r != NULL:
+            ep.residual = r + b * osz
+        if depthwise:
+            T.depthwise_blocked(s, x + b * isz, <const float *>w, o + b * osz, ep)
+        elif w32:
+            T.conv2d_blocked_w32(s, x + b * isz, <const float *>w, o + b * osz, ep)
+        else:
+            T.conv2d_blocked(s, x + b * isz, <const uint16_t *>w, o + b * osz, ep)
+
+
+cdef void _reorder(bint to_blocked, int n, int c, int h, int w, const float *x, float *o) noexcept nogil:
+    """NCHW <-> NCHW16c, image by image."""
+    cdef size_t plain = <size_t>c * h * w, blocked = <size_t>((c + 15) // 16) * h * w * 16
+    cdef int b
+    for b in range(n):
+        if to_blocked:
+            T.to_blocked(x + b * plain, c, h, w, o + b * blocked)
+        else:
+            T.from_blocked(x + b * blocked, c, h, w, o + b * plain)
+
+
 cdef void _rows_gemm(const void *w, bint w32, int M, int K, Py_ssize_t rows, const float *x, float *o,
                      const mc_epilogue *ep) noexcept nogil:
     """o[rows, M] = x[rows, K] @ W^T + epilogue, row-major in and out (csrc/gemm_rows.c)."""
@@ -336,6 +365,38 @@ class Emitter:
         self.line("with nogil:")
         self.line(f"_conv(&s, {n}, {spec.winograd}, {int(spec.depthwise)}, x, {self.weights(i)}, "
                   f"{self.out_pointer(i, step, spec)}, &ep)", 3)
+
+    def emit_conv2d_blocked(self, i, step, spec) -> None:
+        window = spec.window
+        c, cout = spec.channels
+        fields = dict(C=c, Cout=cout, groups=c if spec.depthwise else 1, dil_h=window.dilation[0],
+                      dil_w=window.dilation[1], **window.shape_fields())
+        self.line("; ".join(f"s.{k} = {v}" for k, v in fields.items()))
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], window.in_elements)}")
+        self.epilogue(i, step, spec, 0)
+        self.line("with nogil:")
+        self.line(f"_conv_blocked(&s, {window.in_shape[0]}, {int(spec.depthwise)}, x, {self.weights(i)}, "
+                  f"{self.out_pointer(i, step, spec)}, &ep)", 3)
+
+    def emit_reorder(self, i, step, spec) -> None:
+        n, c, h, w = spec.shape
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")
+        self.line("with nogil:")
+        self.line(f"_reorder({int(spec.to_blocked)}, {n}, {c}, {h}, {w}, x, {self.out_pointer(i, step, spec)})", 3)
+
+    def emit_pool_blocked(self, i, step, spec) -> None:
+        """The images' blocks are consecutive and pooled alike: one call over N * CB blocks."""
+        n, cb, h, w, lanes = spec.in_shape
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], n * cb * h * w * lanes)}")
+        o = self.out_pointer(i, step, spec)
+        if spec.window is None:
+            self.line("with nogil:")
+            self.line(f"T.global_pool_blocked({n * cb * lanes}, {h * w}, x, {o}, {int(spec.pool == 'max')})", 3)
+            return
+        fields = dict(C=n * cb * lanes, **spec.window.shape_fields())
+        self.line("; ".join(f"ps.{k} = {v}" for k, v in fields.items()))
+        self.line("with nogil:")
+        self.line(f"T.pool_blocked(&ps, x, {o}, {int(spec.pool == 'max')}, {int(spec.exclude_padding)})", 3)
 
     def emit_gemm(self, i, step, spec) -> None:
         self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.rows * spec.K)}")

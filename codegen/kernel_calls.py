@@ -175,3 +175,41 @@ class MatmulCall(KernelCall):
     K: int
     N: int
     b_shared: bool
+
+
+@dataclass(kw_only=True)
+class ReorderCall(KernelCall):
+    """csrc/blocked.c: NCHW [N, C, H, W] to NCHW16c (`to_blocked`) or back, image by image."""
+
+    kind: ClassVar[str] = "reorder"
+    to_blocked: bool
+    shape: tuple         # the NCHW side (N, C, H, W)
+
+    @property
+    def in_elements(self) -> int:
+        n, c, h, w = self.shape
+        return n * c * h * w if self.to_blocked else n * -(-c // 16) * 16 * h * w
+
+
+@dataclass(kw_only=True)
+class BlockedConvCall(KernelCall):
+    """core.conv2d_blocked: dense (csrc/blocked.c, fp16 or fp32 panels) or depthwise
+    (csrc/blocked_dw.c, fp32 [CB][KH][KW][16] weights); `window` on the blocked shapes
+    (N, CB, H, W, 16), `channels` the logical C and Cout."""
+
+    kind: ClassVar[str] = "conv2d_blocked"
+    window: Window2d
+    channels: tuple      # (C, Cout)
+    depthwise: bool
+
+
+@dataclass(kw_only=True)
+class BlockedPoolCall(KernelCall):
+    """core.pool2d_blocked (window) or core.global_pool_blocked (window None; in_shape) on
+    blocked activations, every lane pooled as a channel."""
+
+    kind: ClassVar[str] = "pool_blocked"
+    pool: str
+    exclude_padding: bool
+    in_shape: tuple      # (N, CB, H, W, 16)
+    window: Window2d | None = None

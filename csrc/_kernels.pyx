@@ -102,6 +102,13 @@ cdef extern from "kernels.h":
         Py_ssize_t a_b, b_b
     void mc_batched_matmul(const mc_matmul_shape *s, const float *a, const float *b, float *out,
                            const mc_epilogue *ep) nogil
+    size_t mc_depthwise_blocked_packed_size(int C, int KH, int KW)
+    void mc_pack_depthwise_blocked(const float *w, int C, int KH, int KW, float *packed) nogil
+    void mc_depthwise_blocked(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                              const mc_epilogue *ep) nogil
+    void mc_pool2d_blocked(const mc_pool_shape *s, const float *x, float *out, int is_max,
+                           int exclude_padding) nogil
+    void mc_global_pool_blocked(int C, int HW, const float *x, float *out, int is_max) nogil
 
 cdef extern from "winograd.h":
     size_t mc_winograd_packed_size(int m, int Cout, int C)
@@ -840,6 +847,139 @@ def global_max_pool(x):
     return _global(x, 1)
 
 
+# ------------------------------------------------------------------ blocked layout (NCHW16c)
+# One image [C, H, W] as [ceil(C/16), H, W, 16], lanes of channels >= C zero (csrc/blocked_dw.c).
+
+def nchw_to_blocked(x):
+    """numpy reorder [N, C, H, W] (or [C, H, W]) -> [N, ceil(C/16), H, W, 16], zero tail lanes."""
+    xa = np.asarray(x, dtype=np.float32)
+    squeeze = xa.ndim == 3
+    if squeeze:
+        xa = xa[None]
+    n, c, h, w = xa.shape
+    cb = -(-c // 16)
+    padded = np.zeros((n, cb * 16, h, w), np.float32)
+    padded[:, :c] = xa
+    out = np.ascontiguousarray(padded.reshape(n, cb, 16, h, w).transpose(0, 1, 3, 4, 2))
+    return out[0] if squeeze else out
+
+
+def blocked_to_nchw(x, int C):
+    """numpy reorder [N, CB, H, W, 16] (or [CB, H, W, 16]) -> [N, C, H, W]."""
+    xa = np.asarray(x, dtype=np.float32)
+    squeeze = xa.ndim == 4
+    if squeeze:
+        xa = xa[None]
+    n, cb, h, w, _ = xa.shape
+    out = np.ascontiguousarray(xa.transpose(0, 1, 4, 2, 3).reshape(n, cb * 16, h, w)[:, :C])
+    return out[0] if squeeze else out
+
+
+def _blocked_input(x, int C):
+    """x as a C-contiguous float32 [N, ceil(C/16), H, W, 16] array, and whether it had no N."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    squeeze = xa.ndim == 4
+    if squeeze:
+        xa = xa[None]
+    if xa.ndim != 5 or xa.shape[4] != 16 or C <= 0 or xa.shape[1] != (C + 15) // 16:
+        raise ValueError(f"blocked input for {C} channels must be [N, {(C + 15) // 16}, H, W, 16], "
+                         f"got shape {np.shape(x)}")
+    return xa, squeeze
+
+
+def pack_depthwise_blocked(w):
+    """Depthwise weights [C, 1, KH, KW] (or [C, KH, KW]) -> [ceil(C/16), KH, KW, 16] float32."""
+    cdef cnp.ndarray wa = np.ascontiguousarray(w, dtype=np.float32)
+    if wa.ndim == 4 and wa.shape[1] == 1:
+        wa = np.ascontiguousarray(wa[:, 0])
+    if wa.ndim != 3:
+        raise ValueError(f"depthwise weights must be [C, 1, KH, KW] or [C, KH, KW], got shape {np.shape(w)}")
+    cdef int C = wa.shape[0], KH = wa.shape[1], KW = wa.shape[2]
+    cdef cnp.ndarray packed = np.empty(((C + 15) // 16, KH, KW, 16), np.float32)
+    mc_pack_depthwise_blocked(<const float *>cnp.PyArray_DATA(wa), C, KH, KW, <float *>cnp.PyArray_DATA(packed))
+    return packed
+
+
+def depthwise_blocked(x, packed, int C, bias=None, stride=1, dilation=1, padding=0, str act="none",
+                      float alpha=0.0, float beta=0.0, residual=None, out=None):
+    """Depthwise convolution of blocked x [N, CB, H, W, 16] (or [CB, H, W, 16]) with weights from
+    pack_depthwise_blocked; bias [C], residual blocked like the output; the conv2d epilogue."""
+    xa, squeeze = _blocked_input(x, C)
+    cdef cnp.ndarray pa = np.ascontiguousarray(packed, dtype=np.float32)
+    if pa.ndim != 4 or pa.shape[0] != xa.shape[1] or pa.shape[3] != 16:
+        raise ValueError(f"packed weights must be [{xa.shape[1]}, KH, KW, 16], got shape {np.shape(packed)}")
+    cdef mc_conv_shape s
+    s.C, s.H, s.W = C, xa.shape[2], xa.shape[3]
+    s.Cout, s.KH, s.KW, s.groups = C, pa.shape[1], pa.shape[2], C
+    s.stride_h, s.stride_w = _pair(stride)
+    s.dil_h, s.dil_w = _pair(dilation)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if min(s.pad_t, s.pad_b, s.pad_l, s.pad_r) < 0 or mc_conv_out_shape(&s) != 0:
+        raise ValueError(f"invalid depthwise geometry for input {tuple(xa.shape)[1:]}")
+    cdef int n = xa.shape[0], b
+    shape = (n, xa.shape[1], s.OH, s.OW, 16)
+    _check_vec(bias, C, "bias")
+    if residual is not None:
+        residual = np.ascontiguousarray(residual, dtype=np.float32).reshape(shape)
+    cdef cnp.ndarray o = _output(None if out is None else (out[None] if squeeze else out), shape, residual)
+    if np.may_share_memory(o, xa):
+        raise ValueError("out must not alias the input or the residual")
+    cdef mc_epilogue ep
+    keep = []
+    _fill_epilogue(&ep, act, alpha, beta, bias, residual, keep)
+    cdef const float *res0 = ep.residual
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef const float *wp = <const float *>cnp.PyArray_DATA(pa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef size_t in_sz = <size_t>xa.shape[1] * s.H * s.W * 16, out_sz = <size_t>xa.shape[1] * s.OH * s.OW * 16
+    with nogil:
+        for b in range(n):
+            if res0 != NULL:
+                ep.residual = res0 + b * out_sz
+            mc_depthwise_blocked(&s, xp + b * in_sz, wp, op + b * out_sz, &ep)
+    return o[0] if squeeze else o
+
+
+def _pool_blocked(x, int C, kernel, stride, padding, bint ceil_mode, int is_max, bint exclude_padding):
+    xa, squeeze = _blocked_input(x, C)
+    cdef mc_pool_shape s
+    _pool_shape(&s, np.broadcast_to(np.uint8(0), (1, C, xa.shape[2], xa.shape[3])), kernel, stride, padding,
+                ceil_mode)
+    cdef cnp.ndarray o = np.empty((xa.shape[0], xa.shape[1], s.OH, s.OW, 16), dtype=np.float32)
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(<cnp.ndarray>xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef size_t in_sz = <size_t>xa.shape[1] * s.H * s.W * 16, out_sz = <size_t>xa.shape[1] * s.OH * s.OW * 16
+    cdef int n = xa.shape[0], b
+    with nogil:
+        for b in range(n):
+            mc_pool2d_blocked(&s, xp + b * in_sz, op + b * out_sz, is_max, exclude_padding)
+    return o[0] if squeeze else o
+
+
+def max_pool2d_blocked(x, int C, kernel, stride=None, padding=0, bint ceil_mode=False):
+    """max_pool2d on blocked x [N, CB, H, W, 16] (or [CB, H, W, 16]) of C channels."""
+    return _pool_blocked(x, C, kernel, stride, padding, ceil_mode, 1, False)
+
+
+def avg_pool2d_blocked(x, int C, kernel, stride=None, padding=0, bint exclude_padding=True,
+                       bint ceil_mode=False):
+    """avg_pool2d on blocked x [N, CB, H, W, 16] (or [CB, H, W, 16]) of C channels."""
+    return _pool_blocked(x, C, kernel, stride, padding, ceil_mode, 0, exclude_padding)
+
+
+def global_pool_blocked(x, int C, bint is_max=False):
+    """Global mean (or max) of blocked x [N, CB, H, W, 16] -> [N, CB, 1, 1, 16]."""
+    xa, squeeze = _blocked_input(x, C)
+    cdef cnp.ndarray o = np.empty((xa.shape[0], xa.shape[1], 1, 1, 16), dtype=np.float32)
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(<cnp.ndarray>xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef int hw = xa.shape[2] * xa.shape[3], n = xa.shape[0], b, cb = xa.shape[1]
+    with nogil:
+        for b in range(n):
+            mc_global_pool_blocked(C, hw, xp + <size_t>b * cb * hw * 16, op + <size_t>b * cb * 16, is_max)
+    return o[0] if squeeze else o
+
+
 def _indices(a, int n, int bound, str name):
     cdef cnp.ndarray r = np.ascontiguousarray(a, dtype=np.intc)
     if r.ndim != 1 or r.shape[0] != n or (n and (r.min() < 0 or r.max() >= bound)):
@@ -1006,4 +1146,132 @@ def batched_matmul(a, b, str act="none", float alpha=0.0, float beta=0.0, residu
     with nogil:
         mc_batched_matmul(&s, <const float *>cnp.PyArray_DATA(aa), <const float *>cnp.PyArray_DATA(ba),
                           <float *>cnp.PyArray_DATA(o), &ep)
+    return o
+
+
+# ------------------------------------------------------------------ blocked layout (NCHW16c)
+
+cdef extern from "kernels.h":
+    void mc_to_blocked(const float *x, int C, int H, int W, float *out) nogil
+    void mc_from_blocked(const float *x, int C, int H, int W, float *out) nogil
+    size_t mc_conv_blocked_packed_size(int Cout, int C, int KH, int KW)
+    void mc_pack_conv_blocked_f32(const float *w, int Cout, int C, int KH, int KW, float *packed)
+    void mc_pack_conv_blocked_f16(const float *w, int Cout, int C, int KH, int KW, uint16_t *packed)
+    void mc_conv2d_blocked(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                           const mc_epilogue *ep) nogil
+    void mc_conv2d_blocked_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                               const mc_epilogue *ep) nogil
+
+BLOCK = 16
+
+
+def _blocks(int c):
+    return (c + BLOCK - 1) // BLOCK
+
+
+def to_blocked(x, out=None):
+    """[N, C, H, W] float32 -> NCHW16c [N, ceil(C/16), H, W, 16], tail lanes zero."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 4:
+        raise ValueError(f"to_blocked expects NCHW, got shape {np.shape(x)}")
+    cdef int n = xa.shape[0], C = xa.shape[1], H = xa.shape[2], W = xa.shape[3], b
+    cdef cnp.ndarray o = _output(out, (n, _blocks(C), H, W, BLOCK), xa)
+    cdef size_t isz = <size_t>C * H * W, osz = <size_t>_blocks(C) * H * W * BLOCK
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    with nogil:
+        for b in range(n):
+            mc_to_blocked(xp + b * isz, C, H, W, op + b * osz)
+    return o
+
+
+def from_blocked(x, int channels, out=None):
+    """NCHW16c [N, ceil(C/16), H, W, 16] float32 -> [N, C, H, W] for C = channels."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 5 or xa.shape[4] != BLOCK or xa.shape[1] != _blocks(channels):
+        raise ValueError(f"from_blocked expects [N, {_blocks(channels)}, H, W, 16], got shape {np.shape(x)}")
+    cdef int n = xa.shape[0], H = xa.shape[2], W = xa.shape[3], b
+    cdef cnp.ndarray o = _output(out, (n, channels, H, W), xa)
+    cdef size_t isz = <size_t>xa.shape[1] * H * W * BLOCK, osz = <size_t>channels * H * W
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    with nogil:
+        for b in range(n):
+            mc_from_blocked(xp + b * isz, channels, H, W, op + b * osz)
+    return o
+
+
+cdef class BlockedConvWeights:
+    """Dense conv weights [Cout, C, KH, KW] packed for conv2d_blocked: 16 x 16 panels per
+    (output block, input block, tap), fp16 (uint16 data) or fp32."""
+    cdef readonly object data
+    cdef readonly int Cout, C, KH, KW
+    cdef readonly bint f32
+
+    def __repr__(self):
+        return (f"BlockedConvWeights({'fp32' if self.f32 else 'fp16'}, Cout={self.Cout}, C={self.C}, "
+                f"kernel=({self.KH}, {self.KW}))")
+
+
+def pack_conv_blocked_weights(w, str precision="fp16"):
+    """w: [Cout, C, KH, KW] float32/float16 -> BlockedConvWeights (fp16 or fp32 panels)."""
+    w = np.asarray(w)
+    if w.ndim != 4:
+        raise ValueError(f"conv weights must be [Cout, C, KH, KW], got shape {w.shape}")
+    cdef BlockedConvWeights p = BlockedConvWeights()
+    p.Cout, p.C, p.KH, p.KW = w.shape
+    if precision not in ("fp16", "fp32"):
+        raise ValueError(f"precision must be 'fp16' or 'fp32', got {precision!r}")
+    p.f32 = precision == "fp32"
+    cdef cnp.ndarray src = np.ascontiguousarray(w, dtype=np.float32)
+    cdef size_t n = mc_conv_blocked_packed_size(p.Cout, p.C, p.KH, p.KW)
+    cdef cnp.ndarray dst = np.empty(n, dtype=np.float32 if p.f32 else np.uint16)
+    if p.f32:
+        mc_pack_conv_blocked_f32(<const float *>cnp.PyArray_DATA(src), p.Cout, p.C, p.KH, p.KW,
+                                 <float *>cnp.PyArray_DATA(dst))
+    else:
+        mc_pack_conv_blocked_f16(<const float *>cnp.PyArray_DATA(src), p.Cout, p.C, p.KH, p.KW,
+                                 <uint16_t *>cnp.PyArray_DATA(dst))
+    p.data = dst
+    return p
+
+
+def conv2d_blocked(x, BlockedConvWeights packed, bias=None, stride=1, dilation=1, padding=0,
+                   str act="none", float alpha=0.0, float beta=0.0, residual=None, out=None):
+    """Dense convolution on NCHW16c: x [N, ceil(C/16), H, W, 16] -> [N, ceil(Cout/16), OH, OW, 16];
+    the residual is blocked like the result."""
+    cdef cnp.ndarray xa = np.ascontiguousarray(x, dtype=np.float32)
+    if xa.ndim != 5 or xa.shape[4] != BLOCK or xa.shape[1] != _blocks(packed.C):
+        raise ValueError(f"conv2d_blocked input must be [N, {_blocks(packed.C)}, H, W, 16], got {np.shape(x)}")
+    cdef mc_conv_shape s
+    s.C, s.H, s.W = packed.C, xa.shape[2], xa.shape[3]
+    s.Cout, s.KH, s.KW, s.groups = packed.Cout, packed.KH, packed.KW, 1
+    s.stride_h, s.stride_w = _pair(stride)
+    s.dil_h, s.dil_w = _pair(dilation)
+    s.pad_t, s.pad_b, s.pad_l, s.pad_r = _pads(padding)
+    if min(s.pad_t, s.pad_b, s.pad_l, s.pad_r) < 0 or mc_conv_out_shape(&s) != 0:
+        raise ValueError(f"invalid convolution geometry for input {np.shape(x)}")
+    cdef int n = xa.shape[0], b
+    shape = (n, _blocks(s.Cout), s.OH, s.OW, BLOCK)
+    _check_vec(bias, s.Cout, "bias")
+    _check_shape(residual, shape, "residual")
+    cdef cnp.ndarray o = _output(out, shape, residual)
+    cdef mc_epilogue ep
+    keep = []
+    _fill_epilogue(&ep, act, alpha, beta, bias, residual, keep)
+    cdef const float *res0 = ep.residual
+    cdef cnp.ndarray data = packed.data
+    cdef const void *w = cnp.PyArray_DATA(data)
+    cdef bint f32 = packed.f32
+    cdef const float *xp = <const float *>cnp.PyArray_DATA(xa)
+    cdef float *op = <float *>cnp.PyArray_DATA(o)
+    cdef size_t isz = <size_t>xa.shape[1] * s.H * s.W * BLOCK, osz = <size_t>shape[1] * s.OH * s.OW * BLOCK
+    with nogil:
+        for b in range(n):
+            if res0 != NULL:
+                ep.residual = res0 + b * osz
+            if f32:
+                mc_conv2d_blocked_w32(&s, xp + b * isz, <const float *>w, op + b * osz, &ep)
+            else:
+                mc_conv2d_blocked(&s, xp + b * isz, <const uint16_t *>w, op + b * osz, &ep)
     return o

@@ -234,6 +234,102 @@ static int check_gemm_rows(int isa, float *out) {
     return 2 * 11 * 37;
 }
 
+/* Blocked layout: C = 20 and Cout = 24 leave tail lanes; 3x3 padded at stride 1 (3 x 13: a
+   full AVX-512 tile and a narrow one, border taps) and stride 2, a 1x1; fp16 and fp32 panels. */
+static int check_conv2d_blocked(int isa, float *out) {
+    (void)isa;
+    static float x[20 * 3 * 13], xb[2 * 3 * 13 * 16], w[24 * 20 * 9], bias[24], res[2 * 3 * 13 * 16];
+    static float p32[2 * 2 * 9 * 256];
+    static uint16_t p16[2 * 2 * 9 * 256];
+    fill(x, sizeof x / sizeof *x, 1.f, 60), fill(w, sizeof w / sizeof *w, .2f, 61), fill(bias, 24, 1.f, 62);
+    mc_to_blocked(x, 20, 3, 13, xb);
+    mc_to_blocked(x, 20, 3, 13, res);
+    mc_epilogue relu = {bias, NULL, 0, MC_ACT_RELU, 0.f, 0.f}, skip = {bias, res, 0, MC_ACT_SIGMOID, 0.f, 0.f};
+    mc_conv_shape s = conv_shape(20, 3, 13, 24, 3, 1, 1, 1), t = conv_shape(20, 3, 13, 24, 3, 1, 2, 1);
+    mc_pack_conv_blocked_f32(w, 24, 20, 3, 3, p32);
+    mc_conv2d_blocked_w32(&s, xb, p32, out, &relu);
+    mc_pack_conv_blocked_f16(w, 24, 20, 3, 3, p16);
+    int n = 2 * 3 * 13 * 16;
+    mc_conv2d_blocked(&t, xb, p16, out + n, &relu);
+    n += 2 * t.OH * t.OW * 16;
+    mc_conv_shape u = conv_shape(20, 3, 13, 20, 1, 1, 1, 0);
+    mc_pack_conv_blocked_f32(w, 20, 20, 1, 1, p32);
+    mc_conv2d_blocked_w32(&u, xb, p32, out + n, &skip);
+    return n + 2 * 3 * 13 * 16;
+}
+
+static int check_to_blocked(int isa, float *out) {
+    (void)isa;
+    static float x[20 * 5 * 7];
+    fill(x, sizeof x / sizeof *x, 1.f, 63);
+    mc_to_blocked(x, 20, 5, 7, out);
+    return 2 * 5 * 7 * 16;
+}
+
+static int check_from_blocked(int isa, float *out) {
+    (void)isa;
+    static float x[2 * 5 * 7 * 16];
+    fill(x, sizeof x / sizeof *x, 1.f, 64);
+    mc_from_blocked(x, 20, 5, 7, out);
+    return 20 * 5 * 7;
+}
+
+/* Blocked NCHW16c problems: 20 channels (a full block and one with zero tail lanes). */
+static void fill_blocked(float *x, int C, int HW, float scale, uint32_t seed) {
+    int blocks = (C + 15) / 16;
+    fill(x, (size_t)blocks * HW * 16, scale, seed);
+    for (int p = 0; p < blocks * HW; p++)
+        for (int l = 0; l < 16; l++)
+            if ((p / HW) * 16 + l >= C) x[(size_t)p * 16 + l] = 0.f;
+}
+
+static int check_depthwise_blocked(int isa, float *out) {
+    (void)isa;
+    enum { C = 20, H = 5, W = 11 };
+    static float x[2 * H * W * 16], res[2 * H * W * 16], w[C * 25], bias[C], packed[2 * 25 * 16];
+    fill_blocked(x, C, H * W, 1.f, 51), fill_blocked(res, C, H * W, 1.f, 52);
+    fill(w, C * 25, .3f, 53), fill(bias, C, 1.f, 54);
+    mc_epilogue skip = {bias, res, 0, MC_ACT_CLIP, 0.f, 1.f}, sig = {bias, NULL, 0, MC_ACT_SIGMOID, 0.f, 0.f};
+    mc_conv_shape s = conv_shape(C, H, W, C, 3, C, 1, 1);      /* interior groups and singles */
+    mc_pack_depthwise_blocked(w, C, 3, 3, packed);
+    mc_depthwise_blocked(&s, x, packed, out, &skip);
+    int n = 2 * s.OH * s.OW * 16;
+    mc_conv_shape t = conv_shape(C, H, W, C, 3, C, 2, 1);      /* stride 2; sigmoid(0) in the tail */
+    mc_depthwise_blocked(&t, x, packed, out + n, &sig);
+    n += 2 * t.OH * t.OW * 16;
+    mc_conv_shape f = conv_shape(C, H, W, C, 5, C, 2, 2);      /* 5x5 stride 2 */
+    mc_pack_depthwise_blocked(w, C, 5, 5, packed);
+    mc_depthwise_blocked(&f, x, packed, out + n, &skip);
+    n += 2 * f.OH * f.OW * 16;
+    mc_conv_shape d = conv_shape(10, H, W, 10, 3, 10, 1, 2);   /* dilation 2: the generic interior */
+    d.dil_h = d.dil_w = 2;
+    mc_conv_out_shape(&d);
+    fill_blocked(x, 10, H * W, 1.f, 57);
+    mc_pack_depthwise_blocked(w, 10, 3, 3, packed);
+    mc_depthwise_blocked(&d, x, packed, out + n, &sig);
+    return n + d.OH * d.OW * 16;
+}
+
+static int check_pool_blocked(int isa, float *out) {
+    (void)isa;
+    static float x[2 * 81 * 16];
+    fill_blocked(x, 20, 81, 2.f, 55);
+    mc_pool_shape s1 = {20, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 9, 9};
+    mc_pool_shape s2 = {20, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 5, 5};
+    mc_pool2d_blocked(&s1, x, out, 1, 0);
+    mc_pool2d_blocked(&s2, x, out + 2 * 81 * 16, 0, 0);
+    return 2 * 81 * 16 + 2 * 25 * 16;
+}
+
+static int check_global_pool_blocked(int isa, float *out) {
+    (void)isa;
+    static float x[2 * 37 * 16];
+    fill_blocked(x, 20, 37, 2.f, 56);
+    mc_global_pool_blocked(20, 37, x, out, 1);
+    mc_global_pool_blocked(20, 37, x, out + 32, 0);
+    return 64;
+}
+
 const mc_isa_check mc_isa_checks[] = {
     {"gemm", check_gemm},
     {"conv2d", check_conv2d},
@@ -256,5 +352,12 @@ const mc_isa_check mc_isa_checks[] = {
     {"depthwise_conv2d_w32", check_depthwise_conv2d},
     {"gemm_rows", check_gemm_rows},
     {"gemm_rows_w32", check_gemm_rows},              /* both panel kinds in one problem */
+    {"to_blocked", check_to_blocked},
+    {"from_blocked", check_from_blocked},
+    {"conv2d_blocked", check_conv2d_blocked},
+    {"conv2d_blocked_w32", check_conv2d_blocked},
+    {"depthwise_blocked", check_depthwise_blocked},
+    {"pool_blocked", check_pool_blocked},
+    {"global_pool_blocked", check_global_pool_blocked},
 };
 const int mc_isa_check_count = sizeof mc_isa_checks / sizeof *mc_isa_checks;

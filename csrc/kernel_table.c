@@ -22,6 +22,13 @@ static const mc_kernel_table TABLE = {
     mc_depthwise_conv2d_w32,
     mc_gemm_rows,
     mc_gemm_rows_w32,
+    mc_to_blocked,
+    mc_from_blocked,
+    mc_conv2d_blocked,
+    mc_conv2d_blocked_w32,
+    mc_depthwise_blocked,
+    mc_pool2d_blocked,
+    mc_global_pool_blocked,
 };
 
 const mc_kernel_table *mc_kernel_table_get(void) { return &TABLE; }

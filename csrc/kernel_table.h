@@ -10,7 +10,7 @@
 #include "fp16.h"
 #include "winograd.h"
 
-#define MC_KERNEL_TABLE_VERSION 6
+#define MC_KERNEL_TABLE_VERSION 7
 #define MC_KERNEL_TABLE_CAPSULE "mlir_coreml.csrc.kernel_table"
 
 typedef struct {
@@ -47,6 +47,17 @@ typedef struct {
                       float *out, ptrdiff_t ldo, const mc_epilogue *ep);
     void (*gemm_rows_w32)(const float *packed, int M, int K, ptrdiff_t rows, const float *x, ptrdiff_t ldx,
                           float *out, ptrdiff_t ldo, const mc_epilogue *ep);  /* fp32 panels */
+    /* the blocked layout NCHW16c (csrc/blocked.c) */
+    void (*to_blocked)(const float *x, int C, int H, int W, float *out);
+    void (*from_blocked)(const float *x, int C, int H, int W, float *out);
+    void (*conv2d_blocked)(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                           const mc_epilogue *ep);
+    void (*conv2d_blocked_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                               const mc_epilogue *ep);
+    void (*depthwise_blocked)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                              const mc_epilogue *ep);   /* csrc/blocked_dw.c */
+    void (*pool_blocked)(const mc_pool_shape *s, const float *x, float *out, int is_max, int exclude_padding);
+    void (*global_pool_blocked)(int C, int HW, const float *x, float *out, int is_max);
 } mc_kernel_table;
 
 const mc_kernel_table *mc_kernel_table_get(void);

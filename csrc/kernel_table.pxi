@@ -68,3 +68,14 @@ cdef extern from "kernel_table.h":
                           float *out, Py_ssize_t ldo, const mc_epilogue *ep) noexcept nogil
         void (*gemm_rows_w32)(const float *packed, int M, int K, Py_ssize_t rows, const float *x, Py_ssize_t ldx,
                               float *out, Py_ssize_t ldo, const mc_epilogue *ep) noexcept nogil
+        void (*to_blocked)(const float *x, int C, int H, int W, float *out) noexcept nogil
+        void (*from_blocked)(const float *x, int C, int H, int W, float *out) noexcept nogil
+        void (*conv2d_blocked)(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                               const mc_epilogue *ep) noexcept nogil
+        void (*conv2d_blocked_w32)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                                   const mc_epilogue *ep) noexcept nogil
+        void (*depthwise_blocked)(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                                  const mc_epilogue *ep) noexcept nogil
+        void (*pool_blocked)(const mc_pool_shape *s, const float *x, float *out, int is_max,
+                             int exclude_padding) noexcept nogil
+        void (*global_pool_blocked)(int C, int HW, const float *x, float *out, int is_max) noexcept nogil

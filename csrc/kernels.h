@@ -121,6 +121,19 @@ void mc_max_pool2d(const mc_pool_shape *s, const float *x, float *out);
 void mc_avg_pool2d(const mc_pool_shape *s, const float *x, float *out, int exclude_padding);
 void mc_global_pool(int C, int HW, const float *x, float *out, int is_max);
 
+/* Blocked channel layout NCHW16c (csrc/blocked_dw.c): one image [C, H, W] is stored as
+   [ceil(C/16)][H][W][16] floats, lanes of channels >= C zero; kernels read them as zero and
+   write zeros there.  Depthwise weights [C][KH][KW] are packed to [ceil(C/16)][KH][KW][16]
+   (mc_depthwise_blocked_packed_size floats); s has groups == C == Cout; ep's bias is [C] or
+   NULL, its residual blocked like out (ldr ignored).  Pooling follows mc_max_pool2d /
+   mc_avg_pool2d (s->C real channels); global pooling writes [ceil(C/16)][16]. */
+size_t mc_depthwise_blocked_packed_size(int C, int KH, int KW);
+void mc_pack_depthwise_blocked(const float *w, int C, int KH, int KW, float *packed);
+void mc_depthwise_blocked(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                          const mc_epilogue *ep);
+void mc_pool2d_blocked(const mc_pool_shape *s, const float *x, float *out, int is_max, int exclude_padding);
+void mc_global_pool_blocked(int C, int HW, const float *x, float *out, int is_max);
+
 /* Resize the two last axes of [planes, H, W] to [planes, OH, OW]: bilinear from per-row and
    per-column (lo, hi, fraction) source positions, nearest from source indices (csrc/resize.c). */
 void mc_resize_bilinear(const float *x, float *out, ptrdiff_t planes, int H, int W, int OH, int OW,
@@ -164,6 +177,22 @@ void mc_batched_matmul(const mc_matmul_shape *s, const float *a, const float *b,
 #define MC_COPY_MAX_RANK 8
 void mc_strided_copy(const float *src, float *dst, int rank, const ptrdiff_t *shape,
                      const ptrdiff_t *strides);
+
+/* The blocked channel layout NCHW16c (csrc/blocked.c): one image [C, H, W] as
+   [ceil(C/16)][H][W][16], lanes of channels >= C zero. */
+void mc_to_blocked(const float *x, int C, int H, int W, float *out);     /* NCHW -> NCHW16c */
+void mc_from_blocked(const float *x, int C, int H, int W, float *out);   /* NCHW16c -> NCHW */
+/* Dense blocked convolution (groups 1): x [ceil(C/16)][H][W][16] -> out [ceil(Cout/16)][OH][OW][16];
+   weights [Cout][C][KH][KW] packed as [ceil(Cout/16)][ceil(C/16)][KH][KW][16 in][16 out] panels
+   (mc_conv_blocked_packed_size elements, fp16 or fp32); epilogue bias [Cout], residual blocked
+   like out (ldr ignored), activation. */
+size_t mc_conv_blocked_packed_size(int Cout, int C, int KH, int KW);
+void mc_pack_conv_blocked_f32(const float *w, int Cout, int C, int KH, int KW, float *packed);
+void mc_pack_conv_blocked_f16(const float *w, int Cout, int C, int KH, int KW, uint16_t *packed);
+void mc_conv2d_blocked(const mc_conv_shape *s, const float *x, const uint16_t *packed, float *out,
+                       const mc_epilogue *ep);
+void mc_conv2d_blocked_w32(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                           const mc_epilogue *ep);
 
 #ifdef __cplusplus
 }

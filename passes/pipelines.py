@@ -15,9 +15,12 @@ CPU_PIPELINE = "coreml-cpu"
 # memory last: the runtime binds to its offsets. Each conv's algorithm is chosen on the fused ops
 # (their epilogue and padding are final). fuse-depthwise-pointwise is not in it yet: on MobileNetV2
 # its banded kernel measured 1.04x (fp16) to 1.2x (fp32) slower than the two kernels it replaces.
+# blocked-layout runs chains of convolutions in NCHW16c (after the algorithms are chosen, before
+# memory is planned): 0.82-1.00x the CPU time of the NCHW schedule on the zoo at one thread
+# (benchmarks/blocked_layout.py).
 _CPU = ("to-core,canonicalize,fuse-layernorm,fuse-gelu,fuse-silu,fuse-softmax,fuse-attention,fuse-conv-batchnorm,fuse-conv-scale,"
         "fuse-conv-bias,fuse-linear-bias,fuse-pad-conv,fuse-epilogue,canonicalize,cse,select-conv-algorithm,"
-        "concat-in-place,plan-memory")
+        "blocked-layout,concat-in-place,plan-memory")
 
 def coremlc_pipeline(era: str) -> str:
     """The espresso backend's pipeline reproducing coremlc of `era` (codegen/lower.py)."""

@@ -36,9 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlir_coreml.ir.attributes import ArrayAttr, IntAttr
-from mlir_coreml.ir.dialects.core import (ActivationOp, Conv2dOp, DepthwisePointwiseOp, GlobalPoolOp, LayerNormOp,
-                                          LinearOp, MatmulOp, Pool2dOp, ReshapeOp, ScaledDotProductAttentionOp,
-                                          SoftmaxOp, SplitOp, TransposeOp)
+from mlir_coreml.ir.dialects.core import (ActivationOp, Conv2dBlockedOp, Conv2dOp, DepthwisePointwiseOp,
+                                          FromBlockedOp, GlobalPoolBlockedOp, GlobalPoolOp, LayerNormOp, LinearOp,
+                                          MatmulOp, Pool2dBlockedOp, Pool2dOp, ReshapeOp,
+                                          ScaledDotProductAttentionOp, SoftmaxOp, SplitOp, ToBlockedOp,
+                                          TransposeOp)
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
@@ -56,7 +58,8 @@ PLAN_ATTRS = (OFFSET_ATTR, LAST_USE_ATTR, SCRATCH_OFFSET_ATTR, SCRATCH_SIZE_ATTR
 # place; the generated module every call with a `KernelCall`): an f32 result is written into
 # its arena buffer, an f16 one is staged in fp32 scratch, then rounded into a fresh array.
 KERNEL_OPS = (Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp, Pool2dOp, GlobalPoolOp, SoftmaxOp, ActivationOp,
-              LayerNormOp, ScaledDotProductAttentionOp, ReshapeOp, TransposeOp, SplitOp)
+              LayerNormOp, ScaledDotProductAttentionOp, ReshapeOp, TransposeOp, SplitOp, ToBlockedOp, FromBlockedOp,
+              Conv2dBlockedOp, Pool2dBlockedOp, GlobalPoolBlockedOp)
 
 
 @dataclass

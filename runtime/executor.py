@@ -1,9 +1,9 @@
 """Runs a function of a lowered (`core`) module: the kernel path of the runtime.
 
 At construction every op becomes a step. conv2d, conv_transpose2d, linear, matmul by a constant
-matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis, scaled-dot-product attention and the
-activations the kernels know run
-through csrc._kernels with their weights packed once here in the precision the IR stores them
+matrix, pool2d, global_pool, upsample, layer_norm, softmax over the last axis, scaled-dot-product attention,
+the blocked-layout ops (NCHW16c reorders, blocked convolutions and pooling) and the activations the kernels
+know run through csrc._kernels with their weights packed once here in the precision the IR stores them
 (f16 constants: fp16 panels; f32: fp32 panels, for fp32 parity; fp32 accumulation either way:
 precision is chosen by the pipeline, `fp16-weights`, not here);
 a conv2d/linear applies the epilogue its attributes name (bias, residual, activation: the
@@ -23,12 +23,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from mlir_coreml.codegen.kernel_calls import (ActivationCall, AttentionCall, Conv2dCall, CopyCall, GemmCall,
-                                             GlobalPoolCall, KernelCall, LayerNormCall, MatmulCall, Pool2dCall,
-                                             SoftmaxCall, SplitCall, Window2d)
+from mlir_coreml.codegen.kernel_calls import (ActivationCall, AttentionCall, BlockedConvCall, BlockedPoolCall,
+                                             Conv2dCall, CopyCall, GemmCall, GlobalPoolCall, KernelCall, LayerNormCall,
+                                             MatmulCall, Pool2dCall, ReorderCall, SoftmaxCall, SplitCall, Window2d)
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dOp, ConvTranspose2dOp,
-                                          DepthwisePointwiseOp,
+from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv2dBlockedOp, Conv2dOp,
+                                          ConvTranspose2dOp, DepthwisePointwiseOp, FromBlockedOp,
+                                          GlobalPoolBlockedOp, Pool2dBlockedOp, ToBlockedOp,
                                           GlobalPoolOp, LayerNormOp, LinearOp, UpsampleOp,
                                           MatmulOp, Pool2dOp, ReshapeOp, ScaledDotProductAttentionOp, SoftmaxOp,
                                           SplitOp, TransposeOp, WINOGRAD_TILES, apply_activation, bsc_heads,
@@ -470,6 +471,81 @@ def split_kernel(op: SplitOp) -> Kernel | None:
     return _with_spec(lambda inputs, out: op.reference(*inputs), spec)
 
 
+def reorder_kernel(op) -> Kernel | None:
+    """core.to_blocked / core.from_blocked of f32 tensors (csrc/blocked.c)."""
+    to = isinstance(op, ToBlockedOp)
+    nchw = op.input if to else op.output
+    if not (_is_float_static(op.input) and _is_float_static(op.output)) or op.output.type.element != F32:
+        return None
+    K, shape = _kernels(), tuple(nchw.type.shape)
+    if to:
+        run = lambda inputs, out: K.to_blocked(inputs[0], out=out)  # noqa: E731
+    else:
+        run = lambda inputs, out: K.from_blocked(inputs[0], shape[1], out=out)  # noqa: E731
+    return _with_spec(run, ReorderCall(out_elements=op.output.type.num_elements, to_blocked=to, shape=shape))
+
+
+def conv2d_blocked_kernel(op: Conv2dBlockedOp) -> Kernel | None:
+    """Dense blocked conv (csrc/blocked.c: fp16 or fp32 panels as stored) or depthwise
+    (csrc/blocked_dw.c: fp32 weights), with the epilogue its attributes name."""
+    params = _weight_and_bias(op)
+    if params is None or op.activation not in KERNEL_ACTIVATIONS:
+        return None   # the pass blocks only convs whose activation the kernels apply
+    w, bias = params
+    K = _kernels()
+    c, cout = op.in_channels, w.shape[0]
+    bias = None if bias is None else np.ascontiguousarray(bias, dtype=np.float32)
+    epilogue = dict(bias=bias, stride=tuple(op.strides), dilation=tuple(op.dilations), padding=tuple(op.pads),
+                    act=op.activation, alpha=float(op.alpha), beta=float(op.beta))
+    has_residual = op.residual is not None
+    if op.depthwise:
+        packed = K.pack_depthwise_blocked(w)
+
+        def run(inputs, out):
+            return K.depthwise_blocked(inputs[0], packed, c, residual=inputs[-1] if has_residual else None,
+                                       out=out, **epilogue)
+        weights = packed.reshape(-1)
+    else:
+        packed = K.pack_conv_blocked_weights(w, _panel_precision(w, op.weight))
+
+        def run(inputs, out):
+            return K.conv2d_blocked(inputs[0], packed, residual=inputs[-1] if has_residual else None, out=out,
+                                    **epilogue)
+        weights = packed.data
+    kh, kw = w.shape[2:]
+    window = Window2d(tuple(op.input.type.shape), tuple(op.output.type.shape), (kh, kw), tuple(op.strides),
+                      tuple(op.pads), tuple(op.dilations))
+    spec = BlockedConvCall(out_elements=op.output.type.num_elements, weights=weights, bias=bias, act=op.activation,
+                           alpha=float(op.alpha), beta=float(op.beta), has_residual=has_residual, window=window,
+                           channels=(c, cout), depthwise=op.depthwise)
+    return _with_spec(run, spec)
+
+
+def pool_blocked_kernel(op) -> Kernel | None:
+    """core.pool2d_blocked / core.global_pool_blocked (csrc/blocked_dw.c): every lane pooled as
+    a channel (tail lanes are zeros and pool to zeros)."""
+    if not (_is_float_static(op.input) and _is_float_static(op.output)) or op.output.type.element != F32:
+        return None
+    K, in_shape = _kernels(), tuple(op.input.type.shape)
+    lanes = in_shape[1] * in_shape[4]
+    if isinstance(op, GlobalPoolBlockedOp):
+        is_max = op.kind == "max"
+        spec = BlockedPoolCall(out_elements=op.output.type.num_elements, pool=op.kind, exclude_padding=False,
+                               in_shape=in_shape)
+        return _with_spec(lambda inputs, out: K.global_pool_blocked(inputs[0], lanes, is_max), spec)
+    kernel, stride, pads, ceil = tuple(op.kernel), tuple(op.strides), tuple(op.pads), bool(op.ceil_mode)
+    exclude = bool(op.exclude_padding)
+    if op.kind == "max":
+        run = lambda inputs, out: K.max_pool2d_blocked(inputs[0], lanes, kernel, stride, pads, ceil)  # noqa: E731
+    else:
+        run = lambda inputs, out: K.avg_pool2d_blocked(inputs[0], lanes, kernel, stride, pads, exclude,  # noqa: E731
+                                                       ceil)
+    spec = BlockedPoolCall(out_elements=op.output.type.num_elements, pool=op.kind, exclude_padding=exclude,
+                           in_shape=in_shape, window=Window2d(in_shape, tuple(op.output.type.shape), kernel,
+                                                              stride, pads))
+    return _with_spec(run, spec)
+
+
 KERNEL_BUILDERS: dict[type, Callable] = {
     Conv2dOp: conv2d_kernel,
     ConvTranspose2dOp: conv_transpose2d_kernel,
@@ -485,10 +561,16 @@ KERNEL_BUILDERS: dict[type, Callable] = {
     ReshapeOp: data_movement_kernel,
     TransposeOp: data_movement_kernel,
     SplitOp: split_kernel,
+    ToBlockedOp: reorder_kernel,
+    FromBlockedOp: reorder_kernel,
+    Conv2dBlockedOp: conv2d_blocked_kernel,
+    Pool2dBlockedOp: pool_blocked_kernel,
+    GlobalPoolBlockedOp: pool_blocked_kernel,
 }
 # Kernels that write into `out=`. (softmax also takes out=, but its shape check compares a
 # typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
-KERNELS_WRITE_OUT = frozenset({Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp})
+KERNELS_WRITE_OUT = frozenset({Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp, Conv2dBlockedOp, ToBlockedOp,
+                               FromBlockedOp})
 
 
 def release_points(op) -> list[int]:

@@ -153,15 +153,16 @@ def _compile_source(path_or_module, lowering: dict, running: dict):
 def staged_passes(pipeline: str | None = None, precision: str | None = None,
                   compute_units: str | None = None) -> tuple[list, list, list]:
     """What compile_model runs, in three stages: the optimisation passes, the precision and
-    placement passes (they act on the fused ops), and the passes that plan memory (they see
-    the final ops: each segment function of a partitioned model)."""
+    placement passes (they act on the fused ops), and the passes that choose the layout and plan
+    memory (they see the final ops: quantized or fp16 weights, each segment function of a
+    partitioned model)."""
     from mlir_coreml.passes.pipeline import parse_pipeline
     from mlir_coreml.runtime.precision import placement_pipeline, precision_pipeline
 
     passes = cpu_passes(pipeline)
     suffix = ",".join(filter(None, (precision_pipeline(precision), placement_pipeline(compute_units))))
     split = len(passes)
-    while split > 0 and passes[split - 1].name in ("concat-in-place", "plan-memory"):
+    while split > 0 and passes[split - 1].name in ("blocked-layout", "concat-in-place", "plan-memory"):
         split -= 1
     return passes[:split], parse_pipeline(suffix) if suffix else [], passes[split:]
 

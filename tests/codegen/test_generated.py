@@ -13,6 +13,7 @@ from mlir_coreml.runtime.specialized import SpecializedExecutor, specialize
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.parser import parse_module
 from mlir_coreml.ir.printer import print_module
+from mlir_coreml.passes.pipelines import CPU_PIPELINE, named_pipeline
 from mlir_coreml.passes.plan_memory import KEPT, SIZE_ATTR, result_last_uses, result_offsets, scratch_of
 from tests.codegen.helpers import Program
 
@@ -65,10 +66,14 @@ def _both(module, **kw):
     return generated, plain
 
 
+# the NCHW kernels: blocked-layout would run this chain as blocked ops (tests/codegen/test_blocked_path.py)
+NCHW = named_pipeline(CPU_PIPELINE).replace("blocked-layout,", "")
+
+
 @pytest.mark.parametrize("precision", ["fp16", None])
 def test_same_bits_as_the_executor(precision):
     module, inputs = small_cnn()
-    generated, plain = _both(module, precision=precision)
+    generated, plain = _both(module, precision=precision, pipeline=NCHW)
     specs = [spec for spec in generated.runner.schedule.specs if spec is not None]
     # fp32 panels ("stored" f32 weights) are direct calls too, through the table's *_w32 entries
     assert {spec.kind for spec in specs} == {"conv2d", "pool2d", "global_pool", "gemm", "softmax", "activation", "copy"}

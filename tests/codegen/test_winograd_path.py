@@ -7,12 +7,15 @@ import pytest
 
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.interpreter import run_module
+from mlir_coreml.passes.pipelines import named_pipeline
 from mlir_coreml.runtime import build
 from mlir_coreml.runtime.predict import compile_model
 from mlir_coreml.runtime.specialized import SpecializedExecutor
 from tests.codegen.helpers import Program
 
 TOL = 1e-5
+# the Winograd kernels: blocked-layout would run these small convs as blocked direct convs
+NCHW = named_pipeline("coreml-cpu").replace("blocked-layout,", "")
 
 
 @pytest.fixture(autouse=True)
@@ -55,7 +58,7 @@ def algorithms_of(compiled):
 def test_pinned_winograd_matches_the_reference(algorithm, dtype, codegen):
     module, inputs = residual_block(12, (9, 11), dtype, algorithm, batch=2)
     want = run_module(module.clone(), dict(inputs))[0].astype(np.float64)
-    compiled = compile_model(module, threads=1, codegen=codegen)
+    compiled = compile_model(module, threads=1, codegen=codegen, pipeline=NCHW)
     assert algorithms_of(compiled) == [algorithm, algorithm]
     assert rel_err(next(iter(compiled.predict(inputs).values())), want) <= TOL
     if codegen:
@@ -66,8 +69,8 @@ def test_pinned_winograd_matches_the_reference(algorithm, dtype, codegen):
 
 def test_generated_module_same_bits_as_the_executor():
     module, inputs = residual_block(16, (10, 10), np.float32, "winograd4")
-    generated = compile_model(module.clone(), threads=1, codegen=True)
-    plain = compile_model(module, threads=1, codegen=False)
+    generated = compile_model(module.clone(), threads=1, codegen=True, pipeline=NCHW)
+    plain = compile_model(module, threads=1, codegen=False, pipeline=NCHW)
     for name, value in plain.predict(inputs).items():
         np.testing.assert_array_equal(generated.predict(inputs)[name], value)
 
@@ -83,9 +86,7 @@ def test_cost_rule_picks_winograd_for_wide_maps(dtype):
 
 
 def test_winograd_off_keeps_im2col():
-    from mlir_coreml.passes.pipelines import named_pipeline
-
     module, inputs = residual_block(64, (28, 28), np.float32, seed=1)
-    pipeline = named_pipeline("coreml-cpu").replace("select-conv-algorithm", "select-conv-algorithm{winograd=false}")
+    pipeline = NCHW.replace("select-conv-algorithm", "select-conv-algorithm{winograd=false}")
     compiled = compile_model(module, threads=1, pipeline=pipeline)
     assert algorithms_of(compiled) == ["im2col", "im2col"]

@@ -106,4 +106,4 @@ def test_run_prints_the_pipeline_that_partitions(lstm_model):
     assert proc.returncode == 0, proc.stderr
     printed = proc.stdout.strip()
     assert printed.endswith(",fp16-weights,partition-devices{policy=cost units=cpu,ane},outline-segments,"
-                            "emulate-ane-numerics{devices=ane},concat-in-place,plan-memory")
+                            "emulate-ane-numerics{devices=ane},blocked-layout,concat-in-place,plan-memory")

@@ -16,7 +16,7 @@ o; GRU: r, z, n with the reset gate applied after the hidden matmul); lowerings 
 Core ML weights. Weights carry a leading direction dimension (2 for bidirectional).
 
 Submodules by op family: base (constant, CoreOp), elementwise, linalg, spatial, norm, tensor,
-reduction, recurrent, attention. Importing the package registers every op.
+reduction, recurrent, attention, blocked (the NCHW16c layout). Importing the package registers every op.
 """
 # Star imports re-export each family's ops and helpers (the op classes made by _unary/_binary/
 # _activation_op are module globals created at import, so they cannot be listed by hand).
@@ -30,4 +30,5 @@ from mlir_coreml.ir.dialects.core.reduction import *  # noqa: F401,F403
 from mlir_coreml.ir.dialects.core.recurrent import *  # noqa: F401,F403
 from mlir_coreml.ir.dialects.core.quantized import *  # noqa: F401,F403
 from mlir_coreml.ir.dialects.core.attention import *  # noqa: F401,F403
+from mlir_coreml.ir.dialects.core.blocked import *  # noqa: F401,F403
 from mlir_coreml.ir.dialects.core import canonicalization  # noqa: F401,E402  (attaches the patterns)

@@ -101,6 +101,31 @@ def conv_algorithms(weight_shape, strides, dilations, pads, groups) -> tuple[str
     return ("im2col",)
 
 
+def conv2d_result_shape(op, x, w) -> tuple | None:
+    """The NCHW result shape of convolution `op` (its strides, dilations, pads, groups and
+    epilogue checked) for input shape `x` and weight shape `w`; None when either is unknown."""
+    sh, sw = int_pair(op.strides, "strides")
+    dh, dw = int_pair(op.dilations, "dilations")
+    if len(c_ints(op.pads, "pads")) != 4 or min(op.pads) < 0:
+        raise VerifyError(f"pads must be 4 non-negative values (top, bottom, left, right), got {list(op.pads)}")
+    if min(sh, sw, dh, dw) < 1 or not 1 <= op.groups <= C_INT_MAX:
+        raise VerifyError("strides, dilations and groups must be positive")
+    if x is None or w is None:
+        return None
+    if len(x) != 4 or len(w) != 4:
+        raise VerifyError(f"expects rank-4 input and weight, got {format_shape(x)} and {format_shape(w)}")
+    cout, cg, kh, kw = w
+    if cout % op.groups or (x[1] is not None and x[1] != cg * op.groups):
+        raise VerifyError(f"input has {x[1]} channels but the weight {format_shape(w)} with groups={op.groups} "
+                          f"expects {cg * op.groups}")
+    pt, pb, pl, pr = op.pads
+    oh = window_output_size(x[2], kh, sh, dh, pt, pb)
+    ow = window_output_size(x[3], kw, sw, dw, pl, pr)
+    shape = check_size((x[0], cout, oh, ow))
+    op.check_epilogue(shape, cout)
+    return shape
+
+
 @op_def("core.conv2d")
 class Conv2dOp(FusedEpilogueMixin, CoreOp):
     """NCHW convolution: input [N, C, H, W], weight [Cout, C/groups, KH, KW], optional bias [Cout]
@@ -119,32 +144,16 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
     algorithm = attribute("str", default="auto")
 
     def infer_types(self):
-        x, w = shape_of(self.input), shape_of(self.weight)
         if self.algorithm not in CONV_ALGORITHMS:
             raise VerifyError(f"unknown algorithm '{self.algorithm}'; expected one of {', '.join(CONV_ALGORITHMS)}")
-        sh, sw = int_pair(self.strides, "strides")
-        dh, dw = int_pair(self.dilations, "dilations")
-        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0:
-            raise VerifyError(f"pads must be 4 non-negative values (top, bottom, left, right), got {list(self.pads)}")
-        if min(sh, sw, dh, dw) < 1 or not 1 <= self.groups <= C_INT_MAX:
-            raise VerifyError("strides, dilations and groups must be positive")
-        if x is None or w is None:
+        x, w = shape_of(self.input), shape_of(self.weight)
+        shape = conv2d_result_shape(self, x, w)
+        if shape is None:
             return unranked_like(self.input)
-        if len(x) != 4 or len(w) != 4:
-            raise VerifyError(f"expects rank-4 input and weight, got {format_shape(x)} and {format_shape(w)}")
-        cout, cg, kh, kw = w
-        if cout % self.groups or (x[1] is not None and x[1] != cg * self.groups):
-            raise VerifyError(f"input has {x[1]} channels but the weight {format_shape(w)} with groups={self.groups} "
-                              f"expects {cg * self.groups}")
         if self.algorithm != "auto" and self.algorithm not in conv_algorithms(w, self.strides, self.dilations,
                                                                               self.pads, self.groups):
-            raise VerifyError(f"algorithm '{self.algorithm}' does not compute a {kh}x{kw} convolution with "
+            raise VerifyError(f"algorithm '{self.algorithm}' does not compute a {w[2]}x{w[3]} convolution with "
                               f"strides {list(self.strides)}, dilations {list(self.dilations)}, groups {self.groups}")
-        pt, pb, pl, pr = self.pads
-        oh = window_output_size(x[2], kh, sh, dh, pt, pb)
-        ow = window_output_size(x[3], kw, sw, dw, pl, pr)
-        shape = check_size((x[0], cout, oh, ow))
-        self.check_epilogue(shape, cout)
         return [TensorType(shape, self.input.type.element)]
 
     def reference(self, *arrays):

@@ -11,6 +11,23 @@ from mlir_coreml.ir.shapes import check_size, format_shape, num_elements, window
 from mlir_coreml.ir.dialects.core.linalg import c_ints, int_pair
 
 
+def check_pool_window(op) -> None:
+    """The kind and window attributes of a pooling op (core.pool2d and its blocked twin)."""
+    if op.kind not in ("max", "avg"):
+        raise VerifyError(f"kind must be 'max' or 'avg', got '{op.kind}'")
+    kh, kw = int_pair(op.kernel, "kernel")
+    sh, sw = int_pair(op.strides, "strides")
+    if len(c_ints(op.pads, "pads")) != 4 or min(op.pads) < 0 or min(kh, kw, sh, sw) < 1:
+        raise VerifyError("invalid kernel/strides/pads")
+
+
+def pool_output_hw(op, h, w) -> tuple:
+    """(OH, OW) of pooling op `op` over an h x w map."""
+    (kh, kw), (sh, sw), (pt, pb, pl, pr) = op.kernel, op.strides, op.pads
+    return (window_output_size(h, kh, sh, 1, pt, pb, op.ceil_mode),
+            window_output_size(w, kw, sw, 1, pl, pr, op.ceil_mode))
+
+
 @op_def("core.pool2d")
 class Pool2dOp(CoreOp):
     """Max or average pooling over NCHW; padding cells never win a max; average divides by
@@ -26,21 +43,13 @@ class Pool2dOp(CoreOp):
     ceil_mode = attribute("bool", default=False)
 
     def infer_types(self):
-        if self.kind not in ("max", "avg"):
-            raise VerifyError(f"kind must be 'max' or 'avg', got '{self.kind}'")
-        kh, kw = int_pair(self.kernel, "kernel")
-        sh, sw = int_pair(self.strides, "strides")
-        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0 or min(kh, kw, sh, sw) < 1:
-            raise VerifyError("invalid kernel/strides/pads")
+        check_pool_window(self)
         x = shape_of(self.input)
         if x is None:
             return unranked_like(self.input)
         if len(x) != 4:
             raise VerifyError(f"expects an NCHW input, got {format_shape(x)}")
-        pt, pb, pl, pr = self.pads
-        shape = (x[0], x[1], window_output_size(x[2], kh, sh, 1, pt, pb, self.ceil_mode),
-                 window_output_size(x[3], kw, sw, 1, pl, pr, self.ceil_mode))
-        return [TensorType(shape, self.input.type.element)]
+        return [TensorType((x[0], x[1], *pool_output_hw(self, x[2], x[3])), self.input.type.element)]
 
     def reference(self, x):
         x = as_f32(x)

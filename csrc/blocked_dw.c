@@ -1,0 +1,315 @@
+/* Depthwise convolution and pooling on the blocked channel layout NCHW16c: one image is
+   [ceil(C/16)][H][W][16] floats, lanes of channels >= C zero (read as zero, written as zero).
+   A pixel of a channel block is one 16-lane vector (one zmm, two ymm), so every tap of any
+   kernel, stride or dilation is a full-width FMA with no masks or transposes.  Each output row
+   splits into border columns (taps outside the image skipped) and interior columns, computed
+   DW_NO pixels at a time in registers; rows outside the image only narrow the kh range.  Tasks
+   are (channel block, band of output rows); a pixel's arithmetic never depends on the split,
+   so results are identical for any thread count. */
+#include "kernels_impl.h"
+#include "vecmath.h"
+
+#include <math.h>
+#include <string.h>
+
+#define DW_MAX_NO 8
+
+/* The taps [k0, k1) of a window starting at `start` (step dil, k taps) inside [0, n). */
+static inline void tap_range(int start, int dil, int k, int n, int *k0, int *k1) {
+    *k0 = start >= 0 ? 0 : (-start + dil - 1) / dil;
+    *k1 = n - 1 - start < 0 ? 0 : (n - 1 - start) / dil + 1;
+    if (*k1 > k) *k1 = k;
+    if (*k0 > *k1) *k0 = *k1;
+}
+
+/* A pooling window [start, start + k) clipped to the image [0, n) as [*lo, *hi); returns its
+   length clipped to the padded extent [start, n + pad_end) instead ("include padding" count). */
+static inline int clip_window(int start, int k, int n, int pad_end, int *lo, int *hi) {
+    int end = start + k, padded_end = end < n + pad_end ? end : n + pad_end;
+    *lo = start < 0 ? 0 : start;
+    *hi = end > n ? n : end;
+    return padded_end - start;
+}
+
+typedef struct {
+    const mc_conv_shape *s;
+    const float *x;           /* the block's input [H][W][16] */
+    const float *w;           /* the block's weights [KH][KW][16] */
+    const float *bias;        /* [16], zero past the block's channels */
+    const float *res;         /* the row's residual [OW][16] or NULL */
+    float *out;               /* the row's output [OW][16] */
+    const mc_epilogue *act;   /* NULL: identity */
+    int ih0, kh0, kh1;        /* first input row of kh = 0; the taps inside the image */
+    int lanes;                /* channels of this block (16 except in the last) */
+} dw_row;
+
+typedef struct {
+    const mc_pool_shape *s;
+    const float *x;           /* the block's input [H][W][16] */
+    float *out;               /* the row's output [OW][16] */
+    int h0, h1, ch;           /* window rows in the image; rows of the padded extent */
+    int is_max, exclude;
+} pool_row;
+
+/* ---------------------------------------------------------------- per-ISA bodies --- */
+#ifdef MC_X86
+MC_T512 static inline __m512 max_nan512(__m512 m, __m512 v) {
+    return _mm512_mask_mov_ps(_mm512_max_ps(m, v), _mm512_cmp_ps_mask(m, m, _CMP_UNORD_Q), m);
+}
+#define VEC __m512
+#define V_LOAD(p) _mm512_loadu_ps(p)
+#define V_STORE(p, v) _mm512_storeu_ps(p, v)
+#define V_ZERO() _mm512_setzero_ps()
+#define V_SET1(f) _mm512_set1_ps(f)
+#define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_ADD(a, b) _mm512_add_ps(a, b)
+#define V_MUL(a, b) _mm512_mul_ps(a, b)
+#define V_MAX_NAN(m, v) max_nan512(m, v)
+#define V_ACT(v, ep) mc_act512(v, ep)
+#define V_KEEP_LANES(v, n) _mm512_maskz_mov_ps(mc_mask512(n), v)
+#define ISA_FN(name) name##_avx512
+#define ISA_TARGET MC_T512
+#define DW_NO 8
+#include "blocked_dw_isa.h"
+#undef VEC
+#undef V_LOAD
+#undef V_STORE
+#undef V_ZERO
+#undef V_SET1
+#undef V_FMA
+#undef V_ADD
+#undef V_MUL
+#undef V_MAX_NAN
+#undef V_ACT
+#undef V_KEEP_LANES
+#undef ISA_FN
+#undef ISA_TARGET
+#undef DW_NO
+
+/* AVX2: a pixel is two ymm (lanes 0-7, 8-15). */
+typedef struct { __m256 lo, hi; } v8x2;
+MC_T256 static inline v8x2 ld8x2(const float *p) { return (v8x2){_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)}; }
+MC_T256 static inline void st8x2(float *p, v8x2 v) { _mm256_storeu_ps(p, v.lo), _mm256_storeu_ps(p + 8, v.hi); }
+MC_T256 static inline v8x2 set8x2(float f) { return (v8x2){_mm256_set1_ps(f), _mm256_set1_ps(f)}; }
+MC_T256 static inline v8x2 fma8x2(v8x2 a, v8x2 b, v8x2 c) {
+    return (v8x2){_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)};
+}
+MC_T256 static inline v8x2 add8x2(v8x2 a, v8x2 b) { return (v8x2){_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)}; }
+MC_T256 static inline v8x2 mul8x2(v8x2 a, v8x2 b) { return (v8x2){_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)}; }
+MC_T256 static inline v8x2 max_nan8x2(v8x2 m, v8x2 v) {
+    return (v8x2){mc_max256_nan(m.lo, v.lo), mc_max256_nan(m.hi, v.hi)};
+}
+MC_T256 static inline v8x2 act8x2(v8x2 v, const mc_epilogue *ep) { return (v8x2){mc_act256(v.lo, ep), mc_act256(v.hi, ep)}; }
+MC_T256 static inline v8x2 keep8x2(v8x2 v, int n) {
+    return (v8x2){_mm256_and_ps(v.lo, _mm256_castsi256_ps(mc_mask256(n < 8 ? n : 8))),
+                  _mm256_and_ps(v.hi, _mm256_castsi256_ps(mc_mask256(n > 8 ? n - 8 : 0)))};
+}
+#define VEC v8x2
+#define V_LOAD(p) ld8x2(p)
+#define V_STORE(p, v) st8x2(p, v)
+#define V_ZERO() set8x2(0.f)
+#define V_SET1(f) set8x2(f)
+#define V_FMA(a, b, c) fma8x2(a, b, c)
+#define V_ADD(a, b) add8x2(a, b)
+#define V_MUL(a, b) mul8x2(a, b)
+#define V_MAX_NAN(m, v) max_nan8x2(m, v)
+#define V_ACT(v, ep) act8x2(v, ep)
+#define V_KEEP_LANES(v, n) keep8x2(v, n)
+#define ISA_FN(name) name##_avx2
+#define ISA_TARGET MC_T256
+#define DW_NO 4
+#include "blocked_dw_isa.h"
+#undef VEC
+#undef V_LOAD
+#undef V_STORE
+#undef V_ZERO
+#undef V_SET1
+#undef V_FMA
+#undef V_ADD
+#undef V_MUL
+#undef V_MAX_NAN
+#undef V_ACT
+#undef V_KEEP_LANES
+#undef ISA_FN
+#undef ISA_TARGET
+#undef DW_NO
+#endif
+
+/* Portable: 16 floats, lane by lane (the reference the self-check compares against). */
+typedef struct { float f[16]; } v16p;
+#define LANEWISE(expr) do { for (int l = 0; l < 16; l++) { expr; } } while (0)
+static inline v16p ld16p(const float *p) { v16p r; memcpy(r.f, p, sizeof r.f); return r; }
+static inline void st16p(float *p, v16p v) { memcpy(p, v.f, sizeof v.f); }
+static inline v16p set16p(float f) { v16p r; LANEWISE(r.f[l] = f); return r; }
+static inline v16p fma16p(v16p a, v16p b, v16p c) { LANEWISE(c.f[l] += a.f[l] * b.f[l]); return c; }
+static inline v16p add16p(v16p a, v16p b) { LANEWISE(a.f[l] += b.f[l]); return a; }
+static inline v16p mul16p(v16p a, v16p b) { LANEWISE(a.f[l] *= b.f[l]); return a; }
+static inline v16p max_nan16p(v16p m, v16p v) { LANEWISE(m.f[l] = mc_max_nan(m.f[l], v.f[l])); return m; }
+static inline v16p act16p(v16p v, const mc_epilogue *ep) { LANEWISE(v.f[l] = mc_act_scalar(v.f[l], ep)); return v; }
+static inline v16p keep16p(v16p v, int n) { LANEWISE(if (l >= n) v.f[l] = 0.f); return v; }
+#define VEC v16p
+#define V_LOAD(p) ld16p(p)
+#define V_STORE(p, v) st16p(p, v)
+#define V_ZERO() set16p(0.f)
+#define V_SET1(f) set16p(f)
+#define V_FMA(a, b, c) fma16p(a, b, c)
+#define V_ADD(a, b) add16p(a, b)
+#define V_MUL(a, b) mul16p(a, b)
+#define V_MAX_NAN(m, v) max_nan16p(m, v)
+#define V_ACT(v, ep) act16p(v, ep)
+#define V_KEEP_LANES(v, n) keep16p(v, n)
+#define ISA_FN(name) name##_portable
+#define ISA_TARGET
+#define DW_NO 1
+#include "blocked_dw_isa.h"
+
+/* ---------------------------------------------------------------- depthwise --------- */
+typedef void (*dw_row_fn)(const dw_row *r, int lo, int hi);
+typedef void (*pool_row_fn)(const pool_row *r);
+typedef void (*global_fn)(const float *x, int HW, float *out, int is_max);
+
+static dw_row_fn dw_row_for(int isa) {
+#ifdef MC_X86
+    if (isa == MC_ISA_AVX512) return dw_row_run_avx512;
+    if (isa == MC_ISA_AVX2) return dw_row_run_avx2;
+#endif
+    (void)isa;
+    return dw_row_run_portable;
+}
+
+size_t mc_depthwise_blocked_packed_size(int C, int KH, int KW) {
+    return (size_t)((C + 15) / 16) * KH * KW * 16;
+}
+
+void mc_pack_depthwise_blocked(const float *w, int C, int KH, int KW, float *packed) {
+    int taps = KH * KW;
+    memset(packed, 0, sizeof(float) * mc_depthwise_blocked_packed_size(C, KH, KW));
+    for (int c = 0; c < C; c++)
+        for (int t = 0; t < taps; t++) packed[((size_t)(c / 16) * taps + t) * 16 + c % 16] = w[(size_t)c * taps + t];
+}
+
+/* Output rows split into `bands` tasks per channel block. */
+typedef struct {
+    int bands, rows;
+} band_split;
+
+static band_split split_rows(int blocks, int OH, int threads) {
+    band_split b = {1, OH};
+    if (threads > 1 && blocks < 4 * threads) {
+        b.bands = (4 * threads + blocks - 1) / blocks;
+        if (b.bands > OH) b.bands = OH;
+        b.rows = (OH + b.bands - 1) / b.bands;
+        b.bands = (OH + b.rows - 1) / b.rows;
+    }
+    return b;
+}
+
+typedef struct {
+    const mc_conv_shape *s;
+    const float *x, *w;
+    float *out;
+    const mc_epilogue *ep;
+    dw_row_fn row;
+    band_split split;
+    int lo, hi;               /* interior output columns */
+} dw_job;
+
+static void dw_task(void *ctx, int t, int thread) {
+    (void)thread;
+    const dw_job *j = ctx;
+    const mc_conv_shape *s = j->s;
+    int cb = t / j->split.bands, oh0 = (t % j->split.bands) * j->split.rows;
+    int oh1 = oh0 + j->split.rows < s->OH ? oh0 + j->split.rows : s->OH;
+    const mc_epilogue *ep = j->ep;
+    float bias[16] = {0};
+    int lanes = s->C - cb * 16 < 16 ? s->C - cb * 16 : 16;
+    if (ep && ep->bias) memcpy(bias, ep->bias + cb * 16, sizeof(float) * lanes);
+    size_t out_plane = (size_t)s->OH * s->OW * 16;
+    dw_row r = {s, j->x + (size_t)cb * s->H * s->W * 16, j->w + (size_t)cb * s->KH * s->KW * 16, bias, NULL,
+                NULL, ep && ep->act != MC_ACT_NONE ? ep : NULL, 0, 0, 0, lanes};
+    for (int oh = oh0; oh < oh1; oh++) {
+        size_t at = cb * out_plane + (size_t)oh * s->OW * 16;
+        r.res = ep && ep->residual ? ep->residual + at : NULL;
+        r.out = j->out + at;
+        r.ih0 = oh * s->stride_h - s->pad_t;
+        tap_range(r.ih0, s->dil_h, s->KH, s->H, &r.kh0, &r.kh1);
+        j->row(&r, j->lo, j->hi);
+    }
+}
+
+void mc_depthwise_blocked(const mc_conv_shape *s, const float *x, const float *packed, float *out,
+                          const mc_epilogue *ep) {
+    if (s->C <= 0 || s->OH <= 0 || s->OW <= 0) return;
+    int blocks = (s->C + 15) / 16;
+    int threads = mc_threads_for(2.0 * s->KH * s->KW * (double)s->OH * s->OW * blocks * 16);
+    dw_job j = {s, x, packed, out, ep, dw_row_for(mc_isa()), split_rows(blocks, s->OH, threads), 0, 0};
+    /* interior: ow * sw - pad_l >= 0 and ow * sw - pad_l + (KW - 1) * dil_w <= W - 1 */
+    int last = s->W - 1 - (s->KW - 1) * s->dil_w + s->pad_l;
+    j.lo = (s->pad_l + s->stride_w - 1) / s->stride_w;
+    j.hi = last < 0 ? 0 : last / s->stride_w + 1;
+    if (j.lo > s->OW) j.lo = s->OW;
+    if (j.hi > s->OW) j.hi = s->OW;
+    if (j.hi < j.lo) j.hi = j.lo;
+    mc_parallel(blocks * j.split.bands, threads, dw_task, &j);
+}
+
+/* ---------------------------------------------------------------- pooling ----------- */
+typedef struct {
+    const mc_pool_shape *s;
+    const float *x;
+    float *out;
+    pool_row_fn row;
+    band_split split;
+    int is_max, exclude;
+} pool_job;
+
+static void pool_task(void *ctx, int t, int thread) {
+    (void)thread;
+    const pool_job *j = ctx;
+    const mc_pool_shape *s = j->s;
+    int cb = t / j->split.bands, oh0 = (t % j->split.bands) * j->split.rows;
+    int oh1 = oh0 + j->split.rows < s->OH ? oh0 + j->split.rows : s->OH;
+    pool_row r = {s, j->x + (size_t)cb * s->H * s->W * 16, NULL, 0, 0, 0, j->is_max, j->exclude};
+    for (int oh = oh0; oh < oh1; oh++) {
+        r.out = j->out + ((size_t)cb * s->OH + oh) * s->OW * 16;
+        r.ch = clip_window(oh * s->stride_h - s->pad_t, s->KH, s->H, s->pad_b, &r.h0, &r.h1);
+        j->row(&r);
+    }
+}
+
+void mc_pool2d_blocked(const mc_pool_shape *s, const float *x, float *out, int is_max, int exclude_padding) {
+    if (s->C <= 0 || s->OH <= 0 || s->OW <= 0) return;
+    int blocks = (s->C + 15) / 16, isa = mc_isa();
+    int threads = mc_threads_for((double)blocks * 16 * s->OH * s->OW * s->KH * s->KW * 4);
+    pool_job j = {s, x, out, pool_row_run_portable, split_rows(blocks, s->OH, threads), is_max, exclude_padding};
+#ifdef MC_X86
+    if (isa == MC_ISA_AVX512) j.row = pool_row_run_avx512;
+    if (isa == MC_ISA_AVX2) j.row = pool_row_run_avx2;
+#endif
+    (void)isa;
+    mc_parallel(blocks * j.split.bands, threads, pool_task, &j);
+}
+
+typedef struct {
+    const float *x;
+    float *out;
+    global_fn block;
+    int HW, is_max;
+} global_job;
+
+static void global_task(void *ctx, int t, int thread) {
+    (void)thread;
+    const global_job *j = ctx;
+    j->block(j->x + (size_t)t * j->HW * 16, j->HW, j->out + (size_t)t * 16, j->is_max);
+}
+
+void mc_global_pool_blocked(int C, int HW, const float *x, float *out, int is_max) {
+    int blocks = (C + 15) / 16, isa = mc_isa();
+    global_job j = {x, out, global_block_portable, HW, is_max};
+#ifdef MC_X86
+    if (isa == MC_ISA_AVX512) j.block = global_block_avx512;
+    if (isa == MC_ISA_AVX2) j.block = global_block_avx2;
+#endif
+    (void)isa;
+    mc_parallel(blocks, mc_threads_for((double)blocks * 16 * HW), global_task, &j);
+}
