@@ -5,11 +5,12 @@
    reduces its KW cells of that buffer (plain loads at stride 1, de-interleaving permutes at
    stride 2, gathers otherwise).  The vector loops have no border cases, and a row costs
    W*(KH-1) + OW*(KW-1) operations instead of OW*KH*KW.  Averages multiply by a table of
-   1/count (count = rows x columns of the clipped window).  Max keeps np.maximum's NaN rule
-   without a blend per element: a channel whose input sums to NaN (it holds a NaN, or
-   opposite infinities) takes the NaN-propagating max, the others plain max_ps.  Channels
-   are split over the thread pool; each output value is computed the same way for any
-   thread count. */
+   1/count (count = rows x columns of the clipped window).  Output rows go in blocks of 16
+   (one call per block and pass).  Max keeps np.maximum's NaN rule without a blend per
+   element: the row pass also sums the cells it reads, and a block whose cells sum to NaN (a
+   NaN among them, or opposite infinities) is redone with the NaN-propagating max; the others
+   use plain max_ps.  Channels are split over the thread pool; each output value is computed
+   the same way for any thread count. */
 #include "kernels_impl.h"
 #include "vecmath.h"
 
