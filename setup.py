@@ -25,7 +25,7 @@ def package_map():
 # One entry per extension module: Cython wrapper + the C kernels it calls.
 EXTENSIONS = {
     "_fp16": ["csrc/_fp16.pyx", "csrc/fp16.c"],
-    "_kernels": ["csrc/_kernels.pyx", "csrc/dispatch.c", "csrc/isa_check.c", "csrc/gemm.c", "csrc/conv.c",
+    "_kernels": ["csrc/_kernels.pyx", "csrc/dispatch.c", "csrc/isa_check.c", "csrc/gemm.c", "csrc/gemv.c", "csrc/conv.c",
                  "csrc/winograd.c", "csrc/dwpw.c", "csrc/attention.c", "csrc/copy.c", "csrc/pool.c", "csrc/resize.c",
                  "csrc/norm.c", "csrc/fp16.c", "csrc/kernel_table.c", "csrc/dequant.c", "csrc/blocked.c",
                  "csrc/blocked_dw.c", "csrc/gemm_rows.c"],

@@ -742,6 +742,10 @@ static void pack_dense(const void *ctx, int k0, int kc, int n0, int nc, int nr, 
 
 void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t ldx,
                     float *out, ptrdiff_t ldc, const mc_epilogue *ep) {
+    if (N == 1) {   /* matrix-vector (classifiers): a memory-bound kernel of its own */
+        mc_gemv_panels(w, M, K, x, ldx, out, ldc, ep);
+        return;
+    }
     dense_b d = {x, ldx};
     mc_gemm_driver2(w, M, K, N, pack_dense, rows_dense, &d, out, ldc, ep);
 }

@@ -2,7 +2,7 @@
    reports and compares with the portable code): one entry per kernel family of the kernel table
    and of _kernels, each sized to reach the family's vector paths (both GEMM tilings, padded
    im2col conv with fp16 and fp32 panels, blocked and planar depthwise (OW >= 100), pooling at
-   strides 1 and 2, odd tails for the row kernels, every activation).  A family added to the
+   strides 1, 2 and 3, odd tails for the row kernels, every activation).  A family added to the
    kernels needs an entry here: tests/csrc/test_isa_check.py checks the kernel table against
    `mc_isa_check_families`.  All problems stay below the threading threshold. */
 #include "kernels_impl.h"
@@ -39,7 +39,9 @@ static int check_gemm(int isa, float *out) {
     /* N-vectorised tile (K < 32), fp32 panels */
     mc_pack_weights_f32_panels(w, 20, 12, 12, p32);
     mc_gemm_w32(p32, 20, 12, 30, x, 30, out + 32 * 13, 30, &none);
-    return 32 * 13 + 20 * 30;
+    /* one column: the matrix-vector path (gemv.c), M and K off the vector widths */
+    mc_gemm(p16, 29, 39, 1, x, 1, out + 32 * 13 + 20 * 30, 1, &relu);
+    return 32 * 13 + 20 * 30 + 29;
 }
 
 static int check_conv2d(int isa, float *out) {
@@ -95,14 +97,17 @@ static int pool(int is_max, float *out) {
     fill(x, 4 * 81, 2.f, 15);
     mc_pool_shape s1 = {4, 9, 9, 3, 3, 1, 1, 1, 1, 1, 1, 9, 9};
     mc_pool_shape s2 = {4, 9, 9, 3, 3, 2, 2, 1, 1, 1, 1, 5, 5};
+    mc_pool_shape s3 = {4, 9, 9, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3};   /* gathered columns */
     if (is_max) {
         mc_max_pool2d(&s1, x, out);
         mc_max_pool2d(&s2, x, out + 4 * 81);
+        mc_max_pool2d(&s3, x, out + 4 * 106);
     } else {
         mc_avg_pool2d(&s1, x, out, 1);
         mc_avg_pool2d(&s2, x, out + 4 * 81, 0);
+        mc_avg_pool2d(&s3, x, out + 4 * 106, 1);
     }
-    return 4 * 81 + 4 * 25;
+    return 4 * 106 + 4 * 9;
 }
 
 static int check_max_pool2d(int isa, float *out) { (void)isa; return pool(1, out); }

@@ -36,6 +36,9 @@ void mc_dequant_rows(mc_panels w, size_t at, int panel, int kc, float *dst, ptrd
 /* GEMM over panels of any element kind, B = x read in place (mc_gemm's driver). */
 void mc_gemm_panels(mc_panels w, int M, int K, int N, const float *x, ptrdiff_t ldx,
                     float *out, ptrdiff_t ldc, const mc_epilogue *ep);
+/* out[m * ldc] = epilogue(sum_k W[m, k] x[k * ldx]): the N == 1 case of mc_gemm_panels (gemv.c). */
+void mc_gemv_panels(mc_panels w, int M, int K, const float *x, ptrdiff_t ldx, float *out, ptrdiff_t ldc,
+                    const mc_epilogue *ep);
 /* kc x 8 floats of panel `panel` from k0: in place for fp32, converted into buf for fp16. */
 const float *mc_panel_rows(mc_panels w, int K, int panel, int k0, int kc, float *buf);
 
