@@ -24,7 +24,7 @@ from mlir_coreml.ir.core import Value
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects.nn.misc import unpack_bits
 from mlir_coreml.passes._lowering import (CoreBuilder, evaluate_constant, require_constant, run_lowering,
-                                          static_shape, unsupported)
+                                          slice_bounds, static_shape, unsupported)
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 # =========================================================================== nn helpers
@@ -718,15 +718,7 @@ def lower_slice_static(op, b):
     x = single(op)
     shape = static_shape(x, op)
     slices, _ = op.slices(shape)
-    begin, end, strides = [], [], []
-    for s, d in zip(slices, shape):
-        start, stop, step = s.indices(d)
-        if step < 0 and stop < 0:
-            stop = -d - 1  # python's "before index 0"
-        begin.append(start)
-        end.append(stop)
-        strides.append(step)
-    return b.op("slice", x, begin=begin, end=end, strides=strides)
+    return b.op("slice", x, **slice_bounds(slices, shape))
 
 
 @lowers("nn.tile")
