@@ -9,6 +9,7 @@ from mlir_coreml.ir.dialects.constant import constant_array
 from mlir_coreml.ir.dialects.core import Conv2dOp, LinearOp, MatmulOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.rewriter import PatternRewriter
+from mlir_coreml.passes._matching import sole_user
 from mlir_coreml.passes.fuse_conv_batchnorm import make_constant
 
 PRODUCERS = (Conv2dOp, LinearOp, MatmulOp)
@@ -19,7 +20,7 @@ def plain_producer(value, classes=PRODUCERS, allow_residual: bool = False):
     still empty (no activation; no residual unless allowed, as the residual is added before
     the activation): it may absorb that op."""
     op = getattr(value, "op", None)
-    if not isinstance(op, classes) or len(value.uses) != 1:
+    if not isinstance(op, classes) or sole_user(value) is None:
         return None
     if op.activation != "none" or (op.residual is not None and not allow_residual):
         return None

@@ -146,6 +146,23 @@ def static_shape(value: Value, op: Operation) -> tuple:
     return tuple(t.shape)
 
 
+def slice_bounds(slices: Sequence[slice], shape) -> dict:
+    """core.slice's begin/end/strides for `x[slices]` on a static `shape`: each slice as
+    `slice.indices` normalizes it, but a negative step that runs past index 0 ends at -d - 1
+    (Python has no non-negative stop for "before index 0"), and an empty one is 0:0:1 (the
+    normalized start of an empty backward slice can be -1, which core.slice reads as the last
+    element)."""
+    begin, end, strides = [], [], []
+    for s, d in zip(slices, shape):
+        start, stop, step = s.indices(d)
+        if not range(start, stop, step):
+            start, stop, step = 0, 0, 1
+        begin.append(start)
+        end.append(-d - 1 if step < 0 and stop < 0 else stop)
+        strides.append(step)
+    return {"begin": begin, "end": end, "strides": strides}
+
+
 def require_constant(value: Value, op: Operation, what: str) -> np.ndarray:
     array = constant_array(value)
     if array is None:

@@ -1,5 +1,5 @@
-"""Matching helpers the pattern-recognition passes share: producers by class, scalar constants
-and the factors of a product tree."""
+"""Matching helpers the pattern-recognition passes share: producers by class, a value's sole
+user, scalar constants and the factors of a product tree."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,6 +11,15 @@ from mlir_coreml.ir.dialects.core import CastOp, DivOp, MulOp
 def defining(value, cls):
     op = getattr(value, "op", None)
     return op if isinstance(op, cls) else None
+
+
+def sole_user(value):
+    """The one op that reads `value`, or None when no op or several do (an op reading it twice
+    counts twice). A returned value has `func.return` among its readers, so the sole user of an
+    op's operand is that op only when nothing else, the function's result included, needs the
+    value: the op may absorb its producer."""
+    uses = value.uses
+    return uses[0].operation if len(uses) == 1 else None
 
 
 def float_constant(value) -> np.ndarray | None:
@@ -35,7 +44,7 @@ def factors(value, root=True) -> tuple[list, float]:
     mul and division by a scalar are looked through while nothing else reads them (the root
     may have other readers)."""
     op = getattr(value, "op", None)
-    if not root and len(value.uses) != 1:
+    if not root and sole_user(value) is None:
         return [value], 1.0
     if isinstance(op, MulOp):
         (a, ka), (b, kb) = factors(op.lhs, False), factors(op.rhs, False)

@@ -13,8 +13,9 @@ import numpy as np
 
 from mlir_coreml.ir.attributes import BoolAttr
 from mlir_coreml.ir.dialects.core import ConcatOp
-from mlir_coreml.ir.opdef import ConstantLike, Terminator
+from mlir_coreml.ir.opdef import ConstantLike
 from mlir_coreml.ir.types import F32
+from mlir_coreml.passes._matching import sole_user
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 IN_PLACE_ATTR = "in_place"
@@ -34,7 +35,7 @@ def operand_slices(op) -> list[tuple[object, int]]:
     return out
 
 
-def qualifies(op, block, returned: set) -> bool:
+def qualifies(op, block) -> bool:
     t = op.output.type
     if not (t.is_static and t.element == F32) or len(set(op.inputs)) != len(op.inputs):
         return False
@@ -45,7 +46,8 @@ def qualifies(op, block, returned: set) -> bool:
         if producer is None or producer.parent is not block or producer.regions or \
                 producer.has_trait(ConstantLike) or getattr(producer, "view_like", False):
             return False
-        if len(v.uses) != 1 or v in returned or v.type.element != F32 or not v.type.is_static:
+        # read by the concat alone: neither returned nor read by another op
+        if sole_user(v) is not op or v.type.element != F32 or not v.type.is_static:
             return False
     return True
 
@@ -59,9 +61,7 @@ class ConcatInPlace(ModulePass):
         for fn in module.walk():
             if fn.op_name != "func.func" or not fn.regions or not fn.regions[0].blocks:
                 continue
-            ops = list(fn.body.ops)
-            returned = set(ops[-1].operands) if ops and ops[-1].has_trait(Terminator) else set()
-            for op in ops:
-                if isinstance(op, ConcatOp) and qualifies(op, fn.body, returned):
+            for op in fn.body.ops:
+                if isinstance(op, ConcatOp) and qualifies(op, fn.body):
                     op.attributes[IN_PLACE_ATTR] = BoolAttr(True)
                     ctx.stat("concat-in-place: concats")

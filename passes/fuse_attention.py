@@ -22,21 +22,11 @@ from mlir_coreml.ir.dialects.core.canonicalization import FoldTransposeOfTranspo
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 from mlir_coreml.ir.types import TensorType
-from mlir_coreml.passes._matching import defining, factors
+from mlir_coreml.passes._matching import defining, factors, sole_user
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes.dce import erase_dead_ops
 
 HEADS_SWAP = (0, 2, 1, 3)   # [B, S, H, E] <-> [B, H, S, E]
-
-
-def single_use(value) -> bool:
-    return len(value.uses) == 1
-
-
-def only_user(value, op_type):
-    """The reader of single-use `value` when it is an `op_type`, else None."""
-    user = next(iter(value.uses)).operation
-    return user if isinstance(user, op_type) else None
 
 
 def swapped_last(value, rewriter: PatternRewriter, anchor):
@@ -57,7 +47,7 @@ def has_epilogue(matmul: MatmulOp) -> bool:
 def scores_and_mask(value):
     """(scores value, mask or None) of softmax's input `x` or `x + mask` (either side)."""
     add = defining(value, AddOp)
-    if add is None or not single_use(value):
+    if add is None or sole_user(value) is None:
         return value, None
     for scores, mask in ((add.lhs, add.rhs), (add.rhs, add.lhs)):
         if defining(scaled_matmul(scores)[0], MatmulOp) is not None and scores.type == value.type:
@@ -78,7 +68,7 @@ class RecognizeAttention(RewritePattern):
 
     def match_and_rewrite(self, op: MatmulOp, rewriter: PatternRewriter) -> bool:
         softmax = defining(op.a, SoftmaxOp)
-        if softmax is None or op.transpose_a or not single_use(op.a) or not op.output.type.is_static:
+        if softmax is None or op.transpose_a or sole_user(op.a) is not op or not op.output.type.is_static:
             return False
         if has_epilogue(op):
             return False
@@ -86,7 +76,7 @@ class RecognizeAttention(RewritePattern):
             return False
         scores, mask = scores_and_mask(softmax.input)
         product, scale = scaled_matmul(scores)
-        if product is None or (product is not scores and not single_use(product)):
+        if product is None or (product is not scores and sole_user(product) is None):
             return False
         qk = defining(product, MatmulOp)
         if qk is None or qk.transpose_a or has_epilogue(qk):
@@ -127,12 +117,11 @@ class AbsorbHeadTransposes(RewritePattern):
     transpose, each swapping axes 1 and 2 of rank 4 -> attention(q', k', v') in layout bshd."""
 
     def match_and_rewrite(self, op: ScaledDotProductAttentionOp, rewriter: PatternRewriter) -> bool:
-        if op.layout != "bhsd" or op.output.type.rank != 4 or not single_use(op.output):
+        merge = sole_user(op.output)
+        if op.layout != "bhsd" or op.output.type.rank != 4 or not isinstance(merge, TransposeOp):
             return False
-        merge = only_user(op.output, TransposeOp)
         splits = [defining(x, TransposeOp) for x in (op.q, op.k, op.v)]
-        if merge is None or tuple(merge.perm) != HEADS_SWAP or \
-                any(t is None or tuple(t.perm) != HEADS_SWAP for t in splits):
+        if tuple(merge.perm) != HEADS_SWAP or any(t is None or tuple(t.perm) != HEADS_SWAP for t in splits):
             return False
         q, k, v = (t.input for t in splits)
         new = build(ScaledDotProductAttentionOp, {"q": q, "k": k, "v": v, "mask": op.mask},
@@ -164,11 +153,11 @@ class AbsorbHeadViews(RewritePattern):
     [B, S, H * Ev] -> attention(q', k', v') in layout bsc, reading heads at channel offsets."""
 
     def match_and_rewrite(self, op: ScaledDotProductAttentionOp, rewriter: PatternRewriter) -> bool:
-        if op.layout != "bshd" or not single_use(op.output) or not op.output.type.is_static:
+        merge = sole_user(op.output)
+        if op.layout != "bshd" or not isinstance(merge, ReshapeOp) or not op.output.type.is_static:
             return False
-        merge = only_user(op.output, ReshapeOp)
         B, S, H, Ev = op.output.type.shape
-        if merge is None or tuple(merge.output.type.shape) != (B, S, H * Ev):
+        if tuple(merge.output.type.shape) != (B, S, H * Ev):
             return False
         sources = [channels_of(x) for x in (op.q, op.k, op.v)]
         if any(s is None for s in sources):

@@ -17,6 +17,7 @@ from mlir_coreml.ir.dialects.core import Conv2dOp, DepthwisePointwiseOp
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 from mlir_coreml.ir.types import F32
+from mlir_coreml.passes._matching import sole_user
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 
@@ -44,7 +45,7 @@ class FuseDepthwisePointwise(RewritePattern):
 
     def match_and_rewrite(self, op: Conv2dOp, rewriter: PatternRewriter) -> bool:
         dw = getattr(op.input, "op", None)
-        if not is_pointwise(op) or dw is None or not is_depthwise(dw) or len(op.input.uses) != 1:
+        if not is_pointwise(op) or dw is None or not is_depthwise(dw) or sole_user(op.input) is not op:
             return False
         if dw.residual is not None or not all(_static_f32(v) for v in (dw.input, op.input, op.output)):
             return False

@@ -17,7 +17,7 @@ from mlir_coreml.ir.dialects.core import (AddOp, DivOp, LayerNormOp, MulOp, Redu
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.rewriter import PatternRewriter, RewritePattern, apply_patterns_greedily
 from mlir_coreml.ir.shapes import normalize_axes
-from mlir_coreml.passes._matching import defining, float_constant, scalar
+from mlir_coreml.passes._matching import defining, float_constant, scalar, sole_user
 from mlir_coreml.passes.base import ModulePass, PassContext
 from mlir_coreml.passes.fuse_conv_batchnorm import make_constant
 
@@ -56,7 +56,7 @@ class ScaleIntoLayerNorm(RewritePattern):
     def match_and_rewrite(self, op: MulOp, rewriter: PatternRewriter) -> bool:
         for value, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
             norm = defining(value, LayerNormOp)
-            if norm is None or len(value.uses) != 1 or norm.gamma is not None or norm.beta is not None:
+            if norm is None or sole_user(value) is None or norm.gamma is not None or norm.beta is not None:
                 continue
             gamma = normalized_param(other, norm)
             if gamma is not None and op.output.type == value.type:
@@ -71,7 +71,7 @@ class ShiftIntoLayerNorm(RewritePattern):
     def match_and_rewrite(self, op: AddOp, rewriter: PatternRewriter) -> bool:
         for value, other in ((op.lhs, op.rhs), (op.rhs, op.lhs)):
             norm = defining(value, LayerNormOp)
-            if norm is None or len(value.uses) != 1 or norm.beta is not None:
+            if norm is None or sole_user(value) is None or norm.beta is not None:
                 continue
             beta = normalized_param(other, norm)
             if beta is not None and op.output.type == value.type:

@@ -24,7 +24,8 @@ from mlir_coreml.ir.shapes import window_output_size
 from mlir_coreml.ir.opdef import build
 from mlir_coreml.ir.types import TensorType
 from mlir_coreml.passes.base import ModulePass, PassContext
-from mlir_coreml.passes._lowering import evaluate_constant, require_constant, run_lowering, static_shape, unsupported
+from mlir_coreml.passes._lowering import (evaluate_constant, require_constant, run_lowering, slice_bounds,
+                                          static_shape, unsupported)
 from mlir_coreml.passes.nn_to_core import flip, nearest_resize
 
 LOWERINGS: dict = {}
@@ -453,7 +454,7 @@ def lower_slice_by_index(op, b):
         return [False] * len(shape) if v is None else [bool(m) for m in np.asarray(v).reshape(-1)]
 
     bmask, emask, squeeze = mask("begin_mask"), mask("end_mask"), mask("squeeze_mask")
-    begins, ends, steps = [], [], []
+    slices = []
     for i, d in enumerate(shape):
         s = stride[i]
         start = None if bmask[i] else begin[i]
@@ -462,13 +463,8 @@ def lower_slice_by_index(op, b):
             start = start if start is not None else (0 if s > 0 else -1)
             start = start % d
             stop, s = start + 1, 1
-        lo, hi, st = slice(start, stop, s).indices(d)
-        if st < 0 and hi < 0:
-            hi = -d - 1
-        begins.append(lo)
-        ends.append(hi)
-        steps.append(st)
-    return b.op("slice", x, begin=begins, end=ends, strides=steps)
+        slices.append(slice(start, stop, s))
+    return b.op("slice", x, **slice_bounds(slices, shape))
 
 
 @lowers("slice_by_size")

@@ -24,7 +24,7 @@ from mlir_coreml.ir.core import Value
 from mlir_coreml.ir.dialects import core
 from mlir_coreml.ir.dialects.nn.misc import unpack_bits
 from mlir_coreml.passes._lowering import (CoreBuilder, evaluate_constant, require_constant, run_lowering,
-                                          static_shape, unsupported)
+                                          slice_bounds, static_shape, unsupported)
 from mlir_coreml.passes.base import ModulePass, PassContext
 
 # =========================================================================== nn helpers
@@ -718,15 +718,7 @@ def lower_slice_static(op, b):
     x = single(op)
     shape = static_shape(x, op)
     slices, _ = op.slices(shape)
-    begin, end, strides = [], [], []
-    for s, d in zip(slices, shape):
-        start, stop, step = s.indices(d)
-        if step < 0 and stop < 0:
-            stop = -d - 1  # python's "before index 0"
-        begin.append(start)
-        end.append(stop)
-        strides.append(step)
-    return b.op("slice", x, begin=begin, end=end, strides=strides)
+    return b.op("slice", x, **slice_bounds(slices, shape))
 
 
 @lowers("nn.tile")
@@ -1020,23 +1012,13 @@ def lower_dequantize(op, b):
 @lowers("nn.image_preprocess")
 def lower_image_preprocess(op, b):
     x = op.input
-    rank = len(static_shape(x, op))
-    scaler = op.attributes.get("scaler")
-    if scaler is not None:
-        p = scaler.value
-        if op.colorSpace.startswith("GRAYSCALE"):
-            bias = [p.get("grayBias", 0.0)]
-        elif op.colorSpace == "BGR":
-            bias = [p.get("blueBias", 0.0), p.get("greenBias", 0.0), p.get("redBias", 0.0)]
-        else:
-            bias = [p.get("redBias", 0.0), p.get("greenBias", 0.0), p.get("blueBias", 0.0)]
-        y = b.op("mul", x, b.scalar(p.get("channelScale", 0.0)))
-        return b.op("add", y, b.const(np.asarray(bias, np.float32).reshape((-1, 1, 1) if rank >= 3 else (-1,))))
-    mean = op.attributes.get("meanImage")
-    if mean is not None:
-        shape = static_shape(x, op)[-3:]
-        return b.op("sub", x, b.const(np.asarray(mean.value.get("meanImage", ()), np.float32).reshape(shape)))
-    return x
+    shape = static_shape(x, op)
+    scaled, mean = op.scale_and_bias(), op.mean_image()
+    if scaled is not None:
+        scale, bias = scaled
+        y = b.op("mul", x, b.scalar(scale))
+        return b.op("add", y, b.const(bias.reshape((-1, 1, 1) if len(shape) >= 3 else (-1,))))
+    return x if mean is None else b.op("sub", x, b.const(mean.reshape(shape[-3:])))
 
 
 # Layers `core` cannot express, run by the runtime on their numpy reference semantics:

@@ -53,13 +53,18 @@ SCRATCH_OFFSET_ATTR = "scratch_offset"
 SCRATCH_SIZE_ATTR = "scratch_size"
 KEPT = -1  # `last_use` of a returned value
 PLAN_ATTRS = (OFFSET_ATTR, LAST_USE_ATTR, SCRATCH_OFFSET_ATTR, SCRATCH_SIZE_ATTR)
-# Ops a runtime may run as one kernel call computing in fp32 (runtime/executor.py's kernel
-# builders: the executor writes conv, fused depthwise+pointwise, linear and matmul results in
-# place; the generated module every call with a `KernelCall`): an f32 result is written into
-# its arena buffer, an f16 one is staged in fp32 scratch, then rounded into a fresh array.
-KERNEL_OPS = (Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp, Pool2dOp, GlobalPoolOp, SoftmaxOp, ActivationOp,
-              LayerNormOp, ScaledDotProductAttentionOp, ReshapeOp, TransposeOp, SplitOp, ToBlockedOp, FromBlockedOp,
-              Conv2dBlockedOp, Pool2dBlockedOp, GlobalPoolBlockedOp)
+# Ops whose kernels write into a given `out=` buffer: the executor (runtime/executor.py) passes
+# an f32 result's arena buffer. (softmax also takes out=, but its shape check compares a typed
+# ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
+KERNELS_WRITE_OUT = (Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp, Conv2dBlockedOp, ToBlockedOp,
+                     FromBlockedOp)
+# Ops a runtime may run as one kernel call computing in fp32 (the executor's kernel builders,
+# writing KERNELS_WRITE_OUT in place; the generated module every call with a `KernelCall`): an
+# f32 result is written into its arena buffer, an f16 one is staged in fp32 scratch, then
+# rounded into a fresh array.
+KERNEL_OPS = KERNELS_WRITE_OUT + (Pool2dOp, GlobalPoolOp, SoftmaxOp, ActivationOp, LayerNormOp,
+                                  ScaledDotProductAttentionOp, ReshapeOp, TransposeOp, SplitOp,
+                                  Pool2dBlockedOp, GlobalPoolBlockedOp)
 
 
 @dataclass

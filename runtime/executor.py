@@ -37,7 +37,7 @@ from mlir_coreml.ir.dialects.core import (KERNEL_ACTIVATIONS, ActivationOp, Conv
 from mlir_coreml.ir.opdef import ConstantLike, Terminator
 from mlir_coreml.ir.types import F16, F32, TensorType
 from mlir_coreml.ir.verifier import describe_location
-from mlir_coreml.passes.plan_memory import KEPT, arena_size, result_last_uses, result_offsets
+from mlir_coreml.passes.plan_memory import KEPT, KERNELS_WRITE_OUT, arena_size, result_last_uses, result_offsets
 from mlir_coreml.runtime.quantized_panels import quantized_panels, quantized_producer
 from mlir_coreml.runtime import pack_memo
 
@@ -567,10 +567,6 @@ KERNEL_BUILDERS: dict[type, Callable] = {
     Pool2dBlockedOp: pool_blocked_kernel,
     GlobalPoolBlockedOp: pool_blocked_kernel,
 }
-# Kernels that write into `out=`. (softmax also takes out=, but its shape check compares a
-# typed ndarray's `.shape` pointer in _kernels.pyx and always fails: reported, left out.)
-KERNELS_WRITE_OUT = frozenset({Conv2dOp, DepthwisePointwiseOp, LinearOp, MatmulOp, Conv2dBlockedOp, ToBlockedOp,
-                               FromBlockedOp})
 
 
 def release_points(op) -> list[int]:

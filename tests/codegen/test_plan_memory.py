@@ -10,9 +10,9 @@ from mlir_coreml.ir.parser import parse_module
 from mlir_coreml.ir.printer import print_module
 from mlir_coreml.passes.manager import PassManager
 from mlir_coreml.errors import MlirCoremlError
-from mlir_coreml.passes.plan_memory import (KEPT, KERNEL_OPS, LAST_USE_ATTR, OFFSET_ATTR, SIZE_ATTR,
+from mlir_coreml.ir.types import F32
+from mlir_coreml.passes.plan_memory import (KEPT, KERNELS_WRITE_OUT, LAST_USE_ATTR, OFFSET_ATTR, SIZE_ATTR,
                                             result_last_uses, result_offsets)
-from mlir_coreml.runtime.executor import KERNELS_WRITE_OUT
 from tests.codegen.helpers import Program, rel_err
 
 SHAPE = (1, 8, 6, 6)
@@ -110,10 +110,22 @@ def test_a_module_without_the_plan_is_refused(dropped):
         CompiledModel(unplanned, threads=1)
 
 
-def test_what_the_executor_writes_in_place_is_planned():
-    """The executor's in-place kernels write at plan-memory's offsets: each is a kernel op of
-    the plan (the generated module refuses a direct call without its planned offsets)."""
-    assert KERNELS_WRITE_OUT <= set(KERNEL_OPS)
+def test_the_executor_writes_in_place_what_the_plan_names():
+    """plan-memory's KERNELS_WRITE_OUT is the executor's table: a kernel step writes its f32
+    result at the planned offset exactly when its op is one of those (the convolutions here),
+    every other kernel step returns a fresh array."""
+    rng = np.random.default_rng(0)
+    p = Program(x=rng.standard_normal(SHAPE).astype(np.float32))
+    a = conv_block(p, rng, p.args["x"])
+    b = p.op(core.SigmoidOp, [a])
+    c = conv_block(p, rng, b, residual=a)
+    module = p.finish(p.op(core.TransposeOp, [c], {"perm": [0, 2, 3, 1]}))
+    steps = [s for s in compile_model(module, threads=1, precision="fp32").executor.steps if s.kind == "kernel"]
+    assert any(isinstance(s.op, core.Conv2dOp) for s in steps)
+    for step in steps:
+        in_place = type(step.op) in KERNELS_WRITE_OUT and step.op.results[0].type.element == F32
+        assert step.out_offset == (result_offsets(step.op)[0] if in_place else -1)
+        assert in_place == isinstance(step.op, core.Conv2dOp)
 
 
 def test_chain_reuses_memory_and_reports_statistics():

@@ -139,6 +139,30 @@ def test_changing_the_code_misses(tmp_path, monkeypatch):
     assert compile_cache.entry_for(path, {}).key != key
 
 
+def test_the_package_is_stat_once_per_process(tmp_path, monkeypatch):
+    """The package's files do not change under a running process: the first key computation
+    stats each of them, a second one none (the model's own files are still looked at)."""
+    path = conv_net(tmp_path)
+    package = tuple(os.path.join(folder, "") for folder in compile_cache._package_folders())
+    real_stat = os.stat
+    seen = []
+
+    def counting_stat(name, *args, **kwargs):
+        seen.append(os.fspath(name))
+        return real_stat(name, *args, **kwargs)
+
+    compile_cache.code_fingerprint.cache_clear()
+    monkeypatch.setattr(os, "stat", counting_stat)
+    first = compile_cache.entry_for(path, {}).key
+    package_stats = sum(name.startswith(package) for name in seen)
+    seen.clear()
+    second = compile_cache.entry_for(path, {}).key
+    monkeypatch.undo()
+    assert package_stats > 100 and path in seen  # the counter sees the walk and the model
+    assert second == first
+    assert [name for name in seen if name.startswith(package)] == []
+
+
 def test_an_unreadable_entry_is_compiled_again(tmp_path, private_cache):
     path = conv_net(tmp_path)
     expected = compile_model(path).predict(INPUT)["output"]

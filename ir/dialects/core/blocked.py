@@ -17,7 +17,8 @@ import numpy as np
 from mlir_coreml.ir.opdef import AnyTensor, VerifyError, attribute, op_def, operand, result
 from mlir_coreml.ir.types import TensorType
 from mlir_coreml.ir.dialects.core.base import CoreOp, as_f32, shape_of, unranked_like
-from mlir_coreml.ir.dialects.core.linalg import (FusedEpilogueMixin, conv2d_reference, conv2d_result_shape)
+from mlir_coreml.ir.dialects.core.linalg import (ConvWindowMixin, FusedEpilogueMixin, conv2d_reference,
+                                                conv2d_result_shape)
 from mlir_coreml.ir.dialects.core.spatial import Pool2dOp, check_pool_window, pool_output_hw
 from mlir_coreml.ir.shapes import format_shape, num_elements
 
@@ -104,7 +105,7 @@ class FromBlockedOp(CoreOp):
 
 
 @op_def("core.conv2d_blocked")
-class Conv2dBlockedOp(FusedEpilogueMixin, CoreOp):
+class Conv2dBlockedOp(ConvWindowMixin, FusedEpilogueMixin, CoreOp):
     """core.conv2d on blocked activations: input [N, ceil(C/16), H, W, 16], weight [Cout,
     C/groups, KH, KW] as core.conv2d's, bias [Cout], residual and result [N, ceil(Cout/16), OH,
     OW, 16]; dense (groups 1) or depthwise (groups == C == Cout). Same epilogue."""
@@ -114,9 +115,6 @@ class Conv2dBlockedOp(FusedEpilogueMixin, CoreOp):
     bias = operand(AnyTensor, optional=True)
     residual = operand(AnyTensor, optional=True)
     output = result(AnyTensor)
-    strides = attribute("ints", default=(1, 1))
-    dilations = attribute("ints", default=(1, 1))
-    pads = attribute("ints", default=(0, 0, 0, 0))
     groups = attribute("int", default=1)
 
     @property

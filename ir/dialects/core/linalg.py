@@ -57,6 +57,28 @@ class FusedEpilogueMixin:
                                   f"result shape {format_shape(out_shape)}")
 
 
+class ConvWindowMixin:
+    """The sliding window conv2d and depthwise_pointwise share: `strides` and `dilations` (H, W)
+    and `pads` (top, bottom, left, right)."""
+
+    strides = attribute("ints", default=(1, 1))
+    dilations = attribute("ints", default=(1, 1))
+    pads = attribute("ints", default=(0, 0, 0, 0))
+
+    def check_window(self) -> None:
+        sh, sw = int_pair(self.strides, "strides")
+        dh, dw = int_pair(self.dilations, "dilations")
+        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0:
+            raise VerifyError(f"pads must be 4 non-negative values (top, bottom, left, right), got {list(self.pads)}")
+        if min(sh, sw, dh, dw) < 1:
+            raise VerifyError("strides and dilations must be positive")
+
+    def window_output_hw(self, h, w, kh, kw) -> tuple:
+        """(OH, OW) of an H x W input under a KH x KW kernel (None where H or W is unknown)."""
+        (sh, sw), (dh, dw), (pt, pb, pl, pr) = self.strides, self.dilations, self.pads
+        return window_output_size(h, kh, sh, dh, pt, pb), window_output_size(w, kw, sw, dw, pl, pr)
+
+
 def conv2d_reference(x, w, strides=(1, 1), dilations=(1, 1), pads=(0, 0, 0, 0), groups=1) -> np.ndarray:
     """NCHW cross-correlation in float32: im2col through sliding windows, one sgemm per group
     (for depthwise, a multiply-reduce over the window)."""
@@ -102,14 +124,11 @@ def conv_algorithms(weight_shape, strides, dilations, pads, groups) -> tuple[str
 
 
 def conv2d_result_shape(op, x, w) -> tuple | None:
-    """The NCHW result shape of convolution `op` (its strides, dilations, pads, groups and
-    epilogue checked) for input shape `x` and weight shape `w`; None when either is unknown."""
-    sh, sw = int_pair(op.strides, "strides")
-    dh, dw = int_pair(op.dilations, "dilations")
-    if len(c_ints(op.pads, "pads")) != 4 or min(op.pads) < 0:
-        raise VerifyError(f"pads must be 4 non-negative values (top, bottom, left, right), got {list(op.pads)}")
-    if min(sh, sw, dh, dw) < 1 or not 1 <= op.groups <= C_INT_MAX:
-        raise VerifyError("strides, dilations and groups must be positive")
+    """The NCHW result shape of convolution `op` (a ConvWindowMixin with `groups` and an epilogue;
+    all checked) for input shape `x` and weight shape `w`; None when either is unknown."""
+    op.check_window()
+    if not 1 <= op.groups <= C_INT_MAX:
+        raise VerifyError(f"groups must be positive (and below 2**31), got {op.groups}")
     if x is None or w is None:
         return None
     if len(x) != 4 or len(w) != 4:
@@ -118,16 +137,13 @@ def conv2d_result_shape(op, x, w) -> tuple | None:
     if cout % op.groups or (x[1] is not None and x[1] != cg * op.groups):
         raise VerifyError(f"input has {x[1]} channels but the weight {format_shape(w)} with groups={op.groups} "
                           f"expects {cg * op.groups}")
-    pt, pb, pl, pr = op.pads
-    oh = window_output_size(x[2], kh, sh, dh, pt, pb)
-    ow = window_output_size(x[3], kw, sw, dw, pl, pr)
-    shape = check_size((x[0], cout, oh, ow))
+    shape = check_size((x[0], cout, *op.window_output_hw(x[2], x[3], kh, kw)))
     op.check_epilogue(shape, cout)
     return shape
 
 
 @op_def("core.conv2d")
-class Conv2dOp(FusedEpilogueMixin, CoreOp):
+class Conv2dOp(ConvWindowMixin, FusedEpilogueMixin, CoreOp):
     """NCHW convolution: input [N, C, H, W], weight [Cout, C/groups, KH, KW], optional bias [Cout]
     and residual (shaped like the result); `pads` = (top, bottom, left, right); `algorithm` one
     of CONV_ALGORITHMS that fits the geometry (the same result up to rounding)."""
@@ -137,9 +153,6 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
     bias = operand(AnyTensor, optional=True)
     residual = operand(AnyTensor, optional=True)
     output = result(AnyTensor)
-    strides = attribute("ints", default=(1, 1))
-    dilations = attribute("ints", default=(1, 1))
-    pads = attribute("ints", default=(0, 0, 0, 0))
     groups = attribute("int", default=1)
     algorithm = attribute("str", default="auto")
 
@@ -167,7 +180,7 @@ class Conv2dOp(FusedEpilogueMixin, CoreOp):
 
 
 @op_def("core.depthwise_pointwise")
-class DepthwisePointwiseOp(FusedEpilogueMixin, CoreOp):
+class DepthwisePointwiseOp(ConvWindowMixin, FusedEpilogueMixin, CoreOp):
     """A depthwise convolution and the 1x1 convolution that reads it, as one op (MobileNet's
     blocks; passes/fuse_depthwise_pointwise.py forms it so the kernel keeps the depthwise result
     in cache): `act(pw_weight @ dw_act(depthwise(input) + dw_bias) + bias + residual)`.
@@ -181,19 +194,13 @@ class DepthwisePointwiseOp(FusedEpilogueMixin, CoreOp):
     bias = operand(AnyTensor, optional=True)
     residual = operand(AnyTensor, optional=True)
     output = result(AnyTensor)
-    strides = attribute("ints", default=(1, 1))
-    dilations = attribute("ints", default=(1, 1))
-    pads = attribute("ints", default=(0, 0, 0, 0))
     dw_activation = attribute("str", default="none")
     dw_alpha = attribute("float", default=0.0)
     dw_beta = attribute("float", default=0.0)
 
     def infer_types(self):
         x, dw, pw = shape_of(self.input), shape_of(self.dw_weight), shape_of(self.pw_weight)
-        sh, sw = int_pair(self.strides, "strides")
-        dh, dwl = int_pair(self.dilations, "dilations")
-        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0 or min(sh, sw, dh, dwl) < 1:
-            raise VerifyError("pads must be 4 non-negative values, strides and dilations positive")
+        self.check_window()
         check_activation(self.dw_activation)
         if x is None or dw is None or pw is None:
             return unranked_like(self.input)
@@ -203,10 +210,7 @@ class DepthwisePointwiseOp(FusedEpilogueMixin, CoreOp):
             raise VerifyError(f"pw_weight must be [Cout, {dw[0]}, 1, 1], got {format_shape(pw)}")
         if self.dw_bias is not None and shape_of(self.dw_bias) not in (None, (dw[0],)):
             raise VerifyError(f"dw_bias must have shape [{dw[0]}], got {format_shape(shape_of(self.dw_bias))}")
-        pt, pb, pl, pr = self.pads
-        oh = window_output_size(x[2], dw[2], sh, dh, pt, pb)
-        ow = window_output_size(x[3], dw[3], sw, dwl, pl, pr)
-        shape = check_size((x[0], pw[0], oh, ow))
+        shape = check_size((x[0], pw[0], *self.window_output_hw(x[2], x[3], dw[2], dw[3])))
         self.check_epilogue(shape, pw[0])
         return [TensorType(shape, self.input.type.element)]
 

@@ -46,6 +46,14 @@ class LogSoftmaxOp(AxisOp):
         return 5 * self.out_numel()
 
 
+def standardize(x, axes, eps) -> np.ndarray:
+    """`(x - mean) / sqrt(var + eps)` over `axes`, in float64."""
+    x = np.asarray(x, dtype=np.float64)
+    mean = x.mean(axis=axes, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
+    return (x - mean) / np.sqrt(var + eps)
+
+
 def _broadcast_param(p, rank, axes):
     """A parameter shaped like the normalized `axes` of a rank-`rank` input, ready to broadcast."""
     shape = [1] * rank
@@ -83,15 +91,13 @@ class LayerNormOp(CoreOp):
 
     def reference(self, *arrays):
         a = self.arrays_by_name(arrays)
-        x = np.asarray(a["input"], dtype=np.float64)
-        axes = normalize_axes(self.axes, x.ndim)
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-        y = (x - mean) / np.sqrt(var + self.eps)
+        rank = np.ndim(a["input"])
+        axes = normalize_axes(self.axes, rank)
+        y = standardize(a["input"], axes, self.eps)
         if a["gamma"] is not None:
-            y = y * _broadcast_param(a["gamma"], x.ndim, axes)
+            y = y * _broadcast_param(a["gamma"], rank, axes)
         if a["beta"] is not None:
-            y = y + _broadcast_param(a["beta"], x.ndim, axes)
+            y = y + _broadcast_param(a["beta"], rank, axes)
         return self.out(y)
 
     def flops(self):
@@ -149,13 +155,10 @@ class InstanceNormOp(CoreOp):
         return [self.input.type]
 
     def reference(self, x, gamma, beta):
-        x = np.asarray(x, dtype=np.float64)
-        axes = tuple(range(2, x.ndim))
-        mean = x.mean(axis=axes, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=axes, keepdims=True)
-        shape = (1, -1) + (1,) * (x.ndim - 2)
-        y = (x - mean) / np.sqrt(var + self.eps) * as_f32(gamma).reshape(shape) + as_f32(beta).reshape(shape)
-        return self.out(y)
+        rank = np.ndim(x)
+        shape = (1, -1) + (1,) * (rank - 2)
+        y = standardize(x, tuple(range(2, rank)), self.eps)
+        return self.out(y * as_f32(gamma).reshape(shape) + as_f32(beta).reshape(shape))
 
     def flops(self):
         return 8 * self.out_numel()

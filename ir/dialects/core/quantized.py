@@ -62,6 +62,7 @@ def _check_blocks(name: str, param: TensorType, shape) -> None:
 
 class _QuantizedConstant(Operation):
     traits = frozenset({Pure, ConstantLike})
+    output = result(AnyType)  # the dense values
 
     def infer_types(self):
         return [self.output.type]
@@ -69,10 +70,19 @@ class _QuantizedConstant(Operation):
     def flops(self):
         return 0
 
-    def _check_output(self, codes: TensorType, element) -> tuple:
+    def _payload_types(self, *names: str) -> tuple[TensorType, ...]:
+        return tuple(self.attributes[name].type for name in names)
+
+    def _static_result(self) -> TensorType:
         t = self.output.type
         if not (isinstance(t, TensorType) and t.is_static):
             raise VerifyError("result must be a static tensor")
+        return t
+
+    def _check_output(self, codes: TensorType, element) -> tuple:
+        """The result's shape, checked to be the codes' (one code per element) with the
+        parameters' element type."""
+        t = self._static_result()
         if codes.shape != t.shape:
             raise VerifyError(f"codes have shape {codes.shape} but the result is {t}")
         if t.element != element:
@@ -86,10 +96,9 @@ class DequantizeOp(_QuantizedConstant):
 
     data = attribute("dense")
     scale = attribute("dense")
-    output = result(AnyType)
 
     def verify_(self):
-        data, scale = self.attributes["data"].type, self.attributes["scale"].type
+        data, scale = self._payload_types("data", "scale")
         if str(data.element) not in INTEGER_CODES:
             raise VerifyError(f"data must be i8 or u8 codes, got {data.element}")
         if not scale.element.is_float:
@@ -132,10 +141,9 @@ class LutToDenseOp(_QuantizedConstant):
     indices = attribute("dense")
     lut = attribute("dense")
     bits = attribute("int")
-    output = result(AnyType)
 
     def verify_(self):
-        indices, lut = self.attributes["indices"].type, self.attributes["lut"].type
+        indices, lut = self._payload_types("indices", "lut")
         if str(indices.element) != "u8":
             raise VerifyError(f"indices must be u8, got {indices.element}")
         if not 1 <= self.bits <= 8:
@@ -165,13 +173,10 @@ class SparseToDenseOp(_QuantizedConstant):
 
     mask = attribute("dense")
     nonzero = attribute("dense")
-    output = result(AnyType)
 
     def verify_(self):
-        mask, nonzero = self.attributes["mask"].type, self.attributes["nonzero"].type
-        t = self.output.type
-        if not (isinstance(t, TensorType) and t.is_static):
-            raise VerifyError("result must be a static tensor")
+        mask, nonzero = self._payload_types("mask", "nonzero")
+        t = self._static_result()
         if str(mask.element) != "u8" or mask.shape != (-(-t.num_elements // 8),):
             raise VerifyError(f"mask must be tensor<{-(-t.num_elements // 8)}xu8> (one bit per element of {t}), "
                               f"got {mask}")

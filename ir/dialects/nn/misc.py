@@ -392,22 +392,34 @@ class ImagePreprocessOp(Operation):
     colorSpace = attribute("str", default="RGB")
     traits = frozenset({Pure})
 
+    def scale_and_bias(self) -> tuple[float, np.ndarray] | None:
+        """(channelScale, the per-channel biases in the input's channel order) of the `scaler`;
+        None without one."""
+        scaler = self.attributes.get("scaler")
+        if scaler is None:
+            return None
+        if self.colorSpace.startswith("GRAYSCALE"):
+            keys = ("grayBias",)
+        elif self.colorSpace == "BGR":
+            keys = ("blueBias", "greenBias", "redBias")
+        else:
+            keys = ("redBias", "greenBias", "blueBias")
+        p = scaler.value
+        return p.get("channelScale", 0.0), np.asarray([p.get(k, 0.0) for k in keys], np.float32)
+
+    def mean_image(self) -> np.ndarray | None:
+        """The flat float32 mean image of `meanImage`; None without one."""
+        mean = self.attributes.get("meanImage")
+        return None if mean is None else np.asarray(mean.value.get("meanImage", ()), np.float32)
+
     def reference(self, x):
         x = np.asarray(x, np.float32)
-        scaler = self.attributes.get("scaler")
-        if scaler is not None:
-            p = scaler.value
-            if self.colorSpace.startswith("GRAYSCALE"):
-                bias = [p.get("grayBias", 0.0)]
-            elif self.colorSpace == "BGR":
-                bias = [p.get("blueBias", 0.0), p.get("greenBias", 0.0), p.get("redBias", 0.0)]
-            else:
-                bias = [p.get("redBias", 0.0), p.get("greenBias", 0.0), p.get("blueBias", 0.0)]
-            return x * np.float32(p.get("channelScale", 0.0)) + np.asarray(bias, np.float32).reshape(-1, 1, 1)
-        mean = self.attributes.get("meanImage")
-        if mean is not None:
-            return x - np.asarray(mean.value.get("meanImage", ()), np.float32).reshape(x.shape[-3:])
-        return x
+        scaled = self.scale_and_bias()
+        if scaled is not None:
+            scale, bias = scaled
+            return x * np.float32(scale) + bias.reshape(-1, 1, 1)
+        mean = self.mean_image()
+        return x if mean is None else x - mean.reshape(x.shape[-3:])
 
     def infer_types(self):
         return [self.input.type]
