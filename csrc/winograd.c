@@ -257,26 +257,101 @@ static void finish_tiles(const wino_job *j, int co, int t0, int n, const float *
     }
 }
 
+/* The three stages of one block of n tiles from tile t0: the input transform of channels
+   [c0, c1), the GEMM of point xi, the output transform of output channels [o0, o1).  V and Mo
+   hold the block's transformed input and GEMM results, T, Y and ph are working rows. */
+static void stage_input(const wino_job *j, int c0, int c1, int t0, int n, float *V, float *T, float *ph) {
+    for (int c = c0; c < c1; c++) transform_input(j, c, t0, n, V, T, ph);
+}
+
+static void stage_gemm(const wino_job *j, int xi, int n, const float *V, float *Mo) {
+    int nt = j->nt, C = j->s->C, Cout = j->s->Cout;
+    mc_panels u = mc_panels_at(j->U, xi * j->usize);
+    const float *vx = V + (size_t)xi * C * nt;
+    float *mx = Mo + (size_t)xi * Cout * nt;
+    if (u.f32) mc_gemm_w32(u.p, Cout, C, n, vx, nt, mx, nt, NULL);
+    else mc_gemm(u.p, Cout, C, n, vx, nt, mx, nt, NULL);
+}
+
+static void stage_output(const wino_job *j, int o0, int o1, int t0, int n, const float *Mo, float *T, float *Y,
+                         float *ph) {
+    int Cout = j->s->Cout, nt = j->nt;
+    for (int co = o0; co < o1; co++) {
+        j->output(j->m, Mo + (size_t)co * nt, (ptrdiff_t)Cout * nt, T, Y, nt, n);
+        finish_tiles(j, co, t0, n, Y, ph);
+    }
+}
+
+static size_t block_floats(const wino_job *j) { return (size_t)j->A2 * (j->s->C + j->s->Cout) * j->nt; }
+static size_t rows_floats(const wino_job *j) { return (size_t)j->A2 * (j->nt * j->m + 8); }
+
+/* One whole block per task: the split when there are blocks enough for every thread. */
 static void wino_block(void *ctx, int task, int thread) {
     (void)thread;
     const wino_job *j = ctx;
+    int t0 = task * j->nt, n = j->ntiles - t0 < j->nt ? j->ntiles - t0 : j->nt;
+    size_t tsz = rows_floats(j);
+    float *V = mc_scratch(MC_SLOT_OWN, block_floats(j) + 3 * tsz + 64);
+    float *Mo = V + (size_t)j->A2 * j->s->C * j->nt, *T = Mo + (size_t)j->A2 * j->s->Cout * j->nt;
+    float *Y = T + tsz, *ph = Y + tsz;
+    stage_input(j, 0, j->s->C, t0, n, V, T, ph);
+    for (int xi = 0; xi < j->A2; xi++) stage_gemm(j, xi, n, V, Mo);
+    stage_output(j, 0, j->s->Cout, t0, n, Mo, T, Y, ph);
+}
+
+/* Too few blocks for the threads (small images, deep layers): each block's stages are split
+   instead, channels for the transforms and the alpha^2 points for the GEMMs, with the
+   block's V and Mo shared.  The stages compute exactly what wino_block does. */
+typedef struct {
+    const wino_job *j;
+    int t0, n, chunk;               /* tiles of the block; channels per transform task */
+    float *V, *Mo;
+} wino_stage;
+
+static float *stage_rows(const wino_job *j) { return mc_scratch(MC_SLOT_MISC, 3 * rows_floats(j) + 64); }
+
+static void stage_input_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const wino_stage *st = ctx;
+    int c0 = task * st->chunk, c1 = c0 + st->chunk < st->j->s->C ? c0 + st->chunk : st->j->s->C;
+    float *T = stage_rows(st->j), *ph = T + 2 * rows_floats(st->j);
+    stage_input(st->j, c0, c1, st->t0, st->n, st->V, T, ph);
+}
+
+static void stage_gemm_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const wino_stage *st = ctx;
+    stage_gemm(st->j, task, st->n, st->V, st->Mo);
+}
+
+static void stage_output_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const wino_stage *st = ctx;
+    int o0 = task * st->chunk, o1 = o0 + st->chunk < st->j->s->Cout ? o0 + st->chunk : st->j->s->Cout;
+    float *T = stage_rows(st->j), *Y = T + rows_floats(st->j), *ph = Y + rows_floats(st->j);
+    stage_output(st->j, o0, o1, st->t0, st->n, st->Mo, T, Y, ph);
+}
+
+/* Channel chunks for `threads` threads: several per thread, so a late thread is covered. */
+static int chunk_for(int channels, int threads) {
+    int tasks = 4 * threads < channels ? 4 * threads : channels;
+    return (channels + tasks - 1) / tasks;
+}
+
+static void run_staged(const wino_job *j, int blocks, int threads) {
     const mc_conv_shape *s = j->s;
-    int m = j->m, A2 = j->A2, nt = j->nt, C = s->C, Cout = s->Cout;
-    int t0 = task * nt, n = j->ntiles - t0 < nt ? j->ntiles - t0 : nt;
-    size_t vsz = (size_t)A2 * C * nt, msz = (size_t)A2 * Cout * nt, tsz = (size_t)A2 * (nt * m + 8);
-    float *V = mc_scratch(MC_SLOT_OWN, vsz + msz + 3 * tsz + 64);
-    float *Mo = V + vsz, *T = Mo + msz, *Y = T + tsz, *ph = Y + tsz;
-    for (int c = 0; c < C; c++) transform_input(j, c, t0, n, V, T, ph);
-    for (int xi = 0; xi < A2; xi++) {
-        mc_panels u = mc_panels_at(j->U, xi * j->usize);
-        const float *vx = V + (size_t)xi * C * nt;
-        float *mx = Mo + (size_t)xi * Cout * nt;
-        if (u.f32) mc_gemm_w32(u.p, Cout, C, n, vx, nt, mx, nt, NULL);
-        else mc_gemm(u.p, Cout, C, n, vx, nt, mx, nt, NULL);
-    }
-    for (int co = 0; co < Cout; co++) {
-        j->output(m, Mo + (size_t)co * nt, (ptrdiff_t)Cout * nt, T, Y, nt, n);
-        finish_tiles(j, co, t0, n, Y, ph);
+    wino_stage st = {j, 0, 0, 0, NULL, NULL};
+    st.V = mc_scratch(MC_SLOT_OWN, block_floats(j) + 64);
+    st.Mo = st.V + (size_t)j->A2 * s->C * j->nt;
+    int cin = chunk_for(s->C, threads), cout = chunk_for(s->Cout, threads);
+    for (int b = 0; b < blocks; b++) {
+        st.t0 = b * j->nt;
+        st.n = j->ntiles - st.t0 < j->nt ? j->ntiles - st.t0 : j->nt;
+        st.chunk = cin;
+        mc_parallel((s->C + cin - 1) / cin, threads, stage_input_task, &st);
+        mc_parallel(j->A2, threads, stage_gemm_task, &st);
+        st.chunk = cout;
+        mc_parallel((s->Cout + cout - 1) / cout, threads, stage_output_task, &st);
     }
 }
 
@@ -300,16 +375,29 @@ size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s) {
     return padded + (size_t)A2 * (s->C + s->Cout) * nt + 3 * (size_t)A2 * (nt * m + 8) + 64;
 }
 
-static void pad_tiles(const wino_job *j, const float *x) {
+/* Zero-padded planes of channels [c0, c1). */
+typedef struct { const wino_job *j; const float *x; int chunk; } pad_job;
+
+static void pad_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const pad_job *p = ctx;
+    const wino_job *j = p->j;
     const mc_conv_shape *s = j->s;
+    int c0 = task * p->chunk, c1 = c0 + p->chunk < s->C ? c0 + p->chunk : s->C;
     float *P = (float *)j->P;
-    memset(P, 0, sizeof(float) * (size_t)s->C * j->PH * j->PW);
+    size_t plane = (size_t)j->PH * j->PW;
+    memset(P + c0 * plane, 0, sizeof(float) * plane * (c1 - c0));
     int rows = s->H < j->PH - s->pad_t ? s->H : j->PH - s->pad_t;
     int cols = s->W < j->PW - s->pad_l ? s->W : j->PW - s->pad_l;
-    for (int c = 0; c < s->C; c++)
+    for (int c = c0; c < c1; c++)
         for (int h = 0; h < rows; h++)
             memcpy(P + ((size_t)c * j->PH + h + s->pad_t) * j->PW + s->pad_l,
-                   x + ((size_t)c * s->H + h) * s->W, sizeof(float) * cols);
+                   p->x + ((size_t)c * s->H + h) * s->W, sizeof(float) * cols);
+}
+
+static void pad_tiles(const wino_job *j, const float *x, int threads) {
+    pad_job p = {j, x, chunk_for(j->s->C, threads)};
+    mc_parallel((j->s->C + p.chunk - 1) / p.chunk, threads, pad_task, &p);
 }
 
 static int winograd_panels(int m, const mc_conv_shape *s, const float *x, mc_panels U, float *out,
@@ -328,10 +416,12 @@ static int winograd_panels(int m, const mc_conv_shape *s, const float *x, mc_pan
     j.ntiles = TH * j.TW;
     j.nt = mc_winograd_block_tiles(m, s->C, s->Cout);
     j.P = mc_scratch(MC_SLOT_PAD, (size_t)s->C * j.PH * j.PW + 64);
-    pad_tiles(&j, x);
-    int blocks = (j.ntiles + j.nt - 1) / j.nt;
     double flops = 2.0 * j.A2 * s->C * (double)s->Cout * j.ntiles;
-    mc_parallel(blocks, mc_threads_for(flops), wino_block, &j);
+    int threads = mc_threads_for(flops);
+    pad_tiles(&j, x, threads);
+    int blocks = (j.ntiles + j.nt - 1) / j.nt;
+    if (threads > 1 && blocks < 2 * threads) run_staged(&j, blocks, threads);
+    else mc_parallel(blocks, threads, wino_block, &j);
     return 0;
 }
 
