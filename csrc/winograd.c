@@ -206,6 +206,7 @@ WINO_CLONES(avx512, MC_T512)
 typedef struct {
     int m, alpha, A2;
     const mc_conv_shape *s;
+    const float *x;          /* the input [C][H][W] */
     const float *P;          /* zero-padded input [C][PH][PW], whole tiles */
     int PH, PW, TW, ntiles, nt;
     mc_panels U;
@@ -376,34 +377,24 @@ size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s) {
 }
 
 /* Zero-padded planes of channels [c0, c1). */
-typedef struct { const wino_job *j; const float *x; int chunk; } pad_job;
-
-static void pad_task(void *ctx, int task, int thread) {
-    (void)thread;
-    const pad_job *p = ctx;
-    const wino_job *j = p->j;
+static void pad_channels(void *ctx, ptrdiff_t c0, ptrdiff_t c1) {
+    const wino_job *j = ctx;
     const mc_conv_shape *s = j->s;
-    int c0 = task * p->chunk, c1 = c0 + p->chunk < s->C ? c0 + p->chunk : s->C;
     float *P = (float *)j->P;
     size_t plane = (size_t)j->PH * j->PW;
     memset(P + c0 * plane, 0, sizeof(float) * plane * (c1 - c0));
     int rows = s->H < j->PH - s->pad_t ? s->H : j->PH - s->pad_t;
     int cols = s->W < j->PW - s->pad_l ? s->W : j->PW - s->pad_l;
-    for (int c = c0; c < c1; c++)
+    for (ptrdiff_t c = c0; c < c1; c++)
         for (int h = 0; h < rows; h++)
             memcpy(P + ((size_t)c * j->PH + h + s->pad_t) * j->PW + s->pad_l,
-                   p->x + ((size_t)c * s->H + h) * s->W, sizeof(float) * cols);
-}
-
-static void pad_tiles(const wino_job *j, const float *x, int threads) {
-    pad_job p = {j, x, chunk_for(j->s->C, threads)};
-    mc_parallel((j->s->C + p.chunk - 1) / p.chunk, threads, pad_task, &p);
+                   j->x + ((size_t)c * s->H + h) * s->W, sizeof(float) * cols);
 }
 
 static int winograd_panels(int m, const mc_conv_shape *s, const float *x, mc_panels U, float *out,
                            const mc_epilogue *ep) {
     if (!wino_shape_ok(m, s)) return -1;
-    wino_job j = {m, m + 2, (m + 2) * (m + 2), s, NULL, 0, 0, 0, 0, 0, U, mc_packed_size(s->Cout, s->C),
+    wino_job j = {m, m + 2, (m + 2) * (m + 2), s, NULL, NULL, 0, 0, 0, 0, 0, U, mc_packed_size(s->Cout, s->C),
                   out, ep, input_portable, output_portable, interleave_portable};
 #ifdef MC_X86
     int isa = mc_isa();
@@ -418,7 +409,8 @@ static int winograd_panels(int m, const mc_conv_shape *s, const float *x, mc_pan
     j.P = mc_scratch(MC_SLOT_PAD, (size_t)s->C * j.PH * j.PW + 64);
     double flops = 2.0 * j.A2 * s->C * (double)s->Cout * j.ntiles;
     int threads = mc_threads_for(flops);
-    pad_tiles(&j, x, threads);
+    j.x = x;
+    mc_parallel_for(s->C, 8.0 * s->C * j.PH * j.PW, pad_channels, &j);
     int blocks = (j.ntiles + j.nt - 1) / j.nt;
     if (threads > 1 && blocks < 2 * threads) run_staged(&j, blocks, threads);
     else mc_parallel(blocks, threads, wino_block, &j);

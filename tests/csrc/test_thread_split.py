@@ -142,3 +142,17 @@ def test_row_kernels(isa_panels):
     ln = per_threads(lambda: K.layer_norm(x, 512, g, b))
     mu, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
     close(ln, (x - mu) / np.sqrt(var + 1e-5) * g + b, tol=1e-4)
+
+
+def test_resize(isa_panels):
+    x = randn(1, 64, 28, 28)
+    up = np.arange(56) // 2
+    near = per_threads(lambda: K.resize_nearest(x, up, up))
+    np.testing.assert_array_equal(near, x[:, :, up][:, :, :, up])
+    src = (np.arange(56) + 0.5) / 2 - 0.5
+    lo = np.clip(np.floor(src), 0, 27).astype(np.int32)
+    hi = np.minimum(lo + 1, 27).astype(np.int32)
+    frac = np.clip(src - lo, 0, 1).astype(np.float32)
+    bil = per_threads(lambda: K.resize_bilinear(x, lo, hi, frac, lo, hi, frac))
+    rows = x[:, :, lo] * (1 - frac[:, None]) + x[:, :, hi] * frac[:, None]
+    close(bil, rows[:, :, :, lo] * (1 - frac) + rows[:, :, :, hi] * frac, tol=1e-5)
