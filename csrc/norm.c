@@ -5,9 +5,14 @@
 
 #include <math.h>
 
-void mc_layer_norm(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, const float *gamma,
-                   const float *beta, float eps) {
-    for (ptrdiff_t r = 0; r < rows; r++) {
+typedef struct { const float *x; float *out; ptrdiff_t n; const float *gamma, *beta; float eps; } norm_job;
+
+static void norm_rows(void *ctx, ptrdiff_t r0, ptrdiff_t r1) {
+    const norm_job *j = ctx;
+    const float *x = j->x, *gamma = j->gamma, *beta = j->beta;
+    float *out = j->out, eps = j->eps;
+    ptrdiff_t n = j->n;
+    for (ptrdiff_t r = r0; r < r1; r++) {
         const float *xr = x + r * n;
         float *o = out + r * n;
         double sum = 0.0, sq = 0.0;
@@ -25,4 +30,10 @@ void mc_layer_norm(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, cons
             o[i] = (float)y;
         }
     }
+}
+
+void mc_layer_norm(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, const float *gamma,
+                   const float *beta, float eps) {
+    norm_job j = {x, out, n, gamma, beta, eps};
+    mc_parallel_for(rows, 8.0 * rows * n, norm_rows, &j);
 }
