@@ -204,6 +204,7 @@ static struct {
     _Atomic int done;
     _Atomic int sleepers;
     _Atomic int caller_sleeps;
+    _Atomic int timed;                 /* this region records task times (statistics on) */
     uint32_t gen;
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
@@ -258,6 +259,8 @@ static int64_t makespan(const int64_t *cost, int ntasks, int nthreads) {
     return end;
 }
 
+/* Meant for one predicting thread: calls that run concurrently (serially, see mc_parallel)
+   add to the counters without synchronisation. */
 void mc_thread_stats_enable(int on) {
     stats_on = on;
     memset(&stats, 0, sizeof stats);
@@ -267,7 +270,7 @@ void mc_thread_stats_read(mc_thread_stats *out) { *out = stats; }
 
 static void run_task(mc_task_fn fn, void *ctx, int idx, int tid) {
     in_task = 1;
-    if (!stats_on) fn(ctx, idx, tid);
+    if (!atomic_load_explicit(&pool.timed, memory_order_relaxed)) fn(ctx, idx, tid);
     else {
         int64_t t0 = thread_cpu_ns();
         fn(ctx, idx, tid);
@@ -381,13 +384,15 @@ void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx) {
         run_serial(ntasks, fn, ctx);
         return;
     }
+    int timed = stats_on;              /* read once: statistics switched on mid-call start later */
     int64_t caller0 = 0;
-    if (stats_on) {
+    if (timed) {
         caller0 = thread_cpu_ns();
         if (ntasks > task_cap) {
             free(task_ns);
             task_cap = ntasks * 2;
             task_ns = malloc((size_t)task_cap * sizeof *task_ns);
+            if (!task_ns) task_cap = timed = 0;
         }
     }
     start_workers(nthreads - 1);
@@ -396,6 +401,7 @@ void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx) {
     atomic_store(&pool.ntasks, ntasks);
     atomic_store(&pool.limit, nthreads - 1 < pool.started ? nthreads - 1 : pool.started);
     atomic_store(&pool.done, 0);
+    atomic_store(&pool.timed, timed);
     uint32_t gen = ++pool.gen;
     if (!gen) gen = ++pool.gen;        /* generation 0 means "no job yet" */
     atomic_store(&pool.state, (uint64_t)gen << 32);
@@ -413,7 +419,7 @@ void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx) {
         atomic_store(&pool.caller_sleeps, 0);
         pthread_mutex_unlock(&pool.mu);
     }
-    if (stats_on) record_region(ntasks, nthreads, caller0);
+    if (timed) record_region(ntasks, nthreads, caller0);
     pthread_mutex_unlock(&pool_call_mu);
 }
 
