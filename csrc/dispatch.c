@@ -190,7 +190,9 @@ float mc_act_scalar(float v, const mc_epilogue *ep) {
 #include <stdatomic.h>
 #include <time.h>
 
-#define MC_SPIN_NS 100000          /* 0.1 ms: a few kernels' gap, far below a time slice */
+/* 30 us covers the gap between two kernels (microseconds in a generated module, tens in the
+   executor); a longer spin measured only more CPU burnt on a loaded machine. */
+#define MC_SPIN_NS 30000
 
 static struct {
     pthread_mutex_t mu;
