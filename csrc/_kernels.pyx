@@ -21,6 +21,11 @@ cdef extern from "kernels.h":
     void mc_set_num_threads(int n)
     double mc_fma_probe(long iters) nogil
     int mc_get_num_threads()
+    ctypedef struct mc_thread_stats:
+        long long regions, tasks, serial_regions
+        long long work_ns, critical_ns, even_ns, caller_ns, caller_tasks_ns, serial_ns
+    void mc_thread_stats_enable(int on)
+    void mc_thread_stats_read(mc_thread_stats *out)
 
     ctypedef struct mc_epilogue:
         const float *bias
@@ -170,6 +175,21 @@ def set_num_threads(int n):
 
 def get_num_threads():
     return mc_get_num_threads()
+
+
+def thread_stats_enable(bint on):
+    """Start (and reset) or stop the thread pool's statistics (kernels.h: mc_thread_stats)."""
+    mc_thread_stats_enable(on)
+
+
+def thread_stats():
+    """The pool's statistics since thread_stats_enable(True): counts, and CPU seconds."""
+    cdef mc_thread_stats s
+    mc_thread_stats_read(&s)
+    return {"regions": s.regions, "tasks": s.tasks, "serial_regions": s.serial_regions,
+            "work": s.work_ns * 1e-9, "critical": s.critical_ns * 1e-9, "even": s.even_ns * 1e-9,
+            "caller": s.caller_ns * 1e-9,
+            "caller_tasks": s.caller_tasks_ns * 1e-9, "serial": s.serial_ns * 1e-9}
 
 
 def detect_isa():

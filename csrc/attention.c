@@ -16,6 +16,7 @@ typedef struct {
     const mc_attention_shape *s;
     const float *q, *k, *v, *mask;
     float *out;
+    int qblocks, qrows;      /* query rows split into qblocks tasks of qrows (ATT_ROWS multiples) */
 } attention_task;
 
 /* scores[j] = scale * sum_e q[e] * kt[e][j], j < n */
@@ -204,7 +205,8 @@ static void attention_head(void *ctx, int task, int thread) {
     (void)thread;
     const attention_task *t = ctx;
     const mc_attention_shape *s = t->s;
-    int b = task / s->H, h = task % s->H, isa = mc_isa();
+    int head = task / t->qblocks, b = head / s->H, h = head % s->H, isa = mc_isa();
+    int q0 = task % t->qblocks * t->qrows, q1 = q0 + t->qrows < s->Sq ? q0 + t->qrows : s->Sq;
     const float *q = t->q + b * s->q_b + h * s->q_h;
     const float *k = t->k + b * s->k_b + h * s->k_h;
     const float *v = t->v + b * s->v_b + h * s->v_h;
@@ -214,8 +216,8 @@ static void attention_head(void *ctx, int task, int thread) {
     if (!kt) return;
     float *scores = kt + (size_t)s->E * s->Sk;
     transpose_keys(isa, k, s->k_s, s->Sk, s->E, kt);
-    for (int i0 = 0; i0 < s->Sq; i0 += ATT_ROWS) {
-        int nrows = s->Sq - i0 < ATT_ROWS ? s->Sq - i0 : ATT_ROWS;
+    for (int i0 = q0; i0 < q1; i0 += ATT_ROWS) {
+        int nrows = q1 - i0 < ATT_ROWS ? q1 - i0 : ATT_ROWS;
         const float *rows[ATT_ROWS];
         float *outs[ATT_ROWS];
         float *tail = scores + (size_t)ATT_ROWS * s->Sk;   /* sink for the rows past Sq */
@@ -250,7 +252,7 @@ static void attention_head(void *ctx, int task, int thread) {
 
 void mc_attention(const mc_attention_shape *s, const float *q, const float *k, const float *v,
                   const float *mask, float *out) {
-    attention_task t = {s, q, k, v, mask, out};
+    attention_task t = {s, q, k, v, mask, out, 1, s->Sq};
     int tasks = s->B * s->H;
     if (s->Sk == 0) {  /* no keys: an empty weighted sum, as the reference's p @ v */
         for (int task = 0; task < tasks; task++)
@@ -260,7 +262,16 @@ void mc_attention(const mc_attention_shape *s, const float *q, const float *k, c
         return;
     }
     double flops = 2.0 * tasks * s->Sq * (double)s->Sk * (s->E + s->Ev);
-    mc_parallel(tasks, mc_threads_for(flops), attention_head, &t);
+    int threads = mc_threads_for(flops);
+    /* fewer heads than a few per thread: split the query rows too, in whole ATT_ROWS groups
+       (each task transposes its head's keys again, a small cost next to its rows' work) */
+    if (threads > 1 && tasks < 4 * threads) {
+        int groups = (s->Sq + ATT_ROWS - 1) / ATT_ROWS, want = (4 * threads + tasks - 1) / tasks;
+        int per = (groups + want - 1) / want;
+        t.qrows = per * ATT_ROWS;
+        t.qblocks = (s->Sq + t.qrows - 1) / t.qrows;
+    }
+    mc_parallel(tasks * t.qblocks, threads, attention_head, &t);
 }
 
 void mc_batched_matmul(const mc_matmul_shape *s, const float *a, const float *b, float *out,

@@ -154,19 +154,29 @@ static const float *rows_im2col_both(const void *ctx, int k0, int kc, int n0, in
     return rows_im2col(&((const im2col_both *)ctx)->r, k0, kc, n0, nc, buf, ldb);
 }
 
-/* x [C][H][W] -> zero-padded [C][PH][PW] */
-static void pad_input(const mc_conv_shape *s, int C, const float *x, float *dst, int PH, int PW) {
-    for (int c = 0; c < C; c++) {
-        float *p = dst + (size_t)c * PH * PW;
+/* x [C][H][W] -> zero-padded [C][PH][PW], channels split over the threads. */
+typedef struct { const mc_conv_shape *s; const float *x; float *dst; int PH, PW; } pad_job;
+
+static void pad_channels(void *ctx, ptrdiff_t c0, ptrdiff_t c1) {
+    const pad_job *j = ctx;
+    const mc_conv_shape *s = j->s;
+    int PW = j->PW;
+    for (ptrdiff_t c = c0; c < c1; c++) {
+        float *p = j->dst + (size_t)c * j->PH * PW;
         memset(p, 0, sizeof(float) * (size_t)s->pad_t * PW);
         for (int h = 0; h < s->H; h++) {
             float *row = p + (size_t)(h + s->pad_t) * PW;
             if (s->pad_l) memset(row, 0, sizeof(float) * s->pad_l);
-            memcpy(row + s->pad_l, x + ((size_t)c * s->H + h) * s->W, sizeof(float) * s->W);
+            memcpy(row + s->pad_l, j->x + ((size_t)c * s->H + h) * s->W, sizeof(float) * s->W);
             if (s->pad_r) memset(row + s->pad_l + s->W, 0, sizeof(float) * s->pad_r);
         }
         memset(p + (size_t)(s->pad_t + s->H) * PW, 0, sizeof(float) * (size_t)s->pad_b * PW);
     }
+}
+
+static void pad_input(const mc_conv_shape *s, int C, const float *x, float *dst, int PH, int PW) {
+    pad_job j = {s, x, dst, PH, PW};
+    mc_parallel_for(C, 8.0 * C * PH * PW, pad_channels, &j);
 }
 
 /* x [C][H][W] -> [C][OH][OW] at the strides (a strided 1x1 convolution's GEMM operand). */

@@ -145,11 +145,15 @@ int mc_get_num_threads(void) {
 #endif
 }
 
-/* Below ~2 MFLOP a parallel region costs more than it saves. */
+static _Thread_local int in_task;   /* running a pool task: a nested call runs serially */
+
+/* Below ~0.4 MFLOP (under 10 us at the GEMM's rate) a parallel region costs more than it
+   saves: the caller publishes the call and claims tasks itself, so a region costs it a few
+   hundred nanoseconds when the workers are spinning, a wake-up call when they sleep. */
 int mc_threads_for(double flops) {
-    if (verifying >= 0) return 1;
+    if (verifying >= 0 || in_task) return 1;
     int t = mc_get_num_threads();
-    return flops < 2e6 ? 1 : t;
+    return flops < 4e5 ? 1 : t;
 }
 
 int mc_act_is_linear(int act) {
@@ -177,16 +181,23 @@ float mc_act_scalar(float v, const mc_epilogue *ep) {
    for tasks some thread has already *started*.  On a shared machine a worker that is not
    scheduled simply takes no task, so a parallel call never stalls for a time slice (an
    OpenMP barrier waits for every team member).  Which thread runs a task never changes the
-   task's arithmetic, so results are identical for any thread count. */
+   task's arithmetic, so results are identical for any thread count.
+   Waiting is cheap: a worker spins MC_SPIN_NS after its last task (the gap between two
+   kernels of a model is a few microseconds of Python), then sleeps on a condition variable;
+   the caller spins the same while the last started tasks finish, then sleeps until the
+   thread finishing the last one wakes it.  A threads=1 setting never starts a worker. */
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
-#define MC_SPIN_ITERS 40000
+/* 30 us covers the gap between two kernels (microseconds in a generated module, tens in the
+   executor); a longer spin measured only more CPU burnt on a loaded machine. */
+#define MC_SPIN_NS 30000
 
 static struct {
     pthread_mutex_t mu;
-    pthread_cond_t cv;
+    pthread_cond_t cv;                 /* workers: a new generation */
+    pthread_cond_t done_cv;            /* caller: the last task finished */
     int started;                       /* workers created so far */
     _Atomic uint64_t state;            /* generation << 32 | next task index */
     _Atomic(mc_task_fn) fn;
@@ -194,8 +205,10 @@ static struct {
     _Atomic int ntasks, limit;         /* workers with id < limit may join */
     _Atomic int done;
     _Atomic int sleepers;
+    _Atomic int caller_sleeps;
+    _Atomic int timed;                 /* this region records task times (statistics on) */
     uint32_t gen;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER};
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
 
 static pthread_mutex_t pool_call_mu = PTHREAD_MUTEX_INITIALIZER;
 
@@ -203,6 +216,70 @@ static inline void cpu_relax(void) {
 #ifdef MC_X86
     _mm_pause();
 #endif
+}
+
+static int64_t clock_ns(clockid_t clock) {
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Spins until cond(arg) holds or MC_SPIN_NS pass; returns whether it holds. */
+static int spin_until(int (*cond)(uint32_t), uint32_t arg) {
+    int64_t deadline = 0;
+    for (int i = 0;; i++) {
+        if (cond(arg)) return 1;
+        cpu_relax();
+        if ((i & 63) == 63) {          /* the clock read costs about as much as 64 pauses */
+            int64_t now = clock_ns(CLOCK_MONOTONIC);
+            if (!deadline) deadline = now + MC_SPIN_NS;
+            else if (now >= deadline) return 0;
+        }
+    }
+}
+
+/* ---- opt-in statistics (mc_thread_stats): the CPU time of every task, so the speedup two
+   threads would give can be predicted from a run on a loaded machine (per-thread CPU time
+   does not count the time a thread waits for a core, wall time does). */
+static int stats_on;
+static mc_thread_stats stats;
+static int64_t *task_ns;               /* this region's task CPU times, one slot per task */
+static int task_cap;
+
+static int64_t thread_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
+
+/* The finish time of `nthreads` threads claiming the tasks in index order, each taking the
+   next one as soon as it is free: the pool's schedule when every thread has a core. */
+static int64_t makespan(const int64_t *cost, int ntasks, int nthreads) {
+    int64_t busy[MC_POOL_MAX] = {0}, end = 0;
+    for (int t = 0; t < ntasks; t++) {
+        int k = 0;
+        for (int i = 1; i < nthreads; i++) if (busy[i] < busy[k]) k = i;
+        busy[k] += cost[t];
+        if (busy[k] > end) end = busy[k];
+    }
+    return end;
+}
+
+/* Meant for one predicting thread: calls that run concurrently (serially, see mc_parallel)
+   add to the counters without synchronisation. */
+void mc_thread_stats_enable(int on) {
+    stats_on = on;
+    memset(&stats, 0, sizeof stats);
+}
+
+void mc_thread_stats_read(mc_thread_stats *out) { *out = stats; }
+
+static void run_task(mc_task_fn fn, void *ctx, int idx, int tid) {
+    in_task = 1;
+    if (!atomic_load_explicit(&pool.timed, memory_order_relaxed)) fn(ctx, idx, tid);
+    else {
+        int64_t t0 = thread_cpu_ns();
+        fn(ctx, idx, tid);
+        task_ns[idx] = thread_cpu_ns() - t0;
+        if (tid == 0) stats.caller_tasks_ns += task_ns[idx];
+    }
+    in_task = 0;
 }
 
 /* Claim and run tasks of generation gen until none is left. */
@@ -216,32 +293,33 @@ static void pool_work(uint32_t gen, int tid) {
         uint32_t idx = (uint32_t)s;
         if ((int)idx >= n) return;
         if (atomic_compare_exchange_weak(&pool.state, &s, s + 1)) {
-            fn(ctx, (int)idx, tid);
-            atomic_fetch_add(&pool.done, 1);
+            run_task(fn, ctx, (int)idx, tid);
+            if (atomic_fetch_add(&pool.done, 1) + 1 == n && atomic_load(&pool.caller_sleeps)) {
+                pthread_mutex_lock(&pool.mu);
+                pthread_cond_signal(&pool.done_cv);
+                pthread_mutex_unlock(&pool.mu);
+            }
         }
     }
 }
+
+static int generation_moved(uint32_t seen) { return (uint32_t)(atomic_load(&pool.state) >> 32) != seen; }
+static int all_done(uint32_t ntasks) { return atomic_load(&pool.done) >= (int)ntasks; }
 
 static void *pool_worker(void *arg) {
     int id = (int)(intptr_t)arg;      /* worker id 0.. ; thread index id + 1 */
     uint32_t seen = 0;
     for (;;) {
-        uint64_t s = atomic_load(&pool.state);
-        uint32_t gen = (uint32_t)(s >> 32);
+        uint32_t gen = (uint32_t)(atomic_load(&pool.state) >> 32);
         if (gen != seen) {
             seen = gen;
             if (id < atomic_load(&pool.limit)) pool_work(gen, id + 1);
             continue;
         }
-        int spins = 0;
-        while ((uint32_t)(atomic_load(&pool.state) >> 32) == seen && spins < MC_SPIN_ITERS) {
-            cpu_relax();
-            spins++;
-        }
-        if ((uint32_t)(atomic_load(&pool.state) >> 32) != seen) continue;
+        if (spin_until(generation_moved, seen)) continue;
         pthread_mutex_lock(&pool.mu);
         atomic_fetch_add(&pool.sleepers, 1);
-        while ((uint32_t)(atomic_load(&pool.state) >> 32) == seen) pthread_cond_wait(&pool.cv, &pool.mu);
+        while (!generation_moved(seen)) pthread_cond_wait(&pool.cv, &pool.mu);
         atomic_fetch_sub(&pool.sleepers, 1);
         pthread_mutex_unlock(&pool.mu);
     }
@@ -253,14 +331,50 @@ static void *pool_worker(void *arg) {
 static void pool_atfork_child(void) {
     pthread_mutex_init(&pool.mu, NULL);
     pthread_cond_init(&pool.cv, NULL);
+    pthread_cond_init(&pool.done_cv, NULL);
     pthread_mutex_init(&pool_call_mu, NULL);
     pool.started = 0;
     atomic_store(&pool.sleepers, 0);
+    atomic_store(&pool.caller_sleeps, 0);
     atomic_store(&pool.limit, 0);
 }
 
 static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
 static void pool_init_once(void) { pthread_atfork(NULL, NULL, pool_atfork_child); }
+
+static void run_serial(int ntasks, mc_task_fn fn, void *ctx) {
+    int64_t t0 = stats_on ? thread_cpu_ns() : 0;
+    for (int i = 0; i < ntasks; i++) fn(ctx, i, 0);
+    if (stats_on && !in_task) {
+        stats.serial_regions++;
+        stats.serial_ns += thread_cpu_ns() - t0;
+    }
+}
+
+static void start_workers(int want) {
+    while (pool.started < want) {
+        pthread_t th;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&th, &attr, pool_worker, (void *)(intptr_t)pool.started) != 0;
+        pthread_attr_destroy(&attr);
+        if (failed) break;
+        pool.started++;
+    }
+}
+
+/* Statistics of one finished parallel region (the pool lock still held). */
+static void record_region(int ntasks, int nthreads, int64_t caller0) {
+    int64_t work = 0;
+    for (int i = 0; i < ntasks; i++) work += task_ns[i];
+    stats.regions++;
+    stats.tasks += ntasks;
+    stats.work_ns += work;
+    stats.critical_ns += makespan(task_ns, ntasks, nthreads);
+    stats.even_ns += work / nthreads;
+    stats.caller_ns += thread_cpu_ns() - caller0;
+}
 
 void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx) {
     if (ntasks <= 0) return;
@@ -269,26 +383,27 @@ void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx) {
     if (nthreads > ntasks) nthreads = ntasks;
     /* one parallel call at a time; a nested or concurrent call runs serially */
     if (nthreads <= 1 || pthread_mutex_trylock(&pool_call_mu) != 0) {
-        for (int i = 0; i < ntasks; i++) fn(ctx, i, 0);
+        run_serial(ntasks, fn, ctx);
         return;
     }
-    while (pool.started < nthreads - 1) {
-        pthread_t th;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&th, &attr, pool_worker, (void *)(intptr_t)pool.started) != 0) {
-            pthread_attr_destroy(&attr);
-            break;
+    int timed = stats_on;              /* read once: statistics switched on mid-call start later */
+    int64_t caller0 = 0;
+    if (timed) {
+        caller0 = thread_cpu_ns();
+        if (ntasks > task_cap) {
+            free(task_ns);
+            task_cap = ntasks * 2;
+            task_ns = malloc((size_t)task_cap * sizeof *task_ns);
+            if (!task_ns) task_cap = timed = 0;
         }
-        pthread_attr_destroy(&attr);
-        pool.started++;
     }
+    start_workers(nthreads - 1);
     atomic_store(&pool.fn, fn);
     atomic_store(&pool.ctx, ctx);
     atomic_store(&pool.ntasks, ntasks);
     atomic_store(&pool.limit, nthreads - 1 < pool.started ? nthreads - 1 : pool.started);
     atomic_store(&pool.done, 0);
+    atomic_store(&pool.timed, timed);
     uint32_t gen = ++pool.gen;
     if (!gen) gen = ++pool.gen;        /* generation 0 means "no job yet" */
     atomic_store(&pool.state, (uint64_t)gen << 32);
@@ -298,12 +413,34 @@ void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx) {
         pthread_mutex_unlock(&pool.mu);
     }
     pool_work(gen, 0);
-    /* only tasks already started remain; yield if their thread was preempted */
-    for (int spins = 0; atomic_load(&pool.done) < ntasks; spins++) {
-        if (spins < 4000) cpu_relax();
-        else sched_yield();
+    /* only tasks already started remain: spin a little, then sleep until the last one ends */
+    if (!spin_until(all_done, (uint32_t)ntasks)) {
+        pthread_mutex_lock(&pool.mu);
+        atomic_store(&pool.caller_sleeps, 1);
+        while (!all_done((uint32_t)ntasks)) pthread_cond_wait(&pool.done_cv, &pool.mu);
+        atomic_store(&pool.caller_sleeps, 0);
+        pthread_mutex_unlock(&pool.mu);
     }
+    if (timed) record_region(ntasks, nthreads, caller0);
     pthread_mutex_unlock(&pool_call_mu);
+}
+
+typedef struct { mc_range_fn fn; void *ctx; ptrdiff_t n, chunk; } range_job;
+
+static void range_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const range_job *r = ctx;
+    ptrdiff_t i0 = task * r->chunk, i1 = i0 + r->chunk < r->n ? i0 + r->chunk : r->n;
+    r->fn(r->ctx, i0, i1);
+}
+
+void mc_parallel_for(ptrdiff_t n, double flops, mc_range_fn fn, void *ctx) {
+    if (n <= 0) return;
+    int threads = mc_threads_for(flops);
+    ptrdiff_t tasks = threads > 1 ? 4 * threads : 1;
+    if (tasks > n) tasks = n;
+    range_job r = {fn, ctx, n, (n + tasks - 1) / tasks};
+    mc_parallel((int)((n + r.chunk - 1) / r.chunk), threads, range_task, &r);
 }
 
 /* Grow-only, 64-byte aligned per-thread scratch (a few independent slots per thread). */

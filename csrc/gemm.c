@@ -628,6 +628,18 @@ static const float *rows_dense(const void *ctx, int k0, int kc, int n0, int nc, 
     return d->x + (ptrdiff_t)k0 * d->ldx + n0;
 }
 
+/* Rows [k0, k1) of B, built by its provider into buf (row stride N). */
+typedef struct { mc_rows_b_fn rows_b; const void *ctx; float *buf; int N; } full_b;
+
+static void build_rows(void *ctx, ptrdiff_t k0, ptrdiff_t k1) {
+    const full_b *f = ctx;
+    float *dst = f->buf + k0 * f->N;
+    ptrdiff_t ldb = f->N;
+    const float *got = f->rows_b(f->ctx, (int)k0, (int)(k1 - k0), 0, f->N, dst, &ldb);
+    if (got != dst)   /* a provider that answered in place */
+        for (ptrdiff_t k = 0; k < k1 - k0; k++) memcpy(dst + k * f->N, got + k * ldb, sizeof(float) * f->N);
+}
+
 /* K below this goes to the N-vectorised kernels: the transposing epilogue of the M-vectorised
    tile costs about as much as 32 k-steps of the AVX2 16x6 tile.  The AVX-512 8x48 tile
    (no transpose, one B vector load per 8 FMAs) was measured above the 16x12 one below
@@ -690,10 +702,10 @@ static void gemm_launch(gemm_job *gp) {
        all of B once here and let the tasks read it in place. */
     dense_b full;
     if (g.mv && !g.direct && tm > 1 && g.rows_b != rows_dense && (size_t)K * N <= ((size_t)4 << 20)) {
-        float *buf = mc_scratch(MC_SLOT_FULLB, (size_t)K * N + 64);
-        ptrdiff_t ldb = N;
-        full.x = g.rows_b(g.ctx, 0, K, 0, N, buf, &ldb);
-        full.ldx = ldb;
+        full_b fb = {g.rows_b, g.ctx, mc_scratch(MC_SLOT_FULLB, (size_t)K * N + 64), N};
+        mc_parallel_for(K, 8.0 * K * N, build_rows, &fb);   /* split over rows of B as well */
+        full.x = fb.buf;
+        full.ldx = N;
         g.rows_b = rows_dense;
         g.ctx = &full;
     }

@@ -28,6 +28,24 @@ double mc_fma_probe(long iters);
 void mc_set_num_threads(int n);
 int mc_get_num_threads(void);
 
+/* Opt-in statistics of the thread pool (benchmarks/kernels/bench_threads.py --threads-report),
+   accumulated from mc_thread_stats_enable(1) (which resets them) until it is called with 0.
+   Times are thread CPU time, so they predict the two-thread speedup even on a loaded machine.
+   A region is one parallel call that ran on several threads:
+     work_ns      summed CPU time of its tasks;
+     critical_ns  its finish time if every thread had a core, the tasks claimed in order;
+     even_ns      work / threads, the critical path of a perfect split;
+     caller_ns    the calling thread's CPU time in the call (its tasks, spinning, waking);
+     caller_tasks_ns  the part of caller_ns spent in tasks (the rest is waiting);
+   serial_* are calls that ran on the calling thread alone (below the threading threshold,
+   or a single task). */
+typedef struct {
+    long long regions, tasks, serial_regions;
+    long long work_ns, critical_ns, even_ns, caller_ns, caller_tasks_ns, serial_ns;
+} mc_thread_stats;
+void mc_thread_stats_enable(int on);
+void mc_thread_stats_read(mc_thread_stats *out);
+
 /* Fused epilogue: out = act(acc + bias[row] + residual[row, col]).  The residual is added
    before the activation (ResNet's relu(conv + skip); MobileNetV2 uses act = none). */
 enum {

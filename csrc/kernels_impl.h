@@ -55,6 +55,12 @@ typedef void (*mc_task_fn)(void *ctx, int task, int thread);
 #define MC_POOL_MAX 64
 void mc_parallel(int ntasks, int nthreads, mc_task_fn fn, void *ctx);
 
+/* fn(ctx, i0, i1) over [0, n) cut into a few chunks per thread, for loops of independent
+   iterations (planes, rows, channels); `flops` (for a copy: about 8 per float moved) sizes
+   the call for mc_threads_for. */
+typedef void (*mc_range_fn)(void *ctx, ptrdiff_t i0, ptrdiff_t i1);
+void mc_parallel_for(ptrdiff_t n, double flops, mc_range_fn fn, void *ctx);
+
 /* Per-thread grow-only scratch buffers, 64-byte aligned; slot < MC_SCRATCH_SLOTS.  Valid
    until the same thread asks for the same slot again. */
 #define MC_SCRATCH_SLOTS 8

@@ -106,13 +106,22 @@ MC_T256 static void row_avx2(const float *x, float *o, ptrdiff_t n, const float 
 }
 #endif
 
+typedef void (*norm_row_fn)(const float *x, float *o, ptrdiff_t n, const float *gamma, const float *beta,
+                            float eps);
+typedef struct { const float *x; float *out; ptrdiff_t n; const float *gamma, *beta; float eps; norm_row_fn row; } norm_job;
+
+static void norm_rows(void *ctx, ptrdiff_t r0, ptrdiff_t r1) {
+    const norm_job *j = ctx;
+    for (ptrdiff_t r = r0; r < r1; r++) j->row(j->x + r * j->n, j->out + r * j->n, j->n, j->gamma, j->beta, j->eps);
+}
+
 void mc_layer_norm(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n, const float *gamma,
                    const float *beta, float eps) {
-    void (*row)(const float *, float *, ptrdiff_t, const float *, const float *, float) = row_portable;
+    norm_job j = {x, out, n, gamma, beta, eps, row_portable};
 #ifdef MC_X86
     int isa = mc_isa();
-    if (isa == MC_ISA_AVX512) row = row_avx512;
-    else if (isa == MC_ISA_AVX2) row = row_avx2;
+    if (isa == MC_ISA_AVX512) j.row = row_avx512;
+    else if (isa == MC_ISA_AVX2) j.row = row_avx2;
 #endif
-    for (ptrdiff_t r = 0; r < rows; r++) row(x + r * n, out + r * n, n, gamma, beta, eps);
+    mc_parallel_for(rows, 8.0 * rows * n, norm_rows, &j);
 }

@@ -502,14 +502,22 @@ static void softmax_row_portable(const float *x, float *y, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) y[i] *= inv;
 }
 
-void mc_softmax(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n) {
-    int isa = mc_isa();
-    for (ptrdiff_t r = 0; r < rows; r++) {
+typedef struct { const float *x; float *out; ptrdiff_t n; int isa; } softmax_job;
+
+static void softmax_rows(void *ctx, ptrdiff_t r0, ptrdiff_t r1) {
+    const softmax_job *j = ctx;
+    ptrdiff_t n = j->n;
+    for (ptrdiff_t r = r0; r < r1; r++) {
 #ifdef MC_X86
-        if (isa == MC_ISA_AVX512) { softmax_row_avx512(x + r * n, out + r * n, n); continue; }
-        if (isa == MC_ISA_AVX2) { softmax_row_avx2(x + r * n, out + r * n, n); continue; }
+        if (j->isa == MC_ISA_AVX512) { softmax_row_avx512(j->x + r * n, j->out + r * n, n); continue; }
+        if (j->isa == MC_ISA_AVX2) { softmax_row_avx2(j->x + r * n, j->out + r * n, n); continue; }
 #endif
-        (void)isa;
-        softmax_row_portable(x + r * n, out + r * n, n);
+        softmax_row_portable(j->x + r * n, j->out + r * n, n);
     }
+}
+
+/* Rows are independent: split over the threads (an exp is ~16 flops of GEMM time). */
+void mc_softmax(const float *x, float *out, ptrdiff_t rows, ptrdiff_t n) {
+    softmax_job j = {x, out, n, mc_isa()};
+    mc_parallel_for(rows, 16.0 * rows * n, softmax_rows, &j);
 }

@@ -70,7 +70,7 @@ def _rounded_to(run: Kernel, outputs) -> Kernel:
 class Step:
     """One op: how to compute its results from its operands."""
 
-    __slots__ = ("op", "inputs", "outputs", "run", "out_offset", "kind", "release")
+    __slots__ = ("op", "inputs", "outputs", "run", "out_offset", "kind", "release", "out_view")
 
     def __init__(self, op, run: Kernel, kind: str, out_offset: int = -1, inputs=None, outputs=None):
         self.op = op
@@ -80,6 +80,7 @@ class Step:
         self.kind = kind          # "kernel" or "reference"
         self.out_offset = out_offset
         self.release: list = []   # values last read by this step: dropped after it
+        self.out_view = None      # its result's arena view, made on first run (the arena never moves)
 
 
 def _with_spec(run: Kernel, spec: KernelCall | None) -> Kernel:
@@ -678,7 +679,9 @@ class Executor:
 
     def run_step(self, step: Step, env: dict) -> None:
         inputs = [env[v] for v in step.inputs]
-        out = self.arena_view(step.out_offset, step.outputs[0]) if step.out_offset >= 0 else None
+        if step.out_view is None and step.out_offset >= 0:
+            step.out_view = self.arena_view(step.out_offset, step.outputs[0])
+        out = step.out_view
         try:
             if step.kind == "reference" and hasattr(step.op, "execute"):
                 outputs = step.op.execute(self.interpreter, env, *inputs)

@@ -49,3 +49,27 @@ def started_threads(set_threads, env_threads=None):
 ])
 def test_pool_starts_exactly_the_threads_asked(set_threads, env_threads, want):
     assert started_threads(set_threads, env_threads) == want
+
+
+IDLE = """
+import time, numpy as np
+from mlir_coreml.csrc import _kernels as K
+rng = np.random.default_rng(0)
+w = K.pack_conv_weights((rng.standard_normal((64, 32, 3, 3)) * 0.1).astype(np.float32))
+x = rng.standard_normal((1, 32, 40, 40)).astype(np.float32)
+K.set_num_threads(2)
+K.conv2d(x, w, padding=1)           # starts the worker
+time.sleep(0.05)                    # past its short spin: it sleeps now
+cpu = time.process_time()
+time.sleep(0.5)
+print(time.process_time() - cpu)
+"""
+
+
+def test_idle_workers_sleep():
+    # Between predictions the pool's worker must not burn a core: after a short spin it waits
+    # on a condition variable, so the process uses (almost) no CPU while the caller sleeps.
+    env = dict(os.environ)
+    env.pop("MLIR_COREML_NUM_THREADS", None)
+    out = subprocess.run([sys.executable, "-c", IDLE], env=env, capture_output=True, text=True, check=True)
+    assert float(out.stdout.split()[-1]) < 0.05
