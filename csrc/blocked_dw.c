@@ -13,6 +13,7 @@
 #include <string.h>
 
 #define DW_MAX_NO 8
+#define DW_MAX_IN ((DW_MAX_NO - 1) * 2 + 5)   /* the preloaded span of the widest specialisation (5x5, stride 2) */
 
 /* The taps [k0, k1) of a window starting at `start` (step dil, k taps) inside [0, n). */
 static inline void tap_range(int start, int dil, int k, int n, int *k0, int *k1) {
@@ -39,6 +40,8 @@ typedef struct {
     const float *res;         /* the row's residual [OW][16] or NULL */
     float *out;               /* the row's output [OW][16] */
     const mc_epilogue *act;   /* NULL: identity */
+    int clamp;                /* relu or clip: act is the clamp to [lo, hi] */
+    float lo, hi;
     int ih0, kh0, kh1;        /* first input row of kh = 0; the taps inside the image */
     int lanes;                /* channels of this block (16 except in the last) */
 } dw_row;
@@ -64,12 +67,15 @@ MC_T512 static inline __m512 max_nan512(__m512 m, __m512 v) {
 #define V_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define V_ADD(a, b) _mm512_add_ps(a, b)
 #define V_MUL(a, b) _mm512_mul_ps(a, b)
+#define V_MIN(a, b) _mm512_min_ps(a, b)
+#define V_MAX(a, b) _mm512_max_ps(a, b)
 #define V_MAX_NAN(m, v) max_nan512(m, v)
 #define V_ACT(v, ep) mc_act512(v, ep)
 #define V_KEEP_LANES(v, n) _mm512_maskz_mov_ps(mc_mask512(n), v)
 #define ISA_FN(name) name##_avx512
 #define ISA_TARGET MC_T512
 #define DW_NO 8
+#define DW_PRELOAD 1
 #include "blocked_dw_isa.h"
 #undef VEC
 #undef V_LOAD
@@ -79,12 +85,15 @@ MC_T512 static inline __m512 max_nan512(__m512 m, __m512 v) {
 #undef V_FMA
 #undef V_ADD
 #undef V_MUL
+#undef V_MIN
+#undef V_MAX
 #undef V_MAX_NAN
 #undef V_ACT
 #undef V_KEEP_LANES
 #undef ISA_FN
 #undef ISA_TARGET
 #undef DW_NO
+#undef DW_PRELOAD
 
 /* AVX2: a pixel is two ymm (lanes 0-7, 8-15). */
 typedef struct { __m256 lo, hi; } v8x2;
@@ -96,6 +105,8 @@ MC_T256 static inline v8x2 fma8x2(v8x2 a, v8x2 b, v8x2 c) {
 }
 MC_T256 static inline v8x2 add8x2(v8x2 a, v8x2 b) { return (v8x2){_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)}; }
 MC_T256 static inline v8x2 mul8x2(v8x2 a, v8x2 b) { return (v8x2){_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)}; }
+MC_T256 static inline v8x2 min8x2(v8x2 a, v8x2 b) { return (v8x2){_mm256_min_ps(a.lo, b.lo), _mm256_min_ps(a.hi, b.hi)}; }
+MC_T256 static inline v8x2 max8x2(v8x2 a, v8x2 b) { return (v8x2){_mm256_max_ps(a.lo, b.lo), _mm256_max_ps(a.hi, b.hi)}; }
 MC_T256 static inline v8x2 max_nan8x2(v8x2 m, v8x2 v) {
     return (v8x2){mc_max256_nan(m.lo, v.lo), mc_max256_nan(m.hi, v.hi)};
 }
@@ -112,12 +123,15 @@ MC_T256 static inline v8x2 keep8x2(v8x2 v, int n) {
 #define V_FMA(a, b, c) fma8x2(a, b, c)
 #define V_ADD(a, b) add8x2(a, b)
 #define V_MUL(a, b) mul8x2(a, b)
+#define V_MIN(a, b) min8x2(a, b)
+#define V_MAX(a, b) max8x2(a, b)
 #define V_MAX_NAN(m, v) max_nan8x2(m, v)
 #define V_ACT(v, ep) act8x2(v, ep)
 #define V_KEEP_LANES(v, n) keep8x2(v, n)
 #define ISA_FN(name) name##_avx2
 #define ISA_TARGET MC_T256
 #define DW_NO 4
+#define DW_PRELOAD 0   /* 16 ymm: the accumulators and weights leave no room */
 #include "blocked_dw_isa.h"
 #undef VEC
 #undef V_LOAD
@@ -127,12 +141,15 @@ MC_T256 static inline v8x2 keep8x2(v8x2 v, int n) {
 #undef V_FMA
 #undef V_ADD
 #undef V_MUL
+#undef V_MIN
+#undef V_MAX
 #undef V_MAX_NAN
 #undef V_ACT
 #undef V_KEEP_LANES
 #undef ISA_FN
 #undef ISA_TARGET
 #undef DW_NO
+#undef DW_PRELOAD
 #endif
 
 /* Portable: 16 floats, lane by lane (the reference the self-check compares against). */
@@ -144,6 +161,9 @@ static inline v16p set16p(float f) { v16p r; LANEWISE(r.f[l] = f); return r; }
 static inline v16p fma16p(v16p a, v16p b, v16p c) { LANEWISE(c.f[l] += a.f[l] * b.f[l]); return c; }
 static inline v16p add16p(v16p a, v16p b) { LANEWISE(a.f[l] += b.f[l]); return a; }
 static inline v16p mul16p(v16p a, v16p b) { LANEWISE(a.f[l] *= b.f[l]); return a; }
+/* x86 min/max: the second operand when either is NaN (a clamp keeps a NaN datum, see vecmath.h) */
+static inline v16p min16p(v16p a, v16p b) { LANEWISE(a.f[l] = a.f[l] < b.f[l] ? a.f[l] : b.f[l]); return a; }
+static inline v16p max16p(v16p a, v16p b) { LANEWISE(a.f[l] = a.f[l] > b.f[l] ? a.f[l] : b.f[l]); return a; }
 static inline v16p max_nan16p(v16p m, v16p v) { LANEWISE(m.f[l] = mc_max_nan(m.f[l], v.f[l])); return m; }
 static inline v16p act16p(v16p v, const mc_epilogue *ep) { LANEWISE(v.f[l] = mc_act_scalar(v.f[l], ep)); return v; }
 static inline v16p keep16p(v16p v, int n) { LANEWISE(if (l >= n) v.f[l] = 0.f); return v; }
@@ -155,12 +175,15 @@ static inline v16p keep16p(v16p v, int n) { LANEWISE(if (l >= n) v.f[l] = 0.f); 
 #define V_FMA(a, b, c) fma16p(a, b, c)
 #define V_ADD(a, b) add16p(a, b)
 #define V_MUL(a, b) mul16p(a, b)
+#define V_MIN(a, b) min16p(a, b)
+#define V_MAX(a, b) max16p(a, b)
 #define V_MAX_NAN(m, v) max_nan16p(m, v)
 #define V_ACT(v, ep) act16p(v, ep)
 #define V_KEEP_LANES(v, n) keep16p(v, n)
 #define ISA_FN(name) name##_portable
 #define ISA_TARGET
 #define DW_NO 1
+#define DW_PRELOAD 0
 #include "blocked_dw_isa.h"
 
 /* ---------------------------------------------------------------- depthwise --------- */
@@ -225,8 +248,10 @@ static void dw_task(void *ctx, int t, int thread) {
     int lanes = s->C - cb * 16 < 16 ? s->C - cb * 16 : 16;
     if (ep && ep->bias) memcpy(bias, ep->bias + cb * 16, sizeof(float) * lanes);
     size_t out_plane = (size_t)s->OH * s->OW * 16;
+    int act = ep ? ep->act : MC_ACT_NONE;
     dw_row r = {s, j->x + (size_t)cb * s->H * s->W * 16, j->w + (size_t)cb * s->KH * s->KW * 16, bias, NULL,
-                NULL, ep && ep->act != MC_ACT_NONE ? ep : NULL, 0, 0, 0, lanes};
+                NULL, act != MC_ACT_NONE ? ep : NULL, act == MC_ACT_RELU || act == MC_ACT_CLIP,
+                act == MC_ACT_CLIP ? ep->alpha : 0.f, act == MC_ACT_CLIP ? ep->beta : INFINITY, 0, 0, 0, lanes};
     for (int oh = oh0; oh < oh1; oh++) {
         size_t at = cb * out_plane + (size_t)oh * s->OW * 16;
         r.res = ep && ep->residual ? ep->residual + at : NULL;
