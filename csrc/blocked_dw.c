@@ -17,8 +17,14 @@
 
 /* The taps [k0, k1) of a window starting at `start` (step dil, k taps) inside [0, n). */
 static inline void tap_range(int start, int dil, int k, int n, int *k0, int *k1) {
-    *k0 = start >= 0 ? 0 : (-start + dil - 1) / dil;
-    *k1 = n - 1 - start < 0 ? 0 : (n - 1 - start) / dil + 1;
+    if (dil == 1) {   /* no integer division on the common path */
+        *k0 = start >= 0 ? 0 : -start;
+        *k1 = n - start;
+    } else {
+        *k0 = start >= 0 ? 0 : (-start + dil - 1) / dil;
+        *k1 = n - 1 - start < 0 ? 0 : (n - 1 - start) / dil + 1;
+    }
+    if (*k1 < 0) *k1 = 0;
     if (*k1 > k) *k1 = k;
     if (*k0 > *k1) *k0 = *k1;
 }
@@ -227,6 +233,13 @@ static band_split split_rows(int blocks, int OH, int threads) {
     return b;
 }
 
+/* Stride-1 output rows narrower than this run on a zero-padded copy of the block's input:
+   every pixel is then interior (whole groups in registers, no border pixels, no kh clipping).
+   Measured (interleaved, AVX-512): 0.87x the time on 960x7x7, but 1.04-1.16x on 14 and 28
+   wide maps and 1.6-2x at stride 2, where the copy outweighs the few outputs.  The choice
+   depends on the shape only, so every ISA and thread count takes the same path. */
+#define DW_PAD_MAX_OW 8
+
 typedef struct {
     const mc_conv_shape *s;
     const float *x, *w;
@@ -235,12 +248,22 @@ typedef struct {
     dw_row_fn row;
     band_split split;
     int lo, hi;               /* interior output columns */
+    mc_conv_shape padded;     /* the geometry on the padded copy (H, W padded, pads 0), or C == 0 */
 } dw_job;
+
+/* The block's input into P [PH][PW][16] with zero borders. */
+static const float *pad_block(const mc_conv_shape *s, const mc_conv_shape *p, const float *x, float *P) {
+    size_t row = (size_t)s->W * 16;
+    memset(P, 0, sizeof(float) * p->H * p->W * 16);
+    for (int h = 0; h < s->H; h++)
+        memcpy(P + ((size_t)(h + s->pad_t) * p->W + s->pad_l) * 16, x + h * row, sizeof(float) * row);
+    return P;
+}
 
 static void dw_task(void *ctx, int t, int thread) {
     (void)thread;
     const dw_job *j = ctx;
-    const mc_conv_shape *s = j->s;
+    const mc_conv_shape *s = j->padded.C ? &j->padded : j->s;
     int cb = t / j->split.bands, oh0 = (t % j->split.bands) * j->split.rows;
     int oh1 = oh0 + j->split.rows < s->OH ? oh0 + j->split.rows : s->OH;
     const mc_epilogue *ep = j->ep;
@@ -248,8 +271,10 @@ static void dw_task(void *ctx, int t, int thread) {
     int lanes = s->C - cb * 16 < 16 ? s->C - cb * 16 : 16;
     if (ep && ep->bias) memcpy(bias, ep->bias + cb * 16, sizeof(float) * lanes);
     size_t out_plane = (size_t)s->OH * s->OW * 16;
+    const float *x = j->x + (size_t)cb * j->s->H * j->s->W * 16;
+    if (j->padded.C) x = pad_block(j->s, s, x, mc_scratch(MC_SLOT_PAD, (size_t)s->H * s->W * 16));
     int act = ep ? ep->act : MC_ACT_NONE;
-    dw_row r = {s, j->x + (size_t)cb * s->H * s->W * 16, j->w + (size_t)cb * s->KH * s->KW * 16, bias, NULL,
+    dw_row r = {s, x, j->w + (size_t)cb * s->KH * s->KW * 16, bias, NULL,
                 NULL, act != MC_ACT_NONE ? ep : NULL, act == MC_ACT_RELU || act == MC_ACT_CLIP,
                 act == MC_ACT_CLIP ? ep->alpha : 0.f, act == MC_ACT_CLIP ? ep->beta : INFINITY, 0, 0, 0, lanes};
     for (int oh = oh0; oh < oh1; oh++) {
@@ -267,13 +292,20 @@ void mc_depthwise_blocked(const mc_conv_shape *s, const float *x, const float *p
     if (s->C <= 0 || s->OH <= 0 || s->OW <= 0) return;
     int blocks = (s->C + 15) / 16;
     int threads = mc_threads_for(2.0 * s->KH * s->KW * (double)s->OH * s->OW * blocks * 16);
-    dw_job j = {s, x, packed, out, ep, dw_row_for(mc_isa()), split_rows(blocks, s->OH, threads), 0, 0};
+    dw_job j = {s, x, packed, out, ep, dw_row_for(mc_isa()), split_rows(blocks, s->OH, threads), 0, 0, {0}};
+    const mc_conv_shape *g = s;
+    if (s->OW < DW_PAD_MAX_OW && s->stride_w == 1 && (s->pad_t | s->pad_b | s->pad_l | s->pad_r)) {
+        j.padded = *s;
+        j.padded.H += s->pad_t + s->pad_b, j.padded.W += s->pad_l + s->pad_r;
+        j.padded.pad_t = j.padded.pad_b = j.padded.pad_l = j.padded.pad_r = 0;
+        g = &j.padded;
+    }
     /* interior: ow * sw - pad_l >= 0 and ow * sw - pad_l + (KW - 1) * dil_w <= W - 1 */
-    int last = s->W - 1 - (s->KW - 1) * s->dil_w + s->pad_l;
-    j.lo = (s->pad_l + s->stride_w - 1) / s->stride_w;
-    j.hi = last < 0 ? 0 : last / s->stride_w + 1;
-    if (j.lo > s->OW) j.lo = s->OW;
-    if (j.hi > s->OW) j.hi = s->OW;
+    int last = g->W - 1 - (g->KW - 1) * g->dil_w + g->pad_l;
+    j.lo = (g->pad_l + g->stride_w - 1) / g->stride_w;
+    j.hi = last < 0 ? 0 : last / g->stride_w + 1;
+    if (j.lo > g->OW) j.lo = g->OW;
+    if (j.hi > g->OW) j.hi = g->OW;
     if (j.hi < j.lo) j.hi = j.lo;
     mc_parallel(blocks * j.split.bands, threads, dw_task, &j);
 }

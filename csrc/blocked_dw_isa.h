@@ -63,13 +63,19 @@ ISA_TARGET static void ISA_FN(dw_border)(const dw_row *r, int ow) {
     ISA_FN(dw_store)(r, ow, acc, V_SET1(r->lo), V_SET1(r->hi));
 }
 
-/* Groups of DW_NO; a short remainder is covered by one more group ending at hi, which
-   recomputes (bit for bit) a few pixels of the previous one. */
-#define DW_INTERIOR_RUN(KW, SW, DW, PRE)                                                               \
-    do {                                                                                               \
-        for (; ow + DW_NO <= hi; ow += DW_NO) ISA_FN(dw_interior)(r, ow, DW_NO, KW, SW, DW, PRE);       \
-        if (ow < hi && hi - lo >= DW_NO) ISA_FN(dw_interior)(r, hi - DW_NO, DW_NO, KW, SW, DW, PRE), ow = hi; \
-        for (; ow < hi; ow++) ISA_FN(dw_interior)(r, ow, 1, KW, SW, DW, PRE);                          \
+/* Groups of DW_NO, then of DW_NO / 2 (short rows, 7-14 pixels, keep several accumulators in
+   flight); a remainder is covered by one more group ending at hi, which recomputes (bit for
+   bit) a few pixels of the previous one; singles only when the interior is narrower. */
+#define DW_GROUPS(NO, KW, SW, DW, PRE)                                                             \
+    do {                                                                                           \
+        for (; ow + NO <= hi; ow += NO) ISA_FN(dw_interior)(r, ow, NO, KW, SW, DW, PRE);            \
+        if (ow < hi && hi - lo >= NO) ISA_FN(dw_interior)(r, hi - NO, NO, KW, SW, DW, PRE), ow = hi; \
+    } while (0)
+#define DW_INTERIOR_RUN(KW, SW, DW, PRE)                                                           \
+    do {                                                                                           \
+        DW_GROUPS(DW_NO, KW, SW, DW, PRE);                                                         \
+        if (DW_NO >= 4) DW_GROUPS(DW_NO / 2, KW, SW, DW, PRE);                                     \
+        for (; ow < hi; ow++) ISA_FN(dw_interior)(r, ow, 1, KW, SW, DW, PRE);                      \
     } while (0)
 
 /* One output row: border columns [0, lo) and [hi, OW), interior [lo, hi) in groups of DW_NO;
@@ -87,6 +93,7 @@ ISA_TARGET static void ISA_FN(dw_row_run)(const dw_row *r, int lo, int hi) {
     for (; ow < s->OW; ow++) ISA_FN(dw_border)(r, ow);
 }
 #undef DW_INTERIOR_RUN
+#undef DW_GROUPS
 
 /* Pixel ow of a pooling row: its window clipped to the image (no per-element tests); max
    propagates NaN, an empty window gives 0. */
