@@ -3,8 +3,10 @@ against our NCHW kernel and onnxruntime, timed interleaved in one process.
 
     python benchmarks/kernels/bench_blocked.py [--rounds 101] [--isa avx512,avx2] [--layers 96x112s2,...]
 
-Each round calls ours blocked, ours NCHW and onnxruntime once each (A, B, C, A, B, C, ...);
-medians are reported.  onnxruntime runs a one-node model (Conv + Clip, which it fuses) with
+Each round times ours blocked, ours NCHW and onnxruntime once each (A, B, C, A, B, C, ...),
+each timed call right after an untimed one of the same function, so that every kernel reads a
+cache-warm input as in a model, where the producer has just written it (onnxruntime's Conv
+reads what its ReorderInput just wrote); medians are reported.  onnxruntime runs a one-node model (Conv + Clip, which it fuses) with
 intra_op_num_threads = 1; its graph optimiser rewrites the Conv to its NCHWc kernel between a
 ReorderInput and a ReorderOutput, so two onnxruntime figures are given: "ort run" (the whole
 session.run, reorders included) and "ort conv" (the NCHWc Conv node alone, from onnxruntime's
@@ -97,11 +99,12 @@ def bench_layer(c, hw, stride, rounds, rng):
     samples = [[] for _ in calls]
     for _ in range(rounds):
         for f, s in zip(calls, samples):
+            f()
             t0 = time.perf_counter()
             f()
             s.append(time.perf_counter() - t0)
     conv, kinds = ort_conv_times(sess)
-    conv = conv[-rounds:]
+    conv = conv[-2 * rounds:][1::2]   # the timed calls' nodes
     return [statistics.median(s) for s in samples] + [statistics.median(conv)], err, kinds
 
 
