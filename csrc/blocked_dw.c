@@ -3,7 +3,8 @@
    A pixel of a channel block is one 16-lane vector (one zmm, two ymm), so every tap of any
    kernel, stride or dilation is a full-width FMA with no masks or transposes.  Each output row
    splits into border columns (taps outside the image skipped) and interior columns, computed
-   DW_NO pixels at a time in registers; rows outside the image only narrow the kh range.  Tasks
+   DW_NO pixels at a time in registers; rows outside the image only narrow the kh range.  A
+   pixel is one cache line when the buffers are 64-byte aligned (plan-memory's arena is).  Tasks
    are (channel block, band of output rows); a pixel's arithmetic never depends on the split,
    so results are identical for any thread count. */
 #include "kernels_impl.h"
