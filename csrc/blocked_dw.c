@@ -30,6 +30,18 @@ static inline void tap_range(int start, int dil, int k, int n, int *k0, int *k1)
     if (*k0 > *k1) *k0 = *k1;
 }
 
+/* The group size for an interior of w pixels among sizes a > b > c: the fewest groups times
+   (size + 2), the 2 standing for a group's weight loads and call; 0 if w < c. */
+static inline int dw_group_size(int w, int a, int b, int c) {
+    int best = 0, cost = 0, sizes[3] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        if (w < sizes[i]) continue;
+        int k = ((w + sizes[i] - 1) / sizes[i]) * (sizes[i] + 2);
+        if (!best || k < cost) best = sizes[i], cost = k;
+    }
+    return best;
+}
+
 /* A pooling window [start, start + k) clipped to the image [0, n) as [*lo, *hi); returns its
    length clipped to the padded extent [start, n + pad_end) instead ("include padding" count). */
 static inline int clip_window(int start, int k, int n, int pad_end, int *lo, int *hi) {
@@ -82,6 +94,8 @@ MC_T512 static inline __m512 max_nan512(__m512 m, __m512 v) {
 #define ISA_FN(name) name##_avx512
 #define ISA_TARGET MC_T512
 #define DW_NO 8
+#define DW_NO_B 6
+#define DW_NO_C 4
 #define DW_PRELOAD 1
 #include "blocked_dw_isa.h"
 #undef VEC
@@ -100,6 +114,8 @@ MC_T512 static inline __m512 max_nan512(__m512 m, __m512 v) {
 #undef ISA_FN
 #undef ISA_TARGET
 #undef DW_NO
+#undef DW_NO_B
+#undef DW_NO_C
 #undef DW_PRELOAD
 
 /* AVX2: a pixel is two ymm (lanes 0-7, 8-15). */
@@ -138,6 +154,8 @@ MC_T256 static inline v8x2 keep8x2(v8x2 v, int n) {
 #define ISA_FN(name) name##_avx2
 #define ISA_TARGET MC_T256
 #define DW_NO 4
+#define DW_NO_B 3
+#define DW_NO_C 2
 #define DW_PRELOAD 0   /* 16 ymm: the accumulators and weights leave no room */
 #include "blocked_dw_isa.h"
 #undef VEC
@@ -156,6 +174,8 @@ MC_T256 static inline v8x2 keep8x2(v8x2 v, int n) {
 #undef ISA_FN
 #undef ISA_TARGET
 #undef DW_NO
+#undef DW_NO_B
+#undef DW_NO_C
 #undef DW_PRELOAD
 #endif
 
@@ -190,6 +210,8 @@ static inline v16p keep16p(v16p v, int n) { LANEWISE(if (l >= n) v.f[l] = 0.f); 
 #define ISA_FN(name) name##_portable
 #define ISA_TARGET
 #define DW_NO 1
+#define DW_NO_B 1
+#define DW_NO_C 1
 #define DW_PRELOAD 0
 #include "blocked_dw_isa.h"
 

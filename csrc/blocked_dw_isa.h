@@ -63,9 +63,10 @@ ISA_TARGET static void ISA_FN(dw_border)(const dw_row *r, int ow) {
     ISA_FN(dw_store)(r, ow, acc, V_SET1(r->lo), V_SET1(r->hi));
 }
 
-/* Groups of DW_NO, then of DW_NO / 2 (short rows, 7-14 pixels, keep several accumulators in
-   flight); a remainder is covered by one more group ending at hi, which recomputes (bit for
-   bit) a few pixels of the previous one; singles only when the interior is narrower. */
+/* Groups of `no` pixels, the size picked per row by dw_group_size among DW_NO and two smaller
+   ones (an interior of 12 runs as 6 + 6, of 7 as 4 + 4, of 54 as 8s); a remainder is covered
+   by one more group ending at hi, which recomputes (bit for bit) a few pixels of the previous
+   one; singles only when the interior is narrower than every size. */
 #define DW_GROUPS(NO, KW, SW, DW, PRE)                                                             \
     do {                                                                                           \
         for (; ow + NO <= hi; ow += NO) ISA_FN(dw_interior)(r, ow, NO, KW, SW, DW, PRE);            \
@@ -73,8 +74,10 @@ ISA_TARGET static void ISA_FN(dw_border)(const dw_row *r, int ow) {
     } while (0)
 #define DW_INTERIOR_RUN(KW, SW, DW, PRE)                                                           \
     do {                                                                                           \
-        DW_GROUPS(DW_NO, KW, SW, DW, PRE);                                                         \
-        if (DW_NO >= 4) DW_GROUPS(DW_NO / 2, KW, SW, DW, PRE);                                     \
+        int no = dw_group_size(hi - lo, DW_NO, DW_NO_B, DW_NO_C);                                 \
+        if (no == DW_NO) DW_GROUPS(DW_NO, KW, SW, DW, PRE);                                        \
+        else if (no == DW_NO_B) DW_GROUPS(DW_NO_B, KW, SW, DW, PRE);                               \
+        else if (no == DW_NO_C) DW_GROUPS(DW_NO_C, KW, SW, DW, PRE);                               \
         for (; ow < hi; ow++) ISA_FN(dw_interior)(r, ow, 1, KW, SW, DW, PRE);                      \
     } while (0)
 
