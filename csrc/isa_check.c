@@ -306,10 +306,10 @@ static int check_depthwise_blocked(int isa, float *out) {
     mc_pack_depthwise_blocked(w, C, 5, 5, packed);
     mc_depthwise_blocked(&f, x, packed, out + n, &skip);
     n += 2 * f.OH * f.OW * 16;
-    mc_conv_shape d = conv_shape(10, H, W, 10, 3, 10, 1, 2);   /* dilation 2: the generic interior */
+    mc_conv_shape d = conv_shape(10, H, 7, 10, 3, 10, 1, 2);   /* dilation 2 (generic interior), padded copy */
     d.dil_h = d.dil_w = 2;
     mc_conv_out_shape(&d);
-    fill_blocked(x, 10, H * W, 1.f, 57);
+    fill_blocked(x, 10, H * 7, 1.f, 57);
     mc_pack_depthwise_blocked(w, 10, 3, 3, packed);
     mc_depthwise_blocked(&d, x, packed, out + n, &sig);
     return n + d.OH * d.OW * 16;

@@ -3,14 +3,17 @@ against our NCHW kernel and onnxruntime, timed interleaved in one process.
 
     python benchmarks/kernels/bench_blocked.py [--rounds 101] [--isa avx512,avx2] [--layers 96x112s2,...]
 
-Each round calls ours blocked, ours NCHW and onnxruntime once each (A, B, C, A, B, C, ...);
-medians are reported.  onnxruntime runs a one-node model (Conv + Clip, which it fuses) with
+Each round times ours blocked, ours NCHW and onnxruntime once each (A, B, C, A, B, C, ...),
+each timed call right after an untimed one of the same function, so that every kernel reads a
+cache-warm input as in a model, where the producer has just written it (onnxruntime's Conv
+reads what its ReorderInput just wrote); medians are reported.  onnxruntime runs a one-node model (Conv + Clip, which it fuses) with
 intra_op_num_threads = 1; its graph optimiser rewrites the Conv to its NCHWc kernel between a
 ReorderInput and a ReorderOutput, so two onnxruntime figures are given: "ort run" (the whole
 session.run, reorders included) and "ort conv" (the NCHWc Conv node alone, from onnxruntime's
 own profiler in the same rounds) -- the fair yardstick for a kernel whose input and output
 already are blocked.  Arrays handed to our kernels are 64-byte aligned, as plan-memory's arena
-is.  ratio = blocked / ort conv (< 1: faster).
+is.  ratio = blocked / ort conv (< 1: faster).  Our columns include the Python wrapper's call
+overhead, which "ort conv" does not; it is printed once (a 1x1 problem) to read small layers by.
 """
 import argparse
 import json
@@ -97,12 +100,25 @@ def bench_layer(c, hw, stride, rounds, rng):
     samples = [[] for _ in calls]
     for _ in range(rounds):
         for f, s in zip(calls, samples):
+            f()
             t0 = time.perf_counter()
             f()
             s.append(time.perf_counter() - t0)
     conv, kinds = ort_conv_times(sess)
-    conv = conv[-rounds:]
+    conv = conv[-2 * rounds:][1::2]   # the timed calls' nodes
     return [statistics.median(s) for s in samples] + [statistics.median(conv)], err, kinds
+
+
+def call_overhead(rounds):
+    """Median time of depthwise_blocked on a one-pixel, one-block problem: the wrapper's cost."""
+    x, o = np.zeros((1, 1, 1, 1, 16), np.float32), np.zeros((1, 1, 1, 1, 16), np.float32)
+    p, b = K.pack_depthwise_blocked(np.zeros((16, 1, 1, 1), np.float32)), np.zeros(16, np.float32)
+    times = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        K.depthwise_blocked(x, p, 16, bias=b, stride=1, padding=0, act="relu6", out=o)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def main():
@@ -132,7 +148,8 @@ def main():
                   f"{t[0] / t[3]:11.2f} {t[0] / t[1]:8.2f}  {err:.1e}")
         print(f"{'sum':>12} {totals[0] * 1e6:8.1f} {totals[1] * 1e6:8.1f} {totals[2] * 1e6:8.1f} "
               f"{totals[3] * 1e6:8.1f} {totals[0] / totals[3]:11.2f} {totals[0] / totals[1]:8.2f}")
-        print(f"onnxruntime nodes: {sorted(k for k in kinds if k)}")
+        print(f"onnxruntime nodes: {sorted(k for k in kinds if k)}; our call overhead "
+              f"{call_overhead(10 * args.rounds) * 1e6:.1f} us per call")
     K.force_isa(None)
 
 
