@@ -112,8 +112,9 @@ def test_a_module_without_the_plan_is_refused(dropped):
 
 def test_the_executor_writes_in_place_what_the_plan_names():
     """plan-memory's KERNELS_WRITE_OUT is the executor's table: a kernel step writes its f32
-    result at the planned offset exactly when its op is one of those (the convolutions here),
-    every other kernel step returns a fresh array."""
+    result at the planned offset exactly when its op is one of those (the convolutions and the
+    reorders around them here: blocked-layout is in the default pipeline), every other kernel
+    step returns a fresh array."""
     rng = np.random.default_rng(0)
     p = Program(x=rng.standard_normal(SHAPE).astype(np.float32))
     a = conv_block(p, rng, p.args["x"])
@@ -121,11 +122,12 @@ def test_the_executor_writes_in_place_what_the_plan_names():
     c = conv_block(p, rng, b, residual=a)
     module = p.finish(p.op(core.TransposeOp, [c], {"perm": [0, 2, 3, 1]}))
     steps = [s for s in compile_model(module, threads=1, precision="fp32").executor.steps if s.kind == "kernel"]
-    assert any(isinstance(s.op, core.Conv2dOp) for s in steps)
+    writers = (core.Conv2dOp, core.Conv2dBlockedOp, core.ToBlockedOp, core.FromBlockedOp)
+    assert any(isinstance(s.op, (core.Conv2dOp, core.Conv2dBlockedOp)) for s in steps)
     for step in steps:
         in_place = type(step.op) in KERNELS_WRITE_OUT and step.op.results[0].type.element == F32
         assert step.out_offset == (result_offsets(step.op)[0] if in_place else -1)
-        assert in_place == isinstance(step.op, core.Conv2dOp)
+        assert in_place == isinstance(step.op, writers)
 
 
 def test_chain_reuses_memory_and_reports_statistics():
