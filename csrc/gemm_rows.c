@@ -239,6 +239,13 @@ static void rows_task(void *ctx, int t, int thread) {
 static void gemm_rows(const void *w, int f32, int M, int K, ptrdiff_t rows, const float *x, ptrdiff_t ldx,
                       float *out, ptrdiff_t ldo, const mc_epilogue *ep) {
     if (M <= 0 || rows <= 0) return;
+    if (rows == 1) {   /* one row (classifiers): the matrix-vector kernel streams the panels once */
+        mc_epilogue one;
+        if (ep) one = *ep, one.ldr = 1;   /* residual element m: row m of the [M, 1] product */
+        mc_panels p = {w, f32};
+        mc_gemv_panels(p, M, K, x, 1, out, 1, ep ? &one : NULL);
+        return;
+    }
     int width = 16;
 #ifdef MC_X86
     if (mc_isa() == MC_ISA_AVX512) width = RW512;
