@@ -496,23 +496,29 @@ static void finish_tiles(const wino_job *j, int co, int t0, int n, const float *
 }
 
 /* The three stages of one block of n tiles from tile t0, over parts of it: the input
-   transform of channels [c0, c1); the GEMMs of point xi for weight panels [p0, p1); the
-   output transform of output channels [o0, o1).  V and Mo hold the block's transformed input
-   and GEMM results; D and T are [alpha^2][nt] temporaries.  Every output value is computed
-   by the same arithmetic however the ranges are cut, so any split gives the same bits. */
+   transform of channels [c0, c1); the GEMM units [u0, u1), unit u the 8-row weight panel
+   u % panels of point xi = u / panels; the output transform of output channels [o0, o1).
+   V and Mo hold the block's transformed input and GEMM results; D and T are [alpha^2][nt]
+   temporaries.  Every output value is computed by the same arithmetic however the ranges
+   are cut, so any split gives the same bits. */
 static void stage_input(const wino_job *j, int c0, int c1, int t0, int n, float *V, float *D, float *T) {
     for (int c = c0; c < c1; c++) transform_input(j, c, t0, n, V, D, T);
 }
 
-static void stage_gemm(const wino_job *j, int xi, int p0, int p1, int n, const float *V, float *Mo) {
-    int nt = j->nt, C = j->s->C, Cout = j->s->Cout;
-    mc_panels u = mc_panels_at(j->U, xi * j->usize);
-    const float *vx = V + xi * xi_stride(C, nt);
-    float *mx = Mo + xi * xi_stride(Cout, nt);
+static int panels_of(const wino_job *j) { return (j->s->Cout + MC_MR - 1) / MC_MR; }
+
+static void stage_gemm(const wino_job *j, int u0, int u1, int n, const float *V, float *Mo) {
+    int nt = j->nt, C = j->s->C, Cout = j->s->Cout, panels = panels_of(j);
     float *ubuf = j->U.f32 ? NULL : mc_scratch(MC_SLOT_A, (size_t)C * MC_MR + 64);
-    for (int p = p0; p < p1; p++) {
-        int rows = Cout - p * MC_MR < MC_MR ? Cout - p * MC_MR : MC_MR;
-        j->f.gemm(C, mc_panel_rows(u, C, p, 0, C, ubuf), vx, nt, mx + (size_t)p * MC_MR * nt, nt, rows, n);
+    for (int xi = u0 / panels; xi * panels < u1; xi++) {
+        mc_panels u = mc_panels_at(j->U, xi * j->usize);
+        const float *vx = V + xi * xi_stride(C, nt);
+        float *mx = Mo + xi * xi_stride(Cout, nt);
+        int p1 = u1 - xi * panels < panels ? u1 - xi * panels : panels;
+        for (int p = u0 > xi * panels ? u0 - xi * panels : 0; p < p1; p++) {
+            int rows = Cout - p * MC_MR < MC_MR ? Cout - p * MC_MR : MC_MR;
+            j->f.gemm(C, mc_panel_rows(u, C, p, 0, C, ubuf), vx, nt, mx + (size_t)p * MC_MR * nt, nt, rows, n);
+        }
     }
 }
 
@@ -524,7 +530,6 @@ static void stage_output(const wino_job *j, int o0, int o1, int t0, int n, const
     }
 }
 
-static int panels_of(const wino_job *j) { return (j->s->Cout + MC_MR - 1) / MC_MR; }
 static size_t block_floats(const wino_job *j) {
     return (size_t)j->A2 * (xi_stride(j->s->C, j->nt) + xi_stride(j->s->Cout, j->nt));
 }
@@ -539,18 +544,17 @@ static void wino_block(void *ctx, int task, int thread) {
     float *V = mc_scratch(MC_SLOT_OWN, block_floats(j) + 2 * tsz + 64);
     float *Mo = V + (size_t)j->A2 * xi_stride(j->s->C, j->nt), *D = V + block_floats(j), *T = D + tsz;
     stage_input(j, 0, j->s->C, t0, n, V, D, T);
-    for (int xi = 0; xi < j->A2; xi++) stage_gemm(j, xi, 0, panels_of(j), n, V, Mo);
+    stage_gemm(j, 0, j->A2 * panels_of(j), n, V, Mo);
     stage_output(j, 0, j->s->Cout, t0, n, Mo, T, D);
 }
 
 /* Too few blocks for the threads (small maps, deep layers: mostly a single block): each
-   block's stages are split instead, channels for the transforms and the alpha^2 points (and,
-   for more threads than points, weight panels) for the GEMMs, with the block's V and Mo
-   shared and each task's temporaries its own. */
+   block's stages are split instead, channels for the transforms and GEMM units for the
+   GEMMs, with the block's V and Mo shared and each task's temporaries its own. */
 typedef struct {
     const wino_job *j;
     int t0, n;
-    int chunk;                 /* channels per transform task, or panels per GEMM task */
+    int chunk;                 /* channels per transform task, or units per GEMM task */
     float *V, *Mo;
 } wino_stage;
 
@@ -570,8 +574,8 @@ static void stage_input_task(void *ctx, int task, int thread) {
 static void stage_gemm_task(void *ctx, int task, int thread) {
     (void)thread;
     const wino_stage *st = ctx;
-    int parts = (panels_of(st->j) + st->chunk - 1) / st->chunk, p0 = task % parts * st->chunk;
-    stage_gemm(st->j, task / parts, p0, range_end(p0, st->chunk, panels_of(st->j)), st->n, st->V, st->Mo);
+    int u0 = task * st->chunk;
+    stage_gemm(st->j, u0, range_end(u0, st->chunk, st->j->A2 * panels_of(st->j)), st->n, st->V, st->Mo);
 }
 
 static void stage_output_task(void *ctx, int task, int thread) {
@@ -593,17 +597,15 @@ static void run_staged(const wino_job *j, int blocks, int threads) {
     const mc_conv_shape *s = j->s;
     wino_stage st = {j, 0, 0, 0, mc_scratch(MC_SLOT_OWN, block_floats(j) + 64), NULL};
     st.Mo = st.V + (size_t)j->A2 * xi_stride(s->C, j->nt);
-    int want = 4 * threads, cin = chunk_for(s->C, want), cout = chunk_for(s->Cout, want);
-    /* whole points while there are enough of them, else each point's panels cut too */
-    int pchunk = chunk_for(panels_of(j), (want + j->A2 - 1) / j->A2);
-    int gemm_tasks = j->A2 * ((panels_of(j) + pchunk - 1) / pchunk);
+    int want = 4 * threads, units = j->A2 * panels_of(j);
+    int cin = chunk_for(s->C, want), cout = chunk_for(s->Cout, want), gchunk = chunk_for(units, want);
     for (int b = 0; b < blocks; b++) {
         st.t0 = b * j->nt;
         st.n = j->ntiles - st.t0 < j->nt ? j->ntiles - st.t0 : j->nt;
         st.chunk = cin;
         mc_parallel((s->C + cin - 1) / cin, threads, stage_input_task, &st);
-        st.chunk = pchunk;
-        mc_parallel(gemm_tasks, threads, stage_gemm_task, &st);
+        st.chunk = gchunk;
+        mc_parallel((units + gchunk - 1) / gchunk, threads, stage_gemm_task, &st);
         st.chunk = cout;
         mc_parallel((s->Cout + cout - 1) / cout, threads, stage_output_task, &st);
     }

@@ -97,7 +97,7 @@ def parallel_regions(fn, threads):
         K.set_num_threads(old)
 
 
-# 5 threads: more tasks wanted than F(2,3)'s 16 points, so the GEMM stage cuts weight panels too.
+# 5 threads: GEMM tasks (ranges of (point, weight panel) units) that start and end inside a point.
 WINO_THREADS = (1, 2, 3, 5)
 
 
