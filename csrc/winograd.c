@@ -1,15 +1,16 @@
 /* Winograd F(m x m, 3 x 3), m = 2 or 4 (alpha = m + 2 points 0, +-1, +-2, inf; Lavin & Gray).
    The input is zero-padded once into whole tiles, each row split into its m column phases;
    the tile grid is cut into equal blocks of at most nt tiles (the block's transformed input
-   and GEMM result about 1 MB, L2), each block one task: per channel, gather the alpha x alpha
-   tiles as contiguous runs (one per tile row) into [alpha^2][tiles] and transform with 1-D
-   passes over all the block's tiles; then per xi and 8-row weight panel a tile-vectorised GEMM
-   M_xi[Cout, tiles] = U_xi @ V_xi (weights broadcast, 16 tiles per vector: no B packing and no
-   transposing store; the panels of kernels.h, fp16 or fp32, transformed at packing); then per
-   output channel the output transform over the block's tiles and an interleaving store with
-   bias, residual and activation fused.  The 1-D passes are plain loops compiled per ISA
-   (portable / AVX2 / AVX-512 clones); the GEMM, phase split and store have AVX-512 (and
-   AVX2 GEMM) intrinsics. */
+   and GEMM result about 1 MB, L2), each block one task (with fewer than two blocks per
+   thread, each block's three stages below are split over the threads instead): per channel,
+   gather the alpha x alpha tiles as contiguous runs (one per tile row) into [alpha^2][tiles]
+   and transform with 1-D passes over all the block's tiles; then per xi and 8-row weight
+   panel a tile-vectorised GEMM M_xi[Cout, tiles] = U_xi @ V_xi (weights broadcast, 16 tiles
+   per vector: no B packing and no transposing store; the panels of kernels.h, fp16 or fp32,
+   transformed at packing); then per output channel the output transform over the block's
+   tiles and an interleaving store with bias, residual and activation fused.  The 1-D passes
+   are plain loops compiled per ISA (portable / AVX2 / AVX-512 clones); the GEMM, phase split
+   and store have AVX-512 (and AVX2 GEMM) intrinsics. */
 #include "winograd.h"
 #include "kernels_impl.h"
 #include "vecmath.h"
