@@ -1,15 +1,16 @@
 /* Winograd F(m x m, 3 x 3), m = 2 or 4 (alpha = m + 2 points 0, +-1, +-2, inf; Lavin & Gray).
    The input is zero-padded once into whole tiles, each row split into its m column phases;
    the tile grid is cut into equal blocks of at most nt tiles (the block's transformed input
-   and GEMM result about 1 MB, L2), each block one task: per channel, gather the alpha x alpha
-   tiles as contiguous runs (one per tile row) into [alpha^2][tiles] and transform with 1-D
-   passes over all the block's tiles; then per xi and 8-row weight panel a tile-vectorised GEMM
-   M_xi[Cout, tiles] = U_xi @ V_xi (weights broadcast, 16 tiles per vector: no B packing and no
-   transposing store; the panels of kernels.h, fp16 or fp32, transformed at packing); then per
-   output channel the output transform over the block's tiles and an interleaving store with
-   bias, residual and activation fused.  The 1-D passes are plain loops compiled per ISA
-   (portable / AVX2 / AVX-512 clones); the GEMM, phase split and store have AVX-512 (and
-   AVX2 GEMM) intrinsics. */
+   and GEMM result about 1 MB, L2), each block one task (with fewer than two blocks per
+   thread, each block's three stages below are split over the threads instead): per channel,
+   gather the alpha x alpha tiles as contiguous runs (one per tile row) into [alpha^2][tiles]
+   and transform with 1-D passes over all the block's tiles; then per xi and 8-row weight
+   panel a tile-vectorised GEMM M_xi[Cout, tiles] = U_xi @ V_xi (weights broadcast, 16 tiles
+   per vector: no B packing and no transposing store; the panels of kernels.h, fp16 or fp32,
+   transformed at packing); then per output channel the output transform over the block's
+   tiles and an interleaving store with bias, residual and activation fused.  The 1-D passes
+   are plain loops compiled per ISA (portable / AVX2 / AVX-512 clones); the GEMM, phase split
+   and store have AVX-512 (and AVX2 GEMM) intrinsics. */
 #include "winograd.h"
 #include "kernels_impl.h"
 #include "vecmath.h"
@@ -446,6 +447,7 @@ typedef struct {
 typedef struct {
     int m, alpha, A2;
     const mc_conv_shape *s;
+    const float *x;          /* the input [C][H][W] */
     const float *P;          /* zero-padded input, whole tiles, phase-split rows [C][PH][m][PQ] */
     int PH, PQ, TW, ntiles, nt;
     mc_panels U;
@@ -494,30 +496,119 @@ static void finish_tiles(const wino_job *j, int co, int t0, int n, const float *
     }
 }
 
-static void wino_block(void *ctx, int task, int thread) {
-    (void)thread;
-    const wino_job *j = ctx;
-    const mc_conv_shape *s = j->s;
-    int m = j->m, A2 = j->A2, nt = j->nt, C = s->C, Cout = s->Cout;
-    int t0 = task * nt, n = j->ntiles - t0 < nt ? j->ntiles - t0 : nt;
-    ptrdiff_t vs = xi_stride(C, nt), ms = xi_stride(Cout, nt);
-    size_t vsz = (size_t)A2 * vs, msz = (size_t)A2 * ms, tsz = (size_t)A2 * nt;
-    float *V = mc_scratch(MC_SLOT_OWN, vsz + msz + 2 * tsz + 64);
-    float *Mo = V + vsz, *D = Mo + msz, *T = D + tsz, *Y = D;
+/* The three stages of one block of n tiles from tile t0, over parts of it: the input
+   transform of channels [c0, c1); the GEMM units [u0, u1), unit u the 8-row weight panel
+   u % panels of point xi = u / panels; the output transform of output channels [o0, o1).
+   V and Mo hold the block's transformed input and GEMM results; D and T are [alpha^2][nt]
+   temporaries.  Every output value is computed by the same arithmetic however the ranges
+   are cut, so any split gives the same bits. */
+static void stage_input(const wino_job *j, int c0, int c1, int t0, int n, float *V, float *D, float *T) {
+    for (int c = c0; c < c1; c++) transform_input(j, c, t0, n, V, D, T);
+}
+
+static int panels_of(const wino_job *j) { return (j->s->Cout + MC_MR - 1) / MC_MR; }
+
+static void stage_gemm(const wino_job *j, int u0, int u1, int n, const float *V, float *Mo) {
+    int nt = j->nt, C = j->s->C, Cout = j->s->Cout, panels = panels_of(j);
     float *ubuf = j->U.f32 ? NULL : mc_scratch(MC_SLOT_A, (size_t)C * MC_MR + 64);
-    for (int c = 0; c < C; c++) transform_input(j, c, t0, n, V, D, T);
-    for (int xi = 0; xi < A2; xi++) {
+    for (int xi = u0 / panels; xi * panels < u1; xi++) {
         mc_panels u = mc_panels_at(j->U, xi * j->usize);
-        const float *vx = V + xi * vs;
-        float *mx = Mo + xi * ms;
-        for (int p = 0; p * MC_MR < Cout; p++) {
+        const float *vx = V + xi * xi_stride(C, nt);
+        float *mx = Mo + xi * xi_stride(Cout, nt);
+        int p1 = u1 - xi * panels < panels ? u1 - xi * panels : panels;
+        for (int p = u0 > xi * panels ? u0 - xi * panels : 0; p < p1; p++) {
             int rows = Cout - p * MC_MR < MC_MR ? Cout - p * MC_MR : MC_MR;
             j->f.gemm(C, mc_panel_rows(u, C, p, 0, C, ubuf), vx, nt, mx + (size_t)p * MC_MR * nt, nt, rows, n);
         }
     }
-    for (int co = 0; co < Cout; co++) {
-        j->f.output(m, Mo + (size_t)co * nt, ms, T, Y, nt, n);
+}
+
+static void stage_output(const wino_job *j, int o0, int o1, int t0, int n, const float *Mo, float *T, float *Y) {
+    ptrdiff_t ms = xi_stride(j->s->Cout, j->nt);
+    for (int co = o0; co < o1; co++) {
+        j->f.output(j->m, Mo + (size_t)co * j->nt, ms, T, Y, j->nt, n);
         finish_tiles(j, co, t0, n, Y);
+    }
+}
+
+static size_t block_floats(const wino_job *j) {
+    return (size_t)j->A2 * (xi_stride(j->s->C, j->nt) + xi_stride(j->s->Cout, j->nt));
+}
+static size_t temp_floats(const wino_job *j) { return (size_t)j->A2 * j->nt; }
+
+/* One whole block per task: the split when there are blocks enough for every thread. */
+static void wino_block(void *ctx, int task, int thread) {
+    (void)thread;
+    const wino_job *j = ctx;
+    int t0 = task * j->nt, n = j->ntiles - t0 < j->nt ? j->ntiles - t0 : j->nt;
+    size_t tsz = temp_floats(j);
+    float *V = mc_scratch(MC_SLOT_OWN, block_floats(j) + 2 * tsz + 64);
+    float *Mo = V + (size_t)j->A2 * xi_stride(j->s->C, j->nt), *D = V + block_floats(j), *T = D + tsz;
+    stage_input(j, 0, j->s->C, t0, n, V, D, T);
+    stage_gemm(j, 0, j->A2 * panels_of(j), n, V, Mo);
+    stage_output(j, 0, j->s->Cout, t0, n, Mo, T, D);
+}
+
+/* Too few blocks for the threads (small maps, deep layers: mostly a single block): each
+   block's stages are split instead, channels for the transforms and GEMM units for the
+   GEMMs, with the block's V and Mo shared and each task's temporaries its own. */
+typedef struct {
+    const wino_job *j;
+    int t0, n;
+    int chunk;                 /* channels per transform task, or units per GEMM task */
+    float *V, *Mo;
+} wino_stage;
+
+static float *stage_temps(const wino_job *j) { return mc_scratch(MC_SLOT_MISC, 2 * temp_floats(j) + 64); }
+
+static int range_end(int start, int chunk, int total) { return start + chunk < total ? start + chunk : total; }
+
+static void stage_input_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const wino_stage *st = ctx;
+    float *D = stage_temps(st->j);
+    int c0 = task * st->chunk;
+    stage_input(st->j, c0, range_end(c0, st->chunk, st->j->s->C), st->t0, st->n, st->V, D,
+                D + temp_floats(st->j));
+}
+
+static void stage_gemm_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const wino_stage *st = ctx;
+    int u0 = task * st->chunk;
+    stage_gemm(st->j, u0, range_end(u0, st->chunk, st->j->A2 * panels_of(st->j)), st->n, st->V, st->Mo);
+}
+
+static void stage_output_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const wino_stage *st = ctx;
+    float *T = stage_temps(st->j);
+    int o0 = task * st->chunk;
+    stage_output(st->j, o0, range_end(o0, st->chunk, st->j->s->Cout), st->t0, st->n, st->Mo, T,
+                 T + temp_floats(st->j));
+}
+
+/* Items per task for `threads` threads: about four tasks per thread, so a late thread is covered. */
+static int chunk_for(int items, int tasks_wanted) {
+    int tasks = tasks_wanted < items ? tasks_wanted : items;
+    return (items + tasks - 1) / tasks;
+}
+
+static void run_staged(const wino_job *j, int blocks, int threads) {
+    const mc_conv_shape *s = j->s;
+    wino_stage st = {j, 0, 0, 0, mc_scratch(MC_SLOT_OWN, block_floats(j) + 64), NULL};
+    st.Mo = st.V + (size_t)j->A2 * xi_stride(s->C, j->nt);
+    int want = 4 * threads, units = j->A2 * panels_of(j);
+    int cin = chunk_for(s->C, want), cout = chunk_for(s->Cout, want), gchunk = chunk_for(units, want);
+    for (int b = 0; b < blocks; b++) {
+        st.t0 = b * j->nt;
+        st.n = j->ntiles - st.t0 < j->nt ? j->ntiles - st.t0 : j->nt;
+        st.chunk = cin;
+        mc_parallel((s->C + cin - 1) / cin, threads, stage_input_task, &st);
+        st.chunk = gchunk;
+        mc_parallel((units + gchunk - 1) / gchunk, threads, stage_gemm_task, &st);
+        st.chunk = cout;
+        mc_parallel((s->Cout + cout - 1) / cout, threads, stage_output_task, &st);
     }
 }
 
@@ -547,14 +638,16 @@ size_t mc_winograd_scratch_floats(int m, const mc_conv_shape *s) {
     return padded + (size_t)A2 * (xi_stride(s->C, nt) + xi_stride(s->Cout, nt) + 2 * nt) + 64;
 }
 
-/* The padded input, row by row through a zero-bordered buffer split into phases. */
-static void pad_tiles(const wino_job *j, const float *x) {
+/* The padded input of channels [c0, c1), row by row through a zero-bordered buffer split
+   into phases. */
+static void pad_channels(void *ctx, ptrdiff_t c0, ptrdiff_t c1) {
+    const wino_job *j = ctx;
     const mc_conv_shape *s = j->s;
     int m = j->m, rs = m * j->PQ, PW = (j->TW * m) + 2;
     float *row = mc_scratch(MC_SLOT_MISC, (size_t)rs + 64);
     int cols = s->W < PW - s->pad_l ? s->W : PW - s->pad_l;
     memset(row, 0, sizeof(float) * rs);
-    for (int c = 0; c < s->C; c++)
+    for (ptrdiff_t c = c0; c < c1; c++)
         for (int r = 0; r < j->PH; r++) {
             float *dst = (float *)j->P + ((size_t)c * j->PH + r) * rs;
             int h = r - s->pad_t;
@@ -562,7 +655,7 @@ static void pad_tiles(const wino_job *j, const float *x) {
                 memset(dst, 0, sizeof(float) * rs);
                 continue;
             }
-            memcpy(row + s->pad_l, x + ((size_t)c * s->H + h) * s->W, sizeof(float) * cols);
+            memcpy(row + s->pad_l, j->x + ((size_t)c * s->H + h) * s->W, sizeof(float) * cols);
             j->f.split(m, row, dst, j->PQ);
         }
 }
@@ -581,7 +674,7 @@ static wino_isa isa_functions(void) {
 static int winograd_panels(int m, const mc_conv_shape *s, const float *x, mc_panels U, float *out,
                            const mc_epilogue *ep) {
     if (!wino_shape_ok(m, s)) return -1;
-    wino_job j = {m, m + 2, (m + 2) * (m + 2), s, NULL, 0, 0, 0, 0, 0, U, mc_packed_size(s->Cout, s->C),
+    wino_job j = {m, m + 2, (m + 2) * (m + 2), s, x, NULL, 0, 0, 0, 0, 0, U, mc_packed_size(s->Cout, s->C),
                   out, ep, isa_functions()};
     int TH = (s->OH + m - 1) / m;
     j.TW = (s->OW + m - 1) / m;
@@ -593,9 +686,10 @@ static int winograd_panels(int m, const mc_conv_shape *s, const float *x, mc_pan
     j.nt = ((j.ntiles + blocks - 1) / blocks + 15) / 16 * 16;
     blocks = (j.ntiles + j.nt - 1) / j.nt;
     j.P = mc_scratch(MC_SLOT_PAD, (size_t)s->C * j.PH * m * j.PQ + 64);
-    pad_tiles(&j, x);
-    double flops = 2.0 * j.A2 * s->C * (double)s->Cout * j.ntiles;
-    mc_parallel(blocks, mc_threads_for(flops), wino_block, &j);
+    mc_parallel_for(s->C, 8.0 * s->C * j.PH * m * j.PQ, pad_channels, &j);
+    int threads = mc_threads_for(2.0 * j.A2 * s->C * (double)s->Cout * j.ntiles);
+    if (threads > 1 && blocks < 2 * threads) run_staged(&j, blocks, threads);
+    else mc_parallel(blocks, threads, wino_block, &j);
     return 0;
 }
 

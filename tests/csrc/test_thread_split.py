@@ -22,17 +22,17 @@ def isa_panels(request):
     K.force_isa(None)
 
 
-def per_threads(fn):
+def per_threads(fn, threads=THREADS):
     """fn() at each thread count; asserts they are bit-identical and returns the 1-thread one."""
     old = K.get_num_threads()
     try:
         results = []
-        for t in THREADS:
+        for t in threads:
             K.set_num_threads(t)
             results.append(fn())
     finally:
         K.set_num_threads(old)
-    for t, r in zip(THREADS[1:], results[1:]):
+    for t, r in zip(threads[1:], results[1:]):
         np.testing.assert_array_equal(r, results[0], err_msg=f"{t} threads differ from 1")
     return results[0]
 
@@ -74,18 +74,53 @@ def test_conv(isa_panels, C, H, Cout, k, stride, groups):
     close(got, ref[:, :, ::stride, ::stride] + b[None, :, None, None])
 
 
+def winograd_blocks(m, C, H, Cout):
+    """Blocks of the tile grid as csrc/winograd.c cuts it: equal, at most the capacity, 16-tile multiples."""
+    def ceil_div(a, b):
+        return -(-a // b)
+    tiles = ceil_div(H, m) ** 2
+    blocks = ceil_div(tiles, K.winograd_block_tiles(m, C, Cout))
+    nt = ceil_div(ceil_div(tiles, blocks), 16) * 16
+    return ceil_div(tiles, nt)
+
+
+def parallel_regions(fn, threads):
+    """Pool regions (parallel calls run on several threads) of fn() at `threads` threads."""
+    old = K.get_num_threads()
+    K.set_num_threads(threads)
+    K.thread_stats_enable(True)
+    try:
+        fn()
+        return K.thread_stats()["regions"]
+    finally:
+        K.thread_stats_enable(False)
+        K.set_num_threads(old)
+
+
+# 5 threads: GEMM tasks (ranges of (point, weight panel) units) that start and end inside a point.
+WINO_THREADS = (1, 2, 3, 5)
+
+
 @pytest.mark.parametrize("m", [2, 4])
 @pytest.mark.parametrize("C,H,Cout", [
-    (16, 56, 16),      # many blocks: one block per task
+    (16, 112, 16),     # many blocks: one block per task (F(4,3) at 3 and 5 threads: stages)
     (64, 28, 64),      # one or two blocks: stages split over channels and points
     (256, 7, 256),     # deep, a single small block
+    (24, 13, 20),      # ragged: partial weight panel, partial tiles
 ])
 def test_winograd(isa_panels, m, C, H, Cout):
     w, x, b, r = randn(Cout, C, 3, 3, scale=0.1), randn(1, C, H, H), randn(Cout), randn(1, Cout, H, H)
     p = K.pack_winograd_weights(w, m, isa_panels)
-    got = per_threads(lambda: K.conv2d(x, p, bias=b, padding=1, act="relu", residual=r))
+    run = lambda: K.conv2d(x, p, bias=b, padding=1, act="relu", residual=r)  # noqa: E731
+    got = per_threads(run, WINO_THREADS)
     ref = conv_ref(x, w.astype(np.float64), None, (1, 1), (1,) * 4, 1)
     close(got, np.maximum(ref + b[None, :, None, None] + r, 0), tol=2e-2 if isa_panels == "fp16" else 2e-3)
+    # the split taken at each thread count: fewer than two blocks per thread runs each block in
+    # three staged regions (input, GEMM, output transforms), else one region of whole blocks
+    blocks = winograd_blocks(m, C, H, Cout)
+    for t in WINO_THREADS[1:]:
+        staged = parallel_regions(run, t) >= 3 * blocks
+        assert staged == (blocks < 2 * t), (t, blocks)
 
 
 def test_depthwise_pointwise(isa_panels):
