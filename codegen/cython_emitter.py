@@ -327,6 +327,12 @@ class Emitter:
     def line(self, text: str, indent: int = 2) -> None:
         self.lines.append("    " * indent + text)
 
+    def call_on_input(self, step, elements: int, call: str) -> None:
+        """`x` = the step's first input (`elements` floats), then `call` without the GIL."""
+        self.line(f"x = {self.s.source_pointer(step.inputs[0], elements)}")
+        self.line("with nogil:")
+        self.line(call, 3)
+
     # -- operands ---------------------------------------------------------------------------
 
     def out_pointer(self, i: int, step, spec) -> str:
@@ -380,9 +386,8 @@ class Emitter:
 
     def emit_reorder(self, i, step, spec) -> None:
         n, c, h, w = spec.shape
-        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")
-        self.line("with nogil:")
-        self.line(f"_reorder({int(spec.to_blocked)}, {n}, {c}, {h}, {w}, x, {self.out_pointer(i, step, spec)})", 3)
+        o = self.out_pointer(i, step, spec)
+        self.call_on_input(step, spec.in_elements, f"_reorder({int(spec.to_blocked)}, {n}, {c}, {h}, {w}, x, {o})")
 
     def emit_pool_blocked(self, i, step, spec) -> None:
         """The images' blocks are consecutive and pooled alike: one call over N * CB blocks."""
@@ -419,14 +424,12 @@ class Emitter:
 
     def emit_global_pool(self, i, step, spec) -> None:
         n, c, h, w = spec.in_shape
-        self.line(f"x = {self.s.source_pointer(step.inputs[0], n * c * h * w)}")
-        self.line("with nogil:")
-        self.line(f"T.global_pool({n * c}, {h * w}, x, {self.out_pointer(i, step, spec)}, {int(spec.pool == 'max')})", 3)
+        o = self.out_pointer(i, step, spec)
+        self.call_on_input(step, n * c * h * w, f"T.global_pool({n * c}, {h * w}, x, {o}, {int(spec.pool == 'max')})")
 
     def emit_softmax(self, i, step, spec) -> None:
-        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.out_elements)}")
-        self.line("with nogil:")
-        self.line(f"T.softmax(x, {self.out_pointer(i, step, spec)}, {spec.rows}, {spec.n})", 3)
+        self.call_on_input(step, spec.out_elements,
+                           f"T.softmax(x, {self.out_pointer(i, step, spec)}, {spec.rows}, {spec.n})")
 
     def emit_activation(self, i, step, spec) -> None:
         n = spec.out_elements
@@ -465,9 +468,8 @@ class Emitter:
         rank = len(spec.shape)
         self.line("; ".join([f"cshape[{d}] = {n}" for d, n in enumerate(spec.shape)] +
                             [f"cstrides[{d}] = {n}" for d, n in enumerate(spec.strides)]))
-        self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")
-        self.line("with nogil:")
-        self.line(f"T.strided_copy(x, {self.out_pointer(i, step, spec)}, {rank}, cshape, cstrides)", 3)
+        self.call_on_input(step, spec.in_elements,
+                           f"T.strided_copy(x, {self.out_pointer(i, step, spec)}, {rank}, cshape, cstrides)")
 
     def emit_split(self, i, step, spec) -> None:
         self.line(f"x = {self.s.source_pointer(step.inputs[0], spec.in_elements)}")

@@ -213,6 +213,22 @@ tile512(const brow *r, int ow0, float *o, const int NR, const int SW) {
     }
 }
 
+/* The output row in tiles of at most NR pixels, through `tile` with the stride a constant
+   (1, 2, or 0 for any other): inlined, so the calls are direct and the stride specialises. */
+typedef void tile_sw_fn(const brow *r, int ow0, int nr, float *o, const int SW);
+static inline __attribute__((always_inline)) void row_tiles(const brow *r, float *o, int NR, tile_sw_fn *tile) {
+    const mc_conv_shape *s = r->j->s;
+    int tiles = cdiv(s->OW, NR);
+    for (int t0 = 0, ow0 = 0; t0 < tiles; t0++) {
+        int nr = tile_width(s->OW, tiles, t0);
+        float *t = o + (size_t)ow0 * BL;
+        if (s->stride_w == 1) tile(r, ow0, nr, t, 1);
+        else if (s->stride_w == 2) tile(r, ow0, nr, t, 2);
+        else tile(r, ow0, nr, t, 0);
+        ow0 += nr;
+    }
+}
+
 #define NARROW_CASES(CALL) \
     case 1: CALL(1); break; case 2: CALL(2); break; case 3: CALL(3); break; \
     case 4: CALL(4); break; case 5: CALL(5); break;
@@ -228,18 +244,7 @@ MC_T512 static void tile512_sw(const brow *r, int ow0, int nr, float *o, const i
 #undef CALL
 }
 
-MC_T512 static void row512(const brow *r, float *o) {
-    const mc_conv_shape *s = r->j->s;
-    int tiles = cdiv(s->OW, NR512);
-    for (int t0 = 0, ow0 = 0; t0 < tiles; t0++) {
-        int nr = tile_width(s->OW, tiles, t0);
-        float *t = o + (size_t)ow0 * BL;
-        if (s->stride_w == 1) tile512_sw(r, ow0, nr, t, 1);
-        else if (s->stride_w == 2) tile512_sw(r, ow0, nr, t, 2);
-        else tile512_sw(r, ow0, nr, t, 0);
-        ow0 += nr;
-    }
-}
+MC_T512 static void row512(const brow *r, float *o) { row_tiles(r, o, NR512, tile512_sw); }
 
 /* AVX2: the 16 output lanes are two ymm, 6 pixels: 12 accumulators. */
 MC_T256 static inline __attribute__((always_inline)) void
@@ -291,18 +296,7 @@ MC_T256 static void tile256_sw(const brow *r, int ow0, int nr, float *o, const i
 #undef CALL
 }
 
-MC_T256 static void row256(const brow *r, float *o) {
-    const mc_conv_shape *s = r->j->s;
-    int tiles = cdiv(s->OW, NR256);
-    for (int t0 = 0, ow0 = 0; t0 < tiles; t0++) {
-        int nr = tile_width(s->OW, tiles, t0);
-        float *t = o + (size_t)ow0 * BL;
-        if (s->stride_w == 1) tile256_sw(r, ow0, nr, t, 1);
-        else if (s->stride_w == 2) tile256_sw(r, ow0, nr, t, 2);
-        else tile256_sw(r, ow0, nr, t, 0);
-        ow0 += nr;
-    }
-}
+MC_T256 static void row256(const brow *r, float *o) { row_tiles(r, o, NR256, tile256_sw); }
 #endif
 
 static void portable_row(const brow *r, float *o) {

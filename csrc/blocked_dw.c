@@ -98,25 +98,6 @@ MC_T512 static inline __m512 max_nan512(__m512 m, __m512 v) {
 #define DW_NO_C 4
 #define DW_PRELOAD 1
 #include "blocked_dw_isa.h"
-#undef VEC
-#undef V_LOAD
-#undef V_STORE
-#undef V_ZERO
-#undef V_SET1
-#undef V_FMA
-#undef V_ADD
-#undef V_MUL
-#undef V_MIN
-#undef V_MAX
-#undef V_MAX_NAN
-#undef V_ACT
-#undef V_KEEP_LANES
-#undef ISA_FN
-#undef ISA_TARGET
-#undef DW_NO
-#undef DW_NO_B
-#undef DW_NO_C
-#undef DW_PRELOAD
 
 /* AVX2: a pixel is two ymm (lanes 0-7, 8-15). */
 typedef struct { __m256 lo, hi; } v8x2;
@@ -158,25 +139,6 @@ MC_T256 static inline v8x2 keep8x2(v8x2 v, int n) {
 #define DW_NO_C 2
 #define DW_PRELOAD 0   /* 16 ymm: the accumulators and weights leave no room */
 #include "blocked_dw_isa.h"
-#undef VEC
-#undef V_LOAD
-#undef V_STORE
-#undef V_ZERO
-#undef V_SET1
-#undef V_FMA
-#undef V_ADD
-#undef V_MUL
-#undef V_MIN
-#undef V_MAX
-#undef V_MAX_NAN
-#undef V_ACT
-#undef V_KEEP_LANES
-#undef ISA_FN
-#undef ISA_TARGET
-#undef DW_NO
-#undef DW_NO_B
-#undef DW_NO_C
-#undef DW_PRELOAD
 #endif
 
 /* Portable: 16 floats, lane by lane (the reference the self-check compares against). */

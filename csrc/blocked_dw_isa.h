@@ -1,7 +1,8 @@
 /* The per-ISA body of blocked_dw.c, included once per ISA with VEC (one 16-lane pixel of a
-   channel block), its V_* operations, ISA_FN (name suffix) and ISA_TARGET defined.  Keeping
-   one body keeps the three paths' arithmetic identical: bias first, then the taps in (kh, kw)
-   order, then residual and activation; sums and maxima in the same order. */
+   channel block), its V_* operations, ISA_FN (name suffix) and ISA_TARGET defined; it
+   undefines them at its end.  Keeping one body keeps the three paths' arithmetic identical:
+   bias first, then the taps in (kh, kw) order, then residual and activation; sums and maxima
+   in the same order. */
 
 #define DW_INLINE ISA_TARGET static inline __attribute__((always_inline))
 
@@ -150,3 +151,23 @@ ISA_TARGET static void ISA_FN(global_block)(const float *x, int HW, float *out, 
 }
 
 #undef DW_INLINE
+/* the parameters, so the next ISA can define its own */
+#undef VEC
+#undef V_LOAD
+#undef V_STORE
+#undef V_ZERO
+#undef V_SET1
+#undef V_FMA
+#undef V_ADD
+#undef V_MUL
+#undef V_MIN
+#undef V_MAX
+#undef V_MAX_NAN
+#undef V_ACT
+#undef V_KEEP_LANES
+#undef ISA_FN
+#undef ISA_TARGET
+#undef DW_NO
+#undef DW_NO_B
+#undef DW_NO_C
+#undef DW_PRELOAD

@@ -19,7 +19,7 @@ from mlir_coreml.ir.types import TensorType
 from mlir_coreml.ir.dialects.core.base import CoreOp, as_f32, shape_of, unranked_like
 from mlir_coreml.ir.dialects.core.linalg import (ConvWindowMixin, FusedEpilogueMixin, conv2d_reference,
                                                 conv2d_result_shape)
-from mlir_coreml.ir.dialects.core.spatial import Pool2dOp, check_pool_window, pool_output_hw
+from mlir_coreml.ir.dialects.core.spatial import Pool2dOp, PoolWindowMixin
 from mlir_coreml.ir.shapes import format_shape, num_elements
 
 BLOCK = 16
@@ -157,24 +157,18 @@ class Conv2dBlockedOp(ConvWindowMixin, FusedEpilogueMixin, CoreOp):
 
 
 @op_def("core.pool2d_blocked")
-class Pool2dBlockedOp(CoreOp):
+class Pool2dBlockedOp(PoolWindowMixin, CoreOp):
     """core.pool2d on blocked activations [N, CB, H, W, 16] -> [N, CB, OH, OW, 16]."""
 
     input = operand(AnyTensor)
     output = result(AnyTensor)
-    kind = attribute("str", default="max")
-    kernel = attribute("ints")
-    strides = attribute("ints", default=(1, 1))
-    pads = attribute("ints", default=(0, 0, 0, 0))
-    exclude_padding = attribute("bool", default=True)
-    ceil_mode = attribute("bool", default=False)
 
     def infer_types(self):
-        check_pool_window(self)
+        self.check_window()
         x = blocked_operand(self.input, "input")
         if x is None:
             return unranked_like(self.input)
-        return [TensorType((x[0], x[1], *pool_output_hw(self, x[2], x[3]), BLOCK), self.input.type.element)]
+        return [TensorType((x[0], x[1], *self.pool_output_hw(x[2], x[3]), BLOCK), self.input.type.element)]
 
     def reference(self, x):
         # every lane as a channel: tail lanes (zeros) pool to zeros

@@ -11,30 +11,9 @@ from mlir_coreml.ir.shapes import check_size, format_shape, num_elements, window
 from mlir_coreml.ir.dialects.core.linalg import c_ints, int_pair
 
 
-def check_pool_window(op) -> None:
-    """The kind and window attributes of a pooling op (core.pool2d and its blocked twin)."""
-    if op.kind not in ("max", "avg"):
-        raise VerifyError(f"kind must be 'max' or 'avg', got '{op.kind}'")
-    kh, kw = int_pair(op.kernel, "kernel")
-    sh, sw = int_pair(op.strides, "strides")
-    if len(c_ints(op.pads, "pads")) != 4 or min(op.pads) < 0 or min(kh, kw, sh, sw) < 1:
-        raise VerifyError("invalid kernel/strides/pads")
+class PoolWindowMixin:
+    """The kind and window attributes core.pool2d and its blocked twin share, and their checks."""
 
-
-def pool_output_hw(op, h, w) -> tuple:
-    """(OH, OW) of pooling op `op` over an h x w map."""
-    (kh, kw), (sh, sw), (pt, pb, pl, pr) = op.kernel, op.strides, op.pads
-    return (window_output_size(h, kh, sh, 1, pt, pb, op.ceil_mode),
-            window_output_size(w, kw, sw, 1, pl, pr, op.ceil_mode))
-
-
-@op_def("core.pool2d")
-class Pool2dOp(CoreOp):
-    """Max or average pooling over NCHW; padding cells never win a max; average divides by
-    the in-image cell count (`exclude_padding`) or by the window clipped to the padded extent."""
-
-    input = operand(AnyTensor)
-    output = result(AnyTensor)
     kind = attribute("str", default="max")
     kernel = attribute("ints")
     strides = attribute("ints", default=(1, 1))
@@ -42,14 +21,37 @@ class Pool2dOp(CoreOp):
     exclude_padding = attribute("bool", default=True)
     ceil_mode = attribute("bool", default=False)
 
+    def check_window(self) -> None:
+        if self.kind not in ("max", "avg"):
+            raise VerifyError(f"kind must be 'max' or 'avg', got '{self.kind}'")
+        kh, kw = int_pair(self.kernel, "kernel")
+        sh, sw = int_pair(self.strides, "strides")
+        if len(c_ints(self.pads, "pads")) != 4 or min(self.pads) < 0 or min(kh, kw, sh, sw) < 1:
+            raise VerifyError("invalid kernel/strides/pads")
+
+    def pool_output_hw(self, h, w) -> tuple:
+        """(OH, OW) of this pooling over an h x w map."""
+        (kh, kw), (sh, sw), (pt, pb, pl, pr) = self.kernel, self.strides, self.pads
+        return (window_output_size(h, kh, sh, 1, pt, pb, self.ceil_mode),
+                window_output_size(w, kw, sw, 1, pl, pr, self.ceil_mode))
+
+
+@op_def("core.pool2d")
+class Pool2dOp(PoolWindowMixin, CoreOp):
+    """Max or average pooling over NCHW; padding cells never win a max; average divides by
+    the in-image cell count (`exclude_padding`) or by the window clipped to the padded extent."""
+
+    input = operand(AnyTensor)
+    output = result(AnyTensor)
+
     def infer_types(self):
-        check_pool_window(self)
+        self.check_window()
         x = shape_of(self.input)
         if x is None:
             return unranked_like(self.input)
         if len(x) != 4:
             raise VerifyError(f"expects an NCHW input, got {format_shape(x)}")
-        return [TensorType((x[0], x[1], *pool_output_hw(self, x[2], x[3])), self.input.type.element)]
+        return [TensorType((x[0], x[1], *self.pool_output_hw(x[2], x[3])), self.input.type.element)]
 
     def reference(self, x):
         x = as_f32(x)
