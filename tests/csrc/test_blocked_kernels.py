@@ -9,13 +9,6 @@ from mlir_coreml.csrc import _kernels as K
 from tests.csrc.test_kernels import ACTS, ISAS, act_ref, close, pool_ref
 
 
-@pytest.fixture(params=ISAS)
-def isa(request):
-    K.force_isa(request.param)
-    yield request.param
-    K.force_isa(None)
-
-
 def tail_lanes(xb, C):
     """The lanes of channels >= C (they must be zero)."""
     return xb[..., -1, :, :, C - 16 * (xb.shape[-4] - 1):]

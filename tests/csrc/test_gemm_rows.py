@@ -12,13 +12,6 @@ ISAS = ORDER[:ORDER.index(K.detect_isa()) + 1]
 RNG = np.random.default_rng(11)
 
 
-@pytest.fixture(params=ISAS)
-def isa(request):
-    K.force_isa(request.param)
-    yield request.param
-    K.force_isa(None)
-
-
 def gelu(y):
     from scipy.special import erf
 

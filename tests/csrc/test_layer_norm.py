@@ -11,13 +11,6 @@ ISAS = ORDER[:ORDER.index(K.detect_isa()) + 1]
 RNG = np.random.default_rng(21)
 
 
-@pytest.fixture(params=ISAS)
-def isa(request):
-    K.force_isa(request.param)
-    yield request.param
-    K.force_isa(None)
-
-
 def reference(x, n, gamma, beta, eps):
     r = x.astype(np.float64).reshape(-1, n)
     y = (r - r.mean(axis=1, keepdims=True)) / np.sqrt(r.var(axis=1, keepdims=True) + eps)

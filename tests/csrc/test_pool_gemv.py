@@ -11,13 +11,6 @@ ORDER = ["portable", "avx2", "avx512"]
 ISAS = ORDER[:ORDER.index(K.detect_isa()) + 1]
 
 
-@pytest.fixture(params=ISAS)
-def isa(request):
-    K.force_isa(request.param)
-    yield request.param
-    K.force_isa(None)
-
-
 def close(got, ref, rtol=1e-4):
     scale = max(np.nanmax(np.abs(ref)) if ref.size else 1.0, 1.0)
     np.testing.assert_allclose(got, ref, rtol=rtol, atol=rtol * scale)
